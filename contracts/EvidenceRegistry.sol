@@ -1,0 +1,324 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
+import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
+import {IEvidenceRegistry} from "./interfaces/IEvidenceRegistry.sol";
+import {BitMath} from "./libraries/BitMath.sol";
+import {EvidenceLeaf} from "./libraries/EvidenceLeaf.sol";
+
+/// @title EvidenceRegistry
+/// @notice Anchors quality evidence and records the verifier nodes' attestations; see {IEvidenceRegistry}.
+/// @dev Each verifier owns one bit slot (0–31) of the attestation masks for life; a removed verifier's slot is retired, so
+/// the masks are always read through the current `_activeMask`. All of an evidence's state lives in one storage slot.
+contract EvidenceRegistry is IEvidenceRegistry, AccessControl, EIP712, Nonces {
+    /// @notice Role of the bank node's anchoring batcher.
+    bytes32 public constant ANCHORER_ROLE = keccak256("ANCHORER_ROLE");
+
+    /// @notice Role of the contract that spends verified evidence on payments (the FacilityManager).
+    bytes32 public constant CONSUMER_ROLE = keccak256("CONSUMER_ROLE");
+
+    bytes32 private constant _ATTESTATION_TYPEHASH =
+        keccak256("Attestation(bytes32 evidenceId,uint8 verdict,bytes32 reasonHash,uint256 nonce,uint64 deadline)");
+
+    bytes32 private constant _REVOCATION_TYPEHASH =
+        keccak256("Revocation(bytes32 evidenceId,bytes32 reasonHash,uint256 nonce,uint64 deadline)");
+
+    uint8 private constant _MAX_SLOTS = 32;
+
+    /// @dev Read together on every verification check, so kept in one slot.
+    struct VerifierSet {
+        uint32 activeMask;
+        uint8 threshold;
+        uint8 nextSlot;
+    }
+
+    mapping(bytes32 evidenceId => Evidence) private _evidence;
+    mapping(bytes32 root => uint256 packed) private _batches; // anchoredAt << 32 | size
+    mapping(address verifier => uint8 slotPlusOne) private _slotOf;
+    address[_MAX_SLOTS] private _verifierAt;
+    VerifierSet private _set;
+
+    /// @param admin holder of DEFAULT_ADMIN_ROLE (verifier-set governance)
+    /// @param initialVerifiers the verifier nodes' signing addresses (bank node, regulator node)
+    /// @param initialThreshold acceptances needed (2 for the default 2-of-2)
+    constructor(
+        address admin,
+        address[] memory initialVerifiers,
+        uint8 initialThreshold
+    ) EIP712("QFM EvidenceRegistry", "1") {
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        for (uint256 i = 0; i < initialVerifiers.length; ++i) {
+            _addVerifier(initialVerifiers[i]);
+        }
+        _setThreshold(initialThreshold);
+    }
+
+    /// @inheritdoc IEvidenceRegistry
+    function anchor(
+        uint64 facilityId,
+        Kind kind,
+        bytes32 saltedHash
+    ) external onlyRole(ANCHORER_ROLE) returns (bytes32 evidenceId) {
+        evidenceId = EvidenceLeaf.hash(facilityId, uint8(kind), saltedHash);
+        _record(evidenceId, facilityId, kind, uint40(block.timestamp));
+        emit EvidenceAnchored(evidenceId, facilityId, kind, saltedHash, bytes32(0));
+    }
+
+    /// @inheritdoc IEvidenceRegistry
+    function anchorBatch(bytes32 root, uint32 size) external onlyRole(ANCHORER_ROLE) {
+        if (root == bytes32(0) || size == 0 || _batches[root] != 0) revert EvidenceInvalidBatch(root, size);
+        _batches[root] = (block.timestamp << 32) | size;
+        emit BatchAnchored(root, size);
+    }
+
+    /// @inheritdoc IEvidenceRegistry
+    function registerBatchedEvidence(
+        bytes32 root,
+        uint64 facilityId,
+        Kind kind,
+        bytes32 saltedHash,
+        bytes32[] calldata proof
+    ) external returns (bytes32 evidenceId) {
+        uint256 batch = _batches[root];
+        if (batch == 0) revert EvidenceBatchNotAnchored(root);
+        evidenceId = EvidenceLeaf.hash(facilityId, uint8(kind), saltedHash);
+        if (!MerkleProof.verifyCalldata(proof, root, evidenceId)) revert EvidenceInvalidProof(root, evidenceId);
+        _record(evidenceId, facilityId, kind, uint40(batch >> 32));
+        emit EvidenceAnchored(evidenceId, facilityId, kind, saltedHash, root);
+    }
+
+    /// @inheritdoc IEvidenceRegistry
+    function attest(AttestationRequest[] calldata requests, bytes[] calldata signatures) external {
+        if (requests.length != signatures.length || requests.length == 0) {
+            revert EvidenceLengthMismatch(requests.length, signatures.length);
+        }
+        VerifierSet memory set = _set;
+        for (uint256 i = 0; i < requests.length; ++i) {
+            AttestationRequest calldata request = requests[i];
+            (address verifier, uint32 bit) = _useSignature(
+                keccak256(
+                    abi.encode(
+                        _ATTESTATION_TYPEHASH,
+                        request.evidenceId,
+                        request.verdict,
+                        request.reasonHash,
+                        request.nonce,
+                        request.deadline
+                    )
+                ),
+                request.nonce,
+                request.deadline,
+                signatures[i]
+            );
+            Evidence storage evidence = _anchored(request.evidenceId);
+            if ((evidence.acceptedMask | evidence.rejectedMask) & bit != 0) {
+                revert EvidenceAlreadyAttested(request.evidenceId, verifier);
+            }
+            bool wasVerified = _isVerified(evidence, set);
+            if (request.verdict == Verdict.ACCEPT) {
+                evidence.acceptedMask |= bit;
+            } else if (request.verdict == Verdict.REJECT) {
+                evidence.rejectedMask |= bit;
+            } else {
+                revert EvidenceInvalidVerdict(request.evidenceId);
+            }
+            emit EvidenceAttested(request.evidenceId, verifier, request.verdict, request.reasonHash, request.nonce);
+            _emitTransition(request.evidenceId, wasVerified, _isVerified(evidence, set));
+        }
+    }
+
+    /// @inheritdoc IEvidenceRegistry
+    function revoke(RevocationRequest calldata request, bytes calldata signature) external {
+        (address verifier, uint32 bit) = _useSignature(
+            keccak256(
+                abi.encode(_REVOCATION_TYPEHASH, request.evidenceId, request.reasonHash, request.nonce, request.deadline)
+            ),
+            request.nonce,
+            request.deadline,
+            signature
+        );
+        Evidence storage evidence = _anchored(request.evidenceId);
+        if (evidence.acceptedMask & bit == 0) revert EvidenceNotAccepted(request.evidenceId, verifier);
+        VerifierSet memory set = _set;
+        bool wasVerified = _isVerified(evidence, set);
+        evidence.acceptedMask &= ~bit;
+        evidence.rejectedMask |= bit;
+        emit AttestationRevoked(request.evidenceId, verifier, request.reasonHash, request.nonce);
+        _emitTransition(request.evidenceId, wasVerified, false);
+    }
+
+    /// @inheritdoc IEvidenceRegistry
+    function consume(bytes32 evidenceId) external onlyRole(CONSUMER_ROLE) returns (uint64 facilityId, Kind kind) {
+        Evidence storage evidence = _anchored(evidenceId);
+        if (evidence.consumed) revert EvidenceAlreadyConsumed(evidenceId);
+        if (!_isVerified(evidence, _set)) revert EvidenceNotVerified(evidenceId);
+        evidence.consumed = true;
+        emit EvidenceConsumed(evidenceId, msg.sender);
+        return (evidence.facilityId, evidence.kind);
+    }
+
+    /// @inheritdoc IEvidenceRegistry
+    function addVerifier(address verifier) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _addVerifier(verifier);
+    }
+
+    /// @inheritdoc IEvidenceRegistry
+    function removeVerifier(address verifier) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        uint8 slotPlusOne = _slotOf[verifier];
+        if (slotPlusOne == 0) revert EvidenceNotVerifier(verifier);
+        uint32 activeMask = _set.activeMask & ~(uint32(1) << (slotPlusOne - 1));
+        uint256 remaining = BitMath.popCount(activeMask);
+        if (_set.threshold > remaining) revert EvidenceInvalidThreshold(_set.threshold, remaining);
+        _set.activeMask = activeMask;
+        delete _slotOf[verifier];
+        delete _verifierAt[slotPlusOne - 1];
+        emit VerifierRemoved(verifier);
+    }
+
+    /// @inheritdoc IEvidenceRegistry
+    function setThreshold(uint8 newThreshold) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _setThreshold(newThreshold);
+    }
+
+    /// @inheritdoc IEvidenceRegistry
+    function evidenceOf(bytes32 evidenceId) external view returns (Evidence memory) {
+        return _evidence[evidenceId];
+    }
+
+    /// @inheritdoc IEvidenceRegistry
+    function batchOf(bytes32 root) external view returns (uint40 anchoredAt, uint32 size) {
+        uint256 batch = _batches[root];
+        return (uint40(batch >> 32), uint32(batch));
+    }
+
+    /// @inheritdoc IEvidenceRegistry
+    function isVerified(bytes32 evidenceId) external view returns (bool) {
+        return _isVerified(_evidence[evidenceId], _set);
+    }
+
+    /// @inheritdoc IEvidenceRegistry
+    function verdictOf(bytes32 evidenceId, address verifier) external view returns (Verdict) {
+        uint8 slotPlusOne = _slotOf[verifier];
+        if (slotPlusOne == 0) return Verdict.NONE;
+        uint32 bit = uint32(1) << (slotPlusOne - 1);
+        Evidence storage evidence = _evidence[evidenceId];
+        if (evidence.rejectedMask & bit != 0) return Verdict.REJECT;
+        if (evidence.acceptedMask & bit != 0) return Verdict.ACCEPT;
+        return Verdict.NONE;
+    }
+
+    /// @inheritdoc IEvidenceRegistry
+    function isVerifier(address account) external view returns (bool) {
+        return _slotOf[account] != 0;
+    }
+
+    /// @inheritdoc IEvidenceRegistry
+    function verifiers() external view returns (address[] memory list) {
+        uint32 activeMask = _set.activeMask;
+        list = new address[](BitMath.popCount(activeMask));
+        uint256 n = 0;
+        for (uint8 slot = 0; slot < _set.nextSlot; ++slot) {
+            if (activeMask & (uint32(1) << slot) != 0) list[n++] = _verifierAt[slot];
+        }
+    }
+
+    /// @inheritdoc IEvidenceRegistry
+    function threshold() external view returns (uint8) {
+        return _set.threshold;
+    }
+
+    /// @inheritdoc IEvidenceRegistry
+    function evidenceIdOf(uint64 facilityId, Kind kind, bytes32 saltedHash) external pure returns (bytes32) {
+        return EvidenceLeaf.hash(facilityId, uint8(kind), saltedHash);
+    }
+
+    /// @inheritdoc IEvidenceRegistry
+    function attestationDigest(AttestationRequest calldata request) external view returns (bytes32) {
+        return
+            _hashTypedDataV4(
+                keccak256(
+                    abi.encode(
+                        _ATTESTATION_TYPEHASH,
+                        request.evidenceId,
+                        request.verdict,
+                        request.reasonHash,
+                        request.nonce,
+                        request.deadline
+                    )
+                )
+            );
+    }
+
+    /// @inheritdoc IEvidenceRegistry
+    function revocationDigest(RevocationRequest calldata request) external view returns (bytes32) {
+        return
+            _hashTypedDataV4(
+                keccak256(
+                    abi.encode(_REVOCATION_TYPEHASH, request.evidenceId, request.reasonHash, request.nonce, request.deadline)
+                )
+            );
+    }
+
+    function _record(bytes32 evidenceId, uint64 facilityId, Kind kind, uint40 anchoredAt) private {
+        Evidence storage evidence = _evidence[evidenceId];
+        if (evidence.anchoredAt != 0) revert EvidenceAlreadyAnchored(evidenceId);
+        evidence.facilityId = facilityId;
+        evidence.kind = kind;
+        evidence.anchoredAt = anchoredAt;
+    }
+
+    /// @dev Checks the deadline, recovers the signer, requires it to be a verifier and spends its nonce.
+    function _useSignature(
+        bytes32 structHash,
+        uint256 nonce,
+        uint64 deadline,
+        bytes calldata signature
+    ) private returns (address verifier, uint32 bit) {
+        if (block.timestamp > deadline) revert EvidenceSignatureExpired(deadline);
+        verifier = ECDSA.recover(_hashTypedDataV4(structHash), signature);
+        uint8 slotPlusOne = _slotOf[verifier];
+        if (slotPlusOne == 0) revert EvidenceNotVerifier(verifier);
+        _useCheckedNonce(verifier, nonce);
+        bit = uint32(1) << (slotPlusOne - 1);
+    }
+
+    function _anchored(bytes32 evidenceId) private view returns (Evidence storage evidence) {
+        evidence = _evidence[evidenceId];
+        if (evidence.anchoredAt == 0) revert EvidenceNotAnchored(evidenceId);
+    }
+
+    function _isVerified(Evidence storage evidence, VerifierSet memory set) private view returns (bool) {
+        uint32 accepted = evidence.acceptedMask & set.activeMask;
+        return
+            evidence.rejectedMask & set.activeMask == 0 &&
+            accepted != 0 &&
+            BitMath.popCount(accepted) >= set.threshold;
+    }
+
+    function _emitTransition(bytes32 evidenceId, bool wasVerified, bool nowVerified) private {
+        if (!wasVerified && nowVerified) emit EvidenceVerified(evidenceId);
+        else if (wasVerified && !nowVerified) emit EvidenceUnverified(evidenceId);
+    }
+
+    function _addVerifier(address verifier) private {
+        if (verifier == address(0) || _slotOf[verifier] != 0) revert EvidenceInvalidVerifier(verifier);
+        uint8 slot = _set.nextSlot;
+        if (slot == _MAX_SLOTS) revert EvidenceVerifierSlotsExhausted();
+        _slotOf[verifier] = slot + 1;
+        _verifierAt[slot] = verifier;
+        _set.activeMask |= uint32(1) << slot;
+        _set.nextSlot = slot + 1;
+        emit VerifierAdded(verifier, slot);
+    }
+
+    function _setThreshold(uint8 newThreshold) private {
+        uint256 count = BitMath.popCount(_set.activeMask);
+        if (newThreshold == 0 || newThreshold > count) revert EvidenceInvalidThreshold(newThreshold, count);
+        emit ThresholdChanged(_set.threshold, newThreshold);
+        _set.threshold = newThreshold;
+    }
+}

@@ -1,0 +1,514 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {IEvidenceRegistry} from "./interfaces/IEvidenceRegistry.sol";
+import {IFacilityManager} from "./interfaces/IFacilityManager.sol";
+import {IPayeeRegistry} from "./interfaces/IPayeeRegistry.sol";
+import {InterestMath} from "./libraries/InterestMath.sol";
+import {ShareMath} from "./libraries/ShareMath.sol";
+
+/// @title FacilityManager
+/// @notice Holds every quality-loan facility and its money; see {IFacilityManager}.
+/// @dev One contract for all facilities: one token vault, one event stream for the indexers, one deployment for the
+/// bank and the regulator to review. Facilities are isolated by per-facility accounting: a facility can only spend its
+/// own `balance`, and the contract's token balance always equals the sum of the facilities' balances.
+contract FacilityManager is IFacilityManager, AccessControl, EIP712, ReentrancyGuardTransient {
+    using SafeERC20 for IERC20;
+    using SafeCast for uint256;
+
+    /// @notice Role of the bank's credit officers and its node: create, fund, pay, withdraw, close, freeze.
+    bytes32 public constant BANK_ROLE = keccak256("BANK_ROLE");
+
+    /// @notice Role of the market-regulation bureau: freeze alone, unfreeze and review together with the bank.
+    bytes32 public constant REGULATOR_ROLE = keccak256("REGULATOR_ROLE");
+
+    /// @notice Role of the fiscal subsidy account.
+    bytes32 public constant FISCAL_ROLE = keccak256("FISCAL_ROLE");
+
+    /// @notice Quality-purpose floor used when the terms give 0: 30% of the plan (Ningbo practice).
+    uint16 public constant DEFAULT_QUALITY_FLOOR_BPS = 3_000;
+
+    /// @notice Longest payment plan, which bounds the gas of facility creation.
+    uint256 public constant MAX_PLAN_LENGTH = 64;
+
+    uint8 private constant _ALL_KINDS = 0x7f; // seven evidence kinds
+
+    bytes32 private constant _REVIEW_TYPEHASH =
+        keccak256(
+            "Review(uint64 facilityId,uint16 nonce,uint16 newRateBps,bool subsidyEligible,bytes32 reportHash,uint64 deadline)"
+        );
+
+    bytes32 private constant _UNFREEZE_TYPEHASH =
+        keccak256("Unfreeze(uint64 facilityId,uint16 freezeCount,bytes32 reasonHash,uint64 deadline)");
+
+    /// @dev Field order is storage layout: slot 0 is read by every action, slot 1 written by every payment.
+    struct Facility {
+        address borrower;
+        Status status;
+        uint16 rateBps;
+        uint16 subsidyBps;
+        uint16 qualityFloorBps;
+        bool subsidyEligible;
+        uint16 freezeCount;
+        uint16 reviewNonce;
+        uint96 principal;
+        uint96 balance;
+        uint40 lastAccrual;
+        uint16 paymentCount;
+        uint128 interestAccrued;
+        uint128 subsidyAccrued;
+        uint128 interestRepaid;
+        uint128 subsidyPaid;
+        uint128 funded;
+        uint128 withdrawn;
+        uint96 creditLimit;
+        uint96 principalRepaid;
+        uint16 baseRateBps;
+        uint96 planTotal;
+        uint96 qualityTotal;
+    }
+
+    IERC20 private immutable _token;
+    IPayeeRegistry private immutable _payees;
+    IEvidenceRegistry private immutable _evidence;
+
+    uint64 private _facilityCount;
+    mapping(uint64 facilityId => Facility) private _facilities;
+    mapping(uint64 facilityId => mapping(uint16 index => EntrustedPayment)) private _payments;
+
+    constructor(
+        address admin,
+        IERC20 token,
+        IPayeeRegistry payees,
+        IEvidenceRegistry evidence
+    ) EIP712("QFM FacilityManager", "1") {
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _token = token;
+        _payees = payees;
+        _evidence = evidence;
+    }
+
+    /// @notice The settlement token, the payee registry and the evidence registry this manager works with.
+    function dependencies() external view returns (IERC20 token, IPayeeRegistry payees, IEvidenceRegistry evidence) {
+        return (_token, _payees, _evidence);
+    }
+
+    /// @inheritdoc IFacilityManager
+    function createFacility(
+        FacilityTerms calldata terms,
+        EntrustedPayment[] calldata plan
+    ) external onlyRole(BANK_ROLE) returns (uint64 facilityId) {
+        if (terms.borrower == address(0)) revert FacilityZeroAddress();
+        if (terms.creditLimit == 0) revert FacilityZeroAmount();
+        _requireBps(terms.baseRateBps);
+        _requireBps(terms.subsidyBps);
+        _requireBps(terms.qualityFloorBps);
+        if (plan.length == 0 || plan.length > MAX_PLAN_LENGTH) {
+            revert FacilityInvalidPlanLength(plan.length, MAX_PLAN_LENGTH);
+        }
+        uint16 floorBps = terms.qualityFloorBps == 0 ? DEFAULT_QUALITY_FLOOR_BPS : terms.qualityFloorBps;
+
+        facilityId = ++_facilityCount;
+        (uint256 planTotal, uint256 qualityTotal) = _storePlan(facilityId, terms.borrower, plan);
+        if (planTotal > terms.creditLimit) revert FacilityPlanExceedsLimit(planTotal, terms.creditLimit);
+        uint256 shareBps = ShareMath.shareBps(qualityTotal, planTotal);
+        if (shareBps < floorBps) revert FacilityQualityShareBelowFloor(shareBps, floorBps);
+
+        Facility storage f = _facilities[facilityId];
+        f.borrower = terms.borrower;
+        f.status = Status.ACTIVE;
+        f.rateBps = terms.baseRateBps;
+        f.baseRateBps = terms.baseRateBps;
+        f.subsidyBps = terms.subsidyBps;
+        f.qualityFloorBps = floorBps;
+        f.lastAccrual = uint40(block.timestamp);
+        f.paymentCount = uint16(plan.length); // at most MAX_PLAN_LENGTH
+        f.creditLimit = terms.creditLimit;
+        f.planTotal = uint96(planTotal); // ≤ creditLimit, a uint96
+        f.qualityTotal = uint96(qualityTotal); // ≤ planTotal
+
+        emit FacilityCreated(
+            facilityId,
+            terms.borrower,
+            terms.creditLimit,
+            terms.baseRateBps,
+            floorBps,
+            terms.subsidyBps,
+            planTotal,
+            shareBps
+        );
+    }
+
+    /// @inheritdoc IFacilityManager
+    function fund(uint64 facilityId, uint256 amount) external onlyRole(BANK_ROLE) nonReentrant {
+        Facility storage f = _open(facilityId);
+        if (amount == 0) revert FacilityZeroAmount();
+        f.balance = (f.balance + amount).toUint96();
+        f.funded += amount.toUint128();
+        _token.safeTransferFrom(msg.sender, address(this), amount);
+        emit FacilityFunded(facilityId, msg.sender, amount);
+    }
+
+    /// @inheritdoc IFacilityManager
+    function executePayment(
+        uint64 facilityId,
+        uint16 index,
+        bytes32[] calldata evidenceIds
+    ) external onlyRole(BANK_ROLE) nonReentrant {
+        Facility storage f = _existing(facilityId);
+        if (f.status == Status.FROZEN) revert FacilityIsFrozen(facilityId);
+        if (f.status == Status.CLOSED) revert FacilityIsClosed(facilityId);
+        if (index >= f.paymentCount) revert FacilityPaymentNotFound(facilityId, index);
+        EntrustedPayment storage p = _payments[facilityId][index];
+        if (p.paid) revert FacilityPaymentAlreadyPaid(facilityId, index);
+        address payee = p.payee;
+        IPayeeRegistry.Category registered = _payees.requireActive(payee);
+        if (registered != p.category) revert FacilityPayeeCategoryMismatch(payee, p.category, registered);
+
+        uint8 missing = p.requiredKinds;
+        for (uint256 i = 0; i < evidenceIds.length; ++i) {
+            (uint64 evidenceFacilityId, IEvidenceRegistry.Kind kind) = _evidence.consume(evidenceIds[i]);
+            if (evidenceFacilityId != facilityId) revert FacilityEvidenceWrongFacility(evidenceIds[i], evidenceFacilityId);
+            uint8 bit = uint8(1) << uint8(kind);
+            if (missing & bit == 0) revert FacilityEvidenceNotRequired(evidenceIds[i], kind);
+            missing &= ~bit;
+        }
+        if (missing != 0) revert FacilityMissingEvidence(facilityId, index, missing);
+
+        uint64 amount = p.amount;
+        _accrue(facilityId, f);
+        if (f.balance < amount) revert FacilityInsufficientFunds(facilityId, f.balance, amount);
+        p.paid = true;
+        f.principal += amount;
+        // balance ≥ amount was just checked
+        unchecked {
+            f.balance -= amount;
+        }
+        _token.safeTransfer(payee, amount);
+        emit PaymentExecuted(facilityId, index, payee, amount, evidenceIds);
+    }
+
+    /// @inheritdoc IFacilityManager
+    function repay(uint64 facilityId, uint256 amount) external nonReentrant {
+        Facility storage f = _existing(facilityId);
+        if (amount == 0) revert FacilityZeroAmount();
+        _accrue(facilityId, f);
+        uint256 interestDue = _interestDue(f);
+        uint256 principal = f.principal;
+        if (amount > interestDue + principal) revert FacilityRepaymentExceedsDebt(facilityId, amount, interestDue + principal);
+        uint256 interestPaid = amount < interestDue ? amount : interestDue;
+        // interestPaid ≤ amount, and amount - interestPaid ≤ principal was just checked
+        uint256 principalPaid;
+        unchecked {
+            principalPaid = amount - interestPaid;
+            f.principal = uint96(principal - principalPaid);
+        }
+        f.interestRepaid += uint128(interestPaid); // ≤ interestAccrued, a uint128
+        f.principalRepaid += uint96(principalPaid); // ≤ principal, a uint96
+        f.balance = (f.balance + amount).toUint96();
+        _token.safeTransferFrom(msg.sender, address(this), amount);
+        emit Repaid(facilityId, msg.sender, interestPaid, principalPaid);
+    }
+
+    /// @inheritdoc IFacilityManager
+    function paySubsidy(uint64 facilityId, uint256 amount) external onlyRole(FISCAL_ROLE) nonReentrant {
+        Facility storage f = _existing(facilityId);
+        if (amount == 0) revert FacilityZeroAmount();
+        uint256 due = _subsidyDue(f);
+        if (amount > due) revert FacilitySubsidyExceedsDue(facilityId, amount, due);
+        f.subsidyPaid += uint128(amount); // ≤ subsidy accrued, which fits uint128
+        f.balance = (f.balance + amount).toUint96();
+        _token.safeTransferFrom(msg.sender, address(this), amount);
+        emit SubsidyPaid(facilityId, msg.sender, amount);
+    }
+
+    /// @inheritdoc IFacilityManager
+    function withdraw(uint64 facilityId, uint256 amount, address to) external onlyRole(BANK_ROLE) nonReentrant {
+        Facility storage f = _existing(facilityId);
+        if (to == address(0)) revert FacilityZeroAddress();
+        if (amount == 0) revert FacilityZeroAmount();
+        if (amount > f.balance) revert FacilityInsufficientFunds(facilityId, f.balance, amount);
+        // amount ≤ balance, a uint96, was just checked
+        unchecked {
+            f.balance -= uint96(amount);
+        }
+        f.withdrawn += uint128(amount);
+        _token.safeTransfer(to, amount);
+        emit FundsWithdrawn(facilityId, to, amount);
+    }
+
+    /// @inheritdoc IFacilityManager
+    function freeze(uint64 facilityId, bytes32 reasonHash) external {
+        if (!hasRole(REGULATOR_ROLE, msg.sender) && !hasRole(BANK_ROLE, msg.sender)) {
+            revert FacilityUnauthorizedFreeze(msg.sender);
+        }
+        Facility storage f = _existing(facilityId);
+        if (f.status == Status.FROZEN) revert FacilityIsFrozen(facilityId);
+        if (f.status == Status.CLOSED) revert FacilityIsClosed(facilityId);
+        f.status = Status.FROZEN;
+        uint16 freezeCount = ++f.freezeCount;
+        emit FacilityFrozen(facilityId, msg.sender, reasonHash, freezeCount);
+    }
+
+    /// @inheritdoc IFacilityManager
+    function unfreeze(
+        Unfreeze calldata decision,
+        bytes calldata bankSignature,
+        bytes calldata regulatorSignature
+    ) external {
+        Facility storage f = _existing(decision.facilityId);
+        if (f.status != Status.FROZEN) revert FacilityNotFrozen(decision.facilityId);
+        if (decision.freezeCount != f.freezeCount) {
+            revert FacilityInvalidFreezeCount(decision.facilityId, f.freezeCount, decision.freezeCount);
+        }
+        (address bankSigner, address regulatorSigner) = _jointSigners(
+            _unfreezeStructHash(decision),
+            decision.deadline,
+            bankSignature,
+            regulatorSignature
+        );
+        f.status = Status.ACTIVE;
+        emit FacilityUnfrozen(decision.facilityId, decision.freezeCount, decision.reasonHash, bankSigner, regulatorSigner);
+    }
+
+    /// @inheritdoc IFacilityManager
+    function applyReview(
+        Review calldata review,
+        bytes calldata bankSignature,
+        bytes calldata regulatorSignature
+    ) external {
+        Facility storage f = _open(review.facilityId);
+        if (review.nonce != f.reviewNonce) revert FacilityInvalidReviewNonce(review.facilityId, f.reviewNonce, review.nonce);
+        if (review.newRateBps > f.baseRateBps) revert FacilityRateAboveBase(review.newRateBps, f.baseRateBps);
+        (address bankSigner, address regulatorSigner) = _jointSigners(
+            _reviewStructHash(review),
+            review.deadline,
+            bankSignature,
+            regulatorSignature
+        );
+        _accrue(review.facilityId, f);
+        uint16 previousRateBps = f.rateBps;
+        f.rateBps = review.newRateBps;
+        f.subsidyEligible = review.subsidyEligible;
+        f.reviewNonce = review.nonce + 1;
+        emit ReviewApplied(
+            review.facilityId,
+            review.nonce,
+            previousRateBps,
+            review.newRateBps,
+            review.subsidyEligible,
+            review.reportHash,
+            bankSigner,
+            regulatorSigner
+        );
+    }
+
+    /// @inheritdoc IFacilityManager
+    function close(uint64 facilityId) external onlyRole(BANK_ROLE) {
+        Facility storage f = _open(facilityId);
+        (uint256 pendingInterest, uint256 pendingSubsidy) = _pending(f);
+        uint256 interestDue = _interestDue(f) + pendingInterest - pendingSubsidy;
+        if (f.principal != 0 || interestDue != 0) revert FacilityOutstandingDebt(facilityId, f.principal, interestDue);
+        f.status = Status.CLOSED;
+        emit FacilityClosed(facilityId);
+    }
+
+    /// @inheritdoc IFacilityManager
+    function facility(uint64 facilityId) external view returns (FacilityState memory state) {
+        Facility storage f = _existing(facilityId);
+        (uint256 pendingInterest, uint256 pendingSubsidy) = _pending(f);
+        state = FacilityState({
+            borrower: f.borrower,
+            status: f.status,
+            baseRateBps: f.baseRateBps,
+            rateBps: f.rateBps,
+            subsidyBps: f.subsidyBps,
+            qualityFloorBps: f.qualityFloorBps,
+            subsidyEligible: f.subsidyEligible,
+            freezeCount: f.freezeCount,
+            reviewNonce: f.reviewNonce,
+            paymentCount: f.paymentCount,
+            creditLimit: f.creditLimit,
+            planTotal: f.planTotal,
+            qualityTotal: f.qualityTotal,
+            drawn: uint256(f.principal) + f.principalRepaid,
+            principal: f.principal,
+            balance: f.balance,
+            funded: f.funded,
+            withdrawn: f.withdrawn,
+            interestAccrued: f.interestAccrued + pendingInterest,
+            subsidyAccrued: f.subsidyAccrued + pendingSubsidy,
+            interestRepaid: f.interestRepaid,
+            subsidyPaid: f.subsidyPaid,
+            principalRepaid: f.principalRepaid,
+            lastAccrual: f.lastAccrual
+        });
+    }
+
+    /// @inheritdoc IFacilityManager
+    function payment(uint64 facilityId, uint16 index) external view returns (EntrustedPayment memory) {
+        Facility storage f = _existing(facilityId);
+        if (index >= f.paymentCount) revert FacilityPaymentNotFound(facilityId, index);
+        return _payments[facilityId][index];
+    }
+
+    /// @inheritdoc IFacilityManager
+    function outstanding(uint64 facilityId) external view returns (uint256 principal, uint256 interestDue) {
+        Facility storage f = _existing(facilityId);
+        (uint256 pendingInterest, uint256 pendingSubsidy) = _pending(f);
+        return (f.principal, _interestDue(f) + pendingInterest - pendingSubsidy);
+    }
+
+    /// @inheritdoc IFacilityManager
+    function subsidyDue(uint64 facilityId) external view returns (uint256) {
+        return _subsidyDue(_existing(facilityId));
+    }
+
+    /// @inheritdoc IFacilityManager
+    function facilityCount() external view returns (uint64) {
+        return _facilityCount;
+    }
+
+    /// @inheritdoc IFacilityManager
+    function reviewDigest(Review calldata review) external view returns (bytes32) {
+        return _hashTypedDataV4(_reviewStructHash(review));
+    }
+
+    /// @inheritdoc IFacilityManager
+    function unfreezeDigest(Unfreeze calldata decision) external view returns (bytes32) {
+        return _hashTypedDataV4(_unfreezeStructHash(decision));
+    }
+
+    /// @dev Validates and stores the plan; returns its total and its quality-purpose total.
+    function _storePlan(
+        uint64 facilityId,
+        address borrower,
+        EntrustedPayment[] calldata plan
+    ) private returns (uint256 planTotal, uint256 qualityTotal) {
+        for (uint256 i = 0; i < plan.length; ++i) {
+            EntrustedPayment calldata p = plan[i];
+            uint16 index = uint16(i); // i < MAX_PLAN_LENGTH
+            if (p.amount == 0) revert FacilityZeroAmount();
+            if (p.payee == borrower) revert FacilityPayeeIsBorrower(p.payee);
+            if (p.requiredKinds == 0 || p.requiredKinds & ~_ALL_KINDS != 0) {
+                revert FacilityInvalidRequiredKinds(index, p.requiredKinds);
+            }
+            IPayeeRegistry.Category registered = _payees.requireActive(p.payee);
+            if (registered != p.category) revert FacilityPayeeCategoryMismatch(p.payee, p.category, registered);
+            _payments[facilityId][index] = EntrustedPayment({
+                payee: p.payee,
+                amount: p.amount,
+                category: p.category,
+                requiredKinds: p.requiredKinds,
+                qualityPurpose: p.qualityPurpose,
+                paid: false
+            });
+            planTotal += p.amount;
+            if (p.qualityPurpose) qualityTotal += p.amount;
+            emit PaymentPlanned(facilityId, index, p.payee, p.category, p.amount, p.qualityPurpose, p.requiredKinds);
+        }
+    }
+
+    /// @dev Closes the current rate segment: books its interest and subsidy and starts a new segment now.
+    function _accrue(uint64 facilityId, Facility storage f) private {
+        uint40 from = f.lastAccrual;
+        if (from == block.timestamp) return;
+        (uint256 interest, uint256 subsidy) = _pending(f);
+        f.lastAccrual = uint40(block.timestamp);
+        if (f.principal == 0) return;
+        f.interestAccrued += interest.toUint128();
+        f.subsidyAccrued += subsidy.toUint128();
+        emit InterestAccrued(facilityId, from, uint40(block.timestamp), f.principal, f.rateBps, interest, subsidy);
+    }
+
+    /// @dev Interest and subsidy of the open segment, from the last accrual to now. The subsidy uses the lower of the
+    /// subsidy rate and the loan rate, so it never exceeds the interest itself.
+    function _pending(Facility storage f) private view returns (uint256 interest, uint256 subsidy) {
+        uint256 principal = f.principal;
+        if (principal == 0) return (0, 0);
+        uint256 elapsed = block.timestamp - f.lastAccrual;
+        uint16 rateBps = f.rateBps;
+        interest = InterestMath.accrued(principal, rateBps, elapsed);
+        if (f.subsidyEligible) {
+            uint16 subsidyBps = f.subsidyBps < rateBps ? f.subsidyBps : rateBps;
+            subsidy = InterestMath.accrued(principal, subsidyBps, elapsed);
+        }
+    }
+
+    /// @dev Booked interest the borrower still owes: accrued, less the subsidy's share, less repayments.
+    function _interestDue(Facility storage f) private view returns (uint256) {
+        return uint256(f.interestAccrued) - f.subsidyAccrued - f.interestRepaid;
+    }
+
+    function _subsidyDue(Facility storage f) private view returns (uint256) {
+        (, uint256 pendingSubsidy) = _pending(f);
+        return uint256(f.subsidyAccrued) + pendingSubsidy - f.subsidyPaid;
+    }
+
+    /// @dev Recovers both signers of a joint decision and checks their roles; they must be two accounts.
+    function _jointSigners(
+        bytes32 structHash,
+        uint64 deadline,
+        bytes calldata bankSignature,
+        bytes calldata regulatorSignature
+    ) private view returns (address bankSigner, address regulatorSigner) {
+        if (block.timestamp > deadline) revert FacilitySignatureExpired(deadline);
+        bytes32 digest = _hashTypedDataV4(structHash);
+        bankSigner = ECDSA.recover(digest, bankSignature);
+        if (!hasRole(BANK_ROLE, bankSigner)) revert FacilityInvalidSigner(bankSigner, BANK_ROLE);
+        regulatorSigner = ECDSA.recover(digest, regulatorSignature);
+        if (!hasRole(REGULATOR_ROLE, regulatorSigner) || regulatorSigner == bankSigner) {
+            revert FacilityInvalidSigner(regulatorSigner, REGULATOR_ROLE);
+        }
+    }
+
+    function _reviewStructHash(Review calldata review) private pure returns (bytes32) {
+        return
+            keccak256(
+                abi.encode(
+                    _REVIEW_TYPEHASH,
+                    review.facilityId,
+                    review.nonce,
+                    review.newRateBps,
+                    review.subsidyEligible,
+                    review.reportHash,
+                    review.deadline
+                )
+            );
+    }
+
+    function _unfreezeStructHash(Unfreeze calldata decision) private pure returns (bytes32) {
+        return
+            keccak256(
+                abi.encode(
+                    _UNFREEZE_TYPEHASH,
+                    decision.facilityId,
+                    decision.freezeCount,
+                    decision.reasonHash,
+                    decision.deadline
+                )
+            );
+    }
+
+    function _existing(uint64 facilityId) private view returns (Facility storage f) {
+        f = _facilities[facilityId];
+        if (f.status == Status.NONE) revert FacilityNotFound(facilityId);
+    }
+
+    /// @dev An existing facility that is not closed (it may be frozen).
+    function _open(uint64 facilityId) private view returns (Facility storage f) {
+        f = _existing(facilityId);
+        if (f.status == Status.CLOSED) revert FacilityIsClosed(facilityId);
+    }
+
+    function _requireBps(uint256 bps) private pure {
+        if (bps > 10_000) revert FacilityInvalidBps(bps);
+    }
+}

@@ -1,0 +1,268 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+/// @title Registry of quality-evidence hashes and of the verifiers' attestations over them
+/// @notice Evidence (a purchase contract, an inspection report, a patent filing…) is anchored by its salted hash, alone or
+/// as a leaf of a Merkle batch. Independent verifier nodes (the bank's and the market regulator's) attest to it with
+/// EIP-712 signatures that anyone may relay. Evidence is *verified* when at least `threshold` current verifiers have
+/// accepted it and no current verifier has rejected it; revoking an acceptance turns it into a rejection.
+///
+/// An evidence id is the StandardMerkleTree leaf of `[facilityId, kind, saltedHash]` (see {EvidenceLeaf}).
+interface IEvidenceRegistry {
+    /// @notice The kinds of evidence. The numeric value is the bit used in a payment's required-kinds mask.
+    enum Kind {
+        PURCHASE_CONTRACT,
+        INVOICE,
+        DELIVERY_NOTE,
+        INSPECTION_REPORT,
+        CERTIFICATION,
+        PATENT_FILING,
+        SPOT_CHECK_REPORT
+    }
+
+    /// @notice A verifier's verdict on a piece of evidence.
+    enum Verdict {
+        NONE,
+        ACCEPT,
+        REJECT
+    }
+
+    /// @notice An anchored piece of evidence; all of it fits one storage slot.
+    /// @param facilityId the facility the evidence belongs to
+    /// @param kind what the document is
+    /// @param anchoredAt block timestamp of the anchor (of the batch, for batched evidence); zero when unknown
+    /// @param acceptedMask bit i set when the verifier in slot i accepted
+    /// @param rejectedMask bit i set when the verifier in slot i rejected or revoked its acceptance
+    /// @param consumed whether the evidence already released an entrusted payment
+    struct Evidence {
+        uint64 facilityId;
+        Kind kind;
+        uint40 anchoredAt;
+        uint32 acceptedMask;
+        uint32 rejectedMask;
+        bool consumed;
+    }
+
+    /// @notice A verifier's signed verdict. Signed as EIP-712 `Attestation(bytes32 evidenceId,uint8 verdict,bytes32 reasonHash,uint256 nonce,uint64 deadline)`.
+    struct AttestationRequest {
+        bytes32 evidenceId;
+        Verdict verdict;
+        bytes32 reasonHash;
+        uint256 nonce;
+        uint64 deadline;
+    }
+
+    /// @notice A verifier's signed withdrawal of its acceptance. Signed as EIP-712 `Revocation(bytes32 evidenceId,bytes32 reasonHash,uint256 nonce,uint64 deadline)`.
+    struct RevocationRequest {
+        bytes32 evidenceId;
+        bytes32 reasonHash;
+        uint256 nonce;
+        uint64 deadline;
+    }
+
+    /// @notice Emitted when evidence is anchored on its own (`batchRoot` zero) or proven to be in an anchored batch.
+    event EvidenceAnchored(
+        bytes32 indexed evidenceId,
+        uint64 indexed facilityId,
+        Kind kind,
+        bytes32 saltedHash,
+        bytes32 batchRoot
+    );
+
+    /// @notice Emitted when a Merkle root of `size` evidence leaves is anchored.
+    event BatchAnchored(bytes32 indexed root, uint32 size);
+
+    /// @notice Emitted for every verdict recorded.
+    event EvidenceAttested(
+        bytes32 indexed evidenceId,
+        address indexed verifier,
+        Verdict verdict,
+        bytes32 reasonHash,
+        uint256 nonce
+    );
+
+    /// @notice Emitted when a verifier revokes its acceptance; the revocation counts as a rejection from then on.
+    event AttestationRevoked(bytes32 indexed evidenceId, address indexed verifier, bytes32 reasonHash, uint256 nonce);
+
+    /// @notice Emitted when evidence becomes verified by an attestation.
+    event EvidenceVerified(bytes32 indexed evidenceId);
+
+    /// @notice Emitted when verified evidence stops being verified because of a rejection or revocation.
+    event EvidenceUnverified(bytes32 indexed evidenceId);
+
+    /// @notice Emitted when verified evidence releases a payment and cannot release another.
+    event EvidenceConsumed(bytes32 indexed evidenceId, address indexed consumer);
+
+    /// @notice Emitted when a verifier joins the set, in storage slot `slot` of its attestation masks.
+    event VerifierAdded(address indexed verifier, uint8 slot);
+
+    /// @notice Emitted when a verifier leaves the set; its verdicts stop counting.
+    event VerifierRemoved(address indexed verifier);
+
+    /// @notice Emitted when the quorum threshold changes.
+    event ThresholdChanged(uint8 previousThreshold, uint8 newThreshold);
+
+    /// @notice Thrown when anchoring evidence that is already anchored.
+    error EvidenceAlreadyAnchored(bytes32 evidenceId);
+
+    /// @notice Thrown when an attestation, revocation or consumption names evidence that was never anchored.
+    error EvidenceNotAnchored(bytes32 evidenceId);
+
+    /// @notice Thrown when a batch root is zero, its size is zero, or it was already anchored.
+    error EvidenceInvalidBatch(bytes32 root, uint32 size);
+
+    /// @notice Thrown when registering batched evidence against a root that was never anchored.
+    error EvidenceBatchNotAnchored(bytes32 root);
+
+    /// @notice Thrown when a Merkle proof does not lead from `evidenceId` to `root`.
+    error EvidenceInvalidProof(bytes32 root, bytes32 evidenceId);
+
+    /// @notice Thrown when a signed request's deadline has passed.
+    error EvidenceSignatureExpired(uint64 deadline);
+
+    /// @notice Thrown when a signature does not recover to a current verifier (wrong key, wrong chain, wrong contract, tampered request).
+    error EvidenceNotVerifier(address signer);
+
+    /// @notice Thrown when a verifier gives a second verdict on the same evidence.
+    error EvidenceAlreadyAttested(bytes32 evidenceId, address verifier);
+
+    /// @notice Thrown when an attestation's verdict is NONE.
+    error EvidenceInvalidVerdict(bytes32 evidenceId);
+
+    /// @notice Thrown when a verifier revokes an acceptance it never gave (or already revoked).
+    error EvidenceNotAccepted(bytes32 evidenceId, address verifier);
+
+    /// @notice Thrown when the number of requests and signatures differ, or no request is given.
+    error EvidenceLengthMismatch(uint256 requests, uint256 signatures);
+
+    /// @notice Thrown when consuming evidence that is not verified.
+    error EvidenceNotVerified(bytes32 evidenceId);
+
+    /// @notice Thrown when consuming evidence that already released a payment.
+    error EvidenceAlreadyConsumed(bytes32 evidenceId);
+
+    /// @notice Thrown when adding the zero address or an existing verifier.
+    error EvidenceInvalidVerifier(address verifier);
+
+    /// @notice Thrown when all 32 verifier slots have been used (slots are never reused, so old verdicts never revive).
+    error EvidenceVerifierSlotsExhausted();
+
+    /// @notice Thrown when the threshold would be zero or above the number of verifiers.
+    error EvidenceInvalidThreshold(uint256 threshold, uint256 verifierCount);
+
+    /// @notice Anchors one piece of evidence in its own transaction.
+    ///
+    /// Requirements:
+    /// - the caller has ANCHORER_ROLE;
+    /// - the evidence is not anchored yet.
+    ///
+    /// Emits an {EvidenceAnchored} event with a zero batch root.
+    function anchor(uint64 facilityId, Kind kind, bytes32 saltedHash) external returns (bytes32 evidenceId);
+
+    /// @notice Anchors the root of a StandardMerkleTree of evidence leaves (`["uint64", "uint8", "bytes32"]`).
+    ///
+    /// Requirements:
+    /// - the caller has ANCHORER_ROLE;
+    /// - `root` is not zero and not anchored yet; `size` is not zero.
+    ///
+    /// Emits a {BatchAnchored} event.
+    function anchorBatch(bytes32 root, uint32 size) external;
+
+    /// @notice Records one leaf of an anchored batch as evidence, so that it can be attested and consumed.
+    /// Anyone may call it: the proof is the authority.
+    ///
+    /// Requirements:
+    /// - `root` is anchored and `proof` leads from the leaf to it;
+    /// - the evidence is not recorded yet.
+    ///
+    /// Emits an {EvidenceAnchored} event carrying the batch root.
+    function registerBatchedEvidence(
+        bytes32 root,
+        uint64 facilityId,
+        Kind kind,
+        bytes32 saltedHash,
+        bytes32[] calldata proof
+    ) external returns (bytes32 evidenceId);
+
+    /// @notice Records verifiers' signed verdicts; anyone may relay them, several in one transaction.
+    ///
+    /// Requirements:
+    /// - as many signatures as requests, at least one;
+    /// - each deadline not passed; each signature recovers to a current verifier whose next nonce is the request's;
+    /// - each evidence anchored and not yet attested by that verifier; verdict ACCEPT or REJECT.
+    ///
+    /// Emits an {EvidenceAttested} event per request, and {EvidenceVerified} or {EvidenceUnverified} when the state flips.
+    function attest(AttestationRequest[] calldata requests, bytes[] calldata signatures) external;
+
+    /// @notice Withdraws a verifier's acceptance with a reason; from then on it counts as a rejection.
+    ///
+    /// Requirements:
+    /// - the deadline not passed; the signature recovers to a current verifier whose next nonce is the request's;
+    /// - that verifier accepted the evidence.
+    ///
+    /// Emits an {AttestationRevoked} event, and {EvidenceUnverified} when the evidence was verified.
+    function revoke(RevocationRequest calldata request, bytes calldata signature) external;
+
+    /// @notice Marks verified evidence as used by a payment and returns its facility and kind.
+    ///
+    /// Requirements:
+    /// - the caller has CONSUMER_ROLE (the FacilityManager);
+    /// - the evidence is verified and not consumed.
+    ///
+    /// Emits an {EvidenceConsumed} event.
+    function consume(bytes32 evidenceId) external returns (uint64 facilityId, Kind kind);
+
+    /// @notice Adds a verifier in the next unused slot.
+    ///
+    /// Requirements:
+    /// - the caller has DEFAULT_ADMIN_ROLE; `verifier` is not zero and not a verifier; a slot is left.
+    ///
+    /// Emits a {VerifierAdded} event.
+    function addVerifier(address verifier) external;
+
+    /// @notice Removes a verifier; its slot is retired so its verdicts never count again.
+    ///
+    /// Requirements:
+    /// - the caller has DEFAULT_ADMIN_ROLE; `verifier` is a verifier; the threshold stays reachable.
+    ///
+    /// Emits a {VerifierRemoved} event.
+    function removeVerifier(address verifier) external;
+
+    /// @notice Sets how many acceptances make evidence verified.
+    ///
+    /// Requirements:
+    /// - the caller has DEFAULT_ADMIN_ROLE; 1 ≤ `threshold` ≤ number of verifiers.
+    ///
+    /// Emits a {ThresholdChanged} event.
+    function setThreshold(uint8 threshold) external;
+
+    /// @notice The evidence record; `anchoredAt` is zero when it is unknown.
+    function evidenceOf(bytes32 evidenceId) external view returns (Evidence memory);
+
+    /// @notice When a batch root was anchored (zero if never) and how many leaves it holds.
+    function batchOf(bytes32 root) external view returns (uint40 anchoredAt, uint32 size);
+
+    /// @notice Whether the evidence is verified under the current verifier set and threshold.
+    function isVerified(bytes32 evidenceId) external view returns (bool);
+
+    /// @notice The verdict a current verifier gave on the evidence (a revoked acceptance reads REJECT).
+    function verdictOf(bytes32 evidenceId, address verifier) external view returns (Verdict);
+
+    /// @notice Whether `account` is a current verifier.
+    function isVerifier(address account) external view returns (bool);
+
+    /// @notice The current verifiers.
+    function verifiers() external view returns (address[] memory);
+
+    /// @notice The quorum threshold.
+    function threshold() external view returns (uint8);
+
+    /// @notice The evidence id of `[facilityId, kind, saltedHash]`.
+    function evidenceIdOf(uint64 facilityId, Kind kind, bytes32 saltedHash) external pure returns (bytes32);
+
+    /// @notice The EIP-712 digest a verifier signs for `request`.
+    function attestationDigest(AttestationRequest calldata request) external view returns (bytes32);
+
+    /// @notice The EIP-712 digest a verifier signs for `request`.
+    function revocationDigest(RevocationRequest calldata request) external view returns (bytes32);
+}

@@ -1,0 +1,26 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {BitMath} from "../libraries/BitMath.sol";
+import {EvidenceLeaf} from "../libraries/EvidenceLeaf.sol";
+import {InterestMath} from "../libraries/InterestMath.sol";
+import {ShareMath} from "../libraries/ShareMath.sol";
+
+/// @notice Exposes the internal libraries to unit tests.
+contract TestMath {
+    function accrued(uint256 principal, uint256 rateBps, uint256 elapsed) external pure returns (uint256) {
+        return InterestMath.accrued(principal, rateBps, elapsed);
+    }
+
+    function shareBps(uint256 part, uint256 total) external pure returns (uint256) {
+        return ShareMath.shareBps(part, total);
+    }
+
+    function popCount(uint256 mask) external pure returns (uint256) {
+        return BitMath.popCount(mask);
+    }
+
+    function leaf(uint64 facilityId, uint8 kind, bytes32 saltedHash) external pure returns (bytes32) {
+        return EvidenceLeaf.hash(facilityId, kind, saltedHash);
+    }
+}

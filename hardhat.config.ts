@@ -1,0 +1,34 @@
+import { subtask } from "hardhat/config";
+import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from "hardhat/builtin-tasks/task-names";
+import type { HardhatUserConfig } from "hardhat/config";
+import "@nomicfoundation/hardhat-toolbox";
+
+// One pinned compiler, taken from the npm `solc` package (solcjs): Hardhat cannot download solc on these machines.
+const SOLC_VERSION = "0.8.28";
+const SOLC_LONG_VERSION = "0.8.28+commit.7893614a";
+
+subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, async ({ solcVersion }: { solcVersion: string }, _hre, runSuper) => {
+  if (solcVersion !== SOLC_VERSION) return runSuper();
+  return {
+    compilerPath: require.resolve("solc/soljson.js"),
+    isSolcJs: true,
+    version: SOLC_VERSION,
+    longVersion: SOLC_LONG_VERSION,
+  };
+});
+
+const config: HardhatUserConfig = {
+  solidity: {
+    version: SOLC_VERSION,
+    settings: { optimizer: { enabled: true, runs: 1_000 }, evmVersion: "cancun" },
+  },
+  networks: {
+    hardhat: { hardfork: "cancun" },
+    localhost: { url: process.env.RPC_URL ?? "http://127.0.0.1:8545" },
+  },
+  gasReporter: { enabled: process.env.REPORT_GAS === "1", currency: "USD", offline: true },
+  mocha: { timeout: 120_000 },
+  typechain: { outDir: "typechain-types", target: "ethers-v6" },
+};
+
+export default config;
