@@ -21,11 +21,13 @@ contract EvidenceRegistry is IEvidenceRegistry, AccessControl, EIP712, Nonces {
     /// @notice Role of the contract that spends verified evidence on payments (the FacilityManager).
     bytes32 public constant CONSUMER_ROLE = keccak256("CONSUMER_ROLE");
 
-    bytes32 private constant _ATTESTATION_TYPEHASH =
-        keccak256("Attestation(bytes32 evidenceId,uint8 verdict,bytes32 reasonHash,uint256 nonce,uint64 deadline)");
+    bytes32 private constant _ATTESTATION_TYPEHASH = keccak256(
+        "Attestation(bytes32 evidenceId,uint8 verdict,bytes32 reasonHash,uint256 nonce,uint64 deadline)"
+    );
 
-    bytes32 private constant _REVOCATION_TYPEHASH =
-        keccak256("Revocation(bytes32 evidenceId,bytes32 reasonHash,uint256 nonce,uint64 deadline)");
+    bytes32 private constant _REVOCATION_TYPEHASH = keccak256(
+        "Revocation(bytes32 evidenceId,bytes32 reasonHash,uint256 nonce,uint64 deadline)"
+    );
 
     uint8 private constant _MAX_SLOTS = 32;
 
@@ -135,7 +137,13 @@ contract EvidenceRegistry is IEvidenceRegistry, AccessControl, EIP712, Nonces {
     function revoke(RevocationRequest calldata request, bytes calldata signature) external {
         (address verifier, uint32 bit) = _useSignature(
             keccak256(
-                abi.encode(_REVOCATION_TYPEHASH, request.evidenceId, request.reasonHash, request.nonce, request.deadline)
+                abi.encode(
+                    _REVOCATION_TYPEHASH,
+                    request.evidenceId,
+                    request.reasonHash,
+                    request.nonce,
+                    request.deadline
+                )
             ),
             request.nonce,
             request.deadline,
@@ -222,7 +230,10 @@ contract EvidenceRegistry is IEvidenceRegistry, AccessControl, EIP712, Nonces {
         list = new address[](BitMath.popCount(activeMask));
         uint256 n = 0;
         for (uint8 slot = 0; slot < _set.nextSlot; ++slot) {
-            if (activeMask & (uint32(1) << slot) != 0) list[n++] = _verifierAt[slot];
+            if (activeMask & (uint32(1) << slot) != 0) {
+                list[n] = _verifierAt[slot];
+                ++n;
+            }
         }
     }
 
@@ -258,7 +269,13 @@ contract EvidenceRegistry is IEvidenceRegistry, AccessControl, EIP712, Nonces {
         return
             _hashTypedDataV4(
                 keccak256(
-                    abi.encode(_REVOCATION_TYPEHASH, request.evidenceId, request.reasonHash, request.nonce, request.deadline)
+                    abi.encode(
+                        _REVOCATION_TYPEHASH,
+                        request.evidenceId,
+                        request.reasonHash,
+                        request.nonce,
+                        request.deadline
+                    )
                 )
             );
     }
@@ -294,9 +311,7 @@ contract EvidenceRegistry is IEvidenceRegistry, AccessControl, EIP712, Nonces {
     function _isVerified(Evidence storage evidence, VerifierSet memory set) private view returns (bool) {
         uint32 accepted = evidence.acceptedMask & set.activeMask;
         return
-            evidence.rejectedMask & set.activeMask == 0 &&
-            accepted != 0 &&
-            BitMath.popCount(accepted) >= set.threshold;
+            evidence.rejectedMask & set.activeMask == 0 && accepted != 0 && BitMath.popCount(accepted) >= set.threshold;
     }
 
     function _emitTransition(bytes32 evidenceId, bool wasVerified, bool nowVerified) private {

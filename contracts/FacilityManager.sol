@@ -40,13 +40,13 @@ contract FacilityManager is IFacilityManager, AccessControl, EIP712, ReentrancyG
 
     uint8 private constant _ALL_KINDS = 0x7f; // seven evidence kinds
 
-    bytes32 private constant _REVIEW_TYPEHASH =
-        keccak256(
-            "Review(uint64 facilityId,uint16 nonce,uint16 newRateBps,bool subsidyEligible,bytes32 reportHash,uint64 deadline)"
-        );
+    bytes32 private constant _REVIEW_TYPEHASH = keccak256(
+        "Review(uint64 facilityId,uint16 nonce,uint16 newRateBps,bool subsidyEligible,bytes32 reportHash,uint64 deadline)"
+    );
 
-    bytes32 private constant _UNFREEZE_TYPEHASH =
-        keccak256("Unfreeze(uint64 facilityId,uint16 freezeCount,bytes32 reasonHash,uint64 deadline)");
+    bytes32 private constant _UNFREEZE_TYPEHASH = keccak256(
+        "Unfreeze(uint64 facilityId,uint16 freezeCount,bytes32 reasonHash,uint64 deadline)"
+    );
 
     /// @dev Field order is storage layout: slot 0 is read by every action, slot 1 written by every payment.
     struct Facility {
@@ -175,7 +175,8 @@ contract FacilityManager is IFacilityManager, AccessControl, EIP712, ReentrancyG
         uint8 missing = p.requiredKinds;
         for (uint256 i = 0; i < evidenceIds.length; ++i) {
             (uint64 evidenceFacilityId, IEvidenceRegistry.Kind kind) = _evidence.consume(evidenceIds[i]);
-            if (evidenceFacilityId != facilityId) revert FacilityEvidenceWrongFacility(evidenceIds[i], evidenceFacilityId);
+            if (evidenceFacilityId != facilityId)
+                revert FacilityEvidenceWrongFacility(evidenceIds[i], evidenceFacilityId);
             uint8 bit = uint8(1) << uint8(kind);
             if (missing & bit == 0) revert FacilityEvidenceNotRequired(evidenceIds[i], kind);
             missing &= ~bit;
@@ -202,7 +203,8 @@ contract FacilityManager is IFacilityManager, AccessControl, EIP712, ReentrancyG
         _accrue(facilityId, f);
         uint256 interestDue = _interestDue(f);
         uint256 principal = f.principal;
-        if (amount > interestDue + principal) revert FacilityRepaymentExceedsDebt(facilityId, amount, interestDue + principal);
+        if (amount > interestDue + principal)
+            revert FacilityRepaymentExceedsDebt(facilityId, amount, interestDue + principal);
         uint256 interestPaid = amount < interestDue ? amount : interestDue;
         // interestPaid ≤ amount, and amount - interestPaid ≤ principal was just checked
         uint256 principalPaid;
@@ -275,7 +277,13 @@ contract FacilityManager is IFacilityManager, AccessControl, EIP712, ReentrancyG
             regulatorSignature
         );
         f.status = Status.ACTIVE;
-        emit FacilityUnfrozen(decision.facilityId, decision.freezeCount, decision.reasonHash, bankSigner, regulatorSigner);
+        emit FacilityUnfrozen(
+            decision.facilityId,
+            decision.freezeCount,
+            decision.reasonHash,
+            bankSigner,
+            regulatorSigner
+        );
     }
 
     /// @inheritdoc IFacilityManager
@@ -285,7 +293,8 @@ contract FacilityManager is IFacilityManager, AccessControl, EIP712, ReentrancyG
         bytes calldata regulatorSignature
     ) external {
         Facility storage f = _open(review.facilityId);
-        if (review.nonce != f.reviewNonce) revert FacilityInvalidReviewNonce(review.facilityId, f.reviewNonce, review.nonce);
+        if (review.nonce != f.reviewNonce)
+            revert FacilityInvalidReviewNonce(review.facilityId, f.reviewNonce, review.nonce);
         if (review.newRateBps > f.baseRateBps) revert FacilityRateAboveBase(review.newRateBps, f.baseRateBps);
         (address bankSigner, address regulatorSigner) = _jointSigners(
             _reviewStructHash(review),
