@@ -18,9 +18,6 @@ contract EvidenceRegistry is IEvidenceRegistry, AccessControl, EIP712, Nonces {
     /// @notice Role of the bank node's anchoring batcher.
     bytes32 public constant ANCHORER_ROLE = keccak256("ANCHORER_ROLE");
 
-    /// @notice Role of the contract that spends verified evidence on payments (the FacilityManager).
-    bytes32 public constant CONSUMER_ROLE = keccak256("CONSUMER_ROLE");
-
     bytes32 private constant _ATTESTATION_TYPEHASH = keccak256(
         "Attestation(bytes32 evidenceId,uint8 verdict,bytes32 reasonHash,uint256 nonce,uint64 deadline)"
     );
@@ -31,11 +28,12 @@ contract EvidenceRegistry is IEvidenceRegistry, AccessControl, EIP712, Nonces {
 
     uint8 private constant _MAX_SLOTS = 32;
 
-    /// @dev Read together on every verification check, so kept in one slot.
+    /// @dev Read together on every verification and consumption, so kept in one slot.
     struct VerifierSet {
         uint32 activeMask;
         uint8 threshold;
         uint8 nextSlot;
+        address consumer;
     }
 
     mapping(bytes32 evidenceId => Evidence) private _evidence;
@@ -160,13 +158,21 @@ contract EvidenceRegistry is IEvidenceRegistry, AccessControl, EIP712, Nonces {
     }
 
     /// @inheritdoc IEvidenceRegistry
-    function consume(bytes32 evidenceId) external onlyRole(CONSUMER_ROLE) returns (uint64 facilityId, Kind kind) {
+    function consume(bytes32 evidenceId) external returns (uint64 facilityId, Kind kind) {
+        VerifierSet memory set = _set;
+        if (msg.sender != set.consumer) revert EvidenceNotConsumer(msg.sender);
         Evidence storage evidence = _anchored(evidenceId);
         if (evidence.consumed) revert EvidenceAlreadyConsumed(evidenceId);
-        if (!_isVerified(evidence, _set)) revert EvidenceNotVerified(evidenceId);
+        if (!_isVerified(evidence, set)) revert EvidenceNotVerified(evidenceId);
         evidence.consumed = true;
         emit EvidenceConsumed(evidenceId, msg.sender);
         return (evidence.facilityId, evidence.kind);
+    }
+
+    /// @inheritdoc IEvidenceRegistry
+    function setConsumer(address newConsumer) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        emit ConsumerChanged(_set.consumer, newConsumer);
+        _set.consumer = newConsumer;
     }
 
     /// @inheritdoc IEvidenceRegistry
@@ -240,6 +246,11 @@ contract EvidenceRegistry is IEvidenceRegistry, AccessControl, EIP712, Nonces {
     /// @inheritdoc IEvidenceRegistry
     function threshold() external view returns (uint8) {
         return _set.threshold;
+    }
+
+    /// @inheritdoc IEvidenceRegistry
+    function consumer() external view returns (address) {
+        return _set.consumer;
     }
 
     /// @inheritdoc IEvidenceRegistry

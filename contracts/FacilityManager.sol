@@ -48,7 +48,9 @@ contract FacilityManager is IFacilityManager, AccessControl, EIP712, ReentrancyG
         "Unfreeze(uint64 facilityId,uint16 freezeCount,bytes32 reasonHash,uint64 deadline)"
     );
 
-    /// @dev Field order is storage layout: slot 0 is read by every action, slot 1 written by every payment.
+    /// @dev Field order is storage layout. Slot 0 is read by every action; slot 1 holds everything a payment or a
+    /// repayment changes (principal, balance, the open segment's start, booked interest), so a payment writes one slot
+    /// of facility state. The 64-bit amounts hold 1.8e19 fen (1.8e17 CNY) and are cast with SafeCast where unbounded.
     struct Facility {
         address borrower;
         Status status;
@@ -58,21 +60,21 @@ contract FacilityManager is IFacilityManager, AccessControl, EIP712, ReentrancyG
         bool subsidyEligible;
         uint16 freezeCount;
         uint16 reviewNonce;
-        uint96 principal;
-        uint96 balance;
+        uint64 principal;
+        uint64 balance;
         uint40 lastAccrual;
-        uint16 paymentCount;
-        uint128 interestAccrued;
+        uint88 interestAccrued;
         uint128 subsidyAccrued;
-        uint128 interestRepaid;
         uint128 subsidyPaid;
+        uint128 interestRepaid;
+        uint128 principalRepaid;
         uint128 funded;
         uint128 withdrawn;
-        uint96 creditLimit;
-        uint96 principalRepaid;
+        uint64 creditLimit;
+        uint64 planTotal;
+        uint64 qualityTotal;
         uint16 baseRateBps;
-        uint96 planTotal;
-        uint96 qualityTotal;
+        uint16 paymentCount;
     }
 
     IERC20 private immutable _token;
@@ -131,8 +133,8 @@ contract FacilityManager is IFacilityManager, AccessControl, EIP712, ReentrancyG
         f.lastAccrual = uint40(block.timestamp);
         f.paymentCount = uint16(plan.length); // at most MAX_PLAN_LENGTH
         f.creditLimit = terms.creditLimit;
-        f.planTotal = uint96(planTotal); // ≤ creditLimit, a uint96
-        f.qualityTotal = uint96(qualityTotal); // ≤ planTotal
+        f.planTotal = uint64(planTotal); // ≤ creditLimit, a uint64
+        f.qualityTotal = uint64(qualityTotal); // ≤ planTotal
 
         emit FacilityCreated(
             facilityId,
@@ -150,7 +152,7 @@ contract FacilityManager is IFacilityManager, AccessControl, EIP712, ReentrancyG
     function fund(uint64 facilityId, uint256 amount) external onlyRole(BANK_ROLE) nonReentrant {
         Facility storage f = _open(facilityId);
         if (amount == 0) revert FacilityZeroAmount();
-        f.balance = (f.balance + amount).toUint96();
+        f.balance = (f.balance + amount).toUint64();
         f.funded += amount.toUint128();
         _token.safeTransferFrom(msg.sender, address(this), amount);
         emit FacilityFunded(facilityId, msg.sender, amount);
@@ -165,8 +167,8 @@ contract FacilityManager is IFacilityManager, AccessControl, EIP712, ReentrancyG
         Facility storage f = _existing(facilityId);
         if (f.status == Status.FROZEN) revert FacilityIsFrozen(facilityId);
         if (f.status == Status.CLOSED) revert FacilityIsClosed(facilityId);
-        if (index >= f.paymentCount) revert FacilityPaymentNotFound(facilityId, index);
         EntrustedPayment storage p = _payments[facilityId][index];
+        if (p.payee == address(0)) revert FacilityPaymentNotFound(facilityId, index);
         if (p.paid) revert FacilityPaymentAlreadyPaid(facilityId, index);
         address payee = p.payee;
         IPayeeRegistry.Category registered = _payees.requireActive(payee);
@@ -210,11 +212,11 @@ contract FacilityManager is IFacilityManager, AccessControl, EIP712, ReentrancyG
         uint256 principalPaid;
         unchecked {
             principalPaid = amount - interestPaid;
-            f.principal = uint96(principal - principalPaid);
+            f.principal = uint64(principal - principalPaid);
         }
-        f.interestRepaid += uint128(interestPaid); // ≤ interestAccrued, a uint128
-        f.principalRepaid += uint96(principalPaid); // ≤ principal, a uint96
-        f.balance = (f.balance + amount).toUint96();
+        f.interestRepaid += uint128(interestPaid); // ≤ interestAccrued, a uint88
+        f.principalRepaid += uint128(principalPaid); // ≤ principal, a uint64
+        f.balance = (f.balance + amount).toUint64();
         _token.safeTransferFrom(msg.sender, address(this), amount);
         emit Repaid(facilityId, msg.sender, interestPaid, principalPaid);
     }
@@ -225,8 +227,8 @@ contract FacilityManager is IFacilityManager, AccessControl, EIP712, ReentrancyG
         if (amount == 0) revert FacilityZeroAmount();
         uint256 due = _subsidyDue(f);
         if (amount > due) revert FacilitySubsidyExceedsDue(facilityId, amount, due);
-        f.subsidyPaid += uint128(amount); // ≤ subsidy accrued, which fits uint128
-        f.balance = (f.balance + amount).toUint96();
+        f.subsidyPaid += uint128(amount); // ≤ subsidy accrued, a uint128
+        f.balance = (f.balance + amount).toUint64();
         _token.safeTransferFrom(msg.sender, address(this), amount);
         emit SubsidyPaid(facilityId, msg.sender, amount);
     }
@@ -237,9 +239,9 @@ contract FacilityManager is IFacilityManager, AccessControl, EIP712, ReentrancyG
         if (to == address(0)) revert FacilityZeroAddress();
         if (amount == 0) revert FacilityZeroAmount();
         if (amount > f.balance) revert FacilityInsufficientFunds(facilityId, f.balance, amount);
-        // amount ≤ balance, a uint96, was just checked
+        // amount ≤ balance, a uint64, was just checked
         unchecked {
-            f.balance -= uint96(amount);
+            f.balance -= uint64(amount);
         }
         f.withdrawn += uint128(amount);
         _token.safeTransfer(to, amount);
@@ -432,8 +434,9 @@ contract FacilityManager is IFacilityManager, AccessControl, EIP712, ReentrancyG
         (uint256 interest, uint256 subsidy) = _pending(f);
         f.lastAccrual = uint40(block.timestamp);
         if (f.principal == 0) return;
-        f.interestAccrued += interest.toUint128();
-        f.subsidyAccrued += subsidy.toUint128();
+        f.interestAccrued += interest.toUint88();
+        if (subsidy != 0) f.subsidyAccrued += uint128(subsidy); // ≤ interest
+
         emit InterestAccrued(facilityId, from, uint40(block.timestamp), f.principal, f.rateBps, interest, subsidy);
     }
 

@@ -93,6 +93,9 @@ interface IEvidenceRegistry {
     /// @notice Emitted when verified evidence releases a payment and cannot release another.
     event EvidenceConsumed(bytes32 indexed evidenceId, address indexed consumer);
 
+    /// @notice Emitted when the admin names the contract allowed to consume evidence (the FacilityManager).
+    event ConsumerChanged(address indexed previousConsumer, address indexed newConsumer);
+
     /// @notice Emitted when a verifier joins the set, in storage slot `slot` of its attestation masks.
     event VerifierAdded(address indexed verifier, uint8 slot);
 
@@ -134,6 +137,9 @@ interface IEvidenceRegistry {
 
     /// @notice Thrown when the number of requests and signatures differ, or no request is given.
     error EvidenceLengthMismatch(uint256 requests, uint256 signatures);
+
+    /// @notice Thrown when an account other than the consumer tries to consume evidence.
+    error EvidenceNotConsumer(address caller);
 
     /// @notice Thrown when consuming evidence that is not verified.
     error EvidenceNotVerified(bytes32 evidenceId);
@@ -206,11 +212,20 @@ interface IEvidenceRegistry {
     /// @notice Marks verified evidence as used by a payment and returns its facility and kind.
     ///
     /// Requirements:
-    /// - the caller has CONSUMER_ROLE (the FacilityManager);
+    /// - the caller is the consumer (the FacilityManager);
     /// - the evidence is verified and not consumed.
     ///
     /// Emits an {EvidenceConsumed} event.
     function consume(bytes32 evidenceId) external returns (uint64 facilityId, Kind kind);
+
+    /// @notice Names the one contract allowed to consume evidence (the FacilityManager); zero disables consumption.
+    /// It lives in the same storage slot as the verifier set, which a payment reads anyway, saving a role lookup.
+    ///
+    /// Requirements:
+    /// - the caller has DEFAULT_ADMIN_ROLE.
+    ///
+    /// Emits a {ConsumerChanged} event.
+    function setConsumer(address newConsumer) external;
 
     /// @notice Adds a verifier in the next unused slot.
     ///
@@ -256,6 +271,9 @@ interface IEvidenceRegistry {
 
     /// @notice The quorum threshold.
     function threshold() external view returns (uint8);
+
+    /// @notice The contract allowed to consume evidence.
+    function consumer() external view returns (address);
 
     /// @notice The evidence id of `[facilityId, kind, saltedHash]`.
     function evidenceIdOf(uint64 facilityId, Kind kind, bytes32 saltedHash) external pure returns (bytes32);

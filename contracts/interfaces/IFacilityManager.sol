@@ -28,7 +28,7 @@ interface IFacilityManager {
     /// @param subsidyBps the fiscal subsidy rate paid on interest in compliant periods (300 = 3%), capped at the rate itself
     struct FacilityTerms {
         address borrower;
-        uint96 creditLimit;
+        uint64 creditLimit;
         uint16 baseRateBps;
         uint16 qualityFloorBps;
         uint16 subsidyBps;

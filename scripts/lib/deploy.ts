@@ -64,7 +64,6 @@ export async function deploySystem(deployer: Signer, roles: Roles): Promise<Syst
   const grants: Array<[{ grantRole(role: string, account: string): Promise<{ wait(): Promise<unknown> }> }, string, string]> = [
     [payees, await payees.PAYEE_ADMIN_ROLE(), roles.bank],
     [evidence, await evidence.ANCHORER_ROLE(), roles.bank],
-    [evidence, await evidence.CONSUMER_ROLE(), await manager.getAddress()],
     [manager, await manager.BANK_ROLE(), roles.bank],
     [manager, await manager.REGULATOR_ROLE(), roles.regulator],
     [manager, await manager.FISCAL_ROLE(), roles.fiscal],
@@ -73,5 +72,6 @@ export async function deploySystem(deployer: Signer, roles: Roles): Promise<Syst
   for (const [contract, role, account] of grants) {
     await (await contract.grantRole(role, account)).wait();
   }
+  await (await evidence.setConsumer(await manager.getAddress())).wait();
   return { token, payees, evidence, manager };
 }

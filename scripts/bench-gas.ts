@@ -1,0 +1,179 @@
+/**
+ * `npm run bench:gas`: gas of the hot paths, measured in one Hardhat run, against an EAS attestation as the peer.
+ * Prints a table, then one JSON line with erc20TransferFresh, entrustedPayment, anchorSingle, anchorBatchPerDoc256,
+ * dualAttestation and easAttest (integers, gas). Steady-state figures: the accounts involved have transacted before,
+ * as they would have in production; first-use figures are shown in the table for comparison.
+ */
+import { ethers, network } from "hardhat";
+import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
+import type { ContractTransactionResponse, Signer } from "ethers";
+import EASArtifact from "@ethereum-attestation-service/eas-contracts/artifacts/contracts/EAS.sol/EAS.json";
+import SchemaRegistryArtifact from "@ethereum-attestation-service/eas-contracts/artifacts/contracts/SchemaRegistry.sol/SchemaRegistry.json";
+import { deploySystem, type System } from "./lib/deploy";
+
+const LEAF_ENCODING = ["uint64", "uint8", "bytes32"];
+const Kind = { PURCHASE_CONTRACT: 0, INVOICE: 1, INSPECTION_REPORT: 3 } as const;
+
+async function gasOf(tx: Promise<ContractTransactionResponse>): Promise<number> {
+  const receipt = await (await tx).wait();
+  return Number(receipt!.gasUsed);
+}
+
+async function main(): Promise<void> {
+  const [admin, bank, regulator, fiscal, bankVerifier, regulatorVerifier, borrower, holder] = await ethers.getSigners();
+  const system = await deploySystem(admin, {
+    admin: admin.address,
+    bank: bank.address,
+    regulator: regulator.address,
+    fiscal: fiscal.address,
+    verifiers: [bankVerifier.address, regulatorVerifier.address],
+    threshold: 2,
+  });
+  const token = system.token.connect(bank);
+  const evidence = system.evidence.connect(bank);
+  const manager = system.manager.connect(bank);
+  const payees = system.payees.connect(bank);
+  const { chainId } = await ethers.provider.getNetwork();
+  const domain = { name: "QFM EvidenceRegistry", version: "1", chainId, verifyingContract: await evidence.getAddress() };
+  const types = {
+    Attestation: [
+      { name: "evidenceId", type: "bytes32" },
+      { name: "verdict", type: "uint8" },
+      { name: "reasonHash", type: "bytes32" },
+      { name: "nonce", type: "uint256" },
+      { name: "deadline", type: "uint64" },
+    ],
+  };
+  let salt = 0;
+  const nextHash = () => ethers.id(`bench-document-${++salt}`);
+
+  async function signedAttestation(verifier: Signer, evidenceId: string) {
+    const request = {
+      evidenceId,
+      verdict: 1,
+      reasonHash: ethers.ZeroHash,
+      nonce: await evidence.nonces(await verifier.getAddress()),
+      deadline: BigInt(Math.floor(Date.now() / 1000) + 86_400 * 365),
+    };
+    return { request, signature: await verifier.signTypedData(domain, types, request) };
+  }
+  async function dualAttest(evidenceId: string): Promise<number> {
+    const a = await signedAttestation(bankVerifier, evidenceId);
+    const b = await signedAttestation(regulatorVerifier, evidenceId);
+    return gasOf(evidence.attest([a.request, b.request], [a.signature, b.signature]));
+  }
+  async function anchorOne(facilityId: bigint, kind: number): Promise<{ id: string; gas: number }> {
+    const hash = nextHash();
+    const gas = await gasOf(evidence.anchor(facilityId, kind, hash));
+    return { id: await evidence.evidenceIdOf(facilityId, kind, hash), gas };
+  }
+
+  // ERC-20 transfer to a fresh recipient (the sender has transferred before).
+  await (await token.mint(holder.address, 1_000_000n)).wait();
+  await gasOf(token.connect(holder).transfer(ethers.Wallet.createRandom().address, 1n));
+  const erc20TransferFresh = await gasOf(token.connect(holder).transfer(ethers.Wallet.createRandom().address, 1n));
+
+  // A facility whose payments each go to a fresh registered payee and need one verified inspection report.
+  const payeeCount = 4;
+  const payeeAddresses = Array.from({ length: payeeCount }, () => ethers.Wallet.createRandom().address);
+  for (const payee of payeeAddresses) await (await payees.registerPayee(payee, 1, ethers.id(`licence:${payee}`))).wait();
+  const plan = payeeAddresses.map((payee) => ({
+    payee,
+    amount: 100_000_00n,
+    category: 1,
+    requiredKinds: 1 << Kind.INSPECTION_REPORT,
+    qualityPurpose: true,
+    paid: false,
+  }));
+  await (
+    await manager.createFacility(
+      { borrower: borrower.address, creditLimit: 1_000_000_00n, baseRateBps: 435, qualityFloorBps: 0, subsidyBps: 300 },
+      plan,
+    )
+  ).wait();
+  const facilityId = await manager.facilityCount();
+  await (await token.mint(bank.address, 1_000_000_00n)).wait();
+  await (await token.approve(await manager.getAddress(), 1_000_000_00n)).wait();
+  await (await manager.fund(facilityId, 1_000_000_00n)).wait();
+
+  const reports: string[] = [];
+  let anchorSingleFirst = 0;
+  let anchorSingle = 0;
+  for (let i = 0; i < payeeCount; i++) {
+    const { id, gas } = await anchorOne(facilityId, Kind.INSPECTION_REPORT);
+    if (i === 0) anchorSingleFirst = gas;
+    anchorSingle = gas;
+    reports.push(id);
+  }
+  const dualAttestationFirst = await dualAttest(reports[0]);
+  let dualAttestation = 0;
+  for (const id of reports.slice(1)) dualAttestation = await dualAttest(id);
+
+  const entrustedPaymentFirst = await gasOf(manager.executePayment(facilityId, 0, [reports[0]]));
+  await network.provider.send("evm_increaseTime", [30 * 86_400]);
+  await gasOf(manager.executePayment(facilityId, 1, [reports[1]]));
+  await network.provider.send("evm_increaseTime", [30 * 86_400]);
+  const entrustedPayment = await gasOf(manager.executePayment(facilityId, 2, [reports[2]]));
+
+  // A batch of 256 evidence leaves under one root.
+  const values = Array.from({ length: 256 }, (_, i) => [facilityId, i % 7, nextHash()]);
+  const tree = StandardMerkleTree.of(values, LEAF_ENCODING);
+  const anchorBatch256 = await gasOf(evidence.anchorBatch(tree.root, 256));
+  const anchorBatchPerDoc256 = Math.ceil(anchorBatch256 / 256);
+  const registerBatched = await gasOf(
+    evidence.registerBatchedEvidence(tree.root, values[5][0] as bigint, values[5][1] as number, values[5][2] as string, tree.getProof(5)),
+  );
+
+  // The peer: an EAS attestation of a bytes32 schema, from the artifacts shipped in @ethereum-attestation-service/eas-contracts.
+  const schemaRegistry = await new ethers.ContractFactory(SchemaRegistryArtifact.abi, SchemaRegistryArtifact.bytecode, admin).deploy();
+  await schemaRegistry.waitForDeployment();
+  const eas = await new ethers.ContractFactory(EASArtifact.abi, EASArtifact.bytecode, admin).deploy(await schemaRegistry.getAddress());
+  await eas.waitForDeployment();
+  const schemaTx = await (schemaRegistry.getFunction("register") as (...a: unknown[]) => Promise<ContractTransactionResponse>)(
+    "bytes32 documentHash",
+    ethers.ZeroAddress,
+    true,
+  );
+  await schemaTx.wait();
+  const schemaUid = ethers.solidityPackedKeccak256(["string", "address", "bool"], ["bytes32 documentHash", ethers.ZeroAddress, true]);
+  const easAttestOnce = () =>
+    gasOf(
+      (eas.connect(bankVerifier).getFunction("attest") as (...a: unknown[]) => Promise<ContractTransactionResponse>)({
+        schema: schemaUid,
+        data: {
+          recipient: ethers.ZeroAddress,
+          expirationTime: 0n,
+          revocable: true,
+          refUID: ethers.ZeroHash,
+          data: ethers.AbiCoder.defaultAbiCoder().encode(["bytes32"], [nextHash()]),
+          value: 0n,
+        },
+      }),
+    );
+  const easAttestFirst = await easAttestOnce();
+  const easAttest = await easAttestOnce();
+
+  const results = { erc20TransferFresh, entrustedPayment, anchorSingle, anchorBatchPerDoc256, dualAttestation, easAttest };
+  const rows: Array<[string, number | string, string]> = [
+    ["ERC-20 transfer to a fresh recipient", erc20TransferFresh, "reference"],
+    ["entrusted payment (1 evidence, fresh payee, closes a segment)", entrustedPayment, `${(entrustedPayment / erc20TransferFresh).toFixed(2)} × ERC-20 (target ≤ 2.0)`],
+    ["  first payment of a facility (no segment to close)", entrustedPaymentFirst, `${(entrustedPaymentFirst / erc20TransferFresh).toFixed(2)} × ERC-20`],
+    ["anchor one evidence", anchorSingle, `${(anchorSingle / easAttest).toFixed(2)} × EAS (target ≤ 0.3)`],
+    ["  first anchor ever", anchorSingleFirst, ""],
+    ["anchor a batch of 256: per document", anchorBatchPerDoc256, `target ≤ 300 (whole tx ${anchorBatch256})`],
+    ["  register one batched leaf with its proof (8 siblings)", registerBatched, "paid only for evidence that gates a payment"],
+    ["dual attestation (2 signatures, 1 tx)", dualAttestation, `${(dualAttestation / easAttest).toFixed(2)} × EAS (target ≤ 0.5)`],
+    ["  first attestation of both verifiers (nonces 0 → 1)", dualAttestationFirst, ""],
+    ["EAS attest, bytes32 schema", easAttest, "peer"],
+    ["  first EAS attest of the attester", easAttestFirst, ""],
+  ];
+  console.log(`gas benchmark (Hardhat network, solc 0.8.28, optimizer 1,000 runs, cancun)`);
+  console.log(`${"operation".padEnd(64)} ${"gas".padStart(9)}  note`);
+  for (const [name, gas, note] of rows) console.log(`${name.padEnd(64)} ${String(gas).padStart(9)}  ${note}`);
+  console.log(JSON.stringify(results));
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

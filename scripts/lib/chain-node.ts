@@ -1,0 +1,94 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import net from "node:net";
+import path from "node:path";
+
+export type ChainNodeKind = "hardhat" | "anvil";
+
+export interface ChainNode {
+  kind: ChainNodeKind;
+  url: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+const ROOT = path.resolve(__dirname, "..", "..");
+
+/** Resolves when nothing listens on 127.0.0.1:`port`; rejects with a message naming the port otherwise. */
+export async function assertPortFree(port: number, what: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const socket = net.connect({ host: "127.0.0.1", port });
+    socket.once("connect", () => {
+      socket.destroy();
+      reject(new Error(`port ${port} is already in use, so the ${what} cannot start there; stop what holds it or choose another port`));
+    });
+    socket.once("error", () => resolve());
+  });
+}
+
+/** Polls eth_chainId until the node answers or `timeoutMs` passes. */
+export async function waitForRpc(url: string, timeoutMs = 30_000): Promise<bigint> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const response = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
+      });
+      const body = (await response.json()) as { result?: string };
+      if (body.result) return BigInt(body.result);
+    } catch (error) {
+      lastError = error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`no JSON-RPC node answered at ${url} within ${timeoutMs} ms (${String(lastError)})`);
+}
+
+/**
+ * Starts a real chain node as a separate process: `hardhat node` or anvil (from the npm package @foundry-rs/anvil).
+ * Both use the standard development mnemonic, so the same dev accounts exist on either.
+ */
+export async function startChainNode(options: {
+  kind: ChainNodeKind;
+  port: number;
+  chainId?: number;
+  log?: (line: string) => void;
+}): Promise<ChainNode> {
+  const { kind, port } = options;
+  await assertPortFree(port, `${kind} chain node`);
+  const [command, args] =
+    kind === "hardhat"
+      ? [process.execPath, [require.resolve("hardhat/internal/cli/bootstrap"), "node", "--port", String(port)]]
+      : [
+          path.join(ROOT, "node_modules", ".bin", "anvil"),
+          ["--port", String(port), "--chain-id", String(options.chainId ?? 31337), "--silent"],
+        ];
+  const child = spawn(command, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  const output: string[] = [];
+  const collect = (chunk: Buffer) => {
+    const text = chunk.toString();
+    if (output.length < 200) output.push(text);
+    options.log?.(text);
+  };
+  child.stdout?.on("data", collect);
+  child.stderr?.on("data", collect);
+  const exited = new Promise<never>((_, reject) =>
+    child.once("exit", (code) => reject(new Error(`${kind} node exited early (code ${code}): ${output.join("").slice(-2_000)}`))),
+  );
+  const url = `http://127.0.0.1:${port}`;
+  await Promise.race([waitForRpc(url, 60_000), exited]);
+  child.removeAllListeners("exit");
+  return {
+    kind,
+    url,
+    process: child,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once("exit", () => resolve());
+        child.kill("SIGTERM");
+      }),
+  };
+}
