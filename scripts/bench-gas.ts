@@ -34,7 +34,12 @@ async function main(): Promise<void> {
   const manager = system.manager.connect(bank);
   const payees = system.payees.connect(bank);
   const { chainId } = await ethers.provider.getNetwork();
-  const domain = { name: "QFM EvidenceRegistry", version: "1", chainId, verifyingContract: await evidence.getAddress() };
+  const domain = {
+    name: "QFM EvidenceRegistry",
+    version: "1",
+    chainId,
+    verifyingContract: await evidence.getAddress(),
+  };
   const types = {
     Attestation: [
       { name: "evidenceId", type: "bytes32" },
@@ -76,7 +81,8 @@ async function main(): Promise<void> {
   // A facility whose payments each go to a fresh registered payee and need one verified inspection report.
   const payeeCount = 4;
   const payeeAddresses = Array.from({ length: payeeCount }, () => ethers.Wallet.createRandom().address);
-  for (const payee of payeeAddresses) await (await payees.registerPayee(payee, 1, ethers.id(`licence:${payee}`))).wait();
+  for (const payee of payeeAddresses)
+    await (await payees.registerPayee(payee, 1, ethers.id(`licence:${payee}`))).wait();
   const plan = payeeAddresses.map((payee) => ({
     payee,
     amount: 100_000_00n,
@@ -121,21 +127,34 @@ async function main(): Promise<void> {
   const anchorBatch256 = await gasOf(evidence.anchorBatch(tree.root, 256));
   const anchorBatchPerDoc256 = Math.ceil(anchorBatch256 / 256);
   const registerBatched = await gasOf(
-    evidence.registerBatchedEvidence(tree.root, values[5][0] as bigint, values[5][1] as number, values[5][2] as string, tree.getProof(5)),
+    evidence.registerBatchedEvidence(
+      tree.root,
+      values[5][0] as bigint,
+      values[5][1] as number,
+      values[5][2] as string,
+      tree.getProof(5),
+    ),
   );
 
   // The peer: an EAS attestation of a bytes32 schema, from the artifacts shipped in @ethereum-attestation-service/eas-contracts.
-  const schemaRegistry = await new ethers.ContractFactory(SchemaRegistryArtifact.abi, SchemaRegistryArtifact.bytecode, admin).deploy();
+  const schemaRegistry = await new ethers.ContractFactory(
+    SchemaRegistryArtifact.abi,
+    SchemaRegistryArtifact.bytecode,
+    admin,
+  ).deploy();
   await schemaRegistry.waitForDeployment();
-  const eas = await new ethers.ContractFactory(EASArtifact.abi, EASArtifact.bytecode, admin).deploy(await schemaRegistry.getAddress());
-  await eas.waitForDeployment();
-  const schemaTx = await (schemaRegistry.getFunction("register") as (...a: unknown[]) => Promise<ContractTransactionResponse>)(
-    "bytes32 documentHash",
-    ethers.ZeroAddress,
-    true,
+  const eas = await new ethers.ContractFactory(EASArtifact.abi, EASArtifact.bytecode, admin).deploy(
+    await schemaRegistry.getAddress(),
   );
+  await eas.waitForDeployment();
+  const schemaTx = await (
+    schemaRegistry.getFunction("register") as (...a: unknown[]) => Promise<ContractTransactionResponse>
+  )("bytes32 documentHash", ethers.ZeroAddress, true);
   await schemaTx.wait();
-  const schemaUid = ethers.solidityPackedKeccak256(["string", "address", "bool"], ["bytes32 documentHash", ethers.ZeroAddress, true]);
+  const schemaUid = ethers.solidityPackedKeccak256(
+    ["string", "address", "bool"],
+    ["bytes32 documentHash", ethers.ZeroAddress, true],
+  );
   const easAttestOnce = () =>
     gasOf(
       (eas.connect(bankVerifier).getFunction("attest") as (...a: unknown[]) => Promise<ContractTransactionResponse>)({
@@ -153,16 +172,39 @@ async function main(): Promise<void> {
   const easAttestFirst = await easAttestOnce();
   const easAttest = await easAttestOnce();
 
-  const results = { erc20TransferFresh, entrustedPayment, anchorSingle, anchorBatchPerDoc256, dualAttestation, easAttest };
+  const results = {
+    erc20TransferFresh,
+    entrustedPayment,
+    anchorSingle,
+    anchorBatchPerDoc256,
+    dualAttestation,
+    easAttest,
+  };
   const rows: Array<[string, number | string, string]> = [
     ["ERC-20 transfer to a fresh recipient", erc20TransferFresh, "reference"],
-    ["entrusted payment (1 evidence, fresh payee, closes a segment)", entrustedPayment, `${(entrustedPayment / erc20TransferFresh).toFixed(2)} × ERC-20 (target ≤ 2.0)`],
-    ["  first payment of a facility (no segment to close)", entrustedPaymentFirst, `${(entrustedPaymentFirst / erc20TransferFresh).toFixed(2)} × ERC-20`],
+    [
+      "entrusted payment (1 evidence, fresh payee, closes a segment)",
+      entrustedPayment,
+      `${(entrustedPayment / erc20TransferFresh).toFixed(2)} × ERC-20 (target ≤ 2.0)`,
+    ],
+    [
+      "  first payment of a facility (no segment to close)",
+      entrustedPaymentFirst,
+      `${(entrustedPaymentFirst / erc20TransferFresh).toFixed(2)} × ERC-20`,
+    ],
     ["anchor one evidence", anchorSingle, `${(anchorSingle / easAttest).toFixed(2)} × EAS (target ≤ 0.3)`],
     ["  first anchor ever", anchorSingleFirst, ""],
     ["anchor a batch of 256: per document", anchorBatchPerDoc256, `target ≤ 300 (whole tx ${anchorBatch256})`],
-    ["  register one batched leaf with its proof (8 siblings)", registerBatched, "paid only for evidence that gates a payment"],
-    ["dual attestation (2 signatures, 1 tx)", dualAttestation, `${(dualAttestation / easAttest).toFixed(2)} × EAS (target ≤ 0.5)`],
+    [
+      "  register one batched leaf with its proof (8 siblings)",
+      registerBatched,
+      "paid only for evidence that gates a payment",
+    ],
+    [
+      "dual attestation (2 signatures, 1 tx)",
+      dualAttestation,
+      `${(dualAttestation / easAttest).toFixed(2)} × EAS (target ≤ 0.5)`,
+    ],
     ["  first attestation of both verifiers (nonces 0 → 1)", dualAttestationFirst, ""],
     ["EAS attest, bytes32 schema", easAttest, "peer"],
     ["  first EAS attest of the attester", easAttestFirst, ""],

@@ -14,7 +14,9 @@ export async function deploy(config: DeployConfig, log: (line: string) => void =
   const provider = new JsonRpcProvider(config.RPC_URL, undefined, { staticNetwork: true, pollingInterval: 100 });
   const { chainId } = await provider.getNetwork();
   if (config.EXPECTED_CHAIN_ID !== undefined && BigInt(config.EXPECTED_CHAIN_ID) !== chainId) {
-    throw new Error(`chain id check failed: ${config.RPC_URL} is chain ${chainId}, EXPECTED_CHAIN_ID is ${config.EXPECTED_CHAIN_ID}`);
+    throw new Error(
+      `chain id check failed: ${config.RPC_URL} is chain ${chainId}, EXPECTED_CHAIN_ID is ${config.EXPECTED_CHAIN_ID}`,
+    );
   }
   const deployer = new NonceManager(
     config.dev ? devWallet("admin").connect(provider) : new Wallet(config.DEPLOYER_KEY!, provider),

@@ -8,7 +8,8 @@ import { parseDeployConfig } from "./lib/deploy-config";
 
 async function main(): Promise<void> {
   const port = Number(process.env.CHAIN_PORT ?? 8545);
-  if (!Number.isInteger(port) || port <= 0 || port > 65_535) throw new Error(`CHAIN_PORT must be a TCP port, got "${process.env.CHAIN_PORT}"`);
+  if (!Number.isInteger(port) || port <= 0 || port > 65_535)
+    throw new Error(`CHAIN_PORT must be a TCP port, got "${process.env.CHAIN_PORT}"`);
   console.log(`[1/2] starting a Hardhat chain node on port ${port}…`);
   const node = await startChainNode({ kind: "hardhat", port });
   let stopping = false;

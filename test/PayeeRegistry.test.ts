@@ -239,13 +239,13 @@ describe("PayeeRegistry", () => {
       const role = await payees.PAYEE_ADMIN_ROLE();
       const asStranger = payees.connect(stranger);
       const calls = [
-        asStranger.registerPayee(newSupplier.address, Category.EQUIPMENT, LICENCE),
-        asStranger.updatePayee(lab.address, Category.SERVICES, LICENCE),
-        asStranger.deactivatePayee(lab.address, REASON),
-        asStranger.reactivatePayee(lab.address),
+        () => asStranger.registerPayee(newSupplier.address, Category.EQUIPMENT, LICENCE),
+        () => asStranger.updatePayee(lab.address, Category.SERVICES, LICENCE),
+        () => asStranger.deactivatePayee(lab.address, REASON),
+        () => asStranger.reactivatePayee(lab.address),
       ];
       for (const call of calls) {
-        await expect(call)
+        await expect(call())
           .to.be.revertedWithCustomError(payees, "AccessControlUnauthorizedAccount")
           .withArgs(stranger.address, role);
       }

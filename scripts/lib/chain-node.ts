@@ -19,7 +19,11 @@ export async function assertPortFree(port: number, what: string): Promise<void> 
     const socket = net.connect({ host: "127.0.0.1", port });
     socket.once("connect", () => {
       socket.destroy();
-      reject(new Error(`port ${port} is already in use, so the ${what} cannot start there; stop what holds it or choose another port`));
+      reject(
+        new Error(
+          `port ${port} is already in use, so the ${what} cannot start there; stop what holds it or choose another port`,
+        ),
+      );
     });
     socket.once("error", () => resolve());
   });
@@ -75,7 +79,9 @@ export async function startChainNode(options: {
   child.stdout?.on("data", collect);
   child.stderr?.on("data", collect);
   const exited = new Promise<never>((_, reject) =>
-    child.once("exit", (code) => reject(new Error(`${kind} node exited early (code ${code}): ${output.join("").slice(-2_000)}`))),
+    child.once("exit", (code) =>
+      reject(new Error(`${kind} node exited early (code ${code}): ${output.join("").slice(-2_000)}`)),
+    ),
   );
   const url = `http://127.0.0.1:${port}`;
   await Promise.race([waitForRpc(url, 60_000), exited]);

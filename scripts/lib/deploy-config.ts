@@ -24,7 +24,9 @@ const address = z
   .refine((value) => isAddress(value), { message: "must be a 0x-prefixed 20-byte address" })
   .transform((value) => getAddress(value));
 
-const privateKey = z.string().regex(/^0x[0-9a-fA-F]{64}$/, { message: "must be a 0x-prefixed 32-byte hex private key" });
+const privateKey = z
+  .string()
+  .regex(/^0x[0-9a-fA-F]{64}$/, { message: "must be a 0x-prefixed 32-byte hex private key" });
 
 const DeployEnv = z.object({
   RPC_URL: z.url({ message: "must be an http(s) URL of a JSON-RPC node" }).default("http://127.0.0.1:8545"),

@@ -61,7 +61,9 @@ export async function deploySystem(deployer: Signer, roles: Roles): Promise<Syst
     )
   ).waitForDeployment();
 
-  const grants: Array<[{ grantRole(role: string, account: string): Promise<{ wait(): Promise<unknown> }> }, string, string]> = [
+  const grants: Array<
+    [{ grantRole(role: string, account: string): Promise<{ wait(): Promise<unknown> }> }, string, string]
+  > = [
     [payees, await payees.PAYEE_ADMIN_ROLE(), roles.bank],
     [evidence, await evidence.ANCHORER_ROLE(), roles.bank],
     [manager, await manager.BANK_ROLE(), roles.bank],

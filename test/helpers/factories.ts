@@ -76,7 +76,12 @@ export function saltedHash(label = "document"): string {
 }
 
 /** Anchors one piece of evidence and returns its id. */
-export async function anchorEvidence(fx: Fixture, facilityId: bigint, kind: Kind, hash = saltedHash()): Promise<string> {
+export async function anchorEvidence(
+  fx: Fixture,
+  facilityId: bigint,
+  kind: Kind,
+  hash = saltedHash(),
+): Promise<string> {
   await fx.evidence.anchor(facilityId, kind, hash);
   return fx.evidence.evidenceIdOf(facilityId, kind, hash);
 }

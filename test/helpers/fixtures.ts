@@ -7,8 +7,19 @@ import { Category } from "./constants";
  * admin (governance), bank (officer + node), regulator, fiscal, two verifier nodes, a borrower, three payees, a stranger.
  */
 export async function deployFixture() {
-  const [admin, bank, regulator, fiscal, bankVerifier, regulatorVerifier, borrower, equipmentVendor, lab, materials, stranger] =
-    await ethers.getSigners();
+  const [
+    admin,
+    bank,
+    regulator,
+    fiscal,
+    bankVerifier,
+    regulatorVerifier,
+    borrower,
+    equipmentVendor,
+    lab,
+    materials,
+    stranger,
+  ] = await ethers.getSigners();
   const system = await deploySystem(admin, {
     admin: admin.address,
     bank: bank.address,

@@ -1,0 +1,150 @@
+import { expect } from "chai";
+import { JsonRpcProvider, NonceManager, ZeroHash, id } from "ethers";
+import os from "node:os";
+import path from "node:path";
+import fs from "node:fs";
+import { deploy } from "../../scripts/deploy";
+import { startChainNode, type ChainNode, type ChainNodeKind } from "../../scripts/lib/chain-node";
+import { devWallet, parseDeployConfig } from "../../scripts/lib/deploy-config";
+import { readDeployment } from "../../scripts/lib/deployments";
+import {
+  EvidenceRegistry__factory,
+  FacilityManager__factory,
+  PayeeRegistry__factory,
+  SettlementToken__factory,
+} from "../../typechain-types";
+import { attestationTypes } from "../helpers/signatures";
+import { Category, Kind, Verdict, kindsMask } from "../helpers/constants";
+
+const silent = () => undefined;
+
+/** Deploys to a real node process and pays one evidence-gated entrusted payment through JSON-RPC. */
+function behavesOnNode(kind: ChainNodeKind, port: number) {
+  describe(`when deployed to a real ${kind} node process`, function () {
+    let node: ChainNode;
+    let dir: string;
+
+    before(async function () {
+      node = await startChainNode({ kind, port });
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), "qfm-deploy-"));
+    });
+
+    after(async function () {
+      await node?.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    it("refuses a node whose chain id is not the expected one", async function () {
+      const config = parseDeployConfig({ RPC_URL: node.url, EXPECTED_CHAIN_ID: "1" });
+      await expect(deploy(config, silent)).to.be.rejectedWith(
+        /chain id check failed: .* is chain 31337, EXPECTED_CHAIN_ID is 1/,
+      );
+    });
+
+    it("writes a deployments file and the contracts pay an entrusted payment end to end", async function () {
+      const file = path.join(dir, "deployment.json");
+      await deploy(
+        parseDeployConfig({ RPC_URL: node.url, EXPECTED_CHAIN_ID: "31337", DEPLOYMENTS_FILE: file }),
+        silent,
+      );
+      const deployment = readDeployment(file);
+      expect(deployment.chainId).to.equal("31337");
+      expect(deployment.roles.threshold).to.equal(2);
+
+      const provider = new JsonRpcProvider(node.url, undefined, { staticNetwork: true, pollingInterval: 50 });
+      const bank = new NonceManager(devWallet("bank").connect(provider));
+      const bankVerifier = devWallet("bankVerifier");
+      const regulatorVerifier = devWallet("regulatorVerifier");
+      const borrower = devWallet("borrower");
+      const token = SettlementToken__factory.connect(deployment.contracts.SettlementToken, bank);
+      const payees = PayeeRegistry__factory.connect(deployment.contracts.PayeeRegistry, bank);
+      const evidence = EvidenceRegistry__factory.connect(deployment.contracts.EvidenceRegistry, bank);
+      const manager = FacilityManager__factory.connect(deployment.contracts.FacilityManager, bank);
+      expect(await evidence.consumer()).to.equal(deployment.contracts.FacilityManager);
+
+      const lab = "0x00000000000000000000000000000000000000a1";
+      await (await payees.registerPayee(lab, Category.TESTING_CERT, id("licence:lab"))).wait();
+      await (
+        await manager.createFacility(
+          {
+            borrower: borrower.address,
+            creditLimit: 1_000_000n,
+            baseRateBps: 435,
+            qualityFloorBps: 0,
+            subsidyBps: 300,
+          },
+          [
+            {
+              payee: lab,
+              amount: 250_000n,
+              category: Category.TESTING_CERT,
+              requiredKinds: kindsMask(Kind.INSPECTION_REPORT),
+              qualityPurpose: true,
+              paid: false,
+            },
+          ],
+        )
+      ).wait();
+      await (await token.mint(await bank.getAddress(), 250_000n)).wait();
+      await (await token.approve(deployment.contracts.FacilityManager, 250_000n)).wait();
+      await (await manager.fund(1n, 250_000n)).wait();
+
+      const hash = id("inspection report #1");
+      await (await evidence.anchor(1n, Kind.INSPECTION_REPORT, hash)).wait();
+      const evidenceId = await evidence.evidenceIdOf(1n, Kind.INSPECTION_REPORT, hash);
+      const domain = {
+        name: "QFM EvidenceRegistry",
+        version: "1",
+        chainId: 31337n,
+        verifyingContract: deployment.contracts.EvidenceRegistry,
+      };
+      const requests = [bankVerifier, regulatorVerifier].map((verifier) => ({
+        evidenceId,
+        verdict: Verdict.ACCEPT,
+        reasonHash: ZeroHash,
+        nonce: 0n,
+        deadline: BigInt(Math.floor(Date.now() / 1000) + 3_600),
+        verifier,
+      }));
+      const signatures = await Promise.all(
+        requests.map(({ verifier, ...request }) => verifier.signTypedData(domain, attestationTypes, request)),
+      );
+      await (
+        await evidence.attest(
+          requests.map(({ verifier: _verifier, ...request }) => request),
+          signatures,
+        )
+      ).wait();
+      expect(await evidence.isVerified(evidenceId)).to.equal(true);
+
+      await (await manager.executePayment(1n, 0, [evidenceId])).wait();
+      expect(await token.balanceOf(lab)).to.equal(250_000n);
+      expect(await token.balanceOf(borrower.address)).to.equal(0n);
+      provider.destroy();
+    });
+  });
+}
+
+describe("scripts/deploy", function () {
+  this.timeout(180_000);
+  behavesOnNode("hardhat", 18545);
+  behavesOnNode("anvil", 18546);
+
+  describe("when the configuration is invalid", function () {
+    it("names the variable that is wrong", function () {
+      expect(() => parseDeployConfig({ RPC_URL: "not a url" })).to.throw(/RPC_URL: must be an http\(s\) URL/);
+      expect(() => parseDeployConfig({ DEPLOYER_KEY: "0x1234" })).to.throw(
+        /DEPLOYER_KEY: must be a 0x-prefixed 32-byte hex/,
+      );
+      expect(() => parseDeployConfig({ VERIFIER_ADDRESSES: "0xabc" })).to.throw(
+        /VERIFIER_ADDRESSES.*must be a 0x-prefixed 20-byte address/,
+      );
+    });
+
+    it("asks for the role addresses when a real deployer key is given", function () {
+      expect(() => parseDeployConfig({ DEPLOYER_KEY: `0x${"11".repeat(32)}` })).to.throw(
+        /also set BANK_ADDRESS, REGULATOR_ADDRESS, FISCAL_ADDRESS, VERIFIER_ADDRESSES/,
+      );
+    });
+  });
+});
