@@ -49,8 +49,10 @@ contract FacilityManager is IFacilityManager, AccessControl, EIP712, ReentrancyG
     );
 
     /// @dev Field order is storage layout. Slot 0 is read by every action; slot 1 holds everything a payment or a
-    /// repayment changes (principal, balance, the open segment's start, booked interest), so a payment writes one slot
-    /// of facility state. The 64-bit amounts hold 1.8e19 fen (1.8e17 CNY) and are cast with SafeCast where unbounded.
+    /// repayment changes (principal, balance, the open segment's start, accumulated interest), so a payment writes one
+    /// slot of facility state. Principal and balance are 56-bit (7.2e16 fen = 7.2e14 CNY), cast with SafeCast where
+    /// unbounded. Interest and subsidy are kept unrounded, as numerators over InterestMath.DENOMINATOR: booked fen are
+    /// the accumulated numerator rounded down once, so no sequence of short segments loses fractions of a fen.
     struct Facility {
         address borrower;
         Status status;
@@ -60,11 +62,11 @@ contract FacilityManager is IFacilityManager, AccessControl, EIP712, ReentrancyG
         bool subsidyEligible;
         uint16 freezeCount;
         uint16 reviewNonce;
-        uint64 principal;
-        uint64 balance;
+        uint56 principal;
+        uint56 balance;
         uint40 lastAccrual;
-        uint88 interestAccrued;
-        uint128 subsidyAccrued;
+        uint104 interestNumerator;
+        uint128 subsidyNumerator;
         uint128 subsidyPaid;
         uint128 interestRepaid;
         uint128 principalRepaid;
@@ -133,7 +135,7 @@ contract FacilityManager is IFacilityManager, AccessControl, EIP712, ReentrancyG
         f.lastAccrual = uint40(block.timestamp);
         f.paymentCount = uint16(plan.length); // at most MAX_PLAN_LENGTH
         f.creditLimit = terms.creditLimit;
-        f.planTotal = uint64(planTotal); // ≤ creditLimit, a uint64
+        f.planTotal = uint64(planTotal); // ≤ creditLimit, a uint56
         f.qualityTotal = uint64(qualityTotal); // ≤ planTotal
 
         emit FacilityCreated(
@@ -152,7 +154,7 @@ contract FacilityManager is IFacilityManager, AccessControl, EIP712, ReentrancyG
     function fund(uint64 facilityId, uint256 amount) external onlyRole(BANK_ROLE) nonReentrant {
         Facility storage f = _open(facilityId);
         if (amount == 0) revert FacilityZeroAmount();
-        f.balance = (f.balance + amount).toUint64();
+        f.balance = (f.balance + amount).toUint56();
         f.funded += amount.toUint128();
         _token.safeTransferFrom(msg.sender, address(this), amount);
         emit FacilityFunded(facilityId, msg.sender, amount);
@@ -185,11 +187,11 @@ contract FacilityManager is IFacilityManager, AccessControl, EIP712, ReentrancyG
         }
         if (missing != 0) revert FacilityMissingEvidence(facilityId, index, missing);
 
-        uint64 amount = p.amount;
+        uint56 amount = p.amount;
         _accrue(facilityId, f);
         if (f.balance < amount) revert FacilityInsufficientFunds(facilityId, f.balance, amount);
         p.paid = true;
-        f.principal += amount;
+        f.principal += amount; // ≤ plan total ≤ credit limit, checked to fit 56 bits at creation
         // balance ≥ amount was just checked
         unchecked {
             f.balance -= amount;
@@ -212,11 +214,11 @@ contract FacilityManager is IFacilityManager, AccessControl, EIP712, ReentrancyG
         uint256 principalPaid;
         unchecked {
             principalPaid = amount - interestPaid;
-            f.principal = uint64(principal - principalPaid);
+            f.principal = uint56(principal - principalPaid);
         }
-        f.interestRepaid += uint128(interestPaid); // ≤ interestAccrued, a uint88
-        f.principalRepaid += uint128(principalPaid); // ≤ principal, a uint64
-        f.balance = (f.balance + amount).toUint64();
+        f.interestRepaid += uint128(interestPaid); // ≤ interest accrued, < 2^104
+        f.principalRepaid += uint128(principalPaid); // ≤ principal, a uint56
+        f.balance = (f.balance + amount).toUint56();
         _token.safeTransferFrom(msg.sender, address(this), amount);
         emit Repaid(facilityId, msg.sender, interestPaid, principalPaid);
     }
@@ -227,8 +229,8 @@ contract FacilityManager is IFacilityManager, AccessControl, EIP712, ReentrancyG
         if (amount == 0) revert FacilityZeroAmount();
         uint256 due = _subsidyDue(f);
         if (amount > due) revert FacilitySubsidyExceedsDue(facilityId, amount, due);
-        f.subsidyPaid += uint128(amount); // ≤ subsidy accrued, a uint128
-        f.balance = (f.balance + amount).toUint64();
+        f.subsidyPaid += uint128(amount); // ≤ subsidy accrued, < 2^128
+        f.balance = (f.balance + amount).toUint56();
         _token.safeTransferFrom(msg.sender, address(this), amount);
         emit SubsidyPaid(facilityId, msg.sender, amount);
     }
@@ -239,9 +241,9 @@ contract FacilityManager is IFacilityManager, AccessControl, EIP712, ReentrancyG
         if (to == address(0)) revert FacilityZeroAddress();
         if (amount == 0) revert FacilityZeroAmount();
         if (amount > f.balance) revert FacilityInsufficientFunds(facilityId, f.balance, amount);
-        // amount ≤ balance, a uint64, was just checked
+        // amount ≤ balance, a uint56, was just checked
         unchecked {
-            f.balance -= uint64(amount);
+            f.balance -= uint56(amount);
         }
         f.withdrawn += uint128(amount);
         _token.safeTransfer(to, amount);
@@ -324,8 +326,7 @@ contract FacilityManager is IFacilityManager, AccessControl, EIP712, ReentrancyG
     /// @inheritdoc IFacilityManager
     function close(uint64 facilityId) external onlyRole(BANK_ROLE) {
         Facility storage f = _open(facilityId);
-        (uint256 pendingInterest, uint256 pendingSubsidy) = _pending(f);
-        uint256 interestDue = _interestDue(f) + pendingInterest - pendingSubsidy;
+        uint256 interestDue = _interestDue(f);
         if (f.principal != 0 || interestDue != 0) revert FacilityOutstandingDebt(facilityId, f.principal, interestDue);
         f.status = Status.CLOSED;
         emit FacilityClosed(facilityId);
@@ -334,7 +335,7 @@ contract FacilityManager is IFacilityManager, AccessControl, EIP712, ReentrancyG
     /// @inheritdoc IFacilityManager
     function facility(uint64 facilityId) external view returns (FacilityState memory state) {
         Facility storage f = _existing(facilityId);
-        (uint256 pendingInterest, uint256 pendingSubsidy) = _pending(f);
+        (uint256 interestAccrued, uint256 subsidyAccrued) = _accruedFen(f);
         state = FacilityState({
             borrower: f.borrower,
             status: f.status,
@@ -354,8 +355,8 @@ contract FacilityManager is IFacilityManager, AccessControl, EIP712, ReentrancyG
             balance: f.balance,
             funded: f.funded,
             withdrawn: f.withdrawn,
-            interestAccrued: f.interestAccrued + pendingInterest,
-            subsidyAccrued: f.subsidyAccrued + pendingSubsidy,
+            interestAccrued: interestAccrued,
+            subsidyAccrued: subsidyAccrued,
             interestRepaid: f.interestRepaid,
             subsidyPaid: f.subsidyPaid,
             principalRepaid: f.principalRepaid,
@@ -373,8 +374,7 @@ contract FacilityManager is IFacilityManager, AccessControl, EIP712, ReentrancyG
     /// @inheritdoc IFacilityManager
     function outstanding(uint64 facilityId) external view returns (uint256 principal, uint256 interestDue) {
         Facility storage f = _existing(facilityId);
-        (uint256 pendingInterest, uint256 pendingSubsidy) = _pending(f);
-        return (f.principal, _interestDue(f) + pendingInterest - pendingSubsidy);
+        return (f.principal, _interestDue(f));
     }
 
     /// @inheritdoc IFacilityManager
@@ -427,41 +427,70 @@ contract FacilityManager is IFacilityManager, AccessControl, EIP712, ReentrancyG
         }
     }
 
-    /// @dev Closes the current rate segment: books its interest and subsidy and starts a new segment now.
+    /// @dev Closes the open rate segment: adds its interest and subsidy numerators and starts a new segment now.
+    /// The event reports the whole fen the segment added to the rounded-down totals.
     function _accrue(uint64 facilityId, Facility storage f) private {
         uint40 from = f.lastAccrual;
         if (from == block.timestamp) return;
-        (uint256 interest, uint256 subsidy) = _pending(f);
+        uint256 principal = f.principal;
         f.lastAccrual = uint40(block.timestamp);
-        if (f.principal == 0) return;
-        f.interestAccrued += interest.toUint88();
-        if (subsidy != 0) f.subsidyAccrued += uint128(subsidy); // ≤ interest
-
-        emit InterestAccrued(facilityId, from, uint40(block.timestamp), f.principal, f.rateBps, interest, subsidy);
+        if (principal == 0) return;
+        uint256 elapsed = block.timestamp - from;
+        uint16 rateBps = f.rateBps;
+        uint256 interestBefore = f.interestNumerator;
+        uint256 interestAfter = interestBefore + InterestMath.numerator(principal, rateBps, elapsed);
+        f.interestNumerator = interestAfter.toUint104();
+        uint256 interest = InterestMath.toFen(interestAfter) - InterestMath.toFen(interestBefore);
+        uint256 subsidy;
+        // Subsidy state lives in another slot: touch it only in subsidy-eligible periods.
+        if (f.subsidyEligible) {
+            uint256 subsidyBefore = f.subsidyNumerator;
+            uint256 subsidyAfter =
+                subsidyBefore + InterestMath.numerator(principal, _subsidyRate(f.subsidyBps, rateBps), elapsed);
+            f.subsidyNumerator = uint128(subsidyAfter); // ≤ interestAfter, a uint104
+            subsidy = InterestMath.toFen(subsidyAfter) - InterestMath.toFen(subsidyBefore);
+        }
+        emit InterestAccrued(facilityId, from, uint40(block.timestamp), principal, f.rateBps, interest, subsidy);
     }
 
-    /// @dev Interest and subsidy of the open segment, from the last accrual to now. The subsidy uses the lower of the
-    /// subsidy rate and the loan rate, so it never exceeds the interest itself.
-    function _pending(Facility storage f) private view returns (uint256 interest, uint256 subsidy) {
+    /// @dev The accumulated interest and subsidy numerators including the open segment from `from` to now. Subsidy uses
+    /// the lower of the subsidy rate and the loan rate, so it never exceeds the interest.
+    function _numerators(
+        Facility storage f,
+        uint256 from
+    ) private view returns (uint256 interestNumerator, uint256 subsidyNumerator) {
+        interestNumerator = f.interestNumerator;
+        subsidyNumerator = f.subsidyNumerator;
         uint256 principal = f.principal;
-        if (principal == 0) return (0, 0);
-        uint256 elapsed = block.timestamp - f.lastAccrual;
+        if (principal == 0) return (interestNumerator, subsidyNumerator);
+        uint256 elapsed = block.timestamp - from;
         uint16 rateBps = f.rateBps;
-        interest = InterestMath.accrued(principal, rateBps, elapsed);
+        interestNumerator += InterestMath.numerator(principal, rateBps, elapsed);
         if (f.subsidyEligible) {
-            uint16 subsidyBps = f.subsidyBps < rateBps ? f.subsidyBps : rateBps;
-            subsidy = InterestMath.accrued(principal, subsidyBps, elapsed);
+            subsidyNumerator += InterestMath.numerator(principal, _subsidyRate(f.subsidyBps, rateBps), elapsed);
         }
     }
 
-    /// @dev Booked interest the borrower still owes: accrued, less the subsidy's share, less repayments.
+    /// @dev The subsidy is paid at the subsidy rate, but never above the loan rate itself.
+    function _subsidyRate(uint16 subsidyBps, uint16 rateBps) private pure returns (uint16) {
+        return subsidyBps < rateBps ? subsidyBps : rateBps;
+    }
+
+    /// @dev Interest and subsidy accrued to now, in whole fen.
+    function _accruedFen(Facility storage f) private view returns (uint256 interest, uint256 subsidy) {
+        (uint256 interestNumerator, uint256 subsidyNumerator) = _numerators(f, f.lastAccrual);
+        return (InterestMath.toFen(interestNumerator), InterestMath.toFen(subsidyNumerator));
+    }
+
+    /// @dev Interest the borrower owes now: accrued, less the subsidy's share, less repayments.
     function _interestDue(Facility storage f) private view returns (uint256) {
-        return uint256(f.interestAccrued) - f.subsidyAccrued - f.interestRepaid;
+        (uint256 interest, uint256 subsidy) = _accruedFen(f);
+        return interest - subsidy - f.interestRepaid;
     }
 
     function _subsidyDue(Facility storage f) private view returns (uint256) {
-        (, uint256 pendingSubsidy) = _pending(f);
-        return uint256(f.subsidyAccrued) + pendingSubsidy - f.subsidyPaid;
+        (, uint256 subsidy) = _accruedFen(f);
+        return subsidy - f.subsidyPaid;
     }
 
     /// @dev Recovers both signers of a joint decision and checks their roles; they must be two accounts.

@@ -113,16 +113,16 @@ describe("FacilityManager: creation", () => {
   describe("when the terms are invalid", () => {
     it("reverts with FacilityZeroAddress for a zero borrower", async () => {
       const fx = await loadFixture(registeredPayeesFixture);
-      await expect(
-        fx.manager.createFacility(standardTerms(fx, { borrower: ethers.ZeroAddress }), standardPlan(fx)),
-      ).to.be.revertedWithCustomError(fx.manager, "FacilityZeroAddress");
+      await expect(fx.manager.createFacility(standardTerms(fx, { borrower: ethers.ZeroAddress }), standardPlan(fx)))
+        .to.be.revertedWithCustomError(fx.manager, "FacilityZeroAddress")
+        .withArgs();
     });
 
     it("reverts with FacilityZeroAmount for a zero credit limit", async () => {
       const fx = await loadFixture(registeredPayeesFixture);
-      await expect(
-        fx.manager.createFacility(standardTerms(fx, { creditLimit: 0n }), standardPlan(fx)),
-      ).to.be.revertedWithCustomError(fx.manager, "FacilityZeroAmount");
+      await expect(fx.manager.createFacility(standardTerms(fx, { creditLimit: 0n }), standardPlan(fx)))
+        .to.be.revertedWithCustomError(fx.manager, "FacilityZeroAmount")
+        .withArgs();
     });
 
     it("reverts with FacilityInvalidBps for a base rate above 10,000", async () => {
@@ -189,10 +189,9 @@ describe("FacilityManager: creation", () => {
       const fx = await loadFixture(registeredPayeesFixture);
       const plan = standardPlan(fx);
       plan[2].amount = 0n;
-      await expect(fx.manager.createFacility(standardTerms(fx), plan)).to.be.revertedWithCustomError(
-        fx.manager,
-        "FacilityZeroAmount",
-      );
+      await expect(fx.manager.createFacility(standardTerms(fx), plan))
+        .to.be.revertedWithCustomError(fx.manager, "FacilityZeroAmount")
+        .withArgs();
     });
 
     it("reverts with FacilityPayeeIsBorrower when a payment goes to the borrower", async () => {

@@ -8,7 +8,8 @@ import {IPayeeRegistry} from "./IPayeeRegistry.sol";
 /// @notice One contract holds every facility. The bank creates a facility with a payment plan and funds it; each
 /// entrusted payment goes from this contract straight to a registered payee once the evidence it requires is verified,
 /// so the borrower never holds the money. Interest accrues per second (ACT/360) on drawn, unrepaid principal, in rate
-/// segments that end at every principal, rate or subsidy change. The regulator (or the bank) freezes at once; only the
+/// segments that end at every payment, repayment and review; the segments' exact interest is summed and rounded down
+/// once, to the fen. The regulator (or the bank) freezes at once; only the
 /// bank and the regulator together unfreeze or change the rate (a jointly signed quarterly review).
 /// Every state change emits an event that carries enough to rebuild a facility's history from events alone.
 interface IFacilityManager {
@@ -22,13 +23,13 @@ interface IFacilityManager {
 
     /// @notice Terms of a new facility. Amounts in fen, rates in basis points a year.
     /// @param borrower the manufacturer; it repays but never receives a payment
-    /// @param creditLimit the most that can be drawn
+    /// @param creditLimit the most that can be drawn (56 bits: up to 7.2e14 CNY)
     /// @param baseRateBps the contract rate; reviews may discount it, never raise it above this
     /// @param qualityFloorBps the least share of the plan that must go to quality purposes; 0 means the default 3,000 (30%)
     /// @param subsidyBps the fiscal subsidy rate paid on interest in compliant periods (300 = 3%), capped at the rate itself
     struct FacilityTerms {
         address borrower;
-        uint64 creditLimit;
+        uint56 creditLimit;
         uint16 baseRateBps;
         uint16 qualityFloorBps;
         uint16 subsidyBps;
@@ -43,7 +44,7 @@ interface IFacilityManager {
     /// @param paid whether it has been executed
     struct EntrustedPayment {
         address payee;
-        uint64 amount;
+        uint56 amount;
         IPayeeRegistry.Category category;
         uint8 requiredKinds;
         bool qualityPurpose;
@@ -116,7 +117,7 @@ interface IFacilityManager {
         uint16 indexed index,
         address indexed payee,
         IPayeeRegistry.Category category,
-        uint64 amount,
+        uint56 amount,
         bool qualityPurpose,
         uint8 requiredKinds
     );
@@ -129,7 +130,7 @@ interface IFacilityManager {
         uint64 indexed facilityId,
         uint16 indexed index,
         address indexed payee,
-        uint64 amount,
+        uint56 amount,
         bytes32[] evidenceIds
     );
 

@@ -24,7 +24,7 @@ export interface Roles {
   verifiers: string[];
   /** Acceptances that make evidence verified (2 of 2 by default). */
   threshold: number;
-  /** An existing settlement token; a fresh SettlementToken is deployed (admin = bank) when absent. */
+  /** An existing settlement token; when absent a fresh SettlementToken is deployed (admin = governance, MINTER_ROLE also granted to the bank). */
   token?: string;
 }
 

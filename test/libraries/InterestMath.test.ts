@@ -2,10 +2,8 @@ import { expect } from "chai";
 import fc from "fast-check";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { DAY, yuan } from "../helpers/constants";
+import { ACT360_DENOMINATOR, act360 } from "../helpers/interest";
 import { testMathFixture } from "../helpers/testMath";
-
-/** 10_000 bps × the seconds of a 360-day year: the ACT/360 per-second denominator. */
-const DENOMINATOR = 10_000n * 360n * DAY;
 const RATE_BPS = 435n; // the 1-year LPR-like base rate of the standard terms
 
 describe("InterestMath", () => {
@@ -39,8 +37,9 @@ describe("InterestMath", () => {
 
     it("rounds 1.999… fen down to 1 fen", async () => {
       const { math } = await loadFixture(testMathFixture);
-      expect(await math.accrued(2n * DENOMINATOR - 1n, 1n, 1n)).to.equal(1n);
-      expect(await math.accrued(2n * DENOMINATOR, 1n, 1n)).to.equal(2n);
+      expect(ACT360_DENOMINATOR).to.equal(311_040_000_000n);
+      expect(await math.accrued(2n * ACT360_DENOMINATOR - 1n, 1n, 1n)).to.equal(1n);
+      expect(await math.accrued(2n * ACT360_DENOMINATOR, 1n, 1n)).to.equal(2n);
     });
 
     it("rounds the 0.56 fen of one second on 4,000,000.00 CNY down to zero", async () => {
@@ -85,9 +84,7 @@ describe("InterestMath", () => {
           fc.bigInt({ min: 0n, max: 10_000n }),
           fc.bigInt({ min: 0n, max: 10n * 365n * DAY }),
           async (principal, rateBps, elapsed) => {
-            expect(await math.accrued(principal, rateBps, elapsed)).to.equal(
-              (principal * rateBps * elapsed) / DENOMINATOR,
-            );
+            expect(await math.accrued(principal, rateBps, elapsed)).to.equal(act360(principal, rateBps, elapsed));
           },
         ),
         { numRuns: 100 },

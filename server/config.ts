@@ -1,0 +1,143 @@
+import fs from "node:fs";
+import path from "node:path";
+import { z } from "zod";
+
+export const NODE_ROLES = ["bank", "regulator"] as const;
+export type NodeRole = (typeof NODE_ROLES)[number];
+
+const ROOT = path.resolve(__dirname, "..");
+
+const privateKey = z
+  .string()
+  .regex(/^0x[0-9a-fA-F]{64}$/, { message: "must be a 0x-prefixed 32-byte hex private key" });
+const positiveInt = z.coerce.number().int().positive();
+
+/** Every setting a node reads, from the environment, validated once at start-up. */
+const EnvSchema = z.object({
+  NODE_ROLE: z.enum(NODE_ROLES, { message: "must be bank or regulator" }),
+  HOST: z.string().min(1).default("127.0.0.1"),
+  PORT: z.coerce.number().int().min(0).max(65_535).optional(),
+  DATA_DIR: z.string().min(1).optional(),
+  DATABASE_URL: z.string().min(1).optional(),
+  DEPLOYMENTS_FILE: z.string().min(1).optional(),
+  RPC_URL: z.url({ message: "must be an http(s) URL of a JSON-RPC node" }).optional(),
+  EXPECTED_CHAIN_ID: positiveInt.optional(),
+  /** The key this node sends transactions with (bank: BANK_ROLE + ANCHORER_ROLE holder). */
+  SIGNER_KEY: privateKey.optional(),
+  SIGNER_KEY_FILE: z.string().min(1).optional(),
+  /** The key this node's verifier signs EIP-712 attestations with (a member of the verifier set). */
+  VERIFIER_KEY: privateKey.optional(),
+  VERIFIER_KEY_FILE: z.string().min(1).optional(),
+  CONFIRMATIONS: z.coerce.number().int().min(0).max(1_000).default(0),
+  POLL_INTERVAL_MS: positiveInt.default(500),
+  BATCH_MAX_SIZE: z.coerce.number().int().min(1).max(65_536).default(256),
+  BATCH_MAX_AGE_MS: positiveInt.default(2_000),
+  UPLOAD_MAX_BYTES: positiveInt.default(10 * 1024 * 1024),
+  JSON_MAX_BYTES: positiveInt.default(256 * 1024),
+  RATE_LIMIT_PER_MINUTE: positiveInt.default(1_200),
+  /** Regulator: where the bank node is, and the regulator-role API key it uses there to fetch documents. */
+  BANK_NODE_URL: z.url({ message: "must be the bank node's http(s) URL" }).optional(),
+  BANK_NODE_API_KEY: z.string().min(8).optional(),
+  /** Regulator: its own registry of licensed suppliers and labs, patent filings and inspection records (JSON). */
+  REGISTRY_SEED_FILE: z.string().min(1).optional(),
+  VERIFIER_ENABLED: z
+    .enum(["true", "false"])
+    .default("true")
+    .transform((value) => value === "true"),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+});
+
+export interface NodeConfig {
+  role: NodeRole;
+  host: string;
+  port: number;
+  dataDir: string;
+  documentsDir: string;
+  databaseUrl: string;
+  deploymentsFile: string;
+  rpcUrl?: string;
+  expectedChainId?: number;
+  signerKey?: string;
+  verifierKey?: string;
+  confirmations: number;
+  pollIntervalMs: number;
+  batch: { maxSize: number; maxAgeMs: number };
+  limits: { uploadBytes: number; jsonBytes: number; requestsPerMinute: number };
+  bankNode?: { url: string; apiKey: string };
+  registrySeedFile?: string;
+  verifierEnabled: boolean;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+function readKeyFile(variable: string, file: string): string {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8").trim();
+  } catch (error) {
+    throw new ConfigError(`${variable}: cannot read ${file} (${(error as NodeJS.ErrnoException).code})`);
+  }
+  const parsed = privateKey.safeParse(text);
+  if (!parsed.success) throw new ConfigError(`${variable}: ${file} must hold a 0x-prefixed 32-byte hex private key`);
+  return parsed.data;
+}
+
+/**
+ * Parses a node's configuration from the environment. A bad value stops start-up with a message naming the variable.
+ * Keys come from *_KEY or *_KEY_FILE and are never logged.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): NodeConfig {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(
+      `invalid configuration: ${parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; ")}`,
+    );
+  }
+  const e = parsed.data;
+  const role = e.NODE_ROLE;
+  const dataDir = path.resolve(e.DATA_DIR ?? path.join(ROOT, "data", role));
+  const databaseUrl = e.DATABASE_URL ?? `file:${path.join(dataDir, "db.sqlite")}`;
+  if (!/^(file:|postgres(ql)?:\/\/)/.test(databaseUrl)) {
+    throw new ConfigError(
+      `DATABASE_URL: must start with file: (SQLite) or postgresql:// (PostgreSQL), got "${databaseUrl.split(":")[0]}:…"`,
+    );
+  }
+  if (e.SIGNER_KEY && e.SIGNER_KEY_FILE) throw new ConfigError("SIGNER_KEY and SIGNER_KEY_FILE: set one, not both");
+  if (e.VERIFIER_KEY && e.VERIFIER_KEY_FILE)
+    throw new ConfigError("VERIFIER_KEY and VERIFIER_KEY_FILE: set one, not both");
+  if (role === "regulator" && (!e.BANK_NODE_URL || !e.BANK_NODE_API_KEY)) {
+    throw new ConfigError(
+      "BANK_NODE_URL and BANK_NODE_API_KEY: the regulator node needs both to fetch documents from the bank node",
+    );
+  }
+  return {
+    role,
+    host: e.HOST,
+    port: e.PORT ?? (role === "bank" ? 8080 : 8081),
+    dataDir,
+    documentsDir: path.join(dataDir, "documents"),
+    databaseUrl,
+    deploymentsFile: path.resolve(e.DEPLOYMENTS_FILE ?? path.join(ROOT, "deployments", "31337.json")),
+    rpcUrl: e.RPC_URL,
+    expectedChainId: e.EXPECTED_CHAIN_ID,
+    signerKey: e.SIGNER_KEY ?? (e.SIGNER_KEY_FILE ? readKeyFile("SIGNER_KEY_FILE", e.SIGNER_KEY_FILE) : undefined),
+    verifierKey:
+      e.VERIFIER_KEY ?? (e.VERIFIER_KEY_FILE ? readKeyFile("VERIFIER_KEY_FILE", e.VERIFIER_KEY_FILE) : undefined),
+    confirmations: e.CONFIRMATIONS,
+    pollIntervalMs: e.POLL_INTERVAL_MS,
+    batch: { maxSize: e.BATCH_MAX_SIZE, maxAgeMs: e.BATCH_MAX_AGE_MS },
+    limits: {
+      uploadBytes: e.UPLOAD_MAX_BYTES,
+      jsonBytes: e.JSON_MAX_BYTES,
+      requestsPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    },
+    bankNode:
+      e.BANK_NODE_URL && e.BANK_NODE_API_KEY ? { url: e.BANK_NODE_URL, apiKey: e.BANK_NODE_API_KEY } : undefined,
+    registrySeedFile: e.REGISTRY_SEED_FILE ? path.resolve(e.REGISTRY_SEED_FILE) : undefined,
+    verifierEnabled: e.VERIFIER_ENABLED,
+    logLevel: e.LOG_LEVEL,
+  };
+}

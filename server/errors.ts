@@ -1,0 +1,146 @@
+import type { ErrorRequestHandler } from "express";
+import type { Logger } from "pino";
+import { ZodError } from "zod";
+
+/** Problem details (RFC 9457) as the API renders them. */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  code: string;
+  detail: string;
+  retryable: boolean;
+  errors?: Array<{ path: string; message: string }>;
+  [extension: string]: unknown;
+}
+
+/**
+ * Every error the API reports: an HTTP status, a stable machine-readable code, a message that says what is wrong,
+ * and whether retrying the same request can succeed.
+ */
+export class AppError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly options: { retryable?: boolean; errors?: Problem["errors"]; extensions?: Record<string, unknown> } = {},
+  ) {
+    super(message);
+    this.name = "AppError";
+  }
+
+  get retryable(): boolean {
+    return this.options.retryable ?? this.status >= 500;
+  }
+}
+
+export const badRequest = (code: string, message: string, extensions?: Record<string, unknown>) =>
+  new AppError(400, code, message, { extensions });
+export const unauthorized = (message: string) => new AppError(401, "unauthorized", message);
+export const forbidden = (message: string) => new AppError(403, "forbidden", message);
+export const notFound = (what: string) => new AppError(404, "not_found", `${what} was not found`);
+export const conflict = (code: string, message: string, extensions?: Record<string, unknown>) =>
+  new AppError(409, code, message, { extensions });
+export const unprocessable = (code: string, message: string, extensions?: Record<string, unknown>) =>
+  new AppError(422, code, message, { extensions });
+export const unavailable = (code: string, message: string) => new AppError(503, code, message, { retryable: true });
+
+/** A zod failure as a 400 listing each offending field. */
+export function validationFailed(error: ZodError, where: string): AppError {
+  const errors = error.issues.map((issue) => ({
+    path: [where, ...issue.path.map(String)].join("."),
+    message: issue.message,
+  }));
+  const summary = errors.map((e) => `${e.path}: ${e.message}`).join("; ");
+  return new AppError(400, "validation_failed", `invalid request: ${summary}`, { errors });
+}
+
+/** `FacilityIsFrozen` → `facility_is_frozen`: a contract's custom error and the API share one code. */
+export function codeOfContractError(name: string): string {
+  return name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toLowerCase();
+}
+
+const TITLES: Record<number, string> = {
+  400: "Bad Request",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "Not Found",
+  405: "Method Not Allowed",
+  409: "Conflict",
+  413: "Content Too Large",
+  415: "Unsupported Media Type",
+  422: "Unprocessable Content",
+  429: "Too Many Requests",
+  500: "Internal Server Error",
+  502: "Bad Gateway",
+  503: "Service Unavailable",
+};
+
+export function toProblem(error: AppError, instance?: string): Problem {
+  return {
+    type: `https://qfm.example/problems/${error.code}`,
+    title: TITLES[error.status] ?? "Error",
+    status: error.status,
+    code: error.code,
+    detail: error.message,
+    retryable: error.retryable,
+    ...(instance ? { instance } : {}),
+    ...(error.options.errors ? { errors: error.options.errors } : {}),
+    ...error.options.extensions,
+  };
+}
+
+/** Errors thrown by Express's own parsers and by multer, turned into the API's codes. */
+function fromFrameworkError(error: unknown): AppError | undefined {
+  if (error instanceof AppError) return error;
+  if (error instanceof ZodError) return validationFailed(error, "request");
+  const e = error as { type?: string; status?: number; code?: string; message?: string; field?: string; name?: string };
+  if (e.type === "entity.too.large")
+    return new AppError(413, "payload_too_large", "the request body is larger than the limit");
+  if (e.type === "entity.parse.failed") return badRequest("malformed_json", "the request body is not valid JSON");
+  if (e.type === "encoding.unsupported" || e.type === "charset.unsupported") {
+    return new AppError(415, "unsupported_encoding", e.message ?? "unsupported content encoding");
+  }
+  if (e.name === "MulterError") {
+    if (e.code === "LIMIT_FILE_SIZE")
+      return new AppError(413, "file_too_large", "the uploaded file is larger than the limit");
+    return badRequest(
+      "invalid_multipart",
+      `invalid multipart upload: ${e.message}${e.field ? ` (field ${e.field})` : ""}`,
+    );
+  }
+  if (
+    typeof e.message === "string" &&
+    /Multipart: Boundary not found|Unexpected end of form|Malformed part header/i.test(e.message)
+  ) {
+    return badRequest("invalid_multipart", `invalid multipart upload: ${e.message}`);
+  }
+  if (typeof e.status === "number" && e.status >= 400 && e.status < 500) {
+    return new AppError(e.status, "bad_request", e.message ?? "bad request");
+  }
+  return undefined;
+}
+
+/** The one Express error handler: problem+json out, structured log line in. */
+export function problemHandler(logger: Logger): ErrorRequestHandler {
+  return (error, req, res, _next) => {
+    const known = fromFrameworkError(error);
+    const appError = known ?? new AppError(500, "internal_error", "an unexpected error occurred; it has been logged");
+    const log = appError.status >= 500 ? logger.error.bind(logger) : logger.info.bind(logger);
+    log(
+      {
+        err: known ? undefined : error,
+        code: appError.code,
+        status: appError.status,
+        method: req.method,
+        path: req.path,
+      },
+      appError.message,
+    );
+    if (res.headersSent) return;
+    res
+      .status(appError.status)
+      .type("application/problem+json")
+      .send(JSON.stringify(toProblem(appError, req.originalUrl)));
+  };
+}

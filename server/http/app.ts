@@ -1,0 +1,199 @@
+import express, { type NextFunction, type Request, type Response } from "express";
+import rateLimit from "express-rate-limit";
+import helmet from "helmet";
+import multer from "multer";
+import path from "node:path";
+import type { Logger } from "pino";
+import { pinoHttp } from "pino-http";
+import type { ApiKeys } from "../auth/api-keys";
+import type { Principal } from "../auth/roles";
+import { AppError, forbidden, problemHandler, toProblem, unauthorized, validationFailed } from "../errors";
+import type { Metrics } from "./metrics";
+import { DOCS_HTML, DOCS_INIT_JS, buildOpenApi } from "./openapi";
+import type { RouteDef, UploadedFile } from "./route";
+
+export interface AppOptions {
+  title: string;
+  description: string;
+  routes: RouteDef<any, any, any>[];
+  apiKeys: ApiKeys;
+  logger: Logger;
+  metrics: Metrics;
+  limits: { jsonBytes: number; uploadBytes: number; requestsPerMinute: number };
+  /** Readiness: resolves when the node can serve (database and chain reachable), rejects with the reason otherwise. */
+  ready: () => Promise<Record<string, unknown>>;
+  /** Static files (the dashboard), served at / when given. */
+  staticDir?: string;
+}
+
+const principalOf = new WeakMap<Request, Principal>();
+
+/** Builds a node's HTTP API: security headers, limits, auth, validation, problem+json errors, OpenAPI, metrics. */
+export function createApp(options: AppOptions): express.Express {
+  const { routes, apiKeys, logger, metrics, limits } = options;
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("trust proxy", "loopback");
+  // Amounts and chain numbers are bigint internally; JSON carries them as decimal strings.
+  app.set("json replacer", (_key: string, value: unknown) => (typeof value === "bigint" ? value.toString() : value));
+  app.use(helmet());
+  app.use(
+    pinoHttp({
+      logger,
+      redact: ["req.headers.authorization", "req.headers.cookie"],
+      customLogLevel: (_req, res, error) =>
+        error || res.statusCode >= 500 ? "error" : res.statusCode >= 400 ? "info" : "debug",
+    }),
+  );
+  app.use(express.json({ limit: limits.jsonBytes }));
+
+  app.use((req, res, next) => {
+    const end = metrics.httpDuration.startTimer({ method: req.method });
+    res.on("finish", () =>
+      end({ route: (req.route?.path as string | undefined) ?? "unmatched", status: String(res.statusCode) }),
+    );
+    next();
+  });
+
+  const openapi = buildOpenApi(routes, { title: options.title, version: "1.0.0", description: options.description });
+  app.get("/openapi.json", (_req, res) => void res.json(openapi));
+  app.get("/docs", (_req, res) => void res.type("html").send(DOCS_HTML));
+  app.get("/docs/init.js", (_req, res) => void res.type("application/javascript").send(DOCS_INIT_JS));
+  app.use(
+    "/docs/assets",
+    express.static(path.dirname(require.resolve("swagger-ui-dist/package.json")), { index: false }),
+  );
+  app.get("/health", (_req, res) => void res.json({ status: "ok" }));
+  app.get("/ready", async (_req, res) => {
+    try {
+      res.json({ status: "ready", ...(await options.ready()) });
+    } catch (error) {
+      const problem = toProblem(
+        new AppError(503, "not_ready", (error as Error).message, { retryable: true }),
+        "/ready",
+      );
+      res.status(503).type("application/problem+json").send(JSON.stringify(problem));
+    }
+  });
+  app.get("/metrics", async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+
+  // Authentication for everything below: a Bearer API key, when present, must be valid.
+  app.use(async (req: Request, _res: Response, next: NextFunction) => {
+    const header = req.headers.authorization;
+    if (!header) return next();
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!match) return next(unauthorized("the Authorization header must be 'Bearer <api key>'"));
+    try {
+      const principal = await apiKeys.authenticate(match[1]);
+      if (!principal) return next(unauthorized("the API key is unknown or revoked"));
+      principalOf.set(req, principal);
+      next();
+    } catch (error) {
+      next(error);
+    }
+  });
+
+  app.use(
+    rateLimit({
+      windowMs: 60_000,
+      limit: limits.requestsPerMinute,
+      standardHeaders: "draft-8",
+      legacyHeaders: false,
+      keyGenerator: (req) => principalOf.get(req)?.keyId ?? `ip:${req.ip}`,
+      handler: (req, res) => {
+        const problem = toProblem(
+          new AppError(429, "rate_limited", `more than ${limits.requestsPerMinute} requests a minute; slow down`, {
+            retryable: true,
+          }),
+          req.originalUrl,
+        );
+        res.status(429).type("application/problem+json").send(JSON.stringify(problem));
+      },
+    }),
+  );
+
+  const upload = multer({
+    storage: multer.memoryStorage(),
+    limits: { fileSize: limits.uploadBytes, files: 1, fields: 32, fieldSize: 64 * 1024 },
+  });
+
+  for (const route of routes) {
+    const handlers: express.RequestHandler[] = [];
+    handlers.push((req, _res, next) => {
+      if (route.auth === "public") return next();
+      const principal = principalOf.get(req);
+      if (!principal) return next(unauthorized("this endpoint needs an API key: send 'Authorization: Bearer <key>'"));
+      if (!route.auth.includes(principal.role)) {
+        return next(
+          forbidden(`role ${principal.role} may not ${route.summary.toLowerCase()}; allowed: ${route.auth.join(", ")}`),
+        );
+      }
+      next();
+    });
+    if (route.upload) {
+      handlers.push((req, res, next) => {
+        if (!req.is("multipart/form-data")) {
+          return next(new AppError(415, "unsupported_media_type", "send the upload as multipart/form-data"));
+        }
+        upload.single(route.upload!.fileField)(req, res, next);
+      });
+    }
+    handlers.push(async (req, res, next) => {
+      try {
+        const params = parse(route.params, req.params, "params");
+        const query = parse(route.query, req.query, "query");
+        const body = parse(route.body, route.upload ? (req.body ?? {}) : req.body, "body");
+        let file: UploadedFile | undefined;
+        if (route.upload) {
+          if (!req.file)
+            throw new AppError(
+              400,
+              "file_missing",
+              `attach the document as the multipart field "${route.upload.fileField}"`,
+            );
+          file = {
+            fieldName: req.file.fieldname,
+            originalName: req.file.originalname,
+            mimeType: req.file.mimetype,
+            size: req.file.size,
+            buffer: req.file.buffer,
+          };
+        }
+        const result = await route.handler({
+          params,
+          query,
+          body,
+          file,
+          principal: principalOf.get(req) ?? null,
+          req,
+          res,
+        });
+        if (result && !res.headersSent) {
+          for (const [name, value] of Object.entries(result.headers ?? {})) res.setHeader(name, value);
+          res.status(result.status ?? 200).json(result.body);
+        }
+      } catch (error) {
+        next(error);
+      }
+    });
+    app[route.method](route.path, ...handlers);
+  }
+
+  if (options.staticDir) app.use(express.static(options.staticDir));
+  app.use((req, _res, next) => next(new AppError(404, "route_not_found", `no route ${req.method} ${req.path}`)));
+  app.use(problemHandler(logger));
+  return app;
+}
+
+function parse<T>(
+  schema: { safeParse(value: unknown): { success: true; data: T } | { success: false; error: any } } | undefined,
+  value: unknown,
+  where: string,
+): T {
+  if (!schema) return value as T;
+  const result = schema.safeParse(value);
+  if (!result.success) throw validationFailed(result.error, where);
+  return result.data;
+}

@@ -1,0 +1,477 @@
+import { standardLeafHash } from "@openzeppelin/merkle-tree/dist/hashes";
+import { LEAF_ENCODING } from "../helpers/constants";
+import { ACT360_DENOMINATOR, act360 } from "../helpers/interest";
+
+/**
+ * A plain TypeScript model of the payee registry, the evidence registry and the facility manager, written from the
+ * interfaces' NatSpec and DESIGN.md. Each `*Violations` function lists every rule an action would break (the names of
+ * the custom errors that may legitimately stop it); an empty list means the action must succeed. Each `apply*`
+ * function is the state change of a successful action.
+ */
+
+export const FACILITY_STATUS = { ACTIVE: 1n, FROZEN: 2n, CLOSED: 3n } as const;
+export const DEFAULT_QUALITY_FLOOR_BPS = 3_000n;
+export const ALL_KINDS = 0x7f;
+/** The id used for "a facility that does not exist": the property never creates that many. */
+export const MISSING_FACILITY = 1_000n;
+/** Acceptances that make evidence verified: the deployment's 2-of-2 (bank node + regulator node). */
+export const THRESHOLD = 2;
+
+export interface PayeeState {
+  category: number;
+  active: boolean;
+}
+
+export interface EvidenceState {
+  id: string;
+  facilityId: bigint;
+  kind: number;
+  saltedHash: string;
+  /** Bit v set when verifier v (0 = bank node, 1 = regulator node) accepted / rejected or revoked. */
+  accepted: number;
+  rejected: number;
+  consumed: boolean;
+}
+
+export interface PaymentState {
+  payee: string;
+  amount: bigint;
+  category: number;
+  requiredKinds: number;
+  qualityPurpose: boolean;
+  paid: boolean;
+}
+
+/** A closed rate segment: `principal` at `rateBps` (and the subsidy at `subsidyRateBps`) from `from` to `to`. */
+export interface Segment {
+  from: bigint;
+  to: bigint;
+  principal: bigint;
+  rateBps: bigint;
+  subsidyRateBps: bigint;
+}
+
+export interface FacilityModel {
+  id: bigint;
+  borrower: string;
+  creditLimit: bigint;
+  baseRateBps: bigint;
+  rateBps: bigint;
+  subsidyBps: bigint;
+  qualityFloorBps: bigint;
+  subsidyEligible: boolean;
+  status: bigint;
+  freezeCount: number;
+  reviewNonce: number;
+  plan: PaymentState[];
+  planTotal: bigint;
+  qualityTotal: bigint;
+  principal: bigint;
+  principalRepaid: bigint;
+  balance: bigint;
+  funded: bigint;
+  withdrawn: bigint;
+  interestRepaid: bigint;
+  subsidyPaid: bigint;
+  /** Sum of the PaymentExecuted amounts: what left the vault for payees. */
+  paidToPayees: bigint;
+  segments: Segment[];
+  /** Start of the open segment. */
+  openFrom: bigint;
+}
+
+export interface Model {
+  /** Timestamp of the latest block. */
+  now: bigint;
+  payees: Map<string, PayeeState>;
+  evidence: EvidenceState[];
+  verifierNonces: bigint[];
+  facilities: FacilityModel[];
+  /** Counter for deterministic salted document hashes, so a seed replays exactly. */
+  salt: number;
+}
+
+export function emptyModel(now: bigint): Model {
+  return { now, payees: new Map(), evidence: [], verifierNonces: [0n, 0n], facilities: [], salt: 0 };
+}
+
+// ---- interest: ACT/360 over rate segments ----
+
+/**
+ * Where interest is rounded down to the fen: on each segment (DESIGN.md: "rounded down per segment"), or once over
+ * the sum of the segments' exact amounts (so many short segments cannot shave fractions of a fen off the total).
+ * It must match the convention IFacilityManager documents.
+ */
+export const INTEREST_ROUNDING: "perSegment" | "once" = "perSegment";
+
+function openSegment(f: FacilityModel, to: bigint): Segment {
+  const subsidyRateBps = f.subsidyEligible ? (f.subsidyBps < f.rateBps ? f.subsidyBps : f.rateBps) : 0n;
+  return { from: f.openFrom, to, principal: f.principal, rateBps: f.rateBps, subsidyRateBps };
+}
+
+/** Interest and subsidy accrued up to `at` over the closed segments and the open one, in whole fen. */
+export function accruedAt(f: FacilityModel, at: bigint): { interest: bigint; subsidy: bigint } {
+  const segments = [...f.segments, openSegment(f, at)];
+  if (INTEREST_ROUNDING === "perSegment") {
+    let interest = 0n;
+    let subsidy = 0n;
+    for (const s of segments) {
+      interest += act360(s.principal, s.rateBps, s.to - s.from);
+      subsidy += act360(s.principal, s.subsidyRateBps, s.to - s.from);
+    }
+    return { interest, subsidy };
+  }
+  let interest = 0n;
+  let subsidy = 0n;
+  for (const s of segments) {
+    interest += s.principal * s.rateBps * (s.to - s.from);
+    subsidy += s.principal * s.subsidyRateBps * (s.to - s.from);
+  }
+  return { interest: interest / ACT360_DENOMINATOR, subsidy: subsidy / ACT360_DENOMINATOR };
+}
+
+export function interestDueAt(f: FacilityModel, at: bigint): bigint {
+  const { interest, subsidy } = accruedAt(f, at);
+  return interest - subsidy - f.interestRepaid;
+}
+
+export function subsidyDueAt(f: FacilityModel, at: bigint): bigint {
+  return accruedAt(f, at).subsidy - f.subsidyPaid;
+}
+
+/**
+ * Ends the open segment at `at` (a payment, repayment or review) and returns it with the whole fen of interest and
+ * subsidy it added to the totals.
+ */
+export function closeSegment(f: FacilityModel, at: bigint): Segment & { interest: bigint; subsidy: bigint } {
+  const before = accruedAt(f, f.openFrom);
+  const s = openSegment(f, at);
+  f.segments.push(s);
+  f.openFrom = at;
+  const after = accruedAt(f, at);
+  return { ...s, interest: after.interest - before.interest, subsidy: after.subsidy - before.subsidy };
+}
+
+// ---- payees ----
+
+export function registerViolations(m: Model, payee: string): string[] {
+  return m.payees.has(payee) ? ["PayeeAlreadyRegistered"] : [];
+}
+
+export function deactivateViolations(m: Model, payee: string): string[] {
+  const p = m.payees.get(payee);
+  if (!p) return ["PayeeNotRegistered"];
+  return p.active ? [] : ["PayeeInactive"];
+}
+
+export function reactivateViolations(m: Model, payee: string): string[] {
+  const p = m.payees.get(payee);
+  if (!p) return ["PayeeNotRegistered"];
+  return p.active ? ["PayeeAlreadyActive"] : [];
+}
+
+function payeeViolations(m: Model, payee: string, category: number): string[] {
+  const p = m.payees.get(payee);
+  if (!p) return ["PayeeNotRegistered"];
+  const out: string[] = [];
+  if (!p.active) out.push("PayeeInactive");
+  if (p.category !== category) out.push("FacilityPayeeCategoryMismatch");
+  return out;
+}
+
+// ---- facilities ----
+
+export interface NewFacility {
+  borrower: string;
+  creditLimit: bigint;
+  baseRateBps: bigint;
+  qualityFloorBps: bigint;
+  subsidyBps: bigint;
+  plan: Omit<PaymentState, "paid">[];
+}
+
+export function createViolations(m: Model, t: NewFacility): string[] {
+  const out: string[] = [];
+  if (t.creditLimit === 0n) out.push("FacilityZeroAmount");
+  for (const bps of [t.baseRateBps, t.subsidyBps, t.qualityFloorBps]) if (bps > 10_000n) out.push("FacilityInvalidBps");
+  if (t.plan.length === 0 || t.plan.length > 64) out.push("FacilityInvalidPlanLength");
+  let planTotal = 0n;
+  let qualityTotal = 0n;
+  for (const p of t.plan) {
+    if (p.amount === 0n) out.push("FacilityZeroAmount");
+    if (p.payee === t.borrower) out.push("FacilityPayeeIsBorrower");
+    if (p.requiredKinds === 0 || (p.requiredKinds & ~ALL_KINDS) !== 0) out.push("FacilityInvalidRequiredKinds");
+    out.push(...payeeViolations(m, p.payee, p.category));
+    planTotal += p.amount;
+    if (p.qualityPurpose) qualityTotal += p.amount;
+  }
+  if (planTotal > t.creditLimit) out.push("FacilityPlanExceedsLimit");
+  const floor = t.qualityFloorBps === 0n ? DEFAULT_QUALITY_FLOOR_BPS : t.qualityFloorBps;
+  const share = planTotal === 0n ? 0n : (qualityTotal * 10_000n) / planTotal;
+  if (share < floor) out.push("FacilityQualityShareBelowFloor");
+  return out;
+}
+
+export function applyCreate(m: Model, t: NewFacility, at: bigint): FacilityModel {
+  const f: FacilityModel = {
+    id: BigInt(m.facilities.length + 1),
+    borrower: t.borrower,
+    creditLimit: t.creditLimit,
+    baseRateBps: t.baseRateBps,
+    rateBps: t.baseRateBps,
+    subsidyBps: t.subsidyBps,
+    qualityFloorBps: t.qualityFloorBps === 0n ? DEFAULT_QUALITY_FLOOR_BPS : t.qualityFloorBps,
+    subsidyEligible: false,
+    status: FACILITY_STATUS.ACTIVE,
+    freezeCount: 0,
+    reviewNonce: 0,
+    plan: t.plan.map((p) => ({ ...p, paid: false })),
+    planTotal: t.plan.reduce((sum, p) => sum + p.amount, 0n),
+    qualityTotal: t.plan.reduce((sum, p) => sum + (p.qualityPurpose ? p.amount : 0n), 0n),
+    principal: 0n,
+    principalRepaid: 0n,
+    balance: 0n,
+    funded: 0n,
+    withdrawn: 0n,
+    interestRepaid: 0n,
+    subsidyPaid: 0n,
+    paidToPayees: 0n,
+    segments: [],
+    openFrom: at,
+  };
+  m.facilities.push(f);
+  return f;
+}
+
+/** The facility, or `undefined` for the id that does not exist. */
+export function facilityOf(m: Model, id: bigint): FacilityModel | undefined {
+  return m.facilities.find((f) => f.id === id);
+}
+
+/** Violations of an action that needs an existing facility, optionally open (not closed) or active (not frozen either). */
+function statusViolations(f: FacilityModel | undefined, need: "existing" | "open" | "active"): string[] | undefined {
+  if (!f) return ["FacilityNotFound"];
+  const out: string[] = [];
+  if (need !== "existing" && f.status === FACILITY_STATUS.CLOSED) out.push("FacilityIsClosed");
+  if (need === "active" && f.status === FACILITY_STATUS.FROZEN) out.push("FacilityIsFrozen");
+  return out;
+}
+
+export function fundViolations(f: FacilityModel | undefined, amount: bigint): string[] {
+  const out = statusViolations(f, "open")!;
+  if (amount === 0n) out.push("FacilityZeroAmount");
+  return out;
+}
+
+export function repayViolations(f: FacilityModel | undefined, amount: bigint, at: bigint): string[] {
+  const out = statusViolations(f, "existing")!;
+  if (amount === 0n) out.push("FacilityZeroAmount");
+  if (f && amount > interestDueAt(f, at) + f.principal) out.push("FacilityRepaymentExceedsDebt");
+  return out;
+}
+
+/** Repays interest due first, then principal; returns the split. */
+export function applyRepay(f: FacilityModel, amount: bigint, at: bigint) {
+  const segment = closeSegment(f, at);
+  const due = interestDueAt(f, at);
+  const interestPaid = amount < due ? amount : due;
+  const principalPaid = amount - interestPaid;
+  f.interestRepaid += interestPaid;
+  f.principal -= principalPaid;
+  f.principalRepaid += principalPaid;
+  f.balance += amount;
+  return { segment, interestPaid, principalPaid };
+}
+
+export function subsidyViolations(f: FacilityModel | undefined, amount: bigint, at: bigint): string[] {
+  const out = statusViolations(f, "existing")!;
+  if (amount === 0n) out.push("FacilityZeroAmount");
+  if (f && amount > subsidyDueAt(f, at)) out.push("FacilitySubsidyExceedsDue");
+  return out;
+}
+
+export function withdrawViolations(f: FacilityModel | undefined, amount: bigint, toZero: boolean): string[] {
+  const out = statusViolations(f, "existing")!;
+  if (toZero) out.push("FacilityZeroAddress");
+  if (amount === 0n) out.push("FacilityZeroAmount");
+  if (f && amount > f.balance) out.push("FacilityInsufficientFunds");
+  return out;
+}
+
+export function freezeViolations(f: FacilityModel | undefined, authorized: boolean): string[] {
+  const out = authorized ? [] : ["FacilityUnauthorizedFreeze"];
+  if (!f) return [...out, "FacilityNotFound"];
+  if (f.status === FACILITY_STATUS.FROZEN) out.push("FacilityIsFrozen");
+  if (f.status === FACILITY_STATUS.CLOSED) out.push("FacilityIsClosed");
+  return out;
+}
+
+/** Who signed a joint decision, as roles: "bank", "regulator" or "stranger". */
+export interface JointSignature {
+  bankSigner: "bank" | "regulator" | "stranger";
+  regulatorSigner: "bank" | "regulator" | "stranger";
+  deadline: bigint;
+}
+
+function jointViolations(s: JointSignature, at: bigint): string[] {
+  const out: string[] = [];
+  if (at > s.deadline) out.push("FacilitySignatureExpired");
+  if (s.bankSigner !== "bank" || s.regulatorSigner !== "regulator") out.push("FacilityInvalidSigner");
+  return out;
+}
+
+export function unfreezeViolations(
+  f: FacilityModel | undefined,
+  freezeCount: number,
+  s: JointSignature,
+  at: bigint,
+): string[] {
+  if (!f) return ["FacilityNotFound"];
+  const out: string[] = [];
+  if (f.status !== FACILITY_STATUS.FROZEN) out.push("FacilityNotFrozen");
+  if (freezeCount !== f.freezeCount) out.push("FacilityInvalidFreezeCount");
+  return [...out, ...jointViolations(s, at)];
+}
+
+export function reviewViolations(
+  f: FacilityModel | undefined,
+  nonce: number,
+  newRateBps: bigint,
+  s: JointSignature,
+  at: bigint,
+): string[] {
+  const out = statusViolations(f, "open")!;
+  if (!f) return out;
+  if (nonce !== f.reviewNonce) out.push("FacilityInvalidReviewNonce");
+  if (newRateBps > f.baseRateBps) out.push("FacilityRateAboveBase");
+  return [...out, ...jointViolations(s, at)];
+}
+
+export function closeViolations(f: FacilityModel | undefined, at: bigint): string[] {
+  const out = statusViolations(f, "open")!;
+  if (f && (f.principal !== 0n || interestDueAt(f, at) !== 0n)) out.push("FacilityOutstandingDebt");
+  return out;
+}
+
+// ---- evidence ----
+
+export function evidenceIdOf(facilityId: bigint, kind: number, saltedHash: string): string {
+  return standardLeafHash(LEAF_ENCODING, [facilityId, kind, saltedHash]);
+}
+
+export function evidenceById(m: Model, id: string): EvidenceState | undefined {
+  return m.evidence.find((e) => e.id === id);
+}
+
+export function isVerified(e: EvidenceState): boolean {
+  let count = 0;
+  for (let bits = e.accepted; bits !== 0; bits &= bits - 1) ++count;
+  return e.rejected === 0 && count >= THRESHOLD;
+}
+
+/** One signed verdict; `verifier` is 0 (bank node), 1 (regulator node) or -1 (an account that is no verifier). */
+export interface Verdict {
+  verifier: number;
+  evidenceId: string;
+  accept: boolean;
+  deadline: bigint;
+}
+
+/**
+ * Simulates `attest` request by request (an earlier request of the same transaction counts for a later one) and
+ * returns the violations of the first failing request. On success the verdicts are applied to the model.
+ */
+export function attestAndApply(m: Model, verdicts: Verdict[], at: bigint, commit: boolean): string[] {
+  const masks = new Map<string, { accepted: number; rejected: number }>();
+  for (const v of verdicts) {
+    const out: string[] = [];
+    if (at > v.deadline) out.push("EvidenceSignatureExpired");
+    if (v.verifier < 0) out.push("EvidenceNotVerifier");
+    const e = evidenceById(m, v.evidenceId);
+    if (!e) out.push("EvidenceNotAnchored");
+    else {
+      const mask = masks.get(e.id) ?? { accepted: e.accepted, rejected: e.rejected };
+      masks.set(e.id, mask);
+      const bit = v.verifier < 0 ? 0 : 1 << v.verifier;
+      if (((mask.accepted | mask.rejected) & bit) !== 0) out.push("EvidenceAlreadyAttested");
+      if (out.length === 0) {
+        if (v.accept) mask.accepted |= bit;
+        else mask.rejected |= bit;
+      }
+    }
+    if (out.length > 0) return out;
+  }
+  if (commit) {
+    for (const v of verdicts) m.verifierNonces[v.verifier] += 1n;
+    for (const [id, mask] of masks) Object.assign(evidenceById(m, id)!, mask);
+  }
+  return [];
+}
+
+export function revokeViolations(m: Model, verifier: number, evidenceId: string, deadline: bigint, at: bigint): string[] {
+  const out: string[] = [];
+  if (at > deadline) out.push("EvidenceSignatureExpired");
+  const e = evidenceById(m, evidenceId);
+  if (!e) out.push("EvidenceNotAnchored");
+  else if ((e.accepted & (1 << verifier)) === 0) out.push("EvidenceNotAccepted");
+  return out;
+}
+
+export function applyRevoke(m: Model, verifier: number, evidenceId: string): void {
+  const e = evidenceById(m, evidenceId)!;
+  e.accepted &= ~(1 << verifier);
+  e.rejected |= 1 << verifier;
+  m.verifierNonces[verifier] += 1n;
+}
+
+// ---- entrusted payments ----
+
+/**
+ * Every rule an `executePayment` would break. The evidence list is walked as the contract walks it (a kind offered
+ * twice is "not required" the second time, an id offered twice is "already consumed"), but past the first problem too,
+ * so the list does not depend on the order in which the contract happens to check.
+ */
+export function paymentViolations(
+  m: Model,
+  f: FacilityModel | undefined,
+  index: number,
+  evidenceIds: string[],
+): string[] {
+  const out = statusViolations(f, "active")!;
+  if (!f) return out;
+  const p = f.plan[index];
+  if (!p) return [...out, "FacilityPaymentNotFound"];
+  if (p.paid) out.push("FacilityPaymentAlreadyPaid");
+  out.push(...payeeViolations(m, p.payee, p.category));
+  let missing = p.requiredKinds;
+  const spent = new Set<string>();
+  for (const id of evidenceIds) {
+    const e = evidenceById(m, id);
+    if (!e) {
+      out.push("EvidenceNotAnchored");
+      continue;
+    }
+    if (e.consumed || spent.has(id)) out.push("EvidenceAlreadyConsumed");
+    else if (!isVerified(e)) out.push("EvidenceNotVerified");
+    else {
+      spent.add(id);
+      if (e.facilityId !== f.id) out.push("FacilityEvidenceWrongFacility");
+      else if ((missing & (1 << e.kind)) === 0) out.push("FacilityEvidenceNotRequired");
+      else missing &= ~(1 << e.kind);
+    }
+  }
+  if (missing !== 0) out.push("FacilityMissingEvidence");
+  if (f.balance < p.amount) out.push("FacilityInsufficientFunds");
+  return out;
+}
+
+export function applyPayment(m: Model, f: FacilityModel, index: number, evidenceIds: string[], at: bigint) {
+  const segment = closeSegment(f, at);
+  const p = f.plan[index];
+  p.paid = true;
+  f.principal += p.amount;
+  f.balance -= p.amount;
+  f.paidToPayees += p.amount;
+  for (const id of evidenceIds) evidenceById(m, id)!.consumed = true;
+  return segment;
+}
