@@ -12,6 +12,14 @@ contract TestMath {
         return InterestMath.accrued(principal, rateBps, elapsed);
     }
 
+    function numerator(uint256 principal, uint256 rateBps, uint256 elapsed) external pure returns (uint256) {
+        return InterestMath.numerator(principal, rateBps, elapsed);
+    }
+
+    function toFen(uint256 accumulated) external pure returns (uint256) {
+        return InterestMath.toFen(accumulated);
+    }
+
     function shareBps(uint256 part, uint256 total) external pure returns (uint256) {
         return ShareMath.shareBps(part, total);
     }

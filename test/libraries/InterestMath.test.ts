@@ -110,4 +110,32 @@ describe("InterestMath", () => {
       );
     });
   });
+
+  describe("when segments are summed as numerators", () => {
+    it("rounds down once: the split equals the whole period exactly", async () => {
+      const { math } = await loadFixture(testMathFixture);
+      await fc.assert(
+        fc.asyncProperty(
+          fc.bigInt({ min: 1n, max: yuan(10_000_000_000) }),
+          fc.bigInt({ min: 1n, max: 10_000n }),
+          fc.bigInt({ min: 0n, max: 365n * DAY }),
+          fc.bigInt({ min: 0n, max: 365n * DAY }),
+          async (principal, rateBps, first, second) => {
+            const summed =
+              (await math.numerator(principal, rateBps, first)) + (await math.numerator(principal, rateBps, second));
+            expect(await math.toFen(summed)).to.equal(await math.accrued(principal, rateBps, first + second));
+          },
+        ),
+        { numRuns: 50 },
+      );
+    });
+
+    it("keeps the fractions of short segments: ten 1-second segments of 0.559 fen book 5 fen", async () => {
+      const { math } = await loadFixture(testMathFixture);
+      expect(await math.accrued(yuan(4_000_000), 435n, 1n)).to.equal(0n);
+      const oneSecond = await math.numerator(yuan(4_000_000), 435n, 1n);
+      expect(oneSecond).to.equal(174_000_000_000n);
+      expect(await math.toFen(oneSecond * 10n)).to.equal(5n);
+    });
+  });
 });
