@@ -23,7 +23,14 @@ const config: HardhatUserConfig = {
     settings: { optimizer: { enabled: true, runs: 1_000 }, evmVersion: "cancun" },
   },
   networks: {
-    hardhat: { hardfork: "cancun" },
+    hardhat: {
+      hardfork: "cancun",
+      // `hardhat node` for the demo and the process tests can also mine on an interval, so confirmations advance on
+      // an idle chain as they would on a real one; the in-process test network keeps pure automine.
+      ...(process.env.HARDHAT_INTERVAL_MS
+        ? { mining: { auto: true, interval: Number(process.env.HARDHAT_INTERVAL_MS) } }
+        : {}),
+    },
     localhost: { url: process.env.RPC_URL ?? "http://127.0.0.1:8545" },
   },
   gasReporter: { enabled: process.env.REPORT_GAS === "1", currency: "USD", offline: true },

@@ -482,10 +482,13 @@ contract FacilityManager is IFacilityManager, AccessControl, EIP712, ReentrancyG
         return (InterestMath.toFen(interestNumerator), InterestMath.toFen(subsidyNumerator));
     }
 
-    /// @dev Interest the borrower owes now: accrued, less the subsidy's share, less repayments.
+    /// @dev Interest the borrower owes now: its share of the exact interest (interest less subsidy, both unrounded),
+    /// rounded down once, less its repayments. That share only grows (the subsidy rate never exceeds the loan rate), so
+    /// what is due never goes negative; and with the subsidy rounded down on its own, borrower and fiscal account
+    /// together are never charged more than the interest itself.
     function _interestDue(Facility storage f) private view returns (uint256) {
-        (uint256 interest, uint256 subsidy) = _accruedFen(f);
-        return interest - subsidy - f.interestRepaid;
+        (uint256 interestNumerator, uint256 subsidyNumerator) = _numerators(f, f.lastAccrual);
+        return InterestMath.toFen(interestNumerator - subsidyNumerator) - f.interestRepaid;
     }
 
     function _subsidyDue(Facility storage f) private view returns (uint256) {

@@ -31,11 +31,13 @@ export async function deploy(config: DeployConfig, log: (line: string) => void =
     token: config.TOKEN_ADDRESS,
   };
   log(`deploying to chain ${chainId} at ${config.RPC_URL} from ${roles.admin}${config.dev ? " (dev accounts)" : ""}`);
+  const startBlock = await provider.getBlockNumber();
   const system = await deploySystem(deployer, roles);
   const deployment: Deployment = {
     chainId: chainId.toString(),
     rpcUrl: config.RPC_URL,
     deployedAt: new Date().toISOString(),
+    startBlock,
     blockNumber: await provider.getBlockNumber(),
     contracts: {
       SettlementToken: await system.token.getAddress(),

@@ -73,6 +73,21 @@ export class ConfigError extends Error {
   override name = "ConfigError";
 }
 
+/** Where a node keeps its data: DATA_DIR (default data/<role>) and DATABASE_URL (default SQLite in DATA_DIR). */
+export function storageOf(
+  role: NodeRole,
+  env: NodeJS.ProcessEnv = process.env,
+): { dataDir: string; databaseUrl: string } {
+  const dataDir = path.resolve(env.DATA_DIR || path.join(ROOT, "data", role));
+  const databaseUrl = env.DATABASE_URL || `file:${path.join(dataDir, "db.sqlite")}`;
+  if (!/^(file:|postgres(ql)?:\/\/)/.test(databaseUrl)) {
+    throw new ConfigError(
+      `DATABASE_URL: must start with file: (SQLite) or postgresql:// (PostgreSQL), got "${databaseUrl.split(":")[0]}:…"`,
+    );
+  }
+  return { dataDir, databaseUrl };
+}
+
 function readKeyFile(variable: string, file: string): string {
   let text: string;
   try {
@@ -98,13 +113,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): NodeConfig {
   }
   const e = parsed.data;
   const role = e.NODE_ROLE;
-  const dataDir = path.resolve(e.DATA_DIR ?? path.join(ROOT, "data", role));
-  const databaseUrl = e.DATABASE_URL ?? `file:${path.join(dataDir, "db.sqlite")}`;
-  if (!/^(file:|postgres(ql)?:\/\/)/.test(databaseUrl)) {
-    throw new ConfigError(
-      `DATABASE_URL: must start with file: (SQLite) or postgresql:// (PostgreSQL), got "${databaseUrl.split(":")[0]}:…"`,
-    );
-  }
+  const { dataDir, databaseUrl } = storageOf(role, env);
   if (e.SIGNER_KEY && e.SIGNER_KEY_FILE) throw new ConfigError("SIGNER_KEY and SIGNER_KEY_FILE: set one, not both");
   if (e.VERIFIER_KEY && e.VERIFIER_KEY_FILE)
     throw new ConfigError("VERIFIER_KEY and VERIFIER_KEY_FILE: set one, not both");

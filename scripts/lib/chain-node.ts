@@ -58,6 +58,8 @@ export async function startChainNode(options: {
   kind: ChainNodeKind;
   port: number;
   chainId?: number;
+  /** Also mine a block every this many milliseconds (default: only on transactions). */
+  intervalMs?: number;
   log?: (line: string) => void;
 }): Promise<ChainNode> {
   const { kind, port } = options;
@@ -67,9 +69,17 @@ export async function startChainNode(options: {
       ? [process.execPath, [require.resolve("hardhat/internal/cli/bootstrap"), "node", "--port", String(port)]]
       : [
           path.join(ROOT, "node_modules", ".bin", "anvil"),
-          ["--port", String(port), "--chain-id", String(options.chainId ?? 31337), "--silent"],
+          [
+            "--port",
+            String(port),
+            "--chain-id",
+            String(options.chainId ?? 31337),
+            "--silent",
+            ...(options.intervalMs ? ["--block-time", String(Math.max(1, Math.round(options.intervalMs / 1000)))] : []),
+          ],
         ];
-  const child = spawn(command, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  const env = { ...process.env, ...(options.intervalMs ? { HARDHAT_INTERVAL_MS: String(options.intervalMs) } : {}) };
+  const child = spawn(command, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
   const output: string[] = [];
   const collect = (chunk: Buffer) => {
     const text = chunk.toString();

@@ -6,6 +6,8 @@ export interface Deployment {
   chainId: string;
   rpcUrl: string;
   deployedAt: string;
+  /** The block before the first contract was deployed: where indexers start. */
+  startBlock?: number;
   blockNumber: number;
   contracts: {
     SettlementToken: string;

@@ -34,7 +34,9 @@ function revertData(error: unknown): string | undefined {
   for (let depth = 0; depth < 4 && current !== null && typeof current === "object"; ++depth) {
     const data = (current as { data?: unknown }).data;
     if (typeof data === "string" && data.startsWith("0x")) return data;
-    current = (current as { error?: unknown; info?: { error?: unknown } }).error ?? (current as { info?: { error?: unknown } }).info?.error;
+    current =
+      (current as { error?: unknown; info?: { error?: unknown } }).error ??
+      (current as { info?: { error?: unknown } }).info?.error;
   }
   return undefined;
 }
@@ -50,7 +52,9 @@ export function revertName(error: unknown): string {
   if (data === "0x") return "EmptyRevert";
   const selector = data.slice(0, 10);
   if (selector === ERROR_STRING || selector === PANIC) {
-    const decoded = systemErrors.getAbiCoder().decode([selector === PANIC ? "uint256" : "string"], "0x" + data.slice(10));
+    const decoded = systemErrors
+      .getAbiCoder()
+      .decode([selector === PANIC ? "uint256" : "string"], "0x" + data.slice(10));
     return `${selector === PANIC ? "Panic" : "Error"}(${decoded[0]})`;
   }
   const parsed = systemErrors.parseError(data);

@@ -46,7 +46,8 @@ describe("FacilityManager (property)", function () {
 
       const seconds = (Date.now() - started) / 1_000;
       console.log(`      ${runs} sequences, ${steps} steps in ${seconds.toFixed(1)} s`);
-      for (const [outcome, n] of [...totals.entries()].sort()) console.log(`        ${String(n).padStart(6)}  ${outcome}`);
+      for (const [outcome, n] of [...totals.entries()].sort())
+        console.log(`        ${String(n).padStart(6)}  ${outcome}`);
     });
   });
 });

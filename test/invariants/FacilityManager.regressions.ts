@@ -10,6 +10,28 @@ import type { Action } from "./facilityActions";
  * 3. fix the contract (or the model), and see the entry pass.
  */
 export const regressions: Action[][] = [
+  // seed -1816563211, path 171:3:2:2:2:2:2:4:4:4:6:6:7:7:7:7:7:7:7:8:7:15:7:8:7:8:7:7:8:9:7:7:7:8:8:8:8 (shrunk).
+  // Interest rounded once over the summed numerators: after a repayment clears all interest due, a later second where
+  // the subsidy's rounded total ticks up before the interest's makes `accrued − subsidy − repaid` negative, and
+  // `_interestDue` underflows: repay (any amount), close and outstanding() revert with Panic(0x11). The failed
+  // actions before the repayments matter: each takes a block, one second, and so sets where the fractions fall.
+  [
+    {
+      type: "createFacility",
+      borrower: 0,
+      limit: "exact",
+      baseRateBps: 0,
+      qualityFloorBps: 0,
+      subsidyBps: 0,
+      plan: [],
+    },
+    { type: "anchor", facility: 0, kind: 0, neededKind: true, reanchor: false },
+    { type: "reactivatePayee", payee: 0 },
+    { type: "executePayment", facility: 0, payment: 0, evidence: "missing", pick: 0 },
+    { type: "unfreeze", facility: 0, variant: "valid" },
+    { type: "repay", facility: 0, mode: "part", pick: 500166679 },
+    { type: "repay", facility: 0, mode: "interest", pick: 0 },
+  ],
   // The whole life of the prelude's first facility: evidence for the 4M equipment payment anchored, half-attested
   // evidence completed, paid; a quarter later repaid in full (interest first), subsidy paid, the facility closed.
   [

@@ -8,14 +8,7 @@ import fc from "fast-check";
 
 /** Which evidence an entrusted payment is offered; see `chooseEvidence` in facilityRunner.ts. */
 export type EvidenceChoice =
-  | "correct"
-  | "missing"
-  | "unverified"
-  | "wrongFacility"
-  | "duplicateKind"
-  | "notRequired"
-  | "consumed"
-  | "none";
+  "correct" | "missing" | "unverified" | "wrongFacility" | "duplicateKind" | "notRequired" | "consumed" | "none";
 
 export type Signers = "both" | "bank" | "regulator" | "bankTwice" | "stranger";
 export type JointVariant = "valid" | "bankOnly" | "regulatorOnly" | "stranger" | "swapped" | "stale" | "expired";
@@ -168,7 +161,14 @@ export const action: fc.Arbitrary<Action> = weighted<Action>(
       pick,
     }),
   ],
-  [5, fc.record({ type: fc.constant("freeze" as const), facility, by: weighted([8, fc.constantFrom("regulator" as const, "bank" as const)], [1, fc.constant("stranger" as const)]) })],
+  [
+    5,
+    fc.record({
+      type: fc.constant("freeze" as const),
+      facility,
+      by: weighted([8, fc.constantFrom("regulator" as const, "bank" as const)], [1, fc.constant("stranger" as const)]),
+    }),
+  ],
   [6, fc.record({ type: fc.constant("unfreeze" as const), facility, variant: jointVariant })],
   [
     6,
@@ -180,7 +180,14 @@ export const action: fc.Arbitrary<Action> = weighted<Action>(
       variant: jointVariant,
     }),
   ],
-  [5, fc.record({ type: fc.constant("fund" as const), facility, amount: weighted([20, fc.bigInt(1n, 1_000_000_000n)], [1, fc.constant(0n)]) })],
+  [
+    5,
+    fc.record({
+      type: fc.constant("fund" as const),
+      facility,
+      amount: weighted([20, fc.bigInt(1n, 1_000_000_000n)], [1, fc.constant(0n)]),
+    }),
+  ],
   [
     8,
     fc.record({

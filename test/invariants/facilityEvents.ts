@@ -79,13 +79,13 @@ export function expectPaymentAllowed(
   expect(covered, `payment ${f.id}/${index}: evidence kinds offered vs required`).to.equal(p.requiredKinds);
 
   const executed = findEvent(fx, receipt, "PaymentExecuted");
-  expect([executed.facilityId, executed.index, executed.payee, executed.amount, [...executed.evidenceIds]]).to.deep.equal([
-    f.id,
-    BigInt(index),
-    p.payee,
-    p.amount,
-    evidenceIds,
-  ]);
+  expect([
+    executed.facilityId,
+    executed.index,
+    executed.payee,
+    executed.amount,
+    [...executed.evidenceIds],
+  ]).to.deep.equal([f.id, BigInt(index), p.payee, p.amount, evidenceIds]);
   const transfer = findEvent(fx, receipt, "Transfer");
   expect([transfer.from, transfer.to, transfer.value], "the token transfer of the payment").to.deep.equal([
     fx.manager.target,

@@ -1,138 +1,60 @@
-import { standardLeafHash } from "@openzeppelin/merkle-tree/dist/hashes";
-import { LEAF_ENCODING } from "../helpers/constants";
 import { ACT360_DENOMINATOR, act360 } from "../helpers/interest";
+import {
+  DEFAULT_QUALITY_FLOOR_BPS,
+  ALL_KINDS,
+  FACILITY_STATUS,
+  type FacilityModel,
+  type Model,
+  type PaymentState,
+  type Segment,
+} from "./modelState";
+import { evidenceById, isVerified, payeeViolations } from "./registryModel";
+
+export * from "./modelState";
+export * from "./registryModel";
 
 /**
- * A plain TypeScript model of the payee registry, the evidence registry and the facility manager, written from the
- * interfaces' NatSpec and DESIGN.md. Each `*Violations` function lists every rule an action would break (the names of
- * the custom errors that may legitimately stop it); an empty list means the action must succeed. Each `apply*`
- * function is the state change of a successful action.
+ * The rules of the facility manager, and the facade of the whole model. Each `*Violations` function lists every rule
+ * an action would break (the names of the custom errors that may legitimately stop it); an empty list means the action
+ * must succeed. Each `apply*` function is the state change of a successful action.
  */
-
-export const FACILITY_STATUS = { ACTIVE: 1n, FROZEN: 2n, CLOSED: 3n } as const;
-export const DEFAULT_QUALITY_FLOOR_BPS = 3_000n;
-export const ALL_KINDS = 0x7f;
-/** The id used for "a facility that does not exist": the property never creates that many. */
-export const MISSING_FACILITY = 1_000n;
-/** Acceptances that make evidence verified: the deployment's 2-of-2 (bank node + regulator node). */
-export const THRESHOLD = 2;
-
-export interface PayeeState {
-  category: number;
-  active: boolean;
-}
-
-export interface EvidenceState {
-  id: string;
-  facilityId: bigint;
-  kind: number;
-  saltedHash: string;
-  /** Bit v set when verifier v (0 = bank node, 1 = regulator node) accepted / rejected or revoked. */
-  accepted: number;
-  rejected: number;
-  consumed: boolean;
-}
-
-export interface PaymentState {
-  payee: string;
-  amount: bigint;
-  category: number;
-  requiredKinds: number;
-  qualityPurpose: boolean;
-  paid: boolean;
-}
-
-/** A closed rate segment: `principal` at `rateBps` (and the subsidy at `subsidyRateBps`) from `from` to `to`. */
-export interface Segment {
-  from: bigint;
-  to: bigint;
-  principal: bigint;
-  rateBps: bigint;
-  subsidyRateBps: bigint;
-}
-
-export interface FacilityModel {
-  id: bigint;
-  borrower: string;
-  creditLimit: bigint;
-  baseRateBps: bigint;
-  rateBps: bigint;
-  subsidyBps: bigint;
-  qualityFloorBps: bigint;
-  subsidyEligible: boolean;
-  status: bigint;
-  freezeCount: number;
-  reviewNonce: number;
-  plan: PaymentState[];
-  planTotal: bigint;
-  qualityTotal: bigint;
-  principal: bigint;
-  principalRepaid: bigint;
-  balance: bigint;
-  funded: bigint;
-  withdrawn: bigint;
-  interestRepaid: bigint;
-  subsidyPaid: bigint;
-  /** Sum of the PaymentExecuted amounts: what left the vault for payees. */
-  paidToPayees: bigint;
-  segments: Segment[];
-  /** Start of the open segment. */
-  openFrom: bigint;
-}
-
-export interface Model {
-  /** Timestamp of the latest block. */
-  now: bigint;
-  payees: Map<string, PayeeState>;
-  evidence: EvidenceState[];
-  verifierNonces: bigint[];
-  facilities: FacilityModel[];
-  /** Counter for deterministic salted document hashes, so a seed replays exactly. */
-  salt: number;
-}
-
-export function emptyModel(now: bigint): Model {
-  return { now, payees: new Map(), evidence: [], verifierNonces: [0n, 0n], facilities: [], salt: 0 };
-}
 
 // ---- interest: ACT/360 over rate segments ----
-
-/**
- * Where interest is rounded down to the fen: on each segment (DESIGN.md: "rounded down per segment"), or once over
- * the sum of the segments' exact amounts (so many short segments cannot shave fractions of a fen off the total).
- * It must match the convention IFacilityManager documents.
- */
-export const INTEREST_ROUNDING: "perSegment" | "once" = "perSegment";
 
 function openSegment(f: FacilityModel, to: bigint): Segment {
   const subsidyRateBps = f.subsidyEligible ? (f.subsidyBps < f.rateBps ? f.subsidyBps : f.rateBps) : 0n;
   return { from: f.openFrom, to, principal: f.principal, rateBps: f.rateBps, subsidyRateBps };
 }
 
-/** Interest and subsidy accrued up to `at` over the closed segments and the open one, in whole fen. */
-export function accruedAt(f: FacilityModel, at: bigint): { interest: bigint; subsidy: bigint } {
-  const segments = [...f.segments, openSegment(f, at)];
-  if (INTEREST_ROUNDING === "perSegment") {
-    let interest = 0n;
-    let subsidy = 0n;
-    for (const s of segments) {
-      interest += act360(s.principal, s.rateBps, s.to - s.from);
-      subsidy += act360(s.principal, s.subsidyRateBps, s.to - s.from);
-    }
-    return { interest, subsidy };
-  }
+/**
+ * The exact (unrounded) interest and subsidy up to `at`, as numerators over ACT360_DENOMINATOR: the sum over the closed
+ * segments and the open one of principal·bps·seconds. The contract rounds these down once, not per segment, so closing
+ * segments often cannot shave fractions of a fen off the total.
+ */
+function numeratorsAt(f: FacilityModel, at: bigint): { interest: bigint; subsidy: bigint } {
   let interest = 0n;
   let subsidy = 0n;
-  for (const s of segments) {
+  for (const s of [...f.segments, openSegment(f, at)]) {
     interest += s.principal * s.rateBps * (s.to - s.from);
     subsidy += s.principal * s.subsidyRateBps * (s.to - s.from);
   }
+  return { interest, subsidy };
+}
+
+/** Interest and subsidy accrued up to `at`, in whole fen (each rounded down once). */
+export function accruedAt(f: FacilityModel, at: bigint): { interest: bigint; subsidy: bigint } {
+  const { interest, subsidy } = numeratorsAt(f, at);
   return { interest: interest / ACT360_DENOMINATOR, subsidy: subsidy / ACT360_DENOMINATOR };
 }
 
+/**
+ * What the borrower owes in interest: its exact share (interest − subsidy, unrounded) rounded down once, less what it
+ * repaid. The share only grows, so this never goes negative (the counterexample kept in FacilityManager.regressions.ts
+ * is the case where rounding interest and subsidy separately made it negative).
+ */
 export function interestDueAt(f: FacilityModel, at: bigint): bigint {
-  const { interest, subsidy } = accruedAt(f, at);
-  return interest - subsidy - f.interestRepaid;
+  const { interest, subsidy } = numeratorsAt(f, at);
+  return (interest - subsidy) / ACT360_DENOMINATOR - f.interestRepaid;
 }
 
 export function subsidyDueAt(f: FacilityModel, at: bigint): bigint {
@@ -150,33 +72,6 @@ export function closeSegment(f: FacilityModel, at: bigint): Segment & { interest
   f.openFrom = at;
   const after = accruedAt(f, at);
   return { ...s, interest: after.interest - before.interest, subsidy: after.subsidy - before.subsidy };
-}
-
-// ---- payees ----
-
-export function registerViolations(m: Model, payee: string): string[] {
-  return m.payees.has(payee) ? ["PayeeAlreadyRegistered"] : [];
-}
-
-export function deactivateViolations(m: Model, payee: string): string[] {
-  const p = m.payees.get(payee);
-  if (!p) return ["PayeeNotRegistered"];
-  return p.active ? [] : ["PayeeInactive"];
-}
-
-export function reactivateViolations(m: Model, payee: string): string[] {
-  const p = m.payees.get(payee);
-  if (!p) return ["PayeeNotRegistered"];
-  return p.active ? ["PayeeAlreadyActive"] : [];
-}
-
-function payeeViolations(m: Model, payee: string, category: number): string[] {
-  const p = m.payees.get(payee);
-  if (!p) return ["PayeeNotRegistered"];
-  const out: string[] = [];
-  if (!p.active) out.push("PayeeInactive");
-  if (p.category !== category) out.push("FacilityPayeeCategoryMismatch");
-  return out;
 }
 
 // ---- facilities ----
@@ -351,77 +246,6 @@ export function closeViolations(f: FacilityModel | undefined, at: bigint): strin
   const out = statusViolations(f, "open")!;
   if (f && (f.principal !== 0n || interestDueAt(f, at) !== 0n)) out.push("FacilityOutstandingDebt");
   return out;
-}
-
-// ---- evidence ----
-
-export function evidenceIdOf(facilityId: bigint, kind: number, saltedHash: string): string {
-  return standardLeafHash(LEAF_ENCODING, [facilityId, kind, saltedHash]);
-}
-
-export function evidenceById(m: Model, id: string): EvidenceState | undefined {
-  return m.evidence.find((e) => e.id === id);
-}
-
-export function isVerified(e: EvidenceState): boolean {
-  let count = 0;
-  for (let bits = e.accepted; bits !== 0; bits &= bits - 1) ++count;
-  return e.rejected === 0 && count >= THRESHOLD;
-}
-
-/** One signed verdict; `verifier` is 0 (bank node), 1 (regulator node) or -1 (an account that is no verifier). */
-export interface Verdict {
-  verifier: number;
-  evidenceId: string;
-  accept: boolean;
-  deadline: bigint;
-}
-
-/**
- * Simulates `attest` request by request (an earlier request of the same transaction counts for a later one) and
- * returns the violations of the first failing request. On success the verdicts are applied to the model.
- */
-export function attestAndApply(m: Model, verdicts: Verdict[], at: bigint, commit: boolean): string[] {
-  const masks = new Map<string, { accepted: number; rejected: number }>();
-  for (const v of verdicts) {
-    const out: string[] = [];
-    if (at > v.deadline) out.push("EvidenceSignatureExpired");
-    if (v.verifier < 0) out.push("EvidenceNotVerifier");
-    const e = evidenceById(m, v.evidenceId);
-    if (!e) out.push("EvidenceNotAnchored");
-    else {
-      const mask = masks.get(e.id) ?? { accepted: e.accepted, rejected: e.rejected };
-      masks.set(e.id, mask);
-      const bit = v.verifier < 0 ? 0 : 1 << v.verifier;
-      if (((mask.accepted | mask.rejected) & bit) !== 0) out.push("EvidenceAlreadyAttested");
-      if (out.length === 0) {
-        if (v.accept) mask.accepted |= bit;
-        else mask.rejected |= bit;
-      }
-    }
-    if (out.length > 0) return out;
-  }
-  if (commit) {
-    for (const v of verdicts) m.verifierNonces[v.verifier] += 1n;
-    for (const [id, mask] of masks) Object.assign(evidenceById(m, id)!, mask);
-  }
-  return [];
-}
-
-export function revokeViolations(m: Model, verifier: number, evidenceId: string, deadline: bigint, at: bigint): string[] {
-  const out: string[] = [];
-  if (at > deadline) out.push("EvidenceSignatureExpired");
-  const e = evidenceById(m, evidenceId);
-  if (!e) out.push("EvidenceNotAnchored");
-  else if ((e.accepted & (1 << verifier)) === 0) out.push("EvidenceNotAccepted");
-  return out;
-}
-
-export function applyRevoke(m: Model, verifier: number, evidenceId: string): void {
-  const e = evidenceById(m, evidenceId)!;
-  e.accepted &= ~(1 << verifier);
-  e.rejected |= 1 << verifier;
-  m.verifierNonces[verifier] += 1n;
 }
 
 // ---- entrusted payments ----

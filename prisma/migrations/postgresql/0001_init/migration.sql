@@ -1,0 +1,172 @@
+-- CreateTable
+CREATE TABLE "Document" (
+    "id" TEXT NOT NULL,
+    "facilityId" BIGINT NOT NULL,
+    "kind" TEXT NOT NULL,
+    "mimeType" TEXT NOT NULL,
+    "size" INTEGER NOT NULL,
+    "originalName" TEXT NOT NULL,
+    "metadata" TEXT NOT NULL DEFAULT '{}',
+    "contentHash" TEXT NOT NULL,
+    "salt" TEXT NOT NULL,
+    "saltedHash" TEXT NOT NULL,
+    "evidenceId" TEXT NOT NULL,
+    "uploadedBy" TEXT NOT NULL,
+    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "status" TEXT NOT NULL DEFAULT 'QUEUED',
+    "batchId" TEXT,
+    "proof" TEXT,
+    "anchoredAt" TIMESTAMP(3),
+
+    CONSTRAINT "Document_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateTable
+CREATE TABLE "Batch" (
+    "id" TEXT NOT NULL,
+    "root" TEXT NOT NULL,
+    "size" INTEGER NOT NULL,
+    "single" BOOLEAN NOT NULL DEFAULT false,
+    "status" TEXT NOT NULL DEFAULT 'SUBMITTING',
+    "txHash" TEXT,
+    "blockNumber" BIGINT,
+    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "confirmedAt" TIMESTAMP(3),
+
+    CONSTRAINT "Batch_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateTable
+CREATE TABLE "OutboxJob" (
+    "id" TEXT NOT NULL,
+    "key" TEXT NOT NULL,
+    "kind" TEXT NOT NULL,
+    "payload" TEXT NOT NULL,
+    "status" TEXT NOT NULL DEFAULT 'PENDING',
+    "attempts" INTEGER NOT NULL DEFAULT 0,
+    "txHash" TEXT,
+    "nonce" INTEGER,
+    "lastError" TEXT,
+    "nextRunAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "updatedAt" TIMESTAMP(3) NOT NULL,
+    "confirmedAt" TIMESTAMP(3),
+
+    CONSTRAINT "OutboxJob_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateTable
+CREATE TABLE "ChainEvent" (
+    "id" TEXT NOT NULL,
+    "blockNumber" BIGINT NOT NULL,
+    "blockHash" TEXT NOT NULL,
+    "txHash" TEXT NOT NULL,
+    "logIndex" INTEGER NOT NULL,
+    "address" TEXT NOT NULL,
+    "name" TEXT NOT NULL,
+    "args" TEXT NOT NULL,
+    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+
+    CONSTRAINT "ChainEvent_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateTable
+CREATE TABLE "IndexedBlock" (
+    "number" BIGINT NOT NULL,
+    "hash" TEXT NOT NULL,
+    "parentHash" TEXT NOT NULL,
+
+    CONSTRAINT "IndexedBlock_pkey" PRIMARY KEY ("number")
+);
+
+-- CreateTable
+CREATE TABLE "Checkpoint" (
+    "name" TEXT NOT NULL,
+    "blockNumber" BIGINT NOT NULL,
+    "blockHash" TEXT NOT NULL,
+    "updatedAt" TIMESTAMP(3) NOT NULL,
+
+    CONSTRAINT "Checkpoint_pkey" PRIMARY KEY ("name")
+);
+
+-- CreateTable
+CREATE TABLE "Verification" (
+    "evidenceId" TEXT NOT NULL,
+    "facilityId" BIGINT NOT NULL,
+    "kind" TEXT NOT NULL,
+    "verdict" TEXT NOT NULL,
+    "reason" TEXT NOT NULL,
+    "contentHash" TEXT,
+    "checkedAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "submitted" BOOLEAN NOT NULL DEFAULT false,
+    "txHash" TEXT,
+
+    CONSTRAINT "Verification_pkey" PRIMARY KEY ("evidenceId")
+);
+
+-- CreateTable
+CREATE TABLE "RegistryRecord" (
+    "id" TEXT NOT NULL,
+    "type" TEXT NOT NULL,
+    "reference" TEXT NOT NULL,
+    "holder" TEXT NOT NULL,
+    "data" TEXT NOT NULL DEFAULT '{}',
+    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+
+    CONSTRAINT "RegistryRecord_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateTable
+CREATE TABLE "ApiKey" (
+    "id" TEXT NOT NULL,
+    "keyHash" TEXT NOT NULL,
+    "role" TEXT NOT NULL,
+    "institution" TEXT NOT NULL,
+    "label" TEXT NOT NULL,
+    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "revokedAt" TIMESTAMP(3),
+
+    CONSTRAINT "ApiKey_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateIndex
+CREATE UNIQUE INDEX "Document_evidenceId_key" ON "Document"("evidenceId");
+
+-- CreateIndex
+CREATE INDEX "Document_status_createdAt_idx" ON "Document"("status", "createdAt");
+
+-- CreateIndex
+CREATE INDEX "Document_facilityId_idx" ON "Document"("facilityId");
+
+-- CreateIndex
+CREATE INDEX "Document_batchId_idx" ON "Document"("batchId");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "Batch_root_key" ON "Batch"("root");
+
+-- CreateIndex
+CREATE INDEX "Batch_status_idx" ON "Batch"("status");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "OutboxJob_key_key" ON "OutboxJob"("key");
+
+-- CreateIndex
+CREATE INDEX "OutboxJob_status_nextRunAt_idx" ON "OutboxJob"("status", "nextRunAt");
+
+-- CreateIndex
+CREATE INDEX "ChainEvent_name_blockNumber_idx" ON "ChainEvent"("name", "blockNumber");
+
+-- CreateIndex
+CREATE INDEX "ChainEvent_blockNumber_idx" ON "ChainEvent"("blockNumber");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "ChainEvent_blockHash_logIndex_key" ON "ChainEvent"("blockHash", "logIndex");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "RegistryRecord_type_reference_key" ON "RegistryRecord"("type", "reference");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "ApiKey_keyHash_key" ON "ApiKey"("keyHash");
+
+-- AddForeignKey
+ALTER TABLE "Document" ADD CONSTRAINT "Document_batchId_fkey" FOREIGN KEY ("batchId") REFERENCES "Batch"("id") ON DELETE SET NULL ON UPDATE CASCADE;

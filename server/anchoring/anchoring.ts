@@ -1,0 +1,189 @@
+import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
+import { randomUUID } from "node:crypto";
+import type { Logger } from "pino";
+import type { Chain } from "../chain/chain";
+import { EVIDENCE_KINDS, LEAF_ENCODING, kindIndex, leafValue, type EvidenceKind } from "../chain/evidence";
+import type { Database, Tx } from "../db/client";
+import type { Metrics } from "../http/metrics";
+import type { JobHandler, Landed, Outbox } from "../outbox/outbox";
+
+export const ANCHOR_BATCH = "ANCHOR_BATCH";
+export const ANCHOR_SINGLE = "ANCHOR_SINGLE";
+
+interface BatchPayload {
+  root: string;
+  size: number;
+}
+
+interface SinglePayload {
+  evidenceId: string;
+  facilityId: string;
+  kind: EvidenceKind;
+  saltedHash: string;
+}
+
+async function markAnchored(tx: Tx, root: string, landed: Landed): Promise<number> {
+  const batch = await tx.batch.update({
+    where: { root },
+    data: { status: "CONFIRMED", txHash: landed.txHash, blockNumber: landed.blockNumber, confirmedAt: new Date() },
+  });
+  const { count } = await tx.document.updateMany({
+    where: { batchId: batch.id },
+    data: { status: "ANCHORED", anchoredAt: new Date() },
+  });
+  return count;
+}
+
+/** Outbox handlers for anchoring: a Merkle root, or one evidence in its own transaction. */
+export function anchoringHandlers({ chain, metrics }: { chain: Chain; metrics: Metrics }): JobHandler<any>[] {
+  const batchHandler: JobHandler<BatchPayload> = {
+    kind: ANCHOR_BATCH,
+    async locate({ root }) {
+      const [anchoredAt] = await chain.evidence.batchOf(root);
+      if (anchoredAt === 0n) return undefined;
+      const [event] = await chain.evidence.queryFilter(chain.evidence.filters.BatchAnchored(root));
+      return event
+        ? { txHash: event.transactionHash, blockNumber: BigInt(event.blockNumber) }
+        : { txHash: "0x", blockNumber: 0n };
+    },
+    send({ root, size }, overrides) {
+      return chain.evidence.anchorBatch(root, size, overrides);
+    },
+    async onConfirmed(tx, { root }, landed) {
+      metrics.documentsAnchored.inc(await markAnchored(tx, root, landed));
+    },
+  };
+
+  const singleHandler: JobHandler<SinglePayload> = {
+    kind: ANCHOR_SINGLE,
+    async locate({ evidenceId }) {
+      const evidence = await chain.evidence.evidenceOf(evidenceId);
+      if (evidence.anchoredAt === 0n) return undefined;
+      const [event] = await chain.evidence.queryFilter(chain.evidence.filters.EvidenceAnchored(evidenceId));
+      return event
+        ? { txHash: event.transactionHash, blockNumber: BigInt(event.blockNumber) }
+        : { txHash: "0x", blockNumber: 0n };
+    },
+    send({ facilityId, kind, saltedHash }, overrides) {
+      return chain.evidence.anchor(BigInt(facilityId), kindIndex(kind), saltedHash, overrides);
+    },
+    async onConfirmed(tx, { evidenceId }, landed) {
+      metrics.documentsAnchored.inc(await markAnchored(tx, evidenceId, landed));
+    },
+  };
+  return [batchHandler, singleHandler];
+}
+
+/** Queues one document for its own anchor transaction, in the caller's database transaction. */
+export async function queueSingleAnchor(
+  tx: Tx,
+  outbox: Outbox,
+  document: { id: string; facilityId: bigint; kind: string; saltedHash: string; evidenceId: string },
+): Promise<void> {
+  const batchId = randomUUID();
+  await tx.batch.create({ data: { id: batchId, root: document.evidenceId, size: 1, single: true } });
+  await tx.document.update({ where: { id: document.id }, data: { status: "BATCHED", batchId, proof: "[]" } });
+  const payload: SinglePayload = {
+    evidenceId: document.evidenceId,
+    facilityId: document.facilityId.toString(),
+    kind: document.kind as EvidenceKind,
+    saltedHash: document.saltedHash,
+  };
+  await outbox.enqueue(tx, { key: `anchor-single:${document.evidenceId}`, kind: ANCHOR_SINGLE, payload });
+}
+
+/**
+ * The batcher: seals queued documents into a StandardMerkleTree when `maxSize` are waiting or the oldest has waited
+ * `maxAgeMs`, and queues the root's anchor through the outbox — all in one database transaction, so a document is in
+ * exactly one batch and every batch gets exactly one anchor job.
+ */
+export function createBatcher({
+  db,
+  outbox,
+  logger,
+  maxSize,
+  maxAgeMs,
+}: {
+  db: Database;
+  outbox: Outbox;
+  logger: Logger;
+  maxSize: number;
+  maxAgeMs: number;
+}) {
+  let timer: NodeJS.Timeout | undefined;
+  let busy = false;
+
+  /** Seals one batch if one is due; returns its root, or undefined. `force` seals whatever is queued. */
+  async function sealOnce(force = false): Promise<string | undefined> {
+    const oldest = await db.prisma.document.findFirst({ where: { status: "QUEUED" }, orderBy: { createdAt: "asc" } });
+    if (!oldest) return undefined;
+    const documents = await db.prisma.document.findMany({
+      where: { status: "QUEUED" },
+      orderBy: [{ createdAt: "asc" }, { id: "asc" }],
+      take: maxSize,
+      select: { id: true, facilityId: true, kind: true, saltedHash: true },
+    });
+    const due = force || documents.length >= maxSize || Date.now() - oldest.createdAt.getTime() >= maxAgeMs;
+    if (!due) return undefined;
+
+    const values = documents.map((d) => leafValue(d.facilityId, d.kind as EvidenceKind, d.saltedHash));
+    const tree = StandardMerkleTree.of(values, LEAF_ENCODING);
+    const root = tree.root;
+    const batchId = randomUUID();
+    await db.prisma.$transaction(async (tx) => {
+      await tx.batch.create({ data: { id: batchId, root, size: documents.length } });
+      for (const [i, value] of tree.entries()) {
+        const document = documents[i];
+        const { count } = await tx.document.updateMany({
+          where: { id: document.id, status: "QUEUED" },
+          data: { status: "BATCHED", batchId, proof: JSON.stringify(tree.getProof(value)) },
+        });
+        if (count !== 1) throw new Error(`document ${document.id} left the queue while its batch was sealed`);
+      }
+      await outbox.enqueue(tx, {
+        key: `anchor-batch:${root}`,
+        kind: ANCHOR_BATCH,
+        payload: { root, size: documents.length },
+      });
+    });
+    logger.info({ root, size: documents.length }, "sealed an evidence batch");
+    outbox.poke();
+    return root;
+  }
+
+  return {
+    sealOnce,
+
+    /** Seals until nothing is queued (tests, shutdown). */
+    async flush(): Promise<void> {
+      while (await sealOnce(true)) {
+        // keep sealing
+      }
+    },
+
+    start(intervalMs: number): void {
+      const tick = async () => {
+        if (busy) return;
+        busy = true;
+        try {
+          while (await sealOnce()) {
+            // a backlog seals several batches in a row
+          }
+        } catch (error) {
+          logger.error({ error: (error as Error).message }, "batch sealing failed; will retry");
+        } finally {
+          busy = false;
+        }
+      };
+      timer = setInterval(() => void tick(), intervalMs);
+    },
+
+    stop(): void {
+      if (timer) clearInterval(timer);
+    },
+  };
+}
+
+export type Batcher = ReturnType<typeof createBatcher>;
+
+export { EVIDENCE_KINDS };

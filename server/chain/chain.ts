@@ -1,0 +1,72 @@
+import { JsonRpcProvider, Network, Wallet } from "ethers";
+import type { Logger } from "pino";
+import type { Deployment } from "../../scripts/lib/deployments";
+import {
+  EvidenceRegistry__factory,
+  FacilityManager__factory,
+  PayeeRegistry__factory,
+  SettlementToken__factory,
+} from "../../typechain-types";
+
+/**
+ * A node's view of the chain: a JSON-RPC provider pinned to the deployment's chain id (so start-up does not depend
+ * on the node being up, and a node on another chain is refused), the node's transaction signer and the contracts.
+ * Works with any EVM JSON-RPC endpoint: hardhat node, anvil, Besu.
+ */
+export function createChain({
+  deployment,
+  rpcUrl,
+  expectedChainId,
+  signerKey,
+  pollingIntervalMs = 250,
+}: {
+  deployment: Deployment;
+  rpcUrl?: string;
+  expectedChainId?: number;
+  signerKey: string;
+  pollingIntervalMs?: number;
+  logger?: Logger;
+}) {
+  const chainId = BigInt(deployment.chainId);
+  if (expectedChainId !== undefined && BigInt(expectedChainId) !== chainId) {
+    throw new Error(`EXPECTED_CHAIN_ID is ${expectedChainId} but the deployments file is for chain ${chainId}`);
+  }
+  const url = rpcUrl ?? deployment.rpcUrl;
+  const provider = new JsonRpcProvider(url, Network.from(chainId), {
+    staticNetwork: true,
+    pollingInterval: pollingIntervalMs,
+    batchMaxCount: 20,
+  });
+  const signer = new Wallet(signerKey, provider);
+  const evidence = EvidenceRegistry__factory.connect(deployment.contracts.EvidenceRegistry, signer);
+  const manager = FacilityManager__factory.connect(deployment.contracts.FacilityManager, signer);
+  const payees = PayeeRegistry__factory.connect(deployment.contracts.PayeeRegistry, signer);
+  const token = SettlementToken__factory.connect(deployment.contracts.SettlementToken, signer);
+
+  return {
+    url,
+    chainId,
+    deployment,
+    provider,
+    signer,
+    evidence,
+    manager,
+    payees,
+    token,
+    /** Fails unless the node answers with the deployment's chain id and has the registry's code. */
+    async check(): Promise<{ chainId: string; block: number }> {
+      const answered = BigInt(await provider.send("eth_chainId", []));
+      if (answered !== chainId)
+        throw new Error(`the JSON-RPC node at ${url} is chain ${answered}, the deployment is for chain ${chainId}`);
+      const code = await provider.getCode(deployment.contracts.EvidenceRegistry);
+      if (code === "0x")
+        throw new Error(`no EvidenceRegistry at ${deployment.contracts.EvidenceRegistry} on ${url}: deploy first`);
+      return { chainId: answered.toString(), block: await provider.getBlockNumber() };
+    },
+    close(): void {
+      provider.destroy();
+    },
+  };
+}
+
+export type Chain = ReturnType<typeof createChain>;

@@ -1,0 +1,205 @@
+import { z } from "zod";
+import { contentHashOf } from "../chain/evidence";
+import { defineRoute, FacilityId, Hex32, type RouteDef } from "../http/route";
+import { presentBatch, presentDocument, presentProof } from "./presenter";
+import {
+  BatchRootParams,
+  BatchView,
+  DocumentIdParams,
+  DocumentList,
+  DocumentView,
+  EvidenceIdParams,
+  EvidenceKind,
+  ListDocumentsQuery,
+  ProofView,
+  UploadDocumentBody,
+} from "./schema";
+import type { DocumentService } from "./service";
+
+const VerifyByHashBody = z.object({
+  contentHash: Hex32.meta({ description: "sha256 of the document's bytes" }),
+  salt: Hex32,
+  facilityId: FacilityId,
+  kind: EvidenceKind,
+});
+
+const VerifyDocumentBody = z.object({ salt: Hex32, facilityId: FacilityId, kind: EvidenceKind });
+
+const VerifyResult = z
+  .object({
+    anchored: z.boolean(),
+    evidenceId: z.string(),
+    saltedHash: z.string(),
+    leaf: z.tuple([z.string(), z.number(), z.string()]),
+    leafEncoding: z.array(z.string()),
+    root: z.string().nullable(),
+    proof: z.array(z.string()),
+    anchoredAt: z.string().nullable(),
+    verifiedOnChain: z
+      .boolean()
+      .meta({ description: "whether the evidence is verified by the verifier quorum on chain" }),
+    chainId: z.string(),
+  })
+  .meta({ id: "VerifyResult" });
+
+/** The bank node's document routes. */
+export function documentRoutes({
+  documents,
+  chain,
+}: {
+  documents: DocumentService;
+  chain: { chainId: bigint; evidenceRegistry: string };
+}): RouteDef<any, any, any>[] {
+  return [
+    defineRoute({
+      method: "post",
+      path: "/documents",
+      operationId: "uploadDocument",
+      summary: "Upload a document as evidence",
+      tags: ["documents"],
+      auth: ["bank_officer", "borrower", "supplier"],
+      body: UploadDocumentBody,
+      upload: { fileField: "file", description: "the document: PDF, PNG, JPEG, JSON or XML" },
+      responses: {
+        201: { description: "stored and queued for anchoring", schema: DocumentView },
+        413: { description: "file too large" },
+        415: { description: "type not accepted" },
+      },
+      handler: async ({ principal, file, body }) => ({
+        status: 201,
+        body: presentDocument(await documents.upload(principal!, file!, body)),
+      }),
+    }),
+    defineRoute({
+      method: "get",
+      path: "/documents",
+      operationId: "listDocuments",
+      summary: "List documents",
+      tags: ["documents"],
+      auth: ["bank_officer", "regulator", "borrower"],
+      query: ListDocumentsQuery,
+      responses: { 200: { description: "newest first", schema: DocumentList } },
+      handler: async ({ query }) => {
+        const page = await documents.list(query);
+        return { body: { items: page.items.map(presentDocument), nextCursor: page.nextCursor } };
+      },
+    }),
+    defineRoute({
+      method: "get",
+      path: "/documents/:id",
+      operationId: "getDocument",
+      summary: "Get a document's record",
+      tags: ["documents"],
+      auth: ["bank_officer", "regulator", "borrower", "supplier"],
+      params: DocumentIdParams,
+      responses: {
+        200: { description: "the document", schema: DocumentView },
+        404: { description: "no such document" },
+      },
+      handler: async ({ params }) => ({ body: presentDocument(await documents.get(params.id)) }),
+    }),
+    defineRoute({
+      method: "get",
+      path: "/documents/:id/content",
+      operationId: "getDocumentContent",
+      summary: "Download a document's bytes",
+      tags: ["documents"],
+      auth: ["bank_officer", "regulator"],
+      params: DocumentIdParams,
+      responses: {
+        200: { description: "the stored bytes, as they are on disk", contentType: "application/octet-stream" },
+        404: { description: "no such document" },
+      },
+      handler: async ({ params, res }) => {
+        const { row, bytes } = await documents.content(params.id);
+        res.setHeader("content-type", row.mimeType);
+        res.setHeader("x-content-sha256", row.contentHash);
+        res.setHeader("content-disposition", `attachment; filename="${encodeURIComponent(row.originalName)}"`);
+        res.status(200).end(bytes);
+      },
+    }),
+    defineRoute({
+      method: "get",
+      path: "/documents/:id/proof",
+      operationId: "getDocumentProof",
+      summary: "Get the Merkle proof of an anchored document",
+      tags: ["proofs"],
+      auth: ["bank_officer", "regulator", "borrower", "supplier"],
+      params: DocumentIdParams,
+      responses: {
+        200: { description: "verifies with StandardMerkleTree.verify", schema: ProofView },
+        409: { description: "not anchored yet" },
+      },
+      handler: async ({ params }) => ({ body: presentProof(await documents.proof({ id: params.id }), chain) }),
+    }),
+    defineRoute({
+      method: "get",
+      path: "/evidence/:evidenceId",
+      operationId: "getEvidence",
+      summary: "Get the document behind an evidence id",
+      tags: ["documents"],
+      auth: ["bank_officer", "regulator", "borrower", "supplier"],
+      params: EvidenceIdParams,
+      responses: {
+        200: { description: "the document", schema: DocumentView },
+        404: { description: "unknown evidence" },
+      },
+      handler: async ({ params }) => ({ body: presentDocument(await documents.byEvidenceId(params.evidenceId)) }),
+    }),
+    defineRoute({
+      method: "get",
+      path: "/evidence/:evidenceId/proof",
+      operationId: "getEvidenceProof",
+      summary: "Get the Merkle proof of anchored evidence by its id",
+      tags: ["proofs"],
+      auth: ["bank_officer", "regulator", "borrower", "supplier"],
+      params: EvidenceIdParams,
+      responses: {
+        200: { description: "verifies with StandardMerkleTree.verify", schema: ProofView },
+        404: { description: "unknown evidence" },
+      },
+      handler: async ({ params }) => ({
+        body: presentProof(await documents.proof({ evidenceId: params.evidenceId }), chain),
+      }),
+    }),
+    defineRoute({
+      method: "get",
+      path: "/batches/:root",
+      operationId: "getBatch",
+      summary: "Get an anchored batch with its leaves",
+      tags: ["proofs"],
+      auth: ["bank_officer", "regulator"],
+      params: BatchRootParams,
+      responses: { 200: { description: "the batch", schema: BatchView }, 404: { description: "unknown root" } },
+      handler: async ({ params }) => {
+        const { batch, documents: rows } = await documents.batch(params.root);
+        return { body: presentBatch(batch, rows) };
+      },
+    }),
+    defineRoute({
+      method: "post",
+      path: "/verify",
+      operationId: "verifyByHash",
+      summary: "Check whether a document hash is anchored, against the chain",
+      tags: ["verify"],
+      auth: "public",
+      body: VerifyByHashBody,
+      responses: { 200: { description: "where it is anchored, or anchored: false", schema: VerifyResult } },
+      handler: async ({ body }) => ({ body: await documents.verify(body) }),
+    }),
+    defineRoute({
+      method: "post",
+      path: "/verify/document",
+      operationId: "verifyDocument",
+      summary: "Check whether a document is anchored, against the chain",
+      tags: ["verify"],
+      auth: "public",
+      body: VerifyDocumentBody,
+      upload: { fileField: "file", description: "the document to check" },
+      responses: { 200: { description: "where it is anchored, or anchored: false", schema: VerifyResult } },
+      handler: async ({ body, file }) => ({
+        body: await documents.verify({ ...body, contentHash: contentHashOf(file!.buffer) }),
+      }),
+    }),
+  ];
+}

@@ -1,0 +1,129 @@
+import { z } from "zod";
+import { EVIDENCE_KINDS } from "../chain/evidence";
+import { FacilityId, Hex32 } from "../http/route";
+
+export const EvidenceKind = z.enum(EVIDENCE_KINDS, {
+  message: `must be one of ${EVIDENCE_KINDS.join(", ")}`,
+});
+
+const MetadataJson = z
+  .string()
+  .max(16 * 1024, { message: "must be at most 16 KiB of JSON" })
+  .transform((text, ctx) => {
+    try {
+      const value: unknown = JSON.parse(text);
+      if (value === null || typeof value !== "object" || Array.isArray(value)) {
+        ctx.addIssue({ code: "custom", message: "must be a JSON object" });
+        return z.NEVER;
+      }
+      return value as Record<string, unknown>;
+    } catch {
+      ctx.addIssue({ code: "custom", message: "must be valid JSON" });
+      return z.NEVER;
+    }
+  });
+
+/** The text fields of a document upload (multipart/form-data). */
+export const UploadDocumentBody = z.object({
+  facilityId: FacilityId.meta({ description: "the facility the document is evidence for", example: "1" }),
+  kind: EvidenceKind,
+  metadata: MetadataJson.optional().meta({
+    description:
+      'JSON object describing the document, e.g. {"supplierLicence":"91330200MA2XXXX","contractNumber":"PC-2026-001"}',
+  }),
+  anchor: z
+    .enum(["batch", "single"])
+    .default("batch")
+    .meta({ description: "batch (default): anchored in the next Merkle batch; single: its own transaction now" }),
+});
+export type UploadDocumentBody = z.infer<typeof UploadDocumentBody>;
+
+export const DocumentIdParams = z.object({ id: z.uuid({ message: "must be a document id (UUID)" }) });
+export type DocumentIdParams = z.infer<typeof DocumentIdParams>;
+
+export const EvidenceIdParams = z.object({ evidenceId: Hex32 });
+export type EvidenceIdParams = z.infer<typeof EvidenceIdParams>;
+
+export const BatchRootParams = z.object({ root: Hex32 });
+export type BatchRootParams = z.infer<typeof BatchRootParams>;
+
+export const DOCUMENT_STATUSES = ["QUEUED", "BATCHED", "ANCHORED"] as const;
+
+export const ListDocumentsQuery = z.object({
+  facilityId: FacilityId.optional(),
+  kind: EvidenceKind.optional(),
+  status: z.enum(DOCUMENT_STATUSES).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  cursor: z.uuid({ message: "must be the id of the last document of the previous page" }).optional(),
+});
+export type ListDocumentsQuery = z.infer<typeof ListDocumentsQuery>;
+
+const AnchorView = z.object({
+  type: z.enum(["single", "batch"]),
+  root: z.string(),
+  status: z.string(),
+  txHash: z.string().nullable(),
+  blockNumber: z.string().nullable(),
+  anchoredAt: z.string().nullable(),
+});
+
+export const DocumentView = z
+  .object({
+    id: z.string(),
+    facilityId: z.string(),
+    kind: EvidenceKind,
+    mimeType: z.string(),
+    size: z.number().int(),
+    originalName: z.string(),
+    metadata: z.record(z.string(), z.unknown()),
+    contentHash: z.string().meta({ description: "sha256 of the bytes" }),
+    salt: z.string(),
+    saltedHash: z.string().meta({ description: "keccak256(salt ‖ contentHash), anchored on chain" }),
+    evidenceId: z.string().meta({ description: "StandardMerkleTree leaf of [facilityId, kind, saltedHash]" }),
+    status: z.enum(DOCUMENT_STATUSES),
+    uploadedBy: z.string(),
+    createdAt: z.string(),
+    anchor: AnchorView.nullable(),
+  })
+  .meta({ id: "Document" });
+
+export const DocumentList = z.object({ items: z.array(DocumentView), nextCursor: z.string().nullable() });
+
+export const ProofView = z
+  .object({
+    evidenceId: z.string(),
+    leaf: z.tuple([z.string(), z.number(), z.string()]).meta({ description: "[facilityId, kind, saltedHash]" }),
+    leafEncoding: z.array(z.string()),
+    root: z.string(),
+    proof: z.array(z.string()),
+    single: z.boolean(),
+    txHash: z.string(),
+    blockNumber: z.string(),
+    chainId: z.string(),
+    evidenceRegistry: z.string(),
+  })
+  .meta({ id: "Proof", description: "Verifies with StandardMerkleTree.verify(root, leafEncoding, leaf, proof)" });
+
+export const BatchView = z
+  .object({
+    root: z.string(),
+    size: z.number().int(),
+    single: z.boolean(),
+    status: z.string(),
+    txHash: z.string().nullable(),
+    blockNumber: z.string().nullable(),
+    leaves: z.array(
+      z.object({
+        documentId: z.string(),
+        facilityId: z.string(),
+        kind: EvidenceKind,
+        saltedHash: z.string(),
+        salt: z.string(),
+        contentHash: z.string(),
+        evidenceId: z.string(),
+        proof: z.array(z.string()),
+        metadata: z.record(z.string(), z.unknown()),
+      }),
+    ),
+  })
+  .meta({ id: "Batch" });

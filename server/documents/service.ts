@@ -1,0 +1,198 @@
+import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
+import { hexlify, randomBytes } from "ethers";
+import { randomUUID } from "node:crypto";
+import { queueSingleAnchor } from "../anchoring/anchoring";
+import type { Principal } from "../auth/roles";
+import type { Chain } from "../chain/chain";
+import {
+  LEAF_ENCODING,
+  contentHashOf,
+  evidenceIdOf,
+  kindIndex,
+  saltedHashOf,
+  type EvidenceKind,
+} from "../chain/evidence";
+import type { Database } from "../db/client";
+import { AppError, conflict, notFound } from "../errors";
+import type { Metrics } from "../http/metrics";
+import type { UploadedFile } from "../http/route";
+import type { Outbox } from "../outbox/outbox";
+import { ALLOWED_CONTENT_TYPES, bytesMatchType, isAllowedType, mediaTypeOf } from "./content-types";
+import type { DocumentRow } from "./presenter";
+import type { ListDocumentsQuery, UploadDocumentBody } from "./schema";
+import type { DocumentStore } from "./storage";
+
+const withBatch = {
+  batch: { select: { root: true, single: true, status: true, txHash: true, blockNumber: true } },
+} as const;
+
+/** Documents on the bank node: store the bytes, record the evidence, queue it for anchoring, serve proofs. */
+export function createDocumentService({
+  db,
+  store,
+  outbox,
+  chain,
+  metrics,
+}: {
+  db: Database;
+  store: DocumentStore;
+  outbox: Outbox;
+  chain: Chain;
+  metrics: Metrics;
+}) {
+  async function load(id: string): Promise<DocumentRow> {
+    const row = await db.prisma.document.findUnique({ where: { id }, include: withBatch });
+    if (!row) throw notFound(`document ${id}`);
+    return row;
+  }
+
+  return {
+    async upload(principal: Principal, file: UploadedFile, body: UploadDocumentBody): Promise<DocumentRow> {
+      const mediaType = mediaTypeOf(file.mimeType);
+      if (!isAllowedType(mediaType)) {
+        throw new AppError(
+          415,
+          "unsupported_media_type",
+          `documents of type ${mediaType} are not accepted; send one of ${ALLOWED_CONTENT_TYPES.join(", ")}`,
+        );
+      }
+      if (file.size === 0) throw new AppError(400, "empty_file", "the uploaded file is empty");
+      if (!bytesMatchType(mediaType, file.buffer)) {
+        throw new AppError(
+          400,
+          "content_type_mismatch",
+          `the file's bytes are not ${mediaType}; declare the type it really has`,
+        );
+      }
+      const contentHash = contentHashOf(file.buffer);
+      const salt = hexlify(randomBytes(32));
+      const saltedHash = saltedHashOf(salt, contentHash);
+      const evidenceId = evidenceIdOf(body.facilityId, body.kind, saltedHash);
+      await store.put(contentHash, file.buffer);
+      const id = randomUUID();
+      await db.prisma.$transaction(async (tx) => {
+        const document = await tx.document.create({
+          data: {
+            id,
+            facilityId: body.facilityId,
+            kind: body.kind,
+            mimeType: mediaType,
+            size: file.size,
+            originalName: file.originalName.slice(0, 255),
+            metadata: JSON.stringify(body.metadata ?? {}),
+            contentHash,
+            salt,
+            saltedHash,
+            evidenceId,
+            uploadedBy: `${principal.institution}/${principal.label}`,
+          },
+        });
+        if (body.anchor === "single") await queueSingleAnchor(tx, outbox, document);
+      });
+      metrics.documentsUploaded.inc();
+      if (body.anchor === "single") outbox.poke();
+      return load(id);
+    },
+
+    get: load,
+
+    async byEvidenceId(evidenceId: string): Promise<DocumentRow> {
+      const row = await db.prisma.document.findUnique({ where: { evidenceId }, include: withBatch });
+      if (!row) throw notFound(`evidence ${evidenceId}`);
+      return row;
+    },
+
+    async list(query: ListDocumentsQuery): Promise<{ items: DocumentRow[]; nextCursor: string | null }> {
+      const rows = await db.prisma.document.findMany({
+        where: { facilityId: query.facilityId, kind: query.kind, status: query.status },
+        orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+        take: query.limit + 1,
+        ...(query.cursor ? { cursor: { id: query.cursor }, skip: 1 } : {}),
+        include: withBatch,
+      });
+      const items = rows.slice(0, query.limit);
+      return { items, nextCursor: rows.length > query.limit ? items[items.length - 1].id : null };
+    },
+
+    /** The stored bytes, exactly as on disk: the verifiers re-hash them and must see any tampering. */
+    async content(id: string): Promise<{ row: DocumentRow; bytes: Buffer }> {
+      const row = await load(id);
+      const bytes = await store.get(row.contentHash);
+      if (!bytes) throw new AppError(410, "content_missing", `the bytes of document ${id} are no longer in the store`);
+      return { row, bytes };
+    },
+
+    async proof(where: { id: string } | { evidenceId: string }): Promise<DocumentRow> {
+      const row =
+        "id" in where
+          ? await load(where.id)
+          : await db.prisma.document.findUnique({ where: { evidenceId: where.evidenceId }, include: withBatch });
+      if (!row) throw notFound(`evidence ${"evidenceId" in where ? where.evidenceId : ""}`);
+      if (row.status !== "ANCHORED" || !row.batch?.txHash) {
+        throw conflict(
+          "not_anchored_yet",
+          `document ${row.id} is ${row.status.toLowerCase()}, not anchored yet; try again shortly`,
+          {
+            documentStatus: row.status,
+          },
+        );
+      }
+      return row;
+    },
+
+    async batch(root: string) {
+      const batch = await db.prisma.batch.findUnique({ where: { root } });
+      if (!batch) throw notFound(`batch ${root}`);
+      const documents = await db.prisma.document.findMany({
+        where: { batchId: batch.id },
+        orderBy: { createdAt: "asc" },
+        include: withBatch,
+      });
+      return { batch, documents };
+    },
+
+    /**
+     * Whether a document (its bytes, or its content hash) with its salt, facility and kind is anchored — answered
+     * from the chain: the database only suggests which batch and proof to check.
+     */
+    async verify(input: { contentHash: string; salt: string; facilityId: bigint; kind: EvidenceKind }) {
+      const saltedHash = saltedHashOf(input.salt, input.contentHash);
+      const evidenceId = evidenceIdOf(input.facilityId, input.kind, saltedHash);
+      const leaf: [string, number, string] = [input.facilityId.toString(), kindIndex(input.kind), saltedHash];
+      const onChain = await chain.evidence.evidenceOf(evidenceId);
+      const base = { evidenceId, saltedHash, leaf, leafEncoding: LEAF_ENCODING, chainId: chain.chainId.toString() };
+      if (onChain.anchoredAt !== 0n) {
+        const [verified, row] = await Promise.all([
+          chain.evidence.isVerified(evidenceId),
+          db.prisma.document.findUnique({ where: { evidenceId }, include: withBatch }),
+        ]);
+        return {
+          ...base,
+          anchored: true,
+          anchoredAt: new Date(Number(onChain.anchoredAt) * 1000).toISOString(),
+          root: row?.batch?.root ?? evidenceId,
+          proof: JSON.parse(row?.proof ?? "[]") as string[],
+          verifiedOnChain: verified,
+        };
+      }
+      const row = await db.prisma.document.findUnique({ where: { evidenceId }, include: withBatch });
+      if (row?.batch && !row.batch.single) {
+        const proof = JSON.parse(row.proof ?? "[]") as string[];
+        const [anchoredAt] = await chain.evidence.batchOf(row.batch.root);
+        if (anchoredAt !== 0n && StandardMerkleTree.verify(row.batch.root, LEAF_ENCODING, leaf, proof)) {
+          return {
+            ...base,
+            anchored: true,
+            anchoredAt: new Date(Number(anchoredAt) * 1000).toISOString(),
+            root: row.batch.root,
+            proof,
+            verifiedOnChain: false,
+          };
+        }
+      }
+      return { ...base, anchored: false, anchoredAt: null, root: null, proof: [], verifiedOnChain: false };
+    },
+  };
+}
+
+export type DocumentService = ReturnType<typeof createDocumentService>;

@@ -1,0 +1,202 @@
+import fs from "node:fs";
+import type { AddressInfo } from "node:net";
+import type { Server } from "node:http";
+import { Wallet } from "ethers";
+import pino, { type Logger } from "pino";
+import { devWallet } from "../scripts/lib/deploy-config";
+import { readDeployment, type Deployment } from "../scripts/lib/deployments";
+import { anchoringHandlers, createBatcher } from "./anchoring/anchoring";
+import { createApiKeys } from "./auth/api-keys";
+import { createChain } from "./chain/chain";
+import { ConfigError, type NodeConfig } from "./config";
+import { createDatabase } from "./db/client";
+import { migrateDatabase } from "./db/migrate";
+import { documentRoutes } from "./documents/router";
+import { createDocumentService } from "./documents/service";
+import { createDocumentStore } from "./documents/storage";
+import { createApp } from "./http/app";
+import { createMetrics } from "./http/metrics";
+import type { RouteDef } from "./http/route";
+import { createIndexer } from "./indexer/indexer";
+import { createOutbox } from "./outbox/outbox";
+import { registryRoutes, seedRegistry } from "./registry/registry";
+import { bankRecordCheck, regulatorRecordCheck } from "./verification/checks";
+import { localSource } from "./verification/local-source";
+import { verificationRoutes } from "./verification/router";
+import { bankNodeSource } from "./verification/sources";
+import { createVerifier, verifierHandlers } from "./verification/verifier";
+
+export interface RunningNode {
+  url: string;
+  config: NodeConfig;
+  logger: Logger;
+  close(): Promise<void>;
+}
+
+function loadDeployment(file: string): Deployment {
+  if (!fs.existsSync(file)) {
+    throw new ConfigError(
+      `DEPLOYMENTS_FILE: no deployments file at ${file}; deploy the contracts first (npm run deploy, or npm start)`,
+    );
+  }
+  return readDeployment(file);
+}
+
+/** The node's two keys: from the configuration, or the development accounts on a development chain only. */
+function keysOf(config: NodeConfig, deployment: Deployment, logger: Logger): { signer: string; verifier: string } {
+  const dev = deployment.chainId === "31337";
+  const [signerRole, verifierRole] =
+    config.role === "bank" ? (["bank", "bankVerifier"] as const) : (["regulator", "regulatorVerifier"] as const);
+  if ((!config.signerKey || !config.verifierKey) && !dev) {
+    throw new ConfigError(
+      `SIGNER_KEY(_FILE) and VERIFIER_KEY(_FILE): required on chain ${deployment.chainId} (development keys are only used on chain 31337)`,
+    );
+  }
+  if (!config.signerKey || !config.verifierKey)
+    logger.warn("using the development keys of the standard test mnemonic: never on a real chain");
+  return {
+    signer: config.signerKey ?? devWallet(signerRole).privateKey,
+    verifier: config.verifierKey ?? devWallet(verifierRole).privateKey,
+  };
+}
+
+/**
+ * Starts one node — bank or regulator — as configured: migrates and opens its own database, connects to the chain,
+ * starts its outbox, indexer and verifier (and, on the bank node, the document store and the anchoring batcher), and
+ * serves its HTTP API.
+ */
+export async function startNode(config: NodeConfig, options: { logger?: Logger } = {}): Promise<RunningNode> {
+  const logger = options.logger ?? pino({ name: `qfm-${config.role}`, level: config.logLevel });
+  const deployment = loadDeployment(config.deploymentsFile);
+  const keys = keysOf(config, deployment, logger);
+
+  const applied = await migrateDatabase(config.databaseUrl, (line) => logger.info(line));
+  logger.info({ applied }, "database ready");
+  const db = await createDatabase(config.databaseUrl);
+  const metrics = createMetrics(config.role);
+  const chain = createChain({
+    deployment,
+    rpcUrl: config.rpcUrl,
+    expectedChainId: config.expectedChainId,
+    signerKey: keys.signer,
+  });
+  const verifierWallet = new Wallet(keys.verifier);
+  const apiKeys = createApiKeys({ db });
+
+  const handlers = [...verifierHandlers({ chain, verifierWallet })];
+  if (config.role === "bank") handlers.push(...anchoringHandlers({ chain, metrics }));
+  const outbox = createOutbox({
+    db,
+    chain,
+    logger,
+    metrics,
+    handlers,
+    confirmations: config.confirmations,
+    pollIntervalMs: config.pollIntervalMs,
+  });
+
+  const routes: RouteDef<any, any, any>[] = [...verificationRoutes({ db, nodeRole: config.role })];
+  let batcher: ReturnType<typeof createBatcher> | undefined;
+  const store = createDocumentStore({ dir: config.documentsDir });
+  if (config.role === "bank") {
+    const documents = createDocumentService({ db, store, outbox, chain, metrics });
+    routes.push(
+      ...documentRoutes({
+        documents,
+        chain: { chainId: chain.chainId, evidenceRegistry: deployment.contracts.EvidenceRegistry },
+      }),
+    );
+    batcher = createBatcher({ db, outbox, logger, maxSize: config.batch.maxSize, maxAgeMs: config.batch.maxAgeMs });
+  } else {
+    routes.push(...registryRoutes({ db }));
+    if (config.registrySeedFile)
+      logger.info({ records: await seedRegistry(db, config.registrySeedFile) }, "registry seeded");
+  }
+
+  const verifier = config.verifierEnabled
+    ? createVerifier({
+        db,
+        chain,
+        verifierWallet,
+        source: config.role === "bank" ? localSource({ db, store }) : bankNodeSource(config.bankNode!),
+        recordCheck: config.role === "bank" ? bankRecordCheck : regulatorRecordCheck(db),
+        outbox,
+        logger,
+        metrics,
+      })
+    : undefined;
+  let verifierTimer: NodeJS.Timeout | undefined;
+  const runVerifier = () =>
+    verifier
+      ?.scan()
+      .catch((error: Error) => logger.warn({ error: error.message }, "verification pass failed; will retry"));
+
+  const indexer = createIndexer({
+    db,
+    chain,
+    logger,
+    metrics,
+    confirmations: config.confirmations,
+    startBlock: deployment.startBlock ?? 0,
+    onEvents: () => void runVerifier(),
+  });
+
+  const app = createApp({
+    title: `Quality-financing monitor: ${config.role} node`,
+    description:
+      config.role === "bank"
+        ? "The bank node: documents, anchoring, proofs, the bank's verifier."
+        : "The market regulator's node: its own verifier and registry.",
+    routes,
+    apiKeys,
+    logger,
+    metrics,
+    limits: config.limits,
+    ready: async () => {
+      await db.prisma.$queryRawUnsafe("SELECT 1");
+      const chainState = await chain.check();
+      return {
+        role: config.role,
+        database: db.provider,
+        chain: chainState,
+        outboxPending: await outbox.pendingCount(),
+      };
+    },
+  });
+
+  outbox.start();
+  indexer.start(config.pollIntervalMs);
+  batcher?.start(Math.min(500, config.batch.maxAgeMs));
+  if (verifier) verifierTimer = setInterval(() => void runVerifier(), Math.max(config.pollIntervalMs, 1_000));
+
+  const server: Server = await new Promise((resolve, reject) => {
+    const s = app.listen(config.port, config.host, () => resolve(s));
+    s.once("error", (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === "EADDRINUSE" ? new ConfigError(`PORT: ${config.host}:${config.port} is already in use`) : error,
+      ),
+    );
+  });
+  const address = server.address() as AddressInfo;
+  const url = `http://${config.host}:${address.port}`;
+  logger.info({ url, role: config.role, chainId: deployment.chainId, database: db.provider }, "node listening");
+
+  let closed = false;
+  return {
+    url,
+    config: { ...config, port: address.port },
+    logger,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections?.();
+      if (verifierTimer) clearInterval(verifierTimer);
+      batcher?.stop();
+      await Promise.all([indexer.stop(), outbox.stop()]);
+      chain.close();
+      await db.close();
+      logger.info("node stopped");
+    },
+  };
+}

@@ -1,0 +1,60 @@
+import { z } from "zod";
+import { EvidenceKind } from "../documents/schema";
+import type { Database } from "../db/client";
+import { FacilityId, defineRoute, type RouteDef } from "../http/route";
+
+const VerificationView = z
+  .object({
+    evidenceId: z.string(),
+    facilityId: z.string(),
+    kind: EvidenceKind,
+    verdict: z.enum(["ACCEPT", "REJECT"]),
+    reason: z.string(),
+    checkedAt: z.string(),
+    submitted: z.boolean().meta({ description: "whether the signed verdict is confirmed on chain" }),
+    txHash: z.string().nullable(),
+  })
+  .meta({ id: "Verification" });
+
+const ListVerificationsQuery = z.object({
+  facilityId: FacilityId.optional(),
+  verdict: z.enum(["ACCEPT", "REJECT"]).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+
+/** This node's own verdicts (each node lists what its verifier decided). */
+export function verificationRoutes({ db, nodeRole }: { db: Database; nodeRole: string }): RouteDef<any, any, any>[] {
+  return [
+    defineRoute({
+      method: "get",
+      path: "/verifications",
+      operationId: "listVerifications",
+      summary: `List the ${nodeRole} verifier's verdicts`,
+      tags: ["verification"],
+      auth: ["bank_officer", "regulator"],
+      query: ListVerificationsQuery,
+      responses: { 200: { description: "newest first", schema: z.object({ items: z.array(VerificationView) }) } },
+      handler: async ({ query }) => {
+        const rows = await db.prisma.verification.findMany({
+          where: { facilityId: query.facilityId, verdict: query.verdict },
+          orderBy: { checkedAt: "desc" },
+          take: query.limit,
+        });
+        return {
+          body: {
+            items: rows.map((row) => ({
+              evidenceId: row.evidenceId,
+              facilityId: row.facilityId.toString(),
+              kind: row.kind,
+              verdict: row.verdict,
+              reason: row.reason,
+              checkedAt: row.checkedAt.toISOString(),
+              submitted: row.submitted,
+              txHash: row.txHash,
+            })),
+          },
+        };
+      },
+    }),
+  ];
+}

@@ -1,0 +1,95 @@
+import type { EvidenceKind } from "../chain/evidence";
+
+/** One document as a verifier sees it before checking: what the bank claims, to be re-derived from the bytes. */
+export interface CandidateEvidence {
+  documentId: string;
+  facilityId: bigint;
+  kind: EvidenceKind;
+  salt: string;
+  /** The salted hash the bank says it anchored; only trusted once the chain's root or anchor proves it. */
+  saltedHash: string;
+  evidenceId: string;
+  proof: string[];
+  metadata: Record<string, unknown>;
+}
+
+/**
+ * Where a verifier gets documents: the bank's verifier reads the bank node's own store; the regulator's fetches them
+ * from the bank node over its authenticated API. Nothing a source says is trusted: the verifier re-hashes the bytes
+ * and checks them against the chain.
+ */
+export interface DocumentSource {
+  batch(root: string): Promise<CandidateEvidence[]>;
+  evidence(evidenceId: string): Promise<CandidateEvidence | undefined>;
+  content(documentId: string): Promise<Buffer | undefined>;
+}
+
+interface BatchLeafJson {
+  documentId: string;
+  facilityId: string;
+  kind: EvidenceKind;
+  salt: string;
+  saltedHash: string;
+  evidenceId: string;
+  proof: string[];
+  metadata: Record<string, unknown>;
+}
+
+const fromJson = (leaf: BatchLeafJson): CandidateEvidence => ({ ...leaf, facilityId: BigInt(leaf.facilityId) });
+
+/** The regulator's source: the bank node's HTTP API, with the regulator's API key. */
+export function bankNodeSource({
+  url,
+  apiKey,
+  timeoutMs = 15_000,
+}: {
+  url: string;
+  apiKey: string;
+  timeoutMs?: number;
+}): DocumentSource {
+  async function get(path: string): Promise<Response | undefined> {
+    const response = await fetch(new URL(path, url), {
+      headers: { authorization: `Bearer ${apiKey}` },
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    if (response.status === 404) return undefined;
+    if (!response.ok)
+      throw new Error(`bank node answered ${response.status} to GET ${path}: ${(await response.text()).slice(0, 300)}`);
+    return response;
+  }
+  return {
+    async batch(root) {
+      const response = await get(`/batches/${root}`);
+      if (!response) return [];
+      const body = (await response.json()) as { leaves: BatchLeafJson[] };
+      return body.leaves.map(fromJson);
+    },
+    async evidence(evidenceId) {
+      const response = await get(`/evidence/${evidenceId}`);
+      if (!response) return undefined;
+      const d = (await response.json()) as {
+        id: string;
+        facilityId: string;
+        kind: EvidenceKind;
+        salt: string;
+        saltedHash: string;
+        evidenceId: string;
+        metadata: Record<string, unknown>;
+      };
+      return {
+        documentId: d.id,
+        facilityId: BigInt(d.facilityId),
+        kind: d.kind,
+        salt: d.salt,
+        saltedHash: d.saltedHash,
+        evidenceId: d.evidenceId,
+        proof: [],
+        metadata: d.metadata,
+      };
+    },
+    async content(documentId) {
+      const response = await get(`/documents/${documentId}/content`);
+      return response ? Buffer.from(await response.arrayBuffer()) : undefined;
+    },
+  };
+}

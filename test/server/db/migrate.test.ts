@@ -1,0 +1,220 @@
+import { expect } from "chai";
+import crypto from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { createDatabase } from "../../../server/db/client";
+import { migrateDatabase } from "../../../server/db/migrate";
+import {
+  MIGRATION_FILE,
+  MIGRATIONS_ROOT,
+  lockfileContent,
+  migrationsDirectory,
+  readMigrations,
+} from "../../../server/db/migrations";
+import { DATABASE_PROVIDERS, type DatabaseProvider } from "../../../server/db/url";
+import { diffMigrationsToSchema } from "../../../scripts/db/diff";
+import { readSchemas } from "../../../scripts/db/schemas";
+import { emptyDatabase, type EmptyDatabase } from "../../helpers/databases";
+
+const TABLES = [
+  "ApiKey",
+  "Batch",
+  "ChainEvent",
+  "Checkpoint",
+  "Document",
+  "IndexedBlock",
+  "OutboxJob",
+  "RegistryRecord",
+  "Verification",
+  "_prisma_migrations",
+];
+
+interface AppliedMigration {
+  migration_name: string;
+  checksum: string;
+  finished_at: unknown;
+  rolled_back_at: unknown;
+  applied_steps_count: number | bigint;
+}
+
+async function tablesOf(url: string, provider: DatabaseProvider): Promise<string[]> {
+  const database = createDatabase(url);
+  try {
+    const rows =
+      provider === "sqlite"
+        ? await database.prisma.$queryRawUnsafe<{ name: string }[]>(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+          )
+        : await database.prisma.$queryRawUnsafe<{ name: string }[]>(
+            "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema()",
+          );
+    return rows.map((row) => row.name).sort();
+  } finally {
+    await database.close();
+  }
+}
+
+async function appliedMigrations(url: string): Promise<AppliedMigration[]> {
+  const database = createDatabase(url);
+  try {
+    return await database.prisma.$queryRawUnsafe<AppliedMigration[]>(
+      "SELECT migration_name, checksum, finished_at, rolled_back_at, applied_steps_count FROM _prisma_migrations ORDER BY migration_name",
+    );
+  } finally {
+    await database.close();
+  }
+}
+
+function committedMigrations(provider: DatabaseProvider): { name: string; checksum: string }[] {
+  return readMigrations(provider).migrationDirectories.map((directory) => {
+    const sql = fs.readFileSync(path.join(migrationsDirectory(provider), directory.path, MIGRATION_FILE));
+    return { name: directory.path, checksum: crypto.createHash("sha256").update(sql).digest("hex") };
+  });
+}
+
+describe("migrateDatabase", function () {
+  for (const provider of DATABASE_PROVIDERS) {
+    describe(`when the ${provider} database is new`, function () {
+      let empty: EmptyDatabase;
+      let log: string[];
+      let first: Awaited<ReturnType<typeof migrateDatabase>>;
+
+      before(async function () {
+        empty = emptyDatabase(provider);
+        log = [];
+        first = await migrateDatabase(empty.url, (line) => log.push(line));
+      });
+
+      after(async function () {
+        await empty.remove();
+      });
+
+      it("applies every committed migration and logs each", function () {
+        const names = committedMigrations(provider).map((migration) => migration.name);
+        expect(names).to.include("0001_init");
+        expect(first).to.deep.equal({ provider, applied: names });
+        expect(log).to.deep.equal(names.map((name) => `applied ${provider} migration ${name}`));
+      });
+
+      it("creates every model's table", async function () {
+        expect(await tablesOf(empty.url, provider)).to.deep.equal(TABLES);
+      });
+
+      it("records the migrations in _prisma_migrations as the Prisma CLI does", async function () {
+        const rows = await appliedMigrations(empty.url);
+        expect(rows.map((row) => ({ name: row.migration_name, checksum: row.checksum }))).to.deep.equal(
+          committedMigrations(provider),
+        );
+        for (const row of rows) {
+          expect(row.finished_at, row.migration_name).to.not.equal(null);
+          expect(row.rolled_back_at, row.migration_name).to.equal(null);
+          expect(Number(row.applied_steps_count), row.migration_name).to.equal(1);
+        }
+      });
+
+      it("applies nothing the second time", async function () {
+        expect(await migrateDatabase(empty.url)).to.deep.equal({ provider, applied: [] });
+        expect(await appliedMigrations(empty.url)).to.have.length(committedMigrations(provider).length);
+      });
+    });
+  }
+
+  describe("when the SQLite file's directory does not exist", function () {
+    it("creates it and puts the database in WAL mode", async function () {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "qfm-db-"));
+      try {
+        const file = path.join(dir, "nested", "node", "db.sqlite");
+        await migrateDatabase(`file:${file}`);
+        const database = createDatabase(`file:${file}`);
+        try {
+          const [mode] = await database.prisma.$queryRawUnsafe<{ journal_mode: string }[]>("PRAGMA journal_mode");
+          expect(mode.journal_mode).to.equal("wal");
+          const [busy] = await database.prisma.$queryRawUnsafe<{ timeout: bigint }[]>("PRAGMA busy_timeout");
+          expect(Number(busy.timeout)).to.equal(5_000);
+        } finally {
+          await database.close();
+        }
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  });
+
+  describe("when the PostgreSQL URL names a schema", function () {
+    it("creates the schema and puts the tables and the search path there", async function () {
+      const empty = emptyDatabase("postgresql");
+      try {
+        await migrateDatabase(empty.url);
+        const database = createDatabase(empty.url);
+        try {
+          const [row] = await database.prisma.$queryRawUnsafe<{ schema: string }[]>(
+            "SELECT current_schema() AS schema",
+          );
+          expect(row.schema).to.equal(new URL(empty.url).searchParams.get("schema"));
+          expect(await tablesOf(empty.url, "postgresql")).to.deep.equal(TABLES);
+        } finally {
+          await database.close();
+        }
+      } finally {
+        await empty.remove();
+      }
+    });
+  });
+
+  describe("when the URL is invalid", function () {
+    it("rejects with an error naming the problem", async function () {
+      await expect(migrateDatabase("mysql://u@h/db")).to.be.rejectedWith(
+        /Invalid database URL "mysql:\/\/u@h\/db": expected file:<path>/,
+      );
+    });
+  });
+});
+
+describe("the committed migrations", function () {
+  for (const provider of DATABASE_PROVIDERS) {
+    it(`produce exactly prisma/schema.prisma on ${provider} (run npm run db:migration -- <name> if not)`, async function () {
+      const schemas = readSchemas();
+      expect(await diffMigrationsToSchema(provider, readMigrations(provider), schemas[provider])).to.equal(null);
+    });
+  }
+
+  describe("when the schema changes", function () {
+    let root: string;
+
+    before(function () {
+      root = fs.mkdtempSync(path.join(os.tmpdir(), "qfm-migrations-"));
+      fs.cpSync(MIGRATIONS_ROOT, root, { recursive: true });
+    });
+
+    after(function () {
+      fs.rmSync(root, { recursive: true, force: true });
+    });
+
+    for (const provider of DATABASE_PROVIDERS) {
+      it(`diffs to a next ${provider} migration that applies on top of the history`, async function () {
+        const schema = readSchemas()[provider];
+        const changed = {
+          ...schema,
+          content: schema.content.replace(/(model ApiKey \{\n)/, "$1  lastUsedAt  DateTime?\n"),
+        };
+        expect(changed.content).to.not.equal(schema.content);
+        const sql = await diffMigrationsToSchema(provider, readMigrations(provider, root), changed);
+        expect(sql).to.match(/ALTER TABLE "ApiKey" ADD COLUMN\s+"lastUsedAt"/);
+
+        fs.mkdirSync(path.join(root, provider, "0002_api_key_last_used"));
+        fs.writeFileSync(path.join(root, provider, "0002_api_key_last_used", MIGRATION_FILE), sql as string);
+        expect(readMigrations(provider, root).lockfile.content).to.equal(lockfileContent(provider));
+        expect(await diffMigrationsToSchema(provider, readMigrations(provider, root), changed)).to.equal(null);
+
+        const empty = emptyDatabase(provider);
+        try {
+          const { applied } = await migrateDatabase(empty.url, undefined, { migrationsRoot: root });
+          expect(applied.slice(-1)).to.deep.equal(["0002_api_key_last_used"]);
+        } finally {
+          await empty.remove();
+        }
+      });
+    }
+  });
+});
