@@ -1,4 +1,4 @@
-import { JsonRpcProvider, Network, Wallet } from "ethers";
+import { FetchRequest, JsonRpcProvider, Network, Wallet } from "ethers";
 import type { Logger } from "pino";
 import type { Deployment } from "../../scripts/lib/deployments";
 import {
@@ -19,12 +19,15 @@ export function createChain({
   expectedChainId,
   signerKey,
   pollingIntervalMs = 250,
+  requestTimeoutMs = 10_000,
 }: {
   deployment: Deployment;
   rpcUrl?: string;
   expectedChainId?: number;
   signerKey: string;
   pollingIntervalMs?: number;
+  /** A node that stops answering (paused, partitioned) fails a request after this long instead of ethers' 5 minutes. */
+  requestTimeoutMs?: number;
   logger?: Logger;
 }) {
   const chainId = BigInt(deployment.chainId);
@@ -32,7 +35,9 @@ export function createChain({
     throw new Error(`EXPECTED_CHAIN_ID is ${expectedChainId} but the deployments file is for chain ${chainId}`);
   }
   const url = rpcUrl ?? deployment.rpcUrl;
-  const provider = new JsonRpcProvider(url, Network.from(chainId), {
+  const request = new FetchRequest(url);
+  request.timeout = requestTimeoutMs;
+  const provider = new JsonRpcProvider(request, Network.from(chainId), {
     staticNetwork: true,
     pollingInterval: pollingIntervalMs,
     batchMaxCount: 20,

@@ -4,7 +4,9 @@ import os from "node:os";
 import path from "node:path";
 
 const ROOT = path.resolve(__dirname, "..", "..");
-const TSX = path.join(ROOT, "node_modules", ".bin", "tsx");
+/** Runs a TypeScript entry point in one process (node with tsx's loader), so a signal reaches the program itself. */
+const tsNode = (script: string, args: string[] = []) =>
+  [process.execPath, ["--import", "tsx", script, ...args]] as const;
 
 export interface NodeProcess {
   role: "bank" | "regulator";
@@ -44,36 +46,29 @@ export async function waitFor(
 
 /** Issues an API key with the project's admin command, against a node's data directory. */
 export function issueKey(env: Record<string, string>, node: "bank" | "regulator", role: string, label: string): string {
-  const result = spawnSync(
-    TSX,
-    [
-      path.join(ROOT, "scripts", "keys.ts"),
-      "issue",
-      "--node",
-      node,
-      "--role",
-      role,
-      "--institution",
-      `${node}-institution`,
-      "--label",
-      label,
-    ],
-    {
-      cwd: ROOT,
-      env: { ...process.env, ...env },
-      encoding: "utf8",
-    },
-  );
+  const [command, args] = tsNode(path.join(ROOT, "scripts", "keys.ts"), [
+    "issue",
+    "--node",
+    node,
+    "--role",
+    role,
+    "--institution",
+    `${node}-institution`,
+    "--label",
+    label,
+  ]);
+  const result = spawnSync(command, args, { cwd: ROOT, env: { ...process.env, ...env }, encoding: "utf8" });
   if (result.status !== 0) throw new Error(`keys issue failed: ${result.stderr}`);
   const key = result.stdout.split("\n").find((line) => line.startsWith("qfm_"));
   if (!key) throw new Error(`no key in the output of keys issue: ${result.stdout}`);
   return key.trim();
 }
 
-/** Starts a bank or regulator node as a real process (tsx server/main.ts) and waits until it answers /health. */
+/** Starts a bank or regulator node as a real process (node --import tsx server/main.ts: one process, so SIGKILL kills the node itself) and waits until it answers /health. */
 export async function startNodeProcess(role: "bank" | "regulator", env: Record<string, string>): Promise<NodeProcess> {
   const fullEnv = { ...process.env, NODE_ROLE: role, LOG_LEVEL: "info", ...env } as Record<string, string>;
-  const child = spawn(TSX, [path.join(ROOT, "server", "main.ts")], {
+  const [command, args] = tsNode(path.join(ROOT, "server", "main.ts"));
+  const child = spawn(command, args, {
     cwd: ROOT,
     env: fullEnv,
     stdio: ["ignore", "pipe", "pipe"],
@@ -148,7 +143,7 @@ export function client(url: string, apiKey?: string) {
     ) {
       const form = new FormData();
       for (const [name, value] of Object.entries(fields)) form.append(name, value);
-      form.append("file", new Blob([file.bytes], { type: file.type }), file.name);
+      form.append("file", new Blob([new Uint8Array(file.bytes)], { type: file.type }), file.name);
       const response = await fetch(`${url}${pathname}`, { method: "POST", headers: headers(), body: form });
       return {
         status: response.status,

@@ -1,8 +1,10 @@
 import { expect } from "chai";
+import Sqlite from "better-sqlite3";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { SQLITE_BUSY_TIMEOUT_MS } from "../../../server/db/adapters";
 import { createDatabase } from "../../../server/db/client";
 import { migrateDatabase } from "../../../server/db/migrate";
 import {
@@ -12,7 +14,7 @@ import {
   migrationsDirectory,
   readMigrations,
 } from "../../../server/db/migrations";
-import { DATABASE_PROVIDERS, type DatabaseProvider } from "../../../server/db/url";
+import { DATABASE_PROVIDERS, parseDatabaseUrl, type DatabaseProvider } from "../../../server/db/url";
 import { diffMigrationsToSchema } from "../../../scripts/db/diff";
 import { readSchemas } from "../../../scripts/db/schemas";
 import { emptyDatabase, type EmptyDatabase } from "../../helpers/databases";
@@ -137,6 +139,28 @@ describe("migrateDatabase", function () {
         }
       } finally {
         fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  });
+
+  describe("when another connection holds a write transaction on an up-to-date SQLite database", function () {
+    it("returns at once without waiting for the engine's exclusive lock", async function () {
+      const empty = emptyDatabase("sqlite");
+      const target = parseDatabaseUrl(empty.url);
+      if (target.provider !== "sqlite") throw new Error("expected a SQLite URL");
+      const writer = new Sqlite(target.file);
+      try {
+        await migrateDatabase(empty.url);
+        writer.exec(
+          "BEGIN IMMEDIATE; INSERT INTO Checkpoint (name, blockNumber, blockHash, updatedAt) VALUES ('w', 1, '0x', 0)",
+        );
+        const started = Date.now();
+        expect(await migrateDatabase(empty.url)).to.deep.equal({ provider: "sqlite", applied: [] });
+        expect(Date.now() - started).to.be.below(SQLITE_BUSY_TIMEOUT_MS);
+      } finally {
+        if (writer.inTransaction) writer.exec("ROLLBACK");
+        writer.close();
+        await empty.remove();
       }
     });
   });

@@ -1,0 +1,172 @@
+import { expect } from "chai";
+import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
+import { JsonRpcProvider } from "ethers";
+import fs from "node:fs";
+import path from "node:path";
+import { deploy } from "../../scripts/deploy";
+import { startChainNode, type ChainNode } from "../../scripts/lib/chain-node";
+import { devWallet, parseDeployConfig } from "../../scripts/lib/deploy-config";
+import { readDeployment } from "../../scripts/lib/deployments";
+import { EvidenceRegistry__factory, type EvidenceRegistry } from "../../typechain-types";
+import { client, issueKey, startNodeProcess, tempDir, waitFor, type NodeProcess } from "../helpers/processes";
+
+const pdf = (text: string) => Buffer.from(`%PDF-1.7\n% ${text}\n%%EOF\n`);
+
+interface Uploaded {
+  id: string;
+  evidenceId: string;
+}
+
+/** Uploads `count` documents, `concurrency` at a time; returns them in upload order. */
+async function uploadMany(
+  url: string,
+  apiKey: string,
+  count: number,
+  label: string,
+  concurrency = 8,
+): Promise<Uploaded[]> {
+  const api = client(url, apiKey);
+  const results: Uploaded[] = new Array(count);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) {
+        const i = next++;
+        const response = await api.upload(
+          { facilityId: String(1 + (i % 3)), kind: "INVOICE", metadata: JSON.stringify({ n: i }) },
+          { name: `${label}-${i}.pdf`, type: "application/pdf", bytes: pdf(`${label} document ${i}`) },
+        );
+        if (response.status !== 201)
+          throw new Error(`upload ${i} failed: ${response.status} ${JSON.stringify(response.body)}`);
+        results[i] = response.body;
+      }
+    }),
+  );
+  return results;
+}
+
+/**
+ * Exactly once, from the chain's point of view: every document's leaf is in exactly one anchored root with a valid
+ * proof, every anchored root is one of the node's batches, and the bank sent exactly one transaction per batch.
+ */
+async function assertAnchoredExactlyOnce(
+  url: string,
+  apiKey: string,
+  documents: Uploaded[],
+  registry: EvidenceRegistry,
+  provider: JsonRpcProvider,
+) {
+  const api = client(url, apiKey);
+  const roots = new Map<string, number>();
+  for (const document of documents) {
+    const proof = await api.get(`/documents/${document.id}/proof`);
+    expect(proof.status, `proof of ${document.id}: ${JSON.stringify(proof.body)}`).to.equal(200);
+    expect(
+      StandardMerkleTree.verify(proof.body.root, proof.body.leafEncoding, proof.body.leaf, proof.body.proof),
+    ).to.equal(true);
+    roots.set(proof.body.root, (roots.get(proof.body.root) ?? 0) + 1);
+  }
+  const events = await registry.queryFilter(registry.filters.BatchAnchored());
+  const onChain = new Map(events.map((event) => [event.args.root, Number(event.args.size)]));
+  expect(onChain.size, "each root anchored once").to.equal(events.length);
+  for (const [root, count] of roots) expect(onChain.get(root), `root ${root}`).to.equal(count);
+  expect([...onChain.values()].reduce((a, b) => a + b, 0)).to.equal(documents.length);
+  const sent = await provider.getTransactionCount(devWallet("bank").address, "latest");
+  expect(sent, "one anchoring transaction per batch, none duplicated or reverted").to.equal(events.length);
+  return { batches: events.length };
+}
+
+describe("bank node faults", function () {
+  this.timeout(600_000);
+  let chainNode: ChainNode;
+  let provider: JsonRpcProvider;
+  let registry: EvidenceRegistry;
+  let dir: string;
+  let deploymentsFile: string;
+
+  beforeEach(async function () {
+    dir = tempDir("faults");
+    chainNode = await startChainNode({ kind: "hardhat", port: 18750 });
+    deploymentsFile = path.join(dir, "deployment.json");
+    await deploy(parseDeployConfig({ RPC_URL: chainNode.url, DEPLOYMENTS_FILE: deploymentsFile }), () => undefined);
+    provider = new JsonRpcProvider(chainNode.url, undefined, { staticNetwork: true, pollingInterval: 100 });
+    registry = EvidenceRegistry__factory.connect(readDeployment(deploymentsFile).contracts.EvidenceRegistry, provider);
+  });
+
+  afterEach(async function () {
+    chainNode?.process.kill("SIGCONT");
+    provider?.destroy();
+    await chainNode?.stop();
+    if (this.currentTest?.state !== "failed") fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  function bankEnv(extra: Record<string, string> = {}) {
+    return {
+      DEPLOYMENTS_FILE: deploymentsFile,
+      PORT: "18751",
+      DATA_DIR: path.join(dir, "bank"),
+      POLL_INTERVAL_MS: "100",
+      BATCH_MAX_SIZE: "50",
+      BATCH_MAX_AGE_MS: "300",
+      VERIFIER_ENABLED: "false",
+      LOG_LEVEL: "warn",
+      ...extra,
+    };
+  }
+
+  it("anchors all 500 documents exactly once when the bank node is killed with SIGKILL mid-anchoring", async function () {
+    const env = bankEnv();
+    const key = issueKey(env, "bank", "bank_officer", "loader");
+    let bank: NodeProcess = await startNodeProcess("bank", env);
+    const documents = await uploadMany(bank.url, key, 500, "kill");
+    // Kill as soon as anchoring is under way but not finished.
+    await waitFor(
+      "anchoring under way",
+      async () => (await client(bank.url, key).get("/documents?status=ANCHORED&limit=1")).body.items.length > 0,
+      60_000,
+      20,
+    );
+    const queuedAtKill = (await client(bank.url, key).get("/documents?status=QUEUED&limit=500")).body.items.length;
+    await bank.stop("SIGKILL");
+    bank = await startNodeProcess("bank", env);
+    try {
+      await waitFor(
+        "all 500 anchored after the restart",
+        async () => (await client(bank.url, key).get("/documents?status=ANCHORED&limit=500")).body.items.length === 500,
+        180_000,
+        250,
+      );
+      const { batches } = await assertAnchoredExactlyOnce(bank.url, key, documents, registry, provider);
+      console.log(
+        `      documents 500, SIGKILLs 1 (${queuedAtKill} still queued at the kill), batches ${batches}, duplicates 0`,
+      );
+    } finally {
+      await bank.stop();
+    }
+  });
+
+  it("queues writes while the chain node is stopped and drains them when it returns, without duplicate transactions", async function () {
+    const env = bankEnv();
+    const key = issueKey(env, "bank", "bank_officer", "loader");
+    const bank = await startNodeProcess("bank", env);
+    try {
+      chainNode.process.kill("SIGSTOP");
+      const documents = await uploadMany(bank.url, key, 120, "pause");
+      await new Promise((resolve) => setTimeout(resolve, 8_000));
+      const anchoredWhileStopped = (await client(bank.url, key).get("/documents?status=ANCHORED&limit=500")).body.items
+        .length;
+      expect(anchoredWhileStopped).to.equal(0);
+      chainNode.process.kill("SIGCONT");
+      await waitFor(
+        "all 120 anchored after the chain returned",
+        async () => (await client(bank.url, key).get("/documents?status=ANCHORED&limit=500")).body.items.length === 120,
+        180_000,
+        250,
+      );
+      const { batches } = await assertAnchoredExactlyOnce(bank.url, key, documents, registry, provider);
+      console.log(`      documents 120 uploaded while the chain was stopped 8 s, batches ${batches}, duplicates 0`);
+    } finally {
+      await bank.stop();
+    }
+  });
+});
