@@ -6,6 +6,18 @@ import { buildFacility, standardPlan, standardTerms } from "./helpers/factories"
 import { Category, Kind, Status, kindsMask, yuan } from "./helpers/constants";
 
 describe("FacilityManager: creation", () => {
+  describe("when deployed", () => {
+    it("names the token and registries it works with", async () => {
+      const fx = await loadFixture(registeredPayeesFixture);
+      expect(await fx.manager.dependencies()).to.deep.equal([
+        await fx.token.getAddress(),
+        await fx.payees.getAddress(),
+        await fx.evidence.getAddress(),
+      ]);
+      expect(await fx.manager.facilityCount()).to.equal(0n);
+    });
+  });
+
   describe("when the bank creates a facility with the standard terms and plan", () => {
     it("emits FacilityCreated with the default 3,000 bps floor and a 5,000 bps quality share", async () => {
       const fx = await loadFixture(registeredPayeesFixture);

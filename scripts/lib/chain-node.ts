@@ -13,6 +13,23 @@ export interface ChainNode {
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
+/**
+ * The anvil executable from the platform package that @foundry-rs/anvil installs (the package's own `anvil` bin is a
+ * Node wrapper that spawns it: a signal to the wrapper would not reach the chain node, so run the binary itself).
+ */
+export function anvilBinary(): string {
+  const arch = { x64: "amd64", arm64: "arm64" }[process.arch as string];
+  const pkg = `@foundry-rs/anvil-${process.platform}-${arch}`;
+  try {
+    const dir = path.dirname(require.resolve(`${pkg}/package.json`));
+    return path.join(dir, "bin", process.platform === "win32" ? "anvil.exe" : "anvil");
+  } catch {
+    throw new Error(
+      `anvil is not installed for ${process.platform}/${process.arch} (npm package ${pkg}); run npm install`,
+    );
+  }
+}
+
 /** Resolves when nothing listens on 127.0.0.1:`port`; rejects with a message naming the port otherwise. */
 export async function assertPortFree(port: number, what: string): Promise<void> {
   await new Promise<void>((resolve, reject) => {
@@ -60,6 +77,8 @@ export async function startChainNode(options: {
   chainId?: number;
   /** Also mine a block every this many milliseconds (default: only on transactions). */
   intervalMs?: number;
+  /** anvil only: load the chain from this file at start and save it there on exit, so a restart resumes it. */
+  stateFile?: string;
   log?: (line: string) => void;
 }): Promise<ChainNode> {
   const { kind, port } = options;
@@ -68,7 +87,7 @@ export async function startChainNode(options: {
     kind === "hardhat"
       ? [process.execPath, [require.resolve("hardhat/internal/cli/bootstrap"), "node", "--port", String(port)]]
       : [
-          path.join(ROOT, "node_modules", ".bin", "anvil"),
+          anvilBinary(),
           [
             "--port",
             String(port),
@@ -76,6 +95,9 @@ export async function startChainNode(options: {
             String(options.chainId ?? 31337),
             "--silent",
             ...(options.intervalMs ? ["--block-time", String(Math.max(1, Math.round(options.intervalMs / 1000)))] : []),
+            ...(options.stateFile
+              ? ["--state", options.stateFile, "--state-interval", "5", "--preserve-historical-states"]
+              : []),
           ],
         ];
   const env = { ...process.env, ...(options.intervalMs ? { HARDHAT_INTERVAL_MS: String(options.intervalMs) } : {}) };

@@ -112,9 +112,10 @@ export function documentRoutes({
       },
       handler: async ({ params, res }) => {
         const { row, bytes } = await documents.content(params.id);
+        // RFC 6266: an ASCII fallback name plus filename*=UTF-8''… so non-ASCII names survive the download.
+        res.attachment(row.originalName);
         res.setHeader("content-type", row.mimeType);
         res.setHeader("x-content-sha256", row.contentHash);
-        res.setHeader("content-disposition", `attachment; filename="${encodeURIComponent(row.originalName)}"`);
         res.status(200).end(bytes);
       },
     }),

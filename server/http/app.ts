@@ -1,5 +1,5 @@
 import express, { type NextFunction, type Request, type Response } from "express";
-import rateLimit from "express-rate-limit";
+import rateLimit, { ipKeyGenerator } from "express-rate-limit";
 import helmet from "helmet";
 import multer from "multer";
 import path from "node:path";
@@ -27,6 +27,8 @@ export interface AppOptions {
 }
 
 const principalOf = new WeakMap<Request, Principal>();
+/** Why a request's credentials were refused: reported only by routes that need a key (public ones ignore them). */
+const authFailureOf = new WeakMap<Request, string>();
 
 /** Builds a node's HTTP API: security headers, limits, auth, validation, problem+json errors, OpenAPI, metrics. */
 export function createApp(options: AppOptions): express.Express {
@@ -79,16 +81,21 @@ export function createApp(options: AppOptions): express.Express {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
 
-  // Authentication for everything below: a Bearer API key, when present, must be valid.
+  // Authentication for everything below. A refused key is not answered here but by the route when it needs a key: a
+  // public route ignores credentials, and the request still passes the rate limiter (keyed by address), so guessing
+  // keys is rate limited like any other anonymous traffic.
   app.use(async (req: Request, _res: Response, next: NextFunction) => {
     const header = req.headers.authorization;
     if (!header) return next();
     const match = /^Bearer\s+(\S+)$/i.exec(header);
-    if (!match) return next(unauthorized("the Authorization header must be 'Bearer <api key>'"));
+    if (!match) {
+      authFailureOf.set(req, "the Authorization header must be 'Bearer <api key>'");
+      return next();
+    }
     try {
       const principal = await apiKeys.authenticate(match[1]);
-      if (!principal) return next(unauthorized("the API key is unknown or revoked"));
-      principalOf.set(req, principal);
+      if (principal) principalOf.set(req, principal);
+      else authFailureOf.set(req, "the API key is unknown or revoked");
       next();
     } catch (error) {
       next(error);
@@ -101,7 +108,8 @@ export function createApp(options: AppOptions): express.Express {
       limit: limits.requestsPerMinute,
       standardHeaders: "draft-8",
       legacyHeaders: false,
-      keyGenerator: (req) => principalOf.get(req)?.keyId ?? `ip:${req.ip}`,
+      // IPv6 clients are counted by subnet (/56), as one client can hold a whole range of addresses.
+      keyGenerator: (req) => principalOf.get(req)?.keyId ?? `ip:${ipKeyGenerator(req.ip ?? "")}`,
       handler: (req, res) => {
         const problem = toProblem(
           new AppError(429, "rate_limited", `more than ${limits.requestsPerMinute} requests a minute; slow down`, {
@@ -116,6 +124,8 @@ export function createApp(options: AppOptions): express.Express {
 
   const upload = multer({
     storage: multer.memoryStorage(),
+    // Browsers and fetch send a file name's UTF-8 bytes as they are; multer would read them as latin1 (mojibake).
+    defParamCharset: "utf8",
     limits: { fileSize: limits.uploadBytes, files: 1, fields: 32, fieldSize: 64 * 1024 },
   });
 
@@ -124,6 +134,8 @@ export function createApp(options: AppOptions): express.Express {
     handlers.push((req, _res, next) => {
       if (route.auth === "public") return next();
       const principal = principalOf.get(req);
+      const refused = authFailureOf.get(req);
+      if (refused) return next(unauthorized(refused));
       if (!principal) return next(unauthorized("this endpoint needs an API key: send 'Authorization: Bearer <key>'"));
       if (!route.auth.includes(principal.role)) {
         return next(

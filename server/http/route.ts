@@ -79,6 +79,10 @@ export const UintString = z.union([z.string(), z.number()]).transform((value, ct
   return BigInt(text);
 });
 
-export const FacilityId = UintString.refine((value) => value > 0n && value < 2n ** 64n, {
-  message: "must be between 1 and 2^64 - 1",
+/**
+ * A facility id. The contract's ids are uint64 counted up from 1, but both databases store them as a signed 64-bit
+ * BIGINT, so the API takes 1 … 2^63 - 1: a larger id cannot exist yet and would fail in the database, not here.
+ */
+export const FacilityId = UintString.refine((value) => value > 0n && value < 2n ** 63n, {
+  message: "must be between 1 and 2^63 - 1",
 });

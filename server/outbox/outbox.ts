@@ -39,6 +39,7 @@ export interface OutboxOptions {
 }
 
 const MAX_BACKOFF_MS = 15_000;
+const MAX_REFUSALS = 5;
 
 /**
  * The durable outbox: every chain write is a row first (created in the same database transaction as the state it
@@ -202,10 +203,12 @@ export function createOutbox(options: OutboxOptions) {
     const attempts = job.attempts + 1;
     const backoff = Math.min(MAX_BACKOFF_MS, pollIntervalMs * 2 ** Math.min(attempts, 10));
     const message = describeError(error);
-    if (retryable) {
+    // A refusal can be a race with a transaction not yet mined (the other node registering the same leaf, our own
+    // earlier attempt): re-check a few times before giving up on the job.
+    if (retryable || attempts < MAX_REFUSALS) {
       logger.warn(
         { job: job.id, kind: job.kind, attempts, retryInMs: backoff, error: message },
-        "chain write failed; will retry",
+        retryable ? "chain write failed; will retry" : "chain write refused; will re-check the chain and retry",
       );
       await db.prisma.outboxJob.update({
         where: { id: job.id },

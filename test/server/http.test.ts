@@ -1,0 +1,875 @@
+import { expect } from "chai";
+import { hexlify, randomBytes, sha256 } from "ethers";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { randomUUID } from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import pino from "pino";
+import Ajv2020 from "ajv/dist/2020";
+import { deploy } from "../../scripts/deploy";
+import { assertPortFree, startChainNode, type ChainNode } from "../../scripts/lib/chain-node";
+import { devWallet, parseDeployConfig } from "../../scripts/lib/deploy-config";
+import type { Deployment } from "../../scripts/lib/deployments";
+import { anchoringHandlers } from "../../server/anchoring/anchoring";
+import { createApiKeys, type ApiKeys } from "../../server/auth/api-keys";
+import { createChain, type Chain } from "../../server/chain/chain";
+import { createDatabase, type Database } from "../../server/db/client";
+import { migrateDatabase } from "../../server/db/migrate";
+import { documentRoutes } from "../../server/documents/router";
+import { createDocumentService } from "../../server/documents/service";
+import { createDocumentStore } from "../../server/documents/storage";
+import { createApp, type AppOptions } from "../../server/http/app";
+import { createMetrics } from "../../server/http/metrics";
+import type { RouteDef } from "../../server/http/route";
+import { createOutbox } from "../../server/outbox/outbox";
+import { registryRoutes } from "../../server/registry/registry";
+import { verificationRoutes } from "../../server/verification/router";
+
+const LIMITS = { jsonBytes: 2_048, uploadBytes: 4_096, requestsPerMinute: 10_000 };
+const PROBLEM_TYPE = (code: string) => `https://qfm.example/problems/${code}`;
+const pdf = (text: string) => Buffer.from(`%PDF-1.7\n% ${text}\n%%EOF\n`);
+const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0]);
+
+interface Reply {
+  status: number;
+  headers: Headers;
+  bytes: Buffer;
+  text: string;
+  body: any;
+}
+
+/**
+ * The HTTP layer of a node, in process, on real parts: a migrated SQLite database in a temporary directory, real API
+ * keys, a real document store, and a real chain — a `hardhat node` process (this file's port range is 18900–18924)
+ * with the contracts deployed by scripts/deploy.ts, reached through createChain as a node reaches it.
+ */
+describe("the HTTP layer", function () {
+  this.timeout(180_000);
+  let dir: string;
+  let chainNode: ChainNode;
+  let deployment: Deployment;
+  let db: Database;
+  let apiKeys: ApiKeys;
+  let chain: Chain;
+  let routes: RouteDef<any, any, any>[];
+  let base: string;
+  const servers: Server[] = [];
+  const chains: Chain[] = [];
+  const keys = {} as Record<"officer" | "regulator" | "borrower" | "supplier", string>;
+  /** What the server logged at error level: shown when a request gets a 5xx. */
+  const errorLogs: string[] = [];
+  const logger = pino(
+    { level: "error" },
+    { write: (line: string) => void errorLogs.push(line.length > 2_000 ? line.slice(0, 2_000) : line) },
+  );
+
+  async function freePort(from: number, to: number, taken: number[] = []): Promise<number> {
+    for (let port = from; port <= to; port++) {
+      if (taken.includes(port)) continue;
+      if (
+        await assertPortFree(port, "test").then(
+          () => true,
+          () => false,
+        )
+      )
+        return port;
+    }
+    throw new Error(`no free port in ${from}–${to}`);
+  }
+
+  async function listen(options: Partial<AppOptions> & { chain?: Chain } = {}): Promise<string> {
+    const target = options.chain ?? chain;
+    const metrics = createMetrics("bank");
+    const outbox = createOutbox({
+      db,
+      chain: target,
+      logger,
+      metrics,
+      handlers: anchoringHandlers({ chain: target, metrics }),
+      confirmations: 0,
+      pollIntervalMs: 1_000,
+    });
+    const documents = createDocumentService({
+      db,
+      store: createDocumentStore({ dir: path.join(dir, "documents") }),
+      outbox,
+      chain: target,
+      metrics,
+    });
+    const routeSet = [
+      ...documentRoutes({
+        documents,
+        chain: { chainId: target.chainId, evidenceRegistry: deployment.contracts.EvidenceRegistry },
+      }),
+      ...verificationRoutes({ db, nodeRole: "bank" }),
+      ...registryRoutes({ db }),
+    ];
+    const app = createApp({
+      title: "test node",
+      description: "the HTTP layer under test",
+      routes: routeSet,
+      apiKeys,
+      logger,
+      metrics,
+      limits: LIMITS,
+      ready: async () => {
+        await db.prisma.$queryRawUnsafe("SELECT 1");
+        return { database: db.provider, chain: await target.check(), outboxPending: await outbox.pendingCount() };
+      },
+      ...options,
+    });
+    const server: Server = await new Promise((resolve) => {
+      const s = app.listen(0, "127.0.0.1", () => resolve(s));
+    });
+    servers.push(server);
+    routes ??= routeSet;
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }
+
+  /**
+   * Every request of this file goes through here, and any 5xx reply fails the test that made it — except a 503 that
+   * the caller expects (readiness) — so no test can pass with a server error hidden behind a looser assertion.
+   */
+  async function send(
+    pathname: string,
+    init: RequestInit & { key?: string; json?: unknown; at?: string; expect503?: boolean } = {},
+  ): Promise<Reply> {
+    const { key, json, at, expect503, ...rest } = init;
+    const headers = new Headers(rest.headers);
+    if (key) headers.set("authorization", `Bearer ${key}`);
+    if (json !== undefined) headers.set("content-type", "application/json");
+    const response = await fetch(`${at ?? base}${pathname}`, {
+      ...rest,
+      headers,
+      body: json !== undefined ? JSON.stringify(json) : rest.body,
+    });
+    const bytes = Buffer.from(await response.arrayBuffer());
+    const text = bytes.toString("utf8");
+    if (response.status >= 500 && !(expect503 && response.status === 503)) {
+      expect.fail(
+        `${rest.method ?? "GET"} ${pathname} answered ${response.status}: ${text.slice(0, 500)}\n` +
+          `server log: ${errorLogs.splice(0).join("").slice(0, 3_000)}`,
+      );
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = undefined;
+    }
+    return { status: response.status, headers: response.headers, bytes, text, body };
+  }
+
+  function uploadForm(
+    fields: Record<string, string>,
+    file?: { bytes: Uint8Array; type: string; name?: string; field?: string },
+  ): FormData {
+    const form = new FormData();
+    for (const [name, value] of Object.entries(fields)) form.append(name, value);
+    if (file) form.append(file.field ?? "file", new Blob([file.bytes], { type: file.type }), file.name ?? "doc");
+    return form;
+  }
+
+  const upload = (fields: Record<string, string>, file?: Parameters<typeof uploadForm>[1], key = keys.officer) =>
+    send("/documents", { method: "POST", key, body: uploadForm(fields, file) });
+
+  const validFields = { facilityId: "1", kind: "INVOICE" };
+
+  /** Asserts an RFC 9457 problem with the API's extensions, and returns it. */
+  function expectProblem(reply: Reply, status: number, code: string, instance?: string) {
+    expect(reply.status, reply.text).to.equal(status);
+    expect(reply.headers.get("content-type")).to.match(/^application\/problem\+json/);
+    const problem = reply.body;
+    expect(problem).to.include({ type: PROBLEM_TYPE(code), status, code });
+    expect(problem.title).to.be.a("string").and.not.equal("");
+    expect(problem.detail).to.be.a("string").and.not.equal("");
+    expect(problem.retryable).to.be.a("boolean");
+    if (instance !== undefined) expect(problem.instance).to.equal(instance);
+    return problem as {
+      detail: string;
+      retryable: boolean;
+      errors?: Array<{ path: string; message: string }>;
+      [key: string]: unknown;
+    };
+  }
+
+  function expectValidationFailed(reply: Reply, paths: string[], instance?: string) {
+    const problem = expectProblem(reply, 400, "validation_failed", instance);
+    expect(problem.retryable).to.equal(false);
+    expect(problem.errors, "errors[]").to.be.an("array").that.is.not.empty;
+    for (const error of problem.errors!) {
+      expect(error.path).to.be.a("string");
+      expect(error.message).to.be.a("string").and.not.equal("");
+    }
+    expect(problem.errors!.map((error) => error.path)).to.include.members(paths);
+    for (const where of paths) expect(problem.detail).to.include(where);
+    return problem;
+  }
+
+  before(async function () {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "qfm-http-"));
+    chainNode = await startChainNode({ kind: "hardhat", port: await freePort(18900, 18924) });
+    deployment = await deploy(
+      parseDeployConfig({ RPC_URL: chainNode.url, DEPLOYMENTS_FILE: path.join(dir, "deployment.json") }),
+      () => undefined,
+    );
+    const url = `file:${path.join(dir, "db.sqlite")}`;
+    await migrateDatabase(url);
+    db = createDatabase(url);
+    apiKeys = createApiKeys({ db });
+    chain = createChain({ deployment, signerKey: devWallet("bank").privateKey });
+    chains.push(chain);
+    keys.officer = (await apiKeys.issue({ role: "bank_officer", institution: "bank", label: "alice" })).key;
+    keys.regulator = (await apiKeys.issue({ role: "regulator", institution: "samr", label: "inspector" })).key;
+    keys.borrower = (await apiKeys.issue({ role: "borrower", institution: "acme", label: "cfo" })).key;
+    keys.supplier = (await apiKeys.issue({ role: "supplier", institution: "steelco", label: "sales" })).key;
+    base = await listen();
+  });
+
+  after(async function () {
+    for (const server of servers) {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+    for (const c of chains) c.close();
+    await db?.close();
+    await chainNode?.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  describe("when the input fails validation", function () {
+    it("names the path parameter in a 400 validation_failed problem", async function () {
+      const reply = await send("/documents/not-a-uuid", { key: keys.officer });
+      const problem = expectValidationFailed(reply, ["params.id"], "/documents/not-a-uuid");
+      expect(problem.errors).to.deep.equal([{ path: "params.id", message: "must be a document id (UUID)" }]);
+    });
+
+    it("names a hex path parameter that is not 32 bytes", async function () {
+      expectValidationFailed(await send("/evidence/0x1234/proof", { key: keys.officer }), ["params.evidenceId"]);
+      expectValidationFailed(await send(`/batches/0x${"g".repeat(64)}`, { key: keys.officer }), ["params.root"]);
+    });
+
+    it("names every offending query parameter", async function () {
+      const reply = await send("/documents?limit=0&status=LOST&facilityId=0&cursor=x", { key: keys.officer });
+      expectValidationFailed(
+        reply,
+        ["query.limit", "query.status", "query.facilityId", "query.cursor"],
+        "/documents?limit=0&status=LOST&facilityId=0&cursor=x",
+      );
+    });
+
+    it("rejects a facility id over 2^63 - 1 in a query, where the database could not look it up", async function () {
+      const huge = (2n ** 63n).toString();
+      expectValidationFailed(await send(`/documents?facilityId=${huge}`, { key: keys.officer }), ["query.facilityId"]);
+      expectValidationFailed(await send(`/verifications?facilityId=${huge}`, { key: keys.officer }), [
+        "query.facilityId",
+      ]);
+    });
+
+    it("rejects a repeated query parameter instead of guessing which one was meant", async function () {
+      expectValidationFailed(await send("/documents?limit=1&limit=2", { key: keys.officer }), ["query.limit"]);
+    });
+
+    it("names every offending body field of a JSON request", async function () {
+      const reply = await send("/registry/records", {
+        method: "POST",
+        key: keys.regulator,
+        json: { type: "NOPE", reference: "  ", data: [] },
+      });
+      expectValidationFailed(reply, ["body.type", "body.reference", "body.holder", "body.data"], "/registry/records");
+    });
+
+    it("names the body fields of a public JSON request", async function () {
+      const reply = await send("/verify", {
+        method: "POST",
+        json: { contentHash: "0x12", salt: hexlify(randomBytes(32)), facilityId: "-1", kind: "RECEIPT" },
+      });
+      expectValidationFailed(reply, ["body.contentHash", "body.facilityId", "body.kind"]);
+    });
+
+    it("treats a JSON array or a missing body as a body that fails validation", async function () {
+      const array = await send("/verify", { method: "POST", json: [] });
+      expect(expectProblem(array, 400, "validation_failed").errors![0].path).to.equal("body");
+      const none = await send("/verify", { method: "POST" });
+      expect(expectProblem(none, 400, "validation_failed").errors![0].path).to.equal("body");
+    });
+
+    it("rejects a path with a malformed percent-encoding as a bad request", async function () {
+      const reply = await send("/documents/%E0%A4%A", { key: keys.officer });
+      expectProblem(reply, 400, "bad_request");
+    });
+  });
+
+  describe("when the JSON body cannot be read", function () {
+    it("answers 400 malformed_json for JSON that does not parse", async function () {
+      const reply = await send("/verify", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: '{"contentHash": ',
+      });
+      const problem = expectProblem(reply, 400, "malformed_json", "/verify");
+      expect(problem.retryable).to.equal(false);
+    });
+
+    it("answers 400 malformed_json for a bare JSON string (strict mode)", async function () {
+      const reply = await send("/verify", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: '"hello"',
+      });
+      expectProblem(reply, 400, "malformed_json");
+    });
+
+    it("answers 413 payload_too_large for a body over the JSON limit", async function () {
+      const reply = await send("/registry/records", {
+        method: "POST",
+        key: keys.regulator,
+        json: { type: "LICENSED_LAB", reference: "R-1", holder: "x".repeat(LIMITS.jsonBytes + 1) },
+      });
+      const problem = expectProblem(reply, 413, "payload_too_large", "/registry/records");
+      expect(problem.title).to.equal("Content Too Large");
+    });
+
+    it("answers 415 for a charset it cannot decode", async function () {
+      const reply = await send("/verify", {
+        method: "POST",
+        headers: { "content-type": "application/json; charset=klingon" },
+        body: "{}",
+      });
+      expectProblem(reply, 415, "unsupported_encoding");
+    });
+  });
+
+  describe("when a document is uploaded", function () {
+    it("stores a valid PDF and answers 201 with the document's record", async function () {
+      const bytes = pdf("invoice 1");
+      const reply = await upload(
+        { ...validFields, metadata: JSON.stringify({ invoiceNumber: "INV-1" }) },
+        { bytes, type: "application/pdf", name: "invoice.pdf" },
+      );
+      expect(reply.status, reply.text).to.equal(201);
+      expect(reply.body).to.include({
+        facilityId: "1",
+        kind: "INVOICE",
+        mimeType: "application/pdf",
+        size: bytes.length,
+        originalName: "invoice.pdf",
+        contentHash: sha256(bytes),
+        status: "QUEUED",
+        uploadedBy: "bank/alice",
+      });
+      expect(reply.body.metadata).to.deep.equal({ invoiceNumber: "INV-1" });
+      const content = await send(`/documents/${reply.body.id}/content`, { key: keys.regulator });
+      expect(content.status).to.equal(200);
+      expect(content.headers.get("content-type")).to.match(/^application\/pdf/);
+      expect(content.headers.get("x-content-sha256")).to.equal(sha256(bytes));
+      expect(content.bytes.equals(bytes)).to.equal(true);
+    });
+
+    it("keeps a non-ASCII file name and offers it back in the download's Content-Disposition", async function () {
+      const name = "采购合同 PC-1.pdf";
+      const reply = await upload(validFields, { bytes: pdf("contract"), type: "application/pdf", name });
+      expect(reply.status, reply.text).to.equal(201);
+      expect(reply.body.originalName).to.equal(name);
+      const content = await send(`/documents/${reply.body.id}/content`, { key: keys.officer });
+      const disposition = content.headers.get("content-disposition") ?? "";
+      expect(disposition).to.match(/^attachment;/);
+      expect(disposition).to.include(`filename*=UTF-8''${encodeURIComponent(name)}`);
+      expect(content.headers.get("content-type")).to.match(/^application\/pdf/);
+    });
+
+    it("stores and serves a file whose name holds a tab, a quote and a latin1 byte", async function () {
+      const part = (headers: string, value: string | Buffer) => [
+        Buffer.from(`--edge\r\n${headers}\r\n\r\n`, "latin1"),
+        Buffer.from(value),
+        Buffer.from("\r\n"),
+      ];
+      const body = Buffer.concat([
+        ...part('content-disposition: form-data; name="facilityId"', "1"),
+        ...part('content-disposition: form-data; name="kind"', "INVOICE"),
+        ...part(
+          'content-disposition: form-data; name="file"; filename="odd\\"name\t\u00e9.pdf"\r\ncontent-type: application/pdf',
+          pdf("odd name"),
+        ),
+        Buffer.from("--edge--\r\n"),
+      ]);
+      const reply = await send("/documents", {
+        method: "POST",
+        key: keys.officer,
+        headers: { "content-type": "multipart/form-data; boundary=edge" },
+        body,
+      });
+      expect(reply.status, reply.text).to.equal(201);
+      const content = await send(`/documents/${reply.body.id}/content`, { key: keys.officer });
+      expect(content.status).to.equal(200);
+      expect(content.headers.get("content-disposition")).to.match(/^attachment; filename="/);
+    });
+
+    it("accepts the largest facility id the databases store, 2^63 - 1", async function () {
+      const largest = (2n ** 63n - 1n).toString();
+      const reply = await upload(
+        { facilityId: largest, kind: "INVOICE" },
+        { bytes: pdf("max facility"), type: "application/pdf" },
+      );
+      expect(reply.status, reply.text).to.equal(201);
+      expect(reply.body.facilityId).to.equal(largest);
+      const listed = await send(`/documents?facilityId=${largest}`, { key: keys.officer });
+      expect(listed.body.items.map((item: { id: string }) => item.id)).to.deep.equal([reply.body.id]);
+    });
+
+    it("answers 400 file_missing when no file is attached", async function () {
+      const problem = expectProblem(await upload(validFields), 400, "file_missing", "/documents");
+      expect(problem.detail).to.include('"file"');
+    });
+
+    it("answers 415 for a type it does not accept", async function () {
+      const reply = await upload(validFields, { bytes: Buffer.from("hello"), type: "text/plain" });
+      const problem = expectProblem(reply, 415, "unsupported_media_type");
+      expect(problem.detail).to.include("text/plain");
+    });
+
+    it("answers 400 content_type_mismatch when the bytes are not of the declared type", async function () {
+      const asPdf = await upload(validFields, { bytes: png, type: "application/pdf" });
+      expectProblem(asPdf, 400, "content_type_mismatch");
+      const asJson = await upload(validFields, { bytes: Buffer.from("{not json"), type: "application/json" });
+      expectProblem(asJson, 400, "content_type_mismatch");
+    });
+
+    it("answers 400 empty_file for a file of no bytes", async function () {
+      expectProblem(await upload(validFields, { bytes: Buffer.alloc(0), type: "application/pdf" }), 400, "empty_file");
+    });
+
+    it("answers 413 file_too_large for a file over the upload limit", async function () {
+      const bytes = Buffer.concat([pdf("big"), Buffer.alloc(LIMITS.uploadBytes, 0x20)]);
+      const problem = expectProblem(
+        await upload(validFields, { bytes, type: "application/pdf" }),
+        413,
+        "file_too_large",
+      );
+      expect(problem.retryable).to.equal(false);
+    });
+
+    it("answers 415 for a body that is not multipart/form-data", async function () {
+      const json = await send("/documents", { method: "POST", key: keys.officer, json: validFields });
+      expectProblem(json, 415, "unsupported_media_type", "/documents");
+      const form = await send("/documents", {
+        method: "POST",
+        key: keys.officer,
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: "facilityId=1&kind=INVOICE",
+      });
+      expectProblem(form, 415, "unsupported_media_type");
+    });
+
+    it("answers 400 invalid_multipart for a broken multipart body", async function () {
+      const noBoundary = await send("/documents", {
+        method: "POST",
+        key: keys.officer,
+        headers: { "content-type": "multipart/form-data" },
+        body: "x",
+      });
+      expectProblem(noBoundary, 400, "invalid_multipart");
+      const truncated = await send("/documents", {
+        method: "POST",
+        key: keys.officer,
+        headers: { "content-type": "multipart/form-data; boundary=xyz" },
+        body: '--xyz\r\ncontent-disposition: form-data; name="kind"\r\n\r\nINV',
+      });
+      expectProblem(truncated, 400, "invalid_multipart");
+    });
+
+    it("answers 400 invalid_multipart for a file in another field or a second file", async function () {
+      const elsewhere = await upload(validFields, { bytes: pdf("x"), type: "application/pdf", field: "document" });
+      expectProblem(elsewhere, 400, "invalid_multipart");
+      const form = uploadForm(validFields, { bytes: pdf("one"), type: "application/pdf" });
+      form.append("file", new Blob([pdf("two")], { type: "application/pdf" }), "two.pdf");
+      expectProblem(
+        await send("/documents", { method: "POST", key: keys.officer, body: form }),
+        400,
+        "invalid_multipart",
+      );
+    });
+
+    for (const [what, metadata] of [
+      ["not JSON", "{invoiceNumber: INV-1}"],
+      ["a JSON array", "[1, 2]"],
+      ["JSON null", "null"],
+      ["a JSON string", '"text"'],
+    ] as const) {
+      it(`answers 400 validation_failed naming body.metadata when the metadata is ${what}`, async function () {
+        const reply = await upload({ ...validFields, metadata }, { bytes: pdf(what), type: "application/pdf" });
+        expectValidationFailed(reply, ["body.metadata"], "/documents");
+      });
+    }
+
+    it("answers 400 validation_failed naming body.kind for an unknown kind", async function () {
+      const reply = await upload({ facilityId: "1", kind: "RECEIPT" }, { bytes: pdf("k"), type: "application/pdf" });
+      const problem = expectValidationFailed(reply, ["body.kind"]);
+      expect(problem.errors![0].message).to.include("PURCHASE_CONTRACT");
+    });
+
+    for (const facilityId of [
+      "0",
+      "-1",
+      "abc",
+      "1.5",
+      "",
+      (2n ** 63n).toString(),
+      (2n ** 64n).toString(),
+      "9".repeat(40),
+    ]) {
+      it(`answers 400 validation_failed naming body.facilityId for facilityId "${facilityId}"`, async function () {
+        const reply = await upload({ facilityId, kind: "INVOICE" }, { bytes: pdf("f"), type: "application/pdf" });
+        expectValidationFailed(reply, ["body.facilityId"]);
+      });
+    }
+
+    it("checks a public upload against the chain: an unknown document is not anchored", async function () {
+      const reply = await send("/verify/document", {
+        method: "POST",
+        body: uploadForm(
+          { salt: hexlify(randomBytes(32)), facilityId: "1", kind: "INVOICE" },
+          { bytes: pdf("never uploaded"), type: "application/pdf" },
+        ),
+      });
+      expect(reply.status, reply.text).to.equal(200);
+      expect(reply.body).to.include({ anchored: false, chainId: "31337", verifiedOnChain: false });
+    });
+  });
+
+  describe("when requests race or point past the data", function () {
+    it("answers 409 registry_record_exists, not a server error, to concurrent creations of one record", async function () {
+      const record = { type: "LICENSED_LAB", reference: `CNAS-${randomUUID()}`, holder: "Lab" };
+      const replies = await Promise.all(
+        Array.from({ length: 30 }, () =>
+          send("/registry/records", { method: "POST", key: keys.regulator, json: record }),
+        ),
+      );
+      const statuses = replies.map((reply) => reply.status).sort();
+      expect(statuses).to.deep.equal([201, ...Array(29).fill(409)]);
+      for (const reply of replies.filter((r) => r.status === 409)) expectProblem(reply, 409, "registry_record_exists");
+    });
+
+    it("answers an empty page for a cursor that names no document", async function () {
+      const reply = await send(`/documents?cursor=${randomUUID()}`, { key: keys.officer });
+      expect(reply.status, reply.text).to.be.oneOf([200, 400]);
+    });
+  });
+
+  describe("when something does not exist", function () {
+    it("answers 404 route_not_found for an unknown path or method", async function () {
+      expectProblem(await send("/nowhere?x=1"), 404, "route_not_found", "/nowhere?x=1");
+      expectProblem(await send("/documents", { method: "DELETE", key: keys.officer }), 404, "route_not_found");
+    });
+
+    it("answers 404 not_found for an unknown document, evidence id or batch", async function () {
+      const id = randomUUID();
+      const problem = expectProblem(await send(`/documents/${id}`, { key: keys.officer }), 404, "not_found");
+      expect(problem.detail).to.include(id);
+      expectProblem(await send(`/documents/${randomUUID()}/content`, { key: keys.officer }), 404, "not_found");
+      expectProblem(await send(`/documents/${randomUUID()}/proof`, { key: keys.officer }), 404, "not_found");
+      const hex = hexlify(randomBytes(32));
+      expectProblem(await send(`/evidence/${hex}`, { key: keys.officer }), 404, "not_found");
+      expectProblem(await send(`/evidence/${hex}/proof`, { key: keys.officer }), 404, "not_found");
+      expectProblem(await send(`/batches/${hex}`, { key: keys.officer }), 404, "not_found");
+    });
+  });
+
+  describe("when a document is not anchored yet", function () {
+    it("answers 409 not_anchored_yet for its proof, by document id and by evidence id", async function () {
+      const uploaded = await upload(validFields, { bytes: pdf("not anchored"), type: "application/pdf" });
+      expect(uploaded.status, uploaded.text).to.equal(201);
+      const byId = expectProblem(
+        await send(`/documents/${uploaded.body.id}/proof`, { key: keys.borrower }),
+        409,
+        "not_anchored_yet",
+        `/documents/${uploaded.body.id}/proof`,
+      );
+      expect(byId).to.include({ documentStatus: "QUEUED", retryable: false });
+      expectProblem(
+        await send(`/evidence/${uploaded.body.evidenceId}/proof`, { key: keys.supplier }),
+        409,
+        "not_anchored_yet",
+      );
+    });
+
+    it("answers 409 for a document queued for its own anchor that has not landed", async function () {
+      const uploaded = await upload(
+        { ...validFields, anchor: "single" },
+        { bytes: pdf("single"), type: "application/pdf" },
+      );
+      expect(uploaded.status, uploaded.text).to.equal(201);
+      expect(uploaded.body.status).to.equal("BATCHED");
+      const problem = expectProblem(
+        await send(`/documents/${uploaded.body.id}/proof`, { key: keys.officer }),
+        409,
+        "not_anchored_yet",
+      );
+      expect(problem.documentStatus).to.equal("BATCHED");
+    });
+
+    it("tells the public verifier the document is not anchored", async function () {
+      const bytes = pdf("public check");
+      const uploaded = await upload(validFields, { bytes, type: "application/pdf" });
+      const reply = await send("/verify", {
+        method: "POST",
+        json: { contentHash: sha256(bytes), salt: uploaded.body.salt, facilityId: "1", kind: "INVOICE" },
+      });
+      expect(reply.status, reply.text).to.equal(200);
+      expect(reply.body).to.include({ anchored: false, evidenceId: uploaded.body.evidenceId, root: null });
+    });
+  });
+
+  describe("when the credentials are refused", function () {
+    it("answers 401 naming the expected scheme for an Authorization header that is not Bearer", async function () {
+      const reply = await send("/verifications", { headers: { authorization: `Basic ${keys.officer}` } });
+      const problem = expectProblem(reply, 401, "unauthorized", "/verifications");
+      expect(problem.detail).to.include("Bearer <api key>");
+    });
+
+    it("answers 401 for an unknown key on a protected route but serves a public route regardless", async function () {
+      const bogus = `qfm_${randomBytes(32).toString("base64url")}`;
+      expect(expectProblem(await send("/verifications", { key: bogus }), 401, "unauthorized").detail).to.equal(
+        "the API key is unknown or revoked",
+      );
+      const reply = await send("/verify", {
+        method: "POST",
+        key: bogus,
+        json: {
+          contentHash: hexlify(randomBytes(32)),
+          salt: hexlify(randomBytes(32)),
+          facilityId: "1",
+          kind: "INVOICE",
+        },
+      });
+      expect(reply.status, reply.text).to.equal(200);
+    });
+
+    it("answers 403 naming the allowed roles for a role the route does not allow", async function () {
+      const problem = expectProblem(await send("/registry/records", { key: keys.officer }), 403, "forbidden");
+      expect(problem.detail).to.include("allowed: regulator");
+    });
+  });
+
+  describe("when a client sends too many requests", function () {
+    const LIMIT = 3;
+    let limited: string;
+
+    before(async function () {
+      limited = await listen({ limits: { ...LIMITS, requestsPerMinute: LIMIT } });
+    });
+
+    it("answers 429 rate_limited, retryable, once a key has used its budget", async function () {
+      for (let i = 0; i < LIMIT; i++) {
+        expect((await send("/verifications", { key: keys.officer, at: limited })).status).to.equal(200);
+      }
+      const reply = await send("/verifications", { key: keys.officer, at: limited });
+      const problem = expectProblem(reply, 429, "rate_limited", "/verifications");
+      expect(problem.retryable).to.equal(true);
+      expect(reply.headers.get("ratelimit-policy")).to.match(new RegExp(`q=${LIMIT}`));
+      expect(reply.headers.get("retry-after")).to.match(/^\d+$/);
+    });
+
+    it("counts each key on its own", async function () {
+      expect((await send("/verifications", { key: keys.regulator, at: limited })).status).to.equal(200);
+    });
+
+    it("limits anonymous clients by address, including clients that send unknown keys", async function () {
+      const bogus = `qfm_${randomBytes(32).toString("base64url")}`;
+      const statuses: number[] = [];
+      for (let i = 0; i < LIMIT + 1; i++) {
+        statuses.push((await send("/verifications", { key: `${bogus}${i}`, at: limited })).status);
+      }
+      expect(statuses.slice(0, LIMIT)).to.deep.equal(Array(LIMIT).fill(401));
+      expect(statuses[LIMIT]).to.equal(429);
+    });
+
+    it("limits IPv6 clients by subnet, so rotating addresses within it does not escape", async function () {
+      const statuses: number[] = [];
+      for (let i = 1; i <= LIMIT + 1; i++) {
+        // trust proxy is loopback: a local reverse proxy's X-Forwarded-For is the client address.
+        statuses.push(
+          (
+            await send("/verify", {
+              method: "POST",
+              json: {},
+              at: limited,
+              headers: { "x-forwarded-for": `2001:db8::${i}` },
+            })
+          ).status,
+        );
+      }
+      expect(statuses).to.deep.equal([...Array(LIMIT).fill(400), 429]);
+    });
+  });
+
+  describe("the OpenAPI document", function () {
+    let doc: any;
+
+    before(async function () {
+      const reply = await send("/openapi.json");
+      expect(reply.status).to.equal(200);
+      expect(reply.headers.get("content-type")).to.match(/^application\/json/);
+      doc = reply.body;
+    });
+
+    it("is OpenAPI 3.1 with info, servers and the bearer API-key scheme", async function () {
+      expect(doc.openapi).to.equal("3.1.0");
+      expect(doc.info).to.include({ title: "test node", version: "1.0.0" });
+      expect(doc.servers).to.deep.equal([{ url: "/" }]);
+      expect(doc.components.securitySchemes.apiKey).to.include({ type: "http", scheme: "bearer" });
+    });
+
+    it("lists every route once, with its operation id, parameters and security", async function () {
+      const operationIds = new Set<string>();
+      for (const route of routes) {
+        const openApiPath = route.path.replace(/:([A-Za-z0-9_]+)/g, "{$1}");
+        const operation = doc.paths[openApiPath]?.[route.method];
+        expect(operation, `${route.method.toUpperCase()} ${openApiPath}`).to.be.an("object");
+        expect(operation.operationId).to.equal(route.operationId);
+        expect(operationIds.has(route.operationId), `duplicate operationId ${route.operationId}`).to.equal(false);
+        operationIds.add(route.operationId);
+        const pathParams = [...route.path.matchAll(/:([A-Za-z0-9_]+)/g)].map((m) => m[1]).sort();
+        const declared = (operation.parameters ?? [])
+          .filter((p: { in: string }) => p.in === "path")
+          .map((p: { name: string; required: boolean }) => {
+            expect(p.required, `path parameter ${p.name} is required`).to.equal(true);
+            return p.name;
+          })
+          .sort();
+        expect(declared, `path parameters of ${route.operationId}`).to.deep.equal(pathParams);
+        if (route.auth === "public") {
+          expect(operation.security, route.operationId).to.deep.equal([]);
+          expect(operation.responses).not.to.have.property("401");
+        } else {
+          expect(operation.security, route.operationId).to.deep.equal([{ apiKey: [] }]);
+          expect(operation.responses).to.include.keys("401", "403");
+          for (const role of route.auth) expect(operation.description).to.include(role);
+        }
+        expect(operation.responses).to.include.keys("400", "429");
+        if (route.upload) expect(operation.requestBody.content).to.have.property("multipart/form-data");
+        else if (route.body) expect(operation.requestBody.content).to.have.property("application/json");
+      }
+      const listed = Object.values(doc.paths).flatMap((item: any) =>
+        Object.values(item).map((op: any) => op.operationId),
+      );
+      expect(listed.sort()).to.deep.equal([...operationIds].sort());
+    });
+
+    it("describes the upload's file as binary beside its validated text fields", async function () {
+      const schema = doc.paths["/documents"].post.requestBody.content["multipart/form-data"].schema;
+      expect(schema.properties.file).to.include({ type: "string", format: "binary" });
+      expect(schema.required).to.include.members(["facilityId", "kind", "file"]);
+    });
+
+    it("holds only valid JSON Schema 2020-12 schemas, and every $ref resolves", async function () {
+      const ajv = new Ajv2020({ strict: false, validateFormats: false });
+      const schemas: unknown[] = [];
+      const refs: string[] = [];
+      (function walk(node: unknown, key?: string): void {
+        if (Array.isArray(node)) return node.forEach((item) => walk(item));
+        if (!node || typeof node !== "object") return;
+        const record = node as Record<string, unknown>;
+        if (key === "schema") schemas.push(node);
+        if (typeof record.$ref === "string") refs.push(record.$ref);
+        for (const [k, v] of Object.entries(record)) walk(v, k);
+      })(doc);
+      schemas.push(...Object.values(doc.components.schemas ?? {}));
+      expect(schemas.length).to.be.greaterThan(routes.length);
+      for (const schema of schemas) {
+        expect(ajv.validateSchema(schema as object), JSON.stringify(ajv.errors)).to.equal(true);
+      }
+      for (const ref of new Set(refs)) {
+        expect(ref).to.match(/^#\//);
+        const target = ref
+          .slice(2)
+          .split("/")
+          .reduce((at: any, part) => at?.[part.replace(/~1/g, "/").replace(/~0/g, "~")], doc);
+        expect(target, ref).to.be.an("object");
+      }
+    });
+  });
+
+  describe("the interactive docs", function () {
+    it("serve an HTML page whose scripts and styles all load", async function () {
+      const page = await send("/docs");
+      expect(page.status).to.equal(200);
+      expect(page.headers.get("content-type")).to.match(/^text\/html/);
+      const assets = [...page.text.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]);
+      expect(assets).to.include.members(["/docs/assets/swagger-ui-bundle.js", "/docs/init.js"]);
+      for (const asset of assets) {
+        const reply = await send(asset);
+        expect(reply.status, asset).to.equal(200);
+        expect(reply.text.length, asset).to.be.greaterThan(0);
+      }
+      const bundle = await send("/docs/assets/swagger-ui-bundle.js");
+      expect(bundle.headers.get("content-type")).to.match(/javascript/);
+      expect(bundle.text).to.include("SwaggerUIBundle");
+    });
+
+    it("are allowed by the page's content security policy (no inline script)", async function () {
+      const page = await send("/docs");
+      const csp = page.headers.get("content-security-policy") ?? "";
+      expect(csp).to.match(/script-src 'self'/);
+      expect(page.text).not.to.match(/<script>(?!<\/script>)/);
+    });
+  });
+
+  describe("the operational endpoints", function () {
+    it("/health answers 200 without a key", async function () {
+      const reply = await send("/health");
+      expect(reply.status).to.equal(200);
+      expect(reply.body).to.deep.equal({ status: "ok" });
+    });
+
+    it("/metrics exposes request durations labelled by route pattern, not by raw path", async function () {
+      await send("/health");
+      await send(`/documents/${randomUUID()}`, { key: keys.officer });
+      const reply = await send("/metrics");
+      expect(reply.status).to.equal(200);
+      expect(reply.headers.get("content-type")).to.match(/^text\/plain/);
+      expect(reply.text).to.include("# TYPE qfm_http_request_duration_seconds histogram");
+      expect(reply.text).to.match(/qfm_http_request_duration_seconds_count\{[^}]*route="\/health"[^}]*status="200"/);
+      expect(reply.text).to.match(/qfm_http_request_duration_seconds_count\{[^}]*route="\/documents\/:id"/);
+      expect(reply.text).not.to.match(/route="\/documents\/[0-9a-f]{8}-/);
+    });
+
+    it("/ready answers 200 when the database and the chain answer", async function () {
+      const reply = await send("/ready");
+      expect(reply.status, reply.text).to.equal(200);
+      expect(reply.body.status).to.equal("ready");
+      expect(reply.body.database).to.equal("sqlite");
+      expect(reply.body.chain.chainId).to.equal("31337");
+    });
+
+    it("/ready answers 503 problem+json, retryable, when the chain is unreachable", async function () {
+      const closedPort = await freePort(18900, 18924, [Number(new URL(chainNode.url).port)]);
+      const unreachable = createChain({
+        deployment,
+        rpcUrl: `http://127.0.0.1:${closedPort}`,
+        signerKey: devWallet("bank").privateKey,
+      });
+      chains.push(unreachable);
+      const at = await listen({ chain: unreachable });
+      const reply = await send("/ready", { at, expect503: true });
+      const problem = expectProblem(reply, 503, "not_ready", "/ready");
+      expect(problem.retryable).to.equal(true);
+      expect(problem.title).to.equal("Service Unavailable");
+      expect((await send("/health", { at })).status).to.equal(200);
+      const verify = await send("/verify", {
+        method: "POST",
+        at,
+        expect503: true,
+        json: {
+          contentHash: hexlify(randomBytes(32)),
+          salt: hexlify(randomBytes(32)),
+          facilityId: "1",
+          kind: "INVOICE",
+        },
+      });
+      expectProblem(verify, 503, "chain_unavailable", "/verify");
+    });
+  });
+});
