@@ -129,7 +129,8 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
     const log = appError.status >= 500 ? logger.error.bind(logger) : logger.info.bind(logger);
     log(
       {
-        err: known ? undefined : error,
+        // Server-side failures keep their cause in the log (a known 503 wraps the error that caused it).
+        err: known && appError.status < 500 ? undefined : error,
         code: appError.code,
         status: appError.status,
         method: req.method,

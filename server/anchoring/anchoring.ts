@@ -46,8 +46,8 @@ export function anchoringHandlers({ chain, metrics }: { chain: Chain; metrics: M
         ? { txHash: event.transactionHash, blockNumber: BigInt(event.blockNumber) }
         : { txHash: "0x", blockNumber: 0n };
     },
-    send({ root, size }, overrides) {
-      return chain.evidence.anchorBatch(root, size, overrides);
+    build({ root, size }) {
+      return chain.evidence.anchorBatch.populateTransaction(root, size);
     },
     async onConfirmed(tx, { root }, landed) {
       metrics.documentsAnchored.inc(await markAnchored(tx, root, landed));
@@ -64,8 +64,8 @@ export function anchoringHandlers({ chain, metrics }: { chain: Chain; metrics: M
         ? { txHash: event.transactionHash, blockNumber: BigInt(event.blockNumber) }
         : { txHash: "0x", blockNumber: 0n };
     },
-    send({ facilityId, kind, saltedHash }, overrides) {
-      return chain.evidence.anchor(BigInt(facilityId), kindIndex(kind), saltedHash, overrides);
+    build({ facilityId, kind, saltedHash }) {
+      return chain.evidence.anchor.populateTransaction(BigInt(facilityId), kindIndex(kind), saltedHash);
     },
     async onConfirmed(tx, { evidenceId }, landed) {
       metrics.documentsAnchored.inc(await markAnchored(tx, evidenceId, landed));

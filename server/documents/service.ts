@@ -4,6 +4,7 @@ import { randomUUID } from "node:crypto";
 import { queueSingleAnchor } from "../anchoring/anchoring";
 import type { Principal } from "../auth/roles";
 import type { Chain } from "../chain/chain";
+import { isTransient } from "../chain/reverts";
 import {
   LEAF_ENCODING,
   contentHashOf,
@@ -13,7 +14,7 @@ import {
   type EvidenceKind,
 } from "../chain/evidence";
 import type { Database } from "../db/client";
-import { AppError, conflict, notFound } from "../errors";
+import { AppError, conflict, notFound, unavailable } from "../errors";
 import type { Metrics } from "../http/metrics";
 import type { UploadedFile } from "../http/route";
 import type { Outbox } from "../outbox/outbox";
@@ -21,6 +22,19 @@ import { ALLOWED_CONTENT_TYPES, bytesMatchType, isAllowedType, mediaTypeOf } fro
 import type { DocumentRow } from "./presenter";
 import type { ListDocumentsQuery, UploadDocumentBody } from "./schema";
 import type { DocumentStore } from "./storage";
+
+/** A read from the chain; a node that cannot be reached is a retryable 503, not an internal error. */
+async function fromChain<T>(read: Promise<T>): Promise<T> {
+  try {
+    return await read;
+  } catch (error) {
+    if (!isTransient(error)) throw error;
+    // The cause names the node's address: the error handler logs it; a public client is not told.
+    throw Object.assign(unavailable("chain_unavailable", "the blockchain node did not answer; try again shortly"), {
+      cause: error,
+    });
+  }
+}
 
 const withBatch = {
   batch: { select: { root: true, single: true, status: true, txHash: true, blockNumber: true } },
@@ -159,11 +173,11 @@ export function createDocumentService({
       const saltedHash = saltedHashOf(input.salt, input.contentHash);
       const evidenceId = evidenceIdOf(input.facilityId, input.kind, saltedHash);
       const leaf: [string, number, string] = [input.facilityId.toString(), kindIndex(input.kind), saltedHash];
-      const onChain = await chain.evidence.evidenceOf(evidenceId);
+      const onChain = await fromChain(chain.evidence.evidenceOf(evidenceId));
       const base = { evidenceId, saltedHash, leaf, leafEncoding: LEAF_ENCODING, chainId: chain.chainId.toString() };
       if (onChain.anchoredAt !== 0n) {
         const [verified, row] = await Promise.all([
-          chain.evidence.isVerified(evidenceId),
+          fromChain(chain.evidence.isVerified(evidenceId)),
           db.prisma.document.findUnique({ where: { evidenceId }, include: withBatch }),
         ]);
         return {
@@ -178,7 +192,7 @@ export function createDocumentService({
       const row = await db.prisma.document.findUnique({ where: { evidenceId }, include: withBatch });
       if (row?.batch && !row.batch.single) {
         const proof = JSON.parse(row.proof ?? "[]") as string[];
-        const [anchoredAt] = await chain.evidence.batchOf(row.batch.root);
+        const [anchoredAt] = await fromChain(chain.evidence.batchOf(row.batch.root));
         if (anchoredAt !== 0n && StandardMerkleTree.verify(row.batch.root, LEAF_ENCODING, leaf, proof)) {
           return {
             ...base,

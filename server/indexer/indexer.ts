@@ -1,4 +1,4 @@
-import { Interface, type Log } from "ethers";
+import { Interface, getAddress, toQuantity } from "ethers";
 import type { Logger } from "pino";
 import { EvidenceRegistry__factory, FacilityManager__factory, PayeeRegistry__factory } from "../../typechain-types";
 import type { Chain } from "../chain/chain";
@@ -17,6 +17,20 @@ export interface IndexedEvent {
   name: string;
   args: Record<string, unknown>;
 }
+
+/** A log as `eth_getLogs` returns it. */
+interface RpcLog {
+  address: string;
+  topics: string[];
+  data: string;
+  blockNumber: string;
+  blockHash: string;
+  transactionHash: string;
+  logIndex: string;
+}
+
+/** How often a step re-reads its range when the chain reorganises while it reads, before giving up until next time. */
+const READ_ATTEMPTS = 3;
 
 /** Event arguments as JSON-safe values: bigints as decimal strings, structs as objects, arrays kept. */
 function plain(value: unknown): unknown {
@@ -43,6 +57,10 @@ function plain(value: unknown): unknown {
  * block and its hash) is committed in the same database transaction as the events, so a restart resumes exactly
  * where it stopped. Before each step it checks that the checkpoint block is still on the canonical chain; if not (a
  * reorg), it walks back through the block hashes it kept to the last common block and drops everything above it.
+ *
+ * The chain is read with raw JSON-RPC calls: ethers' providers answer a repeated request (the same block, the same log
+ * range, the head) from a 250 ms cache, and a stale answer right after a reorg would let a step confirm a dropped
+ * block and index the new fork on top of it.
  */
 export function createIndexer({
   db,
@@ -89,21 +107,40 @@ export function createIndexer({
   let loop: Promise<void> | undefined;
   let wake: (() => void) | undefined;
 
-  function parse(log: Log): IndexedEvent | undefined {
+  async function headNumber(): Promise<number> {
+    return Number(await chain.provider.send("eth_blockNumber", []));
+  }
+
+  /** The canonical hash of block `number` now, or undefined when the chain is not that long. */
+  async function blockHash(number: number | bigint): Promise<string | undefined> {
+    const block = (await chain.provider.send("eth_getBlockByNumber", [toQuantity(number), false])) as {
+      hash?: string;
+    } | null;
+    return block?.hash ?? undefined;
+  }
+
+  async function readLogs(from: number, to: number): Promise<RpcLog[]> {
+    return chain.provider.send("eth_getLogs", [
+      { address: contracts.map((c) => c.address), fromBlock: toQuantity(from), toBlock: toQuantity(to) },
+    ]);
+  }
+
+  function parse(log: RpcLog): IndexedEvent | undefined {
     const source = byAddress.get(log.address.toLowerCase());
-    const parsed = source?.iface.parseLog({ topics: log.topics as string[], data: log.data });
+    const parsed = source?.iface.parseLog({ topics: log.topics, data: log.data });
     if (!source || !parsed) return undefined;
     const args: Record<string, unknown> = {};
     parsed.fragment.inputs.forEach((input, i) => {
       args[input.name || String(i)] = plain(parsed.args[i]);
     });
+    const logIndex = Number(log.logIndex);
     return {
-      id: `${log.blockHash}:${log.index}`,
+      id: `${log.blockHash}:${logIndex}`,
       blockNumber: BigInt(log.blockNumber),
       blockHash: log.blockHash,
       txHash: log.transactionHash,
-      logIndex: log.index,
-      address: log.address,
+      logIndex,
+      address: getAddress(log.address),
       contract: source.contract,
       name: parsed.name,
       args,
@@ -122,8 +159,7 @@ export function createIndexer({
     });
     let ancestor: { number: bigint; hash: string } | undefined;
     for (const block of kept) {
-      const canonical = await chain.provider.getBlock(Number(block.number));
-      if (canonical?.hash === block.hash) {
+      if ((await blockHash(block.number)) === block.hash) {
         ancestor = block;
         break;
       }
@@ -149,28 +185,40 @@ export function createIndexer({
     return to;
   }
 
-  /** Indexes one step; returns the number of blocks covered (0 when caught up). */
-  async function step(): Promise<number> {
-    const head = await chain.provider.getBlockNumber();
-    const target = head - confirmations;
-    let cp = await checkpoint();
-    if (cp) {
-      const block = await chain.provider.getBlock(Number(cp.blockNumber));
-      if (!block || block.hash !== cp.blockHash) {
+  /**
+   * The range of the next step and its logs, read so that they belong to one chain: the last block's hash is the same
+   * before and after the logs are read, and the checkpoint block is still canonical after. Undefined when caught up.
+   */
+  async function readStep() {
+    for (let attempt = 1; ; attempt++) {
+      const target = (await headNumber()) - confirmations;
+      let cp = await checkpoint();
+      if (cp && (await blockHash(cp.blockNumber)) !== cp.blockHash) {
         await rollBack(cp.blockNumber);
         cp = await checkpoint();
       }
+      const from = cp ? Number(cp.blockNumber) + 1 : startBlock;
+      if (from > target) return undefined;
+      const to = Math.min(target, from + maxBlocksPerStep - 1);
+      const toHash = await blockHash(to);
+      if (!toHash) throw new Error(`block ${to} is not available from the node`);
+      const logs = await readLogs(from, to);
+      const [toHashAfter, cpHashAfter] = await Promise.all([blockHash(to), cp ? blockHash(cp.blockNumber) : undefined]);
+      if (toHashAfter === toHash && cpHashAfter === cp?.blockHash) return { from, to, toHash, logs };
+      if (attempt === READ_ATTEMPTS) {
+        throw new Error(`the chain reorganised while blocks ${from}-${to} were read, ${READ_ATTEMPTS} times in a row`);
+      }
+      logger.info({ from, to }, "chain reorganised while reading a step; reading again");
     }
-    const from = cp ? Number(cp.blockNumber) + 1 : startBlock;
-    if (from > target) return 0;
-    const to = Math.min(target, from + maxBlocksPerStep - 1);
-    const [logs, toBlock] = await Promise.all([
-      chain.provider.getLogs({ address: contracts.map((c) => c.address), fromBlock: from, toBlock: to }),
-      chain.provider.getBlock(to),
-    ]);
-    if (!toBlock?.hash) throw new Error(`block ${to} is not available from the node`);
+  }
+
+  /** Indexes one step; returns the number of blocks covered (0 when caught up). */
+  async function step(): Promise<number> {
+    const read = await readStep();
+    if (!read) return 0;
+    const { from, to, toHash, logs } = read;
     const events = logs.map(parse).filter((event): event is IndexedEvent => event !== undefined);
-    const blocks = new Map<bigint, string>([[BigInt(to), toBlock.hash]]);
+    const blocks = new Map<bigint, string>([[BigInt(to), toHash]]);
     for (const event of events) blocks.set(event.blockNumber, event.blockHash);
 
     await db.prisma.$transaction(async (tx) => {
@@ -193,8 +241,8 @@ export function createIndexer({
       }
       await tx.checkpoint.upsert({
         where: { name },
-        create: { name, blockNumber: BigInt(to), blockHash: toBlock.hash! },
-        update: { blockNumber: BigInt(to), blockHash: toBlock.hash! },
+        create: { name, blockNumber: BigInt(to), blockHash: toHash },
+        update: { blockNumber: BigInt(to), blockHash: toHash },
       });
       await tx.indexedBlock.deleteMany({ where: { number: { lt: BigInt(to - keepBlocks) } } });
     });

@@ -1,10 +1,21 @@
-import type { TransactionResponse } from "ethers";
+import { Transaction, type ContractTransaction } from "ethers";
 import type { Logger } from "pino";
 import type { Chain } from "../chain/chain";
 import { decodeRevert, describeError, isTransient } from "../chain/reverts";
 import type { Database, Tx } from "../db/client";
 import type { Metrics } from "../http/metrics";
 import { orderedId } from "../ids";
+
+/** A chain write the chain refused for good; `reason` is the decoded revert (e.g. FacilityIsFrozen(3)). */
+export class ChainWriteFailed extends Error {
+  constructor(
+    readonly key: string,
+    readonly reason: string,
+  ) {
+    super(`the chain refused ${key}: ${reason}`);
+    this.name = "ChainWriteFailed";
+  }
+}
 
 /** Where a job's effect landed on chain. */
 export interface Landed {
@@ -13,15 +24,16 @@ export interface Landed {
 }
 
 /**
- * How one kind of chain write is done. Each handler must make its effect idempotent on chain (the contracts refuse a
- * second anchor of the same root, a second verdict of the same verifier), so a job sent twice still lands once.
+ * How one kind of chain write is done: what to look for on chain before sending (so an effect that is already there,
+ * put by an earlier attempt or by another node, is not sent again), the transaction to send, and what to record once
+ * it landed.
  */
 export interface JobHandler<P> {
   kind: string;
-  /** Where the effect already is on chain, or undefined: a previous attempt landed, or someone else did it. */
+  /** Where the effect already is on chain, or undefined. */
   locate(payload: P): Promise<Landed | undefined>;
-  /** Sends the transaction with the given nonce. */
-  send(payload: P, overrides: { nonce: number }): Promise<TransactionResponse>;
+  /** The unsigned transaction (a contract method's populateTransaction). */
+  build(payload: P): Promise<ContractTransaction>;
   /** Records the landed effect, inside the database transaction that marks the job confirmed. */
   onConfirmed(tx: Tx, payload: P, landed: Landed): Promise<void>;
 }
@@ -34,7 +46,7 @@ export interface OutboxOptions {
   handlers: JobHandler<any>[];
   confirmations: number;
   pollIntervalMs: number;
-  /** How long to wait for a sent transaction before checking the chain and resending with the same nonce. */
+  /** How long to wait for a broadcast transaction's receipt in one pass. */
   receiptTimeoutMs?: number;
 }
 
@@ -42,11 +54,17 @@ const MAX_BACKOFF_MS = 15_000;
 const MAX_REFUSALS = 5;
 
 /**
- * The durable outbox: every chain write is a row first (created in the same database transaction as the state it
- * belongs to), then a transaction. One worker sends jobs one at a time, strictly in creation order. A job's nonce is stored
- * before its transaction is sent, so after a crash the job is resent with the same nonce (replacing, or failing as
- * "nonce too low" once the first landed) and never becomes a second transaction; before any send the worker asks the
- * chain whether the effect is already there. Exactly once, nothing lost.
+ * The durable outbox. Every chain write is a row first, created in the same database transaction as the state it
+ * belongs to. One worker handles jobs one at a time, strictly in creation order:
+ *
+ * 1. if the job's transaction has a receipt, or its effect is found on chain, the job is confirmed;
+ * 2. otherwise, if the job holds a signed transaction whose nonce is still unused, the same bytes are broadcast again;
+ * 3. otherwise a transaction is built, given the next nonce, signed, and stored (nonce, hash, raw bytes) BEFORE it is
+ *    broadcast.
+ *
+ * So a crash at any point can only rebroadcast the identical transaction: each job lands at most once, and because the
+ * row survives, at least once. A refused transaction is re-checked on chain a few times (a race with a transaction not
+ * yet mined) before the job fails with the decoded revert.
  */
 export function createOutbox(options: OutboxOptions) {
   const { db, chain, logger, metrics, confirmations, pollIntervalMs } = options;
@@ -65,13 +83,25 @@ export function createOutbox(options: OutboxOptions) {
     });
   }
 
-  async function confirm(job: { id: string; kind: string; payload: string }, landed: Landed): Promise<void> {
+  async function confirm(
+    job: { id: string; kind: string; payload: string; txHash: string | null },
+    landed: Landed,
+  ): Promise<void> {
     const handler = handlers.get(job.kind)!;
     await db.prisma.$transaction(async (tx) => {
       await handler.onConfirmed(tx, JSON.parse(job.payload), landed);
+      // Keep the nonce only when it was this job's own transaction that landed: the nonces of mined transactions are
+      // the floor for the next one, whatever a lagging node reports as its pending count.
+      const own = job.txHash !== null && job.txHash === landed.txHash;
       await tx.outboxJob.update({
         where: { id: job.id },
-        data: { status: "CONFIRMED", txHash: landed.txHash, confirmedAt: new Date(), lastError: null },
+        data: {
+          status: "CONFIRMED",
+          txHash: landed.txHash,
+          confirmedAt: new Date(),
+          lastError: null,
+          ...(own ? {} : { nonce: null }),
+        },
       });
     });
     logger.info(
@@ -84,15 +114,20 @@ export function createOutbox(options: OutboxOptions) {
     const [pending, highest] = await Promise.all([
       chain.provider.getTransactionCount(chain.signer.address, "pending"),
       db.prisma.outboxJob.aggregate({
-        where: { status: { in: ["PENDING", "SENT"] }, nonce: { not: null } },
+        where: { status: { in: ["PENDING", "SENT", "CONFIRMED"] }, nonce: { not: null } },
         _max: { nonce: true },
       }),
     ]);
-    // A job of ours that holds a nonce but has not landed yet keeps it: never hand it to another job.
+    // Never reuse a nonce held by an open job or spent by a mined one of ours.
     return Math.max(pending, (highest._max.nonce ?? -1) + 1);
   }
 
-  /** Processes one job; returns false when there is nothing due. */
+  async function deepEnough(landed: Landed): Promise<boolean> {
+    if (confirmations === 0 || landed.blockNumber === 0n) return true;
+    return BigInt(await chain.provider.getBlockNumber()) >= landed.blockNumber + BigInt(confirmations);
+  }
+
+  /** Processes the oldest open job; returns false when there is nothing to do now. */
   async function processNext(): Promise<boolean> {
     // Strictly in creation order: a job waiting to retry holds the ones behind it (a leaf registration must land
     // before its attestation; nonces are handed out in order).
@@ -110,41 +145,53 @@ export function createOutbox(options: OutboxOptions) {
       return true;
     }
     const payload = JSON.parse(job.payload);
+    const later = () =>
+      db.prisma.outboxJob.update({ where: { id: job.id }, data: { nextRunAt: new Date(Date.now() + pollIntervalMs) } });
     try {
-      const landed = await landedEffect(handler, payload, job.txHash);
+      // 1. Landed already?
+      let landed: Landed | undefined;
+      if (job.txHash) {
+        const receipt = await chain.provider.getTransactionReceipt(job.txHash);
+        if (receipt?.status === 1) landed = { txHash: receipt.hash, blockNumber: BigInt(receipt.blockNumber) };
+      }
+      landed ??= await handler.locate(payload);
       if (landed) {
         if (await deepEnough(landed)) await confirm(job, landed);
-        else
-          await db.prisma.outboxJob.update({
-            where: { id: job.id },
-            data: { nextRunAt: new Date(Date.now() + pollIntervalMs) },
-          });
+        else await later();
         return true;
       }
-      const nonce = job.nonce ?? (await nextNonce());
-      if (job.nonce === null) await db.prisma.outboxJob.update({ where: { id: job.id }, data: { nonce } });
-      const sent = await sendOrRecover(handler, payload, nonce);
-      if (sent) {
-        await db.prisma.outboxJob.update({
-          where: { id: job.id },
-          data: { status: "SENT", txHash: sent.hash, attempts: { increment: 1 } },
-        });
-        const receipt = await chain.provider
-          .waitForTransaction(sent.hash, confirmations + 1, receiptTimeoutMs)
-          .catch(() => null);
-        if (receipt && receipt.status === 1) {
-          await confirm(job, { txHash: receipt.hash, blockNumber: BigInt(receipt.blockNumber) });
+
+      // 2. Signed before: rebroadcast the same bytes while their nonce is unused; if it was used by them and they
+      // reverted, or lost, start over with a new transaction.
+      if (job.rawTx && job.nonce !== null) {
+        const used = await chain.provider.getTransactionCount(chain.signer.address, "latest");
+        if (used <= job.nonce) {
+          if (await broadcast(job.rawTx)) await awaitReceipt(job, job.txHash!);
+          else await later();
           return true;
         }
+        const receipt = await chain.provider.getTransactionReceipt(job.txHash!);
+        if (receipt && receipt.status === 0) throw await revertOf(job.rawTx, receipt.blockNumber);
+        await db.prisma.outboxJob.update({ where: { id: job.id }, data: { rawTx: null, txHash: null, nonce: null } });
+        return true;
       }
-      // Not landed yet (or it reverted because someone else did it first): the next pass asks the chain again.
+
+      // 3. Build, sign, store, broadcast.
+      const unsigned = await handler.build(payload);
+      const nonce = job.nonce ?? (await nextNonce());
+      const populated = await chain.signer.populateTransaction({ ...unsigned, nonce });
+      const rawTx = await chain.signer.signTransaction(populated);
+      const txHash = Transaction.from(rawTx).hash!;
       await db.prisma.outboxJob.update({
         where: { id: job.id },
-        data: { nextRunAt: new Date(Date.now() + pollIntervalMs) },
+        data: { status: "SENT", rawTx, txHash, nonce, attempts: { increment: 1 } },
       });
+      logger.debug({ job: job.id, kind: job.kind, nonce, txHash }, "chain write signed");
+      if (await broadcast(rawTx)) await awaitReceipt({ ...job, txHash }, txHash);
+      else await db.prisma.outboxJob.update({ where: { id: job.id }, data: { nextRunAt: new Date() } });
     } catch (error) {
-      // A refused transaction may mean the effect is already there (another node registered the same leaf, an
-      // earlier attempt of ours landed): ask the chain before calling it a failure.
+      // A refusal may mean the effect is already there (another node registered the same leaf, an earlier attempt
+      // landed): ask the chain before calling it a failure.
       const landed = isTransient(error) ? undefined : await handler.locate(payload).catch(() => undefined);
       if (landed) await confirm(job, landed);
       else await fail(job, error);
@@ -152,47 +199,49 @@ export function createOutbox(options: OutboxOptions) {
     return true;
   }
 
-  async function landedEffect(
-    handler: JobHandler<unknown>,
-    payload: unknown,
-    txHash: string | null,
-  ): Promise<Landed | undefined> {
-    if (txHash) {
-      const receipt = await chain.provider.getTransactionReceipt(txHash);
-      if (receipt && receipt.status === 1) return { txHash, blockNumber: BigInt(receipt.blockNumber) };
-    }
-    return handler.locate(payload);
-  }
-
-  async function deepEnough(landed: Landed): Promise<boolean> {
-    if (confirmations === 0) return true;
-    return BigInt(await chain.provider.getBlockNumber()) >= landed.blockNumber + BigInt(confirmations);
-  }
-
-  /** Sends; a nonce that was used meanwhile (by this job's earlier attempt) is not an error: the next pass locates it. */
-  async function sendOrRecover(
-    handler: JobHandler<unknown>,
-    payload: unknown,
-    nonce: number,
-  ): Promise<TransactionResponse | undefined> {
+  /**
+   * Broadcasts signed bytes; false when their nonce is already spent (the next pass finds out by what: this job's own
+   * earlier broadcast, which its receipt shows, or something else, and then it builds a new transaction).
+   */
+  async function broadcast(rawTx: string): Promise<boolean> {
     try {
-      return await handler.send(payload, { nonce });
+      await chain.provider.broadcastTransaction(rawTx);
+      return true;
     } catch (error) {
       const text = String((error as Error).message);
-      if (/nonce too low|nonce has already been used|NONCE_EXPIRED|already known/i.test(text)) {
-        const current = await chain.provider.getTransactionCount(chain.signer.address, "latest");
-        if (current > nonce) {
-          // The nonce is spent. If this job's effect is not on chain, it was spent by a lost transaction: take a new one.
-          if (!(await handler.locate(payload))) {
-            await db.prisma.outboxJob.updateMany({
-              where: { nonce, status: { in: ["PENDING", "SENT"] } },
-              data: { nonce: null, txHash: null },
-            });
-          }
-        }
-        return undefined;
-      }
+      if (/already known|known transaction|already imported/i.test(text)) return true;
+      if (/nonce too low|nonce has already been used|NONCE_EXPIRED/i.test(text)) return false;
       throw error;
+    }
+  }
+
+  async function awaitReceipt(
+    job: { id: string; kind: string; payload: string; txHash: string | null },
+    txHash: string,
+  ): Promise<void> {
+    const receipt = await chain.provider.waitForTransaction(txHash, 1, receiptTimeoutMs).catch((error: Error) => {
+      logger.warn({ job: job.id, kind: job.kind, txHash, error: error.message }, "no receipt yet");
+      return null;
+    });
+    if (receipt?.status === 1) {
+      const landed = { txHash, blockNumber: BigInt(receipt.blockNumber) };
+      if (await deepEnough(landed)) return confirm(job, landed);
+    }
+    // Not mined yet, not deep enough, or reverted: the next pass looks again.
+    await db.prisma.outboxJob.update({
+      where: { id: job.id },
+      data: { nextRunAt: new Date(Date.now() + pollIntervalMs) },
+    });
+  }
+
+  /** The revert of a mined, failed transaction, replayed as a call at its block to decode the reason. */
+  async function revertOf(rawTx: string, blockNumber: number): Promise<unknown> {
+    const tx = Transaction.from(rawTx);
+    try {
+      await chain.provider.call({ to: tx.to, data: tx.data, from: tx.from, blockTag: blockNumber });
+      return new Error("the transaction reverted");
+    } catch (error) {
+      return error;
     }
   }
 
@@ -203,8 +252,7 @@ export function createOutbox(options: OutboxOptions) {
     const attempts = job.attempts + 1;
     const backoff = Math.min(MAX_BACKOFF_MS, pollIntervalMs * 2 ** Math.min(attempts, 10));
     const message = describeError(error);
-    // A refusal can be a race with a transaction not yet mined (the other node registering the same leaf, our own
-    // earlier attempt): re-check a few times before giving up on the job.
+    // Refusals are re-checked a few times: the chain may not have settled (a transaction of the other node pending).
     if (retryable || attempts < MAX_REFUSALS) {
       logger.warn(
         { job: job.id, kind: job.kind, attempts, retryInMs: backoff, error: message },
@@ -212,7 +260,18 @@ export function createOutbox(options: OutboxOptions) {
       );
       await db.prisma.outboxJob.update({
         where: { id: job.id },
-        data: { attempts, lastError: message, nextRunAt: new Date(Date.now() + backoff) },
+        // A network failure keeps the signed transaction (the next pass rebroadcasts the same bytes); a refusal drops it
+        // so that the next attempt is built afresh against the chain as it then is.
+        data: retryable
+          ? { attempts, lastError: message, nextRunAt: new Date(Date.now() + backoff) }
+          : {
+              attempts,
+              lastError: message,
+              nextRunAt: new Date(Date.now() + backoff),
+              rawTx: null,
+              txHash: null,
+              nonce: null,
+            },
       });
     } else {
       logger.error(
@@ -221,7 +280,7 @@ export function createOutbox(options: OutboxOptions) {
       );
       await db.prisma.outboxJob.update({
         where: { id: job.id },
-        data: { status: "FAILED", attempts, lastError: message, nonce: null },
+        data: { status: "FAILED", attempts, lastError: message, nonce: null, rawTx: null },
       });
     }
   }
@@ -278,6 +337,23 @@ export function createOutbox(options: OutboxOptions) {
     },
 
     pendingCount: updateGauge,
+
+    /**
+     * Waits for the job with this key to be confirmed (resolves with its transaction) or failed (rejects with
+     * ChainWriteFailed); resolves undefined after `timeoutMs` when it is still on its way.
+     */
+    async waitFor(key: string, timeoutMs: number): Promise<{ txHash: string } | undefined> {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const job = await db.prisma.outboxJob.findUnique({ where: { key } });
+        if (!job) throw new Error(`no outbox job ${key}`);
+        if (job.status === "CONFIRMED") return { txHash: job.txHash ?? "0x" };
+        if (job.status === "FAILED") throw new ChainWriteFailed(key, job.lastError ?? "refused");
+        if (Date.now() >= deadline) return undefined;
+        wake?.();
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    },
   };
 }
 

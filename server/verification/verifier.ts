@@ -69,14 +69,13 @@ export function verifierHandlers({
       const evidence = await chain.evidence.evidenceOf(evidenceId);
       return evidence.anchoredAt === 0n ? undefined : locateEvent(chain.evidence.filters.EvidenceAnchored(evidenceId));
     },
-    send(p, overrides) {
-      return chain.evidence.registerBatchedEvidence(
+    build(p) {
+      return chain.evidence.registerBatchedEvidence.populateTransaction(
         p.root,
         BigInt(p.facilityId),
         p.kind,
         p.saltedHash,
         p.proof,
-        overrides,
       );
     },
     async onConfirmed() {
@@ -91,7 +90,7 @@ export function verifierHandlers({
         ? undefined
         : locateEvent(chain.evidence.filters.EvidenceAttested(evidenceId, verifierWallet.address));
     },
-    async send({ evidenceId, verdict, reason }, overrides) {
+    async build({ evidenceId, verdict, reason }) {
       const { chainId } = chain;
       const request = {
         evidenceId,
@@ -107,7 +106,7 @@ export function verifierHandlers({
         verifyingContract: await chain.evidence.getAddress(),
       };
       const signature = await verifierWallet.signTypedData(domain, ATTESTATION_TYPES, request);
-      return chain.evidence.attest([request], [signature], overrides);
+      return chain.evidence.attest.populateTransaction([request], [signature]);
     },
     async onConfirmed(tx, { evidenceId }, landed) {
       await tx.verification.update({ where: { evidenceId }, data: { submitted: true, txHash: landed.txHash } });

@@ -1,8 +1,8 @@
 import { expect } from "chai";
-import { hexlify, randomBytes } from "ethers";
+import { hexlify } from "ethers";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -139,13 +139,11 @@ describe("the authorization matrix", function () {
 
   async function freePort(from: number, to: number): Promise<number> {
     for (let port = from; port <= to; port++) {
-      if (
-        await assertPortFree(port, "test").then(
-          () => true,
-          () => false,
-        )
-      )
-        return port;
+      const free = await assertPortFree(port, "test").then(
+        () => true,
+        () => false,
+      );
+      if (free) return port;
     }
     throw new Error(`no free port in ${from}–${to}`);
   }

@@ -38,7 +38,11 @@ describe("bank and regulator nodes, end to end", function () {
     provider = new JsonRpcProvider(chainNode.url, undefined, { staticNetwork: true, pollingInterval: 100 });
     registry = EvidenceRegistry__factory.connect(readDeployment(deploymentsFile).contracts.EvidenceRegistry, provider);
 
-    const common = { DEPLOYMENTS_FILE: deploymentsFile, POLL_INTERVAL_MS: "200", LOG_LEVEL: "info" };
+    const common = {
+      DEPLOYMENTS_FILE: deploymentsFile,
+      POLL_INTERVAL_MS: "200",
+      LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? "info",
+    };
     const bankEnv = {
       ...common,
       PORT: "18701",
@@ -61,6 +65,15 @@ describe("bank and regulator nodes, end to end", function () {
   });
 
   after(async function () {
+    if (process.env.E2E_LOGS)
+      for (const node of [bank, regulator])
+        console.log(
+          node?.logs
+            .join("")
+            .split("\n")
+            .filter((l) => /"level":(40|50)|chain write/.test(l))
+            .join("\n"),
+        );
     await regulator?.stop();
     await bank?.stop();
     provider?.destroy();

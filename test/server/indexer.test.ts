@@ -1,6 +1,6 @@
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { expect } from "chai";
-import { NonceManager, ZeroHash, id, type ContractTransactionResponse, type JsonRpcProvider } from "ethers";
+import { JsonRpcProvider, NonceManager, ZeroHash, getAddress, id, type ContractTransactionResponse } from "ethers";
 import fs from "node:fs";
 import path from "node:path";
 import pino from "pino";
@@ -136,11 +136,17 @@ function behavesLikeAnIndexer(kind: ChainNodeKind, port: number, databaseProvide
       const file = path.join(dir, "deployment.json");
       deployment = await deploy(parseDeployConfig({ RPC_URL: node.url, DEPLOYMENTS_FILE: file }), () => undefined);
       chain = createChain({ deployment, rpcUrl: node.url, signerKey: devWallet("bank").privateKey });
-      provider = chain.provider;
+      // The test's own connection, without ethers' 250 ms request cache: after a revert it must see the new chain.
+      provider = new JsonRpcProvider(node.url, undefined, {
+        staticNetwork: true,
+        cacheTimeout: -1,
+        pollingInterval: 50,
+      });
     });
 
     after(async function () {
       chain?.close();
+      provider?.destroy();
       await node?.stop();
       if (dir) fs.rmSync(dir, { recursive: true, force: true });
     });
@@ -173,13 +179,13 @@ function behavesLikeAnIndexer(kind: ChainNodeKind, port: number, databaseProvide
       return created;
     }
 
-    const head = () => provider.getBlockNumber();
+    const head = async () => Number(await provider.send("eth_blockNumber", []));
     const startBlock = () => deployment.startBlock ?? 0;
 
     describe("when the bank uses every contract", function () {
       it("stores each event with its name, block, transaction, log index and arguments", async function () {
-        const lab = "0x00000000000000000000000000000000000000a1";
-        const supplier = "0x00000000000000000000000000000000000000b2";
+        const lab = getAddress("0x00000000000000000000000000000000000000a1");
+        const supplier = getAddress("0x00000000000000000000000000000000000000b2");
         const borrower = devWallet("borrower").address;
         const licence = id("licence:lab");
         const registered = await mined(bank.payees.registerPayee(lab, Category.TESTING_CERT, licence));
@@ -246,7 +252,9 @@ function behavesLikeAnIndexer(kind: ChainNodeKind, port: number, databaseProvide
             signatures,
           ),
         );
-        const paid = await mined(bank.manager.executePayment(1n, 0, evidenceIds));
+        // A fixed gas limit: anvil gives blocks of the same second the same timestamp, so an estimate made while
+        // interest accrual is a no-op falls short once the second has turned.
+        const paid = await mined(bank.manager.executePayment(1n, 0, evidenceIds, { gasLimit: 1_000_000 }));
 
         const indexed: IndexedEvent[] = [];
         await indexer({ onEvents: (events) => void indexed.push(...events) }).catchUp();
@@ -255,20 +263,8 @@ function behavesLikeAnIndexer(kind: ChainNodeKind, port: number, databaseProvide
         expect(await eventsOf(db, registered.hash)).to.deep.equal([
           { name: "PayeeRegistered", args: { payee: lab, category: "1", licenceHash: licence } },
         ]);
+        // The contract stores (and announces) the plan before the facility.
         expect(await eventsOf(db, created.hash)).to.deep.equal([
-          {
-            name: "FacilityCreated",
-            args: {
-              facilityId: "1",
-              borrower,
-              creditLimit: "1000000",
-              baseRateBps: "435",
-              qualityFloorBps: "3000",
-              subsidyBps: "300",
-              planTotal: "750000",
-              qualityShareBps: "3333",
-            },
-          },
           {
             name: "PaymentPlanned",
             args: {
@@ -291,6 +287,19 @@ function behavesLikeAnIndexer(kind: ChainNodeKind, port: number, databaseProvide
               amount: "500000",
               qualityPurpose: false,
               requiredKinds: String(kindsMask(Kind.INVOICE)),
+            },
+          },
+          {
+            name: "FacilityCreated",
+            args: {
+              facilityId: "1",
+              borrower,
+              creditLimit: "1000000",
+              baseRateBps: "435",
+              qualityFloorBps: "3000",
+              subsidyBps: "300",
+              planTotal: "750000",
+              qualityShareBps: "3333",
             },
           },
         ]);
@@ -490,7 +499,8 @@ function behavesLikeAnIndexer(kind: ChainNodeKind, port: number, databaseProvide
       });
 
       it("re-indexes from the start block when the reorg is deeper than the kept blocks", async function () {
-        const follower = indexer({ keepBlocks: 2, maxBlocksPerStep: 2 });
+        const delivered: IndexedEvent[] = [];
+        const follower = indexer({ keepBlocks: 2, maxBlocksPerStep: 2, onEvents: (e) => void delivered.push(...e) });
         await anchorDocuments(bank, "settled", 2);
         await follower.catchUp();
         const snapshot = await provider.send("evm_snapshot", []);
@@ -502,10 +512,72 @@ function behavesLikeAnIndexer(kind: ChainNodeKind, port: number, databaseProvide
         await provider.send("evm_revert", [snapshot]);
         bank.signer.reset();
         const replacing = await anchorDocuments(bank, "fork-b", 7);
+        delivered.length = 0;
         await follower.catchUp();
         expect(await counterValue(metrics, "qfm_indexer_reorgs_total")).to.equal(1);
+        // No kept block was still canonical, so everything was dropped and indexed again from the start block.
+        expect(delivered.map((event) => event.id)).to.deep.equal((await rows(db)).map((row) => row.id));
+        expect(delivered[0].blockNumber).to.be.at.most(BigInt(deployment.blockNumber));
         expect((await follower.checkpoint())!.blockHash).to.equal(replacing[6].blockHash);
         await expectMirrorsChain(db, chain, startBlock());
+      });
+    });
+
+    describe("when the chain reorganises in the middle of a catch-up", function () {
+      it("checks the checkpoint against the node at every step, not against an answer from before the reorg", async function () {
+        const follower = indexer({ maxBlocksPerStep: 2 });
+        await follower.catchUp();
+        const snapshot = await provider.send("evm_snapshot", []);
+        await anchorDocuments(bank, "fork-a", 4);
+        expect(await follower.step()).to.equal(2);
+
+        // Quickly, so that a provider cache from the step above would still be answering.
+        await provider.send("evm_revert", [snapshot]);
+        bank.signer.reset();
+        await anchorDocuments(bank, "fork-b", 3);
+        await follower.catchUp();
+        expect(await counterValue(metrics, "qfm_indexer_reorgs_total")).to.equal(1);
+        await expectMirrorsChain(db, chain, startBlock());
+      });
+
+      it("reads the step again when the checkpoint block is replaced after it was checked", async function () {
+        // The indexer's own connection, which replaces the chain right after the step has checked its checkpoint.
+        const racing = createChain({ deployment, rpcUrl: node.url, signerKey: devWallet("bank").privateKey });
+        let reorgAfterNextBlockRead: (() => Promise<void>) | undefined;
+        const send = racing.provider.send.bind(racing.provider);
+        racing.provider.send = async (method: string, params: unknown[] | Record<string, unknown>) => {
+          const result = await send(method, params);
+          if (method === "eth_getBlockByNumber" && reorgAfterNextBlockRead) {
+            const reorg = reorgAfterNextBlockRead;
+            reorgAfterNextBlockRead = undefined;
+            await reorg();
+          }
+          return result;
+        };
+        try {
+          const follower = indexer({ chain: racing });
+          await follower.catchUp();
+          const snapshot = await provider.send("evm_snapshot", []);
+          const dropped = await anchorDocuments(bank, "fork-a", 3);
+          await follower.catchUp();
+          dropped.push(...(await anchorDocuments(bank, "fork-a-unindexed", 2)));
+          let replacing: Awaited<ReturnType<typeof anchorDocuments>> = [];
+          reorgAfterNextBlockRead = async () => {
+            await provider.send("evm_revert", [snapshot]);
+            bank.signer.reset();
+            replacing = await anchorDocuments(bank, "fork-b", 6);
+          };
+
+          await follower.catchUp();
+          expect(replacing).to.have.length(6);
+          const txHashes = (await rows(db)).map((row) => row.txHash);
+          expect(txHashes).to.include.members(replacing.map((r) => r.hash));
+          expect(txHashes.filter((hash) => dropped.some((r) => r.hash === hash))).to.deep.equal([]);
+          expect(await counterValue(metrics, "qfm_indexer_reorgs_total")).to.equal(1);
+          await expectMirrorsChain(db, chain, startBlock());
+        } finally {
+          racing.close();
+        }
       });
     });
 

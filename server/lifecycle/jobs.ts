@@ -1,0 +1,192 @@
+import type { Chain } from "../chain/chain";
+import type { JobHandler, Landed } from "../outbox/outbox";
+
+/** The chain writes of the loan lifecycle, each idempotent by what it finds on chain before sending. */
+export const JOB = {
+  REGISTER_PAYEE: "REGISTER_PAYEE",
+  UPDATE_PAYEE: "UPDATE_PAYEE",
+  DEACTIVATE_PAYEE: "DEACTIVATE_PAYEE",
+  REACTIVATE_PAYEE: "REACTIVATE_PAYEE",
+  CREATE_FACILITY: "CREATE_FACILITY",
+  MINT: "MINT",
+  APPROVE: "APPROVE",
+  FUND: "FUND",
+  EXECUTE_PAYMENT: "EXECUTE_PAYMENT",
+  FREEZE: "FREEZE",
+  UNFREEZE: "UNFREEZE",
+  APPLY_REVIEW: "APPLY_REVIEW",
+} as const;
+
+export interface PlannedPayment {
+  payee: string;
+  amount: string;
+  category: number;
+  requiredKinds: number;
+  qualityPurpose: boolean;
+}
+
+export interface CreateFacilityPayload {
+  applicationId: string;
+  borrower: string;
+  creditLimit: string;
+  baseRateBps: number;
+  qualityFloorBps: number;
+  subsidyBps: number;
+  plan: PlannedPayment[];
+}
+
+const NOT_YET = undefined;
+/** Found on chain, where exactly does not matter (a state the contract holds, not a single event). */
+const HERE: Landed = { txHash: "0x", blockNumber: 0n };
+
+/** Where the latest event matching `filter` landed. */
+async function landedAt(chain: Chain, filter: Parameters<Chain["manager"]["queryFilter"]>[0]): Promise<Landed> {
+  const events = await chain.manager.queryFilter(filter);
+  const event = events[events.length - 1];
+  return event
+    ? { txHash: event.transactionHash, blockNumber: BigInt(event.blockNumber) }
+    : { txHash: "0x", blockNumber: 0n };
+}
+
+/**
+ * Outbox handlers of the lifecycle. `onFacilityCreated` records the on-chain id of a new facility (read from the
+ * FacilityCreated event of the landed transaction) inside the confirming database transaction.
+ */
+export function lifecycleHandlers({
+  chain,
+  onConfirmed,
+}: {
+  chain: Chain;
+  onConfirmed: Partial<Record<keyof typeof JOB, JobHandler<any>["onConfirmed"]>>;
+}): JobHandler<any>[] {
+  const noop: JobHandler<any>["onConfirmed"] = async () => undefined;
+  const hook = (kind: keyof typeof JOB) => onConfirmed[kind] ?? noop;
+  const payeeOf = (address: string) => chain.payees.payeeOf(address);
+
+  const handlers: JobHandler<any>[] = [
+    {
+      kind: JOB.REGISTER_PAYEE,
+      locate: async ({ address }: { address: string }) =>
+        (await payeeOf(address)).registeredAt === 0n ? NOT_YET : HERE,
+      build: ({ address, category, licenceHash }) =>
+        chain.payees.registerPayee.populateTransaction(address, category, licenceHash),
+      onConfirmed: hook("REGISTER_PAYEE"),
+    },
+    {
+      kind: JOB.UPDATE_PAYEE,
+      locate: async ({
+        address,
+        category,
+        licenceHash,
+      }: {
+        address: string;
+        category: number;
+        licenceHash: string;
+      }) => {
+        const payee = await payeeOf(address);
+        return Number(payee.category) === category && payee.licenceHash === licenceHash ? HERE : NOT_YET;
+      },
+      build: ({ address, category, licenceHash }) =>
+        chain.payees.updatePayee.populateTransaction(address, category, licenceHash),
+      onConfirmed: hook("UPDATE_PAYEE"),
+    },
+    {
+      kind: JOB.DEACTIVATE_PAYEE,
+      locate: async ({ address }: { address: string }) => ((await payeeOf(address)).active ? NOT_YET : HERE),
+      build: ({ address, reasonHash }) => chain.payees.deactivatePayee.populateTransaction(address, reasonHash),
+      onConfirmed: hook("DEACTIVATE_PAYEE"),
+    },
+    {
+      kind: JOB.REACTIVATE_PAYEE,
+      locate: async ({ address }: { address: string }) => ((await payeeOf(address)).active ? HERE : NOT_YET),
+      build: ({ address }) => chain.payees.reactivatePayee.populateTransaction(address),
+      onConfirmed: hook("REACTIVATE_PAYEE"),
+    },
+    {
+      kind: JOB.CREATE_FACILITY,
+      // A facility has no natural key on chain to look for: the outbox's stored, pre-signed transaction is what makes
+      // it exactly once (a crash can only rebroadcast the same bytes, whose receipt then confirms the job).
+      locate: async () => NOT_YET,
+      build: (p: CreateFacilityPayload) =>
+        chain.manager.createFacility.populateTransaction(
+          {
+            borrower: p.borrower,
+            creditLimit: BigInt(p.creditLimit),
+            baseRateBps: p.baseRateBps,
+            qualityFloorBps: p.qualityFloorBps,
+            subsidyBps: p.subsidyBps,
+          },
+          p.plan.map((payment) => ({ ...payment, amount: BigInt(payment.amount), paid: false })),
+        ),
+      onConfirmed: hook("CREATE_FACILITY"),
+    },
+    {
+      kind: JOB.MINT,
+      locate: async ({ minBalance }: { minBalance: string }) =>
+        (await chain.token.balanceOf(chain.signer.address)) >= BigInt(minBalance) ? HERE : NOT_YET,
+      build: ({ amount }) => chain.token.mint.populateTransaction(chain.signer.address, BigInt(amount)),
+      onConfirmed: hook("MINT"),
+    },
+    {
+      kind: JOB.APPROVE,
+      locate: async ({ amount }: { amount: string }) =>
+        (await chain.token.allowance(chain.signer.address, await chain.manager.getAddress())) >= BigInt(amount)
+          ? HERE
+          : NOT_YET,
+      build: async ({ amount }) =>
+        chain.token.approve.populateTransaction(await chain.manager.getAddress(), BigInt(amount)),
+      onConfirmed: hook("APPROVE"),
+    },
+    {
+      kind: JOB.FUND,
+      locate: async ({ facilityId, fundedAfter }: { facilityId: string; fundedAfter: string }) =>
+        (await chain.manager.facility(BigInt(facilityId))).funded >= BigInt(fundedAfter)
+          ? landedAt(chain, chain.manager.filters.FacilityFunded(BigInt(facilityId)))
+          : NOT_YET,
+      build: ({ facilityId, amount }) => chain.manager.fund.populateTransaction(BigInt(facilityId), BigInt(amount)),
+      onConfirmed: hook("FUND"),
+    },
+    {
+      kind: JOB.EXECUTE_PAYMENT,
+      locate: async ({ facilityId, index }: { facilityId: string; index: number }) =>
+        (await chain.manager.payment(BigInt(facilityId), index)).paid
+          ? landedAt(chain, chain.manager.filters.PaymentExecuted(BigInt(facilityId), index))
+          : NOT_YET,
+      build: ({ facilityId, index, evidenceIds }) =>
+        chain.manager.executePayment.populateTransaction(BigInt(facilityId), index, evidenceIds),
+      onConfirmed: hook("EXECUTE_PAYMENT"),
+    },
+    {
+      kind: JOB.FREEZE,
+      locate: async ({ facilityId, freezeCountAfter }: { facilityId: string; freezeCountAfter: number }) =>
+        Number((await chain.manager.facility(BigInt(facilityId))).freezeCount) >= freezeCountAfter
+          ? landedAt(chain, chain.manager.filters.FacilityFrozen(BigInt(facilityId)))
+          : NOT_YET,
+      build: ({ facilityId, reasonHash }) => chain.manager.freeze.populateTransaction(BigInt(facilityId), reasonHash),
+      onConfirmed: hook("FREEZE"),
+    },
+    {
+      kind: JOB.UNFREEZE,
+      locate: async ({ message }: { message: { facilityId: string; freezeCount: number } }) => {
+        const state = await chain.manager.facility(BigInt(message.facilityId));
+        return Number(state.freezeCount) === message.freezeCount && state.status !== 2n
+          ? landedAt(chain, chain.manager.filters.FacilityUnfrozen(BigInt(message.facilityId)))
+          : NOT_YET;
+      },
+      build: ({ message, bankSignature, regulatorSignature }) =>
+        chain.manager.unfreeze.populateTransaction(message, bankSignature, regulatorSignature),
+      onConfirmed: hook("UNFREEZE"),
+    },
+    {
+      kind: JOB.APPLY_REVIEW,
+      locate: async ({ message }: { message: { facilityId: string; nonce: number } }) =>
+        Number((await chain.manager.facility(BigInt(message.facilityId))).reviewNonce) > message.nonce
+          ? landedAt(chain, chain.manager.filters.ReviewApplied(BigInt(message.facilityId), message.nonce))
+          : NOT_YET,
+      build: ({ message, bankSignature, regulatorSignature }) =>
+        chain.manager.applyReview.populateTransaction(message, bankSignature, regulatorSignature),
+      onConfirmed: hook("APPLY_REVIEW"),
+    },
+  ];
+  return handlers;
+}
