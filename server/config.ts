@@ -40,6 +40,10 @@ const EnvSchema = z.object({
   BANK_NODE_API_KEY: z.string().min(8).optional(),
   /** Regulator: its own registry of licensed suppliers and labs, patent filings and inspection records (JSON). */
   REGISTRY_SEED_FILE: z.string().min(1).optional(),
+  /** How long a request that writes to the chain waits for its transaction before answering 202. */
+  CHAIN_WAIT_MS: positiveInt.default(30_000),
+  /** Extra loan products (JSON files) besides the built-in ones. */
+  PRODUCTS_DIR: z.string().min(1).optional(),
   VERIFIER_ENABLED: z
     .enum(["true", "false"])
     .default("true")
@@ -66,6 +70,8 @@ export interface NodeConfig {
   bankNode?: { url: string; apiKey: string };
   registrySeedFile?: string;
   verifierEnabled: boolean;
+  chainWaitMs: number;
+  productsDir?: string;
   logLevel: string;
 }
 
@@ -147,6 +153,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): NodeConfig {
       e.BANK_NODE_URL && e.BANK_NODE_API_KEY ? { url: e.BANK_NODE_URL, apiKey: e.BANK_NODE_API_KEY } : undefined,
     registrySeedFile: e.REGISTRY_SEED_FILE ? path.resolve(e.REGISTRY_SEED_FILE) : undefined,
     verifierEnabled: e.VERIFIER_ENABLED,
+    chainWaitMs: e.CHAIN_WAIT_MS,
+    productsDir: e.PRODUCTS_DIR ? path.resolve(e.PRODUCTS_DIR) : undefined,
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -7,24 +7,73 @@ import { devWallet } from "../scripts/lib/deploy-config";
 import { readDeployment, type Deployment } from "../scripts/lib/deployments";
 import { anchoringHandlers, createBatcher } from "./anchoring/anchoring";
 import { createApiKeys } from "./auth/api-keys";
-import { createChain } from "./chain/chain";
-import { ConfigError, type NodeConfig } from "./config";
-import { createDatabase } from "./db/client";
+import { createChain, type Chain } from "./chain/chain";
+import { auditRoutes } from "./audit/router";
+import { onApprovalApplied, createFacilityService, type FacilityService } from "./lifecycle/facilities/service";
+import { facilityRoutes } from "./lifecycle/facilities/router";
+import { lifecycleHandlers } from "./lifecycle/jobs";
+import { onPayeeRegistered, payeeRoutes } from "./lifecycle/payees";
+import { regulatorRoutes } from "./lifecycle/regulator";
+import { whiteListRoutes } from "./lifecycle/whitelist";
+import { loadProducts, type ProductCatalog } from "./rules/products";
+import { ConfigError, type NodeConfig, type NodeRole } from "./config";
+import { createDatabase, type Database } from "./db/client";
 import { migrateDatabase } from "./db/migrate";
 import { documentRoutes } from "./documents/router";
 import { createDocumentService } from "./documents/service";
-import { createDocumentStore } from "./documents/storage";
+import { createDocumentStore, type DocumentStore } from "./documents/storage";
 import { createApp } from "./http/app";
-import { createMetrics } from "./http/metrics";
+import { createMetrics, type Metrics } from "./http/metrics";
 import type { RouteDef } from "./http/route";
 import { createIndexer } from "./indexer/indexer";
-import { createOutbox } from "./outbox/outbox";
+import { createOutbox, type Outbox } from "./outbox/outbox";
 import { registryRoutes, seedRegistry } from "./registry/registry";
 import { bankRecordCheck, regulatorRecordCheck } from "./verification/checks";
 import { localSource } from "./verification/local-source";
 import { verificationRoutes } from "./verification/router";
 import { bankNodeSource } from "./verification/sources";
 import { createVerifier, verifierHandlers } from "./verification/verifier";
+
+export interface RouteDeps {
+  db: Database;
+  chain: Chain;
+  outbox: Outbox;
+  catalog: ProductCatalog;
+  metrics: Metrics;
+  store: DocumentStore;
+  facilities?: FacilityService;
+  waitMs: number;
+  bankNode?: { url: string; apiKey: string };
+}
+
+/** Every route a node of this role serves (the authorization matrix walks exactly these). */
+export function routesOf(role: NodeRole, deps: RouteDeps): RouteDef<any, any, any>[] {
+  const { db, chain, outbox, catalog, metrics, store, waitMs } = deps;
+  const common = [...verificationRoutes({ db, nodeRole: role }), ...whiteListRoutes({ db }), ...auditRoutes({ db })];
+  if (role === "bank") {
+    const documents = createDocumentService({ db, store, outbox, chain, metrics });
+    return [
+      ...common,
+      ...documentRoutes({
+        documents,
+        chain: { chainId: chain.chainId, evidenceRegistry: chain.deployment.contracts.EvidenceRegistry },
+      }),
+      ...payeeRoutes({ db, chain, outbox, waitMs }),
+      ...facilityRoutes({
+        facilities:
+          deps.facilities ??
+          createFacilityService({ db, chain, outbox, catalog, waitMs, logger: pino({ level: "silent" }) }),
+        catalog,
+        db,
+      }),
+    ];
+  }
+  return [
+    ...common,
+    ...registryRoutes({ db }),
+    ...(deps.bankNode ? regulatorRoutes({ db, chain, outbox, catalog, bankNode: deps.bankNode, waitMs }) : []),
+  ];
+}
 
 export interface RunningNode {
   url: string;
@@ -83,7 +132,20 @@ export async function startNode(config: NodeConfig, options: { logger?: Logger }
   const verifierWallet = new Wallet(keys.verifier);
   const apiKeys = createApiKeys({ db });
 
-  const handlers = [...verifierHandlers({ chain, verifierWallet })];
+  // Lifecycle hooks reach the facility service, which itself needs the outbox: bound once both exist.
+  let facilities: FacilityService | undefined;
+  const handlers = [
+    ...verifierHandlers({ chain, verifierWallet }),
+    ...lifecycleHandlers({
+      chain,
+      onConfirmed: {
+        REGISTER_PAYEE: onPayeeRegistered,
+        CREATE_FACILITY: (tx, payload, landed) => facilities!.onCreated(tx, payload, landed.txHash),
+        UNFREEZE: onApprovalApplied,
+        APPLY_REVIEW: onApprovalApplied,
+      },
+    }),
+  ];
   if (config.role === "bank") handlers.push(...anchoringHandlers({ chain, metrics }));
   const outbox = createOutbox({
     db,
@@ -95,23 +157,26 @@ export async function startNode(config: NodeConfig, options: { logger?: Logger }
     pollIntervalMs: config.pollIntervalMs,
   });
 
-  const routes: RouteDef<any, any, any>[] = [...verificationRoutes({ db, nodeRole: config.role })];
-  let batcher: ReturnType<typeof createBatcher> | undefined;
+  const catalog = loadProducts(config.productsDir);
   const store = createDocumentStore({ dir: config.documentsDir });
+  let batcher: ReturnType<typeof createBatcher> | undefined;
   if (config.role === "bank") {
-    const documents = createDocumentService({ db, store, outbox, chain, metrics });
-    routes.push(
-      ...documentRoutes({
-        documents,
-        chain: { chainId: chain.chainId, evidenceRegistry: deployment.contracts.EvidenceRegistry },
-      }),
-    );
+    facilities = createFacilityService({ db, chain, outbox, catalog, waitMs: config.chainWaitMs, logger });
     batcher = createBatcher({ db, outbox, logger, maxSize: config.batch.maxSize, maxAgeMs: config.batch.maxAgeMs });
-  } else {
-    routes.push(...registryRoutes({ db }));
-    if (config.registrySeedFile)
-      logger.info({ records: await seedRegistry(db, config.registrySeedFile) }, "registry seeded");
+  } else if (config.registrySeedFile) {
+    logger.info({ records: await seedRegistry(db, config.registrySeedFile) }, "registry seeded");
   }
+  const routes = routesOf(config.role, {
+    db,
+    chain,
+    outbox,
+    catalog,
+    metrics,
+    store,
+    facilities,
+    waitMs: config.chainWaitMs,
+    bankNode: config.bankNode,
+  });
 
   const verifier = config.verifierEnabled
     ? createVerifier({

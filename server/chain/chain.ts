@@ -75,3 +75,10 @@ export function createChain({
 }
 
 export type Chain = ReturnType<typeof createChain>;
+
+/** The chain's own clock (the latest block's timestamp): deadlines must be set against it, not the wall clock. */
+export async function chainNow(chain: Pick<Chain, "provider">): Promise<number> {
+  // A raw call: no provider-side caching of "latest" between polls.
+  const block = (await chain.provider.send("eth_getBlockByNumber", ["latest", false])) as { timestamp: string } | null;
+  return block ? Number(BigInt(block.timestamp)) : Math.floor(Date.now() / 1000);
+}

@@ -219,10 +219,15 @@ export function createOutbox(options: OutboxOptions) {
     job: { id: string; kind: string; payload: string; txHash: string | null },
     txHash: string,
   ): Promise<void> {
-    const receipt = await chain.provider.waitForTransaction(txHash, 1, receiptTimeoutMs).catch((error: Error) => {
-      logger.warn({ job: job.id, kind: job.kind, txHash, error: error.message }, "no receipt yet");
-      return null;
-    });
+    // Poll for the receipt rather than wait for new blocks: on an idle chain that mines only on transactions no new
+    // block may come after ours.
+    let receipt = await chain.provider.getTransactionReceipt(txHash);
+    const deadline = Date.now() + receiptTimeoutMs;
+    while (!receipt && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(pollIntervalMs, 250)));
+      receipt = await chain.provider.getTransactionReceipt(txHash);
+    }
+    if (!receipt) logger.warn({ job: job.id, kind: job.kind, txHash }, "no receipt yet; will look again");
     if (receipt?.status === 1) {
       const landed = { txHash, blockNumber: BigInt(receipt.blockNumber) };
       if (await deepEnough(landed)) return confirm(job, landed);

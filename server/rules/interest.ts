@@ -113,6 +113,7 @@ export class InterestHistoryError extends Error {
 
 /** The ledger as the contract keeps it between events. */
 interface Ledger {
+  baseRateBps: number;
   subsidyBps: number;
   principal: bigint;
   principalRepaid: bigint;
@@ -199,6 +200,9 @@ function apply(l: Ledger, e: ParsedEvent, index: number): void {
       return;
     }
     case "ReviewApplied":
+      if (e.newRateBps > l.baseRateBps) {
+        throw new InterestHistoryError(`${where}: ${e.newRateBps} bps is above the base rate of ${l.baseRateBps} bps`);
+      }
       accrue(l, e.at);
       l.rateBps = e.newRateBps;
       l.subsidyEligible = e.subsidyEligible;
@@ -232,6 +236,7 @@ function splitDue(interestDue: bigint, principal: bigint, amount: bigint, where:
 export function statementAt(input: StatementInput): InterestStatement {
   const { terms, events, at, subsidyPaid } = parseInput(StatementInput, input, "interest statement input");
   const l: Ledger = {
+    baseRateBps: terms.baseRateBps,
     subsidyBps: terms.subsidyBps,
     principal: 0n,
     principalRepaid: 0n,

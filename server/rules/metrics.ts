@@ -19,7 +19,7 @@ export type MetricEvidence = z.infer<typeof MetricEvidence>;
 
 export const MetricPayment = z.object({
   /** Optional reference (plan index, transaction hash) listed among the inputs. */
-  id: z.string().min(1).optional(),
+  id: z.string().min(1, { message: "must not be empty" }).optional(),
   amount: Fen,
   qualityPurpose: z.boolean(expected("must be true or false")),
   paidAt: Instant,
@@ -155,9 +155,19 @@ function patentsAdded(
  */
 export const InspectionMetadata = z
   .object({
-    unitsTested: z.int(expected("must be a whole number of units")).positive().optional(),
-    unitsPassed: z.int(expected("must be a whole number of units")).nonnegative().optional(),
-    passRateBps: z.int(expected("must be a whole number of bps")).min(0).max(10_000).optional(),
+    unitsTested: z
+      .int(expected("must be a whole number of units"))
+      .positive({ message: "must be at least 1 unit" })
+      .optional(),
+    unitsPassed: z
+      .int(expected("must be a whole number of units"))
+      .nonnegative({ message: "must not be negative" })
+      .optional(),
+    passRateBps: z
+      .int(expected("must be a whole number of bps"))
+      .min(0, { message: "must be 0–10000 bps" })
+      .max(10_000, { message: "must be 0–10000 bps" })
+      .optional(),
   })
   .superRefine((m, ctx) => {
     const counts = m.unitsTested !== undefined || m.unitsPassed !== undefined;

@@ -85,7 +85,10 @@ export const ProductDefinition = z
     qualityFloorBps: Bps.default(3_000),
     /** The fiscal subsidy rate in compliant periods (the contract's subsidyBps). */
     subsidyBps: Bps.default(300),
-    termMonths: z.int(expected("must be a whole number of months")).min(1).max(360),
+    termMonths: z
+      .int(expected("must be a whole number of months"))
+      .min(1, { message: "must be 1 to 360 months" })
+      .max(360, { message: "must be 1 to 360 months" }),
     reviewPeriod: z.enum(REVIEW_PERIODS, expected("must be QUARTER")).default("QUARTER"),
     targets: z.array(QualityTarget),
     /** The most the targets can take off the base rate together. */

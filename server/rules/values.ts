@@ -10,7 +10,7 @@ const DECIMAL = /^(0|[1-9][0-9]*)$/;
 function wholeNumber(what: string) {
   return z
     .union(
-      [z.bigint(), z.int(), z.string().regex(DECIMAL)],
+      [z.bigint(), z.int(), z.string().regex(DECIMAL, { message: `must be ${what} as a decimal string of digits` })],
       expected(`must be ${what} as a bigint, a safe integer or a decimal string`),
     )
     .transform((value) => BigInt(value))

@@ -1,7 +1,7 @@
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { ZeroHash, keccak256, toUtf8Bytes, type Wallet } from "ethers";
 import type { Logger } from "pino";
-import type { Chain } from "../chain/chain";
+import { chainNow, type Chain } from "../chain/chain";
 import {
   EVIDENCE_KINDS,
   LEAF_ENCODING,
@@ -97,7 +97,7 @@ export function verifierHandlers({
         verdict: VERDICT[verdict],
         reasonHash: reasonHashOf(reason),
         nonce: await chain.evidence.nonces(verifierWallet.address),
-        deadline: BigInt(Math.floor(Date.now() / 1000) + 3_600),
+        deadline: BigInt((await chainNow(chain)) + 3_600),
       };
       const domain = {
         name: "QFM EvidenceRegistry",
@@ -176,6 +176,7 @@ export function createVerifier({
           kind: candidate.kind,
           verdict,
           reason,
+          metadata: JSON.stringify(candidate.metadata),
         },
       });
       if (!chainWrites) return;

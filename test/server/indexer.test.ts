@@ -1,6 +1,14 @@
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { expect } from "chai";
-import { JsonRpcProvider, NonceManager, ZeroHash, getAddress, id, type ContractTransactionResponse } from "ethers";
+import {
+  JsonRpcProvider,
+  NonceManager,
+  ZeroHash,
+  getAddress,
+  id,
+  toQuantity,
+  type ContractTransactionResponse,
+} from "ethers";
 import fs from "node:fs";
 import path from "node:path";
 import pino from "pino";
@@ -85,8 +93,8 @@ async function expectMirrorsChain(db: Database, chain: Chain, startBlock: number
   const logs = await chain.provider.send("eth_getLogs", [
     {
       address: [contracts.EvidenceRegistry, contracts.FacilityManager, contracts.PayeeRegistry],
-      fromBlock: `0x${startBlock.toString(16)}`,
-      toBlock: `0x${checkpoint.blockNumber.toString(16)}`,
+      fromBlock: toQuantity(startBlock),
+      toBlock: toQuantity(checkpoint.blockNumber),
     },
   ]);
   expect(
@@ -111,16 +119,71 @@ async function expectMirrorsChain(db: Database, chain: Chain, startBlock: number
     { number: checkpoint.blockNumber, hash: checkpoint.blockHash },
   ];
   for (const block of kept) {
-    const canonical = await chain.provider.send("eth_getBlockByNumber", [`0x${block.number.toString(16)}`, false]);
+    const canonical = await chain.provider.send("eth_getBlockByNumber", [toQuantity(block.number), false]);
     expect(block.hash, `kept block ${block.number}`).to.equal(canonical?.hash);
+  }
+}
+
+/**
+ * A real node process with the contracts deployed by the dev accounts, the indexer's view of it (`chain`) and the
+ * test's own connection (`provider`, without ethers' 250 ms request cache: after a revert the test must see the new
+ * chain at once).
+ */
+async function startDeployedChain(kind: ChainNodeKind, port: number) {
+  const output: string[] = [];
+  const node = await startChainNode({
+    kind,
+    port,
+    log: (line) => {
+      output.push(line);
+      if (output.length > 20) output.shift();
+    },
+  });
+  const dir = tempDir("indexer");
+  const stop = async () => {
+    await node.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const config = parseDeployConfig({ RPC_URL: node.url, DEPLOYMENTS_FILE: path.join(dir, "deployment.json") });
+    let timer: NodeJS.Timeout | undefined;
+    const deployment = await Promise.race([
+      deploy(config, () => undefined).finally(() => clearTimeout(timer)),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`deploying to ${kind} at ${node.url} hung; node output: ${output.join("")}`)),
+          60_000,
+        );
+      }),
+    ]);
+    const chain = createChain({ deployment, rpcUrl: node.url, signerKey: devWallet("bank").privateKey });
+    const provider = new JsonRpcProvider(node.url, undefined, {
+      staticNetwork: true,
+      cacheTimeout: -1,
+      pollingInterval: 50,
+    });
+    return {
+      node,
+      deployment,
+      chain,
+      provider,
+      async stop() {
+        chain.close();
+        provider.destroy();
+        await stop();
+      },
+    };
+  } catch (error) {
+    await stop();
+    throw error;
   }
 }
 
 /** The indexer's behaviour against one real node process, with a fresh database per test. */
 function behavesLikeAnIndexer(kind: ChainNodeKind, port: number, databaseProvider: DatabaseProvider) {
   describe(`when following a real ${kind} node into ${databaseProvider}`, function () {
+    let started: Awaited<ReturnType<typeof startDeployedChain>> | undefined;
     let node: ChainNode;
-    let dir: string;
     let deployment: Deployment;
     let chain: Chain;
     let provider: JsonRpcProvider;
@@ -131,24 +194,12 @@ function behavesLikeAnIndexer(kind: ChainNodeKind, port: number, databaseProvide
     let running: Indexer[];
 
     before(async function () {
-      node = await startChainNode({ kind, port });
-      dir = tempDir("indexer");
-      const file = path.join(dir, "deployment.json");
-      deployment = await deploy(parseDeployConfig({ RPC_URL: node.url, DEPLOYMENTS_FILE: file }), () => undefined);
-      chain = createChain({ deployment, rpcUrl: node.url, signerKey: devWallet("bank").privateKey });
-      // The test's own connection, without ethers' 250 ms request cache: after a revert it must see the new chain.
-      provider = new JsonRpcProvider(node.url, undefined, {
-        staticNetwork: true,
-        cacheTimeout: -1,
-        pollingInterval: 50,
-      });
+      started = await startDeployedChain(kind, port);
+      ({ node, deployment, chain, provider } = started);
     });
 
     after(async function () {
-      chain?.close();
-      provider?.destroy();
-      await node?.stop();
-      if (dir) fs.rmSync(dir, { recursive: true, force: true });
+      await started?.stop();
     });
 
     beforeEach(async function () {
@@ -652,18 +703,13 @@ function behavesLikeAnIndexer(kind: ChainNodeKind, port: number, databaseProvide
 function measuresCatchUp(kind: ChainNodeKind, port: number) {
   describe(`when catching up over 2,000 events on a ${kind} node`, function () {
     const EVENTS = 2_000;
-    let node: ChainNode;
-    let dir: string;
+    let started: Awaited<ReturnType<typeof startDeployedChain>> | undefined;
     let chain: Chain;
 
     before(async function () {
-      node = await startChainNode({ kind, port });
-      dir = tempDir("indexer-bulk");
-      const deployment = await deploy(
-        parseDeployConfig({ RPC_URL: node.url, DEPLOYMENTS_FILE: path.join(dir, "deployment.json") }),
-        () => undefined,
-      );
-      chain = createChain({ deployment, rpcUrl: node.url, signerKey: devWallet("bank").privateKey });
+      started = await startDeployedChain(kind, port);
+      const { deployment } = started;
+      chain = started.chain;
       // Pre-signed raw transactions: the quickest way to put one event in each of 2,000 blocks.
       const wallet = devWallet("bank");
       const registry = EvidenceRegistry__factory.connect(deployment.contracts.EvidenceRegistry);
@@ -686,9 +732,7 @@ function measuresCatchUp(kind: ChainNodeKind, port: number) {
     });
 
     after(async function () {
-      chain?.close();
-      await node?.stop();
-      if (dir) fs.rmSync(dir, { recursive: true, force: true });
+      await started?.stop();
     });
 
     for (const provider of ["sqlite", "postgresql"] as const) {

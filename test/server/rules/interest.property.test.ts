@@ -51,10 +51,10 @@ const step: fc.Arbitrary<Step> = fc.oneof(
 );
 const amount = fc.oneof(fc.bigInt(1n, 10_000n), fc.bigInt(1n, 100_000_000_000n));
 const scenario = fc.record({
-  plan: fc.array(amount, { minLength: 1, maxLength: 5 }),
+  plan: fc.array(amount, { minLength: 1, maxLength: 8 }),
   baseRateBps: fc.oneof(fc.integer({ min: 0, max: 3_000 }), fc.integer({ min: 300, max: 600 })),
   subsidyBps: fc.oneof(fc.integer({ min: 0, max: 1_000 }), fc.constant(300)),
-  steps: fc.array(step, { minLength: 1, maxLength: 10 }),
+  steps: fc.array(step, { minLength: 1, maxLength: 16, size: "max" }),
 });
 type Scenario = typeof scenario extends fc.Arbitrary<infer T> ? T : never;
 

@@ -1,0 +1,84 @@
+import type { Database } from "../db/client";
+import { readEvents } from "../indexer/indexer";
+import { AUDIT_EVENT_NAMES, buildAuditReport, type AuditEvent, type AuditReport } from "./report";
+
+/** The part of a JSON-RPC provider the block clock needs (an ethers JsonRpcProvider, or Hardhat's). */
+export interface RpcSender {
+  send(method: string, params: unknown[]): Promise<any>;
+}
+
+/** The indexed events the report reads, oldest first, from a node's ChainEvent table. */
+export function readAuditEvents(db: Database): Promise<AuditEvent[]> {
+  return readEvents(db, { names: [...AUDIT_EVENT_NAMES] });
+}
+
+/**
+ * Block timestamps from the node's block headers. A header is fetched by the hash the indexer recorded (the event id is
+ * `<blockHash>:<logIndex>`), so a cached time can never belong to another fork's block of the same number.
+ */
+export function createBlockClock(provider: RpcSender, { maxCached = 100_000 } = {}) {
+  const cache = new Map<string, number>();
+  const blockHashOf = (event: AuditEvent) => /^(0x[0-9a-fA-F]{64}):\d+$/.exec(event.id)?.[1];
+
+  return {
+    /** Unix seconds by decimal block number, for the blocks of `events`; blocks the node no longer has are left out. */
+    async timesOf(events: readonly AuditEvent[]): Promise<Record<string, number>> {
+      const blocks = new Map<string, string>();
+      for (const event of events) {
+        const hash = blockHashOf(event);
+        if (hash) blocks.set(String(event.blockNumber), hash);
+      }
+      const times: Record<string, number> = {};
+      const missing = [...blocks].filter(([, hash]) => !cache.has(hash));
+      // JSON-RPC providers batch concurrent requests; keep each wave small enough for any node's batch limit.
+      for (let i = 0; i < missing.length; i += 20) {
+        await Promise.all(
+          missing.slice(i, i + 20).map(async ([, hash]) => {
+            const block = (await provider.send("eth_getBlockByHash", [hash, false])) as { timestamp?: string } | null;
+            if (block?.timestamp === undefined) return;
+            if (cache.size >= maxCached) cache.clear();
+            cache.set(hash, Number(BigInt(block.timestamp)));
+          }),
+        );
+      }
+      for (const [number, hash] of blocks) {
+        const seconds = cache.get(hash);
+        if (seconds !== undefined) times[number] = seconds;
+      }
+      return times;
+    },
+  };
+}
+
+export type BlockClock = ReturnType<typeof createBlockClock>;
+
+/** Every block the report points at (each `{ block, tx, … }` reference in it). */
+function blocksOf(report: AuditReport): Set<string> {
+  const blocks = new Set<string>();
+  const walk = (value: unknown): void => {
+    if (Array.isArray(value)) value.forEach(walk);
+    else if (value && typeof value === "object") {
+      const record = value as Record<string, unknown>;
+      if (typeof record.block === "string" && typeof record.tx === "string") blocks.add(record.block);
+      Object.values(record).forEach(walk);
+    }
+  };
+  walk(report);
+  return blocks;
+}
+
+/**
+ * The facility's report from `events`, dated from the block headers when a clock is given: the events are read twice
+ * (cheap and pure), first to learn which blocks the report needs, then with those blocks' times.
+ */
+export async function auditReportOf(
+  events: readonly AuditEvent[],
+  facilityId: bigint | string,
+  clock?: BlockClock,
+): Promise<AuditReport | null> {
+  const draft = buildAuditReport(events, { facilityId });
+  if (!draft || !clock) return draft;
+  const blocks = blocksOf(draft);
+  const blockTimes = await clock.timesOf(events.filter((event) => blocks.has(String(event.blockNumber))));
+  return buildAuditReport(events, { facilityId, blockTimes });
+}

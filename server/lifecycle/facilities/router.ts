@@ -1,0 +1,417 @@
+import { z } from "zod";
+import { defineRoute, type RouteDef } from "../../http/route";
+import type { ProductCatalog } from "../../rules/products";
+import { toJson } from "../../rules/values";
+import { CreateFacilityBody, FacilityParams, PaymentParams, Readiness, ReviewBody, UnfreezeBody } from "./schema";
+import type { FacilityService } from "./service";
+
+const STATUS = ["NONE", "ACTIVE", "FROZEN", "CLOSED"] as const;
+const Any = z.record(z.string(), z.unknown());
+
+type FacilityRow = Awaited<ReturnType<FacilityService["list"]>>[number];
+
+function presentRow(row: FacilityRow) {
+  return {
+    applicationId: row.id,
+    facilityId: row.facilityId?.toString() ?? null,
+    status: row.status,
+    borrower: row.borrower,
+    borrowerName: row.borrowerName,
+    creditCode: row.creditCode,
+    product: { id: row.productId, version: row.productVersion },
+    grade: row.grade,
+    creditLimit: row.creditLimit.toString(),
+    termMonths: row.termMonths,
+    baseRateBps: row.baseRateBps,
+    qualityFloorBps: row.qualityFloorBps,
+    subsidyBps: row.subsidyBps,
+    fastTrack: row.fastTrack,
+    appliedAt: row.appliedAt.toISOString(),
+    firstPaymentAt: row.firstPaymentAt?.toISOString() ?? null,
+    /** Fast track: the time from application to the first entrusted payment. */
+    applicationToFirstPaymentSeconds: row.firstPaymentAt
+      ? Math.round((row.firstPaymentAt.getTime() - row.appliedAt.getTime()) / 1000)
+      : null,
+    targets: JSON.parse(row.targets),
+    createdTx: row.createdTx,
+  };
+}
+
+function presentApproval(a: {
+  id: string;
+  kind: string;
+  facilityId: bigint;
+  message: string;
+  bankSignature: string | null;
+  regulatorSignature: string | null;
+  status: string;
+  reason: string;
+  txHash: string | null;
+  createdBy: string;
+  createdAt: Date;
+}) {
+  return {
+    id: a.id,
+    kind: a.kind,
+    facilityId: a.facilityId.toString(),
+    message: JSON.parse(a.message),
+    bankSignature: a.bankSignature,
+    regulatorSignature: a.regulatorSignature,
+    status: a.status,
+    reason: a.reason,
+    txHash: a.txHash,
+    createdBy: a.createdBy,
+    createdAt: a.createdAt.toISOString(),
+  };
+}
+
+/** The bank's facility, payment, statement and joint-decision routes. */
+export function facilityRoutes({
+  facilities,
+  catalog,
+  db,
+}: {
+  facilities: FacilityService;
+  catalog: ProductCatalog;
+  db: import("../../db/client").Database;
+}): RouteDef<any, any, any>[] {
+  async function detail(facilityId: bigint) {
+    const [row, state, payments] = await Promise.all([
+      facilities.row(facilityId),
+      facilities.onChain(facilityId),
+      facilities.payments(facilityId),
+    ]);
+    return {
+      ...presentRow(row),
+      chain: {
+        status: STATUS[Number(state.status)],
+        rateBps: Number(state.rateBps),
+        baseRateBps: Number(state.baseRateBps),
+        subsidyEligible: state.subsidyEligible,
+        freezeCount: Number(state.freezeCount),
+        reviewNonce: Number(state.reviewNonce),
+        creditLimit: state.creditLimit.toString(),
+        planTotal: state.planTotal.toString(),
+        qualityTotal: state.qualityTotal.toString(),
+        drawn: state.drawn.toString(),
+        principal: state.principal.toString(),
+        balance: state.balance.toString(),
+        funded: state.funded.toString(),
+        interestAccrued: state.interestAccrued.toString(),
+        subsidyAccrued: state.subsidyAccrued.toString(),
+        interestRepaid: state.interestRepaid.toString(),
+        subsidyPaid: state.subsidyPaid.toString(),
+      },
+      payments: payments.map((p) => ({ ...p, amount: p.amount.toString() })),
+    };
+  }
+
+  return [
+    defineRoute({
+      method: "get",
+      path: "/products",
+      operationId: "listProducts",
+      summary: "List loan products",
+      tags: ["facilities"],
+      auth: ["bank_officer", "regulator", "borrower"],
+      responses: { 200: { description: "the products (rules as data)", schema: z.object({ items: z.array(Any) }) } },
+      handler: async () => ({ body: { items: catalog.products } }),
+    }),
+    defineRoute({
+      method: "post",
+      path: "/facilities",
+      operationId: "createFacility",
+      summary: "Create a quality loan facility with its payment plan",
+      tags: ["facilities"],
+      auth: ["bank_officer"],
+      body: CreateFacilityBody,
+      responses: {
+        201: { description: "created on chain", schema: Any },
+        202: { description: "accepted; the chain write is on its way", schema: Any },
+        422: { description: "plan under the quality floor, over the limit, unknown payee, or no grade" },
+      },
+      handler: async ({ principal, body }) => {
+        const { facility, txHash } = await facilities.create(principal!, body);
+        return { status: facility.facilityId === null ? 202 : 201, body: { ...presentRow(facility), txHash } };
+      },
+    }),
+    defineRoute({
+      method: "get",
+      path: "/facilities",
+      operationId: "listFacilities",
+      summary: "List facilities",
+      tags: ["facilities"],
+      auth: ["bank_officer", "regulator", "borrower"],
+      query: z.object({ borrower: z.string().optional() }),
+      responses: { 200: { description: "facilities", schema: z.object({ items: z.array(Any) }) } },
+      handler: async ({ query, principal }) => {
+        let rows = await facilities.list();
+        if (query.borrower) rows = rows.filter((r) => r.borrower.toLowerCase() === query.borrower!.toLowerCase());
+        if (principal?.role === "borrower") rows = rows.filter((r) => r.borrowerName === principal.institution);
+        return { body: { items: rows.map(presentRow) } };
+      },
+    }),
+    defineRoute({
+      method: "get",
+      path: "/facilities/:id",
+      operationId: "getFacility",
+      summary: "Get a facility: terms, chain state and payment plan",
+      tags: ["facilities"],
+      auth: ["bank_officer", "regulator", "borrower"],
+      params: FacilityParams,
+      responses: { 200: { description: "the facility", schema: Any }, 404: { description: "no such facility" } },
+      handler: async ({ params }) => ({ body: await detail(params.id) }),
+    }),
+    defineRoute({
+      method: "get",
+      path: "/facilities/:id/payments/:index/readiness",
+      operationId: "getPaymentReadiness",
+      summary: "Check what an entrusted payment still needs",
+      tags: ["payments"],
+      auth: ["bank_officer", "regulator", "borrower", "supplier"],
+      params: PaymentParams,
+      responses: { 200: { description: "ready, or what blocks it", schema: Readiness } },
+      handler: async ({ params }) => {
+        const { ready, blockers, evidenceIds } = await facilities.readiness(params.id, params.index);
+        return { body: { ready, blockers, evidenceIds } };
+      },
+    }),
+    defineRoute({
+      method: "post",
+      path: "/facilities/:id/payments/:index",
+      operationId: "requestPayment",
+      summary: "Request an entrusted payment to its payee",
+      tags: ["payments"],
+      auth: ["bank_officer"],
+      params: PaymentParams,
+      responses: {
+        200: { description: "paid to the payee on chain", schema: Any },
+        202: { description: "submitted; on its way", schema: Any },
+        409: { description: "blocked: the problem lists every blocker (evidence, verdicts, freeze, funds)" },
+      },
+      handler: async ({ principal, params }) => {
+        const result = await facilities.requestPayment(principal!, params.id, params.index);
+        return {
+          status: result.txHash ? 200 : 202,
+          body: toJson({ ...result, facilityId: params.id, index: params.index }),
+        };
+      },
+    }),
+    defineRoute({
+      method: "get",
+      path: "/facilities/:id/evidence",
+      operationId: "listFacilityEvidence",
+      summary: "List a facility's evidence with each verifier's verdict on chain",
+      tags: ["facilities"],
+      auth: ["bank_officer", "regulator", "borrower"],
+      params: FacilityParams,
+      responses: { 200: { description: "evidence", schema: z.object({ items: z.array(Any) }) } },
+      handler: async ({ params }) => ({ body: { items: toJson(await facilities.evidenceOf(params.id)) } }),
+    }),
+    defineRoute({
+      method: "get",
+      path: "/facilities/:id/statement",
+      operationId: "getStatement",
+      summary: "Interest statement: segments, subsidy, amount owed, repayments",
+      tags: ["facilities"],
+      auth: ["bank_officer", "regulator", "borrower"],
+      params: FacilityParams,
+      responses: { 200: { description: "the statement", schema: Any } },
+      handler: async ({ params }) => {
+        const [state, [principal, interestDue], subsidyDue, events] = await Promise.all([
+          facilities.onChain(params.id),
+          facilities.outstandingOf(params.id),
+          facilities.subsidyDueOf(params.id),
+          facilities.history(params.id),
+        ]);
+        const segments = events
+          .filter((e) => e.name === "InterestAccrued")
+          .map((e) => ({
+            from: new Date(Number(e.args.from) * 1000).toISOString(),
+            to: new Date(Number(e.args.to) * 1000).toISOString(),
+            principal: e.args.principal,
+            rateBps: Number(e.args.rateBps),
+            interest: e.args.interest,
+            subsidy: e.args.subsidy,
+            txHash: e.txHash,
+          }));
+        const booked = segments.reduce((sum, s) => sum + BigInt(s.interest), 0n);
+        return {
+          body: {
+            facilityId: params.id.toString(),
+            at: new Date().toISOString(),
+            rateBps: Number(state.rateBps),
+            subsidyEligible: state.subsidyEligible,
+            principal: principal.toString(),
+            interestAccrued: state.interestAccrued.toString(),
+            subsidyAccrued: state.subsidyAccrued.toString(),
+            interestRepaid: state.interestRepaid.toString(),
+            interestDue: interestDue.toString(),
+            subsidyDue: subsidyDue.toString(),
+            amountOwed: (principal + interestDue).toString(),
+            segments: [
+              ...segments,
+              {
+                from: new Date(Number(state.lastAccrual) * 1000).toISOString(),
+                to: null,
+                principal: state.principal.toString(),
+                rateBps: Number(state.rateBps),
+                interest: (state.interestAccrued - booked).toString(),
+                subsidy: null,
+                open: true,
+              },
+            ],
+            repayments: events
+              .filter((e) => e.name === "Repaid")
+              .map((e) => ({
+                at: new Date(e.at * 1000).toISOString(),
+                payer: e.args.payer,
+                interestPaid: e.args.interestPaid,
+                principalPaid: e.args.principalPaid,
+                txHash: e.txHash,
+              })),
+            rateHistory: events
+              .filter((e) => e.name === "ReviewApplied")
+              .map((e) => ({
+                at: new Date(e.at * 1000).toISOString(),
+                from: Number(e.args.previousRateBps),
+                to: Number(e.args.newRateBps),
+                subsidyEligible: e.args.subsidyEligible,
+                txHash: e.txHash,
+              })),
+          },
+        };
+      },
+    }),
+    defineRoute({
+      method: "post",
+      path: "/facilities/:id/reviews",
+      operationId: "proposeReview",
+      summary: "Run the quarterly review and sign it for the bank",
+      tags: ["reviews"],
+      auth: ["bank_officer"],
+      params: FacilityParams,
+      body: ReviewBody,
+      responses: {
+        201: { description: "the decision with its inputs, awaiting the regulator's signature", schema: Any },
+      },
+      handler: async ({ principal, params, body }) => {
+        const { approval, report } = await facilities.proposeReview(principal!, params.id, {
+          from: new Date(body.periodFrom),
+          to: new Date(body.periodTo),
+        });
+        return { status: 201, body: { approval: presentApproval(approval), report: toJson(report) } };
+      },
+    }),
+    defineRoute({
+      method: "get",
+      path: "/facilities/:id/reviews",
+      operationId: "listReviews",
+      summary: "List a facility's reviews with their inputs and decisions",
+      tags: ["reviews"],
+      auth: ["bank_officer", "regulator", "borrower"],
+      params: FacilityParams,
+      responses: { 200: { description: "reviews", schema: z.object({ items: z.array(Any) }) } },
+      handler: async ({ params }) => {
+        const rows = await db.prisma.reviewDecision.findMany({
+          where: { facilityId: params.id },
+          orderBy: { createdAt: "asc" },
+        });
+        return {
+          body: {
+            items: rows.map((r) => ({
+              id: r.id,
+              periodFrom: r.periodFrom.toISOString(),
+              periodTo: r.periodTo.toISOString(),
+              product: r.productId,
+              inputs: JSON.parse(r.inputs),
+              decision: JSON.parse(r.decision),
+              approvalId: r.approvalId,
+              createdAt: r.createdAt.toISOString(),
+            })),
+          },
+        };
+      },
+    }),
+    defineRoute({
+      method: "post",
+      path: "/facilities/:id/unfreeze",
+      operationId: "proposeUnfreeze",
+      summary: "Propose lifting a freeze (signed by the bank; needs the regulator too)",
+      tags: ["reviews"],
+      auth: ["bank_officer"],
+      params: FacilityParams,
+      body: UnfreezeBody,
+      responses: {
+        201: { description: "awaiting the regulator's signature", schema: Any },
+        409: { description: "not frozen, or already proposed" },
+      },
+      handler: async ({ principal, params, body }) => ({
+        status: 201,
+        body: presentApproval(await facilities.proposeUnfreeze(principal!, params.id, body.reason)),
+      }),
+    }),
+    defineRoute({
+      method: "get",
+      path: "/approvals",
+      operationId: "listApprovals",
+      summary: "List joint decisions",
+      tags: ["reviews"],
+      auth: ["bank_officer", "regulator"],
+      query: z.object({ status: z.enum(["AWAITING_REGULATOR", "SUBMITTED", "APPLIED", "REFUSED"]).optional() }),
+      responses: { 200: { description: "approvals", schema: z.object({ items: z.array(Any) }) } },
+      handler: async ({ query }) => ({
+        body: {
+          items: (
+            await db.prisma.approval.findMany({ where: { status: query.status }, orderBy: { createdAt: "asc" } })
+          ).map(presentApproval),
+        },
+      }),
+    }),
+    defineRoute({
+      method: "get",
+      path: "/approvals/:approvalId",
+      operationId: "getApproval",
+      summary: "Get a joint decision",
+      tags: ["reviews"],
+      auth: ["bank_officer", "regulator"],
+      params: z.object({ approvalId: z.uuid() }),
+      responses: { 200: { description: "the approval", schema: Any }, 404: { description: "unknown" } },
+      handler: async ({ params }) => {
+        const approval = await db.prisma.approval.findUnique({ where: { id: params.approvalId } });
+        if (!approval) throw (await import("../../errors")).notFound(`approval ${params.approvalId}`);
+        const review =
+          approval.kind === "REVIEW"
+            ? await db.prisma.reviewDecision.findFirst({ where: { approvalId: approval.id } })
+            : null;
+        return {
+          body: {
+            ...presentApproval(approval),
+            review: review ? { inputs: JSON.parse(review.inputs), decision: JSON.parse(review.decision) } : null,
+          },
+        };
+      },
+    }),
+    defineRoute({
+      method: "post",
+      path: "/approvals/:approvalId/signatures",
+      operationId: "cosignApproval",
+      summary: "Add the regulator's signature: the decision then goes on chain",
+      tags: ["reviews"],
+      auth: ["regulator"],
+      params: z.object({ approvalId: z.uuid() }),
+      body: z.object({
+        signature: z.string().regex(/^0x[0-9a-fA-F]{130}$/, { message: "must be a 65-byte hex signature" }),
+      }),
+      responses: {
+        200: { description: "applied on chain", schema: Any },
+        409: { description: "not pending, or refused by the chain" },
+        422: { description: "not a regulator's signature" },
+      },
+      handler: async ({ params, body }) => {
+        const { approval, txHash } = await facilities.cosign(params.approvalId, body.signature);
+        return { status: txHash ? 200 : 202, body: { ...presentApproval(approval), txHash } };
+      },
+    }),
+  ];
+}

@@ -1,0 +1,54 @@
+import { z } from "zod";
+import { EVIDENCE_KINDS } from "../../chain/evidence";
+import { FacilityId, UintString } from "../../http/route";
+import { GRADES } from "../../rules/products";
+import { Address, PAYEE_CATEGORIES } from "../payees";
+
+export const PlannedPaymentInput = z.object({
+  payee: Address,
+  category: z.enum(PAYEE_CATEGORIES, { message: `must be one of ${PAYEE_CATEGORIES.join(", ")}` }),
+  amount: UintString.refine((v) => v > 0n, { message: "must be more than 0 fen" }).meta({
+    description: "fen, as a decimal string",
+  }),
+  qualityPurpose: z.boolean(),
+  requiredEvidence: z
+    .array(z.enum(EVIDENCE_KINDS, { message: `must be one of ${EVIDENCE_KINDS.join(", ")}` }))
+    .min(1, { message: "must name at least one evidence kind: every entrusted payment is released by evidence" })
+    .max(7),
+  description: z.string().trim().max(200).optional(),
+});
+
+export const CreateFacilityBody = z.object({
+  productId: z.string().min(1).default("yongzhidai"),
+  productVersion: z.number().int().positive().optional(),
+  borrower: Address,
+  borrowerName: z.string().trim().min(1).max(200),
+  creditCode: z
+    .string()
+    .trim()
+    .regex(/^[0-9A-Z]{18}$/, { message: "must be an 18-character unified social credit code" }),
+  grade: z.enum(GRADES).optional().meta({ description: "needed when the borrower is not on the white list" }),
+  creditLimit: UintString.refine((v) => v > 0n && v < 2n ** 56n, { message: "must be between 1 fen and 2^56 − 1 fen" }),
+  termMonths: z.number().int().min(1).max(360).optional(),
+  appliedAt: z.iso
+    .datetime({ message: "must be an ISO 8601 time" })
+    .optional()
+    .meta({ description: "when the borrower applied (default: now)" }),
+  plan: z.array(PlannedPaymentInput).min(1, { message: "must hold at least one entrusted payment" }).max(64),
+});
+export type CreateFacilityBody = z.infer<typeof CreateFacilityBody>;
+
+export const FacilityParams = z.object({ id: FacilityId });
+export const PaymentParams = z.object({ id: FacilityId, index: z.coerce.number().int().min(0).max(63) });
+
+export const ReviewBody = z.object({
+  periodFrom: z.iso.datetime({ message: "must be an ISO 8601 time" }),
+  periodTo: z.iso.datetime({ message: "must be an ISO 8601 time" }),
+});
+
+export const UnfreezeBody = z.object({ reason: z.string().trim().min(1).max(1_000) });
+
+export const Blocker = z.object({ code: z.string(), message: z.string() });
+export const Readiness = z
+  .object({ ready: z.boolean(), blockers: z.array(Blocker), evidenceIds: z.array(z.string()) })
+  .meta({ id: "PaymentReadiness" });

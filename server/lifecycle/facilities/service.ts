@@ -1,0 +1,586 @@
+import { keccak256, toBeHex, toUtf8Bytes, verifyTypedData, zeroPadValue } from "ethers";
+import { randomUUID } from "node:crypto";
+import type { Logger } from "pino";
+import type { Principal } from "../../auth/roles";
+import { chainNow, type Chain } from "../../chain/chain";
+import { EVIDENCE_KINDS, kindIndex, type EvidenceKind } from "../../chain/evidence";
+import type { Database, Tx } from "../../db/client";
+import { AppError, conflict, notFound, unprocessable } from "../../errors";
+import type { Outbox } from "../../outbox/outbox";
+import { decideReview } from "../../rules/engine";
+import { computeMetrics } from "../../rules/metrics";
+import { baseRateFor, isFastTrack, type Grade, type ProductCatalog } from "../../rules/products";
+import { toJson } from "../../rules/values";
+import { JOB, type CreateFacilityPayload } from "../jobs";
+import { categoryIndex, PAYEE_CATEGORIES } from "../payees";
+import { managerDomain, typesOf, type ApprovalKind } from "../typed-data";
+import { chainWrite } from "../wait";
+import type { CreateFacilityBody } from "./schema";
+
+const STATUS = ["NONE", "ACTIVE", "FROZEN", "CLOSED"] as const;
+const VERDICT = ["NONE", "ACCEPT", "REJECT"] as const;
+const pct = (bps: bigint | number) => `${(Number(bps) / 100).toFixed(2)}%`;
+const cny = (fen: bigint) => `${(fen / 100n).toLocaleString("en-US")}.${(fen % 100n).toString().padStart(2, "0")} CNY`;
+const maskOf = (kinds: readonly string[]) =>
+  kinds.reduce((mask, kind) => mask | (1 << kindIndex(kind as EvidenceKind)), 0);
+const kindsOf = (mask: number) => EVIDENCE_KINDS.filter((_, i) => (mask & (1 << i)) !== 0);
+
+export interface Blocker {
+  code: string;
+  message: string;
+}
+
+/**
+ * The bank's loan lifecycle: facilities from a product definition, entrusted payments with a pre-flight that says
+ * exactly what is missing, statements from the chain, and the joint decisions (reviews, unfreezing) the bank signs
+ * first and the regulator co-signs.
+ */
+export function createFacilityService({
+  db,
+  chain,
+  outbox,
+  catalog,
+  waitMs,
+  logger,
+}: {
+  db: Database;
+  chain: Chain;
+  outbox: Outbox;
+  catalog: ProductCatalog;
+  waitMs: number;
+  logger: Logger;
+}) {
+  const verifiers = () => chain.evidence.verifiers();
+  const blockTimes = new Map<number, number>();
+  async function blockTime(blockNumber: number): Promise<number> {
+    let t = blockTimes.get(blockNumber);
+    if (t === undefined) {
+      const block = await chain.provider.getBlock(blockNumber);
+      t = block!.timestamp;
+      blockTimes.set(blockNumber, t);
+    }
+    return t;
+  }
+
+  async function row(facilityId: bigint) {
+    const facility = await db.prisma.facility.findUnique({ where: { facilityId } });
+    if (!facility) throw notFound(`facility ${facilityId}`);
+    return facility;
+  }
+
+  async function onChain(facilityId: bigint) {
+    const [state, count] = await Promise.all([chain.manager.facility(facilityId), chain.manager.facilityCount()]);
+    if (facilityId > count) throw notFound(`facility ${facilityId} on chain`);
+    return state;
+  }
+
+  async function validatePlan(body: CreateFacilityBody, floorBps: number): Promise<void> {
+    const total = body.plan.reduce((sum, p) => sum + p.amount, 0n);
+    const quality = body.plan.filter((p) => p.qualityPurpose).reduce((sum, p) => sum + p.amount, 0n);
+    if (total > body.creditLimit) {
+      throw unprocessable(
+        "plan_exceeds_limit",
+        `the plan totals ${cny(total)}, more than the credit limit of ${cny(body.creditLimit)}`,
+      );
+    }
+    const shareBps = (quality * 10_000n) / total;
+    if (shareBps < BigInt(floorBps)) {
+      throw unprocessable(
+        "quality_share_below_floor",
+        `the plan puts ${pct(shareBps)} (${cny(quality)} of ${cny(total)}) into quality purposes; the product's floor is ${pct(floorBps)}`,
+        { shareBps: Number(shareBps), floorBps },
+      );
+    }
+    const problems: string[] = [];
+    for (const [i, p] of body.plan.entries()) {
+      if (p.payee === body.borrower)
+        problems.push(`payment ${i} pays the borrower: entrusted payments go to suppliers and labs only`);
+      const payee = await chain.payees.payeeOf(p.payee);
+      if (payee.registeredAt === 0n) problems.push(`payment ${i}: ${p.payee} is not a registered payee`);
+      else if (!payee.active) problems.push(`payment ${i}: payee ${p.payee} is deactivated`);
+      else if (PAYEE_CATEGORIES[Number(payee.category)] !== p.category) {
+        problems.push(
+          `payment ${i}: payee ${p.payee} is registered as ${PAYEE_CATEGORIES[Number(payee.category)]}, not ${p.category}`,
+        );
+      }
+    }
+    if (problems.length > 0) throw unprocessable("invalid_plan", problems.join("; "), { problems });
+  }
+
+  /** Evidence of a facility as the chain sees it, with each verifier's verdict (bank node's documents only). */
+  async function evidenceOf(facilityId: bigint) {
+    const documents = await db.prisma.document.findMany({
+      where: { facilityId, status: "ANCHORED" },
+      orderBy: { createdAt: "asc" },
+    });
+    const set = await verifiers();
+    return Promise.all(
+      documents.map(async (d) => {
+        const [record, verified, ...verdicts] = await Promise.all([
+          chain.evidence.evidenceOf(d.evidenceId),
+          chain.evidence.isVerified(d.evidenceId),
+          ...set.map((v) => chain.evidence.verdictOf(d.evidenceId, v)),
+        ]);
+        return {
+          documentId: d.id,
+          evidenceId: d.evidenceId,
+          kind: d.kind as EvidenceKind,
+          metadata: JSON.parse(d.metadata) as Record<string, unknown>,
+          // The chain's time of the anchor (a batch's block time), not this node's clock.
+          anchoredAt: new Date(Number(record.anchoredAt) * 1000),
+          registered: record.anchoredAt !== 0n,
+          consumed: record.consumed,
+          verified,
+          verdicts: set.map((verifier, i) => ({ verifier, verdict: VERDICT[Number(verdicts[i])] })),
+        };
+      }),
+    );
+  }
+
+  async function readiness(facilityId: bigint, index: number) {
+    const state = await onChain(facilityId);
+    const blockers: Blocker[] = [];
+    if (index >= Number(state.paymentCount)) throw notFound(`payment ${index} of facility ${facilityId}`);
+    const payment = await chain.manager.payment(facilityId, index);
+    const status = STATUS[Number(state.status)];
+    if (status === "FROZEN") {
+      blockers.push({
+        code: "facility_is_frozen",
+        message: `facility ${facilityId} is frozen after a failed spot check; payments resume once the bank and the regulator unfreeze it together`,
+      });
+    }
+    if (status === "CLOSED") blockers.push({ code: "facility_is_closed", message: `facility ${facilityId} is closed` });
+    if (payment.paid) blockers.push({ code: "payment_already_paid", message: `payment ${index} was already paid` });
+    const payee = await chain.payees.payeeOf(payment.payee);
+    if (payee.registeredAt === 0n)
+      blockers.push({ code: "payee_not_registered", message: `payee ${payment.payee} is not registered` });
+    else if (!payee.active) blockers.push({ code: "payee_inactive", message: `payee ${payment.payee} is deactivated` });
+    else if (payee.category !== payment.category) {
+      blockers.push({
+        code: "payee_category_mismatch",
+        message: `payee ${payment.payee} is now registered as ${PAYEE_CATEGORIES[Number(payee.category)]}, the plan says ${PAYEE_CATEGORIES[Number(payment.category)]}`,
+      });
+    }
+    if (state.balance < payment.amount) {
+      blockers.push({
+        code: "insufficient_funds",
+        message: `the facility holds ${cny(state.balance)}; the payment needs ${cny(payment.amount)}`,
+      });
+    }
+    const evidence = await evidenceOf(facilityId);
+    const chosen: string[] = [];
+    for (const kind of kindsOf(Number(payment.requiredKinds))) {
+      const candidates = evidence.filter((e) => e.kind === kind);
+      const usable = candidates.find((e) => e.verified && !e.consumed);
+      if (usable) {
+        chosen.push(usable.evidenceId);
+        continue;
+      }
+      if (candidates.length === 0) {
+        blockers.push({
+          code: "evidence_missing",
+          message: `no ${kind} has been uploaded and anchored for facility ${facilityId}`,
+        });
+        continue;
+      }
+      const why = candidates
+        .map((e) => {
+          if (e.consumed) return `document ${e.documentId} already released another payment`;
+          const verdicts = e.verdicts.map(
+            (v, i) =>
+              `${i === 0 ? "bank" : i === 1 ? "regulator" : v.verifier}: ${v.verdict === "NONE" ? "pending" : v.verdict}`,
+          );
+          return `document ${e.documentId} (${verdicts.join(", ")})`;
+        })
+        .join("; ");
+      blockers.push({ code: "evidence_not_verified", message: `no verified ${kind}: ${why}` });
+    }
+    return { ready: blockers.length === 0, blockers, evidenceIds: chosen, payment };
+  }
+
+  async function payments(facilityId: bigint) {
+    const state = await onChain(facilityId);
+    return Promise.all(
+      Array.from({ length: Number(state.paymentCount) }, async (_, index) => {
+        const p = await chain.manager.payment(facilityId, index);
+        return {
+          index,
+          payee: p.payee,
+          amount: p.amount,
+          category: PAYEE_CATEGORIES[Number(p.category)],
+          requiredEvidence: kindsOf(Number(p.requiredKinds)),
+          qualityPurpose: p.qualityPurpose,
+          paid: p.paid,
+        };
+      }),
+    );
+  }
+
+  /**
+   * The facility's FacilityManager events straight from the chain (filtered by the indexed facility id), with their
+   * block times: a statement must not lag behind the indexer.
+   */
+  async function history(facilityId: bigint) {
+    const logs = await chain.provider.getLogs({
+      address: await chain.manager.getAddress(),
+      topics: [null, zeroPadValue(toBeHex(facilityId), 32)],
+      fromBlock: chain.deployment.startBlock ?? 0,
+      toBlock: "latest",
+    });
+    const events = logs
+      .map((log) => ({ log, parsed: chain.manager.interface.parseLog(log) }))
+      .filter((e) => e.parsed !== null)
+      .map(({ log, parsed }) => ({
+        name: parsed!.name,
+        blockNumber: BigInt(log.blockNumber),
+        txHash: log.transactionHash,
+        args: Object.fromEntries(
+          parsed!.fragment.inputs.map((input, i) => {
+            const value = parsed!.args[i];
+            return [
+              input.name,
+              typeof value === "bigint" ? value.toString() : Array.isArray(value) ? [...value].map(String) : value,
+            ];
+          }),
+        ) as Record<string, any>,
+      }));
+    return Promise.all(events.map(async (e) => ({ ...e, at: await blockTime(Number(e.blockNumber)) })));
+  }
+
+  async function sign(kind: ApprovalKind, message: Record<string, unknown>) {
+    return chain.signer.signTypedData(await managerDomain(chain), typesOf(kind), message);
+  }
+
+  async function propose(
+    kind: ApprovalKind,
+    facilityId: bigint,
+    message: Record<string, unknown>,
+    principal: Principal,
+    reason: string,
+    tx?: (t: Tx, approvalId: string) => Promise<void>,
+  ) {
+    const existing = await db.prisma.approval.findFirst({ where: { facilityId, kind, status: "AWAITING_REGULATOR" } });
+    if (existing)
+      throw conflict(
+        "approval_pending",
+        `a ${kind.toLowerCase()} of facility ${facilityId} already awaits the regulator (approval ${existing.id})`,
+      );
+    const id = randomUUID();
+    const bankSignature = await sign(kind, message);
+    await db.prisma.$transaction(async (t) => {
+      await t.approval.create({
+        data: {
+          id,
+          kind,
+          facilityId,
+          message: JSON.stringify(toJson(message)),
+          bankSignature,
+          reason,
+          createdBy: `${principal.institution}/${principal.label}`,
+        },
+      });
+      await tx?.(t, id);
+    });
+    return db.prisma.approval.findUniqueOrThrow({ where: { id } });
+  }
+
+  return {
+    readiness,
+    evidenceOf,
+    history,
+
+    async create(principal: Principal, body: CreateFacilityBody) {
+      const product = catalog.find(body.productId, body.productVersion);
+      if (!product)
+        throw unprocessable(
+          "unknown_product",
+          `no product ${body.productId}${body.productVersion ? ` version ${body.productVersion}` : ""}; see GET /products`,
+        );
+      const listed = await db.prisma.whiteListEntry.findUnique({ where: { creditCode: body.creditCode } });
+      const grade = (listed?.grade ?? body.grade) as Grade | undefined;
+      if (!grade)
+        throw unprocessable(
+          "grade_required",
+          `${body.borrowerName} (${body.creditCode}) is not on the quality white list: give its grade (A–E)`,
+        );
+      await validatePlan(body, product.qualityFloorBps);
+      const fastTrack = listed !== null && isFastTrack(product, grade);
+      const baseRateBps = baseRateFor(product, grade);
+      const id = randomUUID();
+      const total = body.plan.reduce((sum, p) => sum + p.amount, 0n);
+      const payload: CreateFacilityPayload = {
+        applicationId: id,
+        borrower: body.borrower,
+        creditLimit: body.creditLimit.toString(),
+        baseRateBps,
+        qualityFloorBps: product.qualityFloorBps,
+        subsidyBps: product.subsidyBps,
+        plan: body.plan.map((p) => ({
+          payee: p.payee,
+          amount: p.amount.toString(),
+          category: categoryIndex(p.category),
+          requiredKinds: maskOf(p.requiredEvidence),
+          qualityPurpose: p.qualityPurpose,
+        })),
+      };
+      const [balance, canMint] = await Promise.all([
+        chain.token.balanceOf(chain.signer.address),
+        chain.token.hasRole(await chain.token.MINTER_ROLE(), chain.signer.address),
+      ]);
+      await db.prisma.$transaction(async (tx) => {
+        await tx.facility.create({
+          data: {
+            id,
+            borrower: body.borrower,
+            borrowerName: body.borrowerName,
+            creditCode: body.creditCode,
+            productId: product.id,
+            productVersion: product.version,
+            grade,
+            creditLimit: body.creditLimit,
+            termMonths: body.termMonths ?? product.termMonths,
+            baseRateBps,
+            qualityFloorBps: product.qualityFloorBps,
+            subsidyBps: product.subsidyBps,
+            plan: JSON.stringify(toJson(body.plan)),
+            targets: JSON.stringify(product.targets),
+            fastTrack,
+            appliedAt: body.appliedAt ? new Date(body.appliedAt) : new Date(),
+            createdBy: `${principal.institution}/${principal.label}`,
+          },
+        });
+        await outbox.enqueue(tx, { key: `facility-create:${id}`, kind: JOB.CREATE_FACILITY, payload });
+        // Fund the plan: the demo token can be minted by the bank; a real tokenized deposit must already be held.
+        if (balance < total && canMint) {
+          await outbox.enqueue(tx, {
+            key: `facility-mint:${id}`,
+            kind: JOB.MINT,
+            payload: { amount: (total - balance).toString(), minBalance: total.toString() },
+          });
+        }
+        await outbox.enqueue(tx, {
+          key: `facility-approve:${id}`,
+          kind: JOB.APPROVE,
+          payload: { amount: total.toString() },
+        });
+      });
+      logger.info({ application: id, grade, baseRateBps, fastTrack }, "facility application accepted");
+      const landed = await chainWrite(outbox, `facility-create:${id}`, waitMs);
+      return {
+        facility: await db.prisma.facility.findUniqueOrThrow({ where: { id } }),
+        txHash: landed?.txHash ?? null,
+      };
+    },
+
+    /** Outbox hook: the facility exists on chain; record its id and queue its funding. */
+    async onCreated(tx: Tx, payload: CreateFacilityPayload, landedTxHash: string) {
+      const receipt = await chain.provider.getTransactionReceipt(landedTxHash);
+      const created = receipt?.logs
+        .map((log) => {
+          try {
+            return chain.manager.interface.parseLog(log);
+          } catch {
+            return null;
+          }
+        })
+        .find((parsed) => parsed?.name === "FacilityCreated");
+      if (!created) throw new Error(`no FacilityCreated event in ${landedTxHash}`);
+      const facilityId = created.args.facilityId as bigint;
+      await tx.facility.update({
+        where: { id: payload.applicationId },
+        data: { facilityId, status: "ACTIVE", createdTx: landedTxHash },
+      });
+      const total = payload.plan.reduce((sum, p) => sum + BigInt(p.amount), 0n);
+      await outbox.enqueue(tx, {
+        key: `facility-fund:${payload.applicationId}`,
+        kind: JOB.FUND,
+        payload: { facilityId: facilityId.toString(), amount: total.toString(), fundedAfter: total.toString() },
+      });
+    },
+
+    async byApplication(id: string) {
+      return db.prisma.facility.findUnique({ where: { id } });
+    },
+
+    async list() {
+      return db.prisma.facility.findMany({ orderBy: { appliedAt: "desc" } });
+    },
+
+    row,
+    onChain,
+    outstandingOf: (facilityId: bigint) => chain.manager.outstanding(facilityId),
+    subsidyDueOf: (facilityId: bigint) => chain.manager.subsidyDue(facilityId),
+
+    payments,
+
+    async requestPayment(principal: Principal, facilityId: bigint, index: number) {
+      const check = await readiness(facilityId, index);
+      if (!check.ready) {
+        throw new AppError(
+          409,
+          check.blockers[0].code,
+          `payment ${index} of facility ${facilityId} cannot be made: ${check.blockers.map((b) => b.message).join("; ")}`,
+          { extensions: { blockers: check.blockers } },
+        );
+      }
+      const key = `payment:${facilityId}:${index}`;
+      await db.prisma.$transaction(async (tx) => {
+        await outbox.enqueue(tx, {
+          key,
+          kind: JOB.EXECUTE_PAYMENT,
+          payload: { facilityId: facilityId.toString(), index, evidenceIds: check.evidenceIds },
+        });
+      });
+      logger.info({ facilityId: facilityId.toString(), index, by: principal.label }, "entrusted payment requested");
+      const landed = await chainWrite(outbox, key, waitMs);
+      if (landed) {
+        await db.prisma.facility.updateMany({
+          where: { facilityId, firstPaymentAt: null },
+          data: { firstPaymentAt: new Date() },
+        });
+      }
+      return {
+        txHash: landed?.txHash ?? null,
+        evidenceIds: check.evidenceIds,
+        payee: check.payment.payee,
+        amount: check.payment.amount,
+      };
+    },
+
+    async proposeReview(principal: Principal, facilityId: bigint, period: { from: Date; to: Date }) {
+      const facility = await row(facilityId);
+      const product = catalog.find(facility.productId, facility.productVersion);
+      if (!product)
+        throw unprocessable(
+          "unknown_product",
+          `product ${facility.productId} v${facility.productVersion} is no longer defined`,
+        );
+      const state = await onChain(facilityId);
+      if (STATUS[Number(state.status)] === "CLOSED")
+        throw conflict("facility_is_closed", `facility ${facilityId} is closed`);
+      const [evidence, events, listed] = await Promise.all([
+        evidenceOf(facilityId),
+        history(facilityId),
+        db.prisma.whiteListEntry.findUnique({ where: { creditCode: facility.creditCode } }),
+      ]);
+      const plan = await payments(facilityId);
+      const metricsInput = {
+        period,
+        evidence: evidence.map((e) => ({
+          id: e.evidenceId,
+          kind: e.kind,
+          verifiedByBothNodes: e.verified && e.verdicts.every((v) => v.verdict === "ACCEPT"),
+          anchoredAt: e.anchoredAt,
+          metadata: e.metadata,
+        })),
+        payments: events
+          .filter((e) => e.name === "PaymentExecuted")
+          .map((e) => ({
+            id: `payment ${e.args.index}`,
+            amount: BigInt(e.args.amount),
+            qualityPurpose: plan[Number(e.args.index)].qualityPurpose,
+            paidAt: new Date(e.at * 1000),
+          })),
+        grade: (listed?.grade ?? facility.grade) as Grade,
+      };
+      const metrics = computeMetrics(metricsInput);
+      const decision = decideReview(product, { baseRateBps: facility.baseRateBps, metrics: metrics.values });
+      const report = { facilityId: facilityId.toString(), period: metrics.period, metrics, decision };
+      const message = {
+        facilityId,
+        nonce: Number(state.reviewNonce),
+        newRateBps: decision.newRateBps,
+        subsidyEligible: decision.subsidyEligible,
+        reportHash: keccak256(toUtf8Bytes(JSON.stringify(toJson(report)))),
+        deadline: BigInt((await chainNow(chain)) + 7 * 86_400),
+      };
+      const approval = await propose(
+        "REVIEW",
+        facilityId,
+        message,
+        principal,
+        decision.explanation,
+        async (tx, approvalId) => {
+          await tx.reviewDecision.create({
+            data: {
+              id: randomUUID(),
+              facilityId,
+              periodFrom: period.from,
+              periodTo: period.to,
+              productId: `${product.id}@${product.version}`,
+              inputs: JSON.stringify(toJson(metricsInput)),
+              decision: JSON.stringify(toJson(report)),
+              approvalId,
+            },
+          });
+        },
+      );
+      return { approval, report };
+    },
+
+    async proposeUnfreeze(principal: Principal, facilityId: bigint, reason: string) {
+      const state = await onChain(facilityId);
+      if (STATUS[Number(state.status)] !== "FROZEN")
+        throw conflict("facility_not_frozen", `facility ${facilityId} is not frozen`);
+      const message = {
+        facilityId,
+        freezeCount: Number(state.freezeCount),
+        reasonHash: keccak256(toUtf8Bytes(reason)),
+        deadline: BigInt((await chainNow(chain)) + 7 * 86_400),
+      };
+      return propose("UNFREEZE", facilityId, message, principal, reason);
+    },
+
+    /** The regulator's co-signature: checked against the chain's REGULATOR_ROLE, then the decision goes on chain. */
+    async cosign(approvalId: string, signature: string) {
+      const approval = await db.prisma.approval.findUnique({ where: { id: approvalId } });
+      if (!approval) throw notFound(`approval ${approvalId}`);
+      if (approval.status !== "AWAITING_REGULATOR")
+        throw conflict("approval_not_pending", `approval ${approvalId} is ${approval.status.toLowerCase()}`);
+      const kind = approval.kind as ApprovalKind;
+      const message = JSON.parse(approval.message) as Record<string, string | number | boolean>;
+      let signer: string;
+      try {
+        signer = verifyTypedData(await managerDomain(chain), typesOf(kind), message, signature);
+      } catch {
+        throw unprocessable("invalid_signature", "the signature is not a valid EIP-712 signature");
+      }
+      if (!(await chain.manager.hasRole(await chain.manager.REGULATOR_ROLE(), signer))) {
+        throw unprocessable(
+          "signer_not_regulator",
+          `the signature is from ${signer}, which does not hold the regulator role on chain`,
+        );
+      }
+      const key = `approval:${approvalId}`;
+      await db.prisma.$transaction(async (tx) => {
+        await tx.approval.update({
+          where: { id: approvalId },
+          data: { regulatorSignature: signature, status: "SUBMITTED" },
+        });
+        await outbox.enqueue(tx, {
+          key,
+          kind: kind === "REVIEW" ? JOB.APPLY_REVIEW : JOB.UNFREEZE,
+          payload: { approvalId, message, bankSignature: approval.bankSignature, regulatorSignature: signature },
+        });
+      });
+      const landed = await chainWrite(outbox, key, waitMs).catch(async (error) => {
+        await db.prisma.approval.update({
+          where: { id: approvalId },
+          data: { status: "REFUSED", reason: (error as Error).message },
+        });
+        throw error;
+      });
+      return {
+        approval: await db.prisma.approval.findUniqueOrThrow({ where: { id: approvalId } }),
+        txHash: landed?.txHash ?? null,
+      };
+    },
+  };
+}
+
+export type FacilityService = ReturnType<typeof createFacilityService>;
+
+/** Outbox hook: a joint decision landed. */
+export async function onApprovalApplied(tx: Tx, payload: { approvalId: string }, landed: { txHash: string }) {
+  await tx.approval.update({ where: { id: payload.approvalId }, data: { status: "APPLIED", txHash: landed.txHash } });
+}

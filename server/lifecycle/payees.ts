@@ -1,0 +1,241 @@
+import { getAddress, isAddress, keccak256, toUtf8Bytes, ZeroHash } from "ethers";
+import { z } from "zod";
+import type { Chain } from "../chain/chain";
+import type { Database } from "../db/client";
+import { conflict, notFound, unprocessable } from "../errors";
+import { Hex32, defineRoute, type RouteDef } from "../http/route";
+import type { Outbox } from "../outbox/outbox";
+import { orderedId } from "../ids";
+import { JOB } from "./jobs";
+import { chainWrite } from "./wait";
+
+export const PAYEE_CATEGORIES = ["EQUIPMENT", "TESTING_CERT", "MATERIALS", "R_AND_D", "SERVICES"] as const;
+export type PayeeCategory = (typeof PAYEE_CATEGORIES)[number];
+export const categoryIndex = (category: string) => PAYEE_CATEGORIES.indexOf(category as PayeeCategory);
+
+export const Address = z
+  .string()
+  .refine((value) => isAddress(value), { message: "must be a 0x-prefixed 20-byte address" })
+  .transform((value) => getAddress(value));
+
+const Category = z.enum(PAYEE_CATEGORIES, { message: `must be one of ${PAYEE_CATEGORIES.join(", ")}` });
+
+const RegisterPayeeBody = z.object({
+  address: Address,
+  name: z.string().trim().min(1).max(200),
+  creditCode: z
+    .string()
+    .trim()
+    .regex(/^[0-9A-Z]{18}$/, { message: "must be an 18-character unified social credit code" }),
+  category: Category,
+  licenceHash: Hex32.optional().meta({ description: "hash of the licence document" }),
+  licenceDocumentId: z
+    .uuid()
+    .optional()
+    .meta({ description: "or: an uploaded document whose content hash is the licence hash" }),
+});
+
+const UpdatePayeeBody = z.object({
+  name: z.string().trim().min(1).max(200).optional(),
+  category: Category.optional(),
+  licenceHash: Hex32.optional(),
+});
+
+const PayeeView = z
+  .object({
+    address: z.string(),
+    name: z.string(),
+    creditCode: z.string(),
+    category: Category,
+    licenceHash: z.string(),
+    active: z.boolean(),
+    chainStatus: z.enum(["PENDING", "CONFIRMED"]),
+    txHash: z.string().nullable(),
+  })
+  .meta({ id: "Payee" });
+
+type PayeeRow = {
+  address: string;
+  name: string;
+  creditCode: string;
+  category: string;
+  licenceHash: string;
+  active: boolean;
+  chainStatus: string;
+};
+const present = (row: PayeeRow, txHash: string | null = null) => ({ ...row, txHash });
+
+/** Suppliers and labs: registered on chain by the bank through the outbox; the request waits for the transaction. */
+export function payeeRoutes({
+  db,
+  chain,
+  outbox,
+  waitMs,
+}: {
+  db: Database;
+  chain: Chain;
+  outbox: Outbox;
+  waitMs: number;
+}): RouteDef<any, any, any>[] {
+  async function load(address: string) {
+    const row = await db.prisma.payee.findUnique({ where: { address } });
+    if (!row) throw notFound(`payee ${address}`);
+    return row;
+  }
+
+  return [
+    defineRoute({
+      method: "post",
+      path: "/payees",
+      operationId: "registerPayee",
+      summary: "Register a supplier or lab as a payee",
+      tags: ["payees"],
+      auth: ["bank_officer"],
+      body: RegisterPayeeBody,
+      responses: {
+        201: { description: "registered on chain", schema: PayeeView },
+        202: { description: "accepted; the chain write is still on its way", schema: PayeeView },
+        409: { description: "already registered" },
+        422: { description: "no licence given" },
+      },
+      handler: async ({ body }) => {
+        let licenceHash = body.licenceHash;
+        if (body.licenceDocumentId) {
+          const document = await db.prisma.document.findUnique({ where: { id: body.licenceDocumentId } });
+          if (!document)
+            throw unprocessable(
+              "licence_document_not_found",
+              `no document ${body.licenceDocumentId} to take the licence hash from`,
+            );
+          licenceHash = document.contentHash;
+        }
+        if (!licenceHash || licenceHash === ZeroHash) {
+          throw unprocessable(
+            "licence_missing",
+            "give licenceHash or licenceDocumentId: every payee needs its licence document on file",
+          );
+        }
+        if (await db.prisma.payee.findUnique({ where: { address: body.address } })) {
+          throw conflict("payee_already_registered", `payee ${body.address} is already registered`);
+        }
+        if ((await chain.payees.payeeOf(body.address)).registeredAt !== 0n) {
+          throw conflict("payee_already_registered", `payee ${body.address} is already registered on chain`);
+        }
+        const key = `payee-register:${body.address}`;
+        await db.prisma.$transaction(async (tx) => {
+          await tx.payee.create({
+            data: {
+              address: body.address,
+              name: body.name,
+              creditCode: body.creditCode,
+              category: body.category,
+              licenceHash,
+            },
+          });
+          await outbox.enqueue(tx, {
+            key,
+            kind: JOB.REGISTER_PAYEE,
+            payload: { address: body.address, category: categoryIndex(body.category), licenceHash },
+          });
+        });
+        const landed = await chainWrite(outbox, key, waitMs);
+        return { status: landed ? 201 : 202, body: present(await load(body.address), landed?.txHash ?? null) };
+      },
+    }),
+    defineRoute({
+      method: "get",
+      path: "/payees",
+      operationId: "listPayees",
+      summary: "List payees",
+      tags: ["payees"],
+      auth: ["bank_officer", "regulator", "borrower", "supplier"],
+      query: z.object({ category: Category.optional(), active: z.enum(["true", "false"]).optional() }),
+      responses: { 200: { description: "payees", schema: z.object({ items: z.array(PayeeView) }) } },
+      handler: async ({ query }) => {
+        const rows = await db.prisma.payee.findMany({
+          where: { category: query.category, active: query.active === undefined ? undefined : query.active === "true" },
+          orderBy: { name: "asc" },
+        });
+        return { body: { items: rows.map((row) => present(row)) } };
+      },
+    }),
+    defineRoute({
+      method: "patch",
+      path: "/payees/:address",
+      operationId: "updatePayee",
+      summary: "Update a payee's name, category or licence",
+      tags: ["payees"],
+      auth: ["bank_officer"],
+      params: z.object({ address: Address }),
+      body: UpdatePayeeBody,
+      responses: {
+        200: { description: "updated", schema: PayeeView },
+        202: { description: "chain write on its way", schema: PayeeView },
+      },
+      handler: async ({ params, body }) => {
+        const row = await load(params.address);
+        const category = body.category ?? row.category;
+        const licenceHash = body.licenceHash ?? row.licenceHash;
+        const onChain = category !== row.category || licenceHash !== row.licenceHash;
+        const key = `payee-update:${params.address}:${orderedId()}`;
+        await db.prisma.$transaction(async (tx) => {
+          await tx.payee.update({
+            where: { address: params.address },
+            data: { name: body.name ?? row.name, category, licenceHash },
+          });
+          if (onChain) {
+            await outbox.enqueue(tx, {
+              key,
+              kind: JOB.UPDATE_PAYEE,
+              payload: { address: params.address, category: categoryIndex(category), licenceHash },
+            });
+          }
+        });
+        const landed = onChain ? await chainWrite(outbox, key, waitMs) : { txHash: null };
+        return { status: landed ? 200 : 202, body: present(await load(params.address), landed?.txHash ?? null) };
+      },
+    }),
+    ...(["deactivate", "reactivate"] as const).map((action) =>
+      defineRoute({
+        method: "post",
+        path: `/payees/:address/${action}`,
+        operationId: `${action}Payee`,
+        summary:
+          action === "deactivate" ? "Deactivate a payee: no payment can go to it" : "Reactivate a deactivated payee",
+        tags: ["payees"],
+        auth: ["bank_officer"],
+        params: z.object({ address: Address }),
+        body: z.object({ reason: z.string().trim().min(1).max(1_000).default(action) }),
+        responses: {
+          200: { description: "done on chain", schema: PayeeView },
+          409: { description: "already in that state" },
+        },
+        handler: async ({ params, body }) => {
+          const row = await load(params.address);
+          if (row.active === (action === "reactivate")) {
+            throw conflict(
+              `payee_already_${action === "deactivate" ? "inactive" : "active"}`,
+              `payee ${params.address} is already ${row.active ? "active" : "inactive"}`,
+            );
+          }
+          const key = `payee-${action}:${params.address}:${orderedId()}`;
+          await db.prisma.$transaction(async (tx) => {
+            await tx.payee.update({ where: { address: params.address }, data: { active: action === "reactivate" } });
+            await outbox.enqueue(tx, {
+              key,
+              kind: action === "deactivate" ? JOB.DEACTIVATE_PAYEE : JOB.REACTIVATE_PAYEE,
+              payload: { address: params.address, reasonHash: keccak256(toUtf8Bytes(body.reason)) },
+            });
+          });
+          const landed = await chainWrite(outbox, key, waitMs);
+          return { status: landed ? 200 : 202, body: present(await load(params.address), landed?.txHash ?? null) };
+        },
+      }),
+    ),
+  ];
+}
+
+/** Marks a payee confirmed once its registration landed (outbox hook). */
+export async function onPayeeRegistered(tx: import("../db/client").Tx, payload: { address: string }) {
+  await tx.payee.updateMany({ where: { address: payload.address }, data: { chainStatus: "CONFIRMED" } });
+}

@@ -1,0 +1,298 @@
+import { keccak256, toUtf8Bytes } from "ethers";
+import { randomUUID } from "node:crypto";
+import { z } from "zod";
+import type { Chain } from "../chain/chain";
+import type { Database } from "../db/client";
+import { AppError, conflict, notFound, unprocessable } from "../errors";
+import { FacilityId, defineRoute, type RouteDef } from "../http/route";
+import type { Outbox } from "../outbox/outbox";
+import { decideReview } from "../rules/engine";
+import { computeMetrics } from "../rules/metrics";
+import type { ProductCatalog } from "../rules/products";
+import { JOB } from "./jobs";
+import { managerDomain, typesOf, type ApprovalKind } from "./typed-data";
+import { chainWrite } from "./wait";
+
+const Any = z.record(z.string(), z.unknown());
+const STATUS = ["NONE", "ACTIVE", "FROZEN", "CLOSED"] as const;
+
+const SpotCheckBody = z.object({
+  facilityId: FacilityId,
+  result: z.enum(["PASS", "FAIL"]),
+  reportNumber: z.string().trim().min(1).max(64),
+  findings: z.string().trim().max(4_000).default(""),
+  inspector: z.string().trim().min(1).max(200).optional(),
+});
+
+function presentSpotCheck(s: {
+  id: string;
+  facilityId: bigint;
+  result: string;
+  reportNumber: string;
+  findings: string;
+  reportHash: string;
+  inspector: string;
+  freezeTx: string | null;
+  createdAt: Date;
+}) {
+  return { ...s, facilityId: s.facilityId.toString(), createdAt: s.createdAt.toISOString() };
+}
+
+/**
+ * The market regulator's lifecycle duties on its own node: spot checks (a FAIL freezes the facility on chain at once,
+ * and the request waits for that transaction), and co-signing joint decisions only after checking them itself.
+ */
+export function regulatorRoutes({
+  db,
+  chain,
+  outbox,
+  catalog,
+  bankNode,
+  waitMs,
+}: {
+  db: Database;
+  chain: Chain;
+  outbox: Outbox;
+  catalog: ProductCatalog;
+  bankNode: { url: string; apiKey: string };
+  waitMs: number;
+}): RouteDef<any, any, any>[] {
+  async function bank(path: string, init: RequestInit = {}) {
+    const response = await fetch(new URL(path, bankNode.url), {
+      ...init,
+      headers: {
+        authorization: `Bearer ${bankNode.apiKey}`,
+        "content-type": "application/json",
+        ...(init.headers ?? {}),
+      },
+      signal: AbortSignal.timeout(waitMs + 10_000),
+    }).catch((error: Error) => {
+      throw new AppError(502, "bank_node_unreachable", `the bank node did not answer: ${error.message}`, {
+        retryable: true,
+      });
+    });
+    const body = (await response.json().catch(() => ({}))) as Record<string, any>;
+    return { status: response.status, body };
+  }
+
+  /** Why the regulator will not co-sign this unfreeze, or undefined when it will. */
+  async function unfreezeRefusal(facilityId: bigint, message: { freezeCount: number }): Promise<string | undefined> {
+    const state = await chain.manager.facility(facilityId);
+    if (STATUS[Number(state.status)] !== "FROZEN") return `facility ${facilityId} is not frozen`;
+    if (Number(state.freezeCount) !== message.freezeCount)
+      return `the proposal names freeze ${message.freezeCount}; the current freeze is ${state.freezeCount}`;
+    const checks = await db.prisma.spotCheck.findMany({ where: { facilityId }, orderBy: { createdAt: "asc" } });
+    const lastFail = checks.filter((c) => c.result === "FAIL").pop();
+    const passAfter = checks.find((c) => c.result === "PASS" && (!lastFail || c.createdAt > lastFail.createdAt));
+    if (!passAfter)
+      return `no passing re-inspection of facility ${facilityId} has been recorded since the failed spot check${lastFail ? ` ${lastFail.reportNumber}` : ""}`;
+    return undefined;
+  }
+
+  /** Re-decides the bank's review from the regulator's own verdicts and the metadata it verified itself. */
+  async function reviewRefusal(
+    facilityId: bigint,
+    message: { newRateBps: number; subsidyEligible: boolean },
+    review: { inputs: any; decision: any },
+  ): Promise<string | undefined> {
+    const product = catalog.find(review.decision.decision.product.id, review.decision.decision.product.version);
+    if (!product) return `unknown product ${review.decision.decision.product.id}`;
+    const evidence = await Promise.all(
+      (
+        review.inputs.evidence as Array<{
+          id: string;
+          kind: string;
+          anchoredAt: string;
+          metadata: Record<string, unknown>;
+        }>
+      ).map(async (e) => {
+        const own = await db.prisma.verification.findUnique({ where: { evidenceId: e.id } });
+        const verified = await chain.evidence.isVerified(e.id);
+        return {
+          ...e,
+          metadata: own ? JSON.parse(own.metadata) : {},
+          verifiedByBothNodes: verified && own?.verdict === "ACCEPT",
+        };
+      }),
+    );
+    const metrics = computeMetrics({ ...review.inputs, evidence });
+    const mine = decideReview(product, { baseRateBps: review.decision.decision.baseRateBps, metrics: metrics.values });
+    if (mine.newRateBps !== message.newRateBps || mine.subsidyEligible !== message.subsidyEligible) {
+      return `the regulator's own check gives rate ${mine.newRateBps} bps (subsidy ${mine.subsidyEligible ? "eligible" : "not eligible"}), the proposal says ${message.newRateBps} bps (${message.subsidyEligible ? "eligible" : "not eligible"}): ${mine.explanation}`;
+    }
+    return undefined;
+  }
+
+  return [
+    defineRoute({
+      method: "post",
+      path: "/spot-checks",
+      operationId: "recordSpotCheck",
+      summary: "Record a spot check; a FAIL freezes the facility on chain at once",
+      tags: ["spot checks"],
+      auth: ["regulator"],
+      body: SpotCheckBody,
+      responses: {
+        201: { description: "recorded (and frozen on chain when FAIL)", schema: Any },
+        202: { description: "recorded; the freeze is on its way", schema: Any },
+      },
+      handler: async ({ principal, body }) => {
+        const state = await chain.manager.facility(body.facilityId).catch(() => undefined);
+        if (!state || state.status === 0n) throw notFound(`facility ${body.facilityId} on chain`);
+        const id = randomUUID();
+        const reportHash = keccak256(
+          toUtf8Bytes(
+            JSON.stringify({ reportNumber: body.reportNumber, result: body.result, findings: body.findings }),
+          ),
+        );
+        const freeze = body.result === "FAIL" && STATUS[Number(state.status)] === "ACTIVE";
+        const key = `spot-check-freeze:${id}`;
+        await db.prisma.$transaction(async (tx) => {
+          await tx.spotCheck.create({
+            data: {
+              id,
+              facilityId: body.facilityId,
+              result: body.result,
+              reportNumber: body.reportNumber,
+              findings: body.findings,
+              reportHash,
+              inspector: body.inspector ?? `${principal!.institution}/${principal!.label}`,
+            },
+          });
+          if (freeze) {
+            await outbox.enqueue(tx, {
+              key,
+              kind: JOB.FREEZE,
+              payload: {
+                facilityId: body.facilityId.toString(),
+                reasonHash: reportHash,
+                freezeCountAfter: Number(state.freezeCount) + 1,
+              },
+            });
+          }
+        });
+        const landed = freeze ? await chainWrite(outbox, key, waitMs) : undefined;
+        if (landed) await db.prisma.spotCheck.update({ where: { id }, data: { freezeTx: landed.txHash } });
+        const spotCheck = await db.prisma.spotCheck.findUniqueOrThrow({ where: { id } });
+        const after = await chain.manager.facility(body.facilityId);
+        return {
+          status: freeze && !landed ? 202 : 201,
+          body: {
+            ...presentSpotCheck(spotCheck),
+            facilityStatus: STATUS[Number(after.status)],
+            frozen: STATUS[Number(after.status)] === "FROZEN",
+          },
+        };
+      },
+    }),
+    defineRoute({
+      method: "get",
+      path: "/spot-checks",
+      operationId: "listSpotChecks",
+      summary: "List spot checks",
+      tags: ["spot checks"],
+      auth: ["regulator", "bank_officer"],
+      query: z.object({ facilityId: FacilityId.optional() }),
+      responses: { 200: { description: "spot checks", schema: z.object({ items: z.array(Any) }) } },
+      handler: async ({ query }) => ({
+        body: {
+          items: (
+            await db.prisma.spotCheck.findMany({
+              where: { facilityId: query.facilityId },
+              orderBy: { createdAt: "desc" },
+            })
+          ).map(presentSpotCheck),
+        },
+      }),
+    }),
+    defineRoute({
+      method: "post",
+      path: "/approvals/:approvalId/cosign",
+      operationId: "cosignAtBank",
+      summary: "Check a joint decision proposed by the bank and co-sign it",
+      tags: ["reviews"],
+      auth: ["regulator"],
+      params: z.object({ approvalId: z.uuid() }),
+      responses: {
+        200: { description: "co-signed and applied on chain", schema: Any },
+        409: { description: "refused by the regulator's own checks" },
+      },
+      handler: async ({ params }) => {
+        const fetched = await bank(`/approvals/${params.approvalId}`);
+        if (fetched.status === 404) throw notFound(`approval ${params.approvalId} at the bank node`);
+        if (fetched.status !== 200)
+          throw new AppError(
+            502,
+            "bank_node_error",
+            `the bank node answered ${fetched.status}: ${fetched.body.detail ?? ""}`,
+          );
+        const approval = fetched.body;
+        if (approval.status !== "AWAITING_REGULATOR")
+          throw conflict(
+            "approval_not_pending",
+            `approval ${params.approvalId} is ${String(approval.status).toLowerCase()}`,
+          );
+        const kind = approval.kind as ApprovalKind;
+        const facilityId = BigInt(approval.facilityId);
+        const refusal =
+          kind === "UNFREEZE"
+            ? await unfreezeRefusal(facilityId, approval.message)
+            : await reviewRefusal(facilityId, approval.message, approval.review);
+        if (refusal) throw conflict("regulator_refused", `the regulator does not co-sign: ${refusal}`);
+        const signature = await chain.signer.signTypedData(await managerDomain(chain), typesOf(kind), approval.message);
+        const submitted = await bank(`/approvals/${params.approvalId}/signatures`, {
+          method: "POST",
+          body: JSON.stringify({ signature }),
+        });
+        if (submitted.status >= 400) {
+          throw new AppError(
+            submitted.status === 409 ? 409 : 502,
+            submitted.body.code ?? "bank_node_error",
+            `the bank node refused the signature: ${submitted.body.detail ?? submitted.status}`,
+          );
+        }
+        return { status: submitted.status, body: submitted.body };
+      },
+    }),
+    defineRoute({
+      method: "get",
+      path: "/queue",
+      operationId: "verificationQueue",
+      summary: "Verification queue: each document with the bank's verdict and the regulator's",
+      tags: ["verification"],
+      auth: ["regulator"],
+      query: z.object({ facilityId: FacilityId.optional() }),
+      responses: { 200: { description: "newest first", schema: z.object({ items: z.array(Any) }) } },
+      handler: async ({ query }) => {
+        const rows = await db.prisma.verification.findMany({
+          where: { facilityId: query.facilityId },
+          orderBy: { checkedAt: "desc" },
+          take: 200,
+        });
+        const [bankVerifier] = await chain.evidence.verifiers();
+        const items = await Promise.all(
+          rows.map(async (r) => {
+            const [bankVerdict, verified] = await Promise.all([
+              chain.evidence.verdictOf(r.evidenceId, bankVerifier),
+              chain.evidence.isVerified(r.evidenceId),
+            ]);
+            return {
+              evidenceId: r.evidenceId,
+              facilityId: r.facilityId.toString(),
+              kind: r.kind,
+              metadata: JSON.parse(r.metadata),
+              regulatorVerdict: r.verdict,
+              regulatorReason: r.reason,
+              bankVerdict: ["PENDING", "ACCEPT", "REJECT"][Number(bankVerdict)],
+              verifiedOnChain: verified,
+              checkedAt: r.checkedAt.toISOString(),
+            };
+          }),
+        );
+        return { body: { items } };
+      },
+    }),
+  ];
+}
+
+export { unprocessable };

@@ -1,0 +1,36 @@
+import type { TypedDataDomain } from "ethers";
+import type { Chain } from "../chain/chain";
+
+/** EIP-712 types of the joint decisions (FacilityManager's Review and Unfreeze). */
+export const REVIEW_TYPES = {
+  Review: [
+    { name: "facilityId", type: "uint64" },
+    { name: "nonce", type: "uint16" },
+    { name: "newRateBps", type: "uint16" },
+    { name: "subsidyEligible", type: "bool" },
+    { name: "reportHash", type: "bytes32" },
+    { name: "deadline", type: "uint64" },
+  ],
+};
+
+export const UNFREEZE_TYPES = {
+  Unfreeze: [
+    { name: "facilityId", type: "uint64" },
+    { name: "freezeCount", type: "uint16" },
+    { name: "reasonHash", type: "bytes32" },
+    { name: "deadline", type: "uint64" },
+  ],
+};
+
+export type ApprovalKind = "REVIEW" | "UNFREEZE";
+
+export const typesOf = (kind: ApprovalKind) => (kind === "REVIEW" ? REVIEW_TYPES : UNFREEZE_TYPES);
+
+export async function managerDomain(chain: Chain): Promise<TypedDataDomain> {
+  return {
+    name: "QFM FacilityManager",
+    version: "1",
+    chainId: chain.chainId,
+    verifyingContract: await chain.manager.getAddress(),
+  };
+}
