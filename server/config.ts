@@ -42,6 +42,8 @@ const EnvSchema = z.object({
   REGISTRY_SEED_FILE: z.string().min(1).optional(),
   /** How long a request that writes to the chain waits for its transaction before answering 202. */
   CHAIN_WAIT_MS: positiveInt.default(30_000),
+  /** Bank: how often to look for facilities whose quarter is over and propose their review (0 turns it off). */
+  REVIEW_CHECK_MS: z.coerce.number().int().min(0).default(60_000),
   /** Extra loan products (JSON files) besides the built-in ones. */
   PRODUCTS_DIR: z.string().min(1).optional(),
   VERIFIER_ENABLED: z
@@ -71,6 +73,7 @@ export interface NodeConfig {
   registrySeedFile?: string;
   verifierEnabled: boolean;
   chainWaitMs: number;
+  reviewCheckMs: number;
   productsDir?: string;
   logLevel: string;
 }
@@ -154,6 +157,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): NodeConfig {
     registrySeedFile: e.REGISTRY_SEED_FILE ? path.resolve(e.REGISTRY_SEED_FILE) : undefined,
     verifierEnabled: e.VERIFIER_ENABLED,
     chainWaitMs: e.CHAIN_WAIT_MS,
+    reviewCheckMs: e.REVIEW_CHECK_MS,
     productsDir: e.PRODUCTS_DIR ? path.resolve(e.PRODUCTS_DIR) : undefined,
     logLevel: e.LOG_LEVEL,
   };

@@ -15,6 +15,7 @@ import { lifecycleHandlers } from "./lifecycle/jobs";
 import { onPayeeRegistered, payeeRoutes } from "./lifecycle/payees";
 import { regulatorRoutes } from "./lifecycle/regulator";
 import { whiteListRoutes } from "./lifecycle/whitelist";
+import { createReviewScheduler } from "./lifecycle/scheduler";
 import { loadProducts, type ProductCatalog } from "./rules/products";
 import { ConfigError, type NodeConfig, type NodeRole } from "./config";
 import { createDatabase, type Database } from "./db/client";
@@ -160,8 +161,10 @@ export async function startNode(config: NodeConfig, options: { logger?: Logger }
   const catalog = loadProducts(config.productsDir);
   const store = createDocumentStore({ dir: config.documentsDir });
   let batcher: ReturnType<typeof createBatcher> | undefined;
+  let scheduler: ReturnType<typeof createReviewScheduler> | undefined;
   if (config.role === "bank") {
     facilities = createFacilityService({ db, chain, outbox, catalog, waitMs: config.chainWaitMs, logger });
+    if (config.reviewCheckMs > 0) scheduler = createReviewScheduler({ db, chain, facilities, logger });
     batcher = createBatcher({ db, outbox, logger, maxSize: config.batch.maxSize, maxAgeMs: config.batch.maxAgeMs });
   } else if (config.registrySeedFile) {
     logger.info({ records: await seedRegistry(db, config.registrySeedFile) }, "registry seeded");
@@ -231,6 +234,7 @@ export async function startNode(config: NodeConfig, options: { logger?: Logger }
 
   outbox.start();
   indexer.start(config.pollIntervalMs);
+  scheduler?.start(config.reviewCheckMs);
   batcher?.start(Math.min(500, config.batch.maxAgeMs));
   if (verifier) verifierTimer = setInterval(() => void runVerifier(), Math.max(config.pollIntervalMs, 1_000));
 
@@ -258,6 +262,7 @@ export async function startNode(config: NodeConfig, options: { logger?: Logger }
       server.closeAllConnections?.();
       if (verifierTimer) clearInterval(verifierTimer);
       batcher?.stop();
+      scheduler?.stop();
       await Promise.all([indexer.stop(), outbox.stop()]);
       chain.close();
       await db.close();

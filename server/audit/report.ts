@@ -16,7 +16,7 @@ import {
 import { EvidenceReplay, type AtPayment } from "./evidence";
 import { fenToCny } from "./money";
 import { PayeeReplay } from "./payees";
-import type { AuditReport, ExecutedPayment, LedgerLine } from "./schema";
+import type { AuditReport, ChainRef, ExecutedPayment, LedgerLine } from "./schema";
 import { totalsOf } from "./totals";
 
 export { toCsv } from "./csv";
@@ -93,9 +93,9 @@ function timesFromEvents(events: readonly Positioned[]): Map<string, number> {
 type Draft = Omit<AuditReport, "totals" | "payees" | "evidence" | "payments">;
 
 /** The report's skeleton from the facility's FacilityCreated event. */
-function draftOf(facilityId: string, creation: Positioned, created: AuditReport["closed"] & {}, ledger: LedgerLine[]) {
+function draftOf(facilityId: string, creation: Positioned, created: ChainRef, ledger: LedgerLine[]): Draft {
   const c = creation.args;
-  const draft: Draft = {
+  return {
     facilityId,
     status: "ACTIVE",
     lastBlock: created.block,
@@ -123,7 +123,6 @@ function draftOf(facilityId: string, creation: Positioned, created: AuditReport[
     closed: null,
     ledger,
   };
-  return draft;
 }
 
 /**
@@ -209,7 +208,10 @@ export function buildAuditReport(input: readonly AuditEvent[], options: AuditOpt
         const planned = report.plan.find((p) => p.index === index);
         if (!planned) throw new Error(`facility ${facilityId}: payment ${index} was executed but never planned`);
         planned.paid = true;
-        const released = (a.evidenceIds as unknown[]).map((id) => ({ id: hex(id), ...evidence.release(index, hex(id)) }));
+        const released = (a.evidenceIds as unknown[]).map((id) => ({
+          id: hex(id),
+          ...evidence.release(index, hex(id)),
+        }));
         const payee = address(a.payee);
         payments.push({
           index,
@@ -357,12 +359,24 @@ export function buildAuditReport(input: readonly AuditEvent[], options: AuditOpt
     ...payment,
     evidence: payment.evidence.map(({ id, ...atPayment }) => ({ ...byId.get(id)!, ...atPayment })),
   }));
-  const { ledger: _ledger, ...rest } = report;
   return {
-    ...rest,
+    facilityId,
+    status: report.status,
+    lastBlock: report.lastBlock,
+    terms: report.terms,
+    plan: report.plan,
+    funding: report.funding,
     payments: executed,
     evidence: evidenceRecords,
     payees: [...new Set(report.plan.map((p) => p.payee))].map((payee) => payees.historyOf(payee)),
+    reviews: report.reviews,
+    rateHistory: report.rateHistory,
+    interest: report.interest,
+    freezes: report.freezes,
+    repayments: report.repayments,
+    subsidies: report.subsidies,
+    withdrawals: report.withdrawals,
+    closed: report.closed,
     totals: totalsOf(report, executed),
     ledger,
   };

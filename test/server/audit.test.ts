@@ -496,6 +496,55 @@ describe("fund-use audit report", function () {
       });
     });
 
+    describe("when the events start after the verifier set was formed", function () {
+      it("tells verification from the registry's verified and unverified events", async function () {
+        const setEvents = new Set(["VerifierAdded", "VerifierRemoved", "ThresholdChanged"]);
+        const partial = buildAuditReport(
+          events.filter((event) => !setEvents.has(event.name)),
+          { facilityId: fixture.history.facilityId },
+        )!;
+        const [contract, invoice] = partial.payments[0].evidence;
+        expect(contract).to.deep.include({ verifiedAtPayment: true, thresholdAtPayment: null, verified: false });
+        expect(invoice).to.deep.include({ verifiedAtPayment: true, thresholdAtPayment: null, verified: true });
+        const inspection = partial.evidence.find((e) => e.evidenceId === fixture.history.evidence.inspection)!;
+        expect(inspection.verified).to.equal(false);
+      });
+    });
+
+    describe("when a verifier leaves the set after the history", function () {
+      it("stops counting its verdicts, as the registry does", async function () {
+        const { fx, history } = fixture;
+        const last = events[events.length - 1];
+        const later = (name: string, logIndex: number, args: Record<string, unknown>): AuditEvent => ({
+          id: `0x${"ee".repeat(32)}:${logIndex}`,
+          name,
+          blockNumber: BigInt(last.blockNumber) + 1n,
+          txHash: `0x${"ff".repeat(32)}`,
+          args,
+        });
+        const changed = buildAuditReport(
+          [
+            ...events,
+            later("ThresholdChanged", 0, { previousThreshold: "2", newThreshold: "1" }),
+            later("VerifierRemoved", 1, { verifier: fx.regulatorVerifier.address }),
+          ],
+          { facilityId: history.facilityId },
+        )!;
+        // The regulator's rejection no longer counts; the bank's acceptance alone meets a threshold of 1.
+        const inspection = changed.evidence.find((e) => e.evidenceId === history.evidence.inspection)!;
+        expect(inspection.verified).to.equal(true);
+        // The revoked contract stays unverified: the bank's revocation counts as its rejection.
+        expect(changed.evidence.find((e) => e.evidenceId === history.evidence.contract0)!.verified).to.equal(false);
+        // What was true at payment time does not change.
+        expect(changed.payments).to.deep.equal(
+          report.payments.map((p) => ({
+            ...p,
+            evidence: p.evidence.map((e) => ({ ...e, verified: e.evidenceId !== history.evidence.contract0 })),
+          })),
+        );
+      });
+    });
+
     describe("when the facility was never created", function () {
       it("returns null", async function () {
         expect(buildAuditReport(events, { facilityId: 999n })).to.equal(null);

@@ -547,6 +547,12 @@ function behavesLikeAnIndexer(kind: ChainNodeKind, port: number, databaseProvide
         expect((await follower.checkpoint())!.blockHash).to.equal(short.blockHash);
         expect(await counterValue(metrics, "qfm_indexer_reorgs_total")).to.equal(1);
         await expectMirrorsChain(db, chain, startBlock());
+
+        const grown = await anchorDocuments(bank, "grown", 5);
+        await follower.catchUp();
+        expect((await follower.checkpoint())!.blockHash).to.equal(grown[4].blockHash);
+        expect(await counterValue(metrics, "qfm_indexer_reorgs_total")).to.equal(1);
+        await expectMirrorsChain(db, chain, startBlock());
       });
 
       it("re-indexes from the start block when the reorg is deeper than the kept blocks", async function () {

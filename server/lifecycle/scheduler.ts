@@ -1,0 +1,98 @@
+import type { Logger } from "pino";
+import { chainNow, type Chain } from "../chain/chain";
+import type { Database } from "../db/client";
+import type { FacilityService } from "./facilities/service";
+
+/** A quarter of the product's review period, in seconds of chain time (the ACT/360 quarter: 90 days). */
+export const REVIEW_PERIOD_SECONDS = 90 * 86_400;
+
+const SCHEDULER = {
+  keyId: "scheduler",
+  role: "bank_officer" as const,
+  institution: "bank node",
+  label: "review scheduler",
+};
+
+/**
+ * Runs quarterly reviews on schedule: when a facility's current quarter (counted from its creation on chain, or from
+ * the end of its last reviewed period) is over in chain time, it proposes the review for that quarter. The proposal
+ * then waits for the regulator's co-signature like one made on demand.
+ */
+export function createReviewScheduler({
+  db,
+  chain,
+  facilities,
+  logger,
+}: {
+  db: Database;
+  chain: Chain;
+  facilities: FacilityService;
+  logger: Logger;
+}) {
+  let timer: NodeJS.Timeout | undefined;
+  let busy = false;
+
+  async function due(): Promise<Array<{ facilityId: bigint; from: Date; to: Date }>> {
+    const now = await chainNow(chain);
+    const rows = await db.prisma.facility.findMany({ where: { status: "ACTIVE", facilityId: { not: null } } });
+    const result: Array<{ facilityId: bigint; from: Date; to: Date }> = [];
+    for (const row of rows) {
+      const last = await db.prisma.reviewDecision.findFirst({
+        where: { facilityId: row.facilityId! },
+        orderBy: { periodTo: "desc" },
+      });
+      let from: number;
+      if (last) from = Math.floor(last.periodTo.getTime() / 1000);
+      else {
+        const receipt = row.createdTx ? await chain.provider.getTransactionReceipt(row.createdTx) : null;
+        if (!receipt) continue;
+        from = (await chain.provider.getBlock(receipt.blockNumber))!.timestamp;
+      }
+      if (now >= from + REVIEW_PERIOD_SECONDS) {
+        result.push({
+          facilityId: row.facilityId!,
+          from: new Date(from * 1000),
+          to: new Date((from + REVIEW_PERIOD_SECONDS) * 1000),
+        });
+      }
+    }
+    return result;
+  }
+
+  async function runOnce(): Promise<number> {
+    if (busy) return 0;
+    busy = true;
+    let proposed = 0;
+    try {
+      for (const { facilityId, from, to } of await due()) {
+        const pending = await db.prisma.approval.findFirst({
+          where: { facilityId, kind: "REVIEW", status: "AWAITING_REGULATOR" },
+        });
+        if (pending) continue;
+        const state = await facilities.onChain(facilityId);
+        if (state.status === 3n) continue; // closed
+        const { report } = await facilities.proposeReview(SCHEDULER, facilityId, { from, to });
+        proposed++;
+        logger.info(
+          { facilityId: facilityId.toString(), from, to, newRateBps: report.decision.newRateBps },
+          "scheduled quarterly review proposed",
+        );
+      }
+    } catch (error) {
+      logger.warn({ error: (error as Error).message }, "scheduled review pass failed; will retry");
+    } finally {
+      busy = false;
+    }
+    return proposed;
+  }
+
+  return {
+    runOnce,
+    start(intervalMs: number) {
+      timer = setInterval(() => void runOnce(), intervalMs);
+    },
+    stop() {
+      if (timer) clearInterval(timer);
+    },
+  };
+}
