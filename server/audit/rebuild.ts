@@ -47,7 +47,9 @@ export async function rebuildAuditEvents({
   logger?: Logger;
   onProgress?: (progress: RebuildProgress) => void;
 }): Promise<AuditEvent[]> {
-  await chain.check();
+  await chain.check().catch((error: Error) => {
+    throw new Error(`cannot rebuild from the chain node at ${chain.url}: ${error.message}`);
+  });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "qfm-audit-"));
   try {
     const url = `file:${path.join(dir, "db.sqlite")}`;
