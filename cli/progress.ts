@@ -4,6 +4,8 @@ import type { Io } from "./context";
 export interface Progress {
   /** Shows `done` of `total` as a bar (`unit` names what is counted). */
   update(done: number, total: number, unit: string): void;
+  /** Shows what is being waited for (printed again in a pipe only when it changes). */
+  status(text: string): void;
   /** Shows elapsed time while waiting for one answer. */
   spin(): void;
   /** Ends the display with the elapsed time, or `text`. */
@@ -29,10 +31,10 @@ export function createProgress(io: Io, label: string, options: { silent?: boolea
   let drawn = false;
   let lastPlain = "";
 
-  function draw(text: string) {
+  function draw(text: string, ttyText = text) {
     if (options.silent) return;
     if (io.stderrIsTTY) {
-      io.stderr(`\r\x1b[2K${label} ${text}`);
+      io.stderr(`\r\x1b[2K${label} ${ttyText}`);
       drawn = true;
     } else if (text !== lastPlain) {
       io.stderr(`${label} ${text}\n`);
@@ -53,6 +55,9 @@ export function createProgress(io: Io, label: string, options: { silent?: boolea
   return {
     update(done, total, unit) {
       draw(progressBar(done, total, unit));
+    },
+    status(text) {
+      draw(text, `${text} (${elapsed()})`);
     },
     spin() {
       if (options.silent) return;

@@ -50,7 +50,11 @@ export interface RouteDeps {
 /** Every route a node of this role serves (the authorization matrix walks exactly these). */
 export function routesOf(role: NodeRole, deps: RouteDeps): RouteDef<any, any, any>[] {
   const { db, chain, outbox, catalog, metrics, store, waitMs } = deps;
-  const common = [...verificationRoutes({ db, nodeRole: role }), ...whiteListRoutes({ db }), ...auditRoutes({ db, chain })];
+  const common = [
+    ...verificationRoutes({ db, nodeRole: role }),
+    ...whiteListRoutes({ db }),
+    ...auditRoutes({ db, chain }),
+  ];
   if (role === "bank") {
     const documents = createDocumentService({ db, store, outbox, chain, metrics });
     return [

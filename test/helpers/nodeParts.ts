@@ -24,7 +24,7 @@ import {
 import { lifecycleHandlers } from "../../server/lifecycle/jobs";
 import { onPayeeRegistered } from "../../server/lifecycle/payees";
 import { routesOf, type RouteDeps } from "../../server/node";
-import { createOutbox, type Outbox } from "../../server/outbox/outbox";
+import { createOutbox, type JobHandler, type Outbox } from "../../server/outbox/outbox";
 import { loadProducts, type ProductCatalog } from "../../server/rules/products";
 import { verifierHandlers } from "../../server/verification/verifier";
 
@@ -72,6 +72,39 @@ export function inertRouteDeps(): RouteDeps {
 }
 
 /**
+ * The outbox job handlers of a node, as server/node.ts gives them: the verifier's, the lifecycle's (with the hooks that
+ * record confirmed payees, facilities and joint decisions) and, on the bank node, the anchoring's. `facilities` is read
+ * when a facility's creation is confirmed.
+ */
+export function outboxHandlersOf({
+  role,
+  chain,
+  metrics,
+  facilities,
+}: {
+  role: NodeRole;
+  chain: Chain;
+  metrics: Metrics;
+  facilities: () => FacilityService;
+}): JobHandler<any>[] {
+  const verifierWallet = new Wallet(devWallet(role === "bank" ? "bankVerifier" : "regulatorVerifier").privateKey);
+  const handlers = [
+    ...verifierHandlers({ chain, verifierWallet }),
+    ...lifecycleHandlers({
+      chain,
+      onConfirmed: {
+        REGISTER_PAYEE: onPayeeRegistered,
+        CREATE_FACILITY: (tx, payload, landed) => facilities().onCreated(tx, payload, landed.txHash),
+        UNFREEZE: onApprovalApplied,
+        APPLY_REVIEW: onApprovalApplied,
+      },
+    }),
+  ];
+  if (role === "bank") handlers.push(...anchoringHandlers({ chain, metrics }));
+  return handlers;
+}
+
+/**
  * Builds one node's parts in `dir` (its database file and document store) on `chain`, whose signer is the node's own
  * (the bank's or the regulator's). `waitMs` is how long a chain-writing request waits for its transaction before it
  * answers 202; `bankNode` is what the regulator's lifecycle routes call.
@@ -92,23 +125,9 @@ export async function createNodeParts(options: {
   const db = createDatabase(url);
   const apiKeys = createApiKeys({ db });
   const metrics = createMetrics(role);
-  const verifierWallet = new Wallet(devWallet(role === "bank" ? "bankVerifier" : "regulatorVerifier").privateKey);
-
   // As in server/node.ts: the lifecycle hooks reach the facility service, which itself needs the outbox.
   let facilities: FacilityService | undefined;
-  const handlers = [
-    ...verifierHandlers({ chain, verifierWallet }),
-    ...lifecycleHandlers({
-      chain,
-      onConfirmed: {
-        REGISTER_PAYEE: onPayeeRegistered,
-        CREATE_FACILITY: (tx, payload, landed) => facilities!.onCreated(tx, payload, landed.txHash),
-        UNFREEZE: onApprovalApplied,
-        APPLY_REVIEW: onApprovalApplied,
-      },
-    }),
-  ];
-  if (role === "bank") handlers.push(...anchoringHandlers({ chain, metrics }));
+  const handlers = outboxHandlersOf({ role, chain, metrics, facilities: () => facilities! });
   const outbox = createOutbox({
     db,
     chain,

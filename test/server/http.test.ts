@@ -12,20 +12,20 @@ import { deploy } from "../../scripts/deploy";
 import { assertPortFree, startChainNode, type ChainNode } from "../../scripts/lib/chain-node";
 import { devWallet, parseDeployConfig } from "../../scripts/lib/deploy-config";
 import type { Deployment } from "../../scripts/lib/deployments";
-import { anchoringHandlers } from "../../server/anchoring/anchoring";
 import { createApiKeys, type ApiKeys } from "../../server/auth/api-keys";
 import { createChain, type Chain } from "../../server/chain/chain";
 import { createDatabase, type Database } from "../../server/db/client";
 import { migrateDatabase } from "../../server/db/migrate";
-import { documentRoutes } from "../../server/documents/router";
-import { createDocumentService } from "../../server/documents/service";
 import { createDocumentStore } from "../../server/documents/storage";
 import { createApp, type AppOptions } from "../../server/http/app";
 import { createMetrics } from "../../server/http/metrics";
 import type { RouteDef } from "../../server/http/route";
 import { createOutbox } from "../../server/outbox/outbox";
 import { registryRoutes } from "../../server/registry/registry";
-import { verificationRoutes } from "../../server/verification/router";
+import { createFacilityService, type FacilityService } from "../../server/lifecycle/facilities/service";
+import { routesOf } from "../../server/node";
+import { loadProducts } from "../../server/rules/products";
+import { outboxHandlersOf } from "../helpers/nodeParts";
 
 const LIMITS = { jsonBytes: 2_048, uploadBytes: 4_096, requestsPerMinute: 10_000 };
 const PROBLEM_TYPE = (code: string) => `https://qfm.example/problems/${code}`;
@@ -77,31 +77,35 @@ describe("the HTTP layer", function () {
     throw new Error(`no free port in ${from}–${to}`);
   }
 
-  /** Serves the route sets on a fresh app; `chain` replaces the deployment's chain, `overrides` the app's options. */
+  /**
+   * Serves the bank node's route set (`routesOf`, as server/node.ts serves it) and the regulator's registry routes on a
+   * fresh app; `chain` replaces the deployment's chain, `overrides` the app's options.
+   */
   async function listen({ chain: target = chain, ...overrides }: Partial<AppOptions> & { chain?: Chain } = {}) {
     const metrics = createMetrics("bank");
+    let facilities: FacilityService | undefined;
     const outbox = createOutbox({
       db,
       chain: target,
       logger,
       metrics,
-      handlers: anchoringHandlers({ chain: target, metrics }),
+      handlers: outboxHandlersOf({ role: "bank", chain: target, metrics, facilities: () => facilities! }),
       confirmations: 0,
       pollIntervalMs: 1_000,
     });
-    const documents = createDocumentService({
-      db,
-      store: createDocumentStore({ dir: path.join(dir, "documents") }),
-      outbox,
-      chain: target,
-      metrics,
-    });
+    const catalog = loadProducts();
+    facilities = createFacilityService({ db, chain: target, outbox, catalog, waitMs: 200, logger });
     const routeSet = [
-      ...documentRoutes({
-        documents,
-        chain: { chainId: target.chainId, evidenceRegistry: deployment.contracts.EvidenceRegistry },
+      ...routesOf("bank", {
+        db,
+        chain: target,
+        outbox,
+        catalog,
+        metrics,
+        store: createDocumentStore({ dir: path.join(dir, "documents") }),
+        facilities,
+        waitMs: 200,
       }),
-      ...verificationRoutes({ db, nodeRole: "bank" }),
       ...registryRoutes({ db }),
     ];
     const app = createApp({

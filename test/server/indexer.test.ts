@@ -130,6 +130,7 @@ async function expectMirrorsChain(db: Database, chain: Chain, startBlock: number
  * chain at once).
  */
 async function startDeployedChain(kind: ChainNodeKind, port: number) {
+  console.error(new Date().toISOString(), "starting", kind, port);
   const output: string[] = [];
   const node = await startChainNode({
     kind,
@@ -139,6 +140,7 @@ async function startDeployedChain(kind: ChainNodeKind, port: number) {
       if (output.length > 20) output.shift();
     },
   });
+  console.error(new Date().toISOString(), "started", kind, port);
   const dir = tempDir("indexer");
   const stop = async () => {
     await node.stop();
@@ -734,7 +736,9 @@ function measuresCatchUp(kind: ChainNodeKind, port: number) {
         });
         last = await chain.provider.send("eth_sendRawTransaction", [raw]);
       }
+      console.error(new Date().toISOString(), "sent all");
       await chain.provider.waitForTransaction(last);
+      console.error(new Date().toISOString(), "mined all");
     });
 
     after(async function () {

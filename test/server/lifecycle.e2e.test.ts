@@ -39,7 +39,13 @@ describe("loan lifecycle, end to end", function () {
     await deploy(parseDeployConfig({ RPC_URL: chainNode.url, DEPLOYMENTS_FILE: deploymentsFile }), () => undefined);
     const common = { DEPLOYMENTS_FILE: deploymentsFile, POLL_INTERVAL_MS: "100", LOG_LEVEL: "warn" };
     // Reviews are run on demand here; the scheduler would propose the same quarter on its own.
-    const bankEnv = { ...common, PORT: "18401", DATA_DIR: path.join(dir, "bank"), BATCH_MAX_AGE_MS: "300", REVIEW_CHECK_MS: "0" };
+    const bankEnv = {
+      ...common,
+      PORT: "18401",
+      DATA_DIR: path.join(dir, "bank"),
+      BATCH_MAX_AGE_MS: "300",
+      REVIEW_CHECK_MS: "0",
+    };
     const regulatorEnv = {
       ...common,
       PORT: "18402",

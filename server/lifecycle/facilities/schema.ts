@@ -39,7 +39,15 @@ export const CreateFacilityBody = z.object({
 export type CreateFacilityBody = z.infer<typeof CreateFacilityBody>;
 
 export const FacilityParams = z.object({ id: FacilityId });
-export const PaymentParams = z.object({ id: FacilityId, index: z.coerce.number().int().min(0).max(63) });
+/**
+ * A payment's index in the plan, 0–63, in decimal digits. Not z.coerce.number(): that takes null (so the OpenAPI
+ * document made the path parameter optional and nullable) and reads "", " " or "0x3f" as numbers.
+ */
+const PaymentIndex = z
+  .string()
+  .regex(/^(?:6[0-3]|[1-5]?[0-9])$/, { message: "must be a payment index, 0 to 63" })
+  .transform(Number);
+export const PaymentParams = z.object({ id: FacilityId, index: PaymentIndex });
 
 export const ReviewBody = z.object({
   periodFrom: z.iso.datetime({ message: "must be an ISO 8601 time" }),

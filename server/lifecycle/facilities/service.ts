@@ -68,10 +68,21 @@ export function createFacilityService({
     return facility;
   }
 
+  /**
+   * A read of one facility from the chain. The contract reverts (FacilityNotFound) for an id it has not issued: that is
+   * a 404, whichever of several parallel reads fails first, not an internal error.
+   */
+  async function ofFacility<T>(facilityId: bigint, read: () => Promise<T>): Promise<T> {
+    try {
+      return await read();
+    } catch (error) {
+      if (facilityId > (await chain.manager.facilityCount())) throw notFound(`facility ${facilityId} on chain`);
+      throw error;
+    }
+  }
+
   async function onChain(facilityId: bigint) {
-    const [state, count] = await Promise.all([chain.manager.facility(facilityId), chain.manager.facilityCount()]);
-    if (facilityId > count) throw notFound(`facility ${facilityId} on chain`);
-    return state;
+    return ofFacility(facilityId, () => chain.manager.facility(facilityId));
   }
 
   async function validatePlan(body: CreateFacilityBody, floorBps: number): Promise<void> {
@@ -408,8 +419,8 @@ export function createFacilityService({
 
     row,
     onChain,
-    outstandingOf: (facilityId: bigint) => chain.manager.outstanding(facilityId),
-    subsidyDueOf: (facilityId: bigint) => chain.manager.subsidyDue(facilityId),
+    outstandingOf: (facilityId: bigint) => ofFacility(facilityId, () => chain.manager.outstanding(facilityId)),
+    subsidyDueOf: (facilityId: bigint) => ofFacility(facilityId, () => chain.manager.subsidyDue(facilityId)),
 
     payments,
 

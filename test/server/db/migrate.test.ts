@@ -21,14 +21,20 @@ import { emptyDatabase, type EmptyDatabase } from "../../helpers/databases";
 
 const TABLES = [
   "ApiKey",
+  "Approval",
   "Batch",
   "ChainEvent",
   "Checkpoint",
   "Document",
+  "Facility",
   "IndexedBlock",
   "OutboxJob",
+  "Payee",
   "RegistryRecord",
+  "ReviewDecision",
+  "SpotCheck",
   "Verification",
+  "WhiteListEntry",
   "_prisma_migrations",
 ];
 
@@ -226,15 +232,15 @@ describe("the committed migrations", function () {
         const sql = await diffMigrationsToSchema(provider, readMigrations(provider, root), changed);
         expect(sql).to.match(/ALTER TABLE "ApiKey" ADD COLUMN\s+"lastUsedAt"/);
 
-        fs.mkdirSync(path.join(root, provider, "0002_api_key_last_used"));
-        fs.writeFileSync(path.join(root, provider, "0002_api_key_last_used", MIGRATION_FILE), sql as string);
+        fs.mkdirSync(path.join(root, provider, "9999_api_key_last_used"));
+        fs.writeFileSync(path.join(root, provider, "9999_api_key_last_used", MIGRATION_FILE), sql as string);
         expect(readMigrations(provider, root).lockfile.content).to.equal(lockfileContent(provider));
         expect(await diffMigrationsToSchema(provider, readMigrations(provider, root), changed)).to.equal(null);
 
         const empty = emptyDatabase(provider);
         try {
           const { applied } = await migrateDatabase(empty.url, undefined, { migrationsRoot: root });
-          expect(applied.slice(-1)).to.deep.equal(["0002_api_key_last_used"]);
+          expect(applied.slice(-1)).to.deep.equal(["9999_api_key_last_used"]);
         } finally {
           await empty.remove();
         }

@@ -1,0 +1,366 @@
+import { Command } from "commander";
+import { formatValue, METRIC_LABELS } from "../../server/rules/engine";
+import type { Metric } from "../../server/rules/products";
+import type { Cli } from "../command";
+import { CliError } from "../context";
+import { amountToFen, examples, facilityIdArg, positiveIntArg, readJson, timeArg } from "../input";
+import { formatBps, formatFen } from "../money";
+import { formatTime, mark, renderPairs, renderTable, section, shortHash } from "../table";
+
+/** One entrusted payment of a plan file, with its amount converted to fen for the API. */
+export interface PlannedPayment {
+  payee: unknown;
+  category: unknown;
+  amount: string;
+  qualityPurpose: unknown;
+  requiredEvidence: unknown;
+  description?: unknown;
+}
+
+/**
+ * Reads a payment plan: a JSON array (or { "plan": [...] }) of { payee, category, amount, qualityPurpose,
+ * requiredEvidence, description? }. `amount` is CNY ("4,000,000.00"; fen with `fen`), `amountFen` is always fen.
+ */
+export function readPlan(file: string, fen: boolean): PlannedPayment[] {
+  const json = readJson(file, "plan");
+  const entries = Array.isArray(json) ? json : (json as { plan?: unknown })?.plan;
+  if (!Array.isArray(entries) || entries.length === 0)
+    throw new CliError(`the plan ${file} must be a non-empty JSON array of payments, or { "plan": [ … ] }`);
+  return entries.map((entry, index) => {
+    const what = `the plan ${file}, payment ${index}`;
+    if (entry === null || typeof entry !== "object" || Array.isArray(entry))
+      throw new CliError(`${what}: must be an object`);
+    const { amount, amountFen, ...rest } = entry as Record<string, unknown>;
+    if ((amount === undefined) === (amountFen === undefined))
+      throw new CliError(`${what}: give amount (${fen ? "fen" : "CNY, like \"4,000,000.00\""}) or amountFen, not both`);
+    const raw = (amount ?? amountFen) as unknown;
+    if (typeof raw !== "string" && typeof raw !== "number")
+      throw new CliError(`${what}: the amount must be a string or a number`);
+    const value = amountToFen(raw, amountFen !== undefined || fen, `${what}, amount`);
+    return { ...(rest as Omit<PlannedPayment, "amount">), amount: value.toString() };
+  });
+}
+
+interface FacilityRow {
+  applicationId: string;
+  facilityId: string | null;
+  status: string;
+  borrower: string;
+  borrowerName: string;
+  creditCode: string;
+  product: { id: string; version: number };
+  grade: string;
+  creditLimit: string;
+  termMonths: number;
+  baseRateBps: number;
+  qualityFloorBps: number;
+  subsidyBps: number;
+  fastTrack: boolean;
+  appliedAt: string;
+  firstPaymentAt: string | null;
+  applicationToFirstPaymentSeconds: number | null;
+  targets: Array<{
+    id: string;
+    metric: Metric;
+    comparator: "gte" | "lte";
+    threshold: number;
+    discountBps: number;
+    subsidyEligible: boolean;
+    label?: { en: string; zh: string };
+  }>;
+  createdTx: string | null;
+  txHash?: string | null;
+}
+
+interface FacilityDetail extends FacilityRow {
+  chain: Record<string, string | number | boolean>;
+  payments: Array<{
+    index: number;
+    payee: string;
+    amount: string;
+    category: string;
+    requiredEvidence: string[];
+    qualityPurpose: boolean;
+    paid: boolean;
+  }>;
+}
+
+const cny = (fen: string | number | bigint) => `${formatFen(fen)} CNY`;
+
+function termsOf(f: FacilityRow): string {
+  return renderPairs([
+    ["facility", f.facilityId ?? `— (application ${f.applicationId})`],
+    ["status", f.status],
+    ["borrower", `${f.borrowerName} (${f.creditCode})`],
+    ["borrower address", f.borrower],
+    ["product", `${f.product.id} v${f.product.version}`],
+    ["grade", f.grade],
+    ["credit limit", cny(f.creditLimit)],
+    ["term", `${f.termMonths} months`],
+    ["base rate", formatBps(f.baseRateBps)],
+    ["quality floor", formatBps(f.qualityFloorBps)],
+    ["fiscal subsidy", formatBps(f.subsidyBps)],
+    ["fast track", mark(f.fastTrack)],
+    ["applied", formatTime(f.appliedAt)],
+    ["first payment", formatTime(f.firstPaymentAt)],
+    ...(f.applicationToFirstPaymentSeconds !== null
+      ? [["application → first payment", `${(f.applicationToFirstPaymentSeconds / 3600).toFixed(1)} h`] as [string, string]]
+      : []),
+    ["created in", f.createdTx ?? "—"],
+  ]);
+}
+
+function targetsOf(f: FacilityRow): string {
+  return renderTable(
+    ["target", "metric", "wanted", "discount", "subsidy"],
+    f.targets.map((t) => [
+      t.id,
+      (t.label ?? METRIC_LABELS[t.metric])?.en ?? t.metric,
+      `${t.comparator === "gte" ? "≥" : "≤"} ${formatValue(t.metric, t.threshold)}`,
+      `${t.discountBps} bps`,
+      mark(t.subsidyEligible),
+    ]),
+    ["left", "left", "left", "right", "center"],
+  );
+}
+
+function planOf(payments: FacilityDetail["payments"]): string {
+  const paid = payments.filter((p) => p.paid).reduce((sum, p) => sum + BigInt(p.amount), 0n);
+  const total = payments.reduce((sum, p) => sum + BigInt(p.amount), 0n);
+  return `${renderTable(
+    ["#", "payee", "category", "amount (CNY)", "quality", "evidence required", "paid"],
+    payments.map((p) => [
+      p.index,
+      p.payee,
+      p.category,
+      formatFen(p.amount),
+      mark(p.qualityPurpose),
+      p.requiredEvidence.join(", "),
+      p.paid ? "✓ paid" : "unpaid",
+    ]),
+    ["right", "left", "left", "right", "center", "left", "left"],
+  )}\npaid ${cny(paid)} of ${cny(total)}; unpaid ${cny(total - paid)}`;
+}
+
+function chainOf(c: FacilityDetail["chain"]): string {
+  return renderPairs([
+    ["status", String(c.status)],
+    ["rate", `${formatBps(c.rateBps as number)} (base ${formatBps(c.baseRateBps as number)})`],
+    ["subsidy eligible", mark(Boolean(c.subsidyEligible))],
+    ["freezes so far", String(c.freezeCount)],
+    ["reviews applied", String(c.reviewNonce)],
+    ["credit limit", cny(c.creditLimit as string)],
+    ["plan total", cny(c.planTotal as string)],
+    ["quality-purpose total", cny(c.qualityTotal as string)],
+    ["funded", cny(c.funded as string)],
+    ["drawn (paid out)", cny(c.drawn as string)],
+    ["outstanding principal", cny(c.principal as string)],
+    ["balance held", cny(c.balance as string)],
+    ["interest accrued", cny(c.interestAccrued as string)],
+    ["interest repaid", cny(c.interestRepaid as string)],
+    ["subsidy accrued", cny(c.subsidyAccrued as string)],
+    ["subsidy paid", cny(c.subsidyPaid as string)],
+  ]);
+}
+
+/** `qfm facility …`: quality loans (bank node). */
+export function facilityCommands(cli: Cli): Command {
+  const facility = new Command("facility").description("quality loan facilities and their entrusted-payment plans (bank node)");
+
+  facility
+    .command("create")
+    .description("create a facility with its payment plan; the bank node writes it to the chain and funds it")
+    .requiredOption("--borrower <0x…>", "the borrower's address")
+    .requiredOption("--borrower-name <name>", "the borrower's name")
+    .requiredOption("--credit-code <code>", "the borrower's unified social credit code")
+    .option("--grade <grade>", "its quality grade A–E, needed when it is not on the white list")
+    .requiredOption("--limit <amount>", "the credit limit in CNY (10,000,000.00), or fen with --fen")
+    .option("--fen", "amounts (--limit and plan amounts) are in fen")
+    .requiredOption("--plan <plan.json>", "the entrusted payments: JSON array of payments (see below)")
+    .option("--product <id>", "the loan product", "yongzhidai")
+    .option("--product-version <n>", "a product version (default: the latest)", positiveIntArg)
+    .option("--term-months <n>", "term in months (default: the product's)", positiveIntArg)
+    .option("--applied-at <time>", "when the borrower applied (default: now)", timeArg)
+    .addHelpText(
+      "after",
+      `
+The plan file is a JSON array (or { "plan": [...] }) of entrusted payments:
+  [{ "payee": "0x…", "category": "EQUIPMENT", "amount": "4,000,000.00", "qualityPurpose": true,
+     "requiredEvidence": ["PURCHASE_CONTRACT", "INVOICE"], "description": "CNC grinder" }]
+"amount" is CNY (fen with --fen); "amountFen" is always fen. Write amounts with decimals as strings.
+${examples(
+  'qfm facility create --borrower 0x90F7…b906 --borrower-name "Ningbo Yongxin Bearings" \\\n      --credit-code 91330206MA2AAAAA1X --limit 10,000,000.00 --plan plan.json',
+  "qfm facility create … --grade C --limit 1000000000 --fen --plan plan-in-fen.json",
+)}`,
+    )
+    .action(
+      cli.act(async (ctx, options) => {
+        const creditLimit = amountToFen(options.limit, Boolean(options.fen), "--limit");
+        if (creditLimit === 0n) throw new CliError("--limit: must be more than 0");
+        const plan = readPlan(options.plan, Boolean(options.fen));
+        const { status, body } = await ctx.waiting(
+          "creating on chain",
+          ctx.bank.post<FacilityRow>("/facilities", {
+            productId: options.product,
+            productVersion: options.productVersion,
+            borrower: options.borrower,
+            borrowerName: options.borrowerName,
+            creditCode: options.creditCode,
+            grade: options.grade,
+            creditLimit: creditLimit.toString(),
+            termMonths: options.termMonths,
+            appliedAt: options.appliedAt,
+            plan,
+          }),
+        );
+        ctx.print(body, () => {
+          const headline =
+            status === 202 || body.facilityId === null
+              ? `application ${body.applicationId} accepted; the facility is still being written to the chain (see qfm facility list)`
+              : `facility ${body.facilityId} created on chain (transaction ${body.txHash ?? body.createdTx}); the bank node funds it next`;
+          return `${headline}\n${termsOf(body)}`;
+        });
+      }),
+    );
+
+  facility
+    .command("list")
+    .description("list facilities")
+    .option("--borrower <0x…>", "one borrower's facilities")
+    .addHelpText("after", examples("qfm facility list", "qfm facility list --borrower 0x90F7…b906 --json"))
+    .action(
+      cli.act(async (ctx, options) => {
+        const { body } = await ctx.bank.get<{ items: FacilityRow[] }>("/facilities", { borrower: options.borrower });
+        ctx.print(body, () =>
+          renderTable(
+            ["id", "status", "borrower", "credit code", "grade", "limit (CNY)", "rate", "fast track", "applied"],
+            body.items.map((f) => [
+              f.facilityId ?? "pending",
+              f.status,
+              f.borrowerName,
+              f.creditCode,
+              f.grade,
+              formatFen(f.creditLimit),
+              formatBps(f.baseRateBps),
+              mark(f.fastTrack),
+              formatTime(f.appliedAt),
+            ]),
+            ["right", "left", "left", "left", "center", "right", "right", "center", "left"],
+          ),
+        );
+      }),
+    );
+
+  facility
+    .command("show")
+    .argument("<id>", "the facility id", facilityIdArg)
+    .description("a facility: its terms, its state on chain, its quality targets and its payment plan (paid/unpaid)")
+    .addHelpText("after", examples("qfm facility show 1", "qfm facility show 1 --json"))
+    .action(
+      cli.act(async (ctx, id: string) => {
+        const { body } = await ctx.bank.get<FacilityDetail>(`/facilities/${id}`);
+        ctx.print(body, () =>
+          [
+            section(`Facility ${body.facilityId}: terms`, termsOf(body)),
+            section("On chain", chainOf(body.chain)),
+            section("Quality targets (quarterly review)", targetsOf(body)),
+            section("Payment plan", planOf(body.payments)),
+          ].join("\n\n"),
+        );
+      }),
+    );
+
+  facility
+    .command("statement")
+    .argument("<id>", "the facility id", facilityIdArg)
+    .description("the interest statement: rate segments (ACT/360), subsidy, amount owed, repayments and rate changes")
+    .addHelpText("after", examples("qfm facility statement 1"))
+    .action(
+      cli.act(async (ctx, id: string) => {
+        const { body } = await ctx.bank.get<Record<string, any>>(`/facilities/${id}/statement`);
+        ctx.print(body, () => {
+          const summary = renderPairs([
+            ["at", formatTime(body.at)],
+            ["rate", formatBps(body.rateBps)],
+            ["subsidy eligible", mark(body.subsidyEligible)],
+            ["outstanding principal", cny(body.principal)],
+            ["interest accrued", cny(body.interestAccrued)],
+            ["interest repaid", cny(body.interestRepaid)],
+            ["interest due", cny(body.interestDue)],
+            ["amount owed", cny(body.amountOwed)],
+            ["subsidy accrued", cny(body.subsidyAccrued)],
+            ["subsidy due", cny(body.subsidyDue)],
+          ]);
+          const segments = renderTable(
+            ["from", "to", "principal (CNY)", "rate", "interest (CNY)", "subsidy (CNY)"],
+            (body.segments as Array<Record<string, any>>).map((s) => [
+              formatTime(s.from),
+              s.open ? "now (open)" : formatTime(s.to),
+              formatFen(s.principal),
+              formatBps(s.rateBps),
+              formatFen(s.interest),
+              s.subsidy === null ? "—" : formatFen(s.subsidy),
+            ]),
+            ["left", "left", "right", "right", "right", "right"],
+          );
+          const repayments = renderTable(
+            ["at", "payer", "interest (CNY)", "principal (CNY)", "transaction"],
+            (body.repayments as Array<Record<string, any>>).map((r) => [
+              formatTime(r.at),
+              r.payer,
+              formatFen(r.interestPaid),
+              formatFen(r.principalPaid),
+              shortHash(r.txHash),
+            ]),
+            ["left", "left", "right", "right", "left"],
+          );
+          const rates = renderTable(
+            ["at", "from", "to", "subsidy", "transaction"],
+            (body.rateHistory as Array<Record<string, any>>).map((r) => [
+              formatTime(r.at),
+              formatBps(r.from),
+              formatBps(r.to),
+              mark(r.subsidyEligible),
+              shortHash(r.txHash),
+            ]),
+          );
+          return [
+            section(`Statement of facility ${body.facilityId}`, summary),
+            section("Interest segments", segments),
+            section("Repayments", repayments),
+            section("Rate changes", rates),
+          ].join("\n\n");
+        });
+      }),
+    );
+
+  facility
+    .command("evidence")
+    .argument("<id>", "the facility id", facilityIdArg)
+    .description("a facility's anchored evidence with each verifier's verdict on chain")
+    .addHelpText("after", examples("qfm facility evidence 1"))
+    .action(
+      cli.act(async (ctx, id: string) => {
+        const { body } = await ctx.bank.get<{ items: Array<Record<string, any>> }>(
+          `/facilities/${id}/evidence`,
+        );
+        ctx.print(body, () =>
+          renderTable(
+            ["document", "kind", "evidence id", "anchored", "verdicts", "verified", "used"],
+            body.items.map((e) => [
+              e.documentId,
+              e.kind,
+              shortHash(e.evidenceId),
+              formatTime(e.anchoredAt),
+              (e.verdicts as Array<{ verdict: string }>)
+                .map((v, i) => `${i === 0 ? "bank" : i === 1 ? "regulator" : `#${i}`}: ${v.verdict === "NONE" ? "pending" : v.verdict}`)
+                .join(", "),
+              mark(e.verified),
+              e.consumed ? "✓ released a payment" : "—",
+            ]),
+          ),
+        );
+      }),
+    );
+  return facility;
+}

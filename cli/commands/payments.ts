@@ -1,0 +1,99 @@
+import { Command } from "commander";
+import type { Cli } from "../command";
+import { CliError, type Context } from "../context";
+import { EXIT } from "../errors";
+import { examples, facilityIdArg, indexArg, positiveIntArg } from "../input";
+import { formatFen } from "../money";
+
+interface Readiness {
+  ready: boolean;
+  blockers: Array<{ code: string; message: string }>;
+  evidenceIds: string[];
+}
+
+/** "✓ ready" or "✗ blocked" with one line per blocker. */
+export function renderReadiness(facility: string, index: number, r: Readiness): string {
+  if (r.ready)
+    return `✓ payment ${index} of facility ${facility} is ready; it would release evidence ${r.evidenceIds.join(", ")}`;
+  return [
+    `✗ payment ${index} of facility ${facility} is blocked:`,
+    ...r.blockers.map((b) => `  • ${b.message} [${b.code}]`),
+  ].join("\n");
+}
+
+async function readiness(ctx: Context, facility: string, index: number): Promise<Readiness> {
+  return (await ctx.bank.get<Readiness>(`/facilities/${facility}/payments/${index}/readiness`)).body;
+}
+
+/** Polls until the payment is ready or `seconds` pass, showing what still blocks it on stderr. */
+async function waitUntilReady(ctx: Context, facility: string, index: number, seconds: number): Promise<Readiness> {
+  const deadline = Date.now() + seconds * 1000;
+  const line = ctx.progress(`payment ${index} of facility ${facility}:`);
+  let last = await readiness(ctx, facility, index);
+  while (!last.ready && Date.now() < deadline) {
+    line.status(`waiting — ${[...new Set(last.blockers.map((b) => b.code))].join(", ")}`);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    last = await readiness(ctx, facility, index);
+  }
+  if (last.ready) line.done("ready");
+  else line.stop();
+  return last;
+}
+
+/** `qfm payment …`: entrusted payments (bank node). */
+export function paymentCommands(cli: Cli): Command {
+  const payment = new Command("payment").description("entrusted payments straight to suppliers and labs (bank node)");
+
+  payment
+    .command("check")
+    .argument("<facility>", "the facility id", facilityIdArg)
+    .argument("<index>", "the payment's index in the plan (0, 1, …)", indexArg)
+    .description("say what a payment still needs: evidence, verdicts, funds, freeze")
+    .option("--wait [seconds]", "poll until it is ready (default 120 s); exits 1 if still blocked", positiveIntArg)
+    .addHelpText("after", examples("qfm payment check 1 0", "qfm payment check 1 0 --wait 300"))
+    .action(
+      cli.act(async (ctx, facility: string, index: number, options) => {
+        const seconds = options.wait === true ? 120 : (options.wait as number | undefined);
+        const result =
+          seconds === undefined ? await readiness(ctx, facility, index) : await waitUntilReady(ctx, facility, index, seconds);
+        ctx.print(result, () => renderReadiness(facility, index, result));
+        if (seconds !== undefined && !result.ready)
+          throw new CliError(`payment ${index} of facility ${facility} is still blocked after ${seconds} s`);
+      }),
+    );
+
+  payment
+    .command("request")
+    .argument("<facility>", "the facility id", facilityIdArg)
+    .argument("<index>", "the payment's index in the plan (0, 1, …)", indexArg)
+    .description("pay an entrusted payment to its payee on chain; when refused, list every blocker and exit 2")
+    .addHelpText(
+      "after",
+      `\nExit codes: 0 paid (or submitted), 1 error, 2 refused (the blockers are listed on stderr).${examples(
+        "qfm payment request 1 0",
+        "qfm payment request 1 0 --json | jq -r .txHash",
+      )}`,
+    )
+    .action(
+      cli.act(async (ctx, facility: string, index: number) => {
+        const { status, body } = await ctx.waiting(
+          `paying ${index} of facility ${facility}`,
+          ctx.bank.post<{ txHash: string | null; evidenceIds: string[]; payee: string; amount: string }>(
+            `/facilities/${facility}/payments/${index}`,
+            {},
+          ),
+        );
+        ctx.print(body, () =>
+          [
+            status === 200 && body.txHash
+              ? `✓ paid ${formatFen(body.amount)} CNY to ${body.payee} (payment ${index} of facility ${facility})`
+              : `… payment ${index} of facility ${facility} submitted (${formatFen(body.amount)} CNY to ${body.payee}); the transaction is on its way`,
+            `  transaction: ${body.txHash ?? "pending"}`,
+            `  evidence released: ${body.evidenceIds.join(", ")}`,
+          ].join("\n"),
+        );
+        return EXIT.ok;
+      }),
+    );
+  return payment;
+}

@@ -1,0 +1,211 @@
+import { Command, Option } from "commander";
+import { formatValue } from "../../server/rules/engine";
+import type { Metric } from "../../server/rules/products";
+import type { Cli } from "../command";
+import { CliError } from "../context";
+import { examples, facilityIdArg, timeArg } from "../input";
+import { formatBps } from "../money";
+import { formatTime, mark, renderPairs, renderTable, section } from "../table";
+
+interface Approval {
+  id: string;
+  kind: "REVIEW" | "UNFREEZE";
+  facilityId: string;
+  message: Record<string, unknown>;
+  status: string;
+  reason: string;
+  txHash: string | null;
+  createdBy: string;
+  createdAt: string;
+}
+
+interface TargetOutcome {
+  id: string;
+  metric: Metric;
+  label: { en: string; zh: string };
+  comparator: "gte" | "lte";
+  threshold: number;
+  actual: number | null;
+  met: boolean;
+  discountBps: number;
+  subsidyEligible: boolean;
+  reason: string;
+}
+
+interface Decision {
+  targets: TargetOutcome[];
+  discountBps: number;
+  baseRateBps: number;
+  newRateBps: number;
+  subsidyEligible: boolean;
+  explanation: string;
+}
+
+/** Each target met or not, then the decision, as a review shows it. */
+export function renderDecision(decision: Decision): string {
+  const targets = renderTable(
+    ["target", "wanted", "actual", "met", "discount", "subsidy"],
+    decision.targets.map((t) => [
+      t.label.en,
+      `${t.comparator === "gte" ? "≥" : "≤"} ${formatValue(t.metric, t.threshold)}`,
+      t.actual === null ? "no data" : formatValue(t.metric, t.actual),
+      t.met ? "✓ met" : "✗ not met",
+      t.discountBps ? `−${t.discountBps} bps` : "—",
+      t.subsidyEligible ? "counts" : "—",
+    ]),
+    ["left", "left", "left", "left", "right", "left"],
+  );
+  const rate =
+    decision.newRateBps === decision.baseRateBps
+      ? `rate stays at the base rate ${formatBps(decision.baseRateBps)}`
+      : `rate ${formatBps(decision.baseRateBps)} → ${formatBps(decision.newRateBps)} (−${decision.discountBps} bps)`;
+  return `${targets}\ndecision: ${rate}; fiscal subsidy ${decision.subsidyEligible ? "✓ eligible" : "✗ not eligible"}\n${decision.explanation}`;
+}
+
+function cosignHint(approval: Approval): string {
+  return approval.status === "AWAITING_REGULATOR"
+    ? `signed by the bank; approval ${approval.id} awaits the regulator:\n  qfm approval cosign ${approval.id}`
+    : `approval ${approval.id}: ${approval.status}`;
+}
+
+/** `qfm review …`: the quarterly review (bank node proposes; the regulator co-signs). */
+export function reviewCommands(cli: Cli): Command {
+  const review = new Command("review").description("quarterly reviews: quality targets, rate discount and subsidy (bank node)");
+
+  review
+    .command("run")
+    .argument("<facility>", "the facility id", facilityIdArg)
+    .description("compute the period's quality metrics, decide the review and sign it for the bank")
+    .requiredOption("--from <date>", "the period's start (inclusive): 2026-01-01 or an ISO 8601 time", timeArg)
+    .requiredOption("--to <date>", "the period's end (exclusive)", timeArg)
+    .addHelpText(
+      "after",
+      examples("qfm review run 1 --from 2026-01-01 --to 2026-04-01", "qfm approval cosign <approval id>   # the regulator"),
+    )
+    .action(
+      cli.act(async (ctx, facility: string, options) => {
+        if (new Date(options.from) >= new Date(options.to)) throw new CliError("--from must be before --to");
+        const { body } = await ctx.bank.post<{ approval: Approval; report: { decision: Decision } }>(
+          `/facilities/${facility}/reviews`,
+          { periodFrom: options.from, periodTo: options.to },
+        );
+        ctx.print(body, () =>
+          [
+            section(
+              `Review of facility ${facility}, ${formatTime(options.from)} → ${formatTime(options.to)}`,
+              renderDecision(body.report.decision),
+            ),
+            cosignHint(body.approval),
+          ].join("\n"),
+        );
+      }),
+    );
+
+  review
+    .command("list")
+    .argument("<facility>", "the facility id", facilityIdArg)
+    .description("a facility's reviews with their decisions")
+    .addHelpText("after", examples("qfm review list 1", "qfm review list 1 --json"))
+    .action(
+      cli.act(async (ctx, facility: string) => {
+        const { body } = await ctx.bank.get<{ items: Array<Record<string, any>> }>(`/facilities/${facility}/reviews`);
+        ctx.print(body, () =>
+          renderTable(
+            ["period", "targets met", "rate", "subsidy", "approval", "proposed"],
+            body.items.map((r) => {
+              const d = r.decision.decision as Decision;
+              return [
+                `${String(r.periodFrom).slice(0, 10)} → ${String(r.periodTo).slice(0, 10)}`,
+                `${d.targets.filter((t) => t.met).length}/${d.targets.length}`,
+                `${formatBps(d.baseRateBps)} → ${formatBps(d.newRateBps)}`,
+                mark(d.subsidyEligible),
+                r.approvalId ?? "—",
+                formatTime(r.createdAt),
+              ];
+            }),
+          ),
+        );
+      }),
+    );
+  return review;
+}
+
+/** `qfm unfreeze …` and `qfm approval …`: joint decisions the bank signs first and the regulator co-signs. */
+export function approvalCommands(cli: Cli): Command[] {
+  const unfreeze = new Command("unfreeze").description("lifting a freeze: the bank proposes, the regulator co-signs");
+  unfreeze
+    .command("propose")
+    .argument("<facility>", "the facility id", facilityIdArg)
+    .description("propose lifting a facility's freeze, signed by the bank (bank node)")
+    .requiredOption("--reason <text>", "why the freeze can be lifted (its hash goes on chain)")
+    .addHelpText("after", examples('qfm unfreeze propose 1 --reason "corrective action verified by re-inspection"'))
+    .action(
+      cli.act(async (ctx, facility: string, options) => {
+        const { body } = await ctx.bank.post<Approval>(`/facilities/${facility}/unfreeze`, { reason: options.reason });
+        ctx.print(body, () => `unfreeze of facility ${facility} proposed\n${cosignHint(body)}`);
+      }),
+    );
+
+  const approval = new Command("approval").description("joint decisions (reviews and unfreezes) awaiting or carrying both signatures");
+  approval
+    .command("list")
+    .description("list joint decisions (bank node; a regulator key issued by the bank works too)")
+    .addOption(
+      new Option("--status <status>", "one status").choices(["AWAITING_REGULATOR", "SUBMITTED", "APPLIED", "REFUSED"]),
+    )
+    .addHelpText("after", examples("qfm approval list", "qfm approval list --status AWAITING_REGULATOR"))
+    .action(
+      cli.act(async (ctx, options) => {
+        const { body } = await ctx.bank.get<{ items: Approval[] }>("/approvals", { status: options.status });
+        ctx.print(body, () =>
+          renderTable(
+            ["approval", "kind", "facility", "status", "reason", "proposed", "transaction"],
+            body.items.map((a) => [
+              a.id,
+              a.kind,
+              a.facilityId,
+              a.status,
+              a.reason.length > 60 ? `${a.reason.slice(0, 57)}…` : a.reason,
+              formatTime(a.createdAt),
+              a.txHash ?? "—",
+            ]),
+          ),
+        );
+      }),
+    );
+
+  approval
+    .command("cosign")
+    .argument("<approvalId>", "the approval's id (qfm approval list)")
+    .description(
+      "as the regulator: have the regulator node check a joint decision itself and co-sign it; it then goes on chain",
+    )
+    .addHelpText(
+      "after",
+      `\nTalks to the regulator node with --regulator-key (or QFM_REGULATOR_KEY, else --key).${examples(
+        "qfm approval cosign 6f1c2d7e-…",
+        "QFM_REGULATOR_KEY=qfm_… qfm approval cosign 6f1c2d7e-… --json",
+      )}`,
+    )
+    .action(
+      cli.act(async (ctx, approvalId: string) => {
+        const { status, body } = await ctx.waiting(
+          "checking and co-signing",
+          ctx.regulator.post<Approval & { txHash: string | null }>(`/approvals/${encodeURIComponent(approvalId)}/cosign`),
+        );
+        ctx.print(body, () =>
+          [
+            status === 200
+              ? `✓ co-signed: the ${body.kind.toLowerCase()} of facility ${body.facilityId} is ${body.status.toLowerCase()} on chain`
+              : `co-signed: the ${body.kind.toLowerCase()} of facility ${body.facilityId} is ${body.status.toLowerCase()}; the transaction is on its way`,
+            renderPairs([
+              ["approval", body.id],
+              ["status", body.status],
+              ["transaction", body.txHash ?? "pending"],
+            ]),
+          ].join("\n"),
+        );
+      }),
+    );
+  return [unfreeze, approval];
+}
