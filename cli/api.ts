@@ -1,19 +1,14 @@
+import type { Problem as ServerProblem } from "../server/errors";
+
 /** The two nodes' HTTP APIs, as the CLI sees them: JSON in, JSON (or problem+json) out. */
 
 export type NodeName = "bank" | "regulator";
 
-/** An RFC 9457 problem as the nodes render it (server/errors.ts), with the extensions the CLI reads. */
-export interface Problem {
-  status: number;
-  code: string;
-  detail: string;
-  title?: string;
-  retryable?: boolean;
-  errors?: Array<{ path: string; message: string }>;
+/** An RFC 9457 problem as the nodes render it (server/errors.ts), with the extension a refused payment carries. */
+export type Problem = ServerProblem & {
   /** On a refused entrusted payment: everything that blocks it. */
   blockers?: Array<{ code: string; message: string }>;
-  [extension: string]: unknown;
-}
+};
 
 /** The node answered with an error. */
 export class ApiError extends Error {
@@ -85,12 +80,7 @@ function describeFetchFailure(error: unknown): string {
   return e.cause?.message ?? e.message ?? String(error);
 }
 
-export function createApi(options: {
-  node: NodeName;
-  baseUrl: string;
-  apiKey?: string;
-  timeoutMs: number;
-}): Api {
+export function createApi(options: { node: NodeName; baseUrl: string; apiKey?: string; timeoutMs: number }): Api {
   const { node, apiKey, timeoutMs } = options;
   const baseUrl = options.baseUrl.replace(/\/+$/, "");
 
@@ -136,7 +126,10 @@ export function createApi(options: {
       node,
       url,
       problem ?? {
+        type: "about:blank",
+        title: response.statusText,
         status: response.status,
+        retryable: response.status >= 500,
         code: `http_${response.status}`,
         detail: `the ${node} node at ${baseUrl} answered ${response.status} ${response.statusText}${text ? `: ${text.slice(0, 200).trim()}` : ""}`,
       },

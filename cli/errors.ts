@@ -16,16 +16,18 @@ export function describeApiError(error: ApiError): { headline: string; lines: st
   const source = `${problem.code}, HTTP ${problem.status} from the ${error.node} node`;
   if (blockers.length > 0) {
     return {
-      headline: `✗ refused (${source}): ${blockers.length} blocker${blockers.length === 1 ? "" : "s"}`,
+      headline: `✗ ${problem.detail.split(": ")[0]} (${source}); ${blockers.length === 1 ? "1 blocker" : `${blockers.length} blockers`}:`,
       lines: blockers.map((b) => `  • ${b.message} [${b.code}]`),
       exitCode: EXIT.refused,
     };
   }
   const lines = (problem.errors ?? []).map((e) => `  • ${e.path}: ${e.message}`);
+  // A validation detail repeats its field errors after a colon; they are listed one a line instead.
+  const detail = lines.length > 0 && problem.detail.includes(": ") ? problem.detail.split(": ")[0] : problem.detail;
   if (Array.isArray(problem.problems)) lines.push(...problem.problems.map((p) => `  • ${String(p)}`));
   if (problem.status === 401) lines.push(`  hint: ${KEY_HINT[error.node]}`);
   if (problem.retryable) lines.push("  (the node says this may succeed if you try again)");
-  return { headline: `error: ${problem.detail} (${source})`, lines, exitCode: EXIT.failed };
+  return { headline: `error: ${detail} (${source})`, lines, exitCode: EXIT.failed };
 }
 
 /** Writes any error to stderr (and, with --json, the problem to stdout) and returns the exit code. */

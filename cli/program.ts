@@ -37,9 +37,7 @@ export function buildProgram(cli: Cli): Command {
       "Command line for the quality-financing fund-use monitor: talks to the bank node's and the regulator node's HTTP APIs.",
     )
     .version(version)
-    .addOption(
-      new Option("--bank <url>", "the bank node's URL").env("QFM_BANK_URL").default("http://127.0.0.1:8080"),
-    )
+    .addOption(new Option("--bank <url>", "the bank node's URL").env("QFM_BANK_URL").default("http://127.0.0.1:8080"))
     .addOption(
       new Option("--regulator <url>", "the regulator node's URL")
         .env("QFM_REGULATOR_URL")

@@ -6,7 +6,7 @@ export interface Progress {
   update(done: number, total: number, unit: string): void;
   /** Shows what is being waited for (printed again in a pipe only when it changes). */
   status(text: string): void;
-  /** Shows elapsed time while waiting for one answer. */
+  /** Shows elapsed time while waiting for one answer (on a terminal only). */
   spin(): void;
   /** Ends the display with the elapsed time, or `text`. */
   done(text?: string): void;
@@ -30,6 +30,7 @@ export function createProgress(io: Io, label: string, options: { silent?: boolea
   let timer: NodeJS.Timeout | undefined;
   let drawn = false;
   let lastPlain = "";
+  let spunInPipe = false;
 
   function draw(text: string, ttyText = text) {
     if (options.silent) return;
@@ -45,7 +46,7 @@ export function createProgress(io: Io, label: string, options: { silent?: boolea
   function end(text: string | undefined) {
     if (timer) clearInterval(timer);
     timer = undefined;
-    if (options.silent) return;
+    if (options.silent || spunInPipe) return;
     if (io.stderrIsTTY) {
       if (text !== undefined) io.stderr(`\r\x1b[2K${label} ${text}\n`);
       else if (drawn) io.stderr("\r\x1b[2K");
@@ -61,7 +62,11 @@ export function createProgress(io: Io, label: string, options: { silent?: boolea
     },
     spin() {
       if (options.silent) return;
-      if (!io.stderrIsTTY) return draw("…");
+      // In a pipe or a log, a single request's wait is not worth a line of its own.
+      if (!io.stderrIsTTY) {
+        spunInPipe = true;
+        return;
+      }
       let frame = 0;
       draw(`${FRAMES[0]} ${elapsed()}`);
       timer = setInterval(() => draw(`${FRAMES[++frame % FRAMES.length]} ${elapsed()}`), 100);

@@ -2,8 +2,8 @@ import Table from "cli-table3";
 
 export type Align = "left" | "right" | "center";
 
-/** No colours: the output is the same on a terminal, in a pipe and in a test. */
-const PLAIN_STYLE = { head: [] as string[], border: [] as string[] };
+/** No colours (the output is the same on a terminal, in a pipe and in a test), and no rule between rows. */
+const PLAIN_STYLE = { head: [] as string[], border: [] as string[], compact: true };
 
 /** A table with a header row; `align` gives each column's alignment (amounts read best right-aligned). */
 export function renderTable(head: string[], rows: Array<Array<string | number>>, align: Align[] = []): string {
@@ -40,4 +40,9 @@ export function formatTime(iso: string | null | undefined): string {
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return iso;
   return `${date.toISOString().slice(0, 19).replace("T", " ")} UTC`;
+}
+
+/** "1 row", "2 rows", with thousands separators. */
+export function plural(count: number, noun: string): string {
+  return `${count.toLocaleString("en-US")} ${noun}${count === 1 ? "" : "s"}`;
 }

@@ -96,7 +96,9 @@ export function checkProof(p: Pick<ProofView, "evidenceId" | "leaf" | "leafEncod
 
 /** `qfm document …` and `qfm verify`: evidence documents, their Merkle proofs and public verification. */
 export function documentCommands(cli: Cli): Command[] {
-  const document = new Command("document").description("evidence documents, anchored on chain in Merkle batches (bank node)");
+  const document = new Command("document").description(
+    "evidence documents, anchored on chain in Merkle batches (bank node)",
+  );
 
   document
     .command("upload")
@@ -193,7 +195,10 @@ export function documentCommands(cli: Cli): Command[] {
     .description(
       "a document's Merkle proof, checked here with @openzeppelin/merkle-tree and against the root the chain holds",
     )
-    .addHelpText("after", examples("qfm document proof 0b9c4a1e-…", "qfm document proof 0b9c4a1e-… --json > proof.json"))
+    .addHelpText(
+      "after",
+      examples("qfm document proof 0b9c4a1e-…", "qfm document proof 0b9c4a1e-… --json > proof.json"),
+    )
     .action(
       cli.act(async (ctx, id: string) => {
         const [{ body: doc }, { body: proof }] = await Promise.all([
@@ -232,13 +237,15 @@ export function documentCommands(cli: Cli): Command[] {
 
   const verify = new Command("verify")
     .argument("<file>", "the document to check")
-    .description("check, without an API key, whether a document is anchored on chain (public; the bank node answers from the chain)")
+    .description(
+      "check, without an API key, whether a document is anchored on chain (public; the bank node answers from the chain)",
+    )
     .requiredOption("--salt <0x…>", "the salt the bank node gave when the document was uploaded")
     .requiredOption("--facility <id>", "the facility it is evidence for", facilityIdArg)
     .addOption(kindOption())
     .addHelpText(
       "after",
-      `\nExits 0 when the document is anchored, 1 when it is not.${examples(
+      `\nExits 0 when the document is anchored, 1 when it is not.\n${examples(
         "qfm verify invoice.pdf --salt 0x5d1f…e2 --facility 1 --kind INVOICE",
       )}`,
     )

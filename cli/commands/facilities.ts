@@ -1,6 +1,6 @@
 import { Command } from "commander";
 import { formatValue, METRIC_LABELS } from "../../server/rules/engine";
-import type { Metric } from "../../server/rules/products";
+import type { QualityTarget } from "../../server/rules/products";
 import type { Cli } from "../command";
 import { CliError } from "../context";
 import { amountToFen, examples, facilityIdArg, positiveIntArg, readJson, timeArg } from "../input";
@@ -32,7 +32,7 @@ export function readPlan(file: string, fen: boolean): PlannedPayment[] {
       throw new CliError(`${what}: must be an object`);
     const { amount, amountFen, ...rest } = entry as Record<string, unknown>;
     if ((amount === undefined) === (amountFen === undefined))
-      throw new CliError(`${what}: give amount (${fen ? "fen" : "CNY, like \"4,000,000.00\""}) or amountFen, not both`);
+      throw new CliError(`${what}: give amount (${fen ? "fen" : 'CNY, like "4,000,000.00"'}) or amountFen, not both`);
     const raw = (amount ?? amountFen) as unknown;
     if (typeof raw !== "string" && typeof raw !== "number")
       throw new CliError(`${what}: the amount must be a string or a number`);
@@ -59,15 +59,7 @@ interface FacilityRow {
   appliedAt: string;
   firstPaymentAt: string | null;
   applicationToFirstPaymentSeconds: number | null;
-  targets: Array<{
-    id: string;
-    metric: Metric;
-    comparator: "gte" | "lte";
-    threshold: number;
-    discountBps: number;
-    subsidyEligible: boolean;
-    label?: { en: string; zh: string };
-  }>;
+  targets: QualityTarget[];
   createdTx: string | null;
   txHash?: string | null;
 }
@@ -104,18 +96,23 @@ function termsOf(f: FacilityRow): string {
     ["applied", formatTime(f.appliedAt)],
     ["first payment", formatTime(f.firstPaymentAt)],
     ...(f.applicationToFirstPaymentSeconds !== null
-      ? [["application → first payment", `${(f.applicationToFirstPaymentSeconds / 3600).toFixed(1)} h`] as [string, string]]
+      ? [
+          ["application → first payment", `${(f.applicationToFirstPaymentSeconds / 3600).toFixed(1)} h`] as [
+            string,
+            string,
+          ],
+        ]
       : []),
-    ["created in", f.createdTx ?? "—"],
+    ["created in transaction", f.createdTx ?? "—"],
   ]);
 }
 
 function targetsOf(f: FacilityRow): string {
   return renderTable(
-    ["target", "metric", "wanted", "discount", "subsidy"],
+    ["target", "description", "wanted", "discount", "subsidy"],
     f.targets.map((t) => [
       t.id,
-      (t.label ?? METRIC_LABELS[t.metric])?.en ?? t.metric,
+      (t.label ?? METRIC_LABELS[t.metric]).en,
       `${t.comparator === "gte" ? "≥" : "≤"} ${formatValue(t.metric, t.threshold)}`,
       `${t.discountBps} bps`,
       mark(t.subsidyEligible),
@@ -165,7 +162,9 @@ function chainOf(c: FacilityDetail["chain"]): string {
 
 /** `qfm facility …`: quality loans (bank node). */
 export function facilityCommands(cli: Cli): Command {
-  const facility = new Command("facility").description("quality loan facilities and their entrusted-payment plans (bank node)");
+  const facility = new Command("facility").description(
+    "quality loan facilities and their entrusted-payment plans (bank node)",
+  );
 
   facility
     .command("create")
@@ -341,9 +340,7 @@ ${examples(
     .addHelpText("after", examples("qfm facility evidence 1"))
     .action(
       cli.act(async (ctx, id: string) => {
-        const { body } = await ctx.bank.get<{ items: Array<Record<string, any>> }>(
-          `/facilities/${id}/evidence`,
-        );
+        const { body } = await ctx.bank.get<{ items: Array<Record<string, any>> }>(`/facilities/${id}/evidence`);
         ctx.print(body, () =>
           renderTable(
             ["document", "kind", "evidence id", "anchored", "verdicts", "verified", "used"],
@@ -353,7 +350,10 @@ ${examples(
               shortHash(e.evidenceId),
               formatTime(e.anchoredAt),
               (e.verdicts as Array<{ verdict: string }>)
-                .map((v, i) => `${i === 0 ? "bank" : i === 1 ? "regulator" : `#${i}`}: ${v.verdict === "NONE" ? "pending" : v.verdict}`)
+                .map(
+                  (v, i) =>
+                    `${i === 0 ? "bank" : i === 1 ? "regulator" : `#${i}`}: ${v.verdict === "NONE" ? "pending" : v.verdict}`,
+                )
                 .join(", "),
               mark(e.verified),
               e.consumed ? "✓ released a payment" : "—",

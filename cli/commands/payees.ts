@@ -56,7 +56,9 @@ export function payeeCommands(cli: Cli): Command {
     .action(
       cli.act(async (ctx, options) => {
         if (!options.licenceHash === !options.licenceDocument)
-          throw new CliError("give exactly one of --licence-hash and --licence-document: every payee needs its licence");
+          throw new CliError(
+            "give exactly one of --licence-hash and --licence-document: every payee needs its licence",
+          );
         const { status, body } = await ctx.waiting(
           "registering on chain",
           ctx.bank.post<PayeeView>("/payees", {

@@ -55,7 +55,9 @@ export function paymentCommands(cli: Cli): Command {
       cli.act(async (ctx, facility: string, index: number, options) => {
         const seconds = options.wait === true ? 120 : (options.wait as number | undefined);
         const result =
-          seconds === undefined ? await readiness(ctx, facility, index) : await waitUntilReady(ctx, facility, index, seconds);
+          seconds === undefined
+            ? await readiness(ctx, facility, index)
+            : await waitUntilReady(ctx, facility, index, seconds);
         ctx.print(result, () => renderReadiness(facility, index, result));
         if (seconds !== undefined && !result.ready)
           throw new CliError(`payment ${index} of facility ${facility} is still blocked after ${seconds} s`);
@@ -69,7 +71,7 @@ export function paymentCommands(cli: Cli): Command {
     .description("pay an entrusted payment to its payee on chain; when refused, list every blocker and exit 2")
     .addHelpText(
       "after",
-      `\nExit codes: 0 paid (or submitted), 1 error, 2 refused (the blockers are listed on stderr).${examples(
+      `\nExit codes: 0 paid (or submitted), 1 error, 2 refused (the blockers are listed on stderr).\n${examples(
         "qfm payment request 1 0",
         "qfm payment request 1 0 --json | jq -r .txHash",
       )}`,

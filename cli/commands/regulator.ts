@@ -17,7 +17,7 @@ interface SpotCheck {
   frozen?: boolean;
 }
 
-const REGULATOR_KEY = "\nTalks to the regulator node with --regulator-key (or QFM_REGULATOR_KEY, else --key).";
+const REGULATOR_KEY = "\nTalks to the regulator node with --regulator-key (or QFM_REGULATOR_KEY, else --key).\n";
 
 /** `qfm spot-check` and `qfm queue`: the market regulator's duties on its own node. */
 export function regulatorCommands(cli: Cli): Command[] {
@@ -86,7 +86,11 @@ export function regulatorCommands(cli: Cli): Command[] {
               q.kind,
               q.bankVerdict,
               q.regulatorVerdict,
-              q.regulatorReason.length > 60 ? `${q.regulatorReason.slice(0, 57)}…` : q.regulatorReason,
+              !q.regulatorReason
+                ? "—"
+                : q.regulatorReason.length > 60
+                  ? `${q.regulatorReason.slice(0, 57)}…`
+                  : q.regulatorReason,
               mark(q.verifiedOnChain),
               formatTime(q.checkedAt),
             ]),

@@ -23,7 +23,11 @@ interface AuditReport {
     at: { tx: string; time: string | null };
     evidence: Array<{ kind: string; verifiedAtPayment: boolean }>;
   }>;
-  freezes: Array<{ freezeCount: number; at: { time: string | null; tx: string }; unfrozen: { at: { time: string | null } } | null }>;
+  freezes: Array<{
+    freezeCount: number;
+    at: { time: string | null; tx: string };
+    unfrozen: { at: { time: string | null } } | null;
+  }>;
   evidence: unknown[];
   ledger: unknown[];
 }
@@ -40,7 +44,10 @@ function renderSummary(r: AuditReport): string {
         ["funded", cny(t.funded)],
         ["paid", cny(t.paid)],
         ["unpaid (planned)", cny(t.unpaidPlanned)],
-        ["quality-purpose paid", `${cny(t.qualityPaid)} (${formatBps(t.qualityShareOfPaidBps)}, floor ${formatBps(t.qualityFloorBps)})`],
+        [
+          "quality-purpose paid",
+          `${cny(t.qualityPaid)} (${formatBps(t.qualityShareOfPaidBps)}, floor ${formatBps(t.qualityFloorBps)})`,
+        ],
         ["interest accrued", cny(t.interestAccrued)],
         ["repaid", cny(t.repaid)],
         ["outstanding principal", cny(t.outstandingPrincipal)],
@@ -89,11 +96,13 @@ export function reportCommand(cli: Cli): Command {
     .addOption(new Option("--format <format>", "the whole report as csv (the ledger) or json").choices(["csv", "json"]))
     .option("--out <file>", "write the report to a file (format from --format, else the extension)")
     .addOption(
-      new Option("--node <node>", "the node to ask (both rebuild it from the chain)").choices(["bank", "regulator"]).default("bank"),
+      new Option("--node <node>", "the node to ask (both rebuild it from the chain)")
+        .choices(["bank", "regulator"])
+        .default("bank"),
     )
     .addHelpText(
       "after",
-      `\nWithout --format or --out: a summary (totals, payments, freezes).${examples(
+      `\nWithout --format or --out: a summary (totals, payments, freezes).\n${examples(
         "qfm report 1",
         "qfm report 1 --format csv --out facility-1-audit.csv",
         "qfm report 1 --node regulator --format json > audit.json",
@@ -103,7 +112,8 @@ export function reportCommand(cli: Cli): Command {
       cli.act(async (ctx, facility: string, options) => {
         const api = options.node === "regulator" ? ctx.regulator : ctx.bank;
         const format: "csv" | "json" | undefined =
-          options.format ?? (options.out ? (path.extname(options.out).toLowerCase() === ".csv" ? "csv" : "json") : undefined);
+          options.format ??
+          (options.out ? (path.extname(options.out).toLowerCase() === ".csv" ? "csv" : "json") : undefined);
         let text: string;
         let report: AuditReport | undefined;
         try {
@@ -126,8 +136,10 @@ export function reportCommand(cli: Cli): Command {
           } catch (error) {
             throw new CliError(`cannot write ${options.out}: ${(error as Error).message}`);
           }
-          ctx.print({ facilityId: facility, format, out: path.resolve(options.out), bytes: Buffer.byteLength(text) }, () =>
-            `wrote the ${format} audit report of facility ${facility} to ${options.out} (${Buffer.byteLength(text).toLocaleString("en-US")} bytes)`,
+          ctx.print(
+            { facilityId: facility, format, out: path.resolve(options.out), bytes: Buffer.byteLength(text) },
+            () =>
+              `wrote the ${format} audit report of facility ${facility} to ${options.out} (${Buffer.byteLength(text).toLocaleString("en-US")} bytes)`,
           );
         } else if (format || ctx.json) ctx.io.stdout(text);
         else ctx.io.stdout(`${renderSummary(report!)}\n`);

@@ -1,6 +1,5 @@
 import { Command, Option } from "commander";
-import { formatValue } from "../../server/rules/engine";
-import type { Metric } from "../../server/rules/products";
+import { formatValue, type ReviewDecision } from "../../server/rules/engine";
 import type { Cli } from "../command";
 import { CliError } from "../context";
 import { examples, facilityIdArg, timeArg } from "../input";
@@ -19,41 +18,25 @@ interface Approval {
   createdAt: string;
 }
 
-interface TargetOutcome {
-  id: string;
-  metric: Metric;
-  label: { en: string; zh: string };
-  comparator: "gte" | "lte";
-  threshold: number;
-  actual: number | null;
-  met: boolean;
-  discountBps: number;
-  subsidyEligible: boolean;
-  reason: string;
-}
-
-interface Decision {
-  targets: TargetOutcome[];
-  discountBps: number;
-  baseRateBps: number;
-  newRateBps: number;
-  subsidyEligible: boolean;
-  explanation: string;
-}
+/** What the review shows of a decision (server/rules/engine.ts). */
+type Decision = Pick<
+  ReviewDecision,
+  "targets" | "discountBps" | "baseRateBps" | "newRateBps" | "subsidyEligible" | "explanation"
+>;
 
 /** Each target met or not, then the decision, as a review shows it. */
 export function renderDecision(decision: Decision): string {
   const targets = renderTable(
-    ["target", "wanted", "actual", "met", "discount", "subsidy"],
+    ["target", "wanted", "actual", "met", "discount", "subsidy target"],
     decision.targets.map((t) => [
       t.label.en,
       `${t.comparator === "gte" ? "≥" : "≤"} ${formatValue(t.metric, t.threshold)}`,
       t.actual === null ? "no data" : formatValue(t.metric, t.actual),
       t.met ? "✓ met" : "✗ not met",
       t.discountBps ? `−${t.discountBps} bps` : "—",
-      t.subsidyEligible ? "counts" : "—",
+      t.subsidyEligible ? "✓" : "—",
     ]),
-    ["left", "left", "left", "left", "right", "left"],
+    ["left", "left", "left", "left", "right", "center"],
   );
   const rate =
     decision.newRateBps === decision.baseRateBps
@@ -70,7 +53,9 @@ function cosignHint(approval: Approval): string {
 
 /** `qfm review …`: the quarterly review (bank node proposes; the regulator co-signs). */
 export function reviewCommands(cli: Cli): Command {
-  const review = new Command("review").description("quarterly reviews: quality targets, rate discount and subsidy (bank node)");
+  const review = new Command("review").description(
+    "quarterly reviews: quality targets, rate discount and subsidy (bank node)",
+  );
 
   review
     .command("run")
@@ -80,7 +65,10 @@ export function reviewCommands(cli: Cli): Command {
     .requiredOption("--to <date>", "the period's end (exclusive)", timeArg)
     .addHelpText(
       "after",
-      examples("qfm review run 1 --from 2026-01-01 --to 2026-04-01", "qfm approval cosign <approval id>   # the regulator"),
+      examples(
+        "qfm review run 1 --from 2026-01-01 --to 2026-04-01",
+        "qfm approval cosign <approval id>   # the regulator",
+      ),
     )
     .action(
       cli.act(async (ctx, facility: string, options) => {
@@ -146,7 +134,9 @@ export function approvalCommands(cli: Cli): Command[] {
       }),
     );
 
-  const approval = new Command("approval").description("joint decisions (reviews and unfreezes) awaiting or carrying both signatures");
+  const approval = new Command("approval").description(
+    "joint decisions (reviews and unfreezes) awaiting or carrying both signatures",
+  );
   approval
     .command("list")
     .description("list joint decisions (bank node; a regulator key issued by the bank works too)")
@@ -182,7 +172,7 @@ export function approvalCommands(cli: Cli): Command[] {
     )
     .addHelpText(
       "after",
-      `\nTalks to the regulator node with --regulator-key (or QFM_REGULATOR_KEY, else --key).${examples(
+      `\nTalks to the regulator node with --regulator-key (or QFM_REGULATOR_KEY, else --key).\n${examples(
         "qfm approval cosign 6f1c2d7e-…",
         "QFM_REGULATOR_KEY=qfm_… qfm approval cosign 6f1c2d7e-… --json",
       )}`,
@@ -191,7 +181,9 @@ export function approvalCommands(cli: Cli): Command[] {
       cli.act(async (ctx, approvalId: string) => {
         const { status, body } = await ctx.waiting(
           "checking and co-signing",
-          ctx.regulator.post<Approval & { txHash: string | null }>(`/approvals/${encodeURIComponent(approvalId)}/cosign`),
+          ctx.regulator.post<Approval & { txHash: string | null }>(
+            `/approvals/${encodeURIComponent(approvalId)}/cosign`,
+          ),
         );
         ctx.print(body, () =>
           [

@@ -5,7 +5,7 @@ import { ApiError, type Api } from "../api";
 import type { Cli } from "../command";
 import { CliError, type Context } from "../context";
 import { examples, positiveIntArg, readBytes } from "../input";
-import { renderTable } from "../table";
+import { plural, renderTable } from "../table";
 
 type Row = Record<string, unknown>;
 
@@ -68,13 +68,17 @@ export function chunkRows(rows: Row[], maxRows: number, maxBytes = MAX_CHUNK_BYT
 }
 
 const nodeOption = () =>
-  new Option("--node <node>", "the node to talk to (both keep a white list)").choices(["bank", "regulator"]).default("bank");
+  new Option("--node <node>", "the node to talk to (both keep a white list)")
+    .choices(["bank", "regulator"])
+    .default("bank");
 const apiOf = (ctx: Context, node: string): Api => (node === "regulator" ? ctx.regulator : ctx.bank);
 const count = (n: number) => n.toLocaleString("en-US");
 
 /** `qfm whitelist …`: the regulator's quality white list. */
 export function whiteListCommands(cli: Cli): Command {
-  const whitelist = new Command("whitelist").description("the regulator's quality white list (grades and radar scores)");
+  const whitelist = new Command("whitelist").description(
+    "the regulator's quality white list (grades and radar scores)",
+  );
 
   whitelist
     .command("import <file>")
@@ -103,12 +107,12 @@ export function whiteListCommands(cli: Cli): Command {
           const shown = problems.slice(0, 20);
           if (problems.length > shown.length) shown.push(`… and ${count(problems.length - shown.length)} more`);
           throw new CliError(
-            `the white list ${file} has ${count(problems.length)} problem(s); nothing was imported`,
+            `the white list ${file} has ${plural(problems.length, "problem")}; nothing was imported`,
             1,
             shown,
           );
         }
-        validating.done(`${count(rows.length)} rows valid`);
+        validating.done(`${plural(rows.length, "row")} valid`);
 
         const api = apiOf(ctx, options.node);
         const source = (options.source as string | undefined) ?? `qfm import of ${path.basename(file)}`;
@@ -137,11 +141,11 @@ export function whiteListCommands(cli: Cli): Command {
           }
           importing.update(totals.imported, rows.length, "rows");
         }
-        importing.done(`${count(totals.imported)} rows in ${totals.requests} request(s)`);
+        importing.done(`${plural(totals.imported, "row")} in ${plural(totals.requests, "request")}`);
         ctx.print(
           totals,
           () =>
-            `imported ${count(totals.imported)} firms into the ${api.node} node's white list (${count(totals.created)} new, ${count(totals.updated)} updated)`,
+            `imported ${plural(totals.imported, "firm")} into the ${api.node} node's white list (${count(totals.created)} new, ${count(totals.updated)} updated)`,
         );
       }),
     );

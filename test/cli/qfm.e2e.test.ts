@@ -174,7 +174,7 @@ describe("qfm, end to end through the binary", function () {
   it("imports a 1,201-firm white list in chunks of 500, showing progress on stderr", async function () {
     const run = await ok(["whitelist", "import", file("whitelist.csv"), "--chunk-size", "500"]);
     expect(run.stdout).to.include("imported 1,201 firms into the bank node's white list (1,201 new, 0 updated)");
-    expect(run.stderr).to.include("1,201 rows valid").and.include("1,201 rows in 3 request(s)");
+    expect(run.stderr).to.include("1,201 rows valid").and.include("1,201 rows in 3 requests");
     const graded = await json(["whitelist", "list", "--grade", "C"]);
     expect(graded.items.map((e: any) => e.creditCode)).to.include("91330206MA2AAAAA1X");
   });
@@ -271,7 +271,9 @@ describe("qfm, end to end through the binary", function () {
     const refused = await qfm(["payment", "request", "1", "1"]);
     expect(refused.code).to.equal(2);
     expect(refused.stderr)
-      .to.include("✗ refused (facility_is_frozen, HTTP 409 from the bank node)")
+      .to.include(
+        "✗ payment 1 of facility 1 cannot be made (facility_is_frozen, HTTP 409 from the bank node); 2 blockers:",
+      )
       .and.include("facility 1 is frozen after a failed spot check")
       .and.include("[evidence_missing]");
     const refusedJson = await qfm(["--json", "payment", "request", "1", "1"]);
