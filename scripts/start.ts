@@ -2,7 +2,8 @@
  * `npm start`: the whole system on one machine, each part its own process:
  *   a chain node (anvil, its state kept in data/chain so a second start resumes it), the contracts deployed once,
  *   the bank node (port 8080) and the market regulator's node (port 8081), each with its own database under data/.
- * `npm start -- --reset` starts over. Ctrl-C stops every process.
+ * `npm start -- --reset` starts over. Ctrl-C stops every process. On the first start it seeds a demo through the APIs
+ * (two facilities: one mid-life with a review discount, one frozen after a failed spot check); `--no-seed` skips it.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -17,6 +18,7 @@ import { deploy } from "./deploy";
 import { assertPortFree, startChainNode, type ChainNode } from "./lib/chain-node";
 import { parseDeployConfig } from "./lib/deploy-config";
 import { readDeployment } from "./lib/deployments";
+import { seedDemo } from "./lib/demo-seed";
 
 const ROOT = path.resolve(__dirname, "..");
 const DATA = path.join(ROOT, "data");
@@ -164,6 +166,17 @@ async function main(): Promise<void> {
       }),
     );
     for (const child of children) child.once("exit", () => void stopAll(1));
+
+    const seededMarker = path.join(DATA, "demo-seeded");
+    if (!fs.existsSync(seededMarker) && !process.argv.includes("--no-seed")) {
+      console.log("seeding the demo (first start only)…");
+      await seedDemo(
+        { bank: `http://127.0.0.1:${BANK_PORT}`, regulator: `http://127.0.0.1:${REGULATOR_PORT}` },
+        { officer: keys.bank[0].key, inspector: keys.regulator[0].key },
+        (line) => console.log(`      ${line}`),
+      );
+      fs.writeFileSync(seededMarker, new Date().toISOString() + "\n");
+    }
 
     console.log(`
 ready.

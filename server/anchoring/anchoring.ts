@@ -132,11 +132,11 @@ export function createBatcher({
     const batchId = randomUUID();
     await db.prisma.$transaction(async (tx) => {
       await tx.batch.create({ data: { id: batchId, root, size: documents.length } });
-      for (const [i, value] of tree.entries()) {
-        const document = documents[i];
+      for (const [i, document] of documents.entries()) {
+        // By index: by value, the tree would hash the leaf again to find it.
         const { count } = await tx.document.updateMany({
           where: { id: document.id, status: "QUEUED" },
-          data: { status: "BATCHED", batchId, proof: JSON.stringify(tree.getProof(value)) },
+          data: { status: "BATCHED", batchId, proof: JSON.stringify(tree.getProof(i)) },
         });
         if (count !== 1) throw new Error(`document ${document.id} left the queue while its batch was sealed`);
       }

@@ -84,7 +84,9 @@ export function createDocumentService({
       const evidenceId = evidenceIdOf(body.facilityId, body.kind, saltedHash);
       await store.put(contentHash, file.buffer);
       const id = randomUUID();
-      await db.prisma.$transaction(async (tx) => {
+      // The transaction is also what orders an upload after a batch being sealed: on SQLite, a statement outside one
+      // would run inside whichever transaction holds the connection.
+      const created = await db.prisma.$transaction(async (tx) => {
         const document = await tx.document.create({
           data: {
             id,
@@ -102,10 +104,15 @@ export function createDocumentService({
           },
         });
         if (body.anchor === "single") await queueSingleAnchor(tx, outbox, document);
+        return document;
       });
       metrics.documentsUploaded.inc();
-      if (body.anchor === "single") outbox.poke();
-      return load(id);
+      if (body.anchor === "single") {
+        outbox.poke();
+        return load(id); // now in its own batch
+      }
+      // Queued: no batch yet, so the row as created is the whole answer and reading it back would cost a query.
+      return { ...created, batch: null };
     },
 
     get: load,

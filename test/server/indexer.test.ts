@@ -125,22 +125,41 @@ async function expectMirrorsChain(db: Database, chain: Chain, startBlock: number
 }
 
 /**
+ * Starts a node process on the first free port of `port`, `port + 4`, … below 18900 (several people may run these
+ * tests at once) and makes sure that the node answering there is this process, not another run's: a node that lost
+ * the race for the port exits (anvil at once, hardhat once it has loaded, after which it would print that it started).
+ */
+async function startOwnNode(kind: ChainNodeKind, port: number, output: string[]): Promise<ChainNode> {
+  let bound = false;
+  const log = (line: string) => {
+    bound ||= line.includes("Started HTTP");
+    output.push(line);
+    if (output.length > 20) output.shift();
+  };
+  for (let candidate = port; candidate < 18_900; candidate += 4) {
+    let node: ChainNode;
+    try {
+      node = await startChainNode({ kind, port: candidate, log });
+    } catch (error) {
+      if (/already in use|exited early/.test(String(error))) continue;
+      throw error;
+    }
+    const exited = () => node.process.exitCode !== null || node.process.signalCode !== null;
+    if (kind === "anvil") await new Promise((resolve) => setTimeout(resolve, 300));
+    else await waitFor(`the hardhat node on port ${candidate} to bind or exit`, async () => bound || exited());
+    if (!exited()) return node;
+  }
+  throw new Error(`no free port for a ${kind} node from ${port} to 18899`);
+}
+
+/**
  * A real node process with the contracts deployed by the dev accounts, the indexer's view of it (`chain`) and the
  * test's own connection (`provider`, without ethers' 250 ms request cache: after a revert the test must see the new
  * chain at once).
  */
 async function startDeployedChain(kind: ChainNodeKind, port: number) {
-  console.error(new Date().toISOString(), "starting", kind, port);
   const output: string[] = [];
-  const node = await startChainNode({
-    kind,
-    port,
-    log: (line) => {
-      output.push(line);
-      if (output.length > 20) output.shift();
-    },
-  });
-  console.error(new Date().toISOString(), "started", kind, port);
+  const node = await startOwnNode(kind, port, output);
   const dir = tempDir("indexer");
   const stop = async () => {
     await node.stop();
@@ -736,9 +755,7 @@ function measuresCatchUp(kind: ChainNodeKind, port: number) {
         });
         last = await chain.provider.send("eth_sendRawTransaction", [raw]);
       }
-      console.error(new Date().toISOString(), "sent all");
       await chain.provider.waitForTransaction(last);
-      console.error(new Date().toISOString(), "mined all");
     });
 
     after(async function () {

@@ -83,6 +83,8 @@ export function facilityRoutes({
     ]);
     return {
       ...presentRow(row),
+      // The chain is the authority on the status (a freeze happens there); the row only knows the application.
+      status: STATUS[Number(state.status)],
       chain: {
         status: STATUS[Number(state.status)],
         rateBps: Number(state.rateBps),

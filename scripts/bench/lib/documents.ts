@@ -1,0 +1,113 @@
+import { SimpleMerkleTree, StandardMerkleTree } from "@openzeppelin/merkle-tree";
+import { randomBytes } from "node:crypto";
+import { EVIDENCE_KINDS, type EvidenceKind } from "../../../server/chain/evidence";
+import type { HttpClient } from "./http";
+import { mapPool } from "./pool";
+
+/** One document to upload: small, PDF-like, and distinct from every other (and from earlier runs'). */
+export interface BenchDocument {
+  facilityId: string;
+  kind: EvidenceKind;
+  name: string;
+  metadata: string;
+  bytes: Buffer;
+}
+
+/** What POST /documents answers (the fields the benchmarks use). */
+export interface UploadedDocument {
+  id: string;
+  facilityId: string;
+  kind: EvidenceKind;
+  evidenceId: string;
+  saltedHash: string;
+  status: string;
+}
+
+/** What GET /documents/:id/proof answers. */
+export interface Proof {
+  evidenceId: string;
+  leaf: [string, number, string];
+  leafEncoding: string[];
+  root: string;
+  proof: string[];
+  single: boolean;
+  txHash: string;
+  blockNumber: string;
+}
+
+const FILLER = "BT /F1 10 Tf 72 720 Td (quality evidence: inspection, invoice, contract) Tj ET\n".repeat(12);
+
+/** `count` documents of about 1 KiB, spread over facilities 1..`facilities` and over every evidence kind. */
+export function benchDocuments(count: number, facilities = 1): BenchDocument[] {
+  const run = randomBytes(8).toString("hex");
+  return Array.from({ length: count }, (_, i) => {
+    const kind = EVIDENCE_KINDS[i % EVIDENCE_KINDS.length];
+    return {
+      facilityId: String((i % facilities) + 1),
+      kind,
+      name: `${kind.toLowerCase()}-${i}.pdf`,
+      metadata: JSON.stringify({ reference: `BENCH-${run}-${i}` }),
+      bytes: Buffer.from(`%PDF-1.7\n% qfm benchmark ${run} document ${i}\n${FILLER}%%EOF\n`),
+    };
+  });
+}
+
+/** Uploads every document through POST /documents with at most `concurrency` in flight. */
+export function uploadAll(
+  client: HttpClient,
+  documents: readonly BenchDocument[],
+  concurrency: number,
+  onUploaded: () => void = () => undefined,
+): Promise<UploadedDocument[]> {
+  return mapPool(documents, concurrency, async (document) => {
+    const uploaded = await client.upload<UploadedDocument>(
+      "/documents",
+      { facilityId: document.facilityId, kind: document.kind, metadata: document.metadata },
+      { field: "file", name: document.name, type: "application/pdf", bytes: document.bytes },
+    );
+    onUploaded();
+    return uploaded;
+  });
+}
+
+/** The bank node's count of documents confirmed on chain, from its Prometheus metrics. */
+export async function anchoredCount(client: HttpClient): Promise<number> {
+  const reply = await client.request("GET", "/metrics");
+  const match = /^qfm_documents_anchored_total(?:\{[^}]*\})? (\d+)/m.exec(reply.text);
+  return match ? Number(match[1]) : 0;
+}
+
+/** Waits until the node has anchored `count` documents and none is queued or batched; throws after `timeoutMs`. */
+export async function waitAnchored(client: HttpClient, count: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if ((await anchoredCount(client)) >= count) {
+      const [queued, batched] = await Promise.all(
+        ["QUEUED", "BATCHED"].map((status) =>
+          client.getJson<{ items: unknown[] }>(`/documents?status=${status}&limit=1`),
+        ),
+      );
+      if (queued.items.length === 0 && batched.items.length === 0) return;
+    }
+    if (Date.now() > deadline) throw new Error(`not every document was anchored within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/**
+ * Checks a proof the way a third party would with @openzeppelin/merkle-tree: the leaf [facilityId, kind, saltedHash]
+ * is the uploaded document's, it proves into the root, and so does the evidence id (the leaf's hash) itself.
+ */
+export function checkProof(document: UploadedDocument, proof: Proof): void {
+  const problem =
+    proof.evidenceId !== document.evidenceId
+      ? "another evidence id"
+      : proof.leaf[0] !== document.facilityId || proof.leaf[2] !== document.saltedHash
+        ? "another leaf"
+        : !StandardMerkleTree.verify(proof.root, proof.leafEncoding, proof.leaf, proof.proof)
+          ? "the leaf does not prove into the root"
+          : !SimpleMerkleTree.verify(proof.root, proof.evidenceId, proof.proof)
+            ? "the evidence id does not prove into the root"
+            : undefined;
+  if (problem) throw new Error(`the proof of document ${document.id} is wrong: ${problem}`);
+}

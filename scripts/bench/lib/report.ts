@@ -1,0 +1,31 @@
+import os from "node:os";
+
+/** The machine a number was measured on, for the table: cores, CPU, memory, Node and the date. */
+export function machine(): string {
+  const cpus = os.cpus();
+  const gib = (os.totalmem() / 2 ** 30).toFixed(1);
+  return `${cpus.length} cores (${cpus[0]?.model.trim() ?? "unknown CPU"}), ${gib} GiB, Node ${process.version}, ${os.platform()} ${os.release()}`;
+}
+
+export const today = (): string => new Date().toISOString().slice(0, 10);
+
+/** A Markdown table (pasteable into the README), columns padded; numbers right-aligned. */
+export function markdownTable(header: string[], rows: string[][]): string {
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((row) => row[c].length)));
+  const numeric = header.map((_, c) => rows.every((row) => /^[-+]?[\d,.]+( ?[a-z/%×]+)?$/i.test(row[c])));
+  const cell = (text: string, c: number) => (numeric[c] ? text.padStart(widths[c]) : text.padEnd(widths[c]));
+  const line = (cells: string[]) => `| ${cells.map(cell).join(" | ")} |`;
+  const rule = `| ${widths.map((w, c) => (numeric[c] ? `${"-".repeat(w - 1)}:` : "-".repeat(w))).join(" | ")} |`;
+  return [line(header), rule, ...rows.map(line)].join("\n");
+}
+
+/** 12345.678 → "12,346"; fractions keep `digits` places. */
+export function fmt(value: number, digits = 0): string {
+  return value.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+/** Rounds for the JSON line: enough places to compare runs, none of the noise. */
+export function round(value: number, places = 3): number {
+  const scale = 10 ** places;
+  return Math.round(value * scale) / scale;
+}

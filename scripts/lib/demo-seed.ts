@@ -1,0 +1,281 @@
+/**
+ * Seeds a realistic demo through the nodes' HTTP APIs (the same paths a bank officer and an inspector use):
+ * payees, the regulator's white list with grades and radar scores, and two facilities —
+ *   1. mid-life: payments made to suppliers and a lab, evidence verified by both nodes, a quarterly review that
+ *      earned a discount and subsidy eligibility;
+ *   2. frozen after a failed regulator spot check.
+ */
+import { Wallet } from "ethers";
+
+type Log = (line: string) => void;
+
+interface Keys {
+  officer: string;
+  inspector: string;
+}
+
+class SeedError extends Error {}
+
+function api(base: string, key: string) {
+  async function call(method: string, path: string, body?: unknown) {
+    const response = await fetch(`${base}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${key}`, ...(body ? { "content-type": "application/json" } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const json = (await response.json().catch(() => ({}))) as any;
+    if (response.status >= 400)
+      throw new SeedError(`${method} ${path} → ${response.status} ${json.code ?? ""}: ${json.detail ?? ""}`);
+    return json;
+  }
+  return {
+    get: (path: string) => call("GET", path),
+    post: (path: string, body: unknown = {}) => call("POST", path, body),
+    async upload(facilityId: string, kind: string, metadata: object, name: string) {
+      const form = new FormData();
+      form.append("facilityId", facilityId);
+      form.append("kind", kind);
+      form.append("metadata", JSON.stringify(metadata));
+      form.append(
+        "file",
+        new Blob([Buffer.from(`%PDF-1.7\n% ${name}\n% ${Date.now()}\n%%EOF\n`)], { type: "application/pdf" }),
+        `${name}.pdf`,
+      );
+      const response = await fetch(`${base}/documents`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${key}` },
+        body: form,
+      });
+      const json = (await response.json()) as any;
+      if (response.status !== 201) throw new SeedError(`upload ${name} → ${response.status}: ${json.detail}`);
+      return json;
+    },
+  };
+}
+
+async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 120_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check().catch(() => undefined);
+    if (value) return value;
+    if (Date.now() > deadline) throw new SeedError(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+const SUPPLIER = "91330200MA2H8K3X1Y";
+const MATERIALS = "91330201MA2J4L7P2Q";
+const LAB = "CNAS-L12345";
+
+export async function seedDemo(urls: { bank: string; regulator: string }, keys: Keys, log: Log): Promise<void> {
+  const bank = api(urls.bank, keys.officer);
+  const regulator = api(urls.regulator, keys.inspector);
+  const payees = {
+    equipment: Wallet.createRandom().address,
+    materials: Wallet.createRandom().address,
+    lab: Wallet.createRandom().address,
+  };
+  log("registering payees on chain (equipment vendor, materials supplier, testing lab)…");
+  await bank.post("/payees", {
+    address: payees.equipment,
+    name: "宁波精密数控设备有限公司 Ningbo Precision CNC Equipment",
+    creditCode: SUPPLIER,
+    category: "EQUIPMENT",
+    licenceHash: `0x${"a1".repeat(32)}`,
+  });
+  await bank.post("/payees", {
+    address: payees.materials,
+    name: "浙江特种合金材料有限公司 Zhejiang Special Alloys",
+    creditCode: MATERIALS,
+    category: "MATERIALS",
+    licenceHash: `0x${"a2".repeat(32)}`,
+  });
+  await bank.post("/payees", {
+    address: payees.lab,
+    name: "宁波市产品质量检验研究院 Ningbo Institute of Product Quality Inspection",
+    creditCode: "12330200MB1234567X",
+    category: "TESTING_CERT",
+    licenceHash: `0x${"a3".repeat(32)}`,
+  });
+
+  log("importing the quality white list (grades and five-dimension radar scores)…");
+  await bank.post("/whitelist/import", {
+    source: "宁波市市场监管局 质量白名单 2026Q3",
+    entries: [
+      {
+        creditCode: "91330206MA2AAAAA1X",
+        name: "宁波甬鑫轴承有限公司 Ningbo Yongxin Bearings",
+        grade: "B",
+        credit: 86,
+        management: 80,
+        brand: 72,
+        foundation: 84,
+        innovation: 77,
+      },
+      {
+        creditCode: "91330282MA2BBBBB2Y",
+        name: "慈溪阀门厂 Cixi Valve Works",
+        grade: "C",
+        credit: 71,
+        management: 66,
+        brand: 58,
+        foundation: 69,
+        innovation: 52,
+      },
+      {
+        creditCode: "91330212MA2CCCCC3Z",
+        name: "宁波海天精工 Haitian Precision",
+        grade: "A",
+        credit: 95,
+        management: 92,
+        brand: 90,
+        foundation: 93,
+        innovation: 91,
+      },
+      {
+        creditCode: "91330203MA2DDDDD4W",
+        name: "余姚光电 Yuyao Optoelectronics",
+        grade: "D",
+        credit: 62,
+        management: 60,
+        brand: 55,
+        foundation: 64,
+        innovation: 70,
+      },
+    ],
+  });
+
+  const borrowerA = Wallet.createRandom().address;
+  const borrowerB = Wallet.createRandom().address;
+  log("creating facility 1 (Ningbo Yongxin Bearings, grade B, 10,000,000.00 CNY)…");
+  const a = await bank.post("/facilities", {
+    borrower: borrowerA,
+    borrowerName: "宁波甬鑫轴承有限公司 Ningbo Yongxin Bearings",
+    creditCode: "91330206MA2AAAAA1X",
+    creditLimit: "1000000000",
+    plan: [
+      {
+        payee: payees.equipment,
+        category: "EQUIPMENT",
+        amount: "400000000",
+        qualityPurpose: true,
+        requiredEvidence: ["PURCHASE_CONTRACT", "INVOICE"],
+        description: "CNC grinding line",
+      },
+      {
+        payee: payees.lab,
+        category: "TESTING_CERT",
+        amount: "50000000",
+        qualityPurpose: true,
+        requiredEvidence: ["CERTIFICATION"],
+        description: "IATF 16949 certification",
+      },
+      {
+        payee: payees.materials,
+        category: "MATERIALS",
+        amount: "300000000",
+        qualityPurpose: false,
+        requiredEvidence: ["PURCHASE_CONTRACT", "DELIVERY_NOTE"],
+        description: "bearing steel",
+      },
+      {
+        payee: payees.materials,
+        category: "MATERIALS",
+        amount: "250000000",
+        qualityPurpose: false,
+        requiredEvidence: ["INVOICE"],
+        description: "cage alloy",
+      },
+    ],
+  });
+  const idA = a.facilityId as string;
+
+  log("uploading evidence for facility 1 (contracts, invoices, certificate, patents, inspection report)…");
+  const docs = [
+    ["PURCHASE_CONTRACT", { supplierLicence: SUPPLIER, contractNumber: "PC-2026-0101" }, "equipment-contract"],
+    ["INVOICE", { supplierLicence: SUPPLIER, invoiceNumber: "INV-88421" }, "equipment-invoice"],
+    ["CERTIFICATION", { labLicence: LAB, certificate: "IATF16949-2026-118" }, "iatf-certificate"],
+    ["PURCHASE_CONTRACT", { supplierLicence: MATERIALS, contractNumber: "PC-2026-0102" }, "steel-contract"],
+    ["DELIVERY_NOTE", { supplierLicence: MATERIALS, deliveryNumber: "DN-5531" }, "steel-delivery"],
+    ["PATENT_FILING", { patentNumber: "CN202610123456.7" }, "patent-cage"],
+    ["PATENT_FILING", { patentNumber: "CN202610654321.0" }, "patent-fixture"],
+    [
+      "INSPECTION_REPORT",
+      { labLicence: LAB, reportNumber: "R-2026-0917", unitsTested: 12000, unitsPassed: 11880 },
+      "inspection-q3",
+    ],
+  ] as const;
+  for (const [kind, metadata, name] of docs) await bank.upload(idA, kind, metadata, name);
+
+  log("waiting for both nodes to verify the evidence on chain…");
+  for (const index of [0, 1, 2]) {
+    await until(
+      `payment ${index} of facility 1 to be ready`,
+      async () => (await bank.get(`/facilities/${idA}/payments/${index}/readiness`)).ready,
+    );
+    await bank.post(`/facilities/${idA}/payments/${index}`);
+    log(`  entrusted payment ${index} of facility 1 paid to its payee`);
+  }
+
+  await until("every document of facility 1 to be verified by both nodes", async () =>
+    (await bank.get(`/facilities/${idA}/evidence`)).items.every((e: { verified: boolean }) => e.verified),
+  );
+  log("running facility 1's quarterly review (patents and pass rate met → discount)…");
+  const created = await bank.get(`/facilities/${idA}`);
+  const review = await bank.post(`/facilities/${idA}/reviews`, {
+    periodFrom: created.appliedAt,
+    periodTo: new Date(Date.now() + 60_000).toISOString(),
+  });
+  await regulator.post(`/approvals/${review.approval.id}/cosign`);
+  log(
+    `  rate ${review.report.decision.baseRateBps} → ${review.report.decision.newRateBps} bps, subsidy eligible: ${review.report.decision.subsidyEligible}`,
+  );
+
+  log("creating facility 2 (Cixi Valve Works, grade C, 3,000,000.00 CNY)…");
+  const b = await bank.post("/facilities", {
+    borrower: borrowerB,
+    borrowerName: "慈溪阀门厂 Cixi Valve Works",
+    creditCode: "91330282MA2BBBBB2Y",
+    creditLimit: "300000000",
+    plan: [
+      {
+        payee: payees.lab,
+        category: "TESTING_CERT",
+        amount: "100000000",
+        qualityPurpose: true,
+        requiredEvidence: ["INSPECTION_REPORT"],
+        description: "pressure testing",
+      },
+      {
+        payee: payees.materials,
+        category: "MATERIALS",
+        amount: "150000000",
+        qualityPurpose: false,
+        requiredEvidence: ["INVOICE"],
+        description: "castings",
+      },
+    ],
+  });
+  const idB = b.facilityId as string;
+  await bank.upload(
+    idB,
+    "INSPECTION_REPORT",
+    { labLicence: LAB, reportNumber: "R-2026-1002", unitsTested: 800, unitsPassed: 790 },
+    "valve-inspection",
+  );
+  await until(
+    "facility 2's first payment to be ready",
+    async () => (await bank.get(`/facilities/${idB}/payments/0/readiness`)).ready,
+  );
+  await bank.post(`/facilities/${idB}/payments/0`);
+  log("recording a failed regulator spot check on facility 2 (freezes it on chain)…");
+  await regulator.post("/spot-checks", {
+    facilityId: idB,
+    result: "FAIL",
+    reportNumber: "NB-SC-2026-0043",
+    findings: "pass rate 91.2% below the 98% standard",
+  });
+  log("demo seeded: facility 1 active with a discount, facility 2 frozen");
+}
+
+export { SeedError };
