@@ -153,7 +153,35 @@ async function main(): Promise<void> {
 
     const common = { DEPLOYMENTS_FILE: deploymentsFile, RPC_URL: chain.url, CONFIRMATIONS: "1" };
     step(4, 5, `starting the bank node on port ${BANK_PORT}…`);
-    children.push(await startNode("bank", { ...common, PORT: String(BANK_PORT), DATA_DIR: path.join(DATA, "bank") }));
+    const logins = path.join(DATA, "demo-logins.json");
+    fs.writeFileSync(
+      logins,
+      JSON.stringify(
+        [
+          { role: "bank_officer", label: "Ningbo Bank credit officer", bankKey: keys.bank[0].key },
+          {
+            role: "regulator",
+            label: "Ningbo AMR inspector",
+            bankKey: keys.bank[1].key,
+            regulatorKey: keys.regulator[0].key,
+          },
+          { role: "borrower", label: "Ningbo Yongxin Bearings", bankKey: keys.bank[2].key },
+          { role: "supplier", label: "Ningbo Precision CNC", bankKey: keys.bank[3].key },
+        ],
+        null,
+        2,
+      ) + "\n",
+      { mode: 0o600 },
+    );
+    children.push(
+      await startNode("bank", {
+        ...common,
+        PORT: String(BANK_PORT),
+        DATA_DIR: path.join(DATA, "bank"),
+        REGULATOR_NODE_URL: `http://127.0.0.1:${REGULATOR_PORT}`,
+        DEMO_LOGINS_FILE: logins,
+      }),
+    );
     step(5, 5, `starting the regulator node on port ${REGULATOR_PORT}…`);
     children.push(
       await startNode("regulator", {

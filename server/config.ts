@@ -44,6 +44,12 @@ const EnvSchema = z.object({
   CHAIN_WAIT_MS: positiveInt.default(30_000),
   /** Bank: how often to look for facilities whose quarter is over and propose their review (0 turns it off). */
   REVIEW_CHECK_MS: z.coerce.number().int().min(0).default(60_000),
+  /** Bank: the regulator node, for the dashboard's regulator views (proxied at /regulator-api). */
+  REGULATOR_NODE_URL: z.url({ message: "must be the regulator node's http(s) URL" }).optional(),
+  /** Bank: a JSON file of demo logins (role → API keys) the dashboard offers; never set it in production. */
+  DEMO_LOGINS_FILE: z.string().min(1).optional(),
+  /** Bank: the built dashboard (default web/dist when it exists). */
+  WEB_DIR: z.string().min(1).optional(),
   /** Extra loan products (JSON files) besides the built-in ones. */
   PRODUCTS_DIR: z.string().min(1).optional(),
   VERIFIER_ENABLED: z
@@ -74,6 +80,9 @@ export interface NodeConfig {
   verifierEnabled: boolean;
   chainWaitMs: number;
   reviewCheckMs: number;
+  regulatorNodeUrl?: string;
+  demoLoginsFile?: string;
+  webDir?: string;
   productsDir?: string;
   logLevel: string;
 }
@@ -158,6 +167,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): NodeConfig {
     verifierEnabled: e.VERIFIER_ENABLED,
     chainWaitMs: e.CHAIN_WAIT_MS,
     reviewCheckMs: e.REVIEW_CHECK_MS,
+    regulatorNodeUrl: e.REGULATOR_NODE_URL,
+    demoLoginsFile: e.DEMO_LOGINS_FILE ? path.resolve(e.DEMO_LOGINS_FILE) : undefined,
+    webDir: path.resolve(e.WEB_DIR ?? path.join(ROOT, "web", "dist")),
     productsDir: e.PRODUCTS_DIR ? path.resolve(e.PRODUCTS_DIR) : undefined,
     logLevel: e.LOG_LEVEL,
   };

@@ -16,6 +16,7 @@ import { onPayeeRegistered, payeeRoutes } from "./lifecycle/payees";
 import { regulatorRoutes } from "./lifecycle/regulator";
 import { whiteListRoutes } from "./lifecycle/whitelist";
 import { createReviewScheduler } from "./lifecycle/scheduler";
+import { mountDashboardHelpers } from "./http/dashboard";
 import { loadProducts, type ProductCatalog } from "./rules/products";
 import { ConfigError, type NodeConfig, type NodeRole } from "./config";
 import { createDatabase, type Database } from "./db/client";
@@ -224,6 +225,8 @@ export async function startNode(config: NodeConfig, options: { logger?: Logger }
     logger,
     metrics,
     limits: config.limits,
+    staticDir: config.role === "bank" && config.webDir && fs.existsSync(config.webDir) ? config.webDir : undefined,
+    mount: config.role === "bank" ? (app) => mountDashboardHelpers(app, config) : undefined,
     ready: async () => {
       await db.prisma.$queryRawUnsafe("SELECT 1");
       const chainState = await chain.check();

@@ -24,6 +24,8 @@ export interface AppOptions {
   ready: () => Promise<Record<string, unknown>>;
   /** Static files (the dashboard), served at / when given. */
   staticDir?: string;
+  /** Extra handlers mounted after the API routes and before the static files (the dashboard's helpers). */
+  mount?: (app: express.Express) => void;
 }
 
 const principalOf = new WeakMap<Request, Principal>();
@@ -193,7 +195,8 @@ export function createApp(options: AppOptions): express.Express {
     app[route.method](route.path, ...handlers);
   }
 
-  if (options.staticDir) app.use(express.static(options.staticDir));
+  options.mount?.(app);
+  if (options.staticDir) app.use(express.static(options.staticDir, { index: "index.html" }));
   app.use((req, _res, next) => next(new AppError(404, "route_not_found", `no route ${req.method} ${req.path}`)));
   app.use(problemHandler(logger));
   return app;
