@@ -1,0 +1,199 @@
+/**
+ * `npm run bench:api`: latency of the bank node's read endpoints at a fixed 500 requests a second.
+ *
+ * Starts a chain node (anvil), deploys, starts a real bank node process (SQLite, verifier off, the rate limit raised so
+ * that it does not refuse the benchmark's one key), and gives it data: BENCH_SEED_DOCUMENTS (2,000) documents over four
+ * facility ids, every one anchored, and one facility created on chain (a registered payee, a one-payment plan). Then
+ * autocannon drives, in turn, GET /documents/:id/proof, GET /evidence/:evidenceId/proof, GET /documents?facilityId=…
+ * (the evidence list, first page of 50) and GET /facilities/:id (terms, chain state read from the chain node, plan) at
+ * BENCH_RATE (500) requests a second over BENCH_CONNECTIONS (32) keep-alive connections for BENCH_DURATION (30) seconds
+ * after a 5-second warm-up. Progress goes to stderr; a table (with the node's own per-route timings from /metrics) and,
+ * as the last line, {"rps","p50Ms","p99Ms","errors"} to stdout.
+ */
+import { Wallet } from "ethers";
+import { devWallet } from "../lib/deploy-config";
+import { autocannon, type LoadResult } from "./lib/autocannon";
+import { onCleanup, runBenchmark } from "./lib/cleanup";
+import { benchDocuments, uploadAll, waitAnchored } from "./lib/documents";
+import { createHttpClient, type HttpClient } from "./lib/http";
+import { every } from "./lib/pool";
+import { fmt, machine, markdownTable, round, today } from "./lib/report";
+import { startBenchSystem } from "./lib/system";
+
+const SEED_DOCUMENTS = Number(process.env.BENCH_SEED_DOCUMENTS ?? 2_000);
+const FACILITY_IDS = 4;
+const RATE = Number(process.env.BENCH_RATE ?? 500);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const DURATION_S = Number(process.env.BENCH_DURATION ?? 30);
+const WARMUP_S = 5;
+const TARGET_P99_MS = 50;
+
+const log = (line: string) => console.error(`[bench:api] ${line}`);
+
+/** A facility on chain, as cheaply as the API allows: one registered payee, one entrusted payment. */
+async function createFacility(client: HttpClient): Promise<string> {
+  const payee = Wallet.createRandom().address;
+  await client.postJson("/payees", {
+    address: payee,
+    name: "Ningbo Precision CNC Equipment",
+    creditCode: "91330200MA2H8K3X1Y",
+    category: "EQUIPMENT",
+    licenceHash: `0x${"ab".repeat(32)}`,
+  });
+  const created = await client.postJson<{ applicationId: string; facilityId: string | null }>("/facilities", {
+    borrower: devWallet("borrower").address,
+    borrowerName: "Ningbo Yongxin Bearings",
+    creditCode: "91330206MA2AAAAA1X",
+    grade: "B",
+    creditLimit: "100000000",
+    plan: [
+      {
+        payee,
+        category: "EQUIPMENT",
+        amount: "100000000",
+        qualityPurpose: true,
+        requiredEvidence: ["PURCHASE_CONTRACT", "INVOICE"],
+      },
+    ],
+  });
+  if (created.facilityId) return created.facilityId;
+  // 202: the chain write is on its way; the facility id is known once it lands.
+  for (let attempt = 0; attempt < 300; attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const { items } = await client.getJson<{ items: Array<{ applicationId: string; facilityId: string | null }> }>(
+      "/facilities",
+    );
+    const facilityId = items.find((item) => item.applicationId === created.applicationId)?.facilityId;
+    if (facilityId) return facilityId;
+  }
+  throw new Error(`facility application ${created.applicationId} did not land on chain within 60 s`);
+}
+
+interface RouteTiming {
+  count: number;
+  sum: number;
+  buckets: Map<number, number>;
+}
+
+/** The node's own request durations by route (its Prometheus histogram), to subtract one scrape from another. */
+async function routeTimings(client: HttpClient): Promise<Map<string, RouteTiming>> {
+  const { text } = await client.request("GET", "/metrics");
+  const routes = new Map<string, RouteTiming>();
+  const line = /^qfm_http_request_duration_seconds_(bucket|sum|count)\{([^}]*)\} (\S+)$/gm;
+  for (const [, kind, labelText, value] of text.matchAll(line)) {
+    const labels = Object.fromEntries([...labelText.matchAll(/(\w+)="([^"]*)"/g)].map(([, k, v]) => [k, v]));
+    if (labels.method !== "GET" || labels.status !== "200") continue;
+    const timing = routes.get(labels.route) ?? { count: 0, sum: 0, buckets: new Map() };
+    routes.set(labels.route, timing);
+    if (kind === "count") timing.count = Number(value);
+    else if (kind === "sum") timing.sum = Number(value);
+    else timing.buckets.set(labels.le === "+Inf" ? Infinity : Number(labels.le), Number(value));
+  }
+  return routes;
+}
+
+/** Per route between two scrapes: requests, mean and the histogram bucket that holds the 99th percentile. */
+function timingRows(before: Map<string, RouteTiming>, after: Map<string, RouteTiming>, routes: string[]): string[][] {
+  return routes.map((route) => {
+    const a = after.get(route);
+    const b = before.get(route);
+    const count = (a?.count ?? 0) - (b?.count ?? 0);
+    const sum = (a?.sum ?? 0) - (b?.sum ?? 0);
+    let p99 = "—";
+    for (const [le, cumulative] of [...(a?.buckets ?? new Map<number, number>())].sort(([x], [y]) => x - y)) {
+      if (cumulative - (b?.buckets.get(le) ?? 0) >= 0.99 * count) {
+        p99 = le === Infinity ? "> 2,500" : `≤ ${fmt(le * 1000, le < 0.01 ? 1 : 0)}`;
+        break;
+      }
+    }
+    return [`GET ${route}`, fmt(count), count ? fmt((sum / count) * 1000, 2) : "—", p99];
+  });
+}
+
+runBenchmark("bench:api", async () => {
+  const system = await startBenchSystem({ BATCH_MAX_SIZE: "512", BATCH_MAX_AGE_MS: "500" }, log);
+  const client = createHttpClient(system.bank.url, system.apiKey, 32);
+  onCleanup("close the HTTP client", () => client.close());
+
+  log(`seeding ${fmt(SEED_DOCUMENTS)} documents over ${FACILITY_IDS} facility ids`);
+  let uploaded = 0;
+  const stopProgress = every(2_000, () => log(`uploaded ${fmt(uploaded)} / ${fmt(SEED_DOCUMENTS)}`));
+  const documents = await uploadAll(client, benchDocuments(SEED_DOCUMENTS, FACILITY_IDS), 16, () => uploaded++);
+  stopProgress();
+  await waitAnchored(client, SEED_DOCUMENTS, 300_000);
+  const facilityId = await createFacility(client);
+  log(`every document anchored; facility ${facilityId} created on chain`);
+
+  const paths = [
+    ...documents.slice(0, 500).flatMap((document, i) => [
+      `/documents/${document.id}/proof`,
+      `/evidence/${documents[documents.length - 1 - i].evidenceId}/proof`,
+      `/documents?facilityId=${(i % FACILITY_IDS) + 1}&limit=50`,
+      `/facilities/${facilityId}`,
+    ]),
+  ];
+  const routes = ["/documents/:id/proof", "/evidence/:evidenceId/proof", "/documents", "/facilities/:id"];
+  for (const path of paths.slice(0, 4)) await client.getJson(path); // each answers 200 before the load starts
+
+  const load = async (duration: number): Promise<LoadResult> => {
+    let next = 0;
+    const instance = autocannon({
+      url: system.bank.url,
+      connections: CONNECTIONS,
+      overallRate: RATE,
+      duration,
+      headers: { authorization: `Bearer ${system.apiKey}` },
+      requests: [{ method: "GET", setupRequest: (request) => ({ ...request, path: paths[next++ % paths.length] }) }],
+    });
+    onCleanup("stop autocannon", () => instance.stop());
+    return instance;
+  };
+  log(`warming up: ${WARMUP_S} s at ${RATE} requests/s`);
+  await load(WARMUP_S);
+  log(`measuring: ${DURATION_S} s at ${RATE} requests/s over ${CONNECTIONS} connections`);
+  const before = await routeTimings(client);
+  const result = await load(DURATION_S);
+  const after = await routeTimings(client);
+
+  const rps = result.requests.total / result.duration;
+  const errors = result.errors + result.non2xx;
+  const rows = [
+    ["requests", fmt(result.requests.total)],
+    ["requests/s", fmt(rps, 1)],
+    ["latency p50 (ms)", fmt(result.latency.p50, 2)],
+    ["latency p90 (ms)", fmt(result.latency.p90, 2)],
+    ["latency p99 (ms)", fmt(result.latency.p99, 2)],
+    ["latency max (ms)", fmt(result.latency.max, 2)],
+    ["non-2xx", fmt(result.non2xx)],
+    ["socket errors (timeouts)", `${fmt(result.errors)} (${fmt(result.timeouts)})`],
+  ];
+  return {
+    print() {
+      console.log(`\nbench:api — ${DURATION_S} s at ${RATE} requests/s, ${today()}, ${machine()}`);
+      console.log(
+        `bank node: SQLite, ${fmt(SEED_DOCUMENTS)} anchored documents, 1 facility; ${CONNECTIONS} connections, ` +
+          `requests in turn over the four endpoints below\n`,
+      );
+      console.log(markdownTable(["client (autocannon)", "value"], rows));
+      console.log("");
+      console.log(
+        markdownTable(
+          ["endpoint (node's own timing, /metrics)", "requests", "mean ms", "p99 ms (bucket)"],
+          timingRows(before, after, routes),
+        ),
+      );
+      console.log(
+        `\np99 ${fmt(result.latency.p99, 2)} ms (target < ${TARGET_P99_MS}: ${result.latency.p99 < TARGET_P99_MS ? "met" : "not met"}); ` +
+          `${fmt(errors)} errors (target 0: ${errors === 0 ? "met" : "not met"})`,
+      );
+      console.log(
+        JSON.stringify({
+          rps: round(rps, 1),
+          p50Ms: round(result.latency.p50, 2),
+          p99Ms: round(result.latency.p99, 2),
+          errors,
+        }),
+      );
+    },
+  };
+});
