@@ -143,7 +143,15 @@ runBenchmark("bench:api", async () => {
       overallRate: RATE,
       duration,
       headers: { authorization: `Bearer ${system.apiKey}` },
-      requests: [{ method: "GET", setupRequest: (request) => ({ ...request, path: paths[next++ % paths.length] }) }],
+      requests: [
+        {
+          method: "GET",
+          setupRequest: (request) => {
+            request.path = paths[next++ % paths.length];
+            return request;
+          },
+        },
+      ],
     });
     onCleanup("stop autocannon", () => instance.stop());
     return instance;

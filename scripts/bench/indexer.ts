@@ -205,7 +205,7 @@ function printResults({
     ["  of which generated anchors", fmt(anchors)],
     ["blocks", fmt(blocks)],
     ["maxBlocksPerStep", fmt(opts.maxBlocksPerStep)],
-    ["steps (eth_getLogs calls)", fmt(spans.get("rpc eth_getLogs").calls)],
+    ["steps (eth_getLogs calls)", fmt(spans.get("http eth_getLogs").calls)],
     ["seconds", fmt(seconds, 2)],
     ["events/s", fmt(eventsPerSec)],
   );

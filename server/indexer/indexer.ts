@@ -306,8 +306,11 @@ export function createIndexer({
     if (!read) return 0;
     const { from, to, toHash, logs } = read;
     const events = logs.map(parse).filter((event): event is IndexedEvent => event !== undefined);
+    // Only the blocks the prune below keeps: a long step of sparse events would otherwise write a row per block only
+    // to delete most of them in the same transaction.
+    const oldestKept = BigInt(to - keepBlocks);
     const blocks = new Map<bigint, string>([[BigInt(to), toHash]]);
-    for (const event of events) blocks.set(event.blockNumber, event.blockHash);
+    for (const event of events) if (event.blockNumber >= oldestKept) blocks.set(event.blockNumber, event.blockHash);
 
     await db.prisma.$transaction(async (tx) => {
       await insertEvents(tx, events);
@@ -319,7 +322,7 @@ export function createIndexer({
         create: { name, blockNumber: BigInt(to), blockHash: toHash },
         update: { blockNumber: BigInt(to), blockHash: toHash },
       });
-      await tx.indexedBlock.deleteMany({ where: { number: { lt: BigInt(to - keepBlocks) } } });
+      await tx.indexedBlock.deleteMany({ where: { number: { lt: oldestKept } } });
     });
     metrics.indexedBlock.set(to);
     if (events.length > 0) {

@@ -180,6 +180,9 @@ export function createOutbox(options: OutboxOptions) {
       const unsigned = await handler.build(payload);
       const nonce = job.nonce ?? (await nextNonce());
       const populated = await chain.signer.populateTransaction({ ...unsigned, nonce });
+      // A margin over the estimate: the estimate is made against the current block, and a write can cost more in the
+      // block it lands in (interest accrued over a new second writes a storage slot the estimate did not).
+      populated.gasLimit = (BigInt(populated.gasLimit!) * 125n) / 100n;
       const rawTx = await chain.signer.signTransaction(populated);
       const txHash = Transaction.from(rawTx).hash!;
       await db.prisma.outboxJob.update({

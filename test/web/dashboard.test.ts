@@ -1,0 +1,293 @@
+import { expect } from "chai";
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { randomBytes } from "node:crypto";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { deploy } from "../../scripts/deploy";
+import { startChainNode, type ChainNode } from "../../scripts/lib/chain-node";
+import { parseDeployConfig } from "../../scripts/lib/deploy-config";
+import { seedDemo } from "../../scripts/lib/demo-seed";
+import { createApiKeys } from "../../server/auth/api-keys";
+import type { Role } from "../../server/auth/roles";
+import { createDatabase } from "../../server/db/client";
+import { migrateDatabase } from "../../server/db/migrate";
+import { client, startNodeProcess, tempDir, waitFor, type NodeProcess } from "../helpers/processes";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+const WEB_DIST = path.join(ROOT, "web", "dist");
+const SHOTS = path.join(ROOT, "docs", "screenshots");
+const [CHAIN_PORT, BANK_PORT, REGULATOR_PORT] = [18600, 18601, 18602];
+const BANK = `http://127.0.0.1:${BANK_PORT}`;
+const REGULATOR = `http://127.0.0.1:${REGULATOR_PORT}`;
+const BORROWER = "宁波甬鑫轴承有限公司 Ningbo Yongxin Bearings";
+
+const key = () => `qfm_${randomBytes(24).toString("base64url")}`;
+
+async function registerKeys(
+  dataDir: string,
+  keys: Array<{ role: Role; institution: string; label: string; key: string }>,
+) {
+  const url = `file:${path.join(dataDir, "db.sqlite")}`;
+  fs.mkdirSync(dataDir, { recursive: true });
+  await migrateDatabase(url);
+  const db = createDatabase(url);
+  try {
+    const apiKeys = createApiKeys({ db });
+    for (const k of keys) await apiKeys.register(k);
+  } finally {
+    await db.close();
+  }
+}
+
+/**
+ * The dashboard in real Chromium against real processes (anvil, the bank node serving web/dist, the regulator node):
+ * the demo scenario is seeded through the APIs, then each role logs in and clicks through its screens.
+ */
+describe("web dashboard in Chromium", function () {
+  this.timeout(300_000);
+  let chainNode: ChainNode;
+  let bank: NodeProcess;
+  let regulator: NodeProcess;
+  let browser: Browser;
+  let dir: string;
+  const keys = {
+    officer: key(),
+    regulatorAtBank: key(),
+    borrower: key(),
+    supplier: key(),
+    inspector: key(),
+    officerAtRegulator: key(),
+  };
+
+  before(async function () {
+    if (!fs.existsSync(path.join(WEB_DIST, "index.html"))) {
+      const built = spawnSync("npm", ["run", "build:web"], { cwd: ROOT, encoding: "utf8" });
+      if (built.status !== 0) throw new Error(`npm run build:web failed: ${built.stdout}${built.stderr}`);
+    }
+    fs.mkdirSync(SHOTS, { recursive: true });
+    dir = tempDir("dashboard");
+    chainNode = await startChainNode({ kind: "anvil", port: CHAIN_PORT });
+    const deploymentsFile = path.join(dir, "deployment.json");
+    await deploy(parseDeployConfig({ RPC_URL: chainNode.url, DEPLOYMENTS_FILE: deploymentsFile }), () => undefined);
+    await registerKeys(path.join(dir, "bank"), [
+      { role: "bank_officer", institution: "Ningbo Bank", label: "credit-officer", key: keys.officer },
+      { role: "regulator", institution: "Ningbo AMR", label: "regulator-node", key: keys.regulatorAtBank },
+      { role: "borrower", institution: BORROWER, label: "finance", key: keys.borrower },
+      { role: "supplier", institution: "Ningbo Precision CNC", label: "sales", key: keys.supplier },
+    ]);
+    await registerKeys(path.join(dir, "regulator"), [
+      { role: "regulator", institution: "Ningbo AMR", label: "inspector", key: keys.inspector },
+      { role: "bank_officer", institution: "Ningbo Bank", label: "credit-officer", key: keys.officerAtRegulator },
+    ]);
+    const logins = path.join(dir, "demo-logins.json");
+    fs.writeFileSync(
+      logins,
+      JSON.stringify([
+        { role: "bank_officer", label: "Ningbo Bank credit officer", bankKey: keys.officer },
+        {
+          role: "regulator",
+          label: "Ningbo AMR inspector",
+          bankKey: keys.regulatorAtBank,
+          regulatorKey: keys.inspector,
+        },
+        { role: "borrower", label: "Ningbo Yongxin Bearings", bankKey: keys.borrower },
+        { role: "supplier", label: "Ningbo Precision CNC", bankKey: keys.supplier },
+      ]),
+    );
+    const common = {
+      DEPLOYMENTS_FILE: deploymentsFile,
+      RPC_URL: chainNode.url,
+      POLL_INTERVAL_MS: "100",
+      LOG_LEVEL: "warn",
+      BATCH_MAX_AGE_MS: "300",
+      REVIEW_CHECK_MS: "0",
+    };
+    bank = await startNodeProcess("bank", {
+      ...common,
+      PORT: String(BANK_PORT),
+      DATA_DIR: path.join(dir, "bank"),
+      WEB_DIR: WEB_DIST,
+      REGULATOR_NODE_URL: REGULATOR,
+      DEMO_LOGINS_FILE: logins,
+    });
+    regulator = await startNodeProcess("regulator", {
+      ...common,
+      PORT: String(REGULATOR_PORT),
+      DATA_DIR: path.join(dir, "regulator"),
+      BANK_NODE_URL: BANK,
+      BANK_NODE_API_KEY: keys.regulatorAtBank,
+      REGISTRY_SEED_FILE: path.join(ROOT, "seed", "regulator-registry.json"),
+    });
+    await seedDemo(
+      { bank: BANK, regulator: REGULATOR },
+      { officer: keys.officer, inspector: keys.inspector },
+      () => undefined,
+    );
+    // A joint decision awaiting the regulator: the bank proposes lifting facility 2's freeze.
+    const proposed = await client(BANK, keys.officer).post("/facilities/2/unfreeze", {
+      reason: "corrective actions filed",
+    });
+    expect(proposed.status, JSON.stringify(proposed.body)).to.equal(201);
+    browser = await chromium.launch({
+      executablePath: "/usr/bin/chromium",
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+    });
+  });
+
+  after(async function () {
+    await browser?.close();
+    await regulator?.stop();
+    await bank?.stop();
+    await chainNode?.stop();
+    if (dir && !process.env.E2E_KEEP) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const contexts: BrowserContext[] = [];
+  afterEach(async function () {
+    for (const c of contexts.splice(0)) await c.close();
+  });
+
+  /** A fresh browser session, in English (the screenshots are taken in English), logged in as `role`. */
+  async function loginAs(role: Role): Promise<Page> {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    contexts.push(context);
+    await context.addInitScript(() => localStorage.setItem("qfm.lang", "en"));
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    await page.goto(`${BANK}/`);
+    await page.getByTestId(`login-${role}`).click();
+    await page.getByTestId("who").waitFor();
+    expect(errors).to.deep.equal([]);
+    return page;
+  }
+
+  it("logs in from the demo logins and switches the language", async function () {
+    const context = await browser.newContext();
+    contexts.push(context);
+    const page = await context.newPage();
+    await page.goto(`${BANK}/`);
+    for (const role of ["bank_officer", "regulator", "borrower", "supplier"])
+      await page.getByTestId(`login-${role}`).waitFor();
+    expect(await page.locator("h1").textContent()).to.equal("质量融资资金监测");
+    await page.getByTestId("lang-switch").click();
+    expect(await page.locator("h1").textContent()).to.equal("Quality Financing Monitor");
+    expect(await page.getByTestId("lang-switch").textContent()).to.equal("中文");
+    await page.getByTestId("login-supplier").click();
+    expect(await page.getByTestId("who").textContent()).to.contain("Supplier");
+    await page.getByTestId("lang-switch").click();
+    expect(await page.getByTestId("who").textContent()).to.contain("供应商");
+  });
+
+  it("bank officer: a payment is refused with its blockers, then allowed once the evidence is verified", async function () {
+    const page = await loginAs("bank_officer");
+    await page.getByTestId("facility-row-2").getByText("FROZEN").waitFor();
+    await page.getByTestId("open-facility-1").click();
+    await page.getByTestId("kpi-limit").waitFor();
+    expect(await page.getByTestId("kpi-limit").textContent()).to.equal("¥10,000,000.00");
+    // The seeded review took the rate below the base rate.
+    await page.getByTestId("rate-chart").locator("canvas").waitFor();
+    await page.getByTestId("sankey-chart").locator("canvas").waitFor();
+    expect(await page.getByTestId("payment-0").getByTestId("payment-state").textContent()).to.equal("Paid");
+
+    // Payment 3 (cage alloy, 2,500,000.00 CNY) needs an invoice: the one uploaded was used by payment 0.
+    const row = page.getByTestId("payment-3");
+    await row.getByTestId("blockers").waitFor();
+    expect(await row.getByTestId("blockers").textContent()).to.match(/INVOICE/);
+    await row.getByTestId("pay-3").click();
+    await row.getByTestId("payment-result").waitFor();
+    expect(await row.getByTestId("payment-result").textContent()).to.match(/Refused: 409 .*cannot be made/);
+
+    // Upload the invoice through the form; both nodes verify it.
+    const form = page.getByTestId("upload-form");
+    await form.locator("select[name=kind]").selectOption("INVOICE");
+    await form
+      .locator("input[name=metadata]")
+      .fill(JSON.stringify({ supplierLicence: "91330201MA2J4L7P2Q", invoiceNumber: "INV-99001" }));
+    await form.locator("input[name=file]").setInputFiles({
+      name: "cage-alloy-invoice.pdf",
+      mimeType: "application/pdf",
+      buffer: Buffer.from("%PDF-1.7\n% cage alloy invoice\n%%EOF\n"),
+    });
+    await form.locator("button[type=submit]").click();
+    await form.getByText(/Uploaded, evidence id 0x/).waitFor();
+    const officer = client(BANK, keys.officer);
+    await waitFor(
+      "payment 3 to be ready",
+      async () => (await officer.get("/facilities/1/payments/3/readiness")).body.ready === true,
+      90_000,
+      300,
+    );
+    await page.reload();
+    await page.getByTestId("payment-3").getByText("Ready", { exact: true }).waitFor();
+    await page.getByTestId("pay-3").click();
+    await page
+      .getByTestId("payment-3")
+      .getByTestId("payment-state")
+      .getByText("Paid", { exact: true })
+      .waitFor({ timeout: 30_000 });
+    await page.getByTestId("evidence-timeline").getByText("INV-99001").waitFor();
+    await page.screenshot({ path: path.join(SHOTS, "bank-facility.png"), fullPage: true });
+  });
+
+  it("regulator: sees the queue, records a failed spot check (facility frozen), co-signs, and sees the radar", async function () {
+    const page = await loginAs("regulator");
+    await page.getByTestId("queue-row").first().waitFor();
+    expect(await page.getByTestId("queue-row").count()).to.be.greaterThan(5);
+    await page.getByTestId("radar-chart").first().locator("canvas").waitFor();
+    expect(await page.getByTestId("firm").count()).to.equal(4);
+    await page.screenshot({ path: path.join(SHOTS, "regulator-queue.png"), fullPage: false });
+    await page.getByTestId("whitelist").screenshot({ path: path.join(SHOTS, "radar.png") });
+    // The radar chart really drew something: its canvas holds non-blank pixels.
+    const painted = await page
+      .getByTestId("radar-chart")
+      .first()
+      .locator("canvas")
+      .evaluate((canvas: HTMLCanvasElement) => {
+        const data = canvas.getContext("2d")!.getImageData(0, 0, canvas.width, canvas.height).data;
+        let n = 0;
+        for (let i = 3; i < data.length; i += 4) if (data[i] > 0) n++;
+        return n;
+      });
+    expect(painted).to.be.greaterThan(1_000);
+
+    const spot = page.getByTestId("spot-check");
+    await spot.locator("select[name=facilityId]").selectOption("1");
+    await spot.locator("select[name=result]").selectOption("FAIL");
+    await spot.locator("input[name=reportNumber]").fill("NB-SC-2026-0100");
+    await spot.locator("input[name=findings]").fill("hardness below spec on 3 of 20 samples");
+    await spot.locator("button[type=submit]").click();
+    await page.getByTestId("spot-result").getByText("FROZEN").waitFor({ timeout: 60_000 });
+    await page.getByTestId("reg-facility-1").getByText("FROZEN").waitFor();
+
+    // The unfreeze of facility 2 proposed by the bank: the regulator's node checks it before signing.
+    await page.getByTestId("approval").first().getByRole("button").click();
+    await page.getByTestId("cosign-result").waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId("cosign-result").textContent()).to.match(/Co-signed|Refused/);
+  });
+
+  it("borrower: its facility, rate, targets and documents to upload", async function () {
+    const page = await loginAs("borrower");
+    await page.getByTestId("borrower-facility").first().waitFor();
+    expect(await page.getByTestId("borrower-facility").count()).to.equal(1);
+    await page.getByTestId("target").first().waitFor();
+    expect(await page.getByTestId("borrower-rate").textContent()).to.match(/^\d+\.\d\d%$/);
+    await page.screenshot({ path: path.join(SHOTS, "borrower.png"), fullPage: true });
+  });
+
+  it("supplier: each entrusted payment's state", async function () {
+    const page = await loginAs("supplier");
+    await page.getByTestId("supplier-payment").first().waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId("supplier-payment").count()).to.equal(6);
+    expect(await page.getByTestId("supplier-payments").getByText("Paid", { exact: true }).count()).to.equal(5);
+    await page.screenshot({ path: path.join(SHOTS, "supplier.png"), fullPage: true });
+  });
+});

@@ -1,0 +1,397 @@
+import type { EChartsOption } from "echarts";
+import { useMemo, useState } from "react";
+import type { Api, Role } from "./api";
+import { Card, Loading, StatusBadge, UploadForm, problemText, useLoad } from "./common";
+import { EChart } from "./EChart";
+import { useT } from "./i18n";
+import { cny, localTime, pct, shortAddress, yuanNumber } from "./money";
+
+export function FacilityList({ api, onOpen }: { api: Api; onOpen: (id: string) => void }) {
+  const { t } = useT();
+  const { data, error } = useLoad(() => api.get("/facilities"), []);
+  if (!data) return <Loading error={error} />;
+  return (
+    <Card title={t("facilities")} testId="facility-list">
+      <table>
+        <thead>
+          <tr>
+            <th>#</th>
+            <th>{t("borrowerName")}</th>
+            <th>{t("grade")}</th>
+            <th>{t("limit")}</th>
+            <th>{t("baseRate")}</th>
+            <th>{t("status")}</th>
+            <th />
+          </tr>
+        </thead>
+        <tbody>
+          {data.items.map((f: any) => (
+            <tr key={f.applicationId} data-testid={`facility-row-${f.facilityId}`}>
+              <td>{f.facilityId ?? "…"}</td>
+              <td>{f.borrowerName}</td>
+              <td>{f.grade}</td>
+              <td className="num">{cny(f.creditLimit)}</td>
+              <td>{pct(f.baseRateBps)}</td>
+              <td>
+                <StatusBadge status={f.status} />
+              </td>
+              <td>
+                {f.facilityId && (
+                  <button onClick={() => onOpen(f.facilityId)} data-testid={`open-facility-${f.facilityId}`}>
+                    {t("open")}
+                  </button>
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </Card>
+  );
+}
+
+function rateOption(facility: any, statement: any, t: (k: string) => string): EChartsOption {
+  const base = facility.chain.baseRateBps / 100;
+  const points: Array<[number, number]> = [[new Date(facility.appliedAt).getTime(), base]];
+  for (const r of statement.rateHistory) points.push([new Date(r.at).getTime(), r.to / 100]);
+  points.push([Date.now(), statement.rateBps / 100]);
+  return {
+    animation: false,
+    tooltip: { trigger: "axis", valueFormatter: (v) => `${Number(v).toFixed(2)}%` },
+    legend: { data: [t("rate"), t("baseRate")] },
+    xAxis: { type: "time" },
+    yAxis: { type: "value", min: 0, axisLabel: { formatter: "{value}%" } },
+    series: [
+      { name: t("rate"), type: "line", step: "end", data: points, symbolSize: 8 },
+      {
+        name: t("baseRate"),
+        type: "line",
+        data: [
+          [points[0][0], base],
+          [points[points.length - 1][0], base],
+        ],
+        lineStyle: { type: "dashed" },
+        symbol: "none",
+      },
+    ],
+  };
+}
+
+function sankeyOption(
+  facility: any,
+  payeeNames: Record<string, string>,
+  t: (k: string) => string,
+): EChartsOption | null {
+  const paid = facility.payments.filter((p: any) => p.paid);
+  if (paid.length === 0) return null;
+  const root = `${t("facility")} #${facility.facilityId}`;
+  const sums = new Map<string, bigint>();
+  const add = (source: string, target: string, fen: string) => {
+    const key = `${source}\u0000${target}`;
+    sums.set(key, (sums.get(key) ?? 0n) + BigInt(fen));
+  };
+  for (const p of paid) {
+    const payee = payeeNames[p.payee.toLowerCase()] ?? shortAddress(p.payee);
+    add(root, p.category, p.amount);
+    add(p.category, payee, p.amount);
+  }
+  const names = new Set<string>();
+  const links = [...sums].map(([key, fen]) => {
+    const [source, target] = key.split("\u0000");
+    names.add(source).add(target);
+    return { source, target, value: yuanNumber(fen), fen: fen.toString() };
+  });
+  return {
+    animation: false,
+    tooltip: {
+      formatter: (p: any) =>
+        p.dataType === "edge" ? `${p.data.source} → ${p.data.target}: ${cny(p.data.fen)}` : p.name,
+    },
+    series: [
+      {
+        type: "sankey",
+        data: [...names].map((name) => ({ name })),
+        links,
+        emphasis: { focus: "adjacency" },
+        lineStyle: { color: "gradient", curveness: 0.5 },
+        label: { fontSize: 11 },
+      },
+    ],
+  };
+}
+
+function PaymentRow({
+  api,
+  facilityId,
+  p,
+  payeeName,
+  canPay,
+  onPaid,
+}: {
+  api: Api;
+  facilityId: string;
+  p: any;
+  payeeName: string;
+  canPay: boolean;
+  onPaid: () => void;
+}) {
+  const { t } = useT();
+  const readiness = useLoad(
+    () => (p.paid ? Promise.resolve(null) : api.get(`/facilities/${facilityId}/payments/${p.index}/readiness`)),
+    [facilityId, p.index, p.paid],
+  );
+  const [result, setResult] = useState<{ ok: boolean; text: string; blockers?: any[] }>();
+  const [busy, setBusy] = useState(false);
+  async function pay() {
+    setBusy(true);
+    try {
+      const r = await api.post(`/facilities/${facilityId}/payments/${p.index}`);
+      setResult({ ok: true, text: `${t("paymentDone")} ${r.txHash ?? ""}` });
+      onPaid();
+    } catch (error: any) {
+      setResult({ ok: false, text: problemText(error), blockers: error.body?.blockers });
+      readiness.reload();
+    } finally {
+      setBusy(false);
+    }
+  }
+  const r = readiness.data;
+  return (
+    <tr data-testid={`payment-${p.index}`}>
+      <td>{p.index}</td>
+      <td title={p.payee}>{payeeName}</td>
+      <td>{p.category}</td>
+      <td className="num">{cny(p.amount)}</td>
+      <td>{p.requiredEvidence.join(", ")}</td>
+      <td>{p.qualityPurpose ? "✓" : ""}</td>
+      <td>
+        {p.paid ? (
+          <span className="badge badge-active" data-testid="payment-state">
+            {t("paid")}
+          </span>
+        ) : (
+          <>
+            <span className={`badge ${r?.ready ? "badge-ready" : "badge-blocked"}`} data-testid="payment-state">
+              {r?.ready ? t("ready") : t("unpaid")}
+            </span>
+            {r && r.blockers.length > 0 && (
+              <ul className="blockers" data-testid="blockers">
+                {r.blockers.map((b: any) => (
+                  <li key={b.code + b.message}>
+                    <code>{b.code}</code> {b.message}
+                  </li>
+                ))}
+              </ul>
+            )}
+          </>
+        )}
+        {result && (
+          <div className={result.ok ? "ok" : "error"} data-testid="payment-result">
+            {result.ok ? "" : `${t("refused")}: `}
+            {result.text}
+          </div>
+        )}
+      </td>
+      <td>
+        {canPay && !p.paid && (
+          <button onClick={pay} disabled={busy} data-testid={`pay-${p.index}`}>
+            {t("requestPayment")}
+          </button>
+        )}
+      </td>
+    </tr>
+  );
+}
+
+export function FacilityDetail({ api, id, role, onBack }: { api: Api; id: string; role: Role; onBack?: () => void }) {
+  const { t, lang } = useT();
+  const load = () =>
+    Promise.all([
+      api.get(`/facilities/${id}`),
+      api.get(`/facilities/${id}/statement`),
+      api.get(`/facilities/${id}/evidence`),
+      api.get(`/facilities/${id}/reviews`),
+      api.get("/payees").catch(() => ({ items: [] })),
+    ]);
+  const { data, error, reload } = useLoad(load, [id]);
+  const payeeNames = useMemo(
+    () => Object.fromEntries((data?.[4].items ?? []).map((p: any) => [p.address.toLowerCase(), p.name])),
+    [data],
+  );
+  const rate = useMemo(() => (data ? rateOption(data[0], data[1], t) : null), [data, lang]);
+  const sankey = useMemo(() => (data ? sankeyOption(data[0], payeeNames, t) : null), [data, payeeNames, lang]);
+  if (!data) return <Loading error={error} />;
+  const [f, statement, evidence, reviews] = data;
+  const verifierName = (i: number) => (i === 0 ? t("bankNode") : i === 1 ? t("regulatorNode") : `#${i}`);
+  return (
+    <div data-testid="facility-detail">
+      {onBack && (
+        <button className="link" onClick={onBack}>
+          ← {t("back")}
+        </button>
+      )}
+      <Card title={`${t("facility")} #${f.facilityId} · ${f.borrowerName}`}>
+        <div className="kpis">
+          <div>
+            <span>{t("status")}</span>
+            <StatusBadge status={f.status} />
+          </div>
+          <div>
+            <span>{t("limit")}</span>
+            <b data-testid="kpi-limit">{cny(f.chain.creditLimit)}</b>
+          </div>
+          <div>
+            <span>{t("drawn")}</span>
+            <b>{cny(f.chain.drawn)}</b>
+          </div>
+          <div>
+            <span>{t("balance")}</span>
+            <b>{cny(f.chain.balance)}</b>
+          </div>
+          <div>
+            <span>{t("rateNow")}</span>
+            <b data-testid="kpi-rate">{pct(f.chain.rateBps)}</b>
+          </div>
+          <div>
+            <span>{t("baseRate")}</span>
+            <b>{pct(f.chain.baseRateBps)}</b>
+          </div>
+          <div>
+            <span>{t("grade")}</span>
+            <b>{f.grade}</b>
+          </div>
+        </div>
+      </Card>
+      <div className="grid2">
+        <Card title={t("rateHistory")}>{rate && <EChart option={rate} height={260} testId="rate-chart" />}</Card>
+        <Card title={t("fundFlow")}>
+          {sankey ? (
+            <EChart option={sankey} height={260} testId="sankey-chart" />
+          ) : (
+            <p className="muted">{t("noPaid")}</p>
+          )}
+        </Card>
+      </div>
+      <Card title={t("paymentPlan")} testId="payment-plan">
+        <table>
+          <thead>
+            <tr>
+              <th>#</th>
+              <th>{t("payee")}</th>
+              <th>{t("category")}</th>
+              <th>{t("amount")}</th>
+              <th>{t("requiredEvidence")}</th>
+              <th>{t("quality")}</th>
+              <th>{t("status")}</th>
+              <th />
+            </tr>
+          </thead>
+          <tbody>
+            {f.payments.map((p: any) => (
+              <PaymentRow
+                key={`${p.index}-${p.paid}`}
+                api={api}
+                facilityId={id}
+                p={p}
+                payeeName={payeeNames[p.payee.toLowerCase()] ?? shortAddress(p.payee)}
+                canPay={role === "bank_officer"}
+                onPaid={reload}
+              />
+            ))}
+          </tbody>
+        </table>
+      </Card>
+      <Card title={t("evidence")} testId="evidence-timeline">
+        <ol className="timeline">
+          {[...evidence.items]
+            .sort((a: any, b: any) => a.anchoredAt.localeCompare(b.anchoredAt))
+            .map((e: any) => (
+              <li key={e.evidenceId} data-testid="evidence-item">
+                <time>{localTime(e.anchoredAt)}</time> <b>{e.kind}</b>{" "}
+                <span className="muted">
+                  {Object.entries(e.metadata)
+                    .map(([k, v]) => `${k}=${String(v)}`)
+                    .join(" · ")}
+                </span>
+                <div>
+                  {e.verdicts.map((v: any, i: number) => (
+                    <span key={v.verifier} className={`badge verdict-${v.verdict.toLowerCase()}`} title={v.verifier}>
+                      {verifierName(i)}: {v.verdict}
+                    </span>
+                  ))}
+                  <span className={`badge ${e.verified ? "badge-active" : "badge-blocked"}`}>
+                    {e.verified ? t("verified") : t("notVerified")}
+                  </span>
+                  {e.consumed && <span className="badge">{t("consumed")}</span>}
+                </div>
+              </li>
+            ))}
+        </ol>
+      </Card>
+      <Card title={t("reviews")} testId="reviews">
+        {reviews.items.length === 0 && <p className="muted">{t("noReview")}</p>}
+        {reviews.items.map((r: any) => (
+          <div key={r.id} className="review">
+            <p>
+              {t("period")}: {localTime(r.periodFrom)} – {localTime(r.periodTo)} · {t("rate")}{" "}
+              {pct(r.decision.baseRateBps)} → <b>{pct(r.decision.newRateBps)}</b> · {t("discount")}{" "}
+              {r.decision.discountBps} bps · {t("subsidy")}: {r.decision.subsidyEligible ? t("yes") : t("no")}
+            </p>
+            <p className="explain">{lang === "zh" ? r.decision.explanationZh : r.decision.explanation}</p>
+          </div>
+        ))}
+      </Card>
+      <Card title={t("statement")} testId="statement">
+        <div className="kpis">
+          <div>
+            <span>{t("principal")}</span>
+            <b>{cny(statement.principal)}</b>
+          </div>
+          <div>
+            <span>{t("interestAccrued")}</span>
+            <b>{cny(statement.interestAccrued)}</b>
+          </div>
+          <div>
+            <span>{t("interestDue")}</span>
+            <b>{cny(statement.interestDue)}</b>
+          </div>
+          <div>
+            <span>{t("subsidyDue")}</span>
+            <b>{cny(statement.subsidyDue)}</b>
+          </div>
+          <div>
+            <span>{t("amountOwed")}</span>
+            <b>{cny(statement.amountOwed)}</b>
+          </div>
+        </div>
+        <table>
+          <thead>
+            <tr>
+              <th>{t("from")}</th>
+              <th>{t("to")}</th>
+              <th>{t("principal")}</th>
+              <th>{t("rate")}</th>
+              <th>{t("interest")}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {statement.segments.map((s: any, i: number) => (
+              <tr key={i}>
+                <td>{localTime(s.from)}</td>
+                <td>{s.to ? localTime(s.to) : "…"}</td>
+                <td className="num">{cny(s.principal)}</td>
+                <td>{pct(s.rateBps)}</td>
+                <td className="num">{cny(s.interest)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </Card>
+      {(role === "bank_officer" || role === "borrower") && (
+        <Card title={t("upload")}>
+          <UploadForm api={api} facilityId={id} onDone={reload} />
+        </Card>
+      )}
+    </div>
+  );
+}

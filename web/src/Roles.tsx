@@ -1,0 +1,401 @@
+import type { EChartsOption } from "echarts";
+import { useState } from "react";
+import type { Api } from "./api";
+import { Card, Loading, StatusBadge, UploadForm, problemText, useLoad } from "./common";
+import { EChart } from "./EChart";
+import { useT } from "./i18n";
+import { cny, localTime, pct, shortAddress } from "./money";
+
+const DIMENSIONS = ["credit", "management", "brand", "foundation", "innovation"] as const;
+
+function radarOption(firm: any, t: (k: string) => string): EChartsOption {
+  return {
+    animation: false,
+    radar: { indicator: DIMENSIONS.map((d) => ({ name: t(d), max: 100 })), radius: "62%" },
+    series: [
+      {
+        type: "radar",
+        data: [{ name: firm.name, value: DIMENSIONS.map((d) => firm[d]), areaStyle: { opacity: 0.25 } }],
+      },
+    ],
+    tooltip: {},
+  };
+}
+
+export function Regulator({ api }: { api: Api }) {
+  const { t, lang } = useT();
+  const queue = useLoad(() => api.regGet("/queue"), []);
+  const facilities = useLoad(() => api.get("/facilities"), []);
+  const approvals = useLoad(() => api.get("/approvals?status=AWAITING_REGULATOR"), []);
+  const whitelist = useLoad(() => api.get("/whitelist"), []);
+  const [form, setForm] = useState({ facilityId: "1", result: "FAIL", reportNumber: "", findings: "" });
+  const [spot, setSpot] = useState<{ ok: boolean; text: string; status?: string }>();
+  const [cosign, setCosign] = useState<Record<string, { ok: boolean; text: string }>>({});
+
+  async function recordSpotCheck(e: React.FormEvent) {
+    e.preventDefault();
+    try {
+      const r = await api.regPost("/spot-checks", form);
+      setSpot({ ok: true, text: `${r.result} · ${r.reportNumber}`, status: r.facilityStatus });
+      facilities.reload();
+    } catch (error) {
+      setSpot({ ok: false, text: problemText(error) });
+    }
+  }
+  async function doCosign(id: string) {
+    try {
+      const r = await api.regPost(`/approvals/${id}/cosign`);
+      setCosign((c) => ({ ...c, [id]: { ok: true, text: `${t("cosigned")} ${r.txHash ?? ""}` } }));
+      approvals.reload();
+    } catch (error) {
+      setCosign((c) => ({ ...c, [id]: { ok: false, text: `${t("refused")}: ${problemText(error)}` } }));
+    }
+  }
+
+  return (
+    <div>
+      <Card title={t("queue")} testId="queue">
+        {!queue.data ? (
+          <Loading error={queue.error} />
+        ) : (
+          <table>
+            <thead>
+              <tr>
+                <th>{t("facility")}</th>
+                <th>{t("kind")}</th>
+                <th>{t("regulatorVerdict")}</th>
+                <th>{t("bankVerdict")}</th>
+                <th>{t("onChain")}</th>
+                <th>{t("checkedAt")}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {queue.data.items.map((q: any) => (
+                <tr key={q.evidenceId} data-testid="queue-row">
+                  <td>#{q.facilityId}</td>
+                  <td title={q.evidenceId}>{q.kind}</td>
+                  <td>
+                    <span className={`badge verdict-${q.regulatorVerdict.toLowerCase()}`}>{q.regulatorVerdict}</span>{" "}
+                    <span className="muted">{q.regulatorReason}</span>
+                  </td>
+                  <td>
+                    <span className={`badge verdict-${q.bankVerdict.toLowerCase()}`}>{q.bankVerdict}</span>
+                  </td>
+                  <td>{q.verifiedOnChain ? "✓" : "…"}</td>
+                  <td>{localTime(q.checkedAt)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </Card>
+      <div className="grid2">
+        <Card title={t("spotCheck")} testId="spot-check">
+          <form className="form" onSubmit={recordSpotCheck}>
+            <label>
+              {t("facility")}
+              <select
+                name="facilityId"
+                value={form.facilityId}
+                onChange={(e) => setForm({ ...form, facilityId: e.target.value })}
+              >
+                {(facilities.data?.items ?? [])
+                  .filter((f: any) => f.facilityId)
+                  .map((f: any) => (
+                    <option key={f.facilityId} value={f.facilityId}>
+                      #{f.facilityId} {f.borrowerName} ({t(f.status)})
+                    </option>
+                  ))}
+              </select>
+            </label>
+            <label>
+              {t("result")}
+              <select name="result" value={form.result} onChange={(e) => setForm({ ...form, result: e.target.value })}>
+                <option>PASS</option>
+                <option>FAIL</option>
+              </select>
+            </label>
+            <label>
+              {t("reportNumber")}
+              <input
+                name="reportNumber"
+                required
+                value={form.reportNumber}
+                onChange={(e) => setForm({ ...form, reportNumber: e.target.value })}
+              />
+            </label>
+            <label>
+              {t("findings")}
+              <input
+                name="findings"
+                value={form.findings}
+                onChange={(e) => setForm({ ...form, findings: e.target.value })}
+              />
+            </label>
+            <button type="submit">{t("record")}</button>
+          </form>
+          {spot && (
+            <p className={spot.ok ? "ok" : "error"} data-testid="spot-result">
+              {spot.text}
+              {spot.status && (
+                <>
+                  {" "}
+                  · {t("facilityNow")}: <StatusBadge status={spot.status} />
+                </>
+              )}
+            </p>
+          )}
+          <table>
+            <tbody>
+              {(facilities.data?.items ?? []).map((f: any) => (
+                <tr key={f.applicationId} data-testid={`reg-facility-${f.facilityId}`}>
+                  <td>#{f.facilityId}</td>
+                  <td>{f.borrowerName}</td>
+                  <td className="num">{cny(f.creditLimit)}</td>
+                  <td>
+                    <StatusBadge status={f.status} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </Card>
+        <Card title={t("approvals")} testId="approvals">
+          {!approvals.data ? (
+            <Loading error={approvals.error} />
+          ) : approvals.data.items.length === 0 ? (
+            <p className="muted">{t("none")}</p>
+          ) : (
+            <ul className="plain">
+              {approvals.data.items.map((a: any) => (
+                <li key={a.id} data-testid="approval">
+                  <b>{a.kind}</b> · {t("facility")} #{a.facilityId} · {localTime(a.createdAt)}{" "}
+                  {a.message?.newRateBps !== undefined && <>· {pct(Number(a.message.newRateBps))}</>}
+                  <button onClick={() => doCosign(a.id)}>{t("cosign")}</button>
+                </li>
+              ))}
+            </ul>
+          )}
+          {Object.entries(cosign).map(([id, r]) => (
+            <p key={id} className={r.ok ? "ok" : "error"} data-testid="cosign-result">
+              {r.text}
+            </p>
+          ))}
+        </Card>
+      </div>
+      <Card title={t("whitelist")} testId="whitelist">
+        {!whitelist.data ? (
+          <Loading error={whitelist.error} />
+        ) : (
+          <div className="firms">
+            {whitelist.data.items.map((w: any) => (
+              <div key={w.creditCode} className="firm" data-testid="firm">
+                <h3>
+                  {w.name} <span className="badge">{w.grade}</span>
+                </h3>
+                <EChart key={lang} option={radarOption(w, t)} height={220} testId="radar-chart" />
+              </div>
+            ))}
+          </div>
+        )}
+      </Card>
+    </div>
+  );
+}
+
+/**
+ * The supplier's key reads payees, the white list and each payment's readiness, not the facilities themselves: so
+ * this lists, per facility, each entrusted payment's state (paid or what blocks it), probing until the API says 404.
+ */
+async function probePayments(api: Api) {
+  const facilities: Array<{ id: number; payments: Array<{ index: number; paid: boolean; blockers: any[] }> }> = [];
+  for (let id = 1; id <= 50; id++) {
+    const payments = [];
+    for (let index = 0; index < 64; index++) {
+      const r = await api.get(`/facilities/${id}/payments/${index}/readiness`).catch(() => null);
+      if (!r) break;
+      const paid = r.blockers.some((b: any) => b.code === "payment_already_paid");
+      payments.push({ index, paid, blockers: r.blockers.filter((b: any) => b.code !== "payment_already_paid") });
+    }
+    if (payments.length === 0) break;
+    facilities.push({ id, payments });
+  }
+  return facilities;
+}
+
+export function Supplier({ api }: { api: Api }) {
+  const { t } = useT();
+  const payees = useLoad(() => api.get("/payees"), []);
+  const payments = useLoad(() => probePayments(api), []);
+  return (
+    <div>
+      <p className="note">{t("supplierNote")}</p>
+      <Card title={t("payments")} testId="supplier-payments">
+        {!payments.data ? (
+          <Loading error={payments.error} />
+        ) : (
+          <table>
+            <thead>
+              <tr>
+                <th>{t("facility")}</th>
+                <th>{t("payment")}</th>
+                <th>{t("status")}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {payments.data.flatMap((f) =>
+                f.payments.map((p) => (
+                  <tr key={`${f.id}-${p.index}`} data-testid="supplier-payment">
+                    <td>#{f.id}</td>
+                    <td>{p.index}</td>
+                    <td>
+                      <span className={`badge ${p.paid ? "badge-active" : "badge-blocked"}`}>
+                        {p.paid ? t("paid") : t("unpaid")}
+                      </span>{" "}
+                      <span className="muted">{p.blockers.map((b) => b.code).join(", ")}</span>
+                    </td>
+                  </tr>
+                )),
+              )}
+            </tbody>
+          </table>
+        )}
+      </Card>
+      <Card title={t("payees")}>
+        {!payees.data ? (
+          <Loading error={payees.error} />
+        ) : (
+          <table>
+            <tbody>
+              {payees.data.items.map((p: any) => (
+                <tr key={p.address}>
+                  <td>{p.name}</td>
+                  <td>{p.category}</td>
+                  <td title={p.address}>{shortAddress(p.address)}</td>
+                  <td>{p.active ? t("active") : "—"}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </Card>
+      <Card title={t("upload")}>
+        <UploadForm api={api} />
+      </Card>
+    </div>
+  );
+}
+
+function BorrowerFacility({ api, f }: { api: Api; f: any }) {
+  const { t, lang } = useT();
+  const { data, error, reload } = useLoad(
+    () =>
+      Promise.all([
+        api.get(`/facilities/${f.facilityId}`),
+        api.get(`/facilities/${f.facilityId}/reviews`),
+        api.get(`/facilities/${f.facilityId}/evidence`),
+      ]),
+    [f.facilityId],
+  );
+  if (!data) return <Loading error={error} />;
+  const [detail, reviews, evidence] = data;
+  const latest = reviews.items[reviews.items.length - 1];
+  const verifiedKinds = new Set(
+    evidence.items.filter((e: any) => e.verified && !e.consumed).map((e: any) => e.kind as string),
+  );
+  const missing = detail.payments
+    .filter((p: any) => !p.paid)
+    .flatMap((p: any) =>
+      p.requiredEvidence.filter((k: string) => !verifiedKinds.has(k)).map((k: string) => ({ index: p.index, kind: k })),
+    );
+  return (
+    <Card title={`${t("facility")} #${f.facilityId} · ${f.borrowerName}`} testId="borrower-facility">
+      <div className="kpis">
+        <div>
+          <span>{t("status")}</span>
+          <StatusBadge status={detail.status} />
+        </div>
+        <div>
+          <span>{t("limit")}</span>
+          <b>{cny(detail.chain.creditLimit)}</b>
+        </div>
+        <div>
+          <span>{t("drawn")}</span>
+          <b>{cny(detail.chain.drawn)}</b>
+        </div>
+        <div>
+          <span>{t("rateNow")}</span>
+          <b data-testid="borrower-rate">{pct(detail.chain.rateBps)}</b>
+        </div>
+        <div>
+          <span>{t("baseRate")}</span>
+          <b>{pct(detail.chain.baseRateBps)}</b>
+        </div>
+      </div>
+      <h3>{t("targets")}</h3>
+      {!latest ? (
+        <p className="muted">{t("noReview")}</p>
+      ) : (
+        <table>
+          <thead>
+            <tr>
+              <th>{t("target")}</th>
+              <th>{t("threshold")}</th>
+              <th>{t("actual")}</th>
+              <th>{t("met")}</th>
+              <th>{t("discount")}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {latest.decision.targets.map((target: any) => (
+              <tr key={target.id} data-testid="target">
+                <td>{lang === "zh" ? target.label.zh : target.label.en}</td>
+                <td>
+                  {target.comparator === "gte" ? "≥" : "≤"} {target.threshold}
+                </td>
+                <td>
+                  {target.actual ?? "—"}
+                  {target.actual !== null && target.comparator === "gte" && target.threshold > 0 && (
+                    <progress max={1} value={Math.min(1, target.actual / target.threshold)} />
+                  )}
+                </td>
+                <td>{target.met ? "✓" : "✗"}</td>
+                <td>{target.discountBps} bps</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <h3>{t("docsToUpload")}</h3>
+      {missing.length === 0 ? (
+        <p className="ok">{t("allDocs")}</p>
+      ) : (
+        <ul data-testid="docs-to-upload">
+          {missing.map((m: any) => (
+            <li key={`${m.index}-${m.kind}`}>
+              {t("payment")} {m.index}: {m.kind}
+            </li>
+          ))}
+        </ul>
+      )}
+      <UploadForm api={api} facilityId={f.facilityId} onDone={reload} />
+    </Card>
+  );
+}
+
+export function Borrower({ api }: { api: Api }) {
+  const { t } = useT();
+  const { data, error } = useLoad(() => api.get("/facilities"), []);
+  if (!data) return <Loading error={error} />;
+  return (
+    <div>
+      <h2>{t("myFacilities")}</h2>
+      {data.items.length === 0 && <p className="muted">{t("none")}</p>}
+      {data.items
+        .filter((f: any) => f.facilityId)
+        .map((f: any) => (
+          <BorrowerFacility key={f.facilityId} api={api} f={f} />
+        ))}
+    </div>
+  );
+}

@@ -1,0 +1,45 @@
+export type Role = "bank_officer" | "regulator" | "borrower" | "supplier";
+
+export interface Session {
+  role: Role;
+  label: string;
+  bankKey: string;
+  regulatorKey?: string;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: any,
+  ) {
+    super(body?.detail ?? body?.title ?? `HTTP ${status}`);
+  }
+}
+
+async function call(key: string | undefined, method: string, path: string, body?: unknown): Promise<any> {
+  const headers: Record<string, string> = {};
+  if (key) headers.authorization = `Bearer ${key}`;
+  let payload: BodyInit | undefined;
+  if (body instanceof FormData) payload = body;
+  else if (body !== undefined) {
+    headers["content-type"] = "application/json";
+    payload = JSON.stringify(body);
+  }
+  const response = await fetch(path, { method, headers, body: payload });
+  const json = await response.json().catch(() => ({}));
+  if (!response.ok) throw new ApiError(response.status, json);
+  return json;
+}
+
+/** Same-origin calls to the bank node; regulator calls go through the bank node's /regulator-api proxy. */
+export function apiFor(session: Session) {
+  return {
+    get: (path: string) => call(session.bankKey, "GET", path),
+    post: (path: string, body: unknown = {}) => call(session.bankKey, "POST", path, body),
+    regGet: (path: string) => call(session.regulatorKey, "GET", `/regulator-api${path}`),
+    regPost: (path: string, body: unknown = {}) => call(session.regulatorKey, "POST", `/regulator-api${path}`, body),
+  };
+}
+export type Api = ReturnType<typeof apiFor>;
+
+export const demoLogins = (): Promise<Session[]> => call(undefined, "GET", "/demo/logins");

@@ -1,0 +1,28 @@
+/** Fen (a decimal string, exact) → "¥10,000,000.00", with BigInt arithmetic only: no floating point. */
+export function cny(fen: string | number | bigint | null | undefined): string {
+  if (fen === null || fen === undefined || fen === "") return "—";
+  let value: bigint;
+  try {
+    value = BigInt(fen);
+  } catch {
+    return String(fen);
+  }
+  const negative = value < 0n;
+  if (negative) value = -value;
+  const yuan = (value / 100n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+  const cents = (value % 100n).toString().padStart(2, "0");
+  return `${negative ? "-" : ""}¥${yuan}.${cents}`;
+}
+
+/** Fen → yuan as a number, only for chart geometry (sizes of Sankey links); labels use cny(). */
+export const yuanNumber = (fen: string | bigint): number => Number(BigInt(fen) / 100n);
+
+/** Basis points → "4.35%". */
+export const pct = (bps: number | null | undefined): string =>
+  bps === null || bps === undefined ? "—" : `${(bps / 100).toFixed(2)}%`;
+
+/** An ISO time in the browser's local time zone. */
+export const localTime = (iso: string | null | undefined): string =>
+  iso ? new Date(iso).toLocaleString(undefined, { hour12: false }) : "—";
+
+export const shortAddress = (a: string) => (a && a.length > 12 ? `${a.slice(0, 6)}…${a.slice(-4)}` : a);
