@@ -7,7 +7,7 @@
  * autocannon drives, in turn, GET /documents/:id/proof, GET /evidence/:evidenceId/proof, GET /documents?facilityId=…
  * (the evidence list, first page of 50) and GET /facilities/:id (terms, chain state read from the chain node, plan) at
  * BENCH_RATE (500) requests a second over BENCH_CONNECTIONS (32) keep-alive connections for BENCH_DURATION (30) seconds
- * after a 5-second warm-up. Progress goes to stderr; a table (with the node's own per-route timings from /metrics) and,
+ * after a 5-second warm-up. BENCH_ENDPOINTS=proof,evidence,list,facility chooses a subset. Progress goes to stderr; a table (with the node's own per-route timings from /metrics) and,
  * as the last line, {"rps","p50Ms","p99Ms","errors"} to stdout.
  */
 import { Wallet } from "ethers";
@@ -110,7 +110,20 @@ function timingRows(before: Map<string, RouteTiming>, after: Map<string, RouteTi
   });
 }
 
+const ROUTES = {
+  proof: "/documents/:id/proof",
+  evidence: "/evidence/:evidenceId/proof",
+  list: "/documents",
+  facility: "/facilities/:id",
+} as const;
+type Endpoint = keyof typeof ROUTES;
+
 runBenchmark("bench:api", async () => {
+  const endpoints = (process.env.BENCH_ENDPOINTS ?? Object.keys(ROUTES).join(",")).split(",") as Endpoint[];
+  const unknown = endpoints.filter((endpoint) => !(endpoint in ROUTES));
+  if (unknown.length > 0 || endpoints.length === 0) {
+    throw new Error(`BENCH_ENDPOINTS: ${unknown.join(", ")} unknown; choose from ${Object.keys(ROUTES).join(", ")}`);
+  }
   const system = await startBenchSystem({ BATCH_MAX_SIZE: "512", BATCH_MAX_AGE_MS: "500" }, log);
   const client = createHttpClient(system.bank.url, system.apiKey, 32);
   onCleanup("close the HTTP client", () => client.close());
@@ -121,19 +134,19 @@ runBenchmark("bench:api", async () => {
   const documents = await uploadAll(client, benchDocuments(SEED_DOCUMENTS, FACILITY_IDS), 16, () => uploaded++);
   stopProgress();
   await waitAnchored(client, SEED_DOCUMENTS, 300_000);
-  const facilityId = await createFacility(client);
-  log(`every document anchored; facility ${facilityId} created on chain`);
+  const facilityId = endpoints.includes("facility") ? await createFacility(client) : undefined;
+  log(`every document anchored${facilityId ? `; facility ${facilityId} created on chain` : ""}`);
 
-  const paths = [
-    ...documents.slice(0, 500).flatMap((document, i) => [
-      `/documents/${document.id}/proof`,
-      `/evidence/${documents[documents.length - 1 - i].evidenceId}/proof`,
-      `/documents?facilityId=${(i % FACILITY_IDS) + 1}&limit=50`,
-      `/facilities/${facilityId}`,
-    ]),
-  ];
-  const routes = ["/documents/:id/proof", "/evidence/:evidenceId/proof", "/documents", "/facilities/:id"];
-  for (const path of paths.slice(0, 4)) await client.getJson(path); // each answers 200 before the load starts
+  const pathOf: Record<Endpoint, (i: number) => string> = {
+    proof: (i) => `/documents/${documents[i].id}/proof`,
+    evidence: (i) => `/evidence/${documents[documents.length - 1 - i].evidenceId}/proof`,
+    list: (i) => `/documents?facilityId=${(i % FACILITY_IDS) + 1}&limit=50`,
+    facility: () => `/facilities/${facilityId}`,
+  };
+  const paths = Array.from({ length: Math.min(500, documents.length) }, (_, i) =>
+    endpoints.map((endpoint) => pathOf[endpoint](i)),
+  ).flat();
+  for (const path of paths.slice(0, endpoints.length)) await client.getJson(path); // each answers 200 before the load
 
   const load = async (duration: number): Promise<LoadResult> => {
     let next = 0;
@@ -179,15 +192,19 @@ runBenchmark("bench:api", async () => {
     print() {
       console.log(`\nbench:api — ${DURATION_S} s at ${RATE} requests/s, ${today()}, ${machine()}`);
       console.log(
-        `bank node: SQLite, ${fmt(SEED_DOCUMENTS)} anchored documents, 1 facility; ${CONNECTIONS} connections, ` +
-          `requests in turn over the four endpoints below\n`,
+        `bank node: SQLite, ${fmt(SEED_DOCUMENTS)} anchored documents${facilityId ? ", 1 facility" : ""}; ` +
+          `${CONNECTIONS} connections, requests in turn over the endpoints below\n`,
       );
       console.log(markdownTable(["client (autocannon)", "value"], rows));
       console.log("");
       console.log(
         markdownTable(
           ["endpoint (node's own timing, /metrics)", "requests", "mean ms", "p99 ms (bucket)"],
-          timingRows(before, after, routes),
+          timingRows(
+            before,
+            after,
+            endpoints.map((endpoint) => ROUTES[endpoint]),
+          ),
         ),
       );
       console.log(

@@ -151,7 +151,17 @@ describe("web dashboard in Chromium", function () {
   });
 
   const contexts: BrowserContext[] = [];
+  const pageErrors: string[] = [];
   afterEach(async function () {
+    if (this.currentTest?.state === "failed") {
+      if (pageErrors.length) console.log(`--- page errors:\n${pageErrors.join("\n")}`);
+      for (const c of contexts)
+        for (const p of c.pages()) {
+          console.log(
+            `--- page text at failure (${p.url()}):\n${(await p.locator("body").innerText()).slice(0, 3_000)}`,
+          );
+        }
+    }
     for (const c of contexts.splice(0)) await c.close();
   });
 
@@ -162,7 +172,10 @@ describe("web dashboard in Chromium", function () {
     await context.addInitScript(() => localStorage.setItem("qfm.lang", "en"));
     const page = await context.newPage();
     const errors: string[] = [];
-    page.on("pageerror", (e) => errors.push(e.message));
+    page.on("pageerror", (e) => {
+      errors.push(e.message);
+      pageErrors.push(`${role}: ${e.stack ?? e.message}`);
+    });
     await page.goto(`${BANK}/`);
     await page.getByTestId(`login-${role}`).click();
     await page.getByTestId("who").waitFor();
@@ -195,6 +208,7 @@ describe("web dashboard in Chromium", function () {
     expect(await page.getByTestId("kpi-limit").textContent()).to.equal("¥10,000,000.00");
     // The seeded review took the rate below the base rate.
     await page.getByTestId("rate-chart").locator("canvas").waitFor();
+    expect(await page.getByTestId("review").first().textContent()).to.match(/Rate \d+\.\d\d% → \d+\.\d\d%/);
     await page.getByTestId("sankey-chart").locator("canvas").waitFor();
     expect(await page.getByTestId("payment-0").getByTestId("payment-state").textContent()).to.equal("Paid");
 

@@ -1,14 +1,14 @@
 import type { EChartsOption } from "echarts";
 import { useMemo, useState } from "react";
 import type { Api, Role } from "./api";
-import { Card, Loading, StatusBadge, UploadForm, problemText, useLoad } from "./common";
+import { Card, Loading, StatusBadge, UploadForm, facilitiesWithChainStatus, problemText, useLoad } from "./common";
 import { EChart } from "./EChart";
 import { useT } from "./i18n";
 import { cny, localTime, pct, shortAddress, yuanNumber } from "./money";
 
 export function FacilityList({ api, onOpen }: { api: Api; onOpen: (id: string) => void }) {
   const { t } = useT();
-  const { data, error } = useLoad(() => api.get("/facilities"), []);
+  const { data, error } = useLoad(() => facilitiesWithChainStatus(api), []);
   if (!data) return <Loading error={error} />;
   return (
     <Card title={t("facilities")} testId="facility-list">
@@ -59,7 +59,7 @@ function rateOption(facility: any, statement: any, t: (k: string) => string): EC
     animation: false,
     tooltip: { trigger: "axis", valueFormatter: (v) => `${Number(v).toFixed(2)}%` },
     legend: { data: [t("rate"), t("baseRate")] },
-    xAxis: { type: "time" },
+    xAxis: { type: "time", axisLabel: { hideOverlap: true } },
     yAxis: { type: "value", min: 0, axisLabel: { formatter: "{value}%" } },
     series: [
       { name: t("rate"), type: "line", step: "end", data: points, symbolSize: 8 },
@@ -110,11 +110,13 @@ function sankeyOption(
     series: [
       {
         type: "sankey",
+        left: 10,
+        right: 170,
         data: [...names].map((name) => ({ name })),
         links,
         emphasis: { focus: "adjacency" },
         lineStyle: { color: "gradient", curveness: 0.5 },
-        label: { fontSize: 11 },
+        label: { fontSize: 11, width: 160, overflow: "truncate" },
       },
     ],
   };
@@ -330,16 +332,24 @@ export function FacilityDetail({ api, id, role, onBack }: { api: Api; id: string
       </Card>
       <Card title={t("reviews")} testId="reviews">
         {reviews.items.length === 0 && <p className="muted">{t("noReview")}</p>}
-        {reviews.items.map((r: any) => (
-          <div key={r.id} className="review">
-            <p>
-              {t("period")}: {localTime(r.periodFrom)} – {localTime(r.periodTo)} · {t("rate")}{" "}
-              {pct(r.decision.baseRateBps)} → <b>{pct(r.decision.newRateBps)}</b> · {t("discount")}{" "}
-              {r.decision.discountBps} bps · {t("subsidy")}: {r.decision.subsidyEligible ? t("yes") : t("no")}
-            </p>
-            <p className="explain">{lang === "zh" ? r.decision.explanationZh : r.decision.explanation}</p>
-          </div>
-        ))}
+        {reviews.items
+          .map(({ id, periodFrom, periodTo, decision }: any) => ({
+            id,
+            periodFrom,
+            periodTo,
+            // A review's record holds the whole report: { period, metrics, decision }.
+            decision: decision.decision ?? decision,
+          }))
+          .map((r: any) => (
+            <div key={r.id} className="review" data-testid="review">
+              <p>
+                {t("period")}: {localTime(r.periodFrom)} – {localTime(r.periodTo)} · {t("rate")}{" "}
+                {pct(r.decision.baseRateBps)} → <b>{pct(r.decision.newRateBps)}</b> · {t("discount")}{" "}
+                {r.decision.discountBps} bps · {t("subsidy")}: {r.decision.subsidyEligible ? t("yes") : t("no")}
+              </p>
+              <p className="explain">{lang === "zh" ? r.decision.explanationZh : r.decision.explanation}</p>
+            </div>
+          ))}
       </Card>
       <Card title={t("statement")} testId="statement">
         <div className="kpis">

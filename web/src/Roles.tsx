@@ -1,7 +1,7 @@
 import type { EChartsOption } from "echarts";
 import { useState } from "react";
 import type { Api } from "./api";
-import { Card, Loading, StatusBadge, UploadForm, problemText, useLoad } from "./common";
+import { Card, Loading, StatusBadge, UploadForm, facilitiesWithChainStatus, problemText, useLoad } from "./common";
 import { EChart } from "./EChart";
 import { useT } from "./i18n";
 import { cny, localTime, pct, shortAddress } from "./money";
@@ -11,7 +11,11 @@ const DIMENSIONS = ["credit", "management", "brand", "foundation", "innovation"]
 function radarOption(firm: any, t: (k: string) => string): EChartsOption {
   return {
     animation: false,
-    radar: { indicator: DIMENSIONS.map((d) => ({ name: t(d), max: 100 })), radius: "62%" },
+    radar: {
+      indicator: DIMENSIONS.map((d) => ({ name: t(d), max: 100 })),
+      radius: "52%",
+      axisName: { fontSize: 10, color: "#445" },
+    },
     series: [
       {
         type: "radar",
@@ -25,7 +29,7 @@ function radarOption(firm: any, t: (k: string) => string): EChartsOption {
 export function Regulator({ api }: { api: Api }) {
   const { t, lang } = useT();
   const queue = useLoad(() => api.regGet("/queue"), []);
-  const facilities = useLoad(() => api.get("/facilities"), []);
+  const facilities = useLoad(() => facilitiesWithChainStatus(api), []);
   const approvals = useLoad(() => api.get("/approvals?status=AWAITING_REGULATOR"), []);
   const whitelist = useLoad(() => api.get("/whitelist"), []);
   const [form, setForm] = useState({ facilityId: "1", result: "FAIL", reportNumber: "", findings: "" });
@@ -299,7 +303,9 @@ function BorrowerFacility({ api, f }: { api: Api; f: any }) {
   );
   if (!data) return <Loading error={error} />;
   const [detail, reviews, evidence] = data;
-  const latest = reviews.items[reviews.items.length - 1];
+  const report = reviews.items[reviews.items.length - 1]?.decision;
+  // A review's record holds the whole report: { period, metrics, decision }.
+  const latest = report ? { decision: report.decision ?? report } : undefined;
   const verifiedKinds = new Set(
     evidence.items.filter((e: any) => e.verified && !e.consumed).map((e: any) => e.kind as string),
   );

@@ -127,3 +127,15 @@ export function UploadForm({ api, facilityId, onDone }: { api: Api; facilityId?:
     </form>
   );
 }
+
+/** GET /facilities with each facility's status from the chain (the list's rows only know the application). */
+export async function facilitiesWithChainStatus(api: Api): Promise<{ items: any[] }> {
+  const { items } = await api.get("/facilities");
+  return {
+    items: await Promise.all(
+      items.map(async (f: any) =>
+        f.facilityId ? { ...f, status: (await api.get(`/facilities/${f.facilityId}`)).status } : f,
+      ),
+    ),
+  };
+}

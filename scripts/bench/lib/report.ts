@@ -1,10 +1,13 @@
 import os from "node:os";
 
-/** The machine a number was measured on, for the table: cores, CPU, memory, Node and the date. */
+/** The 1-minute load average when the benchmark started: what else the machine was running (2 = both cores busy). */
+const LOAD_BEFORE = os.loadavg()[0];
+
+/** The machine a number was measured on: cores, CPU, memory, Node, and how busy it was before the run. */
 export function machine(): string {
   const cpus = os.cpus();
   const gib = (os.totalmem() / 2 ** 30).toFixed(1);
-  return `${cpus.length} cores (${cpus[0]?.model.trim() ?? "unknown CPU"}), ${gib} GiB, Node ${process.version}, ${os.platform()} ${os.release()}`;
+  return `${cpus.length} cores (${cpus[0]?.model.trim() ?? "unknown CPU"}), ${gib} GiB, Node ${process.version}, ${os.platform()} ${os.release()}, load average before the run ${LOAD_BEFORE.toFixed(1)}`;
 }
 
 export const today = (): string => new Date().toISOString().slice(0, 10);
@@ -12,7 +15,7 @@ export const today = (): string => new Date().toISOString().slice(0, 10);
 /** A Markdown table (pasteable into the README), columns padded; numbers right-aligned. */
 export function markdownTable(header: string[], rows: string[][]): string {
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((row) => row[c].length)));
-  const numeric = header.map((_, c) => rows.every((row) => /^[-+]?[\d,.]+( ?[a-z/%×]+)?$/i.test(row[c])));
+  const numeric = header.map((_, c) => rows.every((row) => /^[\d—]/.test(row[c])));
   const cell = (text: string, c: number) => (numeric[c] ? text.padStart(widths[c]) : text.padEnd(widths[c]));
   const line = (cells: string[]) => `| ${cells.map(cell).join(" | ")} |`;
   const rule = `| ${widths.map((w, c) => (numeric[c] ? `${"-".repeat(w - 1)}:` : "-".repeat(w))).join(" | ")} |`;

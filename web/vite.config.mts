@@ -4,11 +4,11 @@ import { defineConfig } from "vite";
 
 // The bank node serves web/dist as static files; every API call is same-origin, so no dev proxy is needed for the build.
 export default defineConfig({
-  root: __dirname,
+  root: import.meta.dirname,
   base: "./",
   plugins: [react()],
   build: {
-    outDir: path.join(__dirname, "dist"),
+    outDir: path.join(import.meta.dirname, "dist"),
     emptyOutDir: true,
     chunkSizeWarningLimit: 2_000,
   },
