@@ -208,6 +208,7 @@ async function main(): Promise<void> {
 
     console.log(`
 ready.
+  dashboard       http://127.0.0.1:${BANK_PORT}/   (log in with a demo role: bank officer, regulator, borrower, supplier)
   bank node       http://127.0.0.1:${BANK_PORT}   (API docs: http://127.0.0.1:${BANK_PORT}/docs)
   regulator node  http://127.0.0.1:${REGULATOR_PORT}   (API docs: http://127.0.0.1:${REGULATOR_PORT}/docs)
   chain (anvil)   ${chain.url}   chain id 31337

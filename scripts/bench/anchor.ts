@@ -36,7 +36,7 @@ import {
 import { createHttpClient } from "./lib/http";
 import { every, mapPool } from "./lib/pool";
 import { fmt, machine, markdownTable, round, today } from "./lib/report";
-import { startBenchSystem } from "./lib/system";
+import { cpuSeconds, startBenchSystem } from "./lib/system";
 
 const DOCUMENTS = Number(process.env.BENCH_DOCUMENTS ?? 10_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
@@ -116,6 +116,7 @@ runBenchmark("bench:anchor", async () => {
   })();
 
   const start = performance.now();
+  const cpuAtStart = cpuSeconds(system.bank.child.pid);
   let uploads: Awaited<ReturnType<typeof uploadAll>>;
   let uploadedAt: number;
   let anchoredAt: number;
@@ -140,6 +141,7 @@ runBenchmark("bench:anchor", async () => {
     return proof;
   });
   const end = performance.now();
+  const cpuAtEnd = cpuSeconds(system.bank.child.pid);
   stopProgress();
 
   const verifyStart = performance.now();
@@ -163,6 +165,7 @@ runBenchmark("bench:anchor", async () => {
   const docsPerSec = DOCUMENTS / total;
   const ratio = docsPerSec / baselineDocsPerSec;
   const sizes = [...roots.values()];
+  const nodeCpu = cpuAtStart !== undefined && cpuAtEnd !== undefined ? cpuAtEnd - cpuAtStart : undefined;
   const rows = [
     ["upload (POST /documents)", fmt(seconds(start, uploadedAt), 2), fmt(DOCUMENTS / seconds(start, uploadedAt))],
     [
@@ -182,6 +185,12 @@ runBenchmark("bench:anchor", async () => {
         `chain: ${system.chain.kind}; bank node: SQLite, BATCH_MAX_SIZE=${BATCH_MAX_SIZE}, BATCH_MAX_AGE_MS=${BATCH_MAX_AGE_MS}, ${CONCURRENCY} uploads in flight\n`,
       );
       console.log(markdownTable(["phase", "seconds", "documents/s"], rows));
+      if (nodeCpu !== undefined) {
+        console.log(
+          `\nbank node CPU time, upload to last proof: ${fmt(nodeCpu, 2)} s, ${fmt((nodeCpu / DOCUMENTS) * 1000, 2)} ms a document ` +
+            `(${fmt((nodeCpu / total) * 100)}% of one core)`,
+        );
+      }
       console.log(
         `\nend to end ${fmt(docsPerSec)} documents/s (target ≥ ${fmt(TARGET_DOCS_PER_SEC)}: ${docsPerSec >= TARGET_DOCS_PER_SEC ? "met" : "not met"}); ` +
           `ratio to the baseline ${fmt(ratio, 3)} (target ≥ ${TARGET_RATIO}: ${ratio >= TARGET_RATIO ? "met" : "not met"})`,

@@ -304,4 +304,50 @@ describe("web dashboard in Chromium", function () {
     expect(await page.getByTestId("supplier-payments").getByText("Paid", { exact: true }).count()).to.equal(5);
     await page.screenshot({ path: path.join(SHOTS, "supplier.png"), fullPage: true });
   });
+
+  // Last: the new facility adds entrusted payments, which the supplier test above counts.
+  it("bank officer: a new facility's plan under the quality floor is refused, a valid one opens the facility", async function () {
+    const payees: Array<{ address: string; category: string }> = (await client(BANK, keys.officer).get("/payees")).body
+      .items;
+    const equipment = payees.find((p) => p.category === "EQUIPMENT")!.address;
+    const lab = payees.find((p) => p.category === "TESTING_CERT")!.address;
+    const page = await loginAs("bank_officer");
+    await page.getByTestId("new-facility-button").click();
+    const form = page.getByTestId("new-facility");
+    // Haitian Precision (grade A on the white list): picking it fills the name and the credit code.
+    await form.locator("select[name=firm]").selectOption("91330212MA2CCCCC3Z");
+    expect(await form.locator("input[name=borrowerName]").inputValue()).to.contain("Haitian Precision");
+    expect(await form.locator("input[name=creditCode]").inputValue()).to.equal("91330212MA2CCCCC3Z");
+    await form.locator("input[name=borrower]").fill(`0x${randomBytes(20).toString("hex")}`);
+    await form.locator("input[name=creditLimit]").fill("5,000,000");
+    const row0 = form.getByTestId("plan-row-0");
+    await row0.locator("select[name=payee]").selectOption(equipment);
+    await row0.locator("input[name=amount]").fill("1,000,000.00");
+    await form.locator("button[name=addRow]").click();
+    const row1 = form.getByTestId("plan-row-1");
+    await row1.locator("select[name=payee]").selectOption(lab);
+    await row1.locator("input[name=amount]").fill("200000");
+    await row1.locator("input[name=qualityPurpose]").check();
+    await row1.locator("input[name=evidence-INSPECTION_REPORT]").check();
+    expect(await form.getByTestId("quality-share").textContent()).to.equal(
+      "Quality-purpose share: 16.66% (floor 30.00%)",
+    );
+    await form.locator("button[type=submit]").click();
+    await form.getByTestId("new-facility-result").waitFor();
+    expect(await form.getByTestId("new-facility-result").textContent()).to.match(
+      /^422 quality_share_below_floor: .*16\.66%.*floor is 30\.00%/,
+    );
+
+    // 600,000.50 CNY to the lab: 37.50% of the plan, exact to the fen.
+    await row1.locator("input[name=amount]").fill("600,000.50");
+    expect(await form.getByTestId("quality-share").textContent()).to.contain("37.50%");
+    await form.locator("button[type=submit]").click();
+    await page.getByTestId("facility-detail").waitFor({ timeout: 30_000 });
+    expect(new URL(page.url()).hash).to.equal("#/facility/3");
+    expect(await page.getByTestId("facility-detail").locator("h2").first().textContent()).to.contain(
+      "Facility #3 · 宁波海天精工 Haitian Precision",
+    );
+    expect(await page.getByTestId("kpi-limit").textContent()).to.equal("¥5,000,000.00");
+    expect(await page.getByTestId("payment-1").textContent()).to.contain("¥600,000.50");
+  });
 });

@@ -5,48 +5,58 @@ import { Card, Loading, StatusBadge, UploadForm, facilitiesWithChainStatus, prob
 import { EChart } from "./EChart";
 import { useT } from "./i18n";
 import { cny, localTime, pct, shortAddress, yuanNumber } from "./money";
+import { NewFacilityForm } from "./NewFacility";
 
 export function FacilityList({ api, onOpen }: { api: Api; onOpen: (id: string) => void }) {
   const { t } = useT();
   const { data, error } = useLoad(() => facilitiesWithChainStatus(api), []);
+  const [creating, setCreating] = useState(false);
   if (!data) return <Loading error={error} />;
   return (
-    <Card title={t("facilities")} testId="facility-list">
-      <table>
-        <thead>
-          <tr>
-            <th>#</th>
-            <th>{t("borrowerName")}</th>
-            <th>{t("grade")}</th>
-            <th>{t("limit")}</th>
-            <th>{t("baseRate")}</th>
-            <th>{t("status")}</th>
-            <th />
-          </tr>
-        </thead>
-        <tbody>
-          {data.items.map((f: any) => (
-            <tr key={f.applicationId} data-testid={`facility-row-${f.facilityId}`}>
-              <td>{f.facilityId ?? "…"}</td>
-              <td>{f.borrowerName}</td>
-              <td>{f.grade}</td>
-              <td className="num">{cny(f.creditLimit)}</td>
-              <td>{pct(f.baseRateBps)}</td>
-              <td>
-                <StatusBadge status={f.status} />
-              </td>
-              <td>
-                {f.facilityId && (
-                  <button onClick={() => onOpen(f.facilityId)} data-testid={`open-facility-${f.facilityId}`}>
-                    {t("open")}
-                  </button>
-                )}
-              </td>
+    <>
+      {creating && <NewFacilityForm api={api} onCreated={onOpen} onCancel={() => setCreating(false)} />}
+      <Card title={t("facilities")} testId="facility-list">
+        {!creating && (
+          <button onClick={() => setCreating(true)} data-testid="new-facility-button">
+            + {t("newFacility")}
+          </button>
+        )}
+        <table>
+          <thead>
+            <tr>
+              <th>#</th>
+              <th>{t("borrowerName")}</th>
+              <th>{t("grade")}</th>
+              <th>{t("limit")}</th>
+              <th>{t("baseRate")}</th>
+              <th>{t("status")}</th>
+              <th />
             </tr>
-          ))}
-        </tbody>
-      </table>
-    </Card>
+          </thead>
+          <tbody>
+            {data.items.map((f: any) => (
+              <tr key={f.applicationId} data-testid={`facility-row-${f.facilityId}`}>
+                <td>{f.facilityId ?? "…"}</td>
+                <td>{f.borrowerName}</td>
+                <td>{f.grade}</td>
+                <td className="num">{cny(f.creditLimit)}</td>
+                <td>{pct(f.baseRateBps)}</td>
+                <td>
+                  <StatusBadge status={f.status} />
+                </td>
+                <td>
+                  {f.facilityId && (
+                    <button onClick={() => onOpen(f.facilityId)} data-testid={`open-facility-${f.facilityId}`}>
+                      {t("open")}
+                    </button>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </Card>
+    </>
   );
 }
 

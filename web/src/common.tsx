@@ -54,7 +54,7 @@ export function Card({ title, children, testId }: { title: string; children: Rea
 export const problemText = (e: unknown) =>
   e instanceof ApiError ? `${e.status} ${e.body?.code ?? ""}: ${e.body?.detail ?? e.message}` : String(e);
 
-const EVIDENCE_KINDS = [
+export const EVIDENCE_KINDS = [
   "PURCHASE_CONTRACT",
   "INVOICE",
   "DELIVERY_NOTE",

@@ -26,3 +26,18 @@ export const localTime = (iso: string | null | undefined): string =>
   iso ? new Date(iso).toLocaleString(undefined, { hour12: false }) : "—";
 
 export const shortAddress = (a: string) => (a && a.length > 12 ? `${a.slice(0, 6)}…${a.slice(-4)}` : a);
+
+/**
+ * "1,234.56", "¥1234.5" or "1234" (yuan, at most two decimals) → fen as a decimal string, exactly: digits and string
+ * arithmetic only, no floating point. null for anything else (empty, negative, three decimals, letters).
+ */
+export function parseCny(text: string): string | null {
+  const m = /^(\d+)(?:\.(\d{1,2}))?$/.exec(
+    text
+      .trim()
+      .replace(/^[¥￥]\s*/, "")
+      .replace(/[,，\s]/g, ""),
+  );
+  if (!m) return null;
+  return (BigInt(m[1]) * 100n + BigInt((m[2] ?? "").padEnd(2, "0"))).toString();
+}

@@ -23,6 +23,20 @@ export function freePort(): Promise<number> {
 
 const ROOT = path.resolve(__dirname, "..", "..", "..");
 
+/**
+ * CPU seconds (user + system) a process has used so far, from /proc (Linux; undefined elsewhere): unlike wall time,
+ * hardly moved by whatever else the machine runs.
+ */
+export function cpuSeconds(pid: number | undefined): number | undefined {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+    // utime and stime are fields 14 and 15 of stat(5), in clock ticks (100 a second on Linux).
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
 export interface BankProcess {
   url: string;
   child: ChildProcess;
