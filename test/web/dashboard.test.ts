@@ -297,11 +297,17 @@ describe("web dashboard in Chromium", function () {
     await page.screenshot({ path: path.join(SHOTS, "borrower.png"), fullPage: true });
   });
 
-  it("supplier: each entrusted payment's state", async function () {
+  it("supplier: each entrusted payment's state, and its own payments with amounts", async function () {
     const page = await loginAs("supplier");
     await page.getByTestId("supplier-payment").first().waitFor({ timeout: 30_000 });
     expect(await page.getByTestId("supplier-payment").count()).to.equal(6);
     expect(await page.getByTestId("supplier-payments").getByText("Paid", { exact: true }).count()).to.equal(5);
+    // One payee's own payments, with their amounts: the equipment vendor was paid 4,000,000.00 on facility 1.
+    const payees: Array<{ address: string; category: string }> = (await client(BANK, keys.officer).get("/payees")).body
+      .items;
+    await page.getByTestId("supplier-payee").selectOption(payees.find((p) => p.category === "EQUIPMENT")!.address);
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="supplier-payment"]').length === 1);
+    expect(await page.getByTestId("supplier-payment").innerText()).to.include("¥4,000,000.00");
     await page.screenshot({ path: path.join(SHOTS, "supplier.png"), fullPage: true });
   });
 

@@ -207,34 +207,25 @@ export function Regulator({ api }: { api: Api }) {
   );
 }
 
-/**
- * The supplier's key reads payees, the white list and each payment's readiness, not the facilities themselves: so
- * this lists, per facility, each entrusted payment's state (paid or what blocks it), probing until the API says 404.
- */
-async function probePayments(api: Api) {
-  const facilities: Array<{ id: number; payments: Array<{ index: number; paid: boolean; blockers: any[] }> }> = [];
-  for (let id = 1; id <= 50; id++) {
-    const payments = [];
-    for (let index = 0; index < 64; index++) {
-      const r = await api.get(`/facilities/${id}/payments/${index}/readiness`).catch(() => null);
-      if (!r) break;
-      const paid = r.blockers.some((b: any) => b.code === "payment_already_paid");
-      payments.push({ index, paid, blockers: r.blockers.filter((b: any) => b.code !== "payment_already_paid") });
-    }
-    if (payments.length === 0) break;
-    facilities.push({ id, payments });
-  }
-  return facilities;
-}
-
 export function Supplier({ api }: { api: Api }) {
   const { t } = useT();
+  const [payee, setPayee] = useState("");
   const payees = useLoad(() => api.get("/payees"), []);
-  const payments = useLoad(() => probePayments(api), []);
+  const payments = useLoad(() => api.get(`/payments${payee ? `?payee=${payee}` : ""}`), [payee]);
   return (
     <div>
-      <p className="note">{t("supplierNote")}</p>
       <Card title={t("payments")} testId="supplier-payments">
+        <label>
+          {t("payees")}{" "}
+          <select value={payee} onChange={(e) => setPayee(e.target.value)} data-testid="supplier-payee">
+            <option value="">—</option>
+            {(payees.data?.items ?? []).map((p: any) => (
+              <option key={p.address} value={p.address}>
+                {p.name}
+              </option>
+            ))}
+          </select>
+        </label>
         {!payments.data ? (
           <Loading error={payments.error} />
         ) : (
@@ -243,24 +234,25 @@ export function Supplier({ api }: { api: Api }) {
               <tr>
                 <th>{t("facility")}</th>
                 <th>{t("payment")}</th>
+                <th>{t("category")}</th>
+                <th>{t("amount")}</th>
                 <th>{t("status")}</th>
               </tr>
             </thead>
             <tbody>
-              {payments.data.flatMap((f) =>
-                f.payments.map((p) => (
-                  <tr key={`${f.id}-${p.index}`} data-testid="supplier-payment">
-                    <td>#{f.id}</td>
-                    <td>{p.index}</td>
-                    <td>
-                      <span className={`badge ${p.paid ? "badge-active" : "badge-blocked"}`}>
-                        {p.paid ? t("paid") : t("unpaid")}
-                      </span>{" "}
-                      <span className="muted">{p.blockers.map((b) => b.code).join(", ")}</span>
-                    </td>
-                  </tr>
-                )),
-              )}
+              {payments.data.items.map((p: any) => (
+                <tr key={`${p.facilityId}-${p.index}`} data-testid="supplier-payment">
+                  <td>#{p.facilityId}</td>
+                  <td>{p.index}</td>
+                  <td>{p.category}</td>
+                  <td className="num">{cny(p.amount)}</td>
+                  <td>
+                    <span className={`badge ${p.paid ? "badge-active" : "badge-blocked"}`}>
+                      {p.paid ? t("paid") : t("unpaid")}
+                    </span>
+                  </td>
+                </tr>
+              ))}
             </tbody>
           </table>
         )}

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { defineRoute, type RouteDef } from "../../http/route";
+import { Address } from "../payees";
 import type { ProductCatalog } from "../../rules/products";
 import { toJson } from "../../rules/values";
 import { CreateFacilityBody, FacilityParams, PaymentParams, Readiness, ReviewBody, UnfreezeBody } from "./schema";
@@ -163,6 +164,32 @@ export function facilityRoutes({
       params: FacilityParams,
       responses: { 200: { description: "the facility", schema: Any }, 404: { description: "no such facility" } },
       handler: async ({ params }) => ({ body: await detail(params.id) }),
+    }),
+    defineRoute({
+      method: "get",
+      path: "/payments",
+      operationId: "listEntrustedPayments",
+      summary: "List entrusted payments across facilities, optionally to one payee",
+      tags: ["payments"],
+      auth: ["bank_officer", "regulator", "supplier"],
+      query: z.object({ payee: Address.optional().meta({ description: "only payments to this payee" }) }),
+      responses: { 200: { description: "payments, read from the chain", schema: z.object({ items: z.array(Any) }) } },
+      handler: async ({ query }) => {
+        const items = [];
+        for (const row of await facilities.list()) {
+          if (row.facilityId === null) continue;
+          for (const p of await facilities.payments(row.facilityId)) {
+            if (query.payee && p.payee !== query.payee) continue;
+            items.push({
+              facilityId: row.facilityId.toString(),
+              borrowerName: row.borrowerName,
+              ...p,
+              amount: p.amount.toString(),
+            });
+          }
+        }
+        return { body: { items } };
+      },
     }),
     defineRoute({
       method: "get",
