@@ -9,6 +9,7 @@ import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import type { ContractTransactionResponse, Signer } from "ethers";
 import EASArtifact from "@ethereum-attestation-service/eas-contracts/artifacts/contracts/EAS.sol/EAS.json";
 import SchemaRegistryArtifact from "@ethereum-attestation-service/eas-contracts/artifacts/contracts/SchemaRegistry.sol/SchemaRegistry.json";
+import { ATTESTATION_TYPES } from "../server/chain/typed-data";
 import { deploySystem, type System } from "./lib/deploy";
 
 const LEAF_ENCODING = ["uint64", "uint8", "bytes32"];
@@ -40,15 +41,7 @@ async function main(): Promise<void> {
     chainId,
     verifyingContract: await evidence.getAddress(),
   };
-  const types = {
-    Attestation: [
-      { name: "evidenceId", type: "bytes32" },
-      { name: "verdict", type: "uint8" },
-      { name: "reasonHash", type: "bytes32" },
-      { name: "nonce", type: "uint256" },
-      { name: "deadline", type: "uint64" },
-    ],
-  };
+  const types = ATTESTATION_TYPES;
   let salt = 0;
   const nextHash = () => ethers.id(`bench-document-${++salt}`);
 

@@ -84,8 +84,8 @@ export function createDocumentService({
       const evidenceId = evidenceIdOf(body.facilityId, body.kind, saltedHash);
       await store.put(contentHash, file.buffer);
       const id = randomUUID();
-      // The transaction is also what orders an upload after a batch being sealed: on SQLite, a statement outside one
-      // would run inside whichever transaction holds the connection.
+      // Even for one statement: on SQLite a write outside an interactive transaction runs inside whichever one holds
+      // the connection (a batch being sealed) and would roll back with it.
       const created = await db.prisma.$transaction(async (tx) => {
         const document = await tx.document.create({
           data: {

@@ -4,6 +4,7 @@ import { EvidenceRegistry__factory, FacilityManager__factory, PayeeRegistry__fac
 import type { Chain } from "../chain/chain";
 import { Prisma, type Database, type Tx } from "../db/client";
 import type { Metrics } from "../http/metrics";
+import { createLoop } from "../loop";
 
 /** An indexed contract event, as stored and as handed to listeners. */
 export interface IndexedEvent {
@@ -184,9 +185,6 @@ export function createIndexer({
       return [c.address.toLowerCase(), { ...c, address: getAddress(c.address), events }];
     }),
   );
-  let running = false;
-  let loop: Promise<void> | undefined;
-  let wake: (() => void) | undefined;
 
   async function headNumber(): Promise<number> {
     return Number(await chain.provider.send("eth_blockNumber", []));
@@ -350,6 +348,11 @@ export function createIndexer({
     return to - from + 1;
   }
 
+  const worker = createLoop(
+    async () => (await step()) > 0,
+    (error) => logger.warn({ error: (error as Error).message }, "indexer step failed; will retry"),
+  );
+
   return {
     step,
     checkpoint,
@@ -361,36 +364,9 @@ export function createIndexer({
       }
     },
 
-    start(pollIntervalMs: number): void {
-      if (running) return;
-      running = true;
-      loop = (async () => {
-        while (running) {
-          let covered = 0;
-          try {
-            covered = await step();
-          } catch (error) {
-            logger.warn({ error: (error as Error).message }, "indexer step failed; will retry");
-          }
-          if (covered === 0 && running) {
-            await new Promise<void>((resolve) => {
-              wake = resolve;
-              setTimeout(resolve, pollIntervalMs);
-            });
-          }
-        }
-      })();
-    },
-
-    poke(): void {
-      wake?.();
-    },
-
-    async stop(): Promise<void> {
-      running = false;
-      wake?.();
-      await loop;
-    },
+    start: (pollIntervalMs: number) => worker.start(pollIntervalMs),
+    poke: () => worker.poke(),
+    stop: () => worker.stop(),
   };
 }
 

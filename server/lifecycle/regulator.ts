@@ -10,7 +10,7 @@ import { decideReview } from "../rules/engine";
 import { computeMetrics } from "../rules/metrics";
 import type { ProductCatalog } from "../rules/products";
 import { JOB } from "./jobs";
-import { managerDomain, typesOf, type ApprovalKind } from "./typed-data";
+import { managerDomain, typesOf, type ApprovalKind } from "../chain/typed-data";
 import { chainWrite } from "./wait";
 
 const Any = z.record(z.string(), z.unknown());

@@ -5,6 +5,7 @@ import { decodeRevert, describeError, isTransient } from "../chain/reverts";
 import type { Database, Tx } from "../db/client";
 import type { Metrics } from "../http/metrics";
 import { orderedId } from "../ids";
+import { createLoop } from "../loop";
 
 /** A chain write the chain refused for good; `reason` is the decoded revert (e.g. FacilityIsFrozen(3)). */
 export class ChainWriteFailed extends Error {
@@ -70,9 +71,6 @@ export function createOutbox(options: OutboxOptions) {
   const { db, chain, logger, metrics, confirmations, pollIntervalMs } = options;
   const receiptTimeoutMs = options.receiptTimeoutMs ?? 30_000;
   const handlers = new Map(options.handlers.map((handler) => [handler.kind, handler]));
-  let running = false;
-  let loop: Promise<void> | undefined;
-  let wake: (() => void) | undefined;
 
   async function enqueue(tx: Tx, job: { key: string; kind: string; payload: unknown }): Promise<void> {
     if (!handlers.has(job.kind)) throw new Error(`no outbox handler for job kind ${job.kind}`);
@@ -299,6 +297,15 @@ export function createOutbox(options: OutboxOptions) {
     return pending;
   }
 
+  const worker = createLoop(
+    async () => {
+      const worked = await processNext();
+      if (!worked) await updateGauge();
+      return worked;
+    },
+    (error) => logger.error({ error: describeError(error) }, "outbox pass failed"),
+  );
+
   return {
     enqueue,
     processNext,
@@ -311,38 +318,12 @@ export function createOutbox(options: OutboxOptions) {
       await updateGauge();
     },
 
-    start(): void {
-      if (running) return;
-      running = true;
-      loop = (async () => {
-        while (running) {
-          let worked = false;
-          try {
-            worked = await processNext();
-            if (!worked) await updateGauge();
-          } catch (error) {
-            logger.error({ error: describeError(error) }, "outbox pass failed");
-          }
-          if (!worked && running) {
-            await new Promise<void>((resolve) => {
-              wake = resolve;
-              setTimeout(resolve, pollIntervalMs);
-            });
-          }
-        }
-      })();
-    },
+    start: () => worker.start(pollIntervalMs),
 
     /** Wakes the worker now (after enqueueing). */
-    poke(): void {
-      wake?.();
-    },
+    poke: () => worker.poke(),
 
-    async stop(): Promise<void> {
-      running = false;
-      wake?.();
-      await loop;
-    },
+    stop: () => worker.stop(),
 
     pendingCount: updateGauge,
 
@@ -358,7 +339,7 @@ export function createOutbox(options: OutboxOptions) {
         if (job.status === "CONFIRMED") return { txHash: job.txHash ?? "0x" };
         if (job.status === "FAILED") throw new ChainWriteFailed(key, job.lastError ?? "refused");
         if (Date.now() >= deadline) return undefined;
-        wake?.();
+        worker.poke();
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
     },

@@ -2,6 +2,7 @@ import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { ZeroHash, keccak256, toUtf8Bytes, type Wallet } from "ethers";
 import type { Logger } from "pino";
 import { chainNow, type Chain } from "../chain/chain";
+import { ATTESTATION_TYPES } from "../chain/typed-data";
 import {
   EVIDENCE_KINDS,
   LEAF_ENCODING,
@@ -22,15 +23,6 @@ export const REGISTER_LEAF = "REGISTER_LEAF";
 export const ATTEST = "ATTEST";
 
 const VERDICT = { ACCEPT: 1, REJECT: 2 } as const;
-const ATTESTATION_TYPES = {
-  Attestation: [
-    { name: "evidenceId", type: "bytes32" },
-    { name: "verdict", type: "uint8" },
-    { name: "reasonHash", type: "bytes32" },
-    { name: "nonce", type: "uint256" },
-    { name: "deadline", type: "uint64" },
-  ],
-};
 
 interface RegisterPayload {
   root: string;

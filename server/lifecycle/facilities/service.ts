@@ -13,7 +13,7 @@ import { baseRateFor, isFastTrack, type Grade, type ProductCatalog } from "../..
 import { toJson } from "../../rules/values";
 import { JOB, type CreateFacilityPayload } from "../jobs";
 import { categoryIndex, PAYEE_CATEGORIES } from "../payees";
-import { managerDomain, typesOf, type ApprovalKind } from "../typed-data";
+import { managerDomain, typesOf, type ApprovalKind } from "../../chain/typed-data";
 import { chainWrite } from "../wait";
 import type { CreateFacilityBody } from "./schema";
 

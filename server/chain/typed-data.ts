@@ -1,5 +1,16 @@
 import type { TypedDataDomain } from "ethers";
-import type { Chain } from "../chain/chain";
+import type { Chain } from "./chain";
+
+/** EIP-712 type of a verifier's verdict (EvidenceRegistry's Attestation). */
+export const ATTESTATION_TYPES = {
+  Attestation: [
+    { name: "evidenceId", type: "bytes32" },
+    { name: "verdict", type: "uint8" },
+    { name: "reasonHash", type: "bytes32" },
+    { name: "nonce", type: "uint256" },
+    { name: "deadline", type: "uint64" },
+  ],
+};
 
 /** EIP-712 types of the joint decisions (FacilityManager's Review and Unfreeze). */
 export const REVIEW_TYPES = {
