@@ -7,9 +7,10 @@
  * autocannon drives, in turn, GET /documents/:id/proof, GET /evidence/:evidenceId/proof, GET /documents?facilityId=…
  * (the evidence list, first page of 50) and GET /facilities/:id (terms, chain state read from the chain node, plan) at
  * BENCH_RATE (500) requests a second for BENCH_DURATION (30) seconds after a 5-second warm-up: BENCH_SLICES (10)
- * autocannon instances with overallRate = rate / slices, started 1/slices s apart (see steadyLoad for why), with
- * BENCH_CONNECTIONS (40) keep-alive connections in all. BENCH_ENDPOINTS=proof,evidence,list,facility chooses a subset. Progress goes to stderr; a table (with the node's own per-route timings from /metrics) and,
- * as the last line, {"rps","p50Ms","p99Ms","errors"} to stdout.
+ * autocannon instances with overallRate = rate / slices, started 1/slices s apart (steadyLoad says why), with
+ * BENCH_CONNECTIONS (40) keep-alive connections in all. BENCH_ENDPOINTS=proof,evidence,list,facility chooses a subset.
+ * Progress goes to stderr; a table (with the node's own timings by route, from /metrics) and, as the last line,
+ * {"rps","p50Ms","p99Ms","errors"} to stdout.
  */
 import { Wallet } from "ethers";
 import { devWallet } from "../lib/deploy-config";
@@ -18,7 +19,7 @@ import { onCleanup, runBenchmark } from "./lib/cleanup";
 import { benchDocuments, uploadAll, waitAnchored } from "./lib/documents";
 import { createHttpClient, type HttpClient } from "./lib/http";
 import { every } from "./lib/pool";
-import { fmt, machine, markdownTable, round, today } from "./lib/report";
+import { fmt, machine, markdownTable, round, today, verdict } from "./lib/report";
 import { startBenchSystem } from "./lib/system";
 
 const SEED_DOCUMENTS = Number(process.env.BENCH_SEED_DOCUMENTS ?? 2_000);
@@ -163,9 +164,7 @@ runBenchmark("bench:api", async () => {
     });
   log(`warming up: ${WARMUP_S} s at ${RATE} requests/s`);
   await load(WARMUP_S);
-  log(
-    `measuring: ${DURATION_S} s at ${RATE} requests/s, ${SLICES} staggered autocannon instances, ${CONNECTIONS} connections`,
-  );
+  log(`measuring: ${DURATION_S} s at ${RATE} requests/s (${SLICES} autocannon instances, ${CONNECTIONS} connections)`);
   const before = await routeTimings(client);
   const result = await load(DURATION_S);
   const after = await routeTimings(client);
@@ -188,7 +187,8 @@ runBenchmark("bench:api", async () => {
       console.log(`\nbench:api — ${DURATION_S} s at ${RATE} requests/s, ${today()}, ${machine()}`);
       console.log(
         `bank node: SQLite, ${fmt(SEED_DOCUMENTS)} anchored documents${facilityId ? ", 1 facility" : ""}; ` +
-          `${SLICES} autocannon instances at ${fmt(RATE / SLICES)} requests/s each, started ${fmt(1_000 / SLICES)} ms apart, ` +
+          `${SLICES} autocannon instances at ${fmt(RATE / SLICES)} requests/s each, ` +
+          `started ${fmt(1_000 / SLICES)} ms apart, ` +
           `${CONNECTIONS} connections in all; requests in turn over the endpoints below\n`,
       );
       console.log(markdownTable(["client (autocannon)", "value"], rows));
@@ -204,8 +204,8 @@ runBenchmark("bench:api", async () => {
         ),
       );
       console.log(
-        `\np99 ${fmt(p99, 2)} ms (target < ${TARGET_P99_MS}: ${p99 < TARGET_P99_MS ? "met" : "not met"}); ` +
-          `${fmt(errors)} errors (target 0: ${errors === 0 ? "met" : "not met"})`,
+        `\np99 ${fmt(p99, 2)} ms (target < ${TARGET_P99_MS}: ${verdict(p99 < TARGET_P99_MS)}); ` +
+          `${fmt(errors)} errors (target 0: ${verdict(errors === 0)})`,
       );
       console.log(
         JSON.stringify({

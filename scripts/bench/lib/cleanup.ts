@@ -1,8 +1,9 @@
 import type { ChildProcess } from "node:child_process";
 
 /**
- * What a benchmark started, undone in reverse order however the run ends: success, failure, Ctrl-C or SIGTERM. A child
- * process still alive when this process exits is killed outright, so a benchmark never leaves a chain or bank node behind.
+ * What a benchmark started, undone in reverse order however the run ends: success, failure, Ctrl-C or SIGTERM. A
+ * child process still alive when this process exits is killed outright: a benchmark leaves no chain or bank node
+ * behind.
  */
 const tasks: Array<{ what: string; run: () => Promise<void> | void }> = [];
 const children = new Set<ChildProcess>();

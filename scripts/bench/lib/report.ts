@@ -6,8 +6,13 @@ const LOAD_BEFORE = os.loadavg()[0];
 /** The machine a number was measured on: cores, CPU, memory, Node, and how busy it was before the run. */
 export function machine(): string {
   const cpus = os.cpus();
-  const gib = (os.totalmem() / 2 ** 30).toFixed(1);
-  return `${cpus.length} cores (${cpus[0]?.model.trim() ?? "unknown CPU"}), ${gib} GiB, Node ${process.version}, ${os.platform()} ${os.release()}, load average before the run ${LOAD_BEFORE.toFixed(1)}`;
+  return [
+    `${cpus.length} cores (${cpus[0]?.model.trim() ?? "unknown CPU"})`,
+    `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`,
+    `Node ${process.version}`,
+    `${os.platform()} ${os.release()}`,
+    `load average before the run ${LOAD_BEFORE.toFixed(1)}`,
+  ].join(", ");
 }
 
 export const today = (): string => new Date().toISOString().slice(0, 10);
@@ -32,3 +37,6 @@ export function round(value: number, places = 3): number {
   const scale = 10 ** places;
   return Math.round(value * scale) / scale;
 }
+
+/** How a measured number stands against its (informational) target. */
+export const verdict = (met: boolean): string => (met ? "met" : "not met");

@@ -69,14 +69,14 @@ async function startBankProcess(env: Record<string, string>, nodeFlags: string[]
     clearTimeout(timer);
   };
   const url = `http://127.0.0.1:${env.PORT}`;
-  await waitFor(
-    `the bank node at ${url}`,
-    async () => {
-      if (exited()) throw new Error("exited");
-      return (await fetch(`${url}/health`)).ok;
-    },
-    90_000,
-  ).catch(async (error: Error) => {
+  const early = new Promise<never>((_, reject) =>
+    child.once("exit", (code) => reject(new Error(`the bank node exited during start-up (code ${code})`))),
+  );
+  early.catch(() => undefined); // after start-up an exit is the cleanup's business
+  await Promise.race([
+    waitFor(`the bank node at ${url}`, async () => (await fetch(`${url}/health`)).ok, 90_000),
+    early,
+  ]).catch(async (error: Error) => {
     await stop(0);
     throw new Error(`${error.message}\n--- bank node output ---\n${output}`);
   });
