@@ -1,5 +1,6 @@
 import { subtask } from "hardhat/config";
-import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from "hardhat/builtin-tasks/task-names";
+import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, TASK_TEST_GET_TEST_FILES } from "hardhat/builtin-tasks/task-names";
+import path from "node:path";
 import type { HardhatUserConfig } from "hardhat/config";
 import "@nomicfoundation/hardhat-toolbox";
 
@@ -15,6 +16,15 @@ subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, async ({ solcVersion }: { solcVers
     version: SOLC_VERSION,
     longVersion: SOLC_LONG_VERSION,
   };
+});
+
+// `hardhat test` without file arguments (npm test) leaves out the reliability suite (test/reliability: soak, faults,
+// fuzzed input, security), which runs on its own with `npm run test:reliability`.
+subtask(TASK_TEST_GET_TEST_FILES, async ({ testFiles }: { testFiles: string[] }, hre, runSuper) => {
+  const files: string[] = await runSuper({ testFiles });
+  if (testFiles.length > 0) return files;
+  const reliability = path.join(hre.config.paths.tests, "reliability") + path.sep;
+  return files.filter((file) => !file.startsWith(reliability));
 });
 
 const config: HardhatUserConfig = {
