@@ -2,15 +2,18 @@
  * `npm run bench:anchor`: documents per second end to end — upload, Merkle batch, anchor on chain, proof — against
  * the same documents hashed and written straight into a database.
  *
- * Starts a chain node (anvil), deploys, starts a real bank node process (its own SQLite database, verifier off),
- * uploads BENCH_DOCUMENTS (10,000) small distinct PDF documents through POST /documents with BENCH_CONCURRENCY (16) in
- * flight, waits until every one is ANCHORED and fetches every proof: the wall time of that gives docsPerSec. Then, off
- * the clock, it checks every proof with @openzeppelin/merkle-tree and every root on chain. The baseline gives each
- * document the hashes the node gives it (sha256, a random salt, keccak256, the evidence id) and one prisma
+ * Each run starts a chain node (anvil), deploys, starts a real bank node process (its own SQLite database, verifier
+ * off), uploads BENCH_DOCUMENTS (10,000) small distinct PDF documents, waits until every one is ANCHORED and fetches
+ * every proof: the wall time of that gives the rate. Two runs, as two kinds of client upload:
+ *   bulk   — POST /documents/bulk, BENCH_BULK_SIZE (100) files a request, BENCH_BULK_CONCURRENCY (4) in flight; the
+ *            proofs batch by batch (GET /batches/:root). This is the headline docsPerSec.
+ *   single — POST /documents, one file a request, BENCH_CONCURRENCY (16) in flight; GET /documents/:id/proof each.
+ * Off the clock, every proof is checked with @openzeppelin/merkle-tree and every root on chain. The baseline gives
+ * each document the hashes the node gives it (sha256, a random salt, keccak256, the evidence id) and one prisma
  * document.create in a fresh migrated SQLite database, one after another: no API, no file store, no chain. Progress
- * goes to stderr; a table and, as the last line, {"docsPerSec","baselineDocsPerSec","ratio"} to stdout.
+ * goes to stderr; a table and, as the last line, {"docsPerSec","baselineDocsPerSec","ratio",...} to stdout.
  *
- *   BENCH_DOCUMENTS, BENCH_CONCURRENCY, BATCH_MAX_SIZE (1024), BATCH_MAX_AGE_MS (1000), BENCH_CHAIN=anvil|hardhat,
+ *   BENCH_MODES (bulk,single), BATCH_MAX_SIZE (1024), BATCH_MAX_AGE_MS (1000), BENCH_CHAIN=anvil|hardhat,
  *   BENCH_PROFILE=<dir> (CPU profile of the bank node), BENCH_KEEP=1 (keep the temporary directory)
  */
 import { JsonRpcProvider, hexlify, randomBytes } from "ethers";
@@ -28,10 +31,13 @@ import {
   anchoredCount,
   benchDocuments,
   checkProof,
+  proofsByBatch,
   uploadAll,
+  uploadAllBulk,
   waitAnchored,
   type BenchDocument,
   type Proof,
+  type UploadedDocument,
 } from "./lib/documents";
 import { createHttpClient } from "./lib/http";
 import { every, mapPool } from "./lib/pool";
@@ -42,6 +48,14 @@ const DOCUMENTS = Number(process.env.BENCH_DOCUMENTS ?? 10_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const BATCH_MAX_SIZE = process.env.BATCH_MAX_SIZE ?? "1024";
 const BATCH_MAX_AGE_MS = process.env.BATCH_MAX_AGE_MS ?? "1000";
+const BULK_SIZE = Number(process.env.BENCH_BULK_SIZE ?? 100);
+const BULK_CONCURRENCY = Number(process.env.BENCH_BULK_CONCURRENCY ?? 4);
+const BENCH_CHAIN = process.env.BENCH_CHAIN ?? "anvil";
+type Mode = "bulk" | "single";
+const MODES: Mode[] = (process.env.BENCH_MODES ?? "bulk,single").split(",").map((mode) => {
+  if (mode !== "bulk" && mode !== "single") throw new Error(`BENCH_MODES: unknown mode ${mode} (bulk, single)`);
+  return mode;
+});
 const TARGET_DOCS_PER_SEC = 1_000;
 const TARGET_RATIO = 0.3;
 
@@ -86,125 +100,160 @@ async function baseline(documents: readonly BenchDocument[]): Promise<number> {
   }
 }
 
+/** One end-to-end run: a fresh chain node and bank node, every document uploaded, anchored, and its proof served. */
+async function endToEnd(mode: Mode, documents: readonly BenchDocument[]) {
+  const say = (line: string) => log(`${mode}: ${line}`);
+  const system = await startBenchSystem({ BATCH_MAX_SIZE, BATCH_MAX_AGE_MS }, say);
+  const client = createHttpClient(system.bank.url, system.apiKey, CONCURRENCY * 2);
+  const provider = new JsonRpcProvider(system.chain.url, undefined, { staticNetwork: true });
+  const registry = EvidenceRegistry__factory.connect(system.deployment.contracts.EvidenceRegistry, provider);
+  try {
+    let uploaded = 0;
+    let anchored = 0;
+    let proofs = 0;
+    const stopProgress = every(1_000, () =>
+      say(`uploaded ${fmt(uploaded)} / anchored ${fmt(anchored)} / proofs ${fmt(proofs)} of ${fmt(documents.length)}`),
+    );
+    let watching = true;
+    const watcher = (async () => {
+      while (watching) {
+        anchored = await anchoredCount(client).catch(() => anchored);
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    })();
+
+    const start = performance.now();
+    const cpuAtStart = cpuSeconds(system.bank.child.pid);
+    let uploads: UploadedDocument[];
+    let uploadedAt: number;
+    let anchoredAt: number;
+    try {
+      uploads =
+        mode === "bulk"
+          ? await uploadAllBulk(client, documents, BULK_SIZE, BULK_CONCURRENCY, (n) => (uploaded += n))
+          : await uploadAll(client, documents, CONCURRENCY, () => uploaded++);
+      uploadedAt = performance.now();
+      await waitAnchored(client, documents.length, 300_000);
+      anchoredAt = performance.now();
+    } finally {
+      watching = false;
+      await watcher;
+    }
+    anchored = documents.length;
+
+    // Fetched within the clock; checked after it: verifying costs the client about half a millisecond of CPU a proof,
+    // which on a machine this size the node would pay for.
+    let proofsOf: Proof[];
+    if (mode === "bulk") {
+      const byDocument = await proofsByBatch(client, BULK_CONCURRENCY, (n) => (proofs += n));
+      proofsOf = uploads.map((document) => {
+        const proof = byDocument.get(document.id);
+        if (!proof) throw new Error(`no batch holds document ${document.id}`);
+        return proof;
+      });
+    } else {
+      proofsOf = await mapPool(uploads, CONCURRENCY, async (document) => {
+        const proof = await client.getJson<Proof>(`/documents/${document.id}/proof`);
+        proofs++;
+        return proof;
+      });
+    }
+    const end = performance.now();
+    const cpuAtEnd = cpuSeconds(system.bank.child.pid);
+    stopProgress();
+
+    const roots = new Map<string, number>();
+    for (const [i, proof] of proofsOf.entries()) {
+      checkProof(uploads[i], proof);
+      roots.set(proof.root, (roots.get(proof.root) ?? 0) + 1);
+    }
+    for (const [root, size] of roots) {
+      const [onChainAt, onChainSize] = await registry.batchOf(root);
+      if (onChainAt === 0n || Number(onChainSize) !== size) {
+        throw new Error(
+          `root ${root} is not on chain with ${size} leaves (chain: anchored ${onChainAt}, ${onChainSize})`,
+        );
+      }
+    }
+    say(
+      `all ${fmt(documents.length)} proofs verify with @openzeppelin/merkle-tree; all ${roots.size} roots are on chain`,
+    );
+    const sizes = [...roots.values()];
+    return {
+      mode,
+      upload: seconds(start, uploadedAt),
+      anchoring: seconds(uploadedAt, anchoredAt),
+      proofs: seconds(anchoredAt, end),
+      total: seconds(start, end),
+      batches: `${roots.size} batches, ${fmt(Math.min(...sizes))}–${fmt(Math.max(...sizes))} leaves`,
+      nodeCpu: cpuAtStart !== undefined && cpuAtEnd !== undefined ? cpuAtEnd - cpuAtStart : undefined,
+    };
+  } finally {
+    client.close();
+    provider.destroy();
+    await system.stop();
+  }
+}
+
 runBenchmark("bench:anchor", async () => {
-  log(`${fmt(DOCUMENTS)} documents, ${CONCURRENCY} uploads in flight, batches of up to ${BATCH_MAX_SIZE}`);
+  log(
+    `${fmt(DOCUMENTS)} documents; bulk: ${BULK_SIZE} a request, ${BULK_CONCURRENCY} in flight; ` +
+      `single: ${CONCURRENCY} in flight; batches of up to ${BATCH_MAX_SIZE}`,
+  );
   const documents = benchDocuments(DOCUMENTS);
 
   const baselineSeconds = await baseline(documents);
   const baselineDocsPerSec = DOCUMENTS / baselineSeconds;
   log(`baseline: ${fmt(baselineDocsPerSec)} documents/s`);
 
-  const system = await startBenchSystem({ BATCH_MAX_SIZE, BATCH_MAX_AGE_MS }, log);
-  const client = createHttpClient(system.bank.url, system.apiKey, CONCURRENCY * 2);
-  onCleanup("close the HTTP client", () => client.close());
-  const provider = new JsonRpcProvider(system.chain.url, undefined, { staticNetwork: true });
-  onCleanup("close the chain provider", () => provider.destroy());
-  const registry = EvidenceRegistry__factory.connect(system.deployment.contracts.EvidenceRegistry, provider);
-
-  let uploaded = 0;
-  let anchored = 0;
-  let proofs = 0;
-  const stopProgress = every(1_000, () =>
-    log(`uploaded ${fmt(uploaded)} / anchored ${fmt(anchored)} / proofs ${fmt(proofs)} of ${fmt(DOCUMENTS)}`),
-  );
-  let watching = true;
-  const watcher = (async () => {
-    while (watching) {
-      anchored = await anchoredCount(client).catch(() => anchored);
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-  })();
-
-  const start = performance.now();
-  const cpuAtStart = cpuSeconds(system.bank.child.pid);
-  const clientCpuAtStart = process.cpuUsage();
-  let uploads: Awaited<ReturnType<typeof uploadAll>>;
-  let uploadedAt: number;
-  let anchoredAt: number;
-  try {
-    uploads = await uploadAll(client, documents, CONCURRENCY, () => uploaded++);
-    uploadedAt = performance.now();
-    await waitAnchored(client, DOCUMENTS, 300_000);
-    anchoredAt = performance.now();
-  } finally {
-    watching = false;
-    await watcher;
-  }
-  anchored = DOCUMENTS;
-
-  // Fetched within the clock; checked after it: verifying costs the client about half a millisecond of CPU a proof,
-  // which on a machine this size the node would pay for.
-  const proofsOf = await mapPool(uploads, CONCURRENCY, async (document) => {
-    const proof = await client.getJson<Proof>(`/documents/${document.id}/proof`);
-    if (proof.evidenceId !== document.evidenceId)
-      throw new Error(`GET /documents/${document.id}/proof: another evidence`);
-    proofs++;
-    return proof;
-  });
-  const end = performance.now();
-  const cpuAtEnd = cpuSeconds(system.bank.child.pid);
-  const clientCpu = process.cpuUsage(clientCpuAtStart);
-  stopProgress();
-
-  const verifyStart = performance.now();
-  const roots = new Map<string, number>();
-  for (const [i, proof] of proofsOf.entries()) {
-    checkProof(uploads[i], proof);
-    roots.set(proof.root, (roots.get(proof.root) ?? 0) + 1);
-  }
-  for (const [root, size] of roots) {
-    const [onChainAt, onChainSize] = await registry.batchOf(root);
-    if (onChainAt === 0n || Number(onChainSize) !== size) {
-      throw new Error(
-        `root ${root} is not on chain with ${size} leaves (chain: anchored ${onChainAt}, ${onChainSize})`,
-      );
-    }
-  }
-  const verifySeconds = seconds(verifyStart);
-  log(`all ${fmt(DOCUMENTS)} proofs verify with @openzeppelin/merkle-tree; all ${roots.size} roots are on chain`);
-
-  const total = seconds(start, end);
-  const docsPerSec = DOCUMENTS / total;
+  const runs: Awaited<ReturnType<typeof endToEnd>>[] = [];
+  for (const mode of MODES) runs.push(await endToEnd(mode, benchDocuments(DOCUMENTS)));
+  const rate = (run: (typeof runs)[number]) => DOCUMENTS / run.total;
+  const headline = runs.find((run) => run.mode === "bulk") ?? runs[0];
+  const single = runs.find((run) => run.mode === "single");
+  const docsPerSec = rate(headline);
   const ratio = docsPerSec / baselineDocsPerSec;
-  const sizes = [...roots.values()];
-  const nodeCpu = cpuAtStart !== undefined && cpuAtEnd !== undefined ? cpuAtEnd - cpuAtStart : undefined;
-  const rows = [
-    ["upload (POST /documents)", fmt(seconds(start, uploadedAt), 2), fmt(DOCUMENTS / seconds(start, uploadedAt))],
-    [
-      "anchoring after the last upload",
-      fmt(seconds(uploadedAt, anchoredAt), 2),
-      `${roots.size} batches, ${fmt(Math.min(...sizes))}–${fmt(Math.max(...sizes))} leaves`,
-    ],
-    ["proofs (GET /documents/:id/proof)", fmt(seconds(anchoredAt, end), 2), fmt(DOCUMENTS / seconds(anchoredAt, end))],
-    ["end to end", fmt(total, 2), fmt(docsPerSec)],
-    ["(after the clock) every proof and root verified", fmt(verifySeconds, 2), fmt(DOCUMENTS / verifySeconds)],
-    ["baseline: hash + prisma document.create", fmt(baselineSeconds, 2), fmt(baselineDocsPerSec)],
-  ];
+
+  const rows = runs.flatMap((run) => {
+    const how = run.mode === "bulk" ? `POST /documents/bulk, ${BULK_SIZE} a request` : "POST /documents, one a request";
+    const proofs = run.mode === "bulk" ? "GET /batches/:root" : "GET /documents/:id/proof";
+    return [
+      [`${run.mode}: upload (${how})`, fmt(run.upload, 2), fmt(DOCUMENTS / run.upload)],
+      [`${run.mode}: anchoring after the last upload`, fmt(run.anchoring, 2), run.batches],
+      [`${run.mode}: proofs (${proofs})`, fmt(run.proofs, 2), fmt(DOCUMENTS / run.proofs)],
+      [`${run.mode}: end to end`, fmt(run.total, 2), fmt(rate(run))],
+    ];
+  });
+  rows.push(["baseline: hash + prisma document.create", fmt(baselineSeconds, 2), fmt(baselineDocsPerSec)]);
   return {
     print() {
-      console.log(`\nbench:anchor — ${fmt(DOCUMENTS)} documents, ${today()}, ${machine()}`);
+      console.log(`\nbench:anchor — ${fmt(DOCUMENTS)} documents a run, ${today()}, ${machine()}`);
       console.log(
-        `chain: ${system.chain.kind}; bank node: SQLite, BATCH_MAX_SIZE=${BATCH_MAX_SIZE}, ` +
-          `BATCH_MAX_AGE_MS=${BATCH_MAX_AGE_MS}, ${CONCURRENCY} uploads in flight\n`,
+        `chain: ${BENCH_CHAIN}; bank node: SQLite, BATCH_MAX_SIZE=${BATCH_MAX_SIZE}, BATCH_MAX_AGE_MS=${BATCH_MAX_AGE_MS}\n`,
       );
       console.log(markdownTable(["phase", "seconds", "documents/s"], rows));
-      const clientSeconds = (clientCpu.user + clientCpu.system) / 1e6;
-      const node =
-        nodeCpu === undefined
-          ? "unknown (no /proc)"
-          : `${fmt(nodeCpu, 2)} s = ${fmt((nodeCpu / DOCUMENTS) * 1000, 2)} ms a document, ` +
-            `${fmt((nodeCpu / total) * 100)}% of one core`;
-      console.log(`\nCPU time, first upload to last proof: bank node ${node}; this client ${fmt(clientSeconds, 2)} s`);
+      for (const run of runs) {
+        const cpu =
+          run.nodeCpu === undefined
+            ? "unknown (no /proc)"
+            : `${fmt(run.nodeCpu, 2)} s = ${fmt((run.nodeCpu / DOCUMENTS) * 1000, 2)} ms a document`;
+        console.log(`bank node CPU, first upload to last proof (${run.mode}): ${cpu}`);
+      }
       console.log(
-        `\nend to end ${fmt(docsPerSec)} documents/s ` +
+        `\nend to end (${headline.mode}) ${fmt(docsPerSec)} documents/s ` +
           `(target ≥ ${fmt(TARGET_DOCS_PER_SEC)}: ${verdict(docsPerSec >= TARGET_DOCS_PER_SEC)}); ` +
-          `ratio to the baseline ${fmt(ratio, 3)} (target ≥ ${TARGET_RATIO}: ${verdict(ratio >= TARGET_RATIO)})`,
+          `ratio to the baseline ${fmt(ratio, 3)} (target ≥ ${TARGET_RATIO}: ${verdict(ratio >= TARGET_RATIO)})` +
+          (single ? `; one document a request: ${fmt(rate(single))} documents/s` : ""),
       );
       console.log(
         JSON.stringify({
           docsPerSec: round(docsPerSec, 1),
           baselineDocsPerSec: round(baselineDocsPerSec, 1),
           ratio: round(ratio, 3),
+          mode: headline.mode,
+          ...(single
+            ? { singleDocsPerSec: round(rate(single), 1), singleRatio: round(rate(single) / baselineDocsPerSec, 3) }
+            : {}),
         }),
       );
     },

@@ -1,9 +1,9 @@
-import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
+import { SimpleMerkleTree } from "@openzeppelin/merkle-tree";
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import type { Chain } from "../chain/chain";
-import { EVIDENCE_KINDS, LEAF_ENCODING, kindIndex, leafValue, type EvidenceKind } from "../chain/evidence";
-import type { Database, Tx } from "../db/client";
+import { EVIDENCE_KINDS, kindIndex, type EvidenceKind } from "../chain/evidence";
+import { Prisma, type Database, type Tx } from "../db/client";
 import type { Metrics } from "../http/metrics";
 import type { JobHandler, Landed, Outbox } from "../outbox/outbox";
 
@@ -93,7 +93,31 @@ export async function queueSingleAnchor(
 }
 
 /**
- * The batcher: seals queued documents into a StandardMerkleTree when `maxSize` are waiting or the oldest has waited
+ * The Merkle tree of a batch. Evidence ids are StandardMerkleTree's leaf hashes of [facilityId, kind, saltedHash], so a
+ * SimpleMerkleTree over them has StandardMerkleTree's root and proofs without hashing every leaf again
+ * (test/server/evidence.test.ts). Proofs are read off the tree's array: SimpleMerkleTree.getProof re-encodes the leaf
+ * and re-verifies the proof each time, about ten hashes a document.
+ */
+function evidenceTree(evidenceIds: string[]) {
+  const { tree, values } = SimpleMerkleTree.of(evidenceIds).dump();
+  return {
+    root: tree[0],
+    /** The sibling hashes from the `index`th evidence id's leaf up to the root. */
+    proof(index: number): string[] {
+      const proof: string[] = [];
+      for (let node = values[index].treeIndex; node > 0; node = (node - 1) >> 1) {
+        proof.push(tree[node % 2 === 1 ? node + 1 : node - 1]);
+      }
+      return proof;
+    },
+  };
+}
+
+/** Documents per UPDATE when a batch is sealed: three bind parameters each, far below SQLite's and PostgreSQL's limits. */
+const SEAL_ROWS = 500;
+
+/**
+ * The batcher: seals queued documents into a Merkle tree (StandardMerkleTree's leaves and root) when `maxSize` are waiting or the oldest has waited
  * `maxAgeMs`, and queues the root's anchor through the outbox — all in one database transaction, so a document is in
  * exactly one batch and every batch gets exactly one anchor job.
  */
@@ -121,24 +145,26 @@ export function createBatcher({
       where: { status: "QUEUED" },
       orderBy: [{ createdAt: "asc" }, { id: "asc" }],
       take: maxSize,
-      select: { id: true, facilityId: true, kind: true, saltedHash: true },
+      select: { id: true, evidenceId: true },
     });
     const due = force || documents.length >= maxSize || Date.now() - oldest.createdAt.getTime() >= maxAgeMs;
     if (!due) return undefined;
 
-    const values = documents.map((d) => leafValue(d.facilityId, d.kind as EvidenceKind, d.saltedHash));
-    const tree = StandardMerkleTree.of(values, LEAF_ENCODING);
+    const tree = evidenceTree(documents.map((d) => d.evidenceId));
     const root = tree.root;
     const batchId = randomUUID();
     await db.prisma.$transaction(async (tx) => {
       await tx.batch.create({ data: { id: batchId, root, size: documents.length } });
-      for (const [i, document] of documents.entries()) {
-        // By index: by value, the tree would hash the leaf again to find it.
-        const { count } = await tx.document.updateMany({
-          where: { id: document.id, status: "QUEUED" },
-          data: { status: "BATCHED", batchId, proof: JSON.stringify(tree.getProof(i)) },
-        });
-        if (count !== 1) throw new Error(`document ${document.id} left the queue while its batch was sealed`);
+      for (let start = 0; start < documents.length; start += SEAL_ROWS) {
+        const chunk = documents.slice(start, start + SEAL_ROWS);
+        const proofs = chunk.map(
+          (document, i) => Prisma.sql`WHEN ${document.id} THEN ${JSON.stringify(tree.proof(start + i))}`,
+        );
+        const count = await tx.$executeRaw`
+          UPDATE "Document" SET "status" = 'BATCHED', "batchId" = ${batchId},
+            "proof" = CASE "id" ${Prisma.join(proofs, " ")} END
+          WHERE "status" = 'QUEUED' AND "id" IN (${Prisma.join(chunk.map((document) => document.id))})`;
+        if (count !== chunk.length) throw new Error(`documents left the queue while batch ${root} was sealed`);
       }
       await outbox.enqueue(tx, {
         key: `anchor-batch:${root}`,

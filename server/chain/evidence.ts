@@ -1,4 +1,4 @@
-import { AbiCoder, concat, keccak256, sha256 } from "ethers";
+import { concat, getBytes, keccak256, sha256, toBeHex } from "ethers";
 
 /** Evidence kinds in the order of the contract's enum: the index is the on-chain value. */
 export const EVIDENCE_KINDS = [
@@ -17,8 +17,6 @@ export const kindIndex = (kind: EvidenceKind): number => EVIDENCE_KINDS.indexOf(
 /** The StandardMerkleTree leaf encoding of an evidence: [facilityId, kind, saltedHash]. */
 export const LEAF_ENCODING = ["uint64", "uint8", "bytes32"];
 
-const coder = AbiCoder.defaultAbiCoder();
-
 /** sha256 of a document's bytes: its content address. */
 export function contentHashOf(bytes: Uint8Array): string {
   return sha256(bytes);
@@ -31,7 +29,17 @@ export function saltedHashOf(salt: string, contentHash: string): string {
 
 /** The evidence id: StandardMerkleTree's leaf hash of [facilityId, kind, saltedHash] (EvidenceLeaf.sol). */
 export function evidenceIdOf(facilityId: bigint, kind: EvidenceKind, saltedHash: string): string {
-  return keccak256(keccak256(coder.encode(LEAF_ENCODING, [facilityId, kindIndex(kind), saltedHash])));
+  if (facilityId < 0n || facilityId >= 1n << 64n) throw new RangeError(`facility id ${facilityId} is not a uint64`);
+  const index = kindIndex(kind);
+  if (index < 0) throw new RangeError(`unknown evidence kind ${kind}`);
+  // abi.encode(uint64, uint8, bytes32) is three 32-byte words; written out, it costs a tenth of AbiCoder.encode.
+  const encoded = new Uint8Array(96);
+  encoded.set(getBytes(toBeHex(facilityId, 32)), 0);
+  encoded[63] = index;
+  const hash = getBytes(saltedHash);
+  if (hash.length !== 32) throw new RangeError(`salted hash ${saltedHash} is not 32 bytes`);
+  encoded.set(hash, 64);
+  return keccak256(getBytes(keccak256(encoded)));
 }
 
 /** The tree values of an evidence, as StandardMerkleTree.of expects them. */

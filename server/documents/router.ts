@@ -4,7 +4,9 @@ import { defineRoute, FacilityId, Hex32, type RouteDef } from "../http/route";
 import { presentBatch, presentDocument, presentProof } from "./presenter";
 import {
   BatchRootParams,
+  BULK_UPLOAD_MAX_FILES,
   BatchView,
+  BulkUploadResult,
   DocumentIdParams,
   DocumentList,
   DocumentView,
@@ -13,6 +15,7 @@ import {
   ListDocumentsQuery,
   ProofView,
   UploadDocumentBody,
+  UploadDocumentsBody,
 } from "./schema";
 import type { DocumentService } from "./service";
 
@@ -42,6 +45,9 @@ const VerifyResult = z
   })
   .meta({ id: "VerifyResult" });
 
+/** Bytes a bulk upload may carry in all (multipart overhead included). */
+const BULK_UPLOAD_MAX_BYTES = 64 * 1024 * 1024;
+
 /** The bank node's document routes. */
 export function documentRoutes({
   documents,
@@ -69,6 +75,30 @@ export function documentRoutes({
         status: 201,
         body: presentDocument(await documents.upload(principal!, file!, body)),
       }),
+    }),
+    defineRoute({
+      method: "post",
+      path: "/documents/bulk",
+      operationId: "uploadDocuments",
+      summary: "Upload several documents as evidence",
+      tags: ["documents"],
+      auth: ["bank_officer", "borrower", "supplier"],
+      body: UploadDocumentsBody,
+      upload: {
+        fileField: "files",
+        description: `the documents, one multipart part each (at most ${BULK_UPLOAD_MAX_FILES})`,
+        maxFiles: BULK_UPLOAD_MAX_FILES,
+        maxBytes: BULK_UPLOAD_MAX_BYTES,
+      },
+      responses: {
+        201: { description: "all stored and queued for the next Merkle batch", schema: BulkUploadResult },
+        413: { description: "a file, or the whole upload, is too large" },
+        415: { description: "a file's type is not accepted" },
+      },
+      handler: async ({ principal, files, body }) => {
+        const rows = await documents.uploadMany(principal!, files!, body.documents);
+        return { status: 201, body: { items: rows.map(presentDocument) } };
+      },
     }),
     defineRoute({
       method: "get",

@@ -38,6 +38,42 @@ export const UploadDocumentBody = z.object({
 });
 export type UploadDocumentBody = z.infer<typeof UploadDocumentBody>;
 
+/** Documents a bulk upload takes in one request. */
+export const BULK_UPLOAD_MAX_FILES = 100;
+
+const BulkEntry = z.strictObject({
+  facilityId: FacilityId,
+  kind: EvidenceKind,
+  metadata: z.record(z.string(), z.unknown()).optional(),
+});
+
+/** The text field of a bulk upload: one entry per file, in the order of the files. */
+export const UploadDocumentsBody = z.object({
+  documents: z
+    .string()
+    .max(64 * 1024, { message: "must be at most 64 KiB of JSON" })
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: "custom", message: "must be valid JSON" });
+        return z.NEVER;
+      }
+    })
+    .pipe(
+      z
+        .array(BulkEntry, { message: "must be a JSON array with one {facilityId, kind, metadata} per file" })
+        .min(1, { message: "must describe at least one file" })
+        .max(BULK_UPLOAD_MAX_FILES, { message: `must describe at most ${BULK_UPLOAD_MAX_FILES} files` }),
+    )
+    .meta({
+      description:
+        'JSON array, one entry per file in the order of the files: [{"facilityId":"1","kind":"INVOICE",' +
+        '"metadata":{"invoiceNumber":"FP-001"}}, …]',
+    }),
+});
+export type UploadDocumentsBody = z.infer<typeof UploadDocumentsBody>;
+
 export const DocumentIdParams = z.object({ id: z.uuid({ message: "must be a document id (UUID)" }) });
 export type DocumentIdParams = z.infer<typeof DocumentIdParams>;
 
@@ -88,6 +124,10 @@ export const DocumentView = z
   .meta({ id: "Document" });
 
 export const DocumentList = z.object({ items: z.array(DocumentView), nextCursor: z.string().nullable() });
+
+export const BulkUploadResult = z
+  .object({ items: z.array(DocumentView).meta({ description: "in the order of the files" }) })
+  .meta({ id: "BulkUploadResult" });
 
 export const ProofView = z
   .object({

@@ -13,14 +13,15 @@ import {
   saltedHashOf,
   type EvidenceKind,
 } from "../chain/evidence";
-import type { Database } from "../db/client";
-import { AppError, conflict, notFound, unavailable } from "../errors";
+import { Prisma, type Database } from "../db/client";
+import { insertRows } from "../db/rows";
+import { AppError, badRequest, conflict, notFound, unavailable } from "../errors";
 import type { Metrics } from "../http/metrics";
 import type { UploadedFile } from "../http/route";
 import type { Outbox } from "../outbox/outbox";
 import { ALLOWED_CONTENT_TYPES, bytesMatchType, isAllowedType, mediaTypeOf } from "./content-types";
 import type { DocumentRow } from "./presenter";
-import type { ListDocumentsQuery, UploadDocumentBody } from "./schema";
+import type { ListDocumentsQuery, UploadDocumentBody, UploadDocumentsBody } from "./schema";
 import type { DocumentStore } from "./storage";
 
 /** A read from the chain; a node that cannot be reached is a retryable 503, not an internal error. */
@@ -60,59 +61,118 @@ export function createDocumentService({
     return row;
   }
 
+  /** Refuses a file whose type is not accepted, that is empty, or whose bytes are not what its type says. */
+  function checkFile(file: UploadedFile, which = "the file"): void {
+    const mediaType = mediaTypeOf(file.mimeType);
+    if (!isAllowedType(mediaType)) {
+      throw new AppError(
+        415,
+        "unsupported_media_type",
+        `${which}: documents of type ${mediaType} are not accepted; send one of ${ALLOWED_CONTENT_TYPES.join(", ")}`,
+      );
+    }
+    if (file.size === 0) throw new AppError(400, "empty_file", `${which}: the uploaded file is empty`);
+    if (!bytesMatchType(mediaType, file.buffer)) {
+      throw new AppError(
+        400,
+        "content_type_mismatch",
+        `${which}: the file's bytes are not ${mediaType}; declare the type it really has`,
+      );
+    }
+  }
+
+  /** Hashes and salts a checked file, stores its bytes and gives the document's row (not written yet). */
+  async function prepareRow(
+    principal: Principal,
+    file: UploadedFile,
+    entry: { facilityId: bigint; kind: EvidenceKind; metadata?: Record<string, unknown> },
+  ) {
+    const contentHash = contentHashOf(file.buffer);
+    const salt = hexlify(randomBytes(32));
+    const saltedHash = saltedHashOf(salt, contentHash);
+    await store.put(contentHash, file.buffer);
+    return {
+      id: randomUUID(),
+      facilityId: entry.facilityId,
+      kind: entry.kind,
+      mimeType: mediaTypeOf(file.mimeType),
+      size: file.size,
+      originalName: file.originalName.slice(0, 255),
+      metadata: JSON.stringify(entry.metadata ?? {}),
+      contentHash,
+      salt,
+      saltedHash,
+      evidenceId: evidenceIdOf(entry.facilityId, entry.kind, saltedHash),
+      uploadedBy: `${principal.institution}/${principal.label}`,
+    };
+  }
+
   return {
     async upload(principal: Principal, file: UploadedFile, body: UploadDocumentBody): Promise<DocumentRow> {
-      const mediaType = mediaTypeOf(file.mimeType);
-      if (!isAllowedType(mediaType)) {
-        throw new AppError(
-          415,
-          "unsupported_media_type",
-          `documents of type ${mediaType} are not accepted; send one of ${ALLOWED_CONTENT_TYPES.join(", ")}`,
-        );
-      }
-      if (file.size === 0) throw new AppError(400, "empty_file", "the uploaded file is empty");
-      if (!bytesMatchType(mediaType, file.buffer)) {
-        throw new AppError(
-          400,
-          "content_type_mismatch",
-          `the file's bytes are not ${mediaType}; declare the type it really has`,
-        );
-      }
-      const contentHash = contentHashOf(file.buffer);
-      const salt = hexlify(randomBytes(32));
-      const saltedHash = saltedHashOf(salt, contentHash);
-      const evidenceId = evidenceIdOf(body.facilityId, body.kind, saltedHash);
-      await store.put(contentHash, file.buffer);
-      const id = randomUUID();
+      checkFile(file);
+      const data = await prepareRow(principal, file, body);
       // Even for one statement: on SQLite a write outside an interactive transaction runs inside whichever one holds
       // the connection (a batch being sealed) and would roll back with it.
       const created = await db.prisma.$transaction(async (tx) => {
-        const document = await tx.document.create({
-          data: {
-            id,
-            facilityId: body.facilityId,
-            kind: body.kind,
-            mimeType: mediaType,
-            size: file.size,
-            originalName: file.originalName.slice(0, 255),
-            metadata: JSON.stringify(body.metadata ?? {}),
-            contentHash,
-            salt,
-            saltedHash,
-            evidenceId,
-            uploadedBy: `${principal.institution}/${principal.label}`,
-          },
-        });
+        const document = await tx.document.create({ data });
         if (body.anchor === "single") await queueSingleAnchor(tx, outbox, document);
         return document;
       });
       metrics.documentsUploaded.inc();
       if (body.anchor === "single") {
         outbox.poke();
-        return load(id); // now in its own batch
+        return load(data.id); // now in its own batch
       }
       // Queued: no batch yet, so the row as created is the whole answer and reading it back would cost a query.
       return { ...created, batch: null };
+    },
+
+    /**
+     * Several documents in one request, all or none: every file is checked before anything is stored, and the rows
+     * are written in one transaction. They are queued for the next Merkle batch.
+     */
+    async uploadMany(
+      principal: Principal,
+      files: UploadedFile[],
+      entries: UploadDocumentsBody["documents"],
+    ): Promise<DocumentRow[]> {
+      if (files.length !== entries.length) {
+        throw badRequest(
+          "documents_mismatch",
+          `${files.length} file(s) were sent but "documents" describes ${entries.length}: send one entry per file, ` +
+            "in the order of the files",
+        );
+      }
+      files.forEach((file, i) => checkFile(file, `file ${i + 1} (${file.originalName})`));
+      const createdAt = new Date();
+      const rows = await Promise.all(
+        files.map(async (file, i) => ({ ...(await prepareRow(principal, file, entries[i])), createdAt })),
+      );
+      const evidence = new Set(rows.map((row) => row.evidenceId));
+      if (evidence.size !== rows.length) throw new Error("two documents of one upload got the same evidence id");
+      await db.prisma.$transaction((tx) =>
+        insertRows(
+          tx,
+          rows.map(
+            (r) => Prisma.sql`(${r.id}, ${r.facilityId}, ${r.kind}, ${r.mimeType}, ${r.size}, ${r.originalName},
+              ${r.metadata}, ${r.contentHash}, ${r.salt}, ${r.saltedHash}, ${r.evidenceId}, ${r.uploadedBy},
+              ${r.createdAt}, ${"QUEUED"})`,
+          ),
+          (values) => Prisma.sql`
+            INSERT INTO "Document" ("id", "facilityId", "kind", "mimeType", "size", "originalName", "metadata",
+              "contentHash", "salt", "saltedHash", "evidenceId", "uploadedBy", "createdAt", "status")
+            VALUES ${values}`,
+        ),
+      );
+      metrics.documentsUploaded.inc(rows.length);
+      return rows.map((row) => ({
+        ...row,
+        status: "QUEUED",
+        batchId: null,
+        proof: null,
+        anchoredAt: null,
+        batch: null,
+      }));
     },
 
     get: load,

@@ -13,6 +13,9 @@ export function createDocumentStore({ dir }: { dir: string }) {
     return path.join(dir, hex.slice(0, 2), hex.slice(2, 4), hex);
   };
 
+  /** Folders made already: a mkdir per document was a tenth of an upload's file-system work. */
+  const folders = new Set<string>();
+
   return {
     pathOf,
 
@@ -24,9 +27,20 @@ export function createDocumentStore({ dir }: { dir: string }) {
       } catch {
         // not stored yet
       }
-      await fs.mkdir(path.dirname(target), { recursive: true });
       const temporary = `${target}.${randomBytes(6).toString("hex")}.tmp`;
-      await fs.writeFile(temporary, bytes);
+      const folder = path.dirname(target);
+      if (!folders.has(folder)) {
+        await fs.mkdir(folder, { recursive: true });
+        folders.add(folder);
+      }
+      try {
+        await fs.writeFile(temporary, bytes);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+        // The folder was removed behind the store's back: make it again.
+        await fs.mkdir(folder, { recursive: true });
+        await fs.writeFile(temporary, bytes);
+      }
       await fs.rename(temporary, target);
     },
 

@@ -124,12 +124,14 @@ export function createApp(options: AppOptions): express.Express {
     }),
   );
 
-  const upload = multer({
-    storage: multer.memoryStorage(),
-    // Browsers and fetch send a file name's UTF-8 bytes as they are; multer would read them as latin1 (mojibake).
-    defParamCharset: "utf8",
-    limits: { fileSize: limits.uploadBytes, files: 1, fields: 32, fieldSize: 64 * 1024 },
-  });
+  const multerFor = (maxFiles: number) =>
+    multer({
+      storage: multer.memoryStorage(),
+      // Browsers and fetch send a file name's UTF-8 bytes as they are; multer would read them as latin1 (mojibake).
+      defParamCharset: "utf8",
+      limits: { fileSize: limits.uploadBytes, files: maxFiles, fields: 32, fieldSize: 64 * 1024 },
+    });
+  const single = multerFor(1);
 
   for (const route of routes) {
     const handlers: express.RequestHandler[] = [];
@@ -147,11 +149,20 @@ export function createApp(options: AppOptions): express.Express {
       next();
     });
     if (route.upload) {
+      const { fileField, maxFiles = 1, maxBytes } = route.upload;
+      const parseUpload = maxFiles > 1 ? multerFor(maxFiles).array(fileField, maxFiles) : single.single(fileField);
       handlers.push((req, res, next) => {
         if (!req.is("multipart/form-data")) {
           return next(new AppError(415, "unsupported_media_type", "send the upload as multipart/form-data"));
         }
-        upload.single(route.upload!.fileField)(req, res, next);
+        const declared = Number(req.headers["content-length"] ?? 0);
+        if (maxBytes !== undefined && declared > maxBytes) {
+          req.resume(); // read off and drop, so the client gets the answer rather than a reset connection
+          return next(
+            new AppError(413, "upload_too_large", `this upload is ${declared} bytes; at most ${maxBytes} are accepted`),
+          );
+        }
+        parseUpload(req, res, next);
       });
     }
     handlers.push(async (req, res, next) => {
@@ -160,26 +171,25 @@ export function createApp(options: AppOptions): express.Express {
         const query = parse(route.query, req.query, "query");
         const body = parse(route.body, route.upload ? (req.body ?? {}) : req.body, "body");
         let file: UploadedFile | undefined;
+        let files: UploadedFile[] | undefined;
         if (route.upload) {
-          if (!req.file)
+          const received =
+            (route.upload.maxFiles ?? 1) > 1 ? ((req.files as Express.Multer.File[] | undefined) ?? []) : [req.file];
+          files = received.filter((f) => f !== undefined).map(uploadedFile);
+          if (files.length === 0)
             throw new AppError(
               400,
               "file_missing",
               `attach the document as the multipart field "${route.upload.fileField}"`,
             );
-          file = {
-            fieldName: req.file.fieldname,
-            originalName: req.file.originalname,
-            mimeType: req.file.mimetype,
-            size: req.file.size,
-            buffer: req.file.buffer,
-          };
+          file = files[0];
         }
         const result = await route.handler({
           params,
           query,
           body,
           file,
+          files,
           principal: principalOf.get(req) ?? null,
           req,
           res,
@@ -200,6 +210,16 @@ export function createApp(options: AppOptions): express.Express {
   app.use((req, _res, next) => next(new AppError(404, "route_not_found", `no route ${req.method} ${req.path}`)));
   app.use(problemHandler(logger));
   return app;
+}
+
+function uploadedFile(received: Express.Multer.File): UploadedFile {
+  return {
+    fieldName: received.fieldname,
+    originalName: received.originalname,
+    mimeType: received.mimetype,
+    size: received.size,
+    buffer: received.buffer,
+  };
 }
 
 function parse<T>(

@@ -56,7 +56,7 @@ export function buildOpenApi(
           content: {
             "multipart/form-data": {
               schema: (route.body as unknown as z.ZodObject).extend({
-                [route.upload.fileField]: z.string().meta({ format: "binary", description: route.upload.description }),
+                [route.upload.fileField]: fileSchema(route.upload),
               }),
             },
           },
@@ -103,3 +103,11 @@ export const DOCS_HTML = `<!doctype html>
 </html>`;
 
 export const DOCS_INIT_JS = `window.ui = SwaggerUIBundle({ url: "/openapi.json", dom_id: "#swagger-ui", deepLinking: true });`;
+
+/** A multipart file field: one binary string, or an array of them when the field may repeat. */
+function fileSchema(upload: NonNullable<RouteDef["upload"]>) {
+  const file = z.string().meta({ format: "binary" });
+  return (upload.maxFiles ?? 1) > 1
+    ? z.array(file).min(1).max(upload.maxFiles!).meta({ description: upload.description })
+    : file.meta({ description: upload.description });
+}

@@ -26,6 +26,8 @@ export interface HandlerContext<P, Q, B> {
   query: Q;
   body: B;
   file?: UploadedFile;
+  /** The files of an upload that takes several (`upload.maxFiles` > 1), in the order they were sent. */
+  files?: UploadedFile[];
   principal: Principal | null;
   req: Request;
   res: Response;
@@ -50,8 +52,11 @@ export interface RouteDef<P = unknown, Q = unknown, B = unknown> {
   params?: ZodType<P>;
   query?: ZodType<Q>;
   body?: ZodType<B>;
-  /** A multipart/form-data upload: one file field plus text fields validated by `body`. */
-  upload?: { fileField: string; description: string };
+  /**
+   * A multipart/form-data upload: a file field plus text fields validated by `body`. With `maxFiles` (> 1) the field
+   * may repeat, up to that many files and `maxBytes` in all; the handler gets them as `files`.
+   */
+  upload?: { fileField: string; description: string; maxFiles?: number; maxBytes?: number };
   responses: Record<number, ResponseSpec>;
   handler: (ctx: HandlerContext<P, Q, B>) => Promise<HandlerResult>;
 }

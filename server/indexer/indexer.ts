@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import { EvidenceRegistry__factory, FacilityManager__factory, PayeeRegistry__factory } from "../../typechain-types";
 import type { Chain } from "../chain/chain";
 import { Prisma, type Database, type Tx } from "../db/client";
+import { insertRows } from "../db/rows";
 import type { Metrics } from "../http/metrics";
 import { createLoop } from "../loop";
 
@@ -33,20 +34,10 @@ interface RpcLog {
 /** How often a step re-reads its range when the chain reorganises while it reads, before giving up until next time. */
 const READ_ATTEMPTS = 3;
 
-/** Rows per INSERT: 500 rows of at most 9 bind parameters stay far below SQLite's 32,766 and PostgreSQL's 65,535. */
-const INSERT_ROWS = 500;
-
-async function insertRows(tx: Tx, rows: Prisma.Sql[], statement: (values: Prisma.Sql) => Prisma.Sql): Promise<void> {
-  for (let i = 0; i < rows.length; i += INSERT_ROWS) {
-    await tx.$executeRaw(statement(Prisma.join(rows.slice(i, i + INSERT_ROWS))));
-  }
-}
-
 /**
- * Writes a step's events and kept block hashes with multi-row INSERTs (standard SQL, the same on SQLite and
- * PostgreSQL). Prisma's createMany builds and checks every row in its query compiler, which made it most of a
- * backfill's time (5,500 rows/s at best, 2,500 rows/s for a 50,000-event step), and an upsert per block is a round
- * trip each; these statements store about 70,000 rows/s and fail the same way on a duplicate event.
+ * Writes a step's events and kept block hashes with multi-row INSERTs: Prisma's createMany made most of a backfill's
+ * time (2,500 rows/s for a 50,000-event step), and an upsert per block is a round trip each; these statements store
+ * about 70,000 rows/s.
  */
 async function storeStep(tx: Tx, events: IndexedEvent[], blocks: Map<bigint, string>): Promise<void> {
   const createdAt = new Date();

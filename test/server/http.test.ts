@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { hexlify, sha256 } from "ethers";
-import type { Server } from "node:http";
+import http, { type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { randomBytes, randomUUID } from "node:crypto";
 import fs from "node:fs";
@@ -553,6 +553,124 @@ describe("the HTTP layer", function () {
       });
       expect(reply.status, reply.text).to.equal(200);
       expect(reply.body).to.include({ anchored: false, chainId: "31337", verifiedOnChain: false });
+    });
+  });
+
+  describe("when several documents are uploaded at once", function () {
+    const bulk = (entries: unknown, files: { bytes: Uint8Array; type: string; name?: string }[]) => {
+      const form = new FormData();
+      form.append("documents", typeof entries === "string" ? entries : JSON.stringify(entries));
+      for (const file of files)
+        form.append("files", new Blob([new Uint8Array(file.bytes)], { type: file.type }), file.name ?? "doc");
+      return send("/documents/bulk", { method: "POST", key: keys.officer, body: form });
+    };
+    const documentCount = () => db.prisma.document.count();
+
+    it("stores every file, in order, each queued for the next batch", async function () {
+      const files = [pdf("bulk a"), png, Buffer.from('{"inspection":"pass"}')];
+      const reply = await bulk(
+        [
+          { facilityId: "1", kind: "INVOICE", metadata: { invoiceNumber: "FP-1" } },
+          { facilityId: "2", kind: "INSPECTION_REPORT" },
+          { facilityId: 1, kind: "DELIVERY_NOTE" },
+        ],
+        [
+          { bytes: files[0], type: "application/pdf", name: "a.pdf" },
+          { bytes: files[1], type: "image/png", name: "b.png" },
+          { bytes: files[2], type: "application/json", name: "c.json" },
+        ],
+      );
+      expect(reply.status, reply.text).to.equal(201);
+      expect(reply.body.items.map((item: any) => [item.originalName, item.contentHash, item.status])).to.deep.equal([
+        ["a.pdf", sha256(files[0]), "QUEUED"],
+        ["b.png", sha256(files[1]), "QUEUED"],
+        ["c.json", sha256(files[2]), "QUEUED"],
+      ]);
+      expect(reply.body.items[0].metadata).to.deep.equal({ invoiceNumber: "FP-1" });
+      expect(reply.body.items[1]).to.include({ facilityId: "2", kind: "INSPECTION_REPORT", uploadedBy: "bank/alice" });
+      for (const [i, item] of reply.body.items.entries()) {
+        const content = await send(`/documents/${item.id}/content`, { key: keys.officer });
+        expect(content.bytes.equals(files[i])).to.equal(true);
+      }
+    });
+
+    it("stores nothing when one file is refused, and names that file", async function () {
+      const before = await documentCount();
+      const reply = await bulk(
+        [
+          { facilityId: "1", kind: "INVOICE" },
+          { facilityId: "1", kind: "INVOICE" },
+        ],
+        [
+          { bytes: pdf("good"), type: "application/pdf", name: "good.pdf" },
+          { bytes: png, type: "application/pdf", name: "liar.pdf" },
+        ],
+      );
+      const problem = expectProblem(reply, 400, "content_type_mismatch", "/documents/bulk");
+      expect(problem.detail).to.include("file 2 (liar.pdf)");
+      expect(await documentCount()).to.equal(before);
+    });
+
+    it("answers 400 when the entries and the files do not pair up, or the entries are not valid", async function () {
+      const before = await documentCount();
+      const one = [{ bytes: pdf("one"), type: "application/pdf" }];
+      const mismatch = expectProblem(
+        await bulk(
+          [
+            { facilityId: "1", kind: "INVOICE" },
+            { facilityId: "1", kind: "INVOICE" },
+          ],
+          one,
+        ),
+        400,
+        "documents_mismatch",
+      );
+      expect(mismatch.detail).to.include("1 file(s) were sent");
+      for (const [entries, says] of [
+        ["[{", "must be valid JSON"],
+        [{ facilityId: "1", kind: "INVOICE" }, "must be a JSON array"],
+        [[], "at least one file"],
+        [[{ facilityId: "1", kind: "RECEIPT" }], "must be one of"],
+        [[{ facilityId: "1", kind: "INVOICE", colour: "red" }], "colour"],
+      ] as const) {
+        const reply = await bulk(entries, one);
+        expect(reply.status, reply.text).to.equal(400);
+        expect(JSON.stringify(reply.body), JSON.stringify(entries)).to.include(says);
+      }
+      expectProblem(await bulk([{ facilityId: "1", kind: "INVOICE" }], []), 400, "file_missing");
+      expect(await documentCount()).to.equal(before);
+    });
+
+    it("refuses more files than one upload takes, and an upload declared larger than the limit", async function () {
+      const many = Array.from({ length: 101 }, (_, i) => ({ bytes: pdf(`n${i}`), type: "application/pdf" }));
+      const tooMany = await bulk(
+        many.map(() => ({ facilityId: "1", kind: "INVOICE" })),
+        many,
+      );
+      expect(tooMany.status, tooMany.text).to.equal(400);
+      expect(tooMany.body.detail).to.match(/too many files/i);
+      const declared = await new Promise<{ status: number; body: any }>((resolve, reject) => {
+        const request = http.request(`${base}/documents/bulk`, {
+          method: "POST",
+          headers: {
+            authorization: `Bearer ${keys.officer}`,
+            "content-type": "multipart/form-data; boundary=x",
+            "content-length": String(65 * 1024 * 1024),
+          },
+        });
+        request.on("response", (response) => {
+          let text = "";
+          response.on("data", (chunk) => (text += chunk));
+          response.on("end", () => {
+            resolve({ status: response.statusCode!, body: JSON.parse(text) });
+            request.destroy();
+          });
+        });
+        request.on("error", reject);
+        request.write("--x\r\n");
+      });
+      expect(declared.status).to.equal(413);
+      expect(declared.body).to.include({ code: "upload_too_large" });
     });
   });
 

@@ -1,6 +1,6 @@
 import { SimpleMerkleTree, StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { randomBytes } from "node:crypto";
-import { EVIDENCE_KINDS, type EvidenceKind } from "../../../server/chain/evidence";
+import { EVIDENCE_KINDS, LEAF_ENCODING, type EvidenceKind } from "../../../server/chain/evidence";
 import type { HttpClient } from "./http";
 import { mapPool } from "./pool";
 
@@ -68,6 +68,86 @@ export function uploadAll(
     onUploaded();
     return uploaded;
   });
+}
+
+/**
+ * Uploads every document through POST /documents/bulk, `perRequest` files a request, with at most `concurrency`
+ * requests in flight.
+ */
+export async function uploadAllBulk(
+  client: HttpClient,
+  documents: readonly BenchDocument[],
+  perRequest: number,
+  concurrency: number,
+  onUploaded: (count: number) => void = () => undefined,
+): Promise<UploadedDocument[]> {
+  const groups = Array.from({ length: Math.ceil(documents.length / perRequest) }, (_, i) =>
+    documents.slice(i * perRequest, (i + 1) * perRequest),
+  );
+  const answers = await mapPool(groups, concurrency, async (group) => {
+    const entries = group.map((d) => ({ facilityId: d.facilityId, kind: d.kind, metadata: JSON.parse(d.metadata) }));
+    const { items } = await client.upload<{ items: UploadedDocument[] }>(
+      "/documents/bulk",
+      { documents: JSON.stringify(entries) },
+      group.map((d) => ({ field: "files", name: d.name, type: "application/pdf", bytes: d.bytes })),
+    );
+    onUploaded(items.length);
+    return items;
+  });
+  return answers.flat();
+}
+
+/** What GET /batches/:root answers (the fields the benchmarks use). */
+interface BatchLeaves {
+  root: string;
+  txHash: string;
+  blockNumber: string;
+  leaves: {
+    documentId: string;
+    facilityId: string;
+    kind: EvidenceKind;
+    saltedHash: string;
+    evidenceId: string;
+    proof: string[];
+  }[];
+}
+
+/**
+ * Every anchored document's proof as a client holding many documents fetches them: the roots from the document list
+ * (GET /documents?status=ANCHORED, 500 a page), then each batch with its leaves' proofs (GET /batches/:root).
+ */
+export async function proofsByBatch(
+  client: HttpClient,
+  concurrency: number,
+  onProofs: (count: number) => void = () => undefined,
+): Promise<Map<string, Proof>> {
+  const roots = new Set<string>();
+  let cursor: string | null = null;
+  do {
+    const page: { items: { anchor: { root: string } | null }[]; nextCursor: string | null } = await client.getJson(
+      `/documents?status=ANCHORED&limit=500${cursor ? `&cursor=${cursor}` : ""}`,
+    );
+    for (const item of page.items) if (item.anchor) roots.add(item.anchor.root);
+    cursor = page.nextCursor;
+  } while (cursor);
+  const proofs = new Map<string, Proof>();
+  await mapPool([...roots], concurrency, async (root) => {
+    const batch = await client.getJson<BatchLeaves>(`/batches/${root}`);
+    for (const leaf of batch.leaves) {
+      proofs.set(leaf.documentId, {
+        evidenceId: leaf.evidenceId,
+        leaf: [leaf.facilityId, EVIDENCE_KINDS.indexOf(leaf.kind), leaf.saltedHash],
+        leafEncoding: LEAF_ENCODING,
+        root: batch.root,
+        proof: leaf.proof,
+        single: false,
+        txHash: batch.txHash,
+        blockNumber: batch.blockNumber,
+      });
+    }
+    onProofs(batch.leaves.length);
+  });
+  return proofs;
 }
 
 /** The bank node's count of documents confirmed on chain, from its Prometheus metrics. */

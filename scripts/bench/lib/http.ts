@@ -1,9 +1,18 @@
 import { randomBytes } from "node:crypto";
 import http from "node:http";
 
+/** A file part of a multipart body. */
+export interface MultipartFile {
+  field: string;
+  name: string;
+  type: string;
+  bytes: Uint8Array;
+}
+
 export interface Reply {
   status: number;
   text: string;
+  headers: http.IncomingHttpHeaders;
 }
 
 /**
@@ -29,7 +38,13 @@ export function createHttpClient(baseUrl: string, apiKey?: string, maxSockets = 
         (res) => {
           const chunks: Buffer[] = [];
           res.on("data", (chunk: Buffer) => chunks.push(chunk));
-          res.on("end", () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }));
+          res.on("end", () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              text: Buffer.concat(chunks).toString("utf8"),
+              headers: res.headers,
+            }),
+          );
           res.on("error", reject);
         },
       );
@@ -54,33 +69,43 @@ export function createHttpClient(baseUrl: string, apiKey?: string, maxSockets = 
     return JSON.parse(reply.text) as T;
   }
 
-  /** POSTs multipart/form-data with text fields and one file; throws unless the answer is 2xx. */
-  async function upload<T>(
+  /** POSTs multipart/form-data with text fields and one file or several; answers whatever the node answered. */
+  function postMultipart(
     path: string,
     fields: Record<string, string>,
-    file: { field: string; name: string; type: string; bytes: Uint8Array },
-  ): Promise<T> {
+    files: MultipartFile | MultipartFile[],
+  ): Promise<Reply> {
     const boundary = `----qfm-bench-${randomBytes(12).toString("hex")}`;
     const parts: Buffer[] = [];
     for (const [name, value] of Object.entries(fields)) {
       parts.push(Buffer.from(`--${boundary}\r\ncontent-disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`));
     }
-    parts.push(
-      Buffer.from(
-        `--${boundary}\r\ncontent-disposition: form-data; name="${file.field}"; filename="${file.name}"\r\n` +
-          `content-type: ${file.type}\r\n\r\n`,
-      ),
-      Buffer.from(file.bytes),
-      Buffer.from(`\r\n--${boundary}--\r\n`),
-    );
-    const reply = await request("POST", path, Buffer.concat(parts), {
-      "content-type": `multipart/form-data; boundary=${boundary}`,
-    });
+    for (const file of Array.isArray(files) ? files : [files]) {
+      parts.push(
+        Buffer.from(
+          `--${boundary}\r\ncontent-disposition: form-data; name="${file.field}"; filename="${file.name}"\r\n` +
+            `content-type: ${file.type}\r\n\r\n`,
+        ),
+        Buffer.from(file.bytes),
+        Buffer.from("\r\n"),
+      );
+    }
+    parts.push(Buffer.from(`--${boundary}--\r\n`));
+    return request("POST", path, Buffer.concat(parts), { "content-type": `multipart/form-data; boundary=${boundary}` });
+  }
+
+  /** POSTs multipart/form-data with text fields and one file or several; throws unless the answer is 2xx. */
+  async function upload<T>(
+    path: string,
+    fields: Record<string, string>,
+    files: MultipartFile | MultipartFile[],
+  ): Promise<T> {
+    const reply = await postMultipart(path, fields, files);
     if (reply.status < 200 || reply.status > 299) throw new Error(`POST ${path}: ${reply.status} ${reply.text}`);
     return JSON.parse(reply.text) as T;
   }
 
-  return { request, getJson, postJson, upload, close: () => agent.destroy() };
+  return { request, getJson, postJson, postMultipart, upload, close: () => agent.destroy() };
 }
 
 export type HttpClient = ReturnType<typeof createHttpClient>;

@@ -90,6 +90,8 @@ export interface BenchSystem {
   /** A bank_officer key on the bank node. */
   apiKey: string;
   dir: string;
+  /** Stops the bank node, then the chain node (the cleanup still removes the directory at exit). */
+  stop(): Promise<void>;
 }
 
 /**
@@ -137,5 +139,15 @@ export async function startBenchSystem(env: Record<string, string>, log: (line: 
     if (profileDir) log(`bank node CPU profile in ${profileDir}`);
   });
   log(`bank node at ${bank.url} (data in ${dataDir})`);
-  return { chain, deployment, bank, apiKey, dir };
+  return {
+    chain,
+    deployment,
+    bank,
+    apiKey,
+    dir,
+    async stop() {
+      await bank.stop();
+      await chain.stop();
+    },
+  };
 }

@@ -1,0 +1,58 @@
+import { expect } from "chai";
+import fc from "fast-check";
+import { ethers } from "hardhat";
+import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
+import { SimpleMerkleTree, StandardMerkleTree } from "@openzeppelin/merkle-tree";
+import { EVIDENCE_KINDS, LEAF_ENCODING, evidenceIdOf, kindIndex, leafValue } from "../../server/chain/evidence";
+import { deployFixture } from "../helpers/fixtures";
+
+const uint64 = fc.bigInt({ min: 0n, max: (1n << 64n) - 1n });
+const kind = fc.constantFrom(...EVIDENCE_KINDS);
+const bytes32 = fc.uint8Array({ minLength: 32, maxLength: 32 }).map((bytes) => ethers.hexlify(bytes));
+
+describe("evidence ids (server/chain/evidence)", function () {
+  it("equal StandardMerkleTree's leaf hash of [facilityId, kind, saltedHash] (1,000 random leaves)", function () {
+    fc.assert(
+      fc.property(uint64, kind, bytes32, (facilityId, evidenceKind, saltedHash) => {
+        const tree = StandardMerkleTree.of([leafValue(facilityId, evidenceKind, saltedHash)], LEAF_ENCODING);
+        expect(evidenceIdOf(facilityId, evidenceKind, saltedHash)).to.equal(tree.leafHash(tree.at(0)!));
+      }),
+      { numRuns: 1_000 },
+    );
+  });
+
+  it("equal the contract's evidenceIdOf", async function () {
+    const { evidence } = await loadFixture(deployFixture);
+    const samples = fc.sample(fc.tuple(uint64, kind, bytes32), 20);
+    for (const [facilityId, evidenceKind, saltedHash] of samples) {
+      expect(evidenceIdOf(facilityId, evidenceKind, saltedHash)).to.equal(
+        await evidence.evidenceIdOf(facilityId, kindIndex(evidenceKind), saltedHash),
+      );
+    }
+  });
+
+  it("build the same root and proofs as StandardMerkleTree when used as a SimpleMerkleTree's leaves", function () {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(uint64, kind, bytes32), { minLength: 1, maxLength: 40 }), (leaves) => {
+        const standard = StandardMerkleTree.of(
+          leaves.map(([f, k, h]) => leafValue(f, k, h)),
+          LEAF_ENCODING,
+        );
+        const simple = SimpleMerkleTree.of(leaves.map(([f, k, h]) => evidenceIdOf(f, k, h)));
+        expect(simple.root).to.equal(standard.root);
+        for (const [i, [f, k, h]] of leaves.entries()) {
+          expect(simple.getProof(i)).to.deep.equal(standard.getProof(leafValue(f, k, h)));
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it("refuses what the leaf encoding cannot hold", function () {
+    const hash = ethers.id("x");
+    expect(() => evidenceIdOf(1n << 64n, "INVOICE", hash)).to.throw(RangeError, /not a uint64/);
+    expect(() => evidenceIdOf(-1n, "INVOICE", hash)).to.throw(RangeError, /not a uint64/);
+    expect(() => evidenceIdOf(1n, "RECEIPT" as never, hash)).to.throw(RangeError, /unknown evidence kind/);
+    expect(() => evidenceIdOf(1n, "INVOICE", "0x1234")).to.throw(RangeError, /not 32 bytes/);
+  });
+});
