@@ -1,23 +1,53 @@
 /**
  * Deploys the contract set to any JSON-RPC node and writes the addresses to deployments/<chainId>.json.
  *
- *   RPC_URL=http://127.0.0.1:8545 npx ts-node scripts/deploy.ts        # a dev node (hardhat node or anvil): dev accounts
- *   RPC_URL=… EXPECTED_CHAIN_ID=… DEPLOYER_KEY=0x… BANK_ADDRESS=… REGULATOR_ADDRESS=… FISCAL_ADDRESS=… \
- *     VERIFIER_ADDRESSES=0x…,0x… VERIFIER_THRESHOLD=2 npx ts-node scripts/deploy.ts
+ *   RPC_URL=http://127.0.0.1:8545 npm run deploy        # a dev node (hardhat node or anvil, chain 31337): dev accounts
+ *   RPC_URL=… EXPECTED_CHAIN_ID=… DEPLOYER_KEY_FILE=… BANK_ADDRESS=… REGULATOR_ADDRESS=… FISCAL_ADDRESS=… \
+ *     VERIFIER_ADDRESSES=0x…,0x… VERIFIER_THRESHOLD=2 npm run deploy
+ *
+ * On any chain but 31337 it requires EXPECTED_CHAIN_ID and DEPLOYER_KEY(_FILE), and it refuses to overwrite a deployments file
+ * whose contracts are live on that chain (docs/deployment.md).
  */
+import fs from "node:fs";
 import { JsonRpcProvider, NonceManager, Wallet } from "ethers";
 import { deploySystem } from "./lib/deploy";
-import { devWallet, parseDeployConfig, type DeployConfig } from "./lib/deploy-config";
-import { defaultDeploymentsFile, writeDeployment, type Deployment } from "./lib/deployments";
+import { DEV_CHAIN_ID, checkDeployTarget, devWallet, parseDeployConfig, type DeployConfig } from "./lib/deploy-config";
+import { defaultDeploymentsFile, readDeployment, writeDeployment, type Deployment } from "./lib/deployments";
+
+/**
+ * Off the development chain a second deployment must not replace a live one's file: the nodes would follow new, empty
+ * contracts on their next start while the facilities' money stays in the old ones.
+ */
+async function refuseOverwrite(file: string, chainId: bigint, provider: JsonRpcProvider): Promise<void> {
+  if (chainId === DEV_CHAIN_ID || !fs.existsSync(file)) return;
+  const existing = readDeployment(file);
+  if (existing.chainId !== chainId.toString()) return;
+  const manager = existing.contracts.FacilityManager;
+  if ((await provider.getCode(manager)) === "0x") return;
+  throw new Error(
+    `DEPLOYMENTS_FILE: ${file} describes a live deployment on chain ${chainId} (FacilityManager ${manager} has code); move it away or set DEPLOYMENTS_FILE to another file to deploy a second set`,
+  );
+}
 
 export async function deploy(config: DeployConfig, log: (line: string) => void = console.log): Promise<Deployment> {
   const provider = new JsonRpcProvider(config.RPC_URL, undefined, { staticNetwork: true, pollingInterval: 100 });
-  const { chainId } = await provider.getNetwork();
-  if (config.EXPECTED_CHAIN_ID !== undefined && BigInt(config.EXPECTED_CHAIN_ID) !== chainId) {
-    throw new Error(
-      `chain id check failed: ${config.RPC_URL} is chain ${chainId}, EXPECTED_CHAIN_ID is ${config.EXPECTED_CHAIN_ID}`,
-    );
+  try {
+    return await deployWith(provider, config, log);
+  } finally {
+    provider.destroy();
   }
+}
+
+async function deployWith(
+  provider: JsonRpcProvider,
+  config: DeployConfig,
+  log: (line: string) => void,
+): Promise<Deployment> {
+  for (const warning of config.warnings ?? []) log(`warning: ${warning}`);
+  const { chainId } = await provider.getNetwork();
+  checkDeployTarget(config, chainId);
+  const file = config.DEPLOYMENTS_FILE ?? defaultDeploymentsFile(chainId);
+  await refuseOverwrite(file, chainId, provider);
   const deployer = new NonceManager(
     config.dev ? devWallet("admin").connect(provider) : new Wallet(config.DEPLOYER_KEY!, provider),
   );
@@ -54,11 +84,9 @@ export async function deploy(config: DeployConfig, log: (line: string) => void =
       threshold: roles.threshold,
     },
   };
-  const file = config.DEPLOYMENTS_FILE ?? defaultDeploymentsFile(chainId);
   writeDeployment(file, deployment);
   for (const [name, address] of Object.entries(deployment.contracts)) log(`  ${name.padEnd(16)} ${address}`);
   log(`wrote ${file}`);
-  provider.destroy();
   return deployment;
 }
 

@@ -85,6 +85,8 @@ export interface NodeConfig {
   webDir?: string;
   productsDir?: string;
   logLevel: string;
+  /** Problems that do not stop start-up but that the node logs (a key file others can read). */
+  warnings?: string[];
 }
 
 export class ConfigError extends Error {
@@ -106,10 +108,21 @@ export function storageOf(
   return { dataDir, databaseUrl };
 }
 
-function readKeyFile(variable: string, file: string): string {
+/**
+ * Reads a private key from a file (SIGNER_KEY_FILE, VERIFIER_KEY_FILE, the deploy script's DEPLOYER_KEY_FILE); a file
+ * that other users can read adds a warning.
+ */
+export function readKeyFile(variable: string, file: string, warnings: string[]): string {
   let text: string;
   try {
     text = fs.readFileSync(file, "utf8").trim();
+    // Like ssh with an identity file: a key that other local users can read is as good as theirs.
+    const mode = fs.statSync(file).mode & 0o777;
+    if (process.platform !== "win32" && (mode & 0o077) !== 0) {
+      warnings.push(
+        `${variable}: ${file} can be read by other users (mode ${mode.toString(8).padStart(4, "0")}); chmod 600 it`,
+      );
+    }
   } catch (error) {
     throw new ConfigError(`${variable}: cannot read ${file} (${(error as NodeJS.ErrnoException).code})`);
   }
@@ -140,6 +153,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): NodeConfig {
       "BANK_NODE_URL and BANK_NODE_API_KEY: the regulator node needs both to fetch documents from the bank node",
     );
   }
+  const warnings: string[] = [];
   return {
     role,
     host: e.HOST,
@@ -150,9 +164,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): NodeConfig {
     deploymentsFile: path.resolve(e.DEPLOYMENTS_FILE ?? path.join(ROOT, "deployments", "31337.json")),
     rpcUrl: e.RPC_URL,
     expectedChainId: e.EXPECTED_CHAIN_ID,
-    signerKey: e.SIGNER_KEY ?? (e.SIGNER_KEY_FILE ? readKeyFile("SIGNER_KEY_FILE", e.SIGNER_KEY_FILE) : undefined),
+    signerKey:
+      e.SIGNER_KEY ?? (e.SIGNER_KEY_FILE ? readKeyFile("SIGNER_KEY_FILE", e.SIGNER_KEY_FILE, warnings) : undefined),
     verifierKey:
-      e.VERIFIER_KEY ?? (e.VERIFIER_KEY_FILE ? readKeyFile("VERIFIER_KEY_FILE", e.VERIFIER_KEY_FILE) : undefined),
+      e.VERIFIER_KEY ??
+      (e.VERIFIER_KEY_FILE ? readKeyFile("VERIFIER_KEY_FILE", e.VERIFIER_KEY_FILE, warnings) : undefined),
     confirmations: e.CONFIRMATIONS,
     pollIntervalMs: e.POLL_INTERVAL_MS,
     batch: { maxSize: e.BATCH_MAX_SIZE, maxAgeMs: e.BATCH_MAX_AGE_MS },
@@ -172,5 +188,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): NodeConfig {
     webDir: path.resolve(e.WEB_DIR ?? path.join(ROOT, "web", "dist")),
     productsDir: e.PRODUCTS_DIR ? path.resolve(e.PRODUCTS_DIR) : undefined,
     logLevel: e.LOG_LEVEL,
+    warnings,
   };
 }

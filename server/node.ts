@@ -3,11 +3,12 @@ import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import { Wallet } from "ethers";
 import pino, { type Logger } from "pino";
-import { devWallet } from "../scripts/lib/deploy-config";
+import { DEV_CHAIN_ID, devWallet } from "../scripts/lib/deploy-config";
 import { readDeployment, type Deployment } from "../scripts/lib/deployments";
 import { anchoringHandlers, createBatcher } from "./anchoring/anchoring";
 import { createApiKeys } from "./auth/api-keys";
-import { createChain, type Chain } from "./chain/chain";
+import { ChainMismatch, createChain, type Chain } from "./chain/chain";
+import { createChainGate, keyProblems } from "./chain/startup";
 import { auditRoutes } from "./audit/router";
 import { onApprovalApplied, createFacilityService, type FacilityService } from "./lifecycle/facilities/service";
 import { facilityRoutes } from "./lifecycle/facilities/router";
@@ -97,9 +98,26 @@ function loadDeployment(file: string): Deployment {
   return readDeployment(file);
 }
 
+/**
+ * The chain this node must run on: the deployment's, which EXPECTED_CHAIN_ID must confirm on every chain but the
+ * development chain (a deployments file of a test chain must not quietly run a production node).
+ */
+function checkChainId(config: NodeConfig, deployment: Deployment): void {
+  if (config.expectedChainId !== undefined && String(config.expectedChainId) !== deployment.chainId) {
+    throw new ConfigError(
+      `EXPECTED_CHAIN_ID: is ${config.expectedChainId} but ${config.deploymentsFile} is a deployment on chain ${deployment.chainId}`,
+    );
+  }
+  if (config.expectedChainId === undefined && BigInt(deployment.chainId) !== DEV_CHAIN_ID) {
+    throw new ConfigError(
+      `EXPECTED_CHAIN_ID: required on chain ${deployment.chainId} (every chain but the development chain ${DEV_CHAIN_ID}); set it to the chain id this node must run on`,
+    );
+  }
+}
+
 /** The node's two keys: from the configuration, or the development accounts on a development chain only. */
 function keysOf(config: NodeConfig, deployment: Deployment, logger: Logger): { signer: string; verifier: string } {
-  const dev = deployment.chainId === "31337";
+  const dev = BigInt(deployment.chainId) === DEV_CHAIN_ID;
   const [signerRole, verifierRole] =
     config.role === "bank" ? (["bank", "bankVerifier"] as const) : (["regulator", "regulatorVerifier"] as const);
   if ((!config.signerKey || !config.verifierKey) && !dev) {
@@ -116,25 +134,41 @@ function keysOf(config: NodeConfig, deployment: Deployment, logger: Logger): { s
 }
 
 /**
- * Starts one node — bank or regulator — as configured: migrates and opens its own database, connects to the chain,
- * starts its outbox, indexer and verifier (and, on the bank node, the document store and the anchoring batcher), and
- * serves its HTTP API.
+ * Starts one node — bank or regulator — as configured: checks its chain (refusing another chain id, or an endpoint
+ * without the deployment's contracts), migrates and opens its own database, starts its outbox, indexer and verifier
+ * (and, on the bank node, the document store and the anchoring batcher), and serves its HTTP API. When the chain node
+ * does not answer yet, the API starts and the chain work waits for it (server/chain/startup.ts).
  */
 export async function startNode(config: NodeConfig, options: { logger?: Logger } = {}): Promise<RunningNode> {
   const logger = options.logger ?? pino({ name: `qfm-${config.role}`, level: config.logLevel });
+  for (const warning of config.warnings ?? []) logger.warn(warning);
   const deployment = loadDeployment(config.deploymentsFile);
+  checkChainId(config, deployment);
   const keys = keysOf(config, deployment, logger);
 
-  const applied = await migrateDatabase(config.databaseUrl, (line) => logger.info(line));
-  logger.info({ applied }, "database ready");
-  const db = await createDatabase(config.databaseUrl);
-  const metrics = createMetrics(config.role);
+  // Before the database: a node pointed at the wrong chain refuses at once, whatever state it holds.
   const chain = createChain({
     deployment,
     rpcUrl: config.rpcUrl,
     expectedChainId: config.expectedChainId,
     signerKey: keys.signer,
   });
+  const gate = createChainGate({ chain, logger });
+  const chainAnswered = await gate.probe().catch((error: Error) => {
+    chain.close();
+    throw error instanceof ChainMismatch ? new ConfigError(`RPC_URL: ${error.message}`) : error;
+  });
+  if (!chainAnswered) {
+    logger.warn(
+      { rpcUrl: chain.url, error: gate.lastError() },
+      "the chain node does not answer: the API starts, chain work begins once it answers as the deployment's chain",
+    );
+  }
+
+  const applied = await migrateDatabase(config.databaseUrl, (line) => logger.info(line));
+  logger.info({ applied }, "database ready");
+  const db = await createDatabase(config.databaseUrl);
+  const metrics = createMetrics(config.role);
   const verifierWallet = new Wallet(keys.verifier);
   const apiKeys = createApiKeys({ db });
 
@@ -239,11 +273,25 @@ export async function startNode(config: NodeConfig, options: { logger?: Logger }
     },
   });
 
-  outbox.start();
-  indexer.start(config.pollIntervalMs);
-  scheduler?.start(config.reviewCheckMs);
+  // The batcher only seals documents into batches in the database: it runs while the chain is away.
   batcher?.start(Math.min(500, config.batch.maxAgeMs));
-  if (verifier) verifierTimer = setInterval(() => void runVerifier(), Math.max(config.pollIntervalMs, 1_000));
+  const startChainWork = () => {
+    outbox.start();
+    indexer.start(config.pollIntervalMs);
+    scheduler?.start(config.reviewCheckMs);
+    if (verifier) verifierTimer = setInterval(() => void runVerifier(), Math.max(config.pollIntervalMs, 1_000));
+    keyProblems(chain, config.role, verifier ? verifierWallet.address : undefined).then(
+      (problems) => {
+        for (const problem of problems) logger.warn({ problem }, "key check failed: writes will be refused");
+        if (problems.length === 0) {
+          logger.info({ signer: chain.signer.address, verifier: verifierWallet.address }, "key check passed");
+        }
+      },
+      (error: Error) => logger.warn({ error: error.message }, "key check could not run"),
+    );
+  };
+  if (chainAnswered) startChainWork();
+  else gate.whenReady(startChainWork);
 
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(config.port, config.host, () => resolve(s));
@@ -265,6 +313,7 @@ export async function startNode(config: NodeConfig, options: { logger?: Logger }
     async close() {
       if (closed) return;
       closed = true;
+      gate.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections?.();
       if (verifierTimer) clearInterval(verifierTimer);

@@ -79,6 +79,8 @@ export async function startChainNode(options: {
   intervalMs?: number;
   /** anvil only: load the chain from this file at start and save it there on exit, so a restart resumes it. */
   stateFile?: string;
+  /** anvil only: further command-line options (e.g. `--base-fee 0 --gas-price 0` for a free-gas chain). */
+  args?: string[];
   log?: (line: string) => void;
 }): Promise<ChainNode> {
   const { kind, port } = options;
@@ -98,6 +100,7 @@ export async function startChainNode(options: {
             ...(options.stateFile
               ? ["--state", options.stateFile, "--state-interval", "5", "--preserve-historical-states"]
               : []),
+            ...(options.args ?? []),
           ],
         ];
   const env = { ...process.env, ...(options.intervalMs ? { HARDHAT_INTERVAL_MS: String(options.intervalMs) } : {}) };

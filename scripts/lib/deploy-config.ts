@@ -1,5 +1,9 @@
 import { HDNodeWallet, Mnemonic, getAddress, isAddress } from "ethers";
 import { z } from "zod";
+import { readKeyFile } from "../../server/config";
+
+/** The development chain id (hardhat node, anvil by default): the only chain on which dev accounts are used. */
+export const DEV_CHAIN_ID = 31337n;
 
 /** The development mnemonic that both `hardhat node` and anvil fund by default. */
 export const DEV_MNEMONIC = "test test test test test test test test test test test junk";
@@ -32,6 +36,7 @@ const DeployEnv = z.object({
   RPC_URL: z.url({ message: "must be an http(s) URL of a JSON-RPC node" }).default("http://127.0.0.1:8545"),
   EXPECTED_CHAIN_ID: z.coerce.number().int().positive().optional(),
   DEPLOYER_KEY: privateKey.optional(),
+  DEPLOYER_KEY_FILE: z.string().min(1).optional(),
   BANK_ADDRESS: address.optional(),
   REGULATOR_ADDRESS: address.optional(),
   FISCAL_ADDRESS: address.optional(),
@@ -45,11 +50,16 @@ const DeployEnv = z.object({
   DEPLOYMENTS_FILE: z.string().min(1).optional(),
 });
 
-export type DeployConfig = z.infer<typeof DeployEnv> & { dev: boolean };
+export type DeployConfig = Omit<z.infer<typeof DeployEnv>, "DEPLOYER_KEY_FILE"> & {
+  dev: boolean;
+  /** Problems worth printing that do not stop the deployment (a key file other users can read). */
+  warnings?: string[];
+};
 
 /**
- * Parses the deployment settings from the environment once. Without DEPLOYER_KEY the development accounts are used,
- * which only a development node funds; a bad value stops with a message naming the variable.
+ * Parses the deployment settings from the environment once. The deployer's key comes from DEPLOYER_KEY or
+ * DEPLOYER_KEY_FILE; without either the development accounts are used, on the development chain only
+ * (`checkDeployTarget`). A bad value stops with a message naming the variable.
  */
 export function parseDeployConfig(env: NodeJS.ProcessEnv = process.env): DeployConfig {
   const parsed = DeployEnv.safeParse(env);
@@ -57,7 +67,18 @@ export function parseDeployConfig(env: NodeJS.ProcessEnv = process.env): DeployC
     const problems = parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; ");
     throw new Error(`invalid deployment configuration: ${problems}`);
   }
-  const config = parsed.data;
+  const { DEPLOYER_KEY_FILE, ...config } = parsed.data;
+  const warnings: string[] = [];
+  if (DEPLOYER_KEY_FILE !== undefined) {
+    if (config.DEPLOYER_KEY !== undefined) {
+      throw new Error("invalid deployment configuration: DEPLOYER_KEY and DEPLOYER_KEY_FILE: set one, not both");
+    }
+    try {
+      config.DEPLOYER_KEY = readKeyFile("DEPLOYER_KEY_FILE", DEPLOYER_KEY_FILE, warnings);
+    } catch (error) {
+      throw new Error(`invalid deployment configuration: ${(error as Error).message}`);
+    }
+  }
   const dev = config.DEPLOYER_KEY === undefined;
   if (!dev) {
     const missing = (["BANK_ADDRESS", "REGULATOR_ADDRESS", "FISCAL_ADDRESS", "VERIFIER_ADDRESSES"] as const).filter(
@@ -67,5 +88,29 @@ export function parseDeployConfig(env: NodeJS.ProcessEnv = process.env): DeployC
       throw new Error(`invalid deployment configuration: with DEPLOYER_KEY set, also set ${missing.join(", ")}`);
     }
   }
-  return { ...config, dev };
+  return { ...config, dev, warnings };
+}
+
+/**
+ * Refuses a deployment to the wrong chain: one whose id differs from EXPECTED_CHAIN_ID, and on any chain but the
+ * development chain one that does not name its chain (EXPECTED_CHAIN_ID) or would use the development accounts, whose
+ * keys are public (on a free-gas network anyone could then act as the governance admin).
+ */
+export function checkDeployTarget(config: DeployConfig, chainId: bigint): void {
+  if (config.EXPECTED_CHAIN_ID !== undefined && BigInt(config.EXPECTED_CHAIN_ID) !== chainId) {
+    throw new Error(
+      `chain id check failed: ${config.RPC_URL} is chain ${chainId}, EXPECTED_CHAIN_ID is ${config.EXPECTED_CHAIN_ID}`,
+    );
+  }
+  if (chainId === DEV_CHAIN_ID) return;
+  if (config.EXPECTED_CHAIN_ID === undefined) {
+    throw new Error(
+      `EXPECTED_CHAIN_ID: required on chain ${chainId} (every chain but the development chain ${DEV_CHAIN_ID}); set it to ${chainId} to confirm that ${config.RPC_URL} is the chain to deploy to`,
+    );
+  }
+  if (config.dev) {
+    throw new Error(
+      `DEPLOYER_KEY or DEPLOYER_KEY_FILE: required on chain ${chainId}; the development accounts (a public mnemonic) are only used on chain ${DEV_CHAIN_ID}`,
+    );
+  }
 }

@@ -9,6 +9,14 @@ import {
 } from "../../typechain-types";
 
 /**
+ * The JSON-RPC endpoint is not the deployment's chain: another chain id, or the deployment's contracts are not there
+ * (another chain with the same id, a chain reset since the deployment). Retrying does not help; configuration does.
+ */
+export class ChainMismatch extends Error {
+  override name = "ChainMismatch";
+}
+
+/**
  * A node's view of the chain: a JSON-RPC provider pinned to the deployment's chain id (so start-up does not depend
  * on the node being up, and a node on another chain is refused), the node's transaction signer and the contracts.
  * Works with any EVM JSON-RPC endpoint: hardhat node, anvil, Besu.
@@ -32,7 +40,7 @@ export function createChain({
 }) {
   const chainId = BigInt(deployment.chainId);
   if (expectedChainId !== undefined && BigInt(expectedChainId) !== chainId) {
-    throw new Error(`EXPECTED_CHAIN_ID is ${expectedChainId} but the deployments file is for chain ${chainId}`);
+    throw new ChainMismatch(`EXPECTED_CHAIN_ID is ${expectedChainId} but the deployments file is for chain ${chainId}`);
   }
   const url = rpcUrl ?? deployment.rpcUrl;
   const request = new FetchRequest(url);
@@ -58,14 +66,24 @@ export function createChain({
     manager,
     payees,
     token,
-    /** Fails unless the node answers with the deployment's chain id and has the registry's code. */
+    /**
+     * Fails unless the node answers with the deployment's chain id and has code at each of the deployment's contracts:
+     * with ChainMismatch when it answers as another chain, with the transport's error when it does not answer.
+     */
     async check(): Promise<{ chainId: string; block: number }> {
       const answered = BigInt(await provider.send("eth_chainId", []));
       if (answered !== chainId)
-        throw new Error(`the JSON-RPC node at ${url} is chain ${answered}, the deployment is for chain ${chainId}`);
-      const code = await provider.getCode(deployment.contracts.EvidenceRegistry);
-      if (code === "0x")
-        throw new Error(`no EvidenceRegistry at ${deployment.contracts.EvidenceRegistry} on ${url}: deploy first`);
+        throw new ChainMismatch(
+          `the JSON-RPC node at ${url} is chain ${answered}, the deployment is for chain ${chainId}`,
+        );
+      const contracts = Object.entries(deployment.contracts);
+      const codes = await Promise.all(contracts.map(([, address]) => provider.getCode(address)));
+      const missing = contracts.filter((_, i) => codes[i] === "0x").map(([name, address]) => `${name} ${address}`);
+      if (missing.length > 0) {
+        throw new ChainMismatch(
+          `no contract code at ${missing.join(", ")} on ${url} (chain ${chainId}): the deployments file's contracts are not on this chain; point RPC_URL at the chain they were deployed to, or deploy first`,
+        );
+      }
       return { chainId: answered.toString(), block: await provider.getBlockNumber() };
     },
     close(): void {

@@ -144,6 +144,31 @@ describe("scripts/deploy", function () {
       );
     });
 
+    it("reads the deployer key from DEPLOYER_KEY_FILE, and refuses it together with DEPLOYER_KEY", function () {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "qfm-deploy-key-"));
+      try {
+        const file = path.join(dir, "deployer.key");
+        const key = `0x${"11".repeat(32)}`;
+        fs.writeFileSync(file, `${key}\n`, { mode: 0o600 });
+        const roles = {
+          BANK_ADDRESS: devWallet("bank").address,
+          REGULATOR_ADDRESS: devWallet("regulator").address,
+          FISCAL_ADDRESS: devWallet("fiscal").address,
+          VERIFIER_ADDRESSES: devWallet("bankVerifier").address,
+        };
+        const config = parseDeployConfig({ DEPLOYER_KEY_FILE: file, ...roles });
+        expect([config.DEPLOYER_KEY, config.dev, config.warnings]).to.deep.equal([key, false, []]);
+        expect(() => parseDeployConfig({ DEPLOYER_KEY_FILE: file, DEPLOYER_KEY: key, ...roles })).to.throw(
+          /DEPLOYER_KEY and DEPLOYER_KEY_FILE: set one, not both/,
+        );
+        expect(() => parseDeployConfig({ DEPLOYER_KEY_FILE: path.join(dir, "missing.key") })).to.throw(
+          /DEPLOYER_KEY_FILE: cannot read .*missing\.key \(ENOENT\)/,
+        );
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
     it("asks for the role addresses when a real deployer key is given", function () {
       expect(() => parseDeployConfig({ DEPLOYER_KEY: `0x${"11".repeat(32)}` })).to.throw(
         /also set BANK_ADDRESS, REGULATOR_ADDRESS, FISCAL_ADDRESS, VERIFIER_ADDRESSES/,
