@@ -1,10 +1,10 @@
 import { keccak256, toUtf8Bytes } from "ethers";
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
-import type { Chain } from "../chain/chain";
+import { chainNow, type Chain } from "../chain/chain";
 import type { Database } from "../db/client";
 import { AppError, conflict, notFound, unprocessable } from "../errors";
-import { FacilityId, defineRoute, type RouteDef } from "../http/route";
+import { FacilityId, Text, defineRoute, type RouteDef } from "../http/route";
 import type { Outbox } from "../outbox/outbox";
 import { decideReview } from "../rules/engine";
 import { computeMetrics } from "../rules/metrics";
@@ -19,9 +19,9 @@ const STATUS = ["NONE", "ACTIVE", "FROZEN", "CLOSED"] as const;
 const SpotCheckBody = z.object({
   facilityId: FacilityId,
   result: z.enum(["PASS", "FAIL"]),
-  reportNumber: z.string().trim().min(1).max(64),
-  findings: z.string().trim().max(4_000).default(""),
-  inspector: z.string().trim().min(1).max(200).optional(),
+  reportNumber: Text(64),
+  findings: Text(4_000, { min: 0 }).default(""),
+  inspector: Text(200).optional(),
 });
 
 function presentSpotCheck(s: {
@@ -89,12 +89,24 @@ export function regulatorRoutes({
     return undefined;
   }
 
-  /** Re-decides the bank's review from the regulator's own verdicts and the metadata it verified itself. */
+  /**
+   * Re-decides the bank's review from the regulator's own verdicts and the metadata it verified itself, and checks that
+   * the message to sign is that review: of this facility, at its next review nonce, over the hash of this report.
+   */
   async function reviewRefusal(
     facilityId: bigint,
-    message: { newRateBps: number; subsidyEligible: boolean },
-    review: { inputs: any; decision: any },
+    message: { nonce: number; newRateBps: number; subsidyEligible: boolean; reportHash: string },
+    review: { inputs: any; decision: any } | null,
   ): Promise<string | undefined> {
+    if (!review) return "the bank node sent no review report with the decision";
+    if (String(review.decision.facilityId) !== facilityId.toString())
+      return `the review report is of facility ${review.decision.facilityId}, the decision of facility ${facilityId}`;
+    const reportHash = keccak256(toUtf8Bytes(JSON.stringify(review.decision)));
+    if (message.reportHash !== reportHash)
+      return `the decision's report hash ${message.reportHash} is not the hash of the review report (${reportHash})`;
+    const state = await chain.manager.facility(facilityId);
+    if (Number(message.nonce) !== Number(state.reviewNonce))
+      return `the decision is review ${message.nonce} of facility ${facilityId}; its next review is ${state.reviewNonce}`;
     const product = catalog.find(review.decision.decision.product.id, review.decision.decision.product.version);
     if (!product) return `unknown product ${review.decision.decision.product.id}`;
     const evidence = await Promise.all(
@@ -108,19 +120,38 @@ export function regulatorRoutes({
       ).map(async (e) => {
         const own = await db.prisma.verification.findUnique({ where: { evidenceId: e.id } });
         const verified = await chain.evidence.isVerified(e.id);
+        // Only this facility's evidence, as the regulator itself verified it, counts.
+        const ours = own !== null && own.facilityId === facilityId;
         return {
           ...e,
-          metadata: own ? JSON.parse(own.metadata) : {},
-          verifiedByBothNodes: verified && own?.verdict === "ACCEPT",
+          metadata: ours ? JSON.parse(own.metadata) : {},
+          verifiedByBothNodes: verified && ours && own.verdict === "ACCEPT",
         };
       }),
     );
     const metrics = computeMetrics({ ...review.inputs, evidence });
-    const mine = decideReview(product, { baseRateBps: review.decision.decision.baseRateBps, metrics: metrics.values });
+    const mine = decideReview(product, { baseRateBps: Number(state.baseRateBps), metrics: metrics.values });
     if (mine.newRateBps !== message.newRateBps || mine.subsidyEligible !== message.subsidyEligible) {
       return `the regulator's own check gives rate ${mine.newRateBps} bps (subsidy ${mine.subsidyEligible ? "eligible" : "not eligible"}), the proposal says ${message.newRateBps} bps (${message.subsidyEligible ? "eligible" : "not eligible"}): ${mine.explanation}`;
     }
     return undefined;
+  }
+
+  /**
+   * Why the regulator will not sign a joint decision, or undefined when it will. The message is what takes effect on
+   * chain, so it is what is checked — its facility, its deadline, then the freeze or the review it names — whatever
+   * the bank's approval says around it.
+   */
+  async function decisionRefusal(approval: Record<string, any>): Promise<string | undefined> {
+    const facilityId = BigInt(approval.message.facilityId);
+    if (facilityId.toString() !== String(approval.facilityId))
+      return `the decision's message is for facility ${facilityId}, the approval for facility ${approval.facilityId}`;
+    const deadline = Number(approval.message.deadline);
+    if (deadline <= (await chainNow(chain)))
+      return `the decision expired at ${new Date(deadline * 1000).toISOString()} (chain time)`;
+    return approval.kind === "UNFREEZE"
+      ? unfreezeRefusal(facilityId, approval.message)
+      : reviewRefusal(facilityId, approval.message, approval.review);
   }
 
   return [
@@ -233,11 +264,7 @@ export function regulatorRoutes({
             `approval ${params.approvalId} is ${String(approval.status).toLowerCase()}`,
           );
         const kind = approval.kind as ApprovalKind;
-        const facilityId = BigInt(approval.facilityId);
-        const refusal =
-          kind === "UNFREEZE"
-            ? await unfreezeRefusal(facilityId, approval.message)
-            : await reviewRefusal(facilityId, approval.message, approval.review);
+        const refusal = await decisionRefusal(approval);
         if (refusal) throw conflict("regulator_refused", `the regulator does not co-sign: ${refusal}`);
         const signature = await chain.signer.signTypedData(await managerDomain(chain), typesOf(kind), approval.message);
         const submitted = await bank(`/approvals/${params.approvalId}/signatures`, {

@@ -52,7 +52,9 @@ export function bankNodeSource({
       headers: { authorization: `Bearer ${apiKey}` },
       signal: AbortSignal.timeout(timeoutMs),
     });
-    if (response.status === 404) return undefined;
+    // 410: the bank knows the document but its store no longer holds the bytes. That is an answer, not an outage: the
+    // document cannot be verified (a REJECT), where throwing would retry it, and every anchor behind it, forever.
+    if (response.status === 404 || response.status === 410) return undefined;
     if (!response.ok)
       throw new Error(`bank node answered ${response.status} to GET ${path}: ${(await response.text()).slice(0, 300)}`);
     return response;

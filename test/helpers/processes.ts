@@ -44,9 +44,22 @@ export async function waitFor(
   );
 }
 
-/** Issues an API key with the project's admin command, against a node's data directory. */
-export function issueKey(env: Record<string, string>, node: "bank" | "regulator", role: string, label: string): string {
-  const [command, args] = tsNode(path.join(ROOT, "scripts", "keys.ts"), [
+/** Runs the project's API-key admin command (scripts/keys.ts) against a node's data directory; returns its output. */
+function keysCommand(env: Record<string, string>, args: string[]): string {
+  const [command, commandArgs] = tsNode(path.join(ROOT, "scripts", "keys.ts"), args);
+  const result = spawnSync(command, commandArgs, { cwd: ROOT, env: { ...process.env, ...env }, encoding: "utf8" });
+  if (result.status !== 0) throw new Error(`keys ${args[0]} failed: ${result.stderr}`);
+  return result.stdout;
+}
+
+/** Issues an API key with the project's admin command; returns the key and its id (for `revokeKey`). */
+export function issueKeyWithId(
+  env: Record<string, string>,
+  node: "bank" | "regulator",
+  role: string,
+  label: string,
+): { id: string; key: string } {
+  const output = keysCommand(env, [
     "issue",
     "--node",
     node,
@@ -57,11 +70,21 @@ export function issueKey(env: Record<string, string>, node: "bank" | "regulator"
     "--label",
     label,
   ]);
-  const result = spawnSync(command, args, { cwd: ROOT, env: { ...process.env, ...env }, encoding: "utf8" });
-  if (result.status !== 0) throw new Error(`keys issue failed: ${result.stderr}`);
-  const key = result.stdout.split("\n").find((line) => line.startsWith("qfm_"));
-  if (!key) throw new Error(`no key in the output of keys issue: ${result.stdout}`);
-  return key.trim();
+  const id = /^issued key (\S+) /m.exec(output)?.[1];
+  const key = output.split("\n").find((line) => line.startsWith("qfm_"));
+  if (!id || !key) throw new Error(`no key in the output of keys issue: ${output}`);
+  return { id, key: key.trim() };
+}
+
+/** Issues an API key with the project's admin command, against a node's data directory. */
+export function issueKey(env: Record<string, string>, node: "bank" | "regulator", role: string, label: string): string {
+  return issueKeyWithId(env, node, role, label).key;
+}
+
+/** Revokes an API key with the project's admin command (the node may be running). */
+export function revokeKey(env: Record<string, string>, node: "bank" | "regulator", id: string): void {
+  const output = keysCommand(env, ["revoke", "--node", node, "--id", id]);
+  if (!output.startsWith(`revoked ${id}`)) throw new Error(`keys revoke did not revoke ${id}: ${output}`);
 }
 
 /** Starts a bank or regulator node as a real process (node --import tsx server/main.ts: one process, so SIGKILL kills the node itself) and waits until it answers /health. */
@@ -115,6 +138,18 @@ export function client(url: string, apiKey?: string) {
     ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}),
     ...extra,
   });
+  async function send(method: string, pathname: string, body: unknown) {
+    const response = await fetch(`${url}${pathname}`, {
+      method,
+      headers: headers({ "content-type": "application/json" }),
+      body: JSON.stringify(body),
+    });
+    return {
+      status: response.status,
+      body: (await response.json().catch(() => undefined)) as any,
+      headers: response.headers,
+    };
+  }
   return {
     async get(pathname: string) {
       const response = await fetch(`${url}${pathname}`, { headers: headers() });
@@ -124,17 +159,11 @@ export function client(url: string, apiKey?: string) {
         headers: response.headers,
       };
     },
-    async post(pathname: string, body: unknown) {
-      const response = await fetch(`${url}${pathname}`, {
-        method: "POST",
-        headers: headers({ "content-type": "application/json" }),
-        body: JSON.stringify(body),
-      });
-      return {
-        status: response.status,
-        body: (await response.json().catch(() => undefined)) as any,
-        headers: response.headers,
-      };
+    post(pathname: string, body: unknown) {
+      return send("POST", pathname, body);
+    },
+    patch(pathname: string, body: unknown) {
+      return send("PATCH", pathname, body);
     },
     async upload(
       fields: Record<string, string>,

@@ -34,6 +34,9 @@ function revertData(error: unknown): string | undefined {
   for (let depth = 0; depth < 4 && current !== null && typeof current === "object"; ++depth) {
     const data = (current as { data?: unknown }).data;
     if (typeof data === "string" && data.startsWith("0x")) return data;
+    // `hardhat node` answers eth_sendTransaction of a transaction it mined and reverted with { data: { data, txHash } }.
+    const nested = (data as { data?: unknown } | undefined)?.data;
+    if (typeof nested === "string" && nested.startsWith("0x")) return nested;
     current =
       (current as { error?: unknown; info?: { error?: unknown } }).error ??
       (current as { info?: { error?: unknown } }).info?.error;
@@ -42,22 +45,31 @@ function revertData(error: unknown): string | undefined {
 }
 
 /**
- * The name of the custom error a failed transaction or call reverted with (`FacilityIsFrozen`, `PayeeInactive`…), or
- * `Error(<reason>)` / `Panic(<code>)` / `EmptyRevert`. Anything that is not a revert (a broken connection, a bug in the
- * test) is rethrown, so it can never pass for an expected revert.
+ * The custom error a failed transaction or call reverted with, by name and arguments (`FacilityIsFrozen`, [3n]), or
+ * `Error` / `Panic` with the reason or code, or `EmptyRevert`. Anything that is not a revert (a broken connection, a
+ * bug in the test) is rethrown, so it can never pass for an expected revert.
  */
-export function revertName(error: unknown): string {
+export function revertError(error: unknown): { name: string; args: unknown[] } {
   const data = revertData(error);
   if (data === undefined) throw error;
-  if (data === "0x") return "EmptyRevert";
+  if (data === "0x") return { name: "EmptyRevert", args: [] };
   const selector = data.slice(0, 10);
   if (selector === ERROR_STRING || selector === PANIC) {
     const decoded = systemErrors
       .getAbiCoder()
       .decode([selector === PANIC ? "uint256" : "string"], "0x" + data.slice(10));
-    return `${selector === PANIC ? "Panic" : "Error"}(${decoded[0]})`;
+    return { name: selector === PANIC ? "Panic" : "Error", args: [decoded[0]] };
   }
   const parsed = systemErrors.parseError(data);
   if (parsed === null) throw error;
-  return parsed.name;
+  return { name: parsed.name, args: [...parsed.args] };
+}
+
+/**
+ * The name of the custom error a failed transaction or call reverted with (`FacilityIsFrozen`, `PayeeInactive`…), or
+ * `Error(<reason>)` / `Panic(<code>)` / `EmptyRevert`. Anything that is not a revert is rethrown.
+ */
+export function revertName(error: unknown): string {
+  const { name, args } = revertError(error);
+  return name === "Error" || name === "Panic" ? `${name}(${args[0]})` : name;
 }

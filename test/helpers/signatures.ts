@@ -94,14 +94,25 @@ export async function signRevocation(
   registry: EvidenceRegistry,
   verifier: Signer,
   request: RevocationRequest,
+  domainOverride: Partial<TypedDataDomain> = {},
 ): Promise<string> {
-  return verifier.signTypedData(await evidenceDomain(registry), revocationTypes, request);
+  return verifier.signTypedData({ ...(await evidenceDomain(registry)), ...domainOverride }, revocationTypes, request);
 }
 
-export async function signReview(manager: FacilityManager, signer: Signer, review: Review): Promise<string> {
-  return signer.signTypedData(await facilityDomain(manager), reviewTypes, review);
+export async function signReview(
+  manager: FacilityManager,
+  signer: Signer,
+  review: Review,
+  domainOverride: Partial<TypedDataDomain> = {},
+): Promise<string> {
+  return signer.signTypedData({ ...(await facilityDomain(manager)), ...domainOverride }, reviewTypes, review);
 }
 
-export async function signUnfreeze(manager: FacilityManager, signer: Signer, decision: Unfreeze): Promise<string> {
-  return signer.signTypedData(await facilityDomain(manager), unfreezeTypes, decision);
+export async function signUnfreeze(
+  manager: FacilityManager,
+  signer: Signer,
+  decision: Unfreeze,
+  domainOverride: Partial<TypedDataDomain> = {},
+): Promise<string> {
+  return signer.signTypedData({ ...(await facilityDomain(manager)), ...domainOverride }, unfreezeTypes, decision);
 }

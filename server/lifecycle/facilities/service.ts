@@ -132,6 +132,8 @@ export function createFacilityService({
           chain.evidence.isVerified(d.evidenceId),
           ...set.map((v) => chain.evidence.verdictOf(d.evidenceId, v)),
         ]);
+        const registered = record.anchoredAt !== 0n;
+        const chainKind = EVIDENCE_KINDS[Number(record.kind)];
         return {
           documentId: d.id,
           evidenceId: d.evidenceId,
@@ -139,7 +141,13 @@ export function createFacilityService({
           metadata: JSON.parse(d.metadata) as Record<string, unknown>,
           // The chain's time of the anchor (a batch's block time), not this node's clock.
           anchoredAt: new Date(Number(record.anchoredAt) * 1000),
-          registered: record.anchoredAt !== 0n,
+          registered,
+          // The chain's record is the authority on whose evidence this is and of what kind: a row that says otherwise
+          // was altered, and must not be offered for a payment or counted in a review.
+          mismatch:
+            registered && (record.facilityId !== facilityId || chainKind !== d.kind)
+              ? `the chain records it as ${chainKind} of facility ${record.facilityId}, not ${d.kind} of facility ${facilityId}`
+              : undefined,
           consumed: record.consumed,
           verified,
           verdicts: set.map((verifier, i) => ({ verifier, verdict: VERDICT[Number(verdicts[i])] })),
@@ -182,7 +190,7 @@ export function createFacilityService({
     const chosen: string[] = [];
     for (const kind of kindsOf(Number(payment.requiredKinds))) {
       const candidates = evidence.filter((e) => e.kind === kind);
-      const usable = candidates.find((e) => e.verified && !e.consumed);
+      const usable = candidates.find((e) => e.verified && !e.consumed && !e.mismatch);
       if (usable) {
         chosen.push(usable.evidenceId);
         continue;
@@ -196,6 +204,7 @@ export function createFacilityService({
       }
       const why = candidates
         .map((e) => {
+          if (e.mismatch) return `document ${e.documentId}: ${e.mismatch}`;
           if (e.consumed) return `document ${e.documentId} already released another payment`;
           const verdicts = e.verdicts.map(
             (v, i) =>
@@ -480,7 +489,7 @@ export function createFacilityService({
         evidence: evidence.map((e) => ({
           id: e.evidenceId,
           kind: e.kind,
-          verifiedByBothNodes: e.verified && e.verdicts.every((v) => v.verdict === "ACCEPT"),
+          verifiedByBothNodes: e.verified && !e.mismatch && e.verdicts.every((v) => v.verdict === "ACCEPT"),
           anchoredAt: e.anchoredAt,
           metadata: e.metadata,
         })),
