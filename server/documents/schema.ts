@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { EVIDENCE_KINDS } from "../chain/evidence";
-import { FacilityId, Hex32 } from "../http/route";
+import { FacilityId, Hex32, QueryInteger } from "../http/route";
 
 export const EvidenceKind = z.enum(EVIDENCE_KINDS, {
   message: `must be one of ${EVIDENCE_KINDS.join(", ")}`,
@@ -89,7 +89,7 @@ export const ListDocumentsQuery = z.object({
   facilityId: FacilityId.optional(),
   kind: EvidenceKind.optional(),
   status: z.enum(DOCUMENT_STATUSES).optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
+  limit: QueryInteger(1, 500).default(50),
   cursor: z.uuid({ message: "must be the id of the last document of the previous page" }).optional(),
 });
 export type ListDocumentsQuery = z.infer<typeof ListDocumentsQuery>;

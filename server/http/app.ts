@@ -10,7 +10,7 @@ import type { Principal } from "../auth/roles";
 import { AppError, forbidden, problemHandler, toProblem, unauthorized, validationFailed } from "../errors";
 import type { Metrics } from "./metrics";
 import { DOCS_HTML, DOCS_INIT_JS, buildOpenApi } from "./openapi";
-import type { RouteDef, UploadedFile } from "./route";
+import { NO_CONTROL_CHARACTERS, type RouteDef, type UploadedFile } from "./route";
 
 export interface AppOptions {
   title: string;
@@ -129,6 +129,8 @@ export function createApp(options: AppOptions): express.Express {
       storage: multer.memoryStorage(),
       // Browsers and fetch send a file name's UTF-8 bytes as they are; multer would read them as latin1 (mojibake).
       defParamCharset: "utf8",
+      // The name as the client sent it, so that one naming directories is refused rather than quietly cut down.
+      preservePath: true,
       limits: { fileSize: limits.uploadBytes, files: maxFiles, fields: 32, fieldSize: 64 * 1024 },
     });
   const single = multerFor(1);
@@ -163,6 +165,15 @@ export function createApp(options: AppOptions): express.Express {
           );
         }
         parseUpload(req, res, next);
+      });
+    } else if (route.body) {
+      handlers.push((req, _res, next) => {
+        // Content the JSON parser left alone is of another media type (no body at all fails validation instead).
+        const hasContent = req.headers["transfer-encoding"] !== undefined || Number(req.headers["content-length"]) > 0;
+        if (hasContent && !req.is("application/json")) {
+          return next(new AppError(415, "unsupported_media_type", "send the request body as application/json"));
+        }
+        next();
       });
     }
     handlers.push(async (req, res, next) => {
@@ -212,7 +223,19 @@ export function createApp(options: AppOptions): express.Express {
   return app;
 }
 
+/** A file's name, not a path: no directory, no control character (PostgreSQL cannot store NUL), not "." or "..". */
+const isPlainFileName = (name: string) =>
+  NO_CONTROL_CHARACTERS.test(name) && !/[/\\]/.test(name) && name !== "." && name !== "..";
+
 function uploadedFile(received: Express.Multer.File): UploadedFile {
+  if (!isPlainFileName(received.originalname)) {
+    throw new AppError(
+      400,
+      "invalid_file_name",
+      `the file name ${JSON.stringify(received.originalname)} is not a plain file name: ` +
+        "send it without directories or control characters",
+    );
+  }
   return {
     fieldName: received.fieldname,
     originalName: received.originalname,

@@ -51,8 +51,10 @@ export function buildOpenApi(
           ? problem(spec.description)
           : { description: spec.description };
     }
+    // Every route with a body refuses a request without one.
     const body = route.upload
       ? {
+          required: true,
           content: {
             "multipart/form-data": {
               schema: (route.body as unknown as z.ZodObject).extend({
@@ -62,7 +64,7 @@ export function buildOpenApi(
           },
         }
       : route.body
-        ? { content: { "application/json": { schema: route.body } } }
+        ? { required: true, content: { "application/json": { schema: route.body } } }
         : undefined;
     registry.registerPath({
       method: route.method,

@@ -61,11 +61,15 @@ export interface RouteDef<P = unknown, Q = unknown, B = unknown> {
   handler: (ctx: HandlerContext<P, Q, B>) => Promise<HandlerResult>;
 }
 
-/** Typed constructor for a route (infers P, Q, B from the schemas). */
+/**
+ * Typed constructor for a route (infers P, Q, B from the schemas). A request body names only fields the route knows:
+ * an unknown one — a misspelt optional field such as "licenseHash", or a smuggled "__proto__" — is refused by name
+ * rather than dropped without a word, and the OpenAPI document says so (additionalProperties: false).
+ */
 export function defineRoute<P = Record<string, never>, Q = Record<string, never>, B = undefined>(
   route: RouteDef<P, Q, B>,
 ): RouteDef<P, Q, B> {
-  return route;
+  return route.body instanceof z.ZodObject ? { ...route, body: route.body.strict() as unknown as ZodType<B> } : route;
 }
 
 /** Shared schema pieces. */
@@ -74,15 +78,30 @@ export const Hex32 = z
   .regex(/^0x[0-9a-fA-F]{64}$/, { message: "must be 0x followed by 64 hex digits" })
   .transform((value) => value.toLowerCase());
 
-/** A decimal string or integer of a non-negative integer, parsed to bigint (ids and fen amounts). */
-export const UintString = z.union([z.string(), z.number()]).transform((value, ctx) => {
-  const text = String(value).trim();
-  if (!/^\d{1,30}$/.test(text)) {
-    ctx.addIssue({ code: "custom", message: "must be a non-negative integer written in decimal digits" });
-    return z.NEVER;
-  }
-  return BigInt(text);
-});
+/**
+ * A non-negative integer as decimal digits in a string, or as a JSON number while that is exact (up to 2^53 - 1: a
+ * larger one has lost digits in JSON.parse before it gets here), parsed to bigint (ids and fen amounts).
+ */
+export const UintString = z
+  .union(
+    [
+      z
+        .string()
+        .trim()
+        .regex(/^[0-9]{1,30}$/, { message: "must be a non-negative integer written in decimal digits" }),
+      // multipleOf(1) rather than int(), which would refuse 2^53 and above as "not whole"; the document says integer.
+      z
+        .number()
+        .nonnegative({ message: "must not be negative" })
+        .multipleOf(1, { message: "must be a whole number" })
+        .max(Number.MAX_SAFE_INTEGER, {
+          message: "is over 2^53 - 1, where a JSON number loses digits: send it as a string of decimal digits",
+        })
+        .meta({ type: "integer", minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
+    ],
+    { message: "must be a non-negative integer: decimal digits in a string, or a JSON number" },
+  )
+  .transform((value) => BigInt(value));
 
 /**
  * A facility id. The contract's ids are uint64 counted up from 1, but both databases store them as a signed 64-bit
@@ -91,3 +110,34 @@ export const UintString = z.union([z.string(), z.number()]).transform((value, ct
 export const FacilityId = UintString.refine((value) => value > 0n && value < 2n ** 63n, {
   message: "must be between 1 and 2^63 - 1",
 });
+
+/** No control characters other than tab and line breaks: PostgreSQL cannot store NUL, and none of them is text. */
+export const NO_CONTROL_CHARACTERS = /^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$/;
+/** Half of a UTF-16 surrogate pair without its other half: not Unicode, and stored as U+FFFD it would change. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * Free text a person writes (a name, a reason, findings): at most `max` characters of text, then trimmed, at least
+ * `min` (in that order, so the OpenAPI document's maxLength and pattern hold for what is sent).
+ */
+export function Text(max: number, { min = 1 }: { min?: number } = {}) {
+  return z
+    .string()
+    .max(max)
+    .regex(NO_CONTROL_CHARACTERS, { message: "must not contain control characters" })
+    .refine((value) => !LONE_SURROGATE.test(value), { message: "must be well-formed Unicode (no lone surrogate)" })
+    .trim()
+    .min(min);
+}
+
+/**
+ * A whole number in a query string, `min` to `max`, in decimal digits (z.coerce.number() would also read "", " ",
+ * "1e2" and "0x10" as numbers).
+ */
+export function QueryInteger(min: number, max: number) {
+  const message = `must be a whole number from ${min} to ${max}`;
+  return z.preprocess(
+    (value) => (typeof value === "string" && /^[0-9]{1,9}$/.test(value) ? Number(value) : value),
+    z.int({ message }).min(min, { message }).max(max, { message }),
+  );
+}

@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { Chain } from "../chain/chain";
 import type { Database } from "../db/client";
 import { conflict, notFound, unprocessable } from "../errors";
-import { Hex32, defineRoute, type RouteDef } from "../http/route";
+import { Hex32, Text, defineRoute, type RouteDef } from "../http/route";
 import type { Outbox } from "../outbox/outbox";
 import { orderedId } from "../ids";
 import { JOB } from "./jobs";
@@ -13,16 +13,20 @@ export const PAYEE_CATEGORIES = ["EQUIPMENT", "TESTING_CERT", "MATERIALS", "R_AN
 export type PayeeCategory = (typeof PAYEE_CATEGORIES)[number];
 export const categoryIndex = (category: string) => PAYEE_CATEGORIES.indexOf(category as PayeeCategory);
 
+/** An address as 0x and 40 hex digits, in lower case or with its EIP-55 checksum (ethers would also take ICAP). */
 export const Address = z
   .string()
-  .refine((value) => isAddress(value), { message: "must be a 0x-prefixed 20-byte address" })
+  .regex(/^0x[0-9a-fA-F]{40}$/, { message: "must be a 0x-prefixed 20-byte address (40 hex digits)", abort: true })
+  .refine((value) => isAddress(value), {
+    message: "has a wrong EIP-55 checksum: write it in lower case, or with the mixed case of its checksum",
+  })
   .transform((value) => getAddress(value));
 
 const Category = z.enum(PAYEE_CATEGORIES, { message: `must be one of ${PAYEE_CATEGORIES.join(", ")}` });
 
 const RegisterPayeeBody = z.object({
   address: Address,
-  name: z.string().trim().min(1).max(200),
+  name: Text(200),
   creditCode: z
     .string()
     .trim()
@@ -36,7 +40,7 @@ const RegisterPayeeBody = z.object({
 });
 
 const UpdatePayeeBody = z.object({
-  name: z.string().trim().min(1).max(200).optional(),
+  name: Text(200).optional(),
   category: Category.optional(),
   licenceHash: Hex32.optional(),
 });
@@ -205,7 +209,7 @@ export function payeeRoutes({
         tags: ["payees"],
         auth: ["bank_officer"],
         params: z.object({ address: Address }),
-        body: z.object({ reason: z.string().trim().min(1).max(1_000).default(action) }),
+        body: z.object({ reason: Text(1_000).default(action) }),
         responses: {
           200: { description: "done on chain", schema: PayeeView },
           409: { description: "already in that state" },

@@ -1,10 +1,22 @@
 import { z } from "zod";
 import type { Database } from "../db/client";
 import { AppError, badRequest, notFound } from "../errors";
-import { defineRoute, type RouteDef } from "../http/route";
+import { Text, defineRoute, type RouteDef } from "../http/route";
 import { GRADES } from "../rules/products";
 
-const Score = z.coerce.number().int().min(0, { message: "must be 0–100" }).max(100, { message: "must be 0–100" });
+const SCORE = { message: "must be 0–100" };
+/** A radar score: a JSON number, or the digits of a CSV cell (an empty cell is a missing score, not 0). */
+const Score = z.union(
+  [
+    z.int(SCORE).min(0, SCORE).max(100, SCORE),
+    z
+      .string()
+      .trim()
+      .regex(/^(?:100|[1-9]?[0-9])$/, SCORE)
+      .transform(Number),
+  ],
+  SCORE,
+);
 
 /** One firm of the regulator's quality white list, with its grade and five-dimension quality radar. */
 export const WhiteListEntryInput = z.object({
@@ -12,7 +24,7 @@ export const WhiteListEntryInput = z.object({
     .string()
     .trim()
     .regex(/^[0-9A-Z]{18}$/, { message: "must be an 18-character unified social credit code" }),
-  name: z.string().trim().min(1).max(200),
+  name: Text(200),
   grade: z.enum(GRADES, { message: `must be one of ${GRADES.join(", ")}` }),
   credit: Score,
   management: Score,
@@ -140,11 +152,8 @@ export function whiteListRoutes({ db }: { db: Database }): RouteDef<any, any, an
       tags: ["white list"],
       auth: ["bank_officer", "regulator"],
       body: z.object({
-        source: z.string().trim().min(1).max(200).default("regulator white list"),
-        entries: z
-          .array(z.record(z.string(), z.unknown()))
-          .optional()
-          .meta({ description: "the firms as JSON objects" }),
+        source: Text(200).default("regulator white list"),
+        entries: z.array(WhiteListEntryInput).optional().meta({ description: "the firms" }),
         csv: z
           .string()
           .max(5 * 1024 * 1024)
@@ -158,8 +167,9 @@ export function whiteListRoutes({ db }: { db: Database }): RouteDef<any, any, an
         },
       },
       handler: async ({ body }) => {
-        if (!body.entries === !body.csv)
-          throw badRequest("validation_failed", "give either entries (JSON) or csv (text), not both");
+        if (body.entries && body.csv) throw badRequest("validation_failed", "give entries or csv, not both");
+        if (!body.entries && !body.csv)
+          throw badRequest("validation_failed", "give the firms as entries (JSON objects) or as csv (text)");
         const rows = body.entries ?? parseWhiteListCsv(body.csv!);
         return { body: await importWhiteList(db, rows, body.source) };
       },

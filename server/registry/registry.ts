@@ -3,13 +3,13 @@ import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import type { Database } from "../db/client";
 import { conflict } from "../errors";
-import { defineRoute, type RouteDef } from "../http/route";
+import { Text, defineRoute, type RouteDef } from "../http/route";
 import { REGISTRY_TYPES } from "../verification/checks";
 
 export const RegistryRecordInput = z.object({
   type: z.enum(REGISTRY_TYPES, { message: `must be one of ${REGISTRY_TYPES.join(", ")}` }),
-  reference: z.string().trim().min(1).max(128).meta({ description: "licence number, patent number or report number" }),
-  holder: z.string().trim().min(1).max(256),
+  reference: Text(128).meta({ description: "licence number, patent number or report number" }),
+  holder: Text(256),
   data: z.record(z.string(), z.unknown()).default({}),
 });
 export type RegistryRecordInput = z.infer<typeof RegistryRecordInput>;

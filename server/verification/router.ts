@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { EvidenceKind } from "../documents/schema";
 import type { Database } from "../db/client";
-import { FacilityId, defineRoute, type RouteDef } from "../http/route";
+import { FacilityId, QueryInteger, defineRoute, type RouteDef } from "../http/route";
 
 const VerificationView = z
   .object({
@@ -19,7 +19,7 @@ const VerificationView = z
 const ListVerificationsQuery = z.object({
   facilityId: FacilityId.optional(),
   verdict: z.enum(["ACCEPT", "REJECT"]).optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(100),
+  limit: QueryInteger(1, 500).default(100),
 });
 
 /** This node's own verdicts (each node lists what its verifier decided). */

@@ -307,6 +307,102 @@ describe("the HTTP layer", function () {
       expect(expectProblem(none, 400, "validation_failed").errors![0].path).to.equal("body");
     });
 
+    it("refuses an id sent as a JSON number past 2^53 - 1, which has already lost digits", async function () {
+      const hex = hexlify(randomBytes(32));
+      const reply = await send("/verify", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: `{"contentHash": "${hex}", "salt": "${hex}", "facilityId": 9007199254740993, "kind": "INVOICE"}`,
+      });
+      expect(expectValidationFailed(reply, ["body.facilityId"]).detail).to.include("2^53 - 1");
+    });
+
+    it("refuses a body field the route does not know, by name, __proto__ included", async function () {
+      const valid = {
+        contentHash: hexlify(randomBytes(32)),
+        salt: hexlify(randomBytes(32)),
+        facilityId: "1",
+        kind: "INVOICE",
+      };
+      const misspelt = await send("/verify", { method: "POST", json: { ...valid, facilityID: "2" } });
+      expect(expectValidationFailed(misspelt, ["body"]).detail).to.include("facilityID");
+      const smuggled = await send("/verify", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(valid).replace("{", '{"__proto__": {"kind": "PATENT_FILING"}, '),
+      });
+      expect(expectValidationFailed(smuggled, ["body"]).detail).to.include("__proto__");
+    });
+
+    it("answers 415 for a JSON route's body in another media type", async function () {
+      const reply = await send("/verify", {
+        method: "POST",
+        headers: { "content-type": "text/plain" },
+        body: JSON.stringify({ facilityId: "1" }),
+      });
+      expect(expectProblem(reply, 415, "unsupported_media_type").detail).to.include("application/json");
+    });
+
+    it("refuses an address without 0x, in ICAP form or with a wrong EIP-55 checksum", async function () {
+      const address = "0x5A0b54D5dc17e0AadC383d2db43B0a0D3E029c4c";
+      const payee = { name: "Ningbo CNC", creditCode: "91330200MA2H8K3X1Y", category: "EQUIPMENT" };
+      for (const wrong of [address.slice(2), "XE7338O073KYGTWWZN0F2WZ0R8PX5ZPPZS"]) {
+        const reply = await send("/payees", { method: "POST", key: keys.officer, json: { ...payee, address: wrong } });
+        expectValidationFailed(reply, ["body.address"]);
+      }
+      const checksum = await send("/payees", {
+        method: "POST",
+        key: keys.officer,
+        json: { ...payee, address: address.replace("A0b", "a0b") },
+      });
+      expect(expectValidationFailed(checksum, ["body.address"]).detail).to.include("checksum");
+    });
+
+    it("refuses a review period that does not end after it starts (it was a 500)", async function () {
+      const reply = await send("/facilities/1/reviews", {
+        method: "POST",
+        key: keys.officer,
+        json: { periodFrom: "2026-04-01T00:00:00+08:00", periodTo: "2026-01-01T00:00:00Z" },
+      });
+      expectValidationFailed(reply, ["body.periodTo"]);
+    });
+
+    it("refuses free text holding a control character or a lone surrogate", async function () {
+      const record = { type: "LICENSED_LAB", reference: "CNAS-L1" };
+      const nul = await send("/registry/records", {
+        method: "POST",
+        key: keys.regulator,
+        json: { ...record, holder: "Lab\u0000" },
+      });
+      expectValidationFailed(nul, ["body.holder"]);
+      const surrogate = await send("/registry/records", {
+        method: "POST",
+        key: keys.regulator,
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ ...record, holder: "Lab X" }).replace("Lab X", "Lab \\ud83d"),
+      });
+      expectValidationFailed(surrogate, ["body.holder"]);
+    });
+
+    it("reads a white-list score only from digits: an empty CSV cell is not 0", async function () {
+      const header = "creditCode,name,grade,credit,management,brand,foundation,innovation";
+      for (const credit of ["", "1e2", "0x10"]) {
+        const reply = await send("/whitelist/import", {
+          method: "POST",
+          key: keys.officer,
+          json: { csv: `${header}\n91330206MA2AAAAA1X,Yongxin,B,${credit},80,72,84,77\n` },
+        });
+        expect(expectProblem(reply, 400, "validation_failed").errors!.map((e) => e.path)).to.deep.equal([
+          "rows.1.credit",
+        ]);
+      }
+    });
+
+    it("reads a query's limit only from decimal digits", async function () {
+      for (const limit of ["0x10", "1e2", "%205"])
+        expectValidationFailed(await send(`/documents?limit=${limit}`, { key: keys.officer }), ["query.limit"]);
+    });
+
     it("rejects a path with a malformed percent-encoding as a bad request", async function () {
       const reply = await send("/documents/%E0%A4%A", { key: keys.officer });
       expectProblem(reply, 400, "bad_request");
@@ -418,6 +514,13 @@ describe("the HTTP layer", function () {
       const content = await send(`/documents/${reply.body.id}/content`, { key: keys.officer });
       expect(content.status).to.equal(200);
       expect(content.headers.get("content-disposition")).to.match(/^attachment; filename="/);
+    });
+
+    it("answers 400 invalid_file_name for a file name that names directories", async function () {
+      for (const name of ["../../etc/passwd.pdf", "..\\invoice.pdf", "/tmp/invoice.pdf"]) {
+        const reply = await upload(validFields, { bytes: pdf(name), type: "application/pdf", name });
+        expect(expectProblem(reply, 400, "invalid_file_name").detail).to.include(JSON.stringify(name));
+      }
     });
 
     it("accepts the largest facility id the databases store, 2^63 - 1", async function () {
@@ -713,6 +816,11 @@ describe("the HTTP layer", function () {
       expect(reply.body).to.deep.equal({ items: [], nextCursor: null });
     });
 
+    it("answers 404 not_found for the evidence or the reviews of an unknown facility", async function () {
+      for (const what of ["evidence", "reviews"])
+        expectProblem(await send(`/facilities/999999/${what}`, { key: keys.officer }), 404, "not_found");
+    });
+
     it("answers 404 not_found for an unknown document, evidence id or batch", async function () {
       const id = randomUUID();
       const problem = expectProblem(await send(`/documents/${id}`, { key: keys.officer }), 404, "not_found");
@@ -911,6 +1019,16 @@ describe("the HTTP layer", function () {
       const schema = doc.paths["/documents"].post.requestBody.content["multipart/form-data"].schema;
       expect(schema.properties.file).to.include({ type: "string", format: "binary" });
       expect(schema.required).to.include.members(["facilityId", "kind", "file"]);
+    });
+
+    it("says that a body is required and takes no other field, and how ids and addresses are written", async function () {
+      const verify = doc.paths["/verify"].post.requestBody;
+      expect(verify.required).to.equal(true);
+      const schema = verify.content["application/json"].schema;
+      expect(schema.additionalProperties).to.equal(false);
+      expect(schema.properties.facilityId.anyOf).to.deep.include({ type: "string", pattern: "^[0-9]{1,30}$" });
+      const payee = doc.paths["/payees"].post.requestBody.content["application/json"].schema;
+      expect(payee.properties.address.pattern).to.equal("^0x[0-9a-fA-F]{40}$");
     });
 
     it("holds only valid JSON Schema 2020-12 schemas, and every $ref resolves", async function () {

@@ -235,7 +235,10 @@ export function facilityRoutes({
       auth: ["bank_officer", "regulator", "borrower"],
       params: FacilityParams,
       responses: { 200: { description: "evidence", schema: z.object({ items: z.array(Any) }) } },
-      handler: async ({ params }) => ({ body: { items: toJson(await facilities.evidenceOf(params.id)) } }),
+      handler: async ({ params }) => {
+        await facilities.row(params.id); // an unknown facility is a 404, not an empty list
+        return { body: { items: toJson(await facilities.evidenceOf(params.id)) } };
+      },
     }),
     defineRoute({
       method: "get",
@@ -342,6 +345,7 @@ export function facilityRoutes({
       params: FacilityParams,
       responses: { 200: { description: "reviews", schema: z.object({ items: z.array(Any) }) } },
       handler: async ({ params }) => {
+        await facilities.row(params.id); // an unknown facility is a 404, not an empty list
         const rows = await db.prisma.reviewDecision.findMany({
           where: { facilityId: params.id },
           orderBy: { createdAt: "asc" },

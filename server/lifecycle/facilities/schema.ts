@@ -1,8 +1,11 @@
 import { z } from "zod";
 import { EVIDENCE_KINDS } from "../../chain/evidence";
-import { FacilityId, UintString } from "../../http/route";
+import { FacilityId, Text, UintString } from "../../http/route";
 import { GRADES } from "../../rules/products";
 import { Address, PAYEE_CATEGORIES } from "../payees";
+
+/** A time as RFC 3339 (the OpenAPI date-time format): Z or an offset such as +08:00. */
+const IsoTime = z.iso.datetime({ offset: true, message: "must be an ISO 8601 time with Z or an offset" });
 
 export const PlannedPaymentInput = z.object({
   payee: Address,
@@ -15,14 +18,14 @@ export const PlannedPaymentInput = z.object({
     .array(z.enum(EVIDENCE_KINDS, { message: `must be one of ${EVIDENCE_KINDS.join(", ")}` }))
     .min(1, { message: "must name at least one evidence kind: every entrusted payment is released by evidence" })
     .max(7),
-  description: z.string().trim().max(200).optional(),
+  description: Text(200, { min: 0 }).optional(),
 });
 
 export const CreateFacilityBody = z.object({
   productId: z.string().min(1).default("yongzhidai"),
   productVersion: z.number().int().positive().optional(),
   borrower: Address,
-  borrowerName: z.string().trim().min(1).max(200),
+  borrowerName: Text(200),
   creditCode: z
     .string()
     .trim()
@@ -30,10 +33,7 @@ export const CreateFacilityBody = z.object({
   grade: z.enum(GRADES).optional().meta({ description: "needed when the borrower is not on the white list" }),
   creditLimit: UintString.refine((v) => v > 0n && v < 2n ** 56n, { message: "must be between 1 fen and 2^56 − 1 fen" }),
   termMonths: z.number().int().min(1).max(360).optional(),
-  appliedAt: z.iso
-    .datetime({ message: "must be an ISO 8601 time" })
-    .optional()
-    .meta({ description: "when the borrower applied (default: now)" }),
+  appliedAt: IsoTime.optional().meta({ description: "when the borrower applied (default: now)" }),
   plan: z.array(PlannedPaymentInput).min(1, { message: "must hold at least one entrusted payment" }).max(64),
 });
 export type CreateFacilityBody = z.infer<typeof CreateFacilityBody>;
@@ -49,12 +49,15 @@ const PaymentIndex = z
   .transform(Number);
 export const PaymentParams = z.object({ id: FacilityId, index: PaymentIndex });
 
-export const ReviewBody = z.object({
-  periodFrom: z.iso.datetime({ message: "must be an ISO 8601 time" }),
-  periodTo: z.iso.datetime({ message: "must be an ISO 8601 time" }),
-});
+/** The review period, [periodFrom, periodTo): it must end after it starts. */
+export const ReviewBody = z
+  .object({ periodFrom: IsoTime, periodTo: IsoTime })
+  .refine((period) => Date.parse(period.periodFrom) < Date.parse(period.periodTo), {
+    message: "must be after periodFrom",
+    path: ["periodTo"],
+  });
 
-export const UnfreezeBody = z.object({ reason: z.string().trim().min(1).max(1_000) });
+export const UnfreezeBody = z.object({ reason: Text(1_000) });
 
 export const Blocker = z.object({ code: z.string(), message: z.string() });
 export const Readiness = z
