@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler } from "express";
 import type { Logger } from "pino";
 import { ZodError } from "zod";
+import { isDatabaseUnavailable } from "./db/errors";
 
 /** Problem details (RFC 9457) as the API renders them. */
 export interface Problem {
@@ -23,7 +24,13 @@ export class AppError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
-    readonly options: { retryable?: boolean; errors?: Problem["errors"]; extensions?: Record<string, unknown> } = {},
+    readonly options: {
+      retryable?: boolean;
+      /** sent as Retry-After: when the client should try again */
+      retryAfterSeconds?: number;
+      errors?: Problem["errors"];
+      extensions?: Record<string, unknown>;
+    } = {},
   ) {
     super(message);
     this.name = "AppError";
@@ -43,7 +50,8 @@ export const conflict = (code: string, message: string, extensions?: Record<stri
   new AppError(409, code, message, { extensions });
 export const unprocessable = (code: string, message: string, extensions?: Record<string, unknown>) =>
   new AppError(422, code, message, { extensions });
-export const unavailable = (code: string, message: string) => new AppError(503, code, message, { retryable: true });
+export const unavailable = (code: string, message: string, retryAfterSeconds = 1) =>
+  new AppError(503, code, message, { retryable: true, retryAfterSeconds });
 
 /** A zod failure as a 400 listing each offending field. */
 export function validationFailed(error: ZodError, where: string): AppError {
@@ -90,10 +98,14 @@ export function toProblem(error: AppError, instance?: string): Problem {
   };
 }
 
-/** Errors thrown by Express's own parsers and by multer, turned into the API's codes. */
+/** Errors thrown by Express's own parsers, by multer and by the database client, turned into the API's codes. */
 function fromFrameworkError(error: unknown): AppError | undefined {
   if (error instanceof AppError) return error;
   if (error instanceof ZodError) return validationFailed(error, "request");
+  // A database restart or failover: the same request succeeds once the database is back.
+  if (isDatabaseUnavailable(error)) {
+    return unavailable("database_unavailable", "the database did not answer; try again shortly");
+  }
   const e = error as { type?: string; status?: number; code?: string; message?: string; field?: string; name?: string };
   if (e.type === "entity.too.large")
     return new AppError(413, "payload_too_large", "the request body is larger than the limit");
@@ -139,6 +151,9 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
       appError.message,
     );
     if (res.headersSent) return;
+    if (appError.options.retryAfterSeconds !== undefined) {
+      res.setHeader("retry-after", String(appError.options.retryAfterSeconds));
+    }
     res
       .status(appError.status)
       .type("application/problem+json")

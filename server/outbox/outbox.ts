@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import type { Chain } from "../chain/chain";
 import { decodeRevert, describeError, isTransient } from "../chain/reverts";
 import type { Database, Tx } from "../db/client";
+import { isDatabaseUnavailable } from "../db/errors";
 import type { Metrics } from "../http/metrics";
 import { orderedId } from "../ids";
 import { createLoop } from "../loop";
@@ -191,6 +192,9 @@ export function createOutbox(options: OutboxOptions) {
       if (await broadcast(rawTx)) await awaitReceipt({ ...job, txHash }, txHash);
       else await db.prisma.outboxJob.update({ where: { id: job.id }, data: { nextRunAt: new Date() } });
     } catch (error) {
+      // The database dropped out under the job (a restart, a failover): this is no verdict on the chain write, and the
+      // row still holds what was signed and sent, so leave it as it is; the next pass starts again from the chain.
+      if (isDatabaseUnavailable(error)) throw error;
       // A refusal may mean the effect is already there (another node registered the same leaf, an earlier attempt
       // landed): ask the chain before calling it a failure.
       const landed = isTransient(error) ? undefined : await handler.locate(payload).catch(() => undefined);

@@ -108,14 +108,27 @@ export async function withDatabases(test: (db: TestDatabase) => Promise<void>): 
   }
 }
 
-async function dropSchema(schema: string): Promise<void> {
+/** Runs one statement on TEST_POSTGRES_URL over a connection of its own, outside every test database's pool. */
+export async function postgresAdmin(sql: string, values: unknown[] = []): Promise<void> {
   const target = parseDatabaseUrl(TEST_POSTGRES_URL);
   if (target.provider !== "postgresql") throw new Error("TEST_POSTGRES_URL must be a PostgreSQL URL");
   const client = new pg.Client({ connectionString: target.connectionString });
   await client.connect();
   try {
-    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await client.query(sql, values);
   } finally {
     await client.end();
   }
+}
+
+/**
+ * A PostgreSQL client pointed at a port where nothing listens (19049, kept free in the reliability suite's range):
+ * every query fails as it does while the database is down (Prisma's P1001).
+ */
+export function unreachableDatabase(): Database {
+  return createDatabase("postgresql://postgres@127.0.0.1:19049/test");
+}
+
+async function dropSchema(schema: string): Promise<void> {
+  await postgresAdmin(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
 }

@@ -1,80 +1,15 @@
 import { expect } from "chai";
-import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { JsonRpcProvider } from "ethers";
 import fs from "node:fs";
 import path from "node:path";
 import { deploy } from "../../scripts/deploy";
 import { startChainNode, type ChainNode } from "../../scripts/lib/chain-node";
-import { devWallet, parseDeployConfig } from "../../scripts/lib/deploy-config";
+import { parseDeployConfig } from "../../scripts/lib/deploy-config";
 import { readDeployment } from "../../scripts/lib/deployments";
 import { EvidenceRegistry__factory, type EvidenceRegistry } from "../../typechain-types";
+import { assertAnchoredExactlyOnce } from "../helpers/anchoring";
 import { client, issueKey, startNodeProcess, tempDir, waitFor, type NodeProcess } from "../helpers/processes";
-
-const pdf = (text: string) => Buffer.from(`%PDF-1.7\n% ${text}\n%%EOF\n`);
-
-interface Uploaded {
-  id: string;
-  evidenceId: string;
-}
-
-/** Uploads `count` documents, `concurrency` at a time; returns them in upload order. */
-async function uploadMany(
-  url: string,
-  apiKey: string,
-  count: number,
-  label: string,
-  concurrency = 8,
-): Promise<Uploaded[]> {
-  const api = client(url, apiKey);
-  const results: Uploaded[] = new Array(count);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < count) {
-        const i = next++;
-        const response = await api.upload(
-          { facilityId: String(1 + (i % 3)), kind: "INVOICE", metadata: JSON.stringify({ n: i }) },
-          { name: `${label}-${i}.pdf`, type: "application/pdf", bytes: pdf(`${label} document ${i}`) },
-        );
-        if (response.status !== 201)
-          throw new Error(`upload ${i} failed: ${response.status} ${JSON.stringify(response.body)}`);
-        results[i] = response.body;
-      }
-    }),
-  );
-  return results;
-}
-
-/**
- * Exactly once, from the chain's point of view: every document's leaf is in exactly one anchored root with a valid
- * proof, every anchored root is one of the node's batches, and the bank sent exactly one transaction per batch.
- */
-async function assertAnchoredExactlyOnce(
-  url: string,
-  apiKey: string,
-  documents: Uploaded[],
-  registry: EvidenceRegistry,
-  provider: JsonRpcProvider,
-) {
-  const api = client(url, apiKey);
-  const roots = new Map<string, number>();
-  for (const document of documents) {
-    const proof = await api.get(`/documents/${document.id}/proof`);
-    expect(proof.status, `proof of ${document.id}: ${JSON.stringify(proof.body)}`).to.equal(200);
-    expect(
-      StandardMerkleTree.verify(proof.body.root, proof.body.leafEncoding, proof.body.leaf, proof.body.proof),
-    ).to.equal(true);
-    roots.set(proof.body.root, (roots.get(proof.body.root) ?? 0) + 1);
-  }
-  const events = await registry.queryFilter(registry.filters.BatchAnchored());
-  const onChain = new Map(events.map((event) => [event.args.root, Number(event.args.size)]));
-  expect(onChain.size, "each root anchored once").to.equal(events.length);
-  for (const [root, count] of roots) expect(onChain.get(root), `root ${root}`).to.equal(count);
-  expect([...onChain.values()].reduce((a, b) => a + b, 0)).to.equal(documents.length);
-  const sent = await provider.getTransactionCount(devWallet("bank").address, "latest");
-  expect(sent, "one anchoring transaction per batch, none duplicated or reverted").to.equal(events.length);
-  return { batches: events.length };
-}
+import { uploadMany } from "../helpers/uploads";
 
 describe("bank node faults", function () {
   this.timeout(600_000);
