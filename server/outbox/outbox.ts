@@ -73,8 +73,35 @@ export function createOutbox(options: OutboxOptions) {
   const receiptTimeoutMs = options.receiptTimeoutMs ?? 30_000;
   const handlers = new Map(options.handlers.map((handler) => [handler.kind, handler]));
 
-  async function enqueue(tx: Tx, job: { key: string; kind: string; payload: unknown }): Promise<void> {
+  /**
+   * Queues a job under its idempotency key; a key already queued, sent or confirmed is left as it is. With
+   * `retryFailed`, a job that FAILED (the chain refused it: nothing of it took effect) is queued again under its key,
+   * with the new payload and behind every job queued before: a user's retry once the cause has gone (a payment refused
+   * while the facility was frozen, asked for again after the unfreeze).
+   */
+  async function enqueue(
+    tx: Tx,
+    job: { key: string; kind: string; payload: unknown },
+    options: { retryFailed?: boolean } = {},
+  ): Promise<void> {
     if (!handlers.has(job.kind)) throw new Error(`no outbox handler for job kind ${job.kind}`);
+    if (options.retryFailed) {
+      const { count } = await tx.outboxJob.updateMany({
+        where: { key: job.key, status: "FAILED" },
+        data: {
+          id: orderedId(),
+          status: "PENDING",
+          payload: JSON.stringify(job.payload),
+          attempts: 0,
+          rawTx: null,
+          txHash: null,
+          nonce: null,
+          lastError: null,
+          nextRunAt: new Date(),
+        },
+      });
+      if (count > 0) return;
+    }
     await tx.outboxJob.upsert({
       where: { key: job.key },
       create: { id: orderedId(), key: job.key, kind: job.kind, payload: JSON.stringify(job.payload) },

@@ -107,4 +107,67 @@ describe("the outbox", function () {
       expect(row.lastError).to.equal(null);
     });
   });
+
+  describe("when a job is queued under a key it had before", function () {
+    const handler: JobHandler<unknown> = {
+      kind: "TEST",
+      locate: async () => undefined,
+      build: () => Promise.reject(new Error("not sent in this test")),
+      onConfirmed: async () => undefined,
+    };
+    const outboxOf = () =>
+      createOutbox({
+        db,
+        chain: {} as Chain,
+        logger: pino({ level: "silent" }),
+        metrics: createMetrics("bank"),
+        handlers: [handler],
+        confirmations: 0,
+        pollIntervalMs: 100,
+      });
+    const job = (payload: unknown) => ({ key: "payment:1:0", kind: "TEST", payload });
+
+    it("leaves a queued, sent or confirmed job as it is, with or without retryFailed", async function () {
+      const outbox = outboxOf();
+      for (const status of ["PENDING", "SENT", "CONFIRMED"]) {
+        await db.prisma.outboxJob.deleteMany();
+        await db.prisma.$transaction((tx) => outbox.enqueue(tx, job({ n: 1 })));
+        await db.prisma.outboxJob.updateMany({ data: { status, nonce: 3, txHash: "0xsent" } });
+        const before = await db.prisma.outboxJob.findUniqueOrThrow({ where: { key: "payment:1:0" } });
+        await db.prisma.$transaction((tx) => outbox.enqueue(tx, job({ n: 2 })));
+        await db.prisma.$transaction((tx) => outbox.enqueue(tx, job({ n: 3 }), { retryFailed: true }));
+        const after = await db.prisma.outboxJob.findUniqueOrThrow({ where: { key: "payment:1:0" } });
+        expect(after, status).to.deep.include({
+          id: before.id,
+          status,
+          payload: '{"n":1}',
+          nonce: 3,
+          txHash: "0xsent",
+        });
+      }
+    });
+
+    it("queues a failed job again only when asked, behind the jobs queued before, with the new payload", async function () {
+      const outbox = outboxOf();
+      await db.prisma.$transaction((tx) => outbox.enqueue(tx, job({ n: 1 })));
+      await db.prisma.outboxJob.updateMany({
+        data: { status: "FAILED", attempts: 5, lastError: "FacilityFrozen(1)", nonce: null },
+      });
+      await db.prisma.$transaction((tx) => outbox.enqueue(tx, { key: "anchor-batch:0x01", kind: "TEST", payload: {} }));
+      const failed = await db.prisma.outboxJob.findUniqueOrThrow({ where: { key: "payment:1:0" } });
+
+      await db.prisma.$transaction((tx) => outbox.enqueue(tx, job({ n: 2 })));
+      expect(await db.prisma.outboxJob.findUniqueOrThrow({ where: { key: "payment:1:0" } })).to.include({
+        status: "FAILED",
+        payload: '{"n":1}',
+      });
+
+      await db.prisma.$transaction((tx) => outbox.enqueue(tx, job({ n: 3 }), { retryFailed: true }));
+      const retried = await db.prisma.outboxJob.findUniqueOrThrow({ where: { key: "payment:1:0" } });
+      expect(retried).to.include({ status: "PENDING", payload: '{"n":3}', attempts: 0, lastError: null, nonce: null });
+      const order = await db.prisma.outboxJob.findMany({ orderBy: { id: "asc" }, select: { key: true } });
+      expect(order.map((row) => row.key)).to.deep.equal(["anchor-batch:0x01", "payment:1:0"]);
+      expect(retried.id > failed.id).to.equal(true);
+    });
+  });
 });

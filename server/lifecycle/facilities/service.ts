@@ -445,11 +445,16 @@ export function createFacilityService({
       }
       const key = `payment:${facilityId}:${index}`;
       await db.prisma.$transaction(async (tx) => {
-        await outbox.enqueue(tx, {
-          key,
-          kind: JOB.EXECUTE_PAYMENT,
-          payload: { facilityId: facilityId.toString(), index, evidenceIds: check.evidenceIds },
-        });
+        // A payment the chain refused before (frozen in between, say) may be asked for again.
+        await outbox.enqueue(
+          tx,
+          {
+            key,
+            kind: JOB.EXECUTE_PAYMENT,
+            payload: { facilityId: facilityId.toString(), index, evidenceIds: check.evidenceIds },
+          },
+          { retryFailed: true },
+        );
       });
       logger.info({ facilityId: facilityId.toString(), index, by: principal.label }, "entrusted payment requested");
       const landed = await chainWrite(outbox, key, waitMs);
