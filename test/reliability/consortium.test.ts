@@ -96,7 +96,8 @@ function runToExit(script: string, env: Env, args: string[] = [], timeoutMs = 18
  */
 describe("consortium deployment: two nodes on a chain other than 31337", function () {
   this.timeout(900_000);
-  const started = Date.now();
+  /** When the suite's first hook ran (mocha loads every file before it runs any). */
+  let started = 0;
   const counts = {
     chainNodes: 0,
     transactions: 0,
@@ -171,6 +172,7 @@ describe("consortium deployment: two nodes on a chain other than 31337", functio
   }
 
   before(async function () {
+    started = Date.now();
     dir = tempDir("consortium");
     deploymentsFile = path.join(dir, "deployments", `${CHAIN_ID}.json`);
     keyFiles = Object.fromEntries(

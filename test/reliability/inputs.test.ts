@@ -62,7 +62,8 @@ describe("bad input against both nodes, generated from their OpenAPI documents",
   let readState: () => Promise<State>;
   let baseline: State;
   const closers: Array<() => void> = [];
-  const started = Date.now();
+  /** When the suite's first hook ran (mocha loads every file before it runs any). */
+  let started = 0;
   const tally = {
     byOperation: new Map<string, number>(),
     byCategory: new Map<string, number>(),
@@ -73,6 +74,7 @@ describe("bad input against both nodes, generated from their OpenAPI documents",
   };
 
   before(async function () {
+    started = Date.now();
     dir = tempDir("inputs");
     chainNode = await startChainNode({ kind: "hardhat", port: PORTS.chain });
     const deploymentsFile = path.join(dir, "deployment.json");
