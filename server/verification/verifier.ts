@@ -1,17 +1,8 @@
-import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { ZeroHash, keccak256, toUtf8Bytes, type Wallet } from "ethers";
 import type { Logger } from "pino";
 import { chainNow, type Chain } from "../chain/chain";
 import { ATTESTATION_TYPES } from "../chain/typed-data";
-import {
-  EVIDENCE_KINDS,
-  LEAF_ENCODING,
-  contentHashOf,
-  evidenceIdOf,
-  kindIndex,
-  leafValue,
-  saltedHashOf,
-} from "../chain/evidence";
+import { EVIDENCE_KINDS, contentHashOf, kindIndex, provesInto, saltedHashOf } from "../chain/evidence";
 import type { Database } from "../db/client";
 import type { Metrics } from "../http/metrics";
 import { readEvents } from "../indexer/indexer";
@@ -196,11 +187,7 @@ export function createVerifier({
     for (const candidate of candidates) {
       if (await db.prisma.verification.findUnique({ where: { evidenceId: candidate.evidenceId } })) continue;
       // The bank's claimed leaf counts only if the root on chain proves it; then it is what was anchored.
-      const leaf = leafValue(candidate.facilityId, candidate.kind, candidate.saltedHash);
-      const proven =
-        evidenceIdOf(candidate.facilityId, candidate.kind, candidate.saltedHash) === candidate.evidenceId &&
-        StandardMerkleTree.verify(root, LEAF_ENCODING, leaf, candidate.proof);
-      if (!proven) {
+      if (!provesInto(root, candidate, candidate.proof)) {
         await record(candidate, { ok: false, reason: "the bank's leaf is not in the anchored root" }, null);
         continue;
       }

@@ -3,7 +3,14 @@ import fc from "fast-check";
 import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { SimpleMerkleTree, StandardMerkleTree } from "@openzeppelin/merkle-tree";
-import { EVIDENCE_KINDS, LEAF_ENCODING, evidenceIdOf, kindIndex, leafValue } from "../../server/chain/evidence";
+import {
+  EVIDENCE_KINDS,
+  LEAF_ENCODING,
+  evidenceIdOf,
+  kindIndex,
+  leafValue,
+  provesInto,
+} from "../../server/chain/evidence";
 import { deployFixture } from "../helpers/fixtures";
 
 const uint64 = fc.bigInt({ min: 0n, max: (1n << 64n) - 1n });
@@ -43,6 +50,33 @@ describe("evidence ids (server/chain/evidence)", function () {
         for (const [i, [f, k, h]] of leaves.entries()) {
           expect(simple.getProof(i)).to.deep.equal(standard.getProof(leafValue(f, k, h)));
         }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it("prove a leaf into its root exactly when StandardMerkleTree.verify does", function () {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(uint64, kind, bytes32), { minLength: 2, maxLength: 30 }), (leaves) => {
+        const values = leaves.map(([f, k, h]) => leafValue(f, k, h));
+        const tree = StandardMerkleTree.of(values, LEAF_ENCODING);
+        const [facilityId, evidenceKind, saltedHash] = leaves[0];
+        const evidence = {
+          facilityId,
+          kind: evidenceKind,
+          saltedHash,
+          evidenceId: evidenceIdOf(facilityId, evidenceKind, saltedHash),
+        };
+        const proof = tree.getProof(values[0]);
+        expect(provesInto(tree.root, evidence, proof)).to.equal(true);
+        // Each lie the bank could tell: another id for the leaf, another leaf for the id, another proof or root.
+        const other = evidenceIdOf(...leaves[1]);
+        expect(provesInto(tree.root, { ...evidence, evidenceId: other }, proof)).to.equal(false);
+        expect(provesInto(tree.root, { ...evidence, facilityId: facilityId ^ 1n }, proof)).to.equal(false);
+        expect(provesInto(tree.root, evidence, tree.getProof(values[1]))).to.equal(
+          evidence.evidenceId === other, // only if the two leaves are the same
+        );
+        expect(provesInto(other, evidence, proof)).to.equal(false);
       }),
       { numRuns: 200 },
     );
