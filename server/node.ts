@@ -50,7 +50,7 @@ export interface RouteDeps {
 }
 
 /** Every route a node of this role serves (the authorization matrix walks exactly these). */
-export function routesOf(role: NodeRole, deps: RouteDeps): RouteDef<any, any, any>[] {
+export function routesOf(role: NodeRole, deps: RouteDeps): RouteDef<any, any, any, any>[] {
   const { db, chain, outbox, catalog, metrics, store, waitMs } = deps;
   const common = [
     ...verificationRoutes({ db, nodeRole: role }),

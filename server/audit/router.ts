@@ -16,7 +16,7 @@ export function auditRoutes({
 }: {
   db: Database;
   chain?: { provider: RpcSender };
-}): RouteDef<any, any, any>[] {
+}): RouteDef<any, any, any, any>[] {
   const clock = chain ? createBlockClock(chain.provider) : undefined;
   const tolerantClock: BlockClock | undefined = clock && {
     timesOf: (events) => clock.timesOf(events).catch(() => ({})),

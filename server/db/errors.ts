@@ -44,3 +44,11 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   }
   return false;
 }
+
+/**
+ * Whether a Prisma error is a unique constraint's violation (P2002, on both providers): a concurrent writer got there
+ * first.
+ */
+export function isUniqueViolation(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === "P2002";
+}

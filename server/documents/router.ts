@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { contentHashOf } from "../chain/evidence";
-import { defineRoute, FacilityId, Hex32, type RouteDef } from "../http/route";
+import { defineRoute, FacilityId, Hex32, type HandlerResult, type RouteDef } from "../http/route";
 import { presentBatch, presentDocument, presentProof } from "./presenter";
 import {
   BatchRootParams,
@@ -16,8 +16,9 @@ import {
   ProofView,
   UploadDocumentBody,
   UploadDocumentsBody,
+  UploadHeaders,
 } from "./schema";
-import type { DocumentService } from "./service";
+import type { DocumentService, Upload } from "./service";
 
 const VerifyByHashBody = z.object({
   contentHash: Hex32.meta({ description: "sha256 of the document's bytes" }),
@@ -48,6 +49,13 @@ const VerifyResult = z
 /** Bytes a bulk upload may carry in all (multipart overhead included). */
 const BULK_UPLOAD_MAX_BYTES = 64 * 1024 * 1024;
 
+/** An upload's answer: 201 with its documents, the same when it replays an earlier request under its Idempotency-Key. */
+const uploaded = ({ replayed }: Upload, body: unknown): HandlerResult => ({
+  status: 201,
+  body,
+  headers: replayed ? { "idempotent-replayed": "true" } : undefined,
+});
+
 /** The bank node's document routes. */
 export function documentRoutes({
   documents,
@@ -55,7 +63,7 @@ export function documentRoutes({
 }: {
   documents: DocumentService;
   chain: { chainId: bigint; evidenceRegistry: string };
-}): RouteDef<any, any, any>[] {
+}): RouteDef<any, any, any, any>[] {
   return [
     defineRoute({
       method: "post",
@@ -65,16 +73,21 @@ export function documentRoutes({
       tags: ["documents"],
       auth: ["bank_officer", "borrower", "supplier"],
       body: UploadDocumentBody,
+      headers: UploadHeaders,
       upload: { fileField: "file", description: "the document: PDF, PNG, JPEG, JSON or XML" },
       responses: {
-        201: { description: "stored and queued for anchoring", schema: DocumentView },
+        201: {
+          description: "stored and queued for anchoring, or stored before under this Idempotency-Key",
+          schema: DocumentView,
+        },
         413: { description: "file too large" },
         415: { description: "type not accepted" },
+        422: { description: "idempotency_key_reused: the Idempotency-Key was sent with another upload" },
       },
-      handler: async ({ principal, file, body }) => ({
-        status: 201,
-        body: presentDocument(await documents.upload(principal!, file!, body)),
-      }),
+      handler: async ({ principal, file, body, headers }) => {
+        const upload = await documents.upload(principal!, file!, body, headers["idempotency-key"]);
+        return uploaded(upload, presentDocument(upload.documents[0]));
+      },
     }),
     defineRoute({
       method: "post",
@@ -84,6 +97,7 @@ export function documentRoutes({
       tags: ["documents"],
       auth: ["bank_officer", "borrower", "supplier"],
       body: UploadDocumentsBody,
+      headers: UploadHeaders,
       upload: {
         fileField: "files",
         description: `the documents, one multipart part each (at most ${BULK_UPLOAD_MAX_FILES})`,
@@ -91,13 +105,17 @@ export function documentRoutes({
         maxBytes: BULK_UPLOAD_MAX_BYTES,
       },
       responses: {
-        201: { description: "all stored and queued for the next Merkle batch", schema: BulkUploadResult },
+        201: {
+          description: "all stored and queued for the next Merkle batch, or stored before under this Idempotency-Key",
+          schema: BulkUploadResult,
+        },
         413: { description: "a file, or the whole upload, is too large" },
         415: { description: "a file's type is not accepted" },
+        422: { description: "idempotency_key_reused: the Idempotency-Key was sent with another upload" },
       },
-      handler: async ({ principal, files, body }) => {
-        const rows = await documents.uploadMany(principal!, files!, body.documents);
-        return { status: 201, body: { items: rows.map(presentDocument) } };
+      handler: async ({ principal, files, body, headers }) => {
+        const upload = await documents.uploadMany(principal!, files!, body.documents, headers["idempotency-key"]);
+        return uploaded(upload, { items: upload.documents.map(presentDocument) });
       },
     }),
     defineRoute({

@@ -74,6 +74,23 @@ export const UploadDocumentsBody = z.object({
 });
 export type UploadDocumentsBody = z.infer<typeof UploadDocumentsBody>;
 
+/** The headers of an upload: an optional Idempotency-Key makes a retry answer with what the first attempt stored. */
+export const UploadHeaders = z.object({
+  "idempotency-key": z
+    .string()
+    .regex(/^[\x20-\x7E]{1,128}$/, { message: "must be 1 to 128 printable ASCII characters" })
+    .optional()
+    .meta({
+      description:
+        "A key the client makes up for one upload (a UUID, say) and sends again with each retry of it: the first " +
+        "request stores the upload, a later one with the same key from the same API key holder stores nothing and " +
+        "answers 201 with the same documents and `Idempotent-Replayed: true`; the key with other files or fields is " +
+        "422 idempotency_key_reused. Keys are kept for good.",
+      example: "5f0c2b8e-3d1a-4e7b-9a55-0c6b1f2d8e44",
+    }),
+});
+export type UploadHeaders = z.infer<typeof UploadHeaders>;
+
 export const DocumentIdParams = z.object({ id: z.uuid({ message: "must be a document id (UUID)" }) });
 export type DocumentIdParams = z.infer<typeof DocumentIdParams>;
 

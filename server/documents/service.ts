@@ -1,6 +1,6 @@
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { hexlify, randomBytes } from "ethers";
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { queueSingleAnchor } from "../anchoring/anchoring";
 import type { Principal } from "../auth/roles";
 import type { Chain } from "../chain/chain";
@@ -13,9 +13,10 @@ import {
   saltedHashOf,
   type EvidenceKind,
 } from "../chain/evidence";
-import { Prisma, type Database } from "../db/client";
+import { Prisma, type Database, type Tx } from "../db/client";
+import { isUniqueViolation } from "../db/errors";
 import { insertRows } from "../db/rows";
-import { AppError, badRequest, conflict, notFound, unavailable } from "../errors";
+import { AppError, badRequest, conflict, notFound, unavailable, unprocessable } from "../errors";
 import type { Metrics } from "../http/metrics";
 import type { UploadedFile } from "../http/route";
 import type { Outbox } from "../outbox/outbox";
@@ -35,6 +36,37 @@ async function fromChain<T>(read: Promise<T>): Promise<T> {
       cause: error,
     });
   }
+}
+
+/** An upload's documents, and whether they are those an earlier request under its Idempotency-Key stored. */
+export interface Upload {
+  documents: DocumentRow[];
+  replayed: boolean;
+}
+
+/** An Idempotency-Key with the fingerprint of the request that carries it. */
+interface Idempotency {
+  key: string;
+  fingerprint: string;
+}
+
+/** The key's holder: keys are scoped to the institution/label of the API key, as `uploadedBy` names it. */
+const scopeOf = (principal: Principal) => `${principal.institution}/${principal.label}`;
+
+/**
+ * What makes two uploads the same request: the operation, each file's content hash, type and name, and the fields.
+ * A retry sends the same; reusing a key for anything else is refused rather than answered with other documents.
+ */
+function fingerprintOf(operation: string, files: UploadedFile[], fields: unknown[]): string {
+  const request = files.map((file, i) => [
+    contentHashOf(file.buffer),
+    file.mimeType,
+    file.originalName,
+    JSON.stringify(fields[i], (_, value: unknown) => (typeof value === "bigint" ? value.toString() : value)),
+  ]);
+  return createHash("sha256")
+    .update(JSON.stringify([operation, request]))
+    .digest("hex");
 }
 
 const withBatch = {
@@ -81,6 +113,63 @@ export function createDocumentService({
     }
   }
 
+  /** The documents an earlier request stored under this key, or null if none did; the key with another request is 422. */
+  async function replayOf(principal: Principal, idempotency: Idempotency): Promise<Upload | null> {
+    const earlier = await db.prisma.idempotencyKey.findUnique({
+      where: { principal_key: { principal: scopeOf(principal), key: idempotency.key } },
+    });
+    if (!earlier) return null;
+    if (earlier.fingerprint !== idempotency.fingerprint) {
+      throw unprocessable(
+        "idempotency_key_reused",
+        `the Idempotency-Key ${JSON.stringify(idempotency.key)} was sent with another upload; ` +
+          "send a new key for each upload, and the same files and fields with each retry of it",
+      );
+    }
+    const ids = JSON.parse(earlier.documentIds) as string[];
+    const rows = await db.prisma.document.findMany({ where: { id: { in: ids } }, include: withBatch });
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    return { documents: ids.map((id) => byId.get(id) ?? missing(id)), replayed: true };
+  }
+
+  const missing = (id: string): never => {
+    throw new Error(`document ${id} of an idempotency key is not in the database`);
+  };
+
+  /**
+   * Writes an upload in one transaction that also records its Idempotency-Key, if it has one. When a concurrent
+   * request recorded the same key first (a retry racing the attempt it retries), the key's unique constraint rolls this
+   * one back and the first request's documents are the answer.
+   */
+  async function writeOnce(
+    principal: Principal,
+    idempotency: Idempotency | undefined,
+    documentIds: string[],
+    write: (tx: Tx) => Promise<DocumentRow[]>,
+  ): Promise<Upload> {
+    try {
+      const documents = await db.prisma.$transaction(async (tx) => {
+        if (idempotency) {
+          await tx.idempotencyKey.create({
+            data: {
+              principal: scopeOf(principal),
+              key: idempotency.key,
+              fingerprint: idempotency.fingerprint,
+              documentIds: JSON.stringify(documentIds),
+            },
+          });
+        }
+        return write(tx);
+      });
+      return { documents, replayed: false };
+    } catch (error) {
+      if (!idempotency || !isUniqueViolation(error)) throw error;
+      const earlier = await replayOf(principal, idempotency);
+      if (!earlier) throw error;
+      return earlier;
+    }
+  }
+
   /** Hashes and salts a checked file, stores its bytes and gives the document's row (not written yet). */
   async function prepareRow(
     principal: Principal,
@@ -108,34 +197,48 @@ export function createDocumentService({
   }
 
   return {
-    async upload(principal: Principal, file: UploadedFile, body: UploadDocumentBody): Promise<DocumentRow> {
+    /** One document; with an Idempotency-Key, a retry of an upload stored already answers with that document. */
+    async upload(
+      principal: Principal,
+      file: UploadedFile,
+      body: UploadDocumentBody,
+      idempotencyKey?: string,
+    ): Promise<Upload> {
       checkFile(file);
+      const idempotency = idempotencyKey
+        ? { key: idempotencyKey, fingerprint: fingerprintOf("uploadDocument", [file], [body]) }
+        : undefined;
+      const earlier = idempotency && (await replayOf(principal, idempotency));
+      if (earlier) return earlier;
       const data = await prepareRow(principal, file, body);
       // Even for one statement: on SQLite a write outside an interactive transaction runs inside whichever one holds
       // the connection (a batch being sealed) and would roll back with it.
-      const created = await db.prisma.$transaction(async (tx) => {
+      const written = await writeOnce(principal, idempotency, [data.id], async (tx) => {
         const document = await tx.document.create({ data });
         if (body.anchor === "single") await queueSingleAnchor(tx, outbox, document);
-        return document;
+        // Queued: no batch yet, so the row as created is the whole answer and reading it back would cost a query.
+        return [{ ...document, batch: null }];
       });
+      if (written.replayed) return written;
       metrics.documentsUploaded.inc();
       if (body.anchor === "single") {
         outbox.poke();
-        return load(data.id); // now in its own batch
+        return { documents: [await load(data.id)], replayed: false }; // now in its own batch
       }
-      // Queued: no batch yet, so the row as created is the whole answer and reading it back would cost a query.
-      return { ...created, batch: null };
+      return written;
     },
 
     /**
      * Several documents in one request, all or none: every file is checked before anything is stored, and the rows
-     * are written in one transaction. They are queued for the next Merkle batch.
+     * are written in one transaction. They are queued for the next Merkle batch. With an Idempotency-Key, a retry of
+     * an upload stored already answers with those documents.
      */
     async uploadMany(
       principal: Principal,
       files: UploadedFile[],
       entries: UploadDocumentsBody["documents"],
-    ): Promise<DocumentRow[]> {
+      idempotencyKey?: string,
+    ): Promise<Upload> {
       if (files.length !== entries.length) {
         throw badRequest(
           "documents_mismatch",
@@ -144,35 +247,46 @@ export function createDocumentService({
         );
       }
       files.forEach((file, i) => checkFile(file, `file ${i + 1} (${file.originalName})`));
+      const idempotency = idempotencyKey
+        ? { key: idempotencyKey, fingerprint: fingerprintOf("uploadDocuments", files, entries) }
+        : undefined;
+      const earlier = idempotency && (await replayOf(principal, idempotency));
+      if (earlier) return earlier;
       const createdAt = new Date();
       const rows = await Promise.all(
         files.map(async (file, i) => ({ ...(await prepareRow(principal, file, entries[i])), createdAt })),
       );
       const evidence = new Set(rows.map((row) => row.evidenceId));
       if (evidence.size !== rows.length) throw new Error("two documents of one upload got the same evidence id");
-      await db.prisma.$transaction((tx) =>
-        insertRows(
-          tx,
-          rows.map(
-            (r) => Prisma.sql`(${r.id}, ${r.facilityId}, ${r.kind}, ${r.mimeType}, ${r.size}, ${r.originalName},
-              ${r.metadata}, ${r.contentHash}, ${r.salt}, ${r.saltedHash}, ${r.evidenceId}, ${r.uploadedBy},
-              ${r.createdAt}, ${"QUEUED"})`,
-          ),
-          (values) => Prisma.sql`
-            INSERT INTO "Document" ("id", "facilityId", "kind", "mimeType", "size", "originalName", "metadata",
-              "contentHash", "salt", "saltedHash", "evidenceId", "uploadedBy", "createdAt", "status")
-            VALUES ${values}`,
-        ),
+      const written = await writeOnce(
+        principal,
+        idempotency,
+        rows.map((row) => row.id),
+        async (tx) => {
+          await insertRows(
+            tx,
+            rows.map(
+              (r) => Prisma.sql`(${r.id}, ${r.facilityId}, ${r.kind}, ${r.mimeType}, ${r.size}, ${r.originalName},
+                ${r.metadata}, ${r.contentHash}, ${r.salt}, ${r.saltedHash}, ${r.evidenceId}, ${r.uploadedBy},
+                ${r.createdAt}, ${"QUEUED"})`,
+            ),
+            (values) => Prisma.sql`
+              INSERT INTO "Document" ("id", "facilityId", "kind", "mimeType", "size", "originalName", "metadata",
+                "contentHash", "salt", "saltedHash", "evidenceId", "uploadedBy", "createdAt", "status")
+              VALUES ${values}`,
+          );
+          return rows.map((row) => ({
+            ...row,
+            status: "QUEUED",
+            batchId: null,
+            proof: null,
+            anchoredAt: null,
+            batch: null,
+          }));
+        },
       );
-      metrics.documentsUploaded.inc(rows.length);
-      return rows.map((row) => ({
-        ...row,
-        status: "QUEUED",
-        batchId: null,
-        proof: null,
-        anchoredAt: null,
-        batch: null,
-      }));
+      if (!written.replayed) metrics.documentsUploaded.inc(rows.length);
+      return written;
     },
 
     get: load,

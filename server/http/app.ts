@@ -15,7 +15,7 @@ import { NO_CONTROL_CHARACTERS, type RouteDef, type UploadedFile } from "./route
 export interface AppOptions {
   title: string;
   description: string;
-  routes: RouteDef<any, any, any>[];
+  routes: RouteDef<any, any, any, any>[];
   apiKeys: ApiKeys;
   logger: Logger;
   metrics: Metrics;
@@ -181,6 +181,7 @@ export function createApp(options: AppOptions): express.Express {
         const params = parse(route.params, req.params, "params");
         const query = parse(route.query, req.query, "query");
         const body = parse(route.body, route.upload ? (req.body ?? {}) : req.body, "body");
+        const headers = parse(route.headers, req.headers, "headers");
         let file: UploadedFile | undefined;
         let files: UploadedFile[] | undefined;
         if (route.upload) {
@@ -199,6 +200,7 @@ export function createApp(options: AppOptions): express.Express {
           params,
           query,
           body,
+          headers,
           file,
           files,
           principal: principalOf.get(req) ?? null,

@@ -19,7 +19,7 @@ const toOpenApiPath = (path: string) => path.replace(/:([A-Za-z0-9_]+)/g, "{$1}"
 
 /** The OpenAPI 3.1 document of a node's routes, generated from the same zod schemas that validate requests. */
 export function buildOpenApi(
-  routes: RouteDef<any, any, any>[],
+  routes: RouteDef<any, any, any, any>[],
   info: { title: string; version: string; description: string },
 ) {
   const registry = new OpenAPIRegistry();
@@ -77,6 +77,7 @@ export function buildOpenApi(
       request: {
         params: route.params as z.ZodObject | undefined,
         query: route.query as z.ZodObject | undefined,
+        headers: route.headers as z.ZodObject | undefined,
         body,
       },
       responses: responses as never,

@@ -21,10 +21,12 @@ export interface UploadedFile {
   buffer: Buffer;
 }
 
-export interface HandlerContext<P, Q, B> {
+export interface HandlerContext<P, Q, B, H = unknown> {
   params: P;
   query: Q;
   body: B;
+  /** The request headers `RouteDef.headers` validates (by their lower-case names). */
+  headers: H;
   file?: UploadedFile;
   /** The files of an upload that takes several (`upload.maxFiles` > 1), in the order they were sent. */
   files?: UploadedFile[];
@@ -40,7 +42,7 @@ export type HandlerResult = { status?: number; body: unknown; headers?: Record<s
  * One API operation: its path, who may call it, the zod schemas of its inputs, its responses and its handler.
  * The same definition registers the Express route, drives the authorization matrix and generates the OpenAPI document.
  */
-export interface RouteDef<P = unknown, Q = unknown, B = unknown> {
+export interface RouteDef<P = unknown, Q = unknown, B = unknown, H = unknown> {
   method: Method;
   /** Express style: /documents/:id */
   path: string;
@@ -52,13 +54,15 @@ export interface RouteDef<P = unknown, Q = unknown, B = unknown> {
   params?: ZodType<P>;
   query?: ZodType<Q>;
   body?: ZodType<B>;
+  /** Request headers the route reads, by lower-case name; other headers pass through unchecked. */
+  headers?: ZodType<H>;
   /**
    * A multipart/form-data upload: a file field plus text fields validated by `body`. With `maxFiles` (> 1) the field
    * may repeat, up to that many files and `maxBytes` in all; the handler gets them as `files`.
    */
   upload?: { fileField: string; description: string; maxFiles?: number; maxBytes?: number };
   responses: Record<number, ResponseSpec>;
-  handler: (ctx: HandlerContext<P, Q, B>) => Promise<HandlerResult>;
+  handler: (ctx: HandlerContext<P, Q, B, H>) => Promise<HandlerResult>;
 }
 
 /**
@@ -66,9 +70,9 @@ export interface RouteDef<P = unknown, Q = unknown, B = unknown> {
  * an unknown one — a misspelt optional field such as "licenseHash", or a smuggled "__proto__" — is refused by name
  * rather than dropped without a word, and the OpenAPI document says so (additionalProperties: false).
  */
-export function defineRoute<P = Record<string, never>, Q = Record<string, never>, B = undefined>(
-  route: RouteDef<P, Q, B>,
-): RouteDef<P, Q, B> {
+export function defineRoute<P = Record<string, never>, Q = Record<string, never>, B = undefined, H = undefined>(
+  route: RouteDef<P, Q, B, H>,
+): RouteDef<P, Q, B, H> {
   return route.body instanceof z.ZodObject ? { ...route, body: route.body.strict() as unknown as ZodType<B> } : route;
 }
 

@@ -80,7 +80,7 @@ export function payeeRoutes({
   chain: Chain;
   outbox: Outbox;
   waitMs: number;
-}): RouteDef<any, any, any>[] {
+}): RouteDef<any, any, any, any>[] {
   async function load(address: string) {
     const row = await db.prisma.payee.findUnique({ where: { address } });
     if (!row) throw notFound(`payee ${address}`);

@@ -56,7 +56,7 @@ export function regulatorRoutes({
   catalog: ProductCatalog;
   bankNode: { url: string; apiKey: string };
   waitMs: number;
-}): RouteDef<any, any, any>[] {
+}): RouteDef<any, any, any, any>[] {
   async function bank(path: string, init: RequestInit = {}) {
     const response = await fetch(new URL(path, bankNode.url), {
       ...init,

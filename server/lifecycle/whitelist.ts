@@ -142,7 +142,7 @@ const present = (row: Omit<WhiteListEntryInput, "grade"> & { grade: string; sour
 });
 
 /** The quality white list routes (bank node: imported from the regulator's publication). */
-export function whiteListRoutes({ db }: { db: Database }): RouteDef<any, any, any>[] {
+export function whiteListRoutes({ db }: { db: Database }): RouteDef<any, any, any, any>[] {
   return [
     defineRoute({
       method: "post",

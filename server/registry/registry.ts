@@ -54,7 +54,7 @@ export async function seedRegistry(db: Database, file: string): Promise<number> 
 }
 
 /** The regulator's registry routes. */
-export function registryRoutes({ db }: { db: Database }): RouteDef<any, any, any>[] {
+export function registryRoutes({ db }: { db: Database }): RouteDef<any, any, any, any>[] {
   return [
     defineRoute({
       method: "get",

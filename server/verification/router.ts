@@ -23,7 +23,13 @@ const ListVerificationsQuery = z.object({
 });
 
 /** This node's own verdicts (each node lists what its verifier decided). */
-export function verificationRoutes({ db, nodeRole }: { db: Database; nodeRole: string }): RouteDef<any, any, any>[] {
+export function verificationRoutes({
+  db,
+  nodeRole,
+}: {
+  db: Database;
+  nodeRole: string;
+}): RouteDef<any, any, any, any>[] {
   return [
     defineRoute({
       method: "get",

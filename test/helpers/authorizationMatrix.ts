@@ -13,7 +13,7 @@ import { routesOf } from "../../server/node";
 import { inertRouteDeps } from "./nodeParts";
 
 export type NodeRole = "bank" | "regulator";
-export type Route = RouteDef<any, any, any>;
+export type Route = RouteDef<any, any, any, any>;
 
 // A route's method, path, roles and schemas do not depend on the services behind it, so the route sets are read once
 // here from `routesOf` with inert dependencies; the nodes under test serve `routesOf` with real dependencies, and each

@@ -37,7 +37,7 @@ export interface NodeParts {
   catalog: ProductCatalog;
   store: DocumentStore;
   facilities?: FacilityService;
-  routes: RouteDef<any, any, any>[];
+  routes: RouteDef<any, any, any, any>[];
 }
 
 /** An object any use of which fails: proves route definitions do not touch a dependency when they are built. */

@@ -53,7 +53,7 @@ describe("the HTTP layer", function () {
   let db: Database;
   let apiKeys: ApiKeys;
   let chain: Chain;
-  let routes: RouteDef<any, any, any>[];
+  let routes: RouteDef<any, any, any, any>[];
   let base: string;
   const servers: Server[] = [];
   const chains: Chain[] = [];
@@ -777,6 +777,103 @@ describe("the HTTP layer", function () {
     });
   });
 
+  describe("when an upload carries an Idempotency-Key", function () {
+    const documentCount = () => db.prisma.document.count();
+    const keyed = (idempotencyKey: string, form: () => FormData, key = keys.officer, at = "/documents") =>
+      send(at, { method: "POST", key, headers: { "idempotency-key": idempotencyKey }, body: form() });
+    const invoice =
+      (text: string, fields: Record<string, string> = validFields) =>
+      () =>
+        uploadForm(fields, { bytes: pdf(text), type: "application/pdf", name: "invoice.pdf" });
+
+    it("answers a retry with the same document, marked as replayed, and stores nothing more", async function () {
+      const idempotencyKey = randomUUID();
+      const first = await keyed(idempotencyKey, invoice("idempotent 1"));
+      expect(first.status, first.text).to.equal(201);
+      expect(first.headers.get("idempotent-replayed")).to.equal(null);
+      const before = await documentCount();
+      const retry = await keyed(idempotencyKey, invoice("idempotent 1"));
+      expect(retry.status, retry.text).to.equal(201);
+      expect(retry.headers.get("idempotent-replayed")).to.equal("true");
+      expect(retry.body).to.deep.equal(first.body);
+      expect(await documentCount()).to.equal(before);
+    });
+
+    it("stores one document for two concurrent requests under one key, and answers both with it", async function () {
+      const before = await documentCount();
+      const idempotencyKey = randomUUID();
+      const replies = await Promise.all(
+        Array.from({ length: 4 }, () => keyed(idempotencyKey, invoice("idempotent race"))),
+      );
+      for (const reply of replies) expect(reply.status, reply.text).to.equal(201);
+      expect(new Set(replies.map((reply) => reply.body.id)).size).to.equal(1);
+      expect(await documentCount()).to.equal(before + 1);
+    });
+
+    it("answers 422 idempotency_key_reused for the key with other bytes or fields, and stores nothing", async function () {
+      const idempotencyKey = randomUUID();
+      expect((await keyed(idempotencyKey, invoice("idempotent 2"))).status).to.equal(201);
+      const before = await documentCount();
+      for (const form of [
+        invoice("idempotent 2 changed"),
+        invoice("idempotent 2", { ...validFields, facilityId: "2" }),
+      ]) {
+        const problem = expectProblem(await keyed(idempotencyKey, form), 422, "idempotency_key_reused", "/documents");
+        expect(problem.retryable).to.equal(false);
+        expect(problem.detail).to.include(idempotencyKey);
+      }
+      expect(await documentCount()).to.equal(before);
+    });
+
+    it("scopes keys to the API key's holder: another holder's key is another upload", async function () {
+      const idempotencyKey = randomUUID();
+      const officer = await keyed(idempotencyKey, invoice("idempotent 3"));
+      const supplier = await keyed(idempotencyKey, invoice("idempotent 3"), keys.supplier);
+      expect([officer.status, supplier.status]).to.deep.equal([201, 201]);
+      expect(supplier.headers.get("idempotent-replayed")).to.equal(null);
+      expect(supplier.body.id).not.to.equal(officer.body.id);
+    });
+
+    it("answers 400 validation_failed naming the header for a key that is empty, too long or not ASCII", async function () {
+      const before = await documentCount();
+      for (const idempotencyKey of ["", "k".repeat(129), "clé"]) {
+        const reply = await keyed(idempotencyKey, invoice("idempotent bad key"));
+        expectValidationFailed(reply, ["headers.idempotency-key"], "/documents");
+      }
+      expect(await documentCount()).to.equal(before);
+    });
+
+    it("answers a retried bulk upload with the same documents in order, and stores nothing more", async function () {
+      const form =
+        (third = "c") =>
+        () => {
+          const data = new FormData();
+          data.append("documents", JSON.stringify(["a", "b", third].map(() => ({ facilityId: "1", kind: "INVOICE" }))));
+          for (const name of ["a", "b", third])
+            data.append(
+              "files",
+              new Blob([new Uint8Array(pdf(`bulk idempotent ${name}`))], { type: "application/pdf" }),
+            );
+          return data;
+        };
+      const idempotencyKey = randomUUID();
+      const first = await keyed(idempotencyKey, form(), keys.officer, "/documents/bulk");
+      expect(first.status, first.text).to.equal(201);
+      const before = await documentCount();
+      const retry = await keyed(idempotencyKey, form(), keys.officer, "/documents/bulk");
+      expect(retry.status, retry.text).to.equal(201);
+      expect(retry.headers.get("idempotent-replayed")).to.equal("true");
+      expect(retry.body.items.map((item: any) => item.id)).to.deep.equal(first.body.items.map((item: any) => item.id));
+      expectProblem(
+        await keyed(idempotencyKey, form("d"), keys.officer, "/documents/bulk"),
+        422,
+        "idempotency_key_reused",
+      );
+      expectProblem(await keyed(idempotencyKey, invoice("bulk idempotent a")), 422, "idempotency_key_reused");
+      expect(await documentCount()).to.equal(before);
+    });
+  });
+
   describe("when documents are listed", function () {
     it("pages newest first with the cursor it hands out, filtered by facility", async function () {
       const facilityId = String(1_000 + Math.floor(Math.random() * 1_000_000));
@@ -1019,6 +1116,15 @@ describe("the HTTP layer", function () {
       const schema = doc.paths["/documents"].post.requestBody.content["multipart/form-data"].schema;
       expect(schema.properties.file).to.include({ type: "string", format: "binary" });
       expect(schema.required).to.include.members(["facilityId", "kind", "file"]);
+    });
+
+    it("offers the uploads an optional Idempotency-Key header", async function () {
+      for (const path of ["/documents", "/documents/bulk"]) {
+        const header = doc.paths[path].post.parameters.find((p: { in: string }) => p.in === "header");
+        expect(header, path).to.include({ name: "idempotency-key", required: false });
+        expect(header.schema.pattern).to.equal("^[\\x20-\\x7E]{1,128}$");
+        expect(doc.paths[path].post.responses).to.have.property("422");
+      }
     });
 
     it("says that a body is required and takes no other field, and how ids and addresses are written", async function () {

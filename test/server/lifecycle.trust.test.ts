@@ -149,7 +149,7 @@ describe("what the nodes act on", function () {
   describe("when the regulator is asked to co-sign", function () {
     let parts: NodeParts;
     let bank: Awaited<ReturnType<typeof startStubBank>>;
-    let cosign: RouteDef<any, any, any>;
+    let cosign: RouteDef<any, any, any, any>;
 
     before(async function () {
       bank = await startStubBank();

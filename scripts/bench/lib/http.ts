@@ -74,6 +74,7 @@ export function createHttpClient(baseUrl: string, apiKey?: string, maxSockets = 
     path: string,
     fields: Record<string, string>,
     files: MultipartFile | MultipartFile[],
+    headers: Record<string, string> = {},
   ): Promise<Reply> {
     const boundary = `----qfm-bench-${randomBytes(12).toString("hex")}`;
     const parts: Buffer[] = [];
@@ -91,7 +92,10 @@ export function createHttpClient(baseUrl: string, apiKey?: string, maxSockets = 
       );
     }
     parts.push(Buffer.from(`--${boundary}--\r\n`));
-    return request("POST", path, Buffer.concat(parts), { "content-type": `multipart/form-data; boundary=${boundary}` });
+    return request("POST", path, Buffer.concat(parts), {
+      ...headers,
+      "content-type": `multipart/form-data; boundary=${boundary}`,
+    });
   }
 
   /** POSTs multipart/form-data with text fields and one file or several; throws unless the answer is 2xx. */

@@ -75,7 +75,7 @@ export function facilityRoutes({
   facilities: FacilityService;
   catalog: ProductCatalog;
   db: import("../../db/client").Database;
-}): RouteDef<any, any, any>[] {
+}): RouteDef<any, any, any, any>[] {
   async function detail(facilityId: bigint) {
     const [row, state, payments] = await Promise.all([
       facilities.row(facilityId),

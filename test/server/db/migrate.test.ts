@@ -27,6 +27,7 @@ const TABLES = [
   "Checkpoint",
   "Document",
   "Facility",
+  "IdempotencyKey",
   "IndexedBlock",
   "OutboxJob",
   "Payee",
