@@ -49,6 +49,8 @@ export function createChain({
     staticNetwork: true,
     pollingInterval: pollingIntervalMs,
     batchMaxCount: 20,
+    // ethers waits 10 ms by default to gather a batch; requests made in one tick still go together.
+    batchStallTime: 1,
   });
   const signer = new Wallet(signerKey, provider);
   const evidence = EvidenceRegistry__factory.connect(deployment.contracts.EvidenceRegistry, signer);

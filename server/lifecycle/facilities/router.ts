@@ -77,10 +77,9 @@ export function facilityRoutes({
   db: import("../../db/client").Database;
 }): RouteDef<any, any, any, any>[] {
   async function detail(facilityId: bigint) {
-    const [row, state, payments] = await Promise.all([
+    const [row, { state, payments }] = await Promise.all([
       facilities.row(facilityId),
-      facilities.onChain(facilityId),
-      facilities.payments(facilityId),
+      facilities.chainView(facilityId),
     ]);
     return {
       ...presentRow(row),

@@ -85,6 +85,35 @@ export function createFacilityService({
     return ofFacility(facilityId, () => chain.manager.facility(facilityId));
   }
 
+  /** Each facility's chain state and payment plan as read at one block: the block's number and hash. */
+  const views = new Map<bigint, { number: number; hash: string; view: Promise<ChainView> }>();
+
+  /**
+   * A facility's chain state and payment plan at the latest block, read once per block and facility: a detail page
+   * under load asked for the same contract state hundreds of times a block, and decoding it was most of the node's
+   * CPU. Keyed by the block's hash too, so a reorganised chain is read again. For display: the checks before a write
+   * read the chain themselves.
+   */
+  async function chainView(facilityId: bigint): Promise<ChainView> {
+    const latest = (await chain.provider.send("eth_getBlockByNumber", ["latest", false])) as {
+      number: string;
+      hash: string;
+    };
+    const number = Number(latest.number);
+    const cached = views.get(facilityId);
+    if (cached && cached.number === number && cached.hash === latest.hash) return cached.view;
+    const view = (async () => {
+      const state = await ofFacility(facilityId, () => chain.manager.facility(facilityId, { blockTag: number }));
+      return { state, payments: await payments(facilityId, { state, blockTag: number }) };
+    })();
+    if (views.size >= 10_000) views.clear();
+    views.set(facilityId, { number, hash: latest.hash, view });
+    view.catch(() => {
+      if (views.get(facilityId)?.view === view) views.delete(facilityId);
+    });
+    return view;
+  }
+
   async function validatePlan(body: CreateFacilityBody, floorBps: number): Promise<void> {
     const total = body.plan.reduce((sum, p) => sum + p.amount, 0n);
     const quality = body.plan.filter((p) => p.qualityPurpose).reduce((sum, p) => sum + p.amount, 0n);
@@ -218,11 +247,11 @@ export function createFacilityService({
     return { ready: blockers.length === 0, blockers, evidenceIds: chosen, payment };
   }
 
-  async function payments(facilityId: bigint) {
-    const state = await onChain(facilityId);
+  async function payments(facilityId: bigint, at?: { state: ChainFacility; blockTag: number }) {
+    const state = at?.state ?? (await onChain(facilityId));
     return Promise.all(
       Array.from({ length: Number(state.paymentCount) }, async (_, index) => {
-        const p = await chain.manager.payment(facilityId, index);
+        const p = await chain.manager.payment(facilityId, index, { blockTag: at?.blockTag ?? "latest" });
         return {
           index,
           payee: p.payee,
@@ -428,6 +457,7 @@ export function createFacilityService({
 
     row,
     onChain,
+    chainView,
     outstandingOf: (facilityId: bigint) => ofFacility(facilityId, () => chain.manager.outstanding(facilityId)),
     subsidyDueOf: (facilityId: bigint) => ofFacility(facilityId, () => chain.manager.subsidyDue(facilityId)),
 
@@ -604,6 +634,23 @@ export function createFacilityService({
 }
 
 export type FacilityService = ReturnType<typeof createFacilityService>;
+
+/** A facility as FacilityManager.facility returns it. */
+type ChainFacility = Awaited<ReturnType<Chain["manager"]["facility"]>>;
+
+/** A facility's chain state and payment plan, read at one block. */
+interface ChainView {
+  state: ChainFacility;
+  payments: {
+    index: number;
+    payee: string;
+    amount: bigint;
+    category: (typeof PAYEE_CATEGORIES)[number];
+    requiredEvidence: EvidenceKind[];
+    qualityPurpose: boolean;
+    paid: boolean;
+  }[];
+}
 
 /** Outbox hook: a joint decision landed. */
 export async function onApprovalApplied(tx: Tx, payload: { approvalId: string }, landed: { txHash: string }) {
