@@ -20,13 +20,9 @@ export function createDocumentStore({ dir }: { dir: string }) {
     pathOf,
 
     async put(contentHash: string, bytes: Uint8Array): Promise<void> {
+      // Same content, same address: bytes already stored are replaced by the same bytes, which costs less than asking
+      // first for every new document.
       const target = pathOf(contentHash);
-      try {
-        await fs.access(target);
-        return; // same content, same address: already stored
-      } catch {
-        // not stored yet
-      }
       const temporary = `${target}.${randomBytes(6).toString("hex")}.tmp`;
       const folder = path.dirname(target);
       if (!folders.has(folder)) {

@@ -72,7 +72,7 @@ export function uploadAll(
 
 /**
  * Uploads every document through POST /documents/bulk, `perRequest` files a request, with at most `concurrency`
- * requests in flight.
+ * requests in flight; answers the uploaded documents request by request.
  */
 export async function uploadAllBulk(
   client: HttpClient,
@@ -80,7 +80,7 @@ export async function uploadAllBulk(
   perRequest: number,
   concurrency: number,
   onUploaded: (count: number) => void = () => undefined,
-): Promise<UploadedDocument[]> {
+): Promise<UploadedDocument[][]> {
   const groups = Array.from({ length: Math.ceil(documents.length / perRequest) }, (_, i) =>
     documents.slice(i * perRequest, (i + 1) * perRequest),
   );
@@ -94,7 +94,7 @@ export async function uploadAllBulk(
     onUploaded(items.length);
     return items;
   });
-  return answers.flat();
+  return answers;
 }
 
 /** What GET /batches/:root answers (the fields the benchmarks use). */
@@ -113,25 +113,23 @@ interface BatchLeaves {
 }
 
 /**
- * Every anchored document's proof as a client holding many documents fetches them: the roots from the document list
- * (GET /documents?status=ANCHORED, 500 a page), then each batch with its leaves' proofs (GET /batches/:root).
+ * Every uploaded document's proof, fetched as a client that uploaded them in bulk would: the root of the first
+ * document of each upload (GET /documents/:id; one upload lands in one batch or two), then each batch with every leaf's
+ * proof (GET /batches/:root), then the record of any document those batches did not hold.
  */
 export async function proofsByBatch(
   client: HttpClient,
+  uploads: readonly UploadedDocument[][],
   concurrency: number,
   onProofs: (count: number) => void = () => undefined,
 ): Promise<Map<string, Proof>> {
-  const roots = new Set<string>();
-  let cursor: string | null = null;
-  do {
-    const page: { items: { anchor: { root: string } | null }[]; nextCursor: string | null } = await client.getJson(
-      `/documents?status=ANCHORED&limit=500${cursor ? `&cursor=${cursor}` : ""}`,
-    );
-    for (const item of page.items) if (item.anchor) roots.add(item.anchor.root);
-    cursor = page.nextCursor;
-  } while (cursor);
   const proofs = new Map<string, Proof>();
-  await mapPool([...roots], concurrency, async (root) => {
+  const fetched = new Set<string>();
+  const rootOf = async (id: string) =>
+    (await client.getJson<{ anchor: { root: string } | null }>(`/documents/${id}`)).anchor!.root;
+  const fetchBatch = async (root: string) => {
+    if (fetched.has(root)) return;
+    fetched.add(root);
     const batch = await client.getJson<BatchLeaves>(`/batches/${root}`);
     for (const leaf of batch.leaves) {
       proofs.set(leaf.documentId, {
@@ -146,7 +144,11 @@ export async function proofsByBatch(
       });
     }
     onProofs(batch.leaves.length);
-  });
+  };
+  const firstRoots = await mapPool(uploads, concurrency, (upload) => rootOf(upload[0].id));
+  for (const root of new Set(firstRoots)) await fetchBatch(root);
+  const missing = uploads.flat().filter((document) => !proofs.has(document.id));
+  for (const document of missing) if (!proofs.has(document.id)) await fetchBatch(await rootOf(document.id));
   return proofs;
 }
 
