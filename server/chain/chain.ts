@@ -49,12 +49,16 @@ export function createChain({
     staticNetwork: true,
     pollingInterval: pollingIntervalMs,
     batchMaxCount: 20,
-    // ethers waits 10 ms by default to gather a batch; requests made in one tick still go together.
-    batchStallTime: 1,
   });
+  // Unbatched, for reads on an API request's path: ethers holds a batch open 10 ms to fill it, which a facility view
+  // (its state, then its plan) paid twice per request.
+  const readRequest = new FetchRequest(url);
+  readRequest.timeout = requestTimeoutMs;
+  const reader = new JsonRpcProvider(readRequest, Network.from(chainId), { staticNetwork: true, batchMaxCount: 1 });
   const signer = new Wallet(signerKey, provider);
   const evidence = EvidenceRegistry__factory.connect(deployment.contracts.EvidenceRegistry, signer);
   const manager = FacilityManager__factory.connect(deployment.contracts.FacilityManager, signer);
+  const managerReader = FacilityManager__factory.connect(deployment.contracts.FacilityManager, reader);
   const payees = PayeeRegistry__factory.connect(deployment.contracts.PayeeRegistry, signer);
   const token = SettlementToken__factory.connect(deployment.contracts.SettlementToken, signer);
 
@@ -66,6 +70,8 @@ export function createChain({
     signer,
     evidence,
     manager,
+    /** Unbatched reads for request paths: the JSON-RPC provider and the FacilityManager over it. */
+    reads: { provider: reader, manager: managerReader },
     payees,
     token,
     /**
@@ -90,6 +96,7 @@ export function createChain({
     },
     close(): void {
       provider.destroy();
+      reader.destroy();
     },
   };
 }

@@ -95,7 +95,7 @@ export function createFacilityService({
    * read the chain themselves.
    */
   async function chainView(facilityId: bigint): Promise<ChainView> {
-    const latest = (await chain.provider.send("eth_getBlockByNumber", ["latest", false])) as {
+    const latest = (await chain.reads.provider.send("eth_getBlockByNumber", ["latest", false])) as {
       number: string;
       hash: string;
     };
@@ -103,7 +103,7 @@ export function createFacilityService({
     const cached = views.get(facilityId);
     if (cached && cached.number === number && cached.hash === latest.hash) return cached.view;
     const view = (async () => {
-      const state = await ofFacility(facilityId, () => chain.manager.facility(facilityId, { blockTag: number }));
+      const state = await ofFacility(facilityId, () => chain.reads.manager.facility(facilityId, { blockTag: number }));
       return { state, payments: await payments(facilityId, { state, blockTag: number }) };
     })();
     if (views.size >= 10_000) views.clear();
@@ -249,9 +249,10 @@ export function createFacilityService({
 
   async function payments(facilityId: bigint, at?: { state: ChainFacility; blockTag: number }) {
     const state = at?.state ?? (await onChain(facilityId));
+    const manager = at ? chain.reads.manager : chain.manager;
     return Promise.all(
       Array.from({ length: Number(state.paymentCount) }, async (_, index) => {
-        const p = await chain.manager.payment(facilityId, index, { blockTag: at?.blockTag ?? "latest" });
+        const p = await manager.payment(facilityId, index, { blockTag: at?.blockTag ?? "latest" });
         return {
           index,
           payee: p.payee,
