@@ -29,7 +29,7 @@ import { createApp } from "./http/app";
 import { createMetrics, type Metrics } from "./http/metrics";
 import type { RouteDef } from "./http/route";
 import { createIndexer } from "./indexer/indexer";
-import { createOutbox, type Outbox } from "./outbox/outbox";
+import { createOutbox, type JobHandler, type Outbox } from "./outbox/outbox";
 import { registryRoutes, seedRegistry } from "./registry/registry";
 import { bankRecordCheck, regulatorRecordCheck } from "./verification/checks";
 import { localSource } from "./verification/local-source";
@@ -134,6 +134,40 @@ function keysOf(config: NodeConfig, deployment: Deployment, logger: Logger): { s
 }
 
 /**
+ * A node's outbox job handlers: the verifier's, the lifecycle's (with the hooks that record confirmed payees,
+ * facilities and joint decisions) and, on the bank node, the anchoring's. `facilities` is read when a facility's
+ * creation is confirmed (the facility service itself needs the outbox, so it exists only later).
+ */
+export function outboxHandlersOf({
+  role,
+  chain,
+  verifierWallet,
+  metrics,
+  facilities,
+}: {
+  role: NodeConfig["role"];
+  chain: Chain;
+  verifierWallet: Wallet;
+  metrics: Metrics;
+  facilities: () => FacilityService;
+}): JobHandler<any>[] {
+  const handlers = [
+    ...verifierHandlers({ chain, verifierWallet }),
+    ...lifecycleHandlers({
+      chain,
+      onConfirmed: {
+        REGISTER_PAYEE: onPayeeRegistered,
+        CREATE_FACILITY: (tx, payload, landed) => facilities().onCreated(tx, payload, landed.txHash),
+        UNFREEZE: onApprovalApplied,
+        APPLY_REVIEW: onApprovalApplied,
+      },
+    }),
+  ];
+  if (role === "bank") handlers.push(...anchoringHandlers({ chain, metrics }));
+  return handlers;
+}
+
+/**
  * Starts one node — bank or regulator — as configured: checks its chain (refusing another chain id, or an endpoint
  * without the deployment's contracts), migrates and opens its own database, starts its outbox, indexer and verifier
  * (and, on the bank node, the document store and the anchoring batcher), and serves its HTTP API. When the chain node
@@ -174,19 +208,13 @@ export async function startNode(config: NodeConfig, options: { logger?: Logger }
 
   // Lifecycle hooks reach the facility service, which itself needs the outbox: bound once both exist.
   let facilities: FacilityService | undefined;
-  const handlers = [
-    ...verifierHandlers({ chain, verifierWallet }),
-    ...lifecycleHandlers({
-      chain,
-      onConfirmed: {
-        REGISTER_PAYEE: onPayeeRegistered,
-        CREATE_FACILITY: (tx, payload, landed) => facilities!.onCreated(tx, payload, landed.txHash),
-        UNFREEZE: onApprovalApplied,
-        APPLY_REVIEW: onApprovalApplied,
-      },
-    }),
-  ];
-  if (config.role === "bank") handlers.push(...anchoringHandlers({ chain, metrics }));
+  const handlers = outboxHandlersOf({
+    role: config.role,
+    chain,
+    verifierWallet,
+    metrics,
+    facilities: () => facilities!,
+  });
   const outbox = createOutbox({
     db,
     chain,

@@ -13,7 +13,6 @@
  */
 import Table from "cli-table3";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -28,12 +27,10 @@ import { createMetrics } from "../../server/http/metrics";
 import { createIndexer } from "../../server/indexer/indexer";
 import { countLogs, generateAnchorEvents } from "./lib/indexer-load";
 import { createSpans, probeChain, probeDatabase, profiled, summariseProfile } from "./lib/indexer-probe";
+import { PLAIN, fmt } from "./lib/report";
+import { freePort } from "./lib/system";
 
-/** No ANSI colours: the tables are read in logs and pasted into reports. */
-const PLAIN = { head: [], border: [] };
 const log = (line: string) => process.stderr.write(`${line}\n`);
-const fmt = (value: number, digits = 0) =>
-  value.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
 function options() {
   const { values } = parseArgs({
@@ -55,18 +52,6 @@ function options() {
     maxBlocksPerStep: positive("max-blocks-per-step"),
     profile: values.profile,
   };
-}
-
-/** A port nothing listens on now (the OS picks it), so the bench never collides with a chain node already running. */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 async function main(): Promise<void> {

@@ -30,6 +30,7 @@ import {
   saltedHashOf,
   type EvidenceKind,
 } from "../../server/chain/evidence";
+import { PLAIN, fmt } from "./lib/report";
 
 /** One uploaded document as the regulator receives it from the bank node: bytes, salt, claimed leaf and proof. */
 interface Candidate {
@@ -45,10 +46,7 @@ interface Candidate {
   proof: string[];
 }
 
-const PLAIN = { head: [], border: [] };
 const log = (line: string) => process.stderr.write(`${line}\n`);
-const fmt = (value: number, digits = 0) =>
-  value.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
 function options() {
   const { values } = parseArgs({

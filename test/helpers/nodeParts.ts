@@ -7,7 +7,6 @@ import { Wallet } from "ethers";
 import path from "node:path";
 import type { Logger } from "pino";
 import { devWallet } from "../../scripts/lib/deploy-config";
-import { anchoringHandlers } from "../../server/anchoring/anchoring";
 import { createApiKeys, type ApiKeys } from "../../server/auth/api-keys";
 import type { Chain } from "../../server/chain/chain";
 import type { NodeRole } from "../../server/config";
@@ -16,17 +15,10 @@ import { migrateDatabase } from "../../server/db/migrate";
 import { createDocumentStore, type DocumentStore } from "../../server/documents/storage";
 import { createMetrics, type Metrics } from "../../server/http/metrics";
 import type { RouteDef } from "../../server/http/route";
-import {
-  createFacilityService,
-  onApprovalApplied,
-  type FacilityService,
-} from "../../server/lifecycle/facilities/service";
-import { lifecycleHandlers } from "../../server/lifecycle/jobs";
-import { onPayeeRegistered } from "../../server/lifecycle/payees";
-import { routesOf, type RouteDeps } from "../../server/node";
+import { createFacilityService, type FacilityService } from "../../server/lifecycle/facilities/service";
+import { outboxHandlersOf as nodeOutboxHandlers, routesOf, type RouteDeps } from "../../server/node";
 import { createOutbox, type JobHandler, type Outbox } from "../../server/outbox/outbox";
 import { loadProducts, type ProductCatalog } from "../../server/rules/products";
-import { verifierHandlers } from "../../server/verification/verifier";
 
 export interface NodeParts {
   role: NodeRole;
@@ -71,11 +63,7 @@ export function inertRouteDeps(): RouteDeps {
   };
 }
 
-/**
- * The outbox job handlers of a node, as server/node.ts gives them: the verifier's, the lifecycle's (with the hooks that
- * record confirmed payees, facilities and joint decisions) and, on the bank node, the anchoring's. `facilities` is read
- * when a facility's creation is confirmed.
- */
+/** The outbox job handlers of a node (server/node.ts's), with the role's development verifier key. */
 export function outboxHandlersOf({
   role,
   chain,
@@ -88,20 +76,7 @@ export function outboxHandlersOf({
   facilities: () => FacilityService;
 }): JobHandler<any>[] {
   const verifierWallet = new Wallet(devWallet(role === "bank" ? "bankVerifier" : "regulatorVerifier").privateKey);
-  const handlers = [
-    ...verifierHandlers({ chain, verifierWallet }),
-    ...lifecycleHandlers({
-      chain,
-      onConfirmed: {
-        REGISTER_PAYEE: onPayeeRegistered,
-        CREATE_FACILITY: (tx, payload, landed) => facilities().onCreated(tx, payload, landed.txHash),
-        UNFREEZE: onApprovalApplied,
-        APPLY_REVIEW: onApprovalApplied,
-      },
-    }),
-  ];
-  if (role === "bank") handlers.push(...anchoringHandlers({ chain, metrics }));
-  return handlers;
+  return nodeOutboxHandlers({ role, chain, verifierWallet, metrics, facilities });
 }
 
 /**

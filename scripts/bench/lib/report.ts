@@ -28,6 +28,9 @@ export function markdownTable(header: string[], rows: string[][]): string {
 }
 
 /** 12345.678 → "12,346"; fractions keep `digits` places. */
+/** cli-table3 style without ANSI colours: the tables are read in logs and pasted into reports. */
+export const PLAIN = { head: [], border: [] };
+
 export function fmt(value: number, digits = 0): string {
   return value.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
