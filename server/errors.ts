@@ -137,7 +137,10 @@ function fromFrameworkError(error: unknown): AppError | undefined {
 export function problemHandler(logger: Logger): ErrorRequestHandler {
   return (error, req, res, _next) => {
     const known = fromFrameworkError(error);
-    const appError = known ?? new AppError(500, "internal_error", "an unexpected error occurred; it has been logged");
+    // An error nobody anticipated is not known to be transient: a client that retries it gets the same answer.
+    const appError =
+      known ??
+      new AppError(500, "internal_error", "an unexpected error occurred; it has been logged", { retryable: false });
     const log = appError.status >= 500 ? logger.error.bind(logger) : logger.info.bind(logger);
     log(
       {

@@ -6,6 +6,7 @@ import { Prisma, type Database, type Tx } from "../db/client";
 import { insertRows } from "../db/rows";
 import type { Metrics } from "../http/metrics";
 import { createLoop } from "../loop";
+import { hasStructuredArgs, plainArgs, reshapeStoredArgs } from "../chain/events";
 
 /** An indexed contract event, as stored and as handed to listeners. */
 export interface IndexedEvent {
@@ -97,26 +98,6 @@ const fetchBody: FetchGetUrlFunc = async (req, signal) => {
     clearTimeout(timer);
   }
 };
-
-/** Event arguments as JSON-safe values: bigints as decimal strings, structs as objects, arrays kept. */
-function plain(value: unknown): unknown {
-  if (typeof value === "bigint") return value.toString();
-  if (Array.isArray(value)) {
-    const named = value as unknown as { toObject?: (deep?: boolean) => Record<string, unknown> };
-    if (typeof named.toObject === "function") {
-      try {
-        const object = named.toObject(false);
-        if (Object.keys(object).length > 0 && !Object.keys(object).every((key) => /^\d+$/.test(key))) {
-          return Object.fromEntries(Object.entries(object).map(([key, item]) => [key, plain(item)]));
-        }
-      } catch {
-        // unnamed members: keep it as an array
-      }
-    }
-    return Array.from(value, plain);
-  }
-  return value;
-}
 
 /**
  * Follows the contracts' events into the node's database with a confirmation depth. Progress (the last processed
@@ -226,11 +207,7 @@ export function createIndexer({
     const source = byAddress.get(log.address.toLowerCase());
     const fragment = source?.events.get(log.topics[0]?.toLowerCase());
     if (!source || !fragment || fragment.anonymous) return undefined;
-    const decoded = source.iface.decodeEventLog(fragment, log.data, log.topics);
-    const args: Record<string, unknown> = {};
-    fragment.inputs.forEach((input, i) => {
-      args[input.name || String(i)] = plain(decoded[i]);
-    });
+    const args = plainArgs(fragment, source.iface.decodeEventLog(fragment, log.data, log.topics));
     const logIndex = Number(log.logIndex);
     return {
       id: `${log.blockHash}:${logIndex}`,
@@ -244,6 +221,33 @@ export function createIndexer({
       args,
     };
   }
+
+  /**
+   * Rows stored by an earlier version may hold an array argument as an object (a one-element bytes32[] as
+   * `{"_": value}`): re-shapes them by the ABI, once per start, before the first step. Only events with array or
+   * struct arguments are read, and only changed rows are written.
+   */
+  async function repairStoredArgs(): Promise<number> {
+    let repaired = 0;
+    for (const source of byAddress.values()) {
+      for (const fragment of source.events.values()) {
+        if (!hasStructuredArgs(fragment)) continue;
+        const rows = await db.prisma.chainEvent.findMany({
+          where: { name: fragment.name, address: source.address },
+          select: { id: true, args: true },
+        });
+        for (const row of rows) {
+          const args = JSON.stringify(reshapeStoredArgs(fragment, JSON.parse(row.args)));
+          if (args === row.args) continue;
+          await db.prisma.chainEvent.update({ where: { id: row.id }, data: { args } });
+          repaired++;
+        }
+      }
+    }
+    if (repaired > 0) logger.info({ repaired }, "re-shaped stored event arguments by the ABI");
+    return repaired;
+  }
+  let repair: Promise<number> | undefined;
 
   async function checkpoint() {
     return db.prisma.checkpoint.findUnique({ where: { name } });
@@ -312,6 +316,11 @@ export function createIndexer({
 
   /** Indexes one step; returns the number of blocks covered (0 when caught up). */
   async function step(): Promise<number> {
+    repair ??= repairStoredArgs().catch((error) => {
+      repair = undefined;
+      throw error;
+    });
+    await repair;
     const read = await readStep();
     if (!read) return 0;
     const { from, to, toHash, logs } = read;
@@ -347,6 +356,7 @@ export function createIndexer({
   return {
     step,
     checkpoint,
+    repairStoredArgs,
 
     /** Indexes until caught up with head − confirmations. */
     async catchUp(): Promise<void> {

@@ -73,6 +73,7 @@ export interface AuditHistory {
     contract2: string;
     inspection: string;
     otherFacility: string;
+    otherInspection: string;
   };
   batchRoot: string;
   tx: {
@@ -85,6 +86,7 @@ export interface AuditHistory {
     repay: string;
     subsidy: string;
     withdraw: string;
+    otherPayment: string;
   };
   reasons: { inspection: string; revocation: string; freeze: string; unfreeze: string; review: string };
 }
@@ -281,11 +283,25 @@ export async function createAuditHistory(a: AuditActors): Promise<AuditHistory> 
   const subsidy = await mined(a.manager.connect(a.fiscal).paySubsidy(facilityId, SUBSIDY_3));
   const withdraw = await mined(a.manager.withdraw(facilityId, WITHDRAWN, bankAddress));
 
+  // The other facility pays its lab against one inspection report: a payment released by exactly one document
+  // (its evidenceIds a one-element array, which the indexer once stored as {"_": id}).
+  const otherInspection = await anchorSingle(otherFacilityId, Kind.INSPECTION_REPORT, "other:inspection");
+  await verify(otherInspection);
+  const otherPayment = await mined(a.manager.executePayment(otherFacilityId, 1, [otherInspection]));
+
   return {
     facilityId,
     otherFacilityId,
     t0,
-    evidence: { contract0, invoice: batched[0], deliveryNote: batched[1], contract2, inspection, otherFacility },
+    evidence: {
+      contract0,
+      invoice: batched[0],
+      deliveryNote: batched[1],
+      contract2,
+      inspection,
+      otherFacility,
+      otherInspection,
+    },
     batchRoot: tree.root,
     tx: {
       batch,
@@ -297,6 +313,7 @@ export async function createAuditHistory(a: AuditActors): Promise<AuditHistory> 
       repay,
       subsidy,
       withdraw,
+      otherPayment,
     },
     reasons,
   };

@@ -6,6 +6,7 @@ import fs from "node:fs";
 import { deploy } from "../../scripts/deploy";
 import { startChainNode, type ChainNode, type ChainNodeKind } from "../../scripts/lib/chain-node";
 import { devWallet, parseDeployConfig } from "../../scripts/lib/deploy-config";
+import { freePort } from "../../scripts/bench/lib/system";
 import { readDeployment } from "../../scripts/lib/deployments";
 import {
   EvidenceRegistry__factory,
@@ -19,13 +20,13 @@ import { Category, Kind, Verdict, kindsMask } from "../helpers/constants";
 const silent = () => undefined;
 
 /** Deploys to a real node process and pays one evidence-gated entrusted payment through JSON-RPC. */
-function behavesOnNode(kind: ChainNodeKind, port: number) {
+function behavesOnNode(kind: ChainNodeKind) {
   describe(`when deployed to a real ${kind} node process`, function () {
     let node: ChainNode;
     let dir: string;
 
     before(async function () {
-      node = await startChainNode({ kind, port });
+      node = await startChainNode({ kind, port: await freePort() });
       dir = fs.mkdtempSync(path.join(os.tmpdir(), "qfm-deploy-"));
     });
 
@@ -130,8 +131,8 @@ function behavesOnNode(kind: ChainNodeKind, port: number) {
 
 describe("scripts/deploy", function () {
   this.timeout(180_000);
-  behavesOnNode("hardhat", 18545);
-  behavesOnNode("anvil", 18546);
+  behavesOnNode("hardhat");
+  behavesOnNode("anvil");
 
   describe("when the configuration is invalid", function () {
     it("names the variable that is wrong", function () {

@@ -418,10 +418,18 @@ describe("fund-use audit report", function () {
         expect(text).to.not.include(history.evidence.otherFacility);
         const other = buildAuditReport(events, { facilityId: history.otherFacilityId })!;
         expect(other.funding.map((f) => f.amount)).to.deep.equal(["100000000"]);
-        expect(other.payments).to.deep.equal([]);
         expect(other.evidence.map((e) => [e.evidenceId, e.verified])).to.deep.equal([
           [history.evidence.otherFacility, true],
+          [history.evidence.otherInspection, true],
         ]);
+      });
+
+      it("reports a payment released by exactly one document with that one document", async function () {
+        const { history } = fixture;
+        const other = buildAuditReport(events, { facilityId: history.otherFacilityId })!;
+        expect(other.payments).to.have.length(1);
+        expect(JSON.stringify(other.payments[0])).to.include(history.evidence.otherInspection);
+        expect(JSON.stringify(other.payments[0])).to.include(history.tx.otherPayment);
       });
 
       it("has one ledger line per event, in chain order", async function () {
@@ -697,6 +705,16 @@ describe("fund-use audit report", function () {
         expect(response.headers.get("content-type")).to.match(/^application\/json/);
         expect(await response.json()).to.deep.equal(JSON.parse(JSON.stringify(expected)));
       }
+    });
+
+    it("returns the report of a facility whose payment one document released (200, not a retryable 500)", async function () {
+      const facilityId = fixture.history.otherFacilityId;
+      const response = await get(`/facilities/${facilityId}/audit`, keys.bank_officer);
+      expect(response.status).to.equal(200);
+      const body = (await response.json()) as { payments: unknown[] };
+      expect(body.payments).to.have.length(1);
+      expect(JSON.stringify(body.payments[0])).to.include(fixture.history.evidence.otherInspection);
+      expect((await get(`/facilities/${facilityId}/audit?format=csv`, keys.regulator)).status).to.equal(200);
     });
 
     it("returns the ledger as a CSV attachment with format=csv", async function () {

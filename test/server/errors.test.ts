@@ -16,6 +16,10 @@ describe("the problem handler", function () {
     const app = express();
     // A route whose database is down, as during a PostgreSQL restart: the real error Prisma throws then.
     app.get("/keys", async (_req, res) => void res.json(await unreachable.prisma.apiKey.count()));
+    // A bug: the same request fails the same way every time.
+    app.get("/bug", () => {
+      throw new TypeError("Cannot read properties of undefined (reading 'map')");
+    });
     app.use(problemHandler(pino({ level: "silent" })));
     server = await new Promise((resolve) => {
       const s = app.listen(0, "127.0.0.1", () => resolve(s));
@@ -37,6 +41,17 @@ describe("the problem handler", function () {
       expect(response.headers.get("retry-after")).to.equal("1");
       expect(JSON.parse(text)).to.include({ status: 503, code: "database_unavailable", retryable: true });
       expect(text).not.to.include("19049");
+    });
+  });
+
+  describe("when a route fails in a way nobody anticipated", function () {
+    it("answers 500 internal_error, not retryable, without the error's message", async function () {
+      const response = await fetch(`${base}/bug`);
+      const text = await response.text();
+      expect(response.status, text).to.equal(500);
+      expect(response.headers.get("retry-after")).to.equal(null);
+      expect(JSON.parse(text)).to.include({ status: 500, code: "internal_error", retryable: false });
+      expect(text).not.to.include("reading 'map'");
     });
   });
 });

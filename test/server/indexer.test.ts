@@ -686,6 +686,42 @@ function behavesLikeAnIndexer(kind: ChainNodeKind, port: number, databaseProvide
       });
     });
 
+    describe("when rows were stored by an earlier version with arrays as objects", function () {
+      it("re-shapes them by the ABI before its first step, and leaves rows already in shape alone", async function () {
+        const follower = indexer();
+        await follower.catchUp();
+        const address = deployment.contracts.FacilityManager;
+        const row = (n: number, args: unknown) => ({
+          id: `0x${"ab".repeat(32)}:${n}`,
+          blockNumber: 1n,
+          blockHash: `0x${"ab".repeat(32)}`,
+          txHash: `0x${"cd".repeat(32)}`,
+          logIndex: n,
+          address,
+          name: "PaymentExecuted",
+          args: JSON.stringify(args),
+        });
+        const one = id("one"),
+          two = id("two");
+        const base = { facilityId: "1", index: "0", payee: address, amount: "5" };
+        await db.prisma.chainEvent.createMany({
+          data: [
+            row(0, { ...base, evidenceIds: { _: one } }),
+            row(1, { ...base, evidenceIds: { "0": one, "1": two } }),
+            row(2, { ...base, evidenceIds: [two] }),
+          ],
+        });
+
+        expect(await indexer().repairStoredArgs()).to.equal(2);
+        const repaired = await db.prisma.chainEvent.findMany({
+          where: { blockHash: `0x${"ab".repeat(32)}` },
+          orderBy: { logIndex: "asc" },
+        });
+        expect(repaired.map((r) => JSON.parse(r.args).evidenceIds)).to.deep.equal([[one], [one, two], [two]]);
+        expect(await indexer().repairStoredArgs()).to.equal(0);
+      });
+    });
+
     describe("when onEvents is given", function () {
       it("hands it the new events once they are committed, and is not called for steps without events", async function () {
         const calls: Array<{ events: IndexedEvent[]; committed: string[] }> = [];
