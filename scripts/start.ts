@@ -2,8 +2,12 @@
  * `npm start`: the whole system on one machine, each part its own process:
  *   a chain node (anvil, its state kept in data/chain so a second start resumes it), the contracts deployed once,
  *   the bank node (port 8080) and the market regulator's node (port 8081), each with its own database under data/.
- * `npm start -- --reset` starts over. Ctrl-C stops every process. On the first start it seeds a demo through the APIs
- * (two facilities: one mid-life with a review discount, one frozen after a failed spot check); `--no-seed` skips it.
+ * `npm start -- --reset` starts over. On the first start it seeds a demo through the APIs (two facilities: one mid-life
+ * with a review discount, one frozen after a failed spot check); `--no-seed` skips it.
+ * SIGINT (Ctrl-C), SIGTERM and SIGHUP stop every child process and free its port (the npm script `exec`s node so that
+ * npm's forwarded signal reaches this process, not an intermediate shell). The console speaks to people; each process's
+ * own output (the nodes' JSON log lines) goes to data/logs/<chain|bank|regulator>.log.
+ * Environment: CHAIN_PORT, BANK_PORT, REGULATOR_PORT (8545, 8080, 8081), START_DATA_DIR (data/), LOG_LEVEL (info).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -21,10 +25,30 @@ import { readDeployment } from "./lib/deployments";
 import { seedDemo } from "./lib/demo-seed";
 
 const ROOT = path.resolve(__dirname, "..");
-const DATA = path.join(ROOT, "data");
-const CHAIN_PORT = Number(process.env.CHAIN_PORT ?? 8545);
-const BANK_PORT = Number(process.env.BANK_PORT ?? 8080);
-const REGULATOR_PORT = Number(process.env.REGULATOR_PORT ?? 8081);
+/** Everything `npm start` keeps: the chain's state, both nodes' databases and documents, demo keys, logs. */
+const DATA = path.resolve(process.env.START_DATA_DIR || path.join(ROOT, "data"));
+const LOGS = path.join(DATA, "logs");
+
+/** A port from the environment, or the default; anything else stops the start with a message naming the variable. */
+function portOf(variable: string, fallback: number): number {
+  const raw = process.env[variable];
+  if (raw === undefined || raw === "") return fallback;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 1 || port > 65_535) {
+    console.error(`npm start: ${variable}=${raw} is not a port number (1–65535)`);
+    process.exit(1);
+  }
+  return port;
+}
+const CHAIN_PORT = portOf("CHAIN_PORT", 8545);
+const BANK_PORT = portOf("BANK_PORT", 8080);
+const REGULATOR_PORT = portOf("REGULATOR_PORT", 8081);
+
+/** A path as a person would type it from here: relative when it is under the current folder. */
+function shown(file: string): string {
+  const relative = path.relative(process.cwd(), file);
+  return relative && !relative.startsWith("..") && !path.isAbsolute(relative) ? relative : file;
+}
 
 type DemoKeys = Record<"bank" | "regulator", Array<{ role: Role; institution: string; label: string; key: string }>>;
 
@@ -63,20 +87,89 @@ async function registerKeys(node: "bank" | "regulator", keys: DemoKeys[typeof no
   }
 }
 
+/** The last `lines` lines of a log file, for a message about a process that stopped. */
+function tail(file: string, lines = 15): string {
+  try {
+    return fs.readFileSync(file, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
+  } catch {
+    return "(no log)";
+  }
+}
+
+/** The processes `npm start` runs, in start order; every one is stopped on SIGINT, SIGTERM, SIGHUP or a failure. */
+const children: Array<{ name: string; process: ChildProcess; log: string }> = [];
+let stopping = false;
+const alive = (child: ChildProcess) => child.exitCode === null && child.signalCode === null;
+
+/** Stops one process: SIGTERM, then SIGKILL if it has not exited within `graceMs`. */
+function stopChild(child: ChildProcess, graceMs = 15_000): Promise<void> {
+  if (!alive(child)) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+    child.once("exit", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill("SIGTERM");
+  });
+}
+
+/** Stops every child, the newest first (the nodes before the chain they talk to), then exits with `code`. */
+async function stopAll(code: number, why?: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  if (why) console.log(`\n${why}`);
+  console.log("stopping every process…");
+  for (const { name, process: child } of [...children].reverse()) {
+    if (!alive(child)) continue;
+    await stopChild(child);
+    console.log(`  ${name} stopped`);
+  }
+  console.log(`stopped; ${shown(DATA)} is kept for the next npm start (npm start -- --reset starts over)`);
+  process.exit(code);
+}
+
+function onSignal(signal: NodeJS.Signals): void {
+  if (stopping) {
+    // A second signal while stopping: do not wait any longer.
+    for (const { process: child } of children) if (alive(child)) child.kill("SIGKILL");
+    process.exit(1);
+  }
+  void stopAll(0, `${signal} received.`);
+}
+
 function startNode(role: "bank" | "regulator", env: Record<string, string>): Promise<ChildProcess> {
+  const log = path.join(LOGS, `${role}.log`);
+  const fd = fs.openSync(log, "a");
   const child = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "server", "main.ts")], {
     cwd: ROOT,
-    env: { ...process.env, NODE_ROLE: role, LOG_LEVEL: process.env.LOG_LEVEL ?? "warn", ...env },
-    stdio: ["ignore", "inherit", "inherit"],
+    env: {
+      ...process.env,
+      NODE_ROLE: role,
+      LOG_LEVEL: process.env.LOG_LEVEL || "info",
+      DATABASE_URL: `file:${path.join(env.DATA_DIR, "db.sqlite")}`,
+      ...env,
+    },
+    stdio: ["ignore", fd, fd],
   });
+  fs.closeSync(fd);
+  children.push({ name: `the ${role} node`, process: child, log });
   const url = `http://127.0.0.1:${env.PORT}/health`;
   return new Promise((resolve, reject) => {
-    child.once("exit", (code) =>
-      reject(new Error(`the ${role} node exited during start-up (code ${code}); see its output above`)),
-    );
+    const exited = (code: number | null, signal: NodeJS.Signals | null) =>
+      reject(
+        new Error(
+          `the ${role} node stopped while starting (${signal ?? `exit code ${code}`}); the end of ${shown(log)}:\n${tail(log)}`,
+        ),
+      );
+    child.once("exit", exited);
     const poll = async () => {
+      if (!alive(child) || stopping) return;
       try {
-        if ((await fetch(url)).ok) return resolve(child);
+        if ((await fetch(url)).ok) {
+          child.off("exit", exited);
+          return resolve(child);
+        }
       } catch {
         // not listening yet
       }
@@ -87,12 +180,16 @@ function startNode(role: "bank" | "regulator", env: Record<string, string>): Pro
 }
 
 async function main(): Promise<void> {
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  process.on("SIGHUP", onSignal);
   const reset = process.argv.includes("--reset");
   if (reset && fs.existsSync(DATA)) {
-    console.log("--reset: removing data/");
+    console.log(`--reset: removing ${shown(DATA)}`);
     fs.rmSync(DATA, { recursive: true, force: true });
   }
   fs.mkdirSync(path.join(DATA, "chain"), { recursive: true });
+  fs.mkdirSync(LOGS, { recursive: true });
   for (const [port, what] of [
     [CHAIN_PORT, "chain node (CHAIN_PORT)"],
     [BANK_PORT, "bank node (BANK_PORT)"],
@@ -100,45 +197,32 @@ async function main(): Promise<void> {
   ] as const) {
     await assertPortFree(port, what);
   }
-
-  const children: ChildProcess[] = [];
-  let chain: ChainNode | undefined;
-  let stopping = false;
-  const stopAll = async (code: number) => {
-    if (stopping) return;
-    stopping = true;
-    console.log("\nstopping…");
-    for (const child of children.reverse()) {
-      if (child.exitCode === null) {
-        await new Promise<void>((resolve) => {
-          child.once("exit", () => resolve());
-          child.kill("SIGTERM");
-        });
-      }
-    }
-    await chain?.stop();
-    console.log("stopped; data/ is kept for the next npm start (npm start -- --reset starts over)");
-    process.exit(code);
-  };
-  process.once("SIGINT", () => void stopAll(0));
-  process.once("SIGTERM", () => void stopAll(0));
+  console.log(
+    `data in ${shown(DATA)}; each process writes its log to ${shown(LOGS)}/ (chain.log, bank.log, regulator.log)`,
+  );
 
   try {
-    step(1, 5, `starting the chain node (anvil, state in data/chain) on port ${CHAIN_PORT}…`);
-    chain = await startChainNode({
+    step(
+      1,
+      5,
+      `starting the chain node (anvil, its state in ${shown(path.join(DATA, "chain"))}) on port ${CHAIN_PORT}…`,
+    );
+    const chainLog = fs.createWriteStream(path.join(LOGS, "chain.log"), { flags: "a" });
+    const chain: ChainNode = await startChainNode({
       kind: "anvil",
       port: CHAIN_PORT,
       intervalMs: 1_000,
       stateFile: path.join(DATA, "chain", "state.json"),
+      log: (line) => chainLog.write(line),
+      onSpawn: (child) => children.push({ name: "the chain node", process: child, log: path.join(LOGS, "chain.log") }),
     });
-
     const deploymentsFile = path.join(DATA, "deployments.json");
     const provider = new JsonRpcProvider(chain.url, undefined, { staticNetwork: true });
     const deployed =
       fs.existsSync(deploymentsFile) &&
       (await provider.getCode(readDeployment(deploymentsFile).contracts.FacilityManager)) !== "0x";
     provider.destroy();
-    if (deployed) step(2, 5, "contracts already deployed (data/deployments.json)");
+    if (deployed) step(2, 5, `contracts already deployed (${shown(deploymentsFile)})`);
     else {
       step(2, 5, "deploying the contracts…");
       await deploy(parseDeployConfig({ RPC_URL: chain.url, DEPLOYMENTS_FILE: deploymentsFile }), (line) =>
@@ -173,27 +257,29 @@ async function main(): Promise<void> {
       ) + "\n",
       { mode: 0o600 },
     );
-    children.push(
-      await startNode("bank", {
-        ...common,
-        PORT: String(BANK_PORT),
-        DATA_DIR: path.join(DATA, "bank"),
-        REGULATOR_NODE_URL: `http://127.0.0.1:${REGULATOR_PORT}`,
-        DEMO_LOGINS_FILE: logins,
-      }),
-    );
+    await startNode("bank", {
+      ...common,
+      PORT: String(BANK_PORT),
+      DATA_DIR: path.join(DATA, "bank"),
+      REGULATOR_NODE_URL: `http://127.0.0.1:${REGULATOR_PORT}`,
+      DEMO_LOGINS_FILE: logins,
+    });
     step(5, 5, `starting the regulator node on port ${REGULATOR_PORT}…`);
-    children.push(
-      await startNode("regulator", {
-        ...common,
-        PORT: String(REGULATOR_PORT),
-        DATA_DIR: path.join(DATA, "regulator"),
-        BANK_NODE_URL: `http://127.0.0.1:${BANK_PORT}`,
-        BANK_NODE_API_KEY: keys.bank.find((k) => k.role === "regulator")!.key,
-        REGISTRY_SEED_FILE: path.join(ROOT, "seed", "regulator-registry.json"),
-      }),
-    );
-    for (const child of children) child.once("exit", () => void stopAll(1));
+    await startNode("regulator", {
+      ...common,
+      PORT: String(REGULATOR_PORT),
+      DATA_DIR: path.join(DATA, "regulator"),
+      BANK_NODE_URL: `http://127.0.0.1:${BANK_PORT}`,
+      BANK_NODE_API_KEY: keys.bank.find((k) => k.role === "regulator")!.key,
+      REGISTRY_SEED_FILE: path.join(ROOT, "seed", "regulator-registry.json"),
+    });
+    for (const { name, process: child, log } of children)
+      child.once("exit", (code, signal) =>
+        stopAll(
+          1,
+          `${name} stopped unexpectedly (${signal ?? `exit code ${code}`}); the end of ${shown(log)}:\n${tail(log)}`,
+        ),
+      );
 
     const seededMarker = path.join(DATA, "demo-seeded");
     if (!fs.existsSync(seededMarker) && !process.argv.includes("--no-seed")) {
@@ -212,15 +298,20 @@ ready.
   bank node       http://127.0.0.1:${BANK_PORT}   (API docs: http://127.0.0.1:${BANK_PORT}/docs)
   regulator node  http://127.0.0.1:${REGULATOR_PORT}   (API docs: http://127.0.0.1:${REGULATOR_PORT}/docs)
   chain (anvil)   ${chain.url}   chain id 31337
+  logs            ${shown(LOGS)}/chain.log, bank.log, regulator.log (the nodes' JSON log lines)
 
-demo API keys (send as "Authorization: Bearer <key>"; kept in data/demo-keys.json):`);
+demo API keys (send as "Authorization: Bearer <key>"; kept in ${shown(path.join(DATA, "demo-keys.json"))}):`);
     for (const node of ["bank", "regulator"] as const) {
       for (const k of keys[node])
         console.log(`  ${node.padEnd(9)} ${k.role.padEnd(12)} ${k.institution.padEnd(24)} ${k.key}`);
     }
-    console.log("\nPress Ctrl-C to stop.");
+    console.log(
+      "\nthe chain is the local development chain and the nodes use its well-known test keys: never send real money here.",
+    );
+    console.log("Press Ctrl-C to stop (SIGTERM works too): every process stops and frees its port.");
   } catch (error) {
-    console.error(`npm start failed: ${(error as Error).message}`);
+    if (stopping) return;
+    console.error(`\nnpm start failed: ${(error as Error).message}`);
     await stopAll(1);
   }
 }

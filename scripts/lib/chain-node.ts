@@ -82,6 +82,8 @@ export async function startChainNode(options: {
   /** anvil only: further command-line options (e.g. `--base-fee 0 --gas-price 0` for a free-gas chain). */
   args?: string[];
   log?: (line: string) => void;
+  /** Called with the process as soon as it is spawned (so a caller can stop it even while it starts). */
+  onSpawn?: (child: ChildProcess) => void;
 }): Promise<ChainNode> {
   const { kind, port } = options;
   await assertPortFree(port, `${kind} chain node`);
@@ -105,6 +107,7 @@ export async function startChainNode(options: {
         ];
   const env = { ...process.env, ...(options.intervalMs ? { HARDHAT_INTERVAL_MS: String(options.intervalMs) } : {}) };
   const child = spawn(command, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+  options.onSpawn?.(child);
   const output: string[] = [];
   const collect = (chunk: Buffer) => {
     const text = chunk.toString();

@@ -5,7 +5,6 @@
  *      earned a discount and subsidy eligibility;
  *   2. frozen after a failed regulator spot check.
  */
-import { Wallet } from "ethers";
 
 type Log = (line: string) => void;
 
@@ -63,6 +62,20 @@ async function until<T>(what: string, check: () => Promise<T | undefined | false
   }
 }
 
+/**
+ * The demo's addresses are fixed, so the README's walk-through and examples/plan.json can name the seeded payees.
+ * Nobody holds their keys: payees only receive, and the borrowers act through the bank's API.
+ */
+export const DEMO_PAYEES = {
+  equipment: "0x5A0b54D5dc17e0AadC383d2db43B0a0D3E029c4c",
+  materials: "0xD5D4b6930B761Fcc91D5aF71040cc3947C020C61",
+  lab: "0x29c7a0DF08fb44799959E6254b9FF4286c9083c3",
+} as const;
+export const DEMO_BORROWERS = {
+  yongxin: "0x90b5Cef743f35FadF15e0F31bedcfff54C523952",
+  cixi: "0x358940C080171621764b3c84c9E681552cA8B5D5",
+} as const;
+
 const SUPPLIER = "91330200MA2H8K3X1Y";
 const MATERIALS = "91330201MA2J4L7P2Q";
 const LAB = "CNAS-L12345";
@@ -70,11 +83,7 @@ const LAB = "CNAS-L12345";
 export async function seedDemo(urls: { bank: string; regulator: string }, keys: Keys, log: Log): Promise<void> {
   const bank = api(urls.bank, keys.officer);
   const regulator = api(urls.regulator, keys.inspector);
-  const payees = {
-    equipment: Wallet.createRandom().address,
-    materials: Wallet.createRandom().address,
-    lab: Wallet.createRandom().address,
-  };
+  const payees = DEMO_PAYEES;
   log("registering payees on chain (equipment vendor, materials supplier, testing lab)…");
   await bank.post("/payees", {
     address: payees.equipment,
@@ -145,8 +154,8 @@ export async function seedDemo(urls: { bank: string; regulator: string }, keys: 
     ],
   });
 
-  const borrowerA = Wallet.createRandom().address;
-  const borrowerB = Wallet.createRandom().address;
+  const borrowerA = DEMO_BORROWERS.yongxin;
+  const borrowerB = DEMO_BORROWERS.cixi;
   log("creating facility 1 (Ningbo Yongxin Bearings, grade B, 10,000,000.00 CNY)…");
   const a = await bank.post("/facilities", {
     borrower: borrowerA,
