@@ -48,8 +48,12 @@ export interface Context {
   regulator: Api;
   /** The bank node without credentials (the public /verify routes). */
   publicBank: Api;
+  /** --quiet: no progress, and commands that create something print only its id. */
+  quiet: boolean;
   /** Prints `data` as JSON with --json, else the human rendering. */
   print(data: unknown, human: () => string): void;
+  /** Like print, but with --quiet prints only `id` (for scripts: ID=$(qfm facility create … --quiet)). */
+  printId(id: string, data: unknown, human: () => string): void;
   /** A progress display on stderr (silent with --quiet). */
   progress(label: string): Progress;
   /** Runs a request that waits on the chain, with a progress line on stderr while it waits. */
@@ -87,9 +91,14 @@ export function contextOf(command: Command, io: Io): Context {
       timeoutMs,
     }),
     publicBank: createApi({ node: "bank", baseUrl: bankUrl, timeoutMs }),
+    quiet: Boolean(options.quiet),
     print(data, human) {
       if (json) io.stdout(`${JSON.stringify(data, null, 2)}\n`);
       else io.stdout(`${human().replace(/\n+$/, "")}\n`);
+    },
+    printId(id, data, human) {
+      if (!json && options.quiet) io.stdout(`${id}\n`);
+      else this.print(data, human);
     },
     progress,
     async waiting(label, work) {

@@ -50,7 +50,7 @@ export function buildProgram(cli: Cli): Command {
       ),
     )
     .option("--json", "print the node's JSON answer (machine output) instead of tables")
-    .option("--quiet", "no progress on stderr")
+    .option("--quiet", "no progress on stderr; a command that creates something prints only its id")
     .addOption(
       new Option("--timeout <seconds>", "how long to wait for a node's answer").argParser(positiveIntArg).default(120),
     )

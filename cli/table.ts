@@ -5,10 +5,30 @@ export type Align = "left" | "right" | "center";
 /** No colours (the output is the same on a terminal, in a pipe and in a test), and no rule between rows. */
 const PLAIN_STYLE = { head: [] as string[], border: [] as string[], compact: true };
 
-/** A table with a header row; `align` gives each column's alignment (amounts read best right-aligned). */
-export function renderTable(head: string[], rows: Array<Array<string | number>>, align: Align[] = []): string {
+/**
+ * A table with a header row; `align` gives each column's alignment (amounts read best right-aligned); `widths` caps
+ * a column's width (long text wraps onto more lines instead of being cut).
+ */
+export function renderTable(
+  head: string[],
+  rows: Array<Array<string | number>>,
+  align: Align[] = [],
+  widths: Array<number | null> = [],
+): string {
   if (rows.length === 0) return "(none)";
-  const table = new Table({ head, style: PLAIN_STYLE, colAligns: head.map((_, i) => align[i] ?? "left") });
+  const wrap = widths.some((w) => w !== null && w !== undefined);
+  const table = new Table({
+    head,
+    style: PLAIN_STYLE,
+    colAligns: head.map((_, i) => align[i] ?? "left"),
+    ...(wrap
+      ? {
+          colWidths: head.map((_, i) => widths[i] ?? null) as number[],
+          wordWrap: true,
+          wrapOnWordBoundary: true,
+        }
+      : {}),
+  });
   for (const row of rows) table.push(row.map((cell) => String(cell)));
   return table.toString();
 }

@@ -133,7 +133,8 @@ export function documentCommands(cli: Cli): Command[] {
             { name: path.basename(file), type: mediaTypeOfFile(file, options.type), bytes },
           ),
         );
-        ctx.print(
+        ctx.printId(
+          body.id,
           body,
           () =>
             `document ${body.id} stored; ${options.single ? "anchoring in its own transaction" : "queued for the next Merkle batch"}\n` +

@@ -2,7 +2,7 @@ import { Command } from "commander";
 import { formatValue, METRIC_LABELS } from "../../server/rules/engine";
 import type { QualityTarget } from "../../server/rules/products";
 import type { Cli } from "../command";
-import { CliError } from "../context";
+import { CliError, type Context } from "../context";
 import { amountToFen, examples, facilityIdArg, positiveIntArg, readJson, timeArg } from "../input";
 import { formatBps, formatFen } from "../money";
 import { formatTime, mark, renderPairs, renderTable, section, shortHash } from "../table";
@@ -18,8 +18,8 @@ export interface PlannedPayment {
 }
 
 /**
- * Reads a payment plan: a JSON array (or { "plan": [...] }) of { payee, category, amount, qualityPurpose,
- * requiredEvidence, description? }. `amount` is CNY ("4,000,000.00"; fen with `fen`), `amountFen` is always fen.
+ * Reads a payment plan: a JSON array (or { "plan": [...] }) of { payee, payeeName?, category, amount, qualityPurpose,
+ * requiredEvidence, description? } (payeeName is a note for readers, not sent). `amount` is CNY ("4,000,000.00"; fen with `fen`), `amountFen` is always fen.
  */
 export function readPlan(file: string, fen: boolean): PlannedPayment[] {
   const json = readJson(file, "plan");
@@ -30,7 +30,10 @@ export function readPlan(file: string, fen: boolean): PlannedPayment[] {
     const what = `the plan ${file}, payment ${index}`;
     if (entry === null || typeof entry !== "object" || Array.isArray(entry))
       throw new CliError(`${what}: must be an object`);
-    const { amount, amountFen, ...rest } = entry as Record<string, unknown>;
+    // payeeName is a note for people reading the file (the chain knows payees by address); it is not sent.
+    const { amount, amountFen, payeeName, ...rest } = entry as Record<string, unknown>;
+    if (payeeName !== undefined && typeof payeeName !== "string")
+      throw new CliError(`${what}: payeeName, a note for readers, must be text`);
     if ((amount === undefined) === (amountFen === undefined))
       throw new CliError(`${what}: give amount (${fen ? "fen" : 'CNY, like "4,000,000.00"'}) or amountFen, not both`);
     const raw = (amount ?? amountFen) as unknown;
@@ -121,14 +124,30 @@ function targetsOf(f: FacilityRow): string {
   );
 }
 
-function planOf(payments: FacilityDetail["payments"]): string {
+/** Payee names by lower-case address, from the bank's register (empty when this key may not list payees). */
+export async function payeeNames(ctx: Context): Promise<Map<string, string>> {
+  try {
+    const { body } = await ctx.bank.get<{ items: Array<{ address: string; name: string }> }>("/payees");
+    return new Map(body.items.map((p) => [p.address.toLowerCase(), p.name]));
+  } catch {
+    return new Map();
+  }
+}
+
+/** "Ningbo Precision CNC (0x5A0b…9c4c)", or the address alone when the payee is not in the register. */
+export function payeeLabel(address: string, names: Map<string, string>): string {
+  const name = names.get(address.toLowerCase());
+  return name ? `${name} (${address.slice(0, 6)}…${address.slice(-4)})` : address;
+}
+
+function planOf(payments: FacilityDetail["payments"], names: Map<string, string> = new Map()): string {
   const paid = payments.filter((p) => p.paid).reduce((sum, p) => sum + BigInt(p.amount), 0n);
   const total = payments.reduce((sum, p) => sum + BigInt(p.amount), 0n);
   return `${renderTable(
     ["#", "payee", "category", "amount (CNY)", "quality", "evidence required", "paid"],
     payments.map((p) => [
       p.index,
-      p.payee,
+      payeeLabel(p.payee, names),
       p.category,
       formatFen(p.amount),
       mark(p.qualityPurpose),
@@ -160,6 +179,19 @@ function chainOf(c: FacilityDetail["chain"]): string {
   ]);
 }
 
+/** Waits until an application accepted with 202 has its facility id on chain (for --quiet, which prints the id). */
+async function facilityIdOf(ctx: Context, applicationId: string, timeoutMs = 120_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { body } = await ctx.bank.get<{ items: FacilityRow[] }>("/facilities");
+    const row = body.items.find((f) => f.applicationId === applicationId);
+    if (row?.facilityId) return row.facilityId;
+    if (Date.now() > deadline)
+      throw new CliError(`application ${applicationId} has no facility id after ${timeoutMs / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+  }
+}
+
 /** `qfm facility …`: quality loans (bank node). */
 export function facilityCommands(cli: Cli): Command {
   const facility = new Command("facility").description(
@@ -187,8 +219,10 @@ The plan file is a JSON array (or { "plan": [...] }) of entrusted payments:
   [{ "payee": "0x…", "category": "EQUIPMENT", "amount": "4,000,000.00", "qualityPurpose": true,
      "requiredEvidence": ["PURCHASE_CONTRACT", "INVOICE"], "description": "CNC grinder" }]
 "amount" is CNY (fen with --fen); "amountFen" is always fen. Write amounts with decimals as strings.
+"payeeName" is an optional note for people reading the file; it is not sent (the chain knows payees by address).
 ${examples(
   'qfm facility create --borrower 0x90F7…b906 --borrower-name "Ningbo Yongxin Bearings" \\\n      --credit-code 91330206MA2AAAAA1X --limit 10,000,000.00 --plan plan.json',
+  "ID=$(qfm facility create … --quiet)   # prints only the new facility id",
   "qfm facility create … --grade C --limit 1000000000 --fen --plan plan-in-fen.json",
 )}`,
     )
@@ -212,6 +246,10 @@ ${examples(
             plan,
           }),
         );
+        if (ctx.quiet && !ctx.json) {
+          ctx.io.stdout(`${body.facilityId ?? (await facilityIdOf(ctx, body.applicationId))}\n`);
+          return;
+        }
         ctx.print(body, () => {
           const headline =
             status === 202 || body.facilityId === null
@@ -258,12 +296,13 @@ ${examples(
     .action(
       cli.act(async (ctx, id: string) => {
         const { body } = await ctx.bank.get<FacilityDetail>(`/facilities/${id}`);
+        const names = ctx.json ? new Map<string, string>() : await payeeNames(ctx);
         ctx.print(body, () =>
           [
             section(`Facility ${body.facilityId}: terms`, termsOf(body)),
             section("On chain", chainOf(body.chain)),
             section("Quality targets (quarterly review)", targetsOf(body)),
-            section("Payment plan", planOf(body.payments)),
+            section("Payment plan", planOf(body.payments, names)),
           ].join("\n\n"),
         );
       }),

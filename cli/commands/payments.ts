@@ -1,6 +1,6 @@
 import { Command } from "commander";
 import type { Cli } from "../command";
-import { CliError, type Context } from "../context";
+import type { Context } from "../context";
 import { EXIT } from "../errors";
 import { examples, facilityIdArg, indexArg, positiveIntArg } from "../input";
 import { formatFen } from "../money";
@@ -49,8 +49,15 @@ export function paymentCommands(cli: Cli): Command {
     .argument("<facility>", "the facility id", facilityIdArg)
     .argument("<index>", "the payment's index in the plan (0, 1, …)", indexArg)
     .description("say what a payment still needs: evidence, verdicts, funds, freeze")
-    .option("--wait [seconds]", "poll until it is ready (default 120 s); exits 1 if still blocked", positiveIntArg)
-    .addHelpText("after", examples("qfm payment check 1 0", "qfm payment check 1 0 --wait 300"))
+    .option("--wait [seconds]", "poll until it is ready (default 120 s); exits 2 if still blocked", positiveIntArg)
+    .addHelpText(
+      "after",
+      `\nExit codes: 0 ready, 1 error, 2 blocked (the blockers are listed).\n${examples(
+        "qfm payment check 1 0",
+        "qfm payment check 1 0 --wait 300",
+        "qfm payment check $ID 0 || echo blocked",
+      )}`,
+    )
     .action(
       cli.act(async (ctx, facility: string, index: number, options) => {
         const seconds = options.wait === true ? 120 : (options.wait as number | undefined);
@@ -59,8 +66,10 @@ export function paymentCommands(cli: Cli): Command {
             ? await readiness(ctx, facility, index)
             : await waitUntilReady(ctx, facility, index, seconds);
         ctx.print(result, () => renderReadiness(facility, index, result));
-        if (seconds !== undefined && !result.ready)
-          throw new CliError(`payment ${index} of facility ${facility} is still blocked after ${seconds} s`);
+        if (result.ready) return EXIT.ok;
+        if (seconds !== undefined)
+          ctx.io.stderr(`payment ${index} of facility ${facility} is still blocked after ${seconds} s\n`);
+        return EXIT.refused;
       }),
     );
 

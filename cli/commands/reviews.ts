@@ -4,7 +4,7 @@ import type { Cli } from "../command";
 import { CliError } from "../context";
 import { examples, facilityIdArg, timeArg } from "../input";
 import { formatBps } from "../money";
-import { formatTime, mark, renderPairs, renderTable, section } from "../table";
+import { formatTime, mark, renderPairs, renderTable, section, shortHash } from "../table";
 
 interface Approval {
   id: string;
@@ -77,7 +77,7 @@ export function reviewCommands(cli: Cli): Command {
           `/facilities/${facility}/reviews`,
           { periodFrom: options.from, periodTo: options.to },
         );
-        ctx.print(body, () =>
+        ctx.printId(body.approval.id, body, () =>
           [
             section(
               `Review of facility ${facility}, ${formatTime(options.from)} → ${formatTime(options.to)}`,
@@ -155,10 +155,12 @@ export function approvalCommands(cli: Cli): Command[] {
               a.kind,
               a.facilityId,
               a.status,
-              a.reason.length > 60 ? `${a.reason.slice(0, 57)}…` : a.reason,
+              a.reason,
               formatTime(a.createdAt),
-              a.txHash ?? "—",
+              shortHash(a.txHash),
             ]),
+            [],
+            [null, null, null, null, 64],
           ),
         );
       }),

@@ -1,0 +1,239 @@
+import { expect } from "chai";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Io } from "../../cli/context";
+import { main } from "../../cli/program";
+
+/**
+ * What a script built on qfm relies on (in process, against a stub node): exit codes it can branch on, ids it can
+ * capture with --quiet, payee names in plans, and reasons that are not cut to one shared prefix.
+ */
+describe("qfm in scripts", function () {
+  let server: http.Server;
+  let url: string;
+  const requests: Array<{ method: string; path: string }> = [];
+  /** How many GET /facilities answers still show the application without its facility id. */
+  let pendingPolls = 0;
+
+  const EQUIPMENT = "0x5A0b54D5dc17e0AadC383d2db43B0a0D3E029c4c";
+  const UNKNOWN = "0x29c7a0DF08fb44799959E6254b9FF4286c9083c3";
+  const facilityRow = (facilityId: string | null) => ({
+    applicationId: "app-9",
+    facilityId,
+    status: facilityId ? "ACTIVE" : "PENDING",
+    borrower: "0x358940C080171621764b3c84c9E681552cA8B5D5",
+    borrowerName: "Cixi Valve Works",
+    creditCode: "91330282MA2BBBBB2Y",
+    product: { id: "yongzhidai", version: 1 },
+    grade: "C",
+    creditLimit: "300000000",
+    termMonths: 12,
+    baseRateBps: 460,
+    qualityFloorBps: 3000,
+    subsidyBps: 100,
+    fastTrack: false,
+    appliedAt: "2026-12-01T00:00:00.000Z",
+    firstPaymentAt: null,
+    applicationToFirstPaymentSeconds: null,
+    targets: [],
+    createdTx: null,
+  });
+  const SHARED = "Base rate 4.60% for grade C; quality targets of the period: ";
+
+  function answer(method: string, pathname: string): { status: number; body: unknown } {
+    if (pathname === "/facilities/3/payments/0/readiness")
+      return {
+        status: 200,
+        body: {
+          ready: false,
+          evidenceIds: [],
+          blockers: [{ code: "evidence_missing", message: "no INVOICE has been uploaded and anchored for facility 3" }],
+        },
+      };
+    if (pathname === "/facilities/3/payments/1/readiness")
+      return { status: 200, body: { ready: true, evidenceIds: ["0xabc"], blockers: [] } };
+    if (method === "POST" && pathname === "/facilities") return { status: 202, body: facilityRow(null) };
+    if (method === "GET" && pathname === "/facilities")
+      return { status: 200, body: { items: [facilityRow(pendingPolls-- > 0 ? null : "8")] } };
+    if (method === "GET" && pathname === "/facilities/7")
+      return {
+        status: 200,
+        body: {
+          ...facilityRow("7"),
+          chain: {
+            status: "ACTIVE",
+            rateBps: 460,
+            baseRateBps: 460,
+            subsidyEligible: false,
+            freezeCount: 0,
+            reviewNonce: 0,
+            ...Object.fromEntries(
+              [
+                "creditLimit",
+                "planTotal",
+                "qualityTotal",
+                "funded",
+                "drawn",
+                "principal",
+                "balance",
+                "interestAccrued",
+                "interestRepaid",
+                "subsidyAccrued",
+                "subsidyPaid",
+              ].map((field) => [field, "0"]),
+            ),
+          },
+          payments: [
+            {
+              index: 0,
+              payee: EQUIPMENT,
+              amount: "400000000",
+              category: "EQUIPMENT",
+              requiredEvidence: ["INVOICE"],
+              qualityPurpose: true,
+              paid: false,
+            },
+            {
+              index: 1,
+              payee: UNKNOWN,
+              amount: "100",
+              category: "SERVICES",
+              requiredEvidence: ["INVOICE"],
+              qualityPurpose: false,
+              paid: false,
+            },
+          ],
+        },
+      };
+    if (method === "GET" && pathname === "/payees")
+      return { status: 200, body: { items: [{ address: EQUIPMENT.toLowerCase(), name: "Ningbo Precision CNC" }] } };
+    if (method === "GET" && pathname === "/approvals")
+      return {
+        status: 200,
+        body: {
+          items: ["patents 2 ≥ 1 met, pass rate 99.00% met: 4.10%", "patents 0 ≥ 1 not met: rate stays 4.60%"].map(
+            (tail, i) => ({
+              id: `approval-${i}`,
+              kind: "REVIEW",
+              facilityId: String(i + 1),
+              message: {},
+              status: "AWAITING_REGULATOR",
+              reason: SHARED + tail,
+              txHash: null,
+              createdBy: "bank/officer",
+              createdAt: "2026-12-01T00:00:00.000Z",
+            }),
+          ),
+        },
+      };
+    return { status: 404, body: { status: 404, code: "route_not_found", detail: `no route ${method} ${pathname}` } };
+  }
+
+  before(async function () {
+    server = http.createServer((req, res) => {
+      req.resume();
+      req.on("end", () => {
+        const pathname = new URL(req.url!, "http://x").pathname;
+        requests.push({ method: req.method!, path: pathname });
+        const { status, body } = answer(req.method!, pathname);
+        res.statusCode = status;
+        res.setHeader("content-type", status >= 400 ? "application/problem+json" : "application/json");
+        res.end(JSON.stringify(body));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+
+  after(async function () {
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  beforeEach(function () {
+    requests.length = 0;
+    pendingPolls = 0;
+  });
+
+  async function run(...args: string[]) {
+    let stdout = "";
+    let stderr = "";
+    const io: Io = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), stderrIsTTY: false };
+    const code = await main(["--bank", url, "--regulator", url, "--key", "qfm_test", ...args], io);
+    return { code, stdout, stderr };
+  }
+
+  describe("when checking a payment", function () {
+    it("exits 2 when it is blocked, listing the blockers", async function () {
+      const blocked = await run("payment", "check", "3", "0");
+      expect(blocked.code).to.equal(2);
+      expect(blocked.stdout).to.include("✗ payment 0 of facility 3 is blocked:").and.include("[evidence_missing]");
+      const asJson = await run("--json", "payment", "check", "3", "0");
+      expect(asJson.code).to.equal(2);
+      expect(JSON.parse(asJson.stdout).ready).to.equal(false);
+    });
+
+    it("exits 0 when it is ready", async function () {
+      const ready = await run("payment", "check", "3", "1");
+      expect(ready.code).to.equal(0);
+      expect(ready.stdout).to.include("✓ payment 1 of facility 3 is ready");
+    });
+
+    it("exits 2 when still blocked after --wait", async function () {
+      this.timeout(10_000);
+      const waited = await run("payment", "check", "3", "0", "--wait", "1");
+      expect(waited.code).to.equal(2);
+      expect(waited.stderr).to.include("still blocked after 1 s");
+    });
+  });
+
+  describe("when creating with --quiet", function () {
+    const create = [
+      "facility",
+      "create",
+      "--borrower",
+      "0x358940C080171621764b3c84c9E681552cA8B5D5",
+      "--borrower-name",
+      "Cixi Valve Works",
+      "--credit-code",
+      "91330282MA2BBBBB2Y",
+      "--limit",
+      "3,000,000.00",
+      "--plan",
+      "examples/plan.json",
+    ];
+
+    it("prints only the facility id once the chain has given one", async function () {
+      this.timeout(20_000);
+      pendingPolls = 1;
+      const created = await run("--quiet", ...create);
+      expect(created.code, created.stderr).to.equal(0);
+      expect(created.stdout).to.equal("8\n");
+      expect(created.stderr).to.equal("");
+      expect(requests.filter((r) => r.method === "GET" && r.path === "/facilities")).to.have.length(2);
+    });
+
+    it("prints the whole answer without --quiet", async function () {
+      const created = await run(...create);
+      expect(created.code).to.equal(0);
+      expect(created.stdout).to.include("application app-9 accepted").and.include("Cixi Valve Works");
+    });
+  });
+
+  describe("when showing a plan", function () {
+    it("names each registered payee, and shows the address of one it does not know", async function () {
+      const shown = await run("facility", "show", "7");
+      expect(shown.code, shown.stderr).to.equal(0);
+      expect(shown.stdout).to.include("Ningbo Precision CNC (0x5A0b…9c4c)").and.include(UNKNOWN);
+    });
+  });
+
+  describe("when listing approvals", function () {
+    it("shows each whole reason, not one shared prefix", async function () {
+      const listed = await run("approval", "list");
+      expect(listed.code).to.equal(0);
+      const text = listed.stdout.replace(/[│\s]+/g, " ");
+      expect(text).to.include("pass rate 99.00% met: 4.10%").and.include("not met: rate stays 4.60%");
+      expect(listed.stdout).not.to.include("…");
+    });
+  });
+});
