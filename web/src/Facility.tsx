@@ -1,10 +1,10 @@
 import type { EChartsOption } from "echarts";
 import { useMemo, useState } from "react";
 import type { Api, Role } from "./api";
-import { Card, Loading, StatusBadge, UploadForm, facilitiesWithChainStatus, problemText, useLoad } from "./common";
+import { Card, Empty, Loading, StatusBadge, UploadForm, facilitiesWithChainStatus, useLoad } from "./common";
 import { EChart } from "./EChart";
-import { useT } from "./i18n";
-import { cny, localTime, pct, shortAddress, yuanNumber } from "./money";
+import { dayStart, useT } from "./i18n";
+import { cny, pct, shortAddress, yuanNumber } from "./money";
 import { NewFacilityForm } from "./NewFacility";
 
 export function FacilityList({ api, onOpen }: { api: Api; onOpen: (id: string) => void }) {
@@ -21,46 +21,51 @@ export function FacilityList({ api, onOpen }: { api: Api; onOpen: (id: string) =
             + {t("newFacility")}
           </button>
         )}
-        <table>
-          <thead>
-            <tr>
-              <th>#</th>
-              <th>{t("borrowerName")}</th>
-              <th>{t("grade")}</th>
-              <th>{t("limit")}</th>
-              <th>{t("baseRate")}</th>
-              <th>{t("status")}</th>
-              <th />
-            </tr>
-          </thead>
-          <tbody>
-            {data.items.map((f: any) => (
-              <tr key={f.applicationId} data-testid={`facility-row-${f.facilityId}`}>
-                <td>{f.facilityId ?? "…"}</td>
-                <td>{f.borrowerName}</td>
-                <td>{f.grade}</td>
-                <td className="num">{cny(f.creditLimit)}</td>
-                <td>{pct(f.baseRateBps)}</td>
-                <td>
-                  <StatusBadge status={f.status} />
-                </td>
-                <td>
-                  {f.facilityId && (
-                    <button onClick={() => onOpen(f.facilityId)} data-testid={`open-facility-${f.facilityId}`}>
-                      {t("open")}
-                    </button>
-                  )}
-                </td>
+        {data.items.length === 0 && <Empty>{t("noFacilities")}</Empty>}
+        <div className="scroll">
+          <table hidden={data.items.length === 0}>
+            <thead>
+              <tr>
+                <th>#</th>
+                <th>{t("borrowerName")}</th>
+                <th>{t("grade")}</th>
+                <th>{t("limit")}</th>
+                <th>{t("baseRate")}</th>
+                <th>{t("status")}</th>
+                <th />
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {data.items.map((f: any) => (
+                <tr key={f.applicationId} data-testid={`facility-row-${f.facilityId}`}>
+                  <td>{f.facilityId ?? "…"}</td>
+                  <td>{f.borrowerName}</td>
+                  <td>{f.grade}</td>
+                  <td className="num">{cny(f.creditLimit)}</td>
+                  <td>{pct(f.baseRateBps)}</td>
+                  <td>
+                    <StatusBadge status={f.status} />
+                  </td>
+                  <td>
+                    {f.facilityId && (
+                      <button onClick={() => onOpen(f.facilityId)} data-testid={`open-facility-${f.facilityId}`}>
+                        {t("open")}
+                      </button>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       </Card>
     </>
   );
 }
 
-function rateOption(facility: any, statement: any, t: (k: string) => string): EChartsOption {
+type Words = ReturnType<typeof useT>;
+
+function rateOption(facility: any, statement: any, { t }: Words): EChartsOption {
   const base = facility.chain.baseRateBps / 100;
   const points: Array<[number, number]> = [[new Date(facility.appliedAt).getTime(), base]];
   for (const r of statement.rateHistory) points.push([new Date(r.at).getTime(), r.to / 100]);
@@ -87,11 +92,7 @@ function rateOption(facility: any, statement: any, t: (k: string) => string): EC
   };
 }
 
-function sankeyOption(
-  facility: any,
-  payeeNames: Record<string, string>,
-  t: (k: string) => string,
-): EChartsOption | null {
+function sankeyOption(facility: any, payeeNames: Record<string, string>, { t, e }: Words): EChartsOption | null {
   const paid = facility.payments.filter((p: any) => p.paid);
   if (paid.length === 0) return null;
   const root = `${t("facility")} #${facility.facilityId}`;
@@ -102,8 +103,8 @@ function sankeyOption(
   };
   for (const p of paid) {
     const payee = payeeNames[p.payee.toLowerCase()] ?? shortAddress(p.payee);
-    add(root, p.category, p.amount);
-    add(p.category, payee, p.amount);
+    add(root, e("category", p.category), p.amount);
+    add(e("category", p.category), payee, p.amount);
   }
   const names = new Set<string>();
   const links = [...sums].map(([key, fen]) => {
@@ -147,7 +148,7 @@ function PaymentRow({
   canPay: boolean;
   onPaid: () => void;
 }) {
-  const { t } = useT();
+  const { t, e, blocker, problem, lang } = useT();
   const readiness = useLoad(
     () => (p.paid ? Promise.resolve(null) : api.get(`/facilities/${facilityId}/payments/${p.index}/readiness`)),
     [facilityId, p.index, p.paid],
@@ -156,12 +157,13 @@ function PaymentRow({
   const [busy, setBusy] = useState(false);
   async function pay() {
     setBusy(true);
+    setResult(undefined);
     try {
       const r = await api.post(`/facilities/${facilityId}/payments/${p.index}`);
-      setResult({ ok: true, text: `${t("paymentDone")} ${r.txHash ?? ""}` });
+      setResult({ ok: true, text: r.txHash ? `${t("paymentDone")} ${r.txHash}` : t("pending") });
       onPaid();
     } catch (error: any) {
-      setResult({ ok: false, text: problemText(error), blockers: error.body?.blockers });
+      setResult({ ok: false, text: problem(error), blockers: error.body?.blockers });
       readiness.reload();
     } finally {
       setBusy(false);
@@ -172,9 +174,9 @@ function PaymentRow({
     <tr data-testid={`payment-${p.index}`}>
       <td>{p.index}</td>
       <td title={p.payee}>{payeeName}</td>
-      <td>{p.category}</td>
+      <td>{e("category", p.category)}</td>
       <td className="num">{cny(p.amount)}</td>
-      <td>{p.requiredEvidence.join(", ")}</td>
+      <td>{p.requiredEvidence.map((k: string) => e("kind", k)).join(lang === "zh" ? "、" : ", ")}</td>
       <td>{p.qualityPurpose ? "✓" : ""}</td>
       <td>
         {p.paid ? (
@@ -189,8 +191,8 @@ function PaymentRow({
             {r && r.blockers.length > 0 && (
               <ul className="blockers" data-testid="blockers">
                 {r.blockers.map((b: any) => (
-                  <li key={b.code + b.message}>
-                    <code>{b.code}</code> {b.message}
+                  <li key={b.code + b.message} data-code={b.code}>
+                    {blocker(b)}
                   </li>
                 ))}
               </ul>
@@ -207,7 +209,7 @@ function PaymentRow({
       <td>
         {canPay && !p.paid && (
           <button onClick={pay} disabled={busy} data-testid={`pay-${p.index}`}>
-            {t("requestPayment")}
+            {busy ? t("pending") : t("requestPayment")}
           </button>
         )}
       </td>
@@ -216,7 +218,8 @@ function PaymentRow({
 }
 
 export function FacilityDetail({ api, id, role, onBack }: { api: Api; id: string; role: Role; onBack?: () => void }) {
-  const { t, lang } = useT();
+  const words = useT();
+  const { t, e, lang, time, day, points, problem } = words;
   const load = () =>
     Promise.all([
       api.get(`/facilities/${id}`),
@@ -230,10 +233,12 @@ export function FacilityDetail({ api, id, role, onBack }: { api: Api; id: string
     () => Object.fromEntries((data?.[4].items ?? []).map((p: any) => [p.address.toLowerCase(), p.name])),
     [data],
   );
-  const rate = useMemo(() => (data ? rateOption(data[0], data[1], t) : null), [data, lang]);
-  const sankey = useMemo(() => (data ? sankeyOption(data[0], payeeNames, t) : null), [data, payeeNames, lang]);
+  const rate = useMemo(() => (data ? rateOption(data[0], data[1], words) : null), [data, lang]);
+  const sankey = useMemo(() => (data ? sankeyOption(data[0], payeeNames, words) : null), [data, payeeNames, lang]);
   if (!data) return <Loading error={error} />;
   const [f, statement, evidence, reviews] = data;
+  const kindOf = (kind: string) => e("kind", kind);
+  const verdictOf = (verdict: string) => e("verdict", verdict);
   const verifierName = (i: number) => (i === 0 ? t("bankNode") : i === 1 ? t("regulatorNode") : `#${i}`);
   return (
     <div data-testid="facility-detail">
@@ -285,41 +290,44 @@ export function FacilityDetail({ api, id, role, onBack }: { api: Api; id: string
         </Card>
       </div>
       <Card title={t("paymentPlan")} testId="payment-plan">
-        <table>
-          <thead>
-            <tr>
-              <th>#</th>
-              <th>{t("payee")}</th>
-              <th>{t("category")}</th>
-              <th>{t("amount")}</th>
-              <th>{t("requiredEvidence")}</th>
-              <th>{t("quality")}</th>
-              <th>{t("status")}</th>
-              <th />
-            </tr>
-          </thead>
-          <tbody>
-            {f.payments.map((p: any) => (
-              <PaymentRow
-                key={`${p.index}-${p.paid}`}
-                api={api}
-                facilityId={id}
-                p={p}
-                payeeName={payeeNames[p.payee.toLowerCase()] ?? shortAddress(p.payee)}
-                canPay={role === "bank_officer"}
-                onPaid={reload}
-              />
-            ))}
-          </tbody>
-        </table>
+        <div className="scroll">
+          <table className="plan">
+            <thead>
+              <tr>
+                <th>#</th>
+                <th>{t("payee")}</th>
+                <th>{t("category")}</th>
+                <th>{t("amount")}</th>
+                <th>{t("requiredEvidence")}</th>
+                <th>{t("quality")}</th>
+                <th>{t("status")}</th>
+                <th />
+              </tr>
+            </thead>
+            <tbody>
+              {f.payments.map((p: any) => (
+                <PaymentRow
+                  key={`${p.index}-${p.paid}`}
+                  api={api}
+                  facilityId={id}
+                  p={p}
+                  payeeName={payeeNames[p.payee.toLowerCase()] ?? shortAddress(p.payee)}
+                  canPay={role === "bank_officer"}
+                  onPaid={reload}
+                />
+              ))}
+            </tbody>
+          </table>
+        </div>
       </Card>
       <Card title={t("evidence")} testId="evidence-timeline">
+        {evidence.items.length === 0 && <Empty>{t("noEvidence")}</Empty>}
         <ol className="timeline">
           {[...evidence.items]
             .sort((a: any, b: any) => a.anchoredAt.localeCompare(b.anchoredAt))
             .map((e: any) => (
               <li key={e.evidenceId} data-testid="evidence-item">
-                <time>{localTime(e.anchoredAt)}</time> <b>{e.kind}</b>{" "}
+                <time>{time(e.anchoredAt)}</time> <b>{kindOf(e.kind)}</b>{" "}
                 <span className="muted">
                   {Object.entries(e.metadata)
                     .map(([k, v]) => `${k}=${String(v)}`)
@@ -328,7 +336,7 @@ export function FacilityDetail({ api, id, role, onBack }: { api: Api; id: string
                 <div>
                   {e.verdicts.map((v: any, i: number) => (
                     <span key={v.verifier} className={`badge verdict-${v.verdict.toLowerCase()}`} title={v.verifier}>
-                      {verifierName(i)}: {v.verdict}
+                      {verifierName(i)}: {verdictOf(v.verdict)}
                     </span>
                   ))}
                   <span className={`badge ${e.verified ? "badge-active" : "badge-blocked"}`}>
@@ -353,9 +361,9 @@ export function FacilityDetail({ api, id, role, onBack }: { api: Api; id: string
           .map((r: any) => (
             <div key={r.id} className="review" data-testid="review">
               <p>
-                {t("period")}: {localTime(r.periodFrom)} – {localTime(r.periodTo)} · {t("rate")}{" "}
-                {pct(r.decision.baseRateBps)} → <b>{pct(r.decision.newRateBps)}</b> · {t("discount")}{" "}
-                {r.decision.discountBps} bps · {t("subsidy")}: {r.decision.subsidyEligible ? t("yes") : t("no")}
+                {t("period")}: {day(r.periodFrom)} – {day(r.periodTo)} · {t("rate")} {pct(r.decision.baseRateBps)} →{" "}
+                <b>{pct(r.decision.newRateBps)}</b> · {t("discount")} {points(r.decision.discountBps)} · {t("subsidy")}:{" "}
+                {r.decision.subsidyEligible ? t("yes") : t("no")}
               </p>
               <p className="explain">{lang === "zh" ? r.decision.explanationZh : r.decision.explanation}</p>
             </div>
@@ -384,34 +392,87 @@ export function FacilityDetail({ api, id, role, onBack }: { api: Api; id: string
             <b>{cny(statement.amountOwed)}</b>
           </div>
         </div>
-        <table>
-          <thead>
-            <tr>
-              <th>{t("from")}</th>
-              <th>{t("to")}</th>
-              <th>{t("principal")}</th>
-              <th>{t("rate")}</th>
-              <th>{t("interest")}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {statement.segments.map((s: any, i: number) => (
-              <tr key={i}>
-                <td>{localTime(s.from)}</td>
-                <td>{s.to ? localTime(s.to) : "…"}</td>
-                <td className="num">{cny(s.principal)}</td>
-                <td>{pct(s.rateBps)}</td>
-                <td className="num">{cny(s.interest)}</td>
+        {statement.segments.length === 0 && <Empty>{t("noSegments")}</Empty>}
+        <div className="scroll">
+          <table hidden={statement.segments.length === 0}>
+            <thead>
+              <tr>
+                <th>{t("from")}</th>
+                <th>{t("to")}</th>
+                <th>{t("principal")}</th>
+                <th>{t("rate")}</th>
+                <th>{t("interest")}</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {statement.segments.map((s: any, i: number) => (
+                <tr key={i}>
+                  <td>{time(s.from)}</td>
+                  <td>{s.to ? time(s.to) : "…"}</td>
+                  <td className="num">{cny(s.principal)}</td>
+                  <td>{pct(s.rateBps)}</td>
+                  <td className="num">{cny(s.interest)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       </Card>
+      {role === "bank_officer" && <ReviewForm api={api} facilityId={id} onDone={reload} />}
       {(role === "bank_officer" || role === "borrower") && (
         <Card title={t("upload")}>
           <UploadForm api={api} facilityId={id} onDone={reload} />
         </Card>
       )}
     </div>
+  );
+}
+
+/** The bank proposes a quarterly review: the period is typed as days, each read as midnight in the user's time zone. */
+function ReviewForm({ api, facilityId, onDone }: { api: Api; facilityId: string; onDone: () => void }) {
+  const { t, problem } = useT();
+  const [from, setFrom] = useState("");
+  const [to, setTo] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [message, setMessage] = useState<{ ok: boolean; text: string }>();
+  async function submit(event: React.FormEvent) {
+    event.preventDefault();
+    const periodFrom = dayStart(from);
+    const periodTo = dayStart(to);
+    if (!periodFrom || !periodTo || periodFrom >= periodTo) return setMessage({ ok: false, text: t("badPeriod") });
+    setBusy(true);
+    setMessage({ ok: true, text: t("pending") });
+    try {
+      await api.post(`/facilities/${facilityId}/reviews`, { periodFrom, periodTo });
+      setMessage({ ok: true, text: t("proposed") });
+      onDone();
+    } catch (error) {
+      setMessage({ ok: false, text: problem(error) });
+    } finally {
+      setBusy(false);
+    }
+  }
+  return (
+    <Card title={t("proposeReview")} testId="review-form">
+      <form className="form" onSubmit={submit}>
+        <p className="muted">{t("periodDays")}</p>
+        <label>
+          {t("from")}
+          <input type="date" name="periodFrom" value={from} required onChange={(e) => setFrom(e.target.value)} />
+        </label>
+        <label>
+          {t("to")}
+          <input type="date" name="periodTo" value={to} required onChange={(e) => setTo(e.target.value)} />
+        </label>
+        <button type="submit" disabled={busy}>
+          {busy ? t("pending") : t("proposeReview")}
+        </button>
+        {message && (
+          <p className={message.ok ? "ok" : "error"} data-testid="review-result">
+            {message.text}
+          </p>
+        )}
+      </form>
+    </Card>
   );
 }

@@ -1,6 +1,6 @@
 import { useState } from "react";
 import type { Api } from "./api";
-import { Card, EVIDENCE_KINDS, Loading, problemText, useLoad } from "./common";
+import { Card, EVIDENCE_KINDS, Loading, useLoad } from "./common";
 import { useT } from "./i18n";
 import { cny, parseCny, pct } from "./money";
 
@@ -38,7 +38,7 @@ export function NewFacilityForm({
   onCreated: (facilityId: string) => void;
   onCancel: () => void;
 }) {
-  const { t, lang } = useT();
+  const { t, lang, e: enumOf, problem } = useT();
   const { data, error } = useLoad(
     () =>
       Promise.all([
@@ -108,7 +108,7 @@ export function NewFacilityForm({
       if (created.facilityId) return onCreated(created.facilityId);
       setMessage({ ok: true, text: `${t("accepted")} ${created.applicationId}` });
     } catch (error) {
-      setMessage({ ok: false, text: problemText(error) });
+      setMessage({ ok: false, text: problem(error) });
     } finally {
       setBusy(false);
     }
@@ -190,86 +190,88 @@ export function NewFacilityForm({
             <span className="muted">{limitFen ? cny(limitFen) : ""}</span>
           </label>
         </div>
-        <table className="plan-editor">
-          <thead>
-            <tr>
-              <th>#</th>
-              <th>{t("payee")}</th>
-              <th>{t("category")}</th>
-              <th>{t("amountCny")}</th>
-              <th>{t("quality")}</th>
-              <th>{t("requiredEvidence")}</th>
-              <th />
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((r, i) => (
-              <tr key={r.key} data-testid={`plan-row-${i}`}>
-                <td>{i}</td>
-                <td>
-                  <select name="payee" value={r.payee} onChange={(e) => update(r.key, { payee: e.target.value })}>
-                    <option value="">{t("choosePayee")}</option>
-                    {activePayees.map((p) => (
-                      <option key={p.address} value={p.address}>
-                        {p.name}
-                      </option>
-                    ))}
-                  </select>
-                </td>
-                <td>{payeeOf(r.payee)?.category ?? "—"}</td>
-                <td>
-                  <input
-                    name="amount"
-                    value={r.amount}
-                    size={14}
-                    className={r.amount && !fen[i] ? "invalid" : undefined}
-                    onChange={(e) => update(r.key, { amount: e.target.value })}
-                  />
-                </td>
-                <td>
-                  <input
-                    name="qualityPurpose"
-                    type="checkbox"
-                    checked={r.quality}
-                    onChange={(e) => update(r.key, { quality: e.target.checked })}
-                  />
-                </td>
-                <td>
-                  <div className="kinds">
-                    {EVIDENCE_KINDS.map((k) => (
-                      <label key={k}>
-                        <input
-                          type="checkbox"
-                          name={`evidence-${k}`}
-                          checked={r.evidence.includes(k)}
-                          onChange={(e) =>
-                            update(r.key, {
-                              evidence: e.target.checked
-                                ? EVIDENCE_KINDS.filter((x) => x === k || r.evidence.includes(x))
-                                : r.evidence.filter((x) => x !== k),
-                            })
-                          }
-                        />
-                        {k}
-                      </label>
-                    ))}
-                  </div>
-                </td>
-                <td>
-                  {rows.length > 1 && (
-                    <button
-                      type="button"
-                      name="removeRow"
-                      onClick={() => setRows((all) => all.filter((x) => x.key !== r.key))}
-                    >
-                      {t("removeRow")}
-                    </button>
-                  )}
-                </td>
+        <div className="scroll">
+          <table className="plan-editor">
+            <thead>
+              <tr>
+                <th>#</th>
+                <th>{t("payee")}</th>
+                <th>{t("category")}</th>
+                <th>{t("amountCny")}</th>
+                <th>{t("quality")}</th>
+                <th>{t("requiredEvidence")}</th>
+                <th />
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {rows.map((r, i) => (
+                <tr key={r.key} data-testid={`plan-row-${i}`}>
+                  <td>{i}</td>
+                  <td>
+                    <select name="payee" value={r.payee} onChange={(e) => update(r.key, { payee: e.target.value })}>
+                      <option value="">{t("choosePayee")}</option>
+                      {activePayees.map((p) => (
+                        <option key={p.address} value={p.address}>
+                          {p.name}
+                        </option>
+                      ))}
+                    </select>
+                  </td>
+                  <td>{payeeOf(r.payee) ? enumOf("category", payeeOf(r.payee).category) : "—"}</td>
+                  <td>
+                    <input
+                      name="amount"
+                      value={r.amount}
+                      size={14}
+                      className={r.amount && !fen[i] ? "invalid" : undefined}
+                      onChange={(e) => update(r.key, { amount: e.target.value })}
+                    />
+                  </td>
+                  <td>
+                    <input
+                      name="qualityPurpose"
+                      type="checkbox"
+                      checked={r.quality}
+                      onChange={(e) => update(r.key, { quality: e.target.checked })}
+                    />
+                  </td>
+                  <td>
+                    <div className="kinds">
+                      {EVIDENCE_KINDS.map((k) => (
+                        <label key={k}>
+                          <input
+                            type="checkbox"
+                            name={`evidence-${k}`}
+                            checked={r.evidence.includes(k)}
+                            onChange={(e) =>
+                              update(r.key, {
+                                evidence: e.target.checked
+                                  ? EVIDENCE_KINDS.filter((x) => x === k || r.evidence.includes(x))
+                                  : r.evidence.filter((x) => x !== k),
+                              })
+                            }
+                          />
+                          {enumOf("kind", k)}
+                        </label>
+                      ))}
+                    </div>
+                  </td>
+                  <td>
+                    {rows.length > 1 && (
+                      <button
+                        type="button"
+                        name="removeRow"
+                        onClick={() => setRows((all) => all.filter((x) => x.key !== r.key))}
+                      >
+                        {t("removeRow")}
+                      </button>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
         <div className="form">
           <button type="button" name="addRow" onClick={() => setRows((all) => [...all, newRow()])}>
             + {t("addRow")}
@@ -288,7 +290,7 @@ export function NewFacilityForm({
             {t("cancel")}
           </button>
           <button type="submit" disabled={busy}>
-            {t("createFacility")}
+            {busy ? t("pending") : t("createFacility")}
           </button>
         </div>
         {message && (

@@ -1,14 +1,15 @@
 import type { EChartsOption } from "echarts";
 import { useState } from "react";
 import type { Api } from "./api";
-import { Card, Loading, StatusBadge, UploadForm, facilitiesWithChainStatus, problemText, useLoad } from "./common";
+import { Card, Empty, Loading, StatusBadge, UploadForm, facilitiesWithChainStatus, useLoad } from "./common";
 import { EChart } from "./EChart";
+import { reasonText } from "./enums";
 import { useT } from "./i18n";
-import { cny, localTime, pct, shortAddress } from "./money";
+import { cny, pct, shortAddress } from "./money";
 
 const DIMENSIONS = ["credit", "management", "brand", "foundation", "innovation"] as const;
 
-function radarOption(firm: any, t: (k: string) => string): EChartsOption {
+function radarOption(firm: any, t: ReturnType<typeof useT>["t"]): EChartsOption {
   return {
     animation: false,
     radar: {
@@ -27,32 +28,40 @@ function radarOption(firm: any, t: (k: string) => string): EChartsOption {
 }
 
 export function Regulator({ api }: { api: Api }) {
-  const { t, lang } = useT();
+  const { t, lang, e, time, problem } = useT();
   const queue = useLoad(() => api.regGet("/queue"), []);
-  const facilities = useLoad(() => facilitiesWithChainStatus(api), []);
+  const facilities = useLoad(() => facilitiesWithChainStatus(api, true), []);
   const approvals = useLoad(() => api.get("/approvals?status=AWAITING_REGULATOR"), []);
   const whitelist = useLoad(() => api.get("/whitelist"), []);
-  const [form, setForm] = useState({ facilityId: "1", result: "FAIL", reportNumber: "", findings: "" });
+  // No facility and no outcome preselected: the inspector chooses both, then confirms.
+  const [form, setForm] = useState({ facilityId: "", result: "", reportNumber: "", findings: "" });
+  const [busy, setBusy] = useState(false);
   const [spot, setSpot] = useState<{ ok: boolean; text: string; status?: string }>();
   const [cosign, setCosign] = useState<Record<string, { ok: boolean; text: string }>>({});
 
-  async function recordSpotCheck(e: React.FormEvent) {
-    e.preventDefault();
+  async function recordSpotCheck(event: React.FormEvent) {
+    event.preventDefault();
+    if (!window.confirm(t("confirmSpotCheck"))) return;
+    setBusy(true);
+    setSpot({ ok: true, text: t("pending") });
     try {
       const r = await api.regPost("/spot-checks", form);
-      setSpot({ ok: true, text: `${r.result} · ${r.reportNumber}`, status: r.facilityStatus });
+      setSpot({ ok: true, text: `${e("result", r.result)} · ${r.reportNumber}`, status: r.facilityStatus });
       facilities.reload();
     } catch (error) {
-      setSpot({ ok: false, text: problemText(error) });
+      setSpot({ ok: false, text: problem(error) });
+    } finally {
+      setBusy(false);
     }
   }
   async function doCosign(id: string) {
+    setCosign((c) => ({ ...c, [id]: { ok: true, text: t("pending") } }));
     try {
       const r = await api.regPost(`/approvals/${id}/cosign`);
       setCosign((c) => ({ ...c, [id]: { ok: true, text: `${t("cosigned")} ${r.txHash ?? ""}` } }));
       approvals.reload();
     } catch (error) {
-      setCosign((c) => ({ ...c, [id]: { ok: false, text: `${t("refused")}: ${problemText(error)}` } }));
+      setCosign((c) => ({ ...c, [id]: { ok: false, text: `${t("refused")}: ${problem(error)}` } }));
     }
   }
 
@@ -61,36 +70,46 @@ export function Regulator({ api }: { api: Api }) {
       <Card title={t("queue")} testId="queue">
         {!queue.data ? (
           <Loading error={queue.error} />
+        ) : queue.data.items.length === 0 ? (
+          <Empty>{t("noQueue")}</Empty>
         ) : (
-          <table>
-            <thead>
-              <tr>
-                <th>{t("facility")}</th>
-                <th>{t("kind")}</th>
-                <th>{t("regulatorVerdict")}</th>
-                <th>{t("bankVerdict")}</th>
-                <th>{t("onChain")}</th>
-                <th>{t("checkedAt")}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {queue.data.items.map((q: any) => (
-                <tr key={q.evidenceId} data-testid="queue-row">
-                  <td>#{q.facilityId}</td>
-                  <td title={q.evidenceId}>{q.kind}</td>
-                  <td>
-                    <span className={`badge verdict-${q.regulatorVerdict.toLowerCase()}`}>{q.regulatorVerdict}</span>{" "}
-                    <span className="muted">{q.regulatorReason}</span>
-                  </td>
-                  <td>
-                    <span className={`badge verdict-${q.bankVerdict.toLowerCase()}`}>{q.bankVerdict}</span>
-                  </td>
-                  <td>{q.verifiedOnChain ? "✓" : "…"}</td>
-                  <td>{localTime(q.checkedAt)}</td>
+          <div className="scroll">
+            <table>
+              <thead>
+                <tr>
+                  <th>{t("facility")}</th>
+                  <th>{t("kind")}</th>
+                  <th>{t("regulatorVerdict")}</th>
+                  <th>{t("bankVerdict")}</th>
+                  <th>{t("onChain")}</th>
+                  <th>{t("checkedAt")}</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {queue.data.items.map((q: any) => (
+                  <tr key={q.evidenceId} data-testid="queue-row">
+                    <td>#{q.facilityId}</td>
+                    <td title={q.evidenceId}>{e("kind", q.kind)}</td>
+                    <td>
+                      <span className={`badge verdict-${q.regulatorVerdict.toLowerCase()}`}>
+                        {e("verdict", q.regulatorVerdict)}
+                      </span>{" "}
+                      <span className="muted" title={q.regulatorReason ?? ""}>
+                        {reasonText(lang, q.regulatorReason)}
+                      </span>
+                    </td>
+                    <td>
+                      <span className={`badge verdict-${q.bankVerdict.toLowerCase()}`}>
+                        {e("verdict", q.bankVerdict)}
+                      </span>
+                    </td>
+                    <td>{q.verifiedOnChain ? "✓" : "…"}</td>
+                    <td>{time(q.checkedAt)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
         )}
       </Card>
       <div className="grid2">
@@ -101,22 +120,30 @@ export function Regulator({ api }: { api: Api }) {
               <select
                 name="facilityId"
                 value={form.facilityId}
-                onChange={(e) => setForm({ ...form, facilityId: e.target.value })}
+                required
+                onChange={(event) => setForm({ ...form, facilityId: event.target.value })}
               >
+                <option value="">{t("choose")}</option>
                 {(facilities.data?.items ?? [])
                   .filter((f: any) => f.facilityId)
                   .map((f: any) => (
                     <option key={f.facilityId} value={f.facilityId}>
-                      #{f.facilityId} {f.borrowerName} ({t(f.status)})
+                      #{f.facilityId} {f.borrowerName} ({e("status", f.status)})
                     </option>
                   ))}
               </select>
             </label>
             <label>
               {t("result")}
-              <select name="result" value={form.result} onChange={(e) => setForm({ ...form, result: e.target.value })}>
-                <option>PASS</option>
-                <option>FAIL</option>
+              <select
+                name="result"
+                value={form.result}
+                required
+                onChange={(event) => setForm({ ...form, result: event.target.value })}
+              >
+                <option value="">{t("choose")}</option>
+                <option value="PASS">{e("result", "PASS")}</option>
+                <option value="FAIL">{e("result", "FAIL")}</option>
               </select>
             </label>
             <label>
@@ -125,7 +152,7 @@ export function Regulator({ api }: { api: Api }) {
                 name="reportNumber"
                 required
                 value={form.reportNumber}
-                onChange={(e) => setForm({ ...form, reportNumber: e.target.value })}
+                onChange={(event) => setForm({ ...form, reportNumber: event.target.value })}
               />
             </label>
             <label>
@@ -133,10 +160,12 @@ export function Regulator({ api }: { api: Api }) {
               <input
                 name="findings"
                 value={form.findings}
-                onChange={(e) => setForm({ ...form, findings: e.target.value })}
+                onChange={(event) => setForm({ ...form, findings: event.target.value })}
               />
             </label>
-            <button type="submit">{t("record")}</button>
+            <button type="submit" disabled={busy}>
+              {busy ? t("pending") : t("record")}
+            </button>
           </form>
           {spot && (
             <p className={spot.ok ? "ok" : "error"} data-testid="spot-result">
@@ -173,7 +202,7 @@ export function Regulator({ api }: { api: Api }) {
             <ul className="plain">
               {approvals.data.items.map((a: any) => (
                 <li key={a.id} data-testid="approval">
-                  <b>{a.kind}</b> · {t("facility")} #{a.facilityId} · {localTime(a.createdAt)}{" "}
+                  <b>{e("approvalKind", a.kind)}</b> · {t("facility")} #{a.facilityId} · {time(a.createdAt)}{" "}
                   {a.message?.newRateBps !== undefined && <>· {pct(Number(a.message.newRateBps))}</>}
                   <button onClick={() => doCosign(a.id)}>{t("cosign")}</button>
                 </li>
@@ -190,6 +219,8 @@ export function Regulator({ api }: { api: Api }) {
       <Card title={t("whitelist")} testId="whitelist">
         {!whitelist.data ? (
           <Loading error={whitelist.error} />
+        ) : whitelist.data.items.length === 0 ? (
+          <Empty>{t("noWhitelist")}</Empty>
         ) : (
           <div className="firms">
             {whitelist.data.items.map((w: any) => (
@@ -208,7 +239,7 @@ export function Regulator({ api }: { api: Api }) {
 }
 
 export function Supplier({ api }: { api: Api }) {
-  const { t } = useT();
+  const { t, e } = useT();
   const [payee, setPayee] = useState("");
   const payees = useLoad(() => api.get("/payees"), []);
   const payments = useLoad(() => api.get(`/payments${payee ? `?payee=${payee}` : ""}`), [payee]);
@@ -217,7 +248,7 @@ export function Supplier({ api }: { api: Api }) {
       <Card title={t("payments")} testId="supplier-payments">
         <label>
           {t("payees")}{" "}
-          <select value={payee} onChange={(e) => setPayee(e.target.value)} data-testid="supplier-payee">
+          <select value={payee} onChange={(event) => setPayee(event.target.value)} data-testid="supplier-payee">
             <option value="">—</option>
             {(payees.data?.items ?? []).map((p: any) => (
               <option key={p.address} value={p.address}>
@@ -228,8 +259,10 @@ export function Supplier({ api }: { api: Api }) {
         </label>
         {!payments.data ? (
           <Loading error={payments.error} />
+        ) : payments.data.items.length === 0 ? (
+          <Empty>{t("noPayments")}</Empty>
         ) : (
-          <table>
+          <table className="stack">
             <thead>
               <tr>
                 <th>{t("facility")}</th>
@@ -242,11 +275,13 @@ export function Supplier({ api }: { api: Api }) {
             <tbody>
               {payments.data.items.map((p: any) => (
                 <tr key={`${p.facilityId}-${p.index}`} data-testid="supplier-payment">
-                  <td>#{p.facilityId}</td>
-                  <td>{p.index}</td>
-                  <td>{p.category}</td>
-                  <td className="num">{cny(p.amount)}</td>
-                  <td>
+                  <td data-label={t("facility")}>#{p.facilityId}</td>
+                  <td data-label={t("payment")}>{p.index}</td>
+                  <td data-label={t("category")}>{e("category", p.category)}</td>
+                  <td data-label={t("amount")} className="num">
+                    {cny(p.amount)}
+                  </td>
+                  <td data-label={t("status")}>
                     <span className={`badge ${p.paid ? "badge-active" : "badge-blocked"}`}>
                       {p.paid ? t("paid") : t("unpaid")}
                     </span>
@@ -260,15 +295,19 @@ export function Supplier({ api }: { api: Api }) {
       <Card title={t("payees")}>
         {!payees.data ? (
           <Loading error={payees.error} />
+        ) : payees.data.items.length === 0 ? (
+          <Empty>{t("noPayees")}</Empty>
         ) : (
-          <table>
+          <table className="stack">
             <tbody>
               {payees.data.items.map((p: any) => (
                 <tr key={p.address}>
-                  <td>{p.name}</td>
-                  <td>{p.category}</td>
-                  <td title={p.address}>{shortAddress(p.address)}</td>
-                  <td>{p.active ? t("active") : "—"}</td>
+                  <td data-label={t("payee")}>{p.name}</td>
+                  <td data-label={t("category")}>{e("category", p.category)}</td>
+                  <td data-label="" title={p.address}>
+                    {shortAddress(p.address)}
+                  </td>
+                  <td data-label={t("status")}>{p.active ? t("active") : "—"}</td>
                 </tr>
               ))}
             </tbody>
@@ -283,18 +322,19 @@ export function Supplier({ api }: { api: Api }) {
 }
 
 function BorrowerFacility({ api, f }: { api: Api; f: any }) {
-  const { t, lang } = useT();
+  const { t, lang, e, metric, points } = useT();
   const { data, error, reload } = useLoad(
     () =>
       Promise.all([
         api.get(`/facilities/${f.facilityId}`),
         api.get(`/facilities/${f.facilityId}/reviews`),
         api.get(`/facilities/${f.facilityId}/evidence`),
+        api.get(`/facilities/${f.facilityId}/statement`).catch(() => null),
       ]),
     [f.facilityId],
   );
   if (!data) return <Loading error={error} />;
-  const [detail, reviews, evidence] = data;
+  const [detail, reviews, evidence, statement] = data;
   const report = reviews.items[reviews.items.length - 1]?.decision;
   // A review's record holds the whole report: { period, metrics, decision }.
   const latest = report ? { decision: report.decision ?? report } : undefined;
@@ -329,12 +369,18 @@ function BorrowerFacility({ api, f }: { api: Api; f: any }) {
           <span>{t("baseRate")}</span>
           <b>{pct(detail.chain.baseRateBps)}</b>
         </div>
+        {statement && (
+          <div>
+            <span>{t("amountOwed")}</span>
+            <b data-testid="borrower-owed">{cny(statement.amountOwed)}</b>
+          </div>
+        )}
       </div>
       <h3>{t("targets")}</h3>
       {!latest ? (
         <p className="muted">{t("noReview")}</p>
       ) : (
-        <table>
+        <table className="stack">
           <thead>
             <tr>
               <th>{t("target")}</th>
@@ -347,18 +393,18 @@ function BorrowerFacility({ api, f }: { api: Api; f: any }) {
           <tbody>
             {latest.decision.targets.map((target: any) => (
               <tr key={target.id} data-testid="target">
-                <td>{lang === "zh" ? target.label.zh : target.label.en}</td>
-                <td>
-                  {target.comparator === "gte" ? "≥" : "≤"} {target.threshold}
+                <td data-label={t("target")}>{lang === "zh" ? target.label.zh : target.label.en}</td>
+                <td data-label={t("threshold")}>
+                  {target.comparator === "gte" ? "≥" : "≤"} {metric(target.metric, target.threshold)}
                 </td>
-                <td>
-                  {target.actual ?? "—"}
+                <td data-label={t("actual")}>
+                  {metric(target.metric, target.actual)}
                   {target.actual !== null && target.comparator === "gte" && target.threshold > 0 && (
                     <progress max={1} value={Math.min(1, target.actual / target.threshold)} />
                   )}
                 </td>
-                <td>{target.met ? "✓" : "✗"}</td>
-                <td>{target.discountBps} bps</td>
+                <td data-label={t("met")}>{target.met ? "✓" : "✗"}</td>
+                <td data-label={t("discount")}>{points(target.discountBps)}</td>
               </tr>
             ))}
           </tbody>
@@ -371,7 +417,7 @@ function BorrowerFacility({ api, f }: { api: Api; f: any }) {
         <ul data-testid="docs-to-upload">
           {missing.map((m: any) => (
             <li key={`${m.index}-${m.kind}`}>
-              {t("payment")} {m.index}: {m.kind}
+              {t("payment")} {m.index}: {e("kind", m.kind)}
             </li>
           ))}
         </ul>
@@ -388,7 +434,7 @@ export function Borrower({ api }: { api: Api }) {
   return (
     <div>
       <h2>{t("myFacilities")}</h2>
-      {data.items.length === 0 && <p className="muted">{t("none")}</p>}
+      {data.items.filter((f: any) => f.facilityId).length === 0 && <Empty>{t("noMyFacilities")}</Empty>}
       {data.items
         .filter((f: any) => f.facilityId)
         .map((f: any) => (

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from "react";
-import { ApiError, type Api } from "./api";
+import type { Api } from "./api";
 import { useT } from "./i18n";
 
 /** Loads data with `load`, again whenever `deps` change or `reload()` is called. */
@@ -34,11 +34,20 @@ export function Loading({ error }: { error?: string }) {
 }
 
 export function StatusBadge({ status }: { status: string }) {
-  const { t } = useT();
+  const { e } = useT();
   return (
-    <span className={`badge badge-${status.toLowerCase()}`} data-testid="status-badge">
-      {t(status)}
+    <span className={`badge badge-${status.toLowerCase()}`} data-testid="status-badge" data-status={status}>
+      {e("status", status)}
     </span>
+  );
+}
+
+/** What a list shows when it has nothing to show. */
+export function Empty({ children }: { children: React.ReactNode }) {
+  return (
+    <p className="empty muted" data-testid="empty">
+      {children}
+    </p>
   );
 }
 
@@ -51,8 +60,16 @@ export function Card({ title, children, testId }: { title: string; children: Rea
   );
 }
 
-export const problemText = (e: unknown) =>
-  e instanceof ApiError ? `${e.status} ${e.body?.code ?? ""}: ${e.body?.detail ?? e.message}` : String(e);
+/** A starting metadata object per evidence kind: the fields both verifiers check (the licence the regulator looks up). */
+export const METADATA_TEMPLATES: Record<string, object> = {
+  PURCHASE_CONTRACT: { supplierLicence: "", contractNumber: "" },
+  INVOICE: { supplierLicence: "", invoiceNumber: "" },
+  DELIVERY_NOTE: { supplierLicence: "", deliveryNumber: "" },
+  INSPECTION_REPORT: { labLicence: "", reportNumber: "", unitsTested: 0, unitsPassed: 0 },
+  CERTIFICATION: { labLicence: "", certificate: "" },
+  PATENT_FILING: { patentNumber: "" },
+  SPOT_CHECK_REPORT: { reportNumber: "" },
+};
 
 export const EVIDENCE_KINDS = [
   "PURCHASE_CONTRACT",
@@ -66,16 +83,16 @@ export const EVIDENCE_KINDS = [
 
 /** POST /documents as multipart: the facility, the evidence kind, metadata JSON and the file. */
 export function UploadForm({ api, facilityId, onDone }: { api: Api; facilityId?: string; onDone?: () => void }) {
-  const { t } = useT();
-  const [facility, setFacility] = useState(facilityId ?? "1");
+  const { t, e, problem } = useT();
+  const [facility, setFacility] = useState(facilityId ?? "");
   const [kind, setKind] = useState("INVOICE");
-  const [metadata, setMetadata] = useState('{"invoiceNumber":"INV-0001"}');
+  const [metadata, setMetadata] = useState(JSON.stringify(METADATA_TEMPLATES.INVOICE));
   const [message, setMessage] = useState<{ ok: boolean; text: string }>();
   const [busy, setBusy] = useState(false);
-  useEffect(() => setFacility(facilityId ?? "1"), [facilityId]);
-  async function submit(e: React.FormEvent<HTMLFormElement>) {
-    e.preventDefault();
-    const file = (e.currentTarget.elements.namedItem("file") as HTMLInputElement).files?.[0];
+  useEffect(() => setFacility(facilityId ?? ""), [facilityId]);
+  async function submit(event: React.FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const file = (event.currentTarget.elements.namedItem("file") as HTMLInputElement).files?.[0];
     if (!file) return setMessage({ ok: false, text: t("file") + "?" });
     const form = new FormData();
     form.append("facilityId", facility);
@@ -83,12 +100,13 @@ export function UploadForm({ api, facilityId, onDone }: { api: Api; facilityId?:
     if (metadata.trim()) form.append("metadata", metadata);
     form.append("file", file, file.name);
     setBusy(true);
+    setMessage({ ok: true, text: t("pending") });
     try {
       const doc = await api.post("/documents", form);
-      setMessage({ ok: true, text: `${t("uploaded")} ${doc.evidenceId}` });
+      setMessage({ ok: true, text: `${t("uploaded")} ${doc.evidenceId ?? doc.id}` });
       onDone?.();
     } catch (error) {
-      setMessage({ ok: false, text: problemText(error) });
+      setMessage({ ok: false, text: problem(error) });
     } finally {
       setBusy(false);
     }
@@ -100,37 +118,66 @@ export function UploadForm({ api, facilityId, onDone }: { api: Api; facilityId?:
         <input
           name="facilityId"
           value={facility}
-          onChange={(e) => setFacility(e.target.value)}
+          required
+          inputMode="numeric"
+          onChange={(event) => setFacility(event.target.value)}
           disabled={!!facilityId}
         />
       </label>
       <label>
         {t("kind")}
-        <select name="kind" value={kind} onChange={(e) => setKind(e.target.value)}>
+        <select
+          name="kind"
+          value={kind}
+          onChange={(event) => {
+            setKind(event.target.value);
+            setMetadata(JSON.stringify(METADATA_TEMPLATES[event.target.value] ?? {}));
+          }}
+        >
           {EVIDENCE_KINDS.map((k) => (
-            <option key={k}>{k}</option>
+            <option key={k} value={k}>
+              {e("kind", k)}
+            </option>
           ))}
         </select>
       </label>
       <label>
         {t("metadata")}
-        <input name="metadata" value={metadata} onChange={(e) => setMetadata(e.target.value)} />
+        <input name="metadata" value={metadata} onChange={(event) => setMetadata(event.target.value)} />
       </label>
       <label>
         {t("file")}
         <input name="file" type="file" accept=".pdf,.png,.jpg,.jpeg,.json,.xml" />
       </label>
       <button type="submit" disabled={busy}>
-        {t("upload")}
+        {busy ? t("pending") : t("upload")}
       </button>
-      {message && <p className={message.ok ? "ok" : "error"}>{message.text}</p>}
+      {message && (
+        <p className={message.ok ? "ok" : "error"} data-testid="upload-result">
+          {message.text}
+        </p>
+      )}
     </form>
   );
 }
 
-/** GET /facilities with each facility's status from the chain (the list's rows only know the application). */
-export async function facilitiesWithChainStatus(api: Api): Promise<{ items: any[] }> {
+/**
+ * The on-chain status of each facility of GET /facilities, whose rows only know the application (CREATING/ACTIVE).
+ * With a regulator key it is computed from two list requests — the spot checks (a FAIL freezes at once) and the
+ * applied unfreezes (a joint unfreeze can only be proposed for a frozen facility, so it lifts every failed spot check
+ * recorded before it was proposed). A bank officer's key cannot read the regulator's spot checks, so there the status
+ * comes from each facility's own record (one request per facility, made in parallel).
+ */
+export async function facilitiesWithChainStatus(api: Api, regulatorKey?: boolean): Promise<{ items: any[] }> {
   const { items } = await api.get("/facilities");
+  if (regulatorKey) {
+    const [spotChecks, approvals] = await Promise.all([
+      api.regGet("/spot-checks").catch(() => null),
+      api.get("/approvals").catch(() => null),
+    ]);
+    if (spotChecks && approvals)
+      return { items: items.map((f: any) => ({ ...f, status: statusOf(f, spotChecks.items, approvals.items) })) };
+  }
   return {
     items: await Promise.all(
       items.map(async (f: any) =>
@@ -138,4 +185,17 @@ export async function facilitiesWithChainStatus(api: Api): Promise<{ items: any[
       ),
     ),
   };
+}
+
+/** A facility's status from the spot checks and joint unfreezes on record (see facilitiesWithChainStatus). */
+export function statusOf(facility: any, spotChecks: any[], approvals: any[]): string {
+  if (!facility.facilityId || facility.status !== "ACTIVE") return facility.status;
+  const id = String(facility.facilityId);
+  const lastUnfreeze = approvals
+    .filter((a) => String(a.facilityId) === id && a.kind === "UNFREEZE" && a.status === "APPLIED")
+    .reduce((latest, a) => Math.max(latest, Date.parse(a.createdAt)), -Infinity);
+  const failedSince = spotChecks.some(
+    (c) => String(c.facilityId) === id && c.result === "FAIL" && Date.parse(c.createdAt) > lastUnfreeze,
+  );
+  return failedSince ? "FROZEN" : facility.status;
 }

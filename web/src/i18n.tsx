@@ -1,148 +1,73 @@
 import { createContext, useContext } from "react";
+import { ApiError } from "./api";
+import { D } from "./dictionary";
+import { blockerText, enumText, type EnumGroup, type Lang } from "./enums";
 
-export type Lang = "zh" | "en";
-
-const D = {
-  title: ["质量融资资金监测", "Quality Financing Monitor"],
-  login: ["登录", "Log in"],
-  demoLogins: ["演示账户", "Demo logins"],
-  pasteKey: ["或粘贴 API 密钥", "Or paste an API key"],
-  apiKey: ["API 密钥", "API key"],
-  regulatorKey: ["监管节点密钥（可选）", "Regulator node key (optional)"],
-  role: ["角色", "Role"],
-  logout: ["退出", "Log out"],
-  bank_officer: ["银行客户经理", "Bank officer"],
-  regulator: ["市场监管", "Regulator"],
-  borrower: ["借款企业", "Borrower"],
-  supplier: ["供应商", "Supplier"],
-  facilities: ["授信列表", "Facilities"],
-  facility: ["授信", "Facility"],
-  borrowerName: ["借款人", "Borrower"],
-  grade: ["等级", "Grade"],
-  limit: ["授信额度", "Credit limit"],
-  drawn: ["已支用", "Drawn"],
-  balance: ["账户余额", "Balance"],
-  principal: ["本金", "Principal"],
-  rateNow: ["当前利率", "Rate now"],
-  baseRate: ["基准利率", "Base rate"],
-  status: ["状态", "Status"],
-  ACTIVE: ["正常", "ACTIVE"],
-  FROZEN: ["已冻结", "FROZEN"],
-  CLOSED: ["已结清", "CLOSED"],
-  open: ["查看", "Open"],
-  back: ["返回", "Back"],
-  rateHistory: ["利率历史", "Rate history"],
-  rate: ["利率", "Rate"],
-  paymentPlan: ["受托支付计划", "Payment plan"],
-  payee: ["收款人", "Payee"],
-  category: ["类别", "Category"],
-  amount: ["金额", "Amount"],
-  requiredEvidence: ["所需凭证", "Required evidence"],
-  quality: ["质量用途", "Quality purpose"],
-  paid: ["已支付", "Paid"],
-  unpaid: ["未支付", "Unpaid"],
-  ready: ["可支付", "Ready"],
-  blockers: ["阻碍", "Blockers"],
-  requestPayment: ["申请支付", "Request payment"],
-  refused: ["被拒绝", "Refused"],
-  paymentDone: ["已支付，交易", "Paid, transaction"],
-  fundFlow: ["资金流向", "Fund flow"],
-  noPaid: ["尚无已支付款项", "No payments made yet"],
-  evidence: ["凭证时间线", "Evidence timeline"],
-  kind: ["类型", "Kind"],
-  anchoredAt: ["上链时间", "Anchored at"],
-  verdicts: ["节点结论", "Node verdicts"],
-  verified: ["已核验", "Verified"],
-  notVerified: ["未核验", "Not verified"],
-  consumed: ["已使用", "Used"],
-  bankNode: ["银行节点", "Bank node"],
-  regulatorNode: ["监管节点", "Regulator node"],
-  reviews: ["季度评审", "Reviews"],
-  period: ["期间", "Period"],
-  decision: ["决定", "Decision"],
-  discount: ["优惠", "Discount"],
-  subsidy: ["贴息资格", "Subsidy eligible"],
-  yes: ["是", "yes"],
-  no: ["否", "no"],
-  target: ["指标", "Target"],
-  threshold: ["目标", "Threshold"],
-  actual: ["实际", "Actual"],
-  met: ["达成", "Met"],
-  statement: ["利息对账单", "Interest statement"],
-  interestAccrued: ["应计利息", "Interest accrued"],
-  interestDue: ["应付利息", "Interest due"],
-  subsidyDue: ["应付贴息", "Subsidy due"],
-  amountOwed: ["应还总额", "Amount owed"],
-  from: ["起", "From"],
-  to: ["止", "To"],
-  interest: ["利息", "Interest"],
-  upload: ["上传凭证", "Upload evidence"],
-  file: ["文件", "File"],
-  metadata: ["元数据 (JSON)", "Metadata (JSON)"],
-  submit: ["提交", "Submit"],
-  uploaded: ["已上传，证据编号", "Uploaded, evidence id"],
-  queue: ["核验队列", "Verification queue"],
-  regulatorVerdict: ["监管结论", "Regulator verdict"],
-  bankVerdict: ["银行结论", "Bank verdict"],
-  onChain: ["链上核验", "Verified on chain"],
-  checkedAt: ["核验时间", "Checked at"],
-  spotCheck: ["抽检", "Spot check"],
-  result: ["结果", "Result"],
-  reportNumber: ["报告编号", "Report number"],
-  findings: ["发现", "Findings"],
-  record: ["记录", "Record"],
-  facilityNow: ["授信状态", "Facility status"],
-  approvals: ["待会签", "Pending approvals"],
-  cosign: ["会签", "Co-sign"],
-  cosigned: ["已会签", "Co-signed"],
-  none: ["无", "None"],
-  whitelist: ["质量白名单", "Quality white list"],
-  credit: ["质量信用", "Quality credit"],
-  management: ["质量管理", "Quality management"],
-  brand: ["质量品牌", "Quality brand"],
-  foundation: ["质量基础", "Quality foundation"],
-  innovation: ["质量创新", "Quality innovation"],
-  payments: ["受托支付", "Entrusted payments"],
-  supplierNote: [
-    "供应商密钥无法读取授信明细（金额、收款人），因此此处按授信逐笔列出支付状态；收款人名单来自已登记收款人。",
-    "A supplier's key cannot read facility details (amounts, payees), so this lists each entrusted payment's state per facility; the payee list comes from the registered payees.",
-  ],
-  payees: ["已登记收款人", "Registered payees"],
-  active: ["有效", "Active"],
-  myFacilities: ["我的授信", "My facilities"],
-  targets: ["质量指标与进度", "Targets and progress"],
-  noReview: ["尚无评审", "No review yet"],
-  docsToUpload: ["待上传凭证", "Documents to upload"],
-  allDocs: ["所有所需凭证均已核验", "Every required document is verified"],
-  loading: ["加载中…", "Loading…"],
-  error: ["错误", "Error"],
-  payment: ["支付", "Payment"],
-  newFacility: ["新建授信", "New facility"],
-  cancel: ["取消", "Cancel"],
-  product: ["贷款产品", "Product"],
-  firm: ["白名单企业", "White-list firm"],
-  notListed: ["（不在白名单，手工填写）", "(not listed: enter by hand)"],
-  borrowerAddress: ["借款人地址", "Borrower address"],
-  creditCode: ["统一社会信用代码", "Credit code"],
-  gradeIfNotListed: ["等级（不在白名单时必填）", "Grade (needed when not listed)"],
-  limitCny: ["授信额度（元）", "Credit limit (CNY)"],
-  amountCny: ["金额（元）", "Amount (CNY)"],
-  choosePayee: ["选择收款人", "Choose a payee"],
-  addRow: ["添加一笔", "Add payment"],
-  removeRow: ["删除", "Remove"],
-  planTotal: ["计划合计", "Plan total"],
-  qualityShare: ["质量用途占比", "Quality-purpose share"],
-  floor: ["下限", "floor"],
-  badAmount: ["金额格式不正确（元，最多两位小数）", "Invalid amount (CNY, at most two decimals)"],
-  createFacility: ["创建授信", "Create facility"],
-  accepted: ["已受理，链上写入中，申请编号", "Accepted; the chain write is on its way. Application"],
-} as const;
+export type { Lang };
 
 export type Key = keyof typeof D;
-export const translate = (lang: Lang, key: Key): string => D[key]?.[lang === "zh" ? 0 : 1] ?? key;
+export const translate = (lang: Lang, key: Key): string => D[key][lang === "zh" ? 0 : 1];
 
 export const LangContext = createContext<Lang>("zh");
+
+/** Basis points as a percentage: 9850 → "98.50%". */
+export const pct = (bps: number | string | null | undefined): string =>
+  bps === null || bps === undefined || bps === "" ? "—" : `${(Number(bps) / 100).toFixed(2)}%`;
+
+const GRADE_OF_SCORE: Record<number, string> = { 5: "A", 4: "B", 3: "C", 2: "D", 1: "E" };
+
+/** A review metric's value as people read it: a count of patents, a grade letter, or a percentage. */
+export function metricValue(lang: Lang, metric: string, value: number | null | undefined): string {
+  if (value === null || value === undefined) return "—";
+  if (metric === "PATENTS_ADDED") return lang === "zh" ? `${value} 项` : `${value} patent${value === 1 ? "" : "s"}`;
+  if (metric === "GRADE") return GRADE_OF_SCORE[value] ?? String(value);
+  return pct(value);
+}
+
+/**
+ * A day typed in a date input ("2026-10-01") as the ISO time of that day's midnight in the user's time zone — not
+ * UTC midnight, which is 08:00 the same day in Beijing. null for anything that is not a day.
+ */
+export function dayStart(day: string): string | null {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day);
+  if (!m) return null;
+  const date = new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
+  return Number.isNaN(date.getTime()) ? null : date.toISOString();
+}
+
+/** Everything a view needs to speak the chosen language. */
 export function useT() {
   const lang = useContext(LangContext);
-  return { lang, t: (key: Key | string) => (key in D ? translate(lang, key as Key) : key) };
+  const locale = lang === "zh" ? "zh-CN" : "en-GB";
+  return {
+    lang,
+    t: (key: Key) => translate(lang, key),
+    /** A code from the nodes (category, kind, verdict, status, …) in words. */
+    e: (group: EnumGroup, code: string | null | undefined) => enumText(lang, group, code),
+    blocker: (b: { code: string; message: string }) => blockerText(lang, b),
+    /** A time in the user's time zone and language. */
+    time: (iso: string | null | undefined) =>
+      iso ? new Date(iso).toLocaleString(locale, { hour12: false, dateStyle: "medium", timeStyle: "short" }) : "—",
+    /** A day in the user's time zone and language. */
+    day: (iso: string | null | undefined) =>
+      iso ? new Date(iso).toLocaleDateString(locale, { dateStyle: "medium" }) : "—",
+    /** A rate change in basis points as percentage points: 50 → "0.50 个百分点". */
+    points: (bps: number | null | undefined) =>
+      bps === null || bps === undefined ? "—" : `${(bps / 100).toFixed(2)} ${translate(lang, "percentPoints")}`,
+    metric: (metric: string, value: number | null | undefined) => metricValue(lang, metric, value),
+    /** A refused request in people's words: its blockers, a known refusal, or a generic refusal with its status. */
+    problem: (error: unknown) => problemText(lang, error),
+  };
+}
+
+export function problemText(lang: Lang, error: unknown): string {
+  if (!(error instanceof ApiError)) return lang === "zh" ? `请求失败：${String(error)}` : String(error);
+  const body = error.body ?? {};
+  const blockers: Array<{ code: string; message: string }> = Array.isArray(body.blockers) ? body.blockers : [];
+  if (blockers.length > 0) return blockers.map((b) => blockerText(lang, b)).join(lang === "zh" ? "；" : "; ");
+  if (lang === "en") return `${error.status} ${body.code ?? ""}: ${body.detail ?? error.message}`;
+  const known = body.code ? enumText("zh", "problem", body.code) : undefined;
+  const fields = Array.isArray(body.errors) ? body.errors.map((e: { path: string }) => e.path).join("，") : "";
+  const text = known && known !== body.code ? known : translate("zh", "refusedGeneric");
+  return `${text}（HTTP ${error.status}）${fields ? `：${fields}` : ""}`;
 }

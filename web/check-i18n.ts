@@ -1,0 +1,94 @@
+/**
+ * The build's translation check (npm run build:web runs it before vite): every word of the dashboard and every code
+ * the nodes send that people read has a Chinese text. It fails the build, naming what is missing, when
+ *   - a dictionary entry or an enum entry has an empty Chinese text, or one with no Chinese character in it;
+ *   - a code the server defines — payee categories, evidence kinds, verdicts, facility statuses, review metrics,
+ *     payment blockers — has no entry in web/src/enums.ts (read from the server's sources, so a new code added there
+ *     fails the dashboard's build until it is translated).
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { D } from "./src/dictionary";
+import { ENUMS } from "./src/enums";
+
+type Entries = Readonly<Record<string, readonly [string, string]>>;
+
+const CHINESE = /[\u3400-\u9fff]/;
+
+/** What is missing or not Chinese, one line each; empty when the dictionaries are complete. */
+export function missingTranslations(
+  dictionary: Entries,
+  enums: Readonly<Record<string, Entries>>,
+  serverCodes: Readonly<Record<string, readonly string[]>>,
+): string[] {
+  const problems: string[] = [];
+  const check = (where: string, entries: Entries) => {
+    for (const [key, [zh, en]] of Object.entries(entries)) {
+      if (!zh?.trim()) problems.push(`${where}.${key}: no Chinese text`);
+      else if (!CHINESE.test(zh)) problems.push(`${where}.${key}: "${zh}" has no Chinese character`);
+      if (!en?.trim()) problems.push(`${where}.${key}: no English text`);
+    }
+  };
+  check("dictionary", dictionary);
+  for (const [group, entries] of Object.entries(enums)) check(`enums.${group}`, entries);
+  for (const [group, codes] of Object.entries(serverCodes)) {
+    const entries = enums[group];
+    if (!entries) {
+      problems.push(`enums.${group}: no such group for the server's codes ${codes.join(", ")}`);
+      continue;
+    }
+    for (const code of codes)
+      if (!(code in entries)) problems.push(`enums.${group}.${code}: the server sends it; no text`);
+  }
+  return problems;
+}
+
+const ROOT = path.resolve(__dirname, "..");
+
+function serverSources(): string[] {
+  const files: string[] = [];
+  const walk = (dir: string) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) {
+        if (entry.name !== "generated") walk(full);
+      } else if (entry.name.endsWith(".ts")) files.push(full);
+    }
+  };
+  walk(path.join(ROOT, "server"));
+  return files;
+}
+
+/** The codes the server defines, read from its sources (`export const NAME = [ "…", … ]` and blockers it pushes). */
+export function serverCodes(): Record<string, string[]> {
+  const sources = serverSources().map((file) => fs.readFileSync(file, "utf8"));
+  const all = sources.join("\n");
+  const list = (name: string): string[] => {
+    const match = new RegExp(`export const ${name}\\s*=\\s*\\[([^\\]]*)\\]`).exec(all);
+    if (!match) throw new Error(`check-i18n: the server no longer defines ${name}; update web/check-i18n.ts`);
+    return [...match[1].matchAll(/"([A-Z_]+)"/g)].map((m) => m[1]);
+  };
+  const blockers = [...all.matchAll(/blockers\.push\(\{\s*code:\s*"([a-z_]+)"/g)].map((m) => m[1]);
+  return {
+    category: list("PAYEE_CATEGORIES"),
+    kind: list("EVIDENCE_KINDS"),
+    verdict: list("VERDICTS"),
+    status: list("FACILITY_STATUSES"),
+    metric: list("METRICS"),
+    blocker: [...new Set(blockers)],
+  };
+}
+
+if (require.main === module) {
+  const codes = serverCodes();
+  const problems = missingTranslations(D, ENUMS, codes);
+  if (problems.length > 0) {
+    console.error(`check-i18n: ${problems.length} missing or untranslated Chinese text(s):`);
+    for (const problem of problems) console.error(`  - ${problem}`);
+    process.exit(1);
+  }
+  const counted = Object.values(codes).reduce((n, c) => n + c.length, 0);
+  console.log(
+    `check-i18n: ${Object.keys(D).length} words and ${counted} server codes, each with Chinese and English text`,
+  );
+}

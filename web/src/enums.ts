@@ -1,0 +1,187 @@
+/**
+ * Every code the nodes send that people read — categories, evidence kinds, verdicts, statuses, spot-check results,
+ * approval kinds, review metrics, payment blockers and refusal codes — as [中文, English]. web/check-i18n.ts (run by
+ * npm run build:web) fails the build when a code the server defines has no entry here, or an entry has no Chinese.
+ */
+export type Lang = "zh" | "en";
+type Entry = readonly [zh: string, en: string];
+
+export const ENUMS = {
+  category: {
+    EQUIPMENT: ["设备购置", "Equipment"],
+    TESTING_CERT: ["检测认证", "Testing and certification"],
+    MATERIALS: ["原材料", "Materials"],
+    R_AND_D: ["研发", "R&D"],
+    SERVICES: ["服务", "Services"],
+  },
+  kind: {
+    PURCHASE_CONTRACT: ["采购合同", "Purchase contract"],
+    INVOICE: ["发票", "Invoice"],
+    DELIVERY_NOTE: ["送货单", "Delivery note"],
+    INSPECTION_REPORT: ["检验报告", "Inspection report"],
+    CERTIFICATION: ["认证证书", "Certification"],
+    PATENT_FILING: ["专利申请", "Patent filing"],
+    SPOT_CHECK_REPORT: ["抽检报告", "Spot-check report"],
+  },
+  verdict: {
+    NONE: ["待核验", "Pending"],
+    PENDING: ["待核验", "Pending"],
+    ACCEPT: ["通过", "Accepted"],
+    REJECT: ["驳回", "Rejected"],
+  },
+  status: {
+    ACTIVE: ["正常", "Active"],
+    FROZEN: ["已冻结", "Frozen"],
+    CLOSED: ["已结清", "Closed"],
+    CREATING: ["上链中", "Being created"],
+    PENDING: ["处理中", "Pending"],
+    CONFIRMED: ["已上链", "On chain"],
+    AWAITING_REGULATOR: ["待监管会签", "Awaiting the regulator"],
+    SUBMITTED: ["已提交上链", "Submitted"],
+    APPLIED: ["已生效", "Applied"],
+    REFUSED: ["已拒绝", "Refused"],
+    FAILED: ["失败", "Failed"],
+  },
+  result: {
+    PASS: ["合格", "Pass"],
+    FAIL: ["不合格", "Fail"],
+  },
+  approvalKind: {
+    REVIEW: ["季度评审", "Quarterly review"],
+    UNFREEZE: ["解除冻结", "Unfreeze"],
+  },
+  metric: {
+    PATENTS_ADDED: ["新增专利数", "Patents added"],
+    PASS_RATE_BPS: ["产品合格率", "Product pass rate"],
+    QUALITY_SPEND_SHARE_BPS: ["质量用途资金占比", "Quality-purpose share of spending"],
+    GRADE: ["质量等级", "Quality grade"],
+  },
+  /** Why an entrusted payment cannot be made yet (GET …/readiness and a refused payment's blockers). */
+  blocker: {
+    facility_is_frozen: ["授信已因抽检不合格冻结，银行与监管共同解冻后方可支付", "The facility is frozen"],
+    facility_is_closed: ["授信已结清", "The facility is closed"],
+    payment_already_paid: ["该笔已支付", "Already paid"],
+    payee_not_registered: ["收款人未登记", "The payee is not registered"],
+    payee_inactive: ["收款人已停用", "The payee is deactivated"],
+    payee_category_mismatch: ["收款人登记类别与计划不符", "The payee's category differs from the plan"],
+    insufficient_funds: ["授信账户余额不足", "The facility does not hold enough"],
+    evidence_missing: ["所需凭证尚未上传并上链", "Required evidence not uploaded"],
+    evidence_not_verified: ["所需凭证尚未通过双节点核验", "Required evidence not verified by both nodes"],
+  },
+  /** Refusals (problem+json codes) people meet in the dashboard; any other code reads as a generic refusal. */
+  problem: {
+    validation_failed: ["输入有误", "Invalid input"],
+    invalid_plan: ["支付计划不符合产品要求", "The plan does not meet the product's rules"],
+    approval_pending: ["已有一项同类决定待监管会签", "A decision of this kind already awaits the regulator"],
+    approval_not_pending: ["该决定已不在待会签状态", "The decision no longer awaits a co-signature"],
+    regulator_refused: ["监管节点复核未通过，拒绝会签", "The regulator node's own check refused it"],
+    facility_not_frozen: ["授信未冻结", "The facility is not frozen"],
+    payee_already_registered: ["收款人已登记", "The payee is already registered"],
+    unauthorized: ["密钥无效或缺失", "Missing or invalid API key"],
+    forbidden: ["该角色无权执行此操作", "This role may not do that"],
+    not_found: ["未找到", "Not found"],
+    rate_limited: ["请求过于频繁，请稍后再试", "Too many requests; try again shortly"],
+    file_too_large: ["文件过大", "The file is too large"],
+    upload_too_large: ["上传内容过大", "The upload is too large"],
+    payload_too_large: ["请求内容过大", "The request is too large"],
+    empty_file: ["文件为空", "The file is empty"],
+    unsupported_media_type: ["不支持的文件类型", "Unsupported file type"],
+    bank_node_unreachable: ["无法连接银行节点", "The bank node cannot be reached"],
+    internal_error: ["节点内部错误", "Internal error in the node"],
+  },
+} as const satisfies Record<string, Record<string, Entry>>;
+
+export type EnumGroup = keyof typeof ENUMS;
+
+/** A code in people's words; an unknown code stays as it is (the build check keeps the server's codes covered). */
+export function enumText(lang: Lang, group: EnumGroup, code: string | null | undefined): string {
+  if (code === null || code === undefined) return "—";
+  const entry = (ENUMS[group] as Record<string, Entry>)[code];
+  return entry ? entry[lang === "zh" ? 0 : 1] : code;
+}
+
+const kindZh = (kind: string) => enumText("zh", "kind", kind);
+const verdictZh = (text: string) =>
+  text
+    .replace(/\bbank\b/g, "银行")
+    .replace(/\bregulator\b/g, "监管")
+    .replace(/\bpending\b/g, "待核验")
+    .replace(/\bACCEPT\b/g, "通过")
+    .replace(/\bREJECT\b/g, "驳回")
+    .replace(/, /g, "，");
+
+/** A blocker's details, read from its English message, in Chinese; null when the message has another shape. */
+const BLOCKER_ZH: Record<string, (message: string) => string | null> = {
+  facility_is_frozen: (m) => {
+    const id = /facility (\d+)/.exec(m)?.[1];
+    return id ? `授信 #${id} 已因抽检不合格冻结，银行与监管共同解冻后方可恢复支付` : null;
+  },
+  facility_is_closed: (m) => (/facility (\d+)/.exec(m) ? `授信 #${/facility (\d+)/.exec(m)![1]} 已结清` : null),
+  payment_already_paid: (m) => (/payment (\d+)/.exec(m) ? `第 ${/payment (\d+)/.exec(m)![1]} 笔已支付` : null),
+  payee_not_registered: (m) =>
+    /payee (0x[0-9a-fA-F]+)/.exec(m) ? `收款人 ${/payee (0x\w+)/.exec(m)![1]} 未登记` : null,
+  payee_inactive: (m) => (/payee (0x[0-9a-fA-F]+)/.exec(m) ? `收款人 ${/payee (0x\w+)/.exec(m)![1]} 已停用` : null),
+  payee_category_mismatch: (m) => {
+    const x = /payee (0x\w+) is now registered as (\w+), the plan says (\w+)/.exec(m);
+    return x
+      ? `收款人 ${x[1]} 现登记为“${enumText("zh", "category", x[2])}”，计划为“${enumText("zh", "category", x[3])}”`
+      : null;
+  },
+  insufficient_funds: (m) => {
+    const x = /holds ([\d,.]+) CNY; the payment needs ([\d,.]+) CNY/.exec(m);
+    return x ? `授信账户余额 ¥${x[1]}，本笔需 ¥${x[2]}` : null;
+  },
+  evidence_missing: (m) => {
+    const x = /no (\w+) has been uploaded and anchored for facility (\d+)/.exec(m);
+    return x ? `授信 #${x[2]} 尚未上传并上链“${kindZh(x[1])}”` : null;
+  },
+  evidence_not_verified: (m) => {
+    const x = /^no verified (\w+): (.*)$/.exec(m);
+    if (!x) return null;
+    const docs = x[2].split("; ").map((part) => {
+      let d = /^document (\S+) already released another payment$/.exec(part);
+      if (d) return `文件 ${d[1]} 已用于另一笔支付`;
+      d = /^document (\S+) \((.*)\)$/.exec(part);
+      if (d) return `文件 ${d[1]}（${verdictZh(d[2])}）`;
+      d = /^document (\S+): /.exec(part);
+      if (d) return `文件 ${d[1]} 与链上记录不符`;
+      return null;
+    });
+    const known = docs.filter((d): d is string => d !== null);
+    return `“${kindZh(x[1])}”尚未通过双节点核验${known.length ? `：${known.join("；")}` : ""}`;
+  },
+};
+
+/** A blocker in people's words: the server's message in English; in Chinese its details where they can be read. */
+export function blockerText(lang: Lang, blocker: { code: string; message: string }): string {
+  if (lang === "en") return blocker.message;
+  return (
+    BLOCKER_ZH[blocker.code]?.(blocker.message) ??
+    (hasBlocker(blocker.code) ? enumText("zh", "blocker", blocker.code) : "付款条件尚未满足")
+  );
+}
+
+/** Whether a code has a Chinese blocker text (for the build check). */
+export const hasBlocker = (code: string) => code in ENUMS.blocker;
+
+const WHAT_ZH: Record<string, string> = {
+  "supplier licence": "供应商许可证",
+  "lab licence": "实验室资质",
+  "certification body licence": "认证机构资质",
+  "patent filing": "专利申请",
+  "inspection record": "检验记录",
+};
+
+/** A verifier's reason for a REJECT, in Chinese where its shape is known; otherwise a generic reason. */
+export function reasonText(lang: Lang, reason: string | null | undefined): string {
+  if (!reason) return "";
+  if (lang === "en") return reason;
+  let m = /^metadata\.(\w+) is missing: the (.+) cannot be checked$/.exec(reason);
+  if (m) return `元数据缺少 ${m[1]}，无法核对${WHAT_ZH[m[2]] ?? "登记信息"}`;
+  m = /^(.+?) (\S+) is not in the regulator's registry$/.exec(reason);
+  if (m) return `${WHAT_ZH[m[1]] ?? "登记信息"} ${m[2]} 不在监管登记库中`;
+  if (reason.startsWith("document not available")) return "无法从银行节点取得文件";
+  if (reason.startsWith("tampered")) return "文件已被篡改：内容与上链哈希不符";
+  if (reason.includes("leaf is not in the anchored root")) return "银行提交的叶子不在上链的默克尔根中";
+  return "核验未通过（详见英文原文）";
+}
