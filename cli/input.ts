@@ -22,9 +22,10 @@ export function positiveIntArg(value: string): number {
   return Number(value);
 }
 
-/** A time for the API (ISO 8601): "2026-01-01" is midnight UTC that day; a full ISO time is taken as it is. */
+/** A time for the API (ISO 8601): "2026-01-01" is midnight that day in the local time zone; an ISO time as it is. */
 export function timeArg(value: string): string {
-  const date = /^\d{4}-\d{2}-\d{2}$/.test(value) ? new Date(`${value}T00:00:00.000Z`) : new Date(value);
+  // A day alone is that day's midnight in this machine's time zone (TZ), as the person typing it means it.
+  const date = /^\d{4}-\d{2}-\d{2}$/.test(value) ? new Date(`${value}T00:00:00`) : new Date(value);
   if (Number.isNaN(date.getTime()) || !/^\d{4}-\d{2}-\d{2}/.test(value)) {
     throw new InvalidArgumentError("must be a date (2026-01-01) or an ISO 8601 time (2026-01-01T08:00:00Z)");
   }

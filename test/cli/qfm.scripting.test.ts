@@ -2,6 +2,7 @@ import { expect } from "chai";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Io } from "../../cli/context";
+import { timeArg } from "../../cli/input";
 import { main } from "../../cli/program";
 
 /**
@@ -161,6 +162,22 @@ describe("qfm in scripts", function () {
     const code = await main(["--bank", url, "--regulator", url, "--key", "qfm_test", ...args], io);
     return { code, stdout, stderr };
   }
+
+  describe("when reading a day typed for a review period", function () {
+    const zone = process.env.TZ;
+    afterEach(function () {
+      if (zone === undefined) delete process.env.TZ;
+      else process.env.TZ = zone;
+    });
+
+    it("takes midnight in the user's time zone, not UTC midnight (08:00 in Beijing)", function () {
+      process.env.TZ = "Asia/Shanghai";
+      expect(timeArg("2026-10-01")).to.equal("2026-09-30T16:00:00.000Z");
+      process.env.TZ = "America/New_York";
+      expect(timeArg("2026-10-01")).to.equal("2026-10-01T04:00:00.000Z");
+      expect(timeArg("2026-10-01T08:00:00Z")).to.equal("2026-10-01T08:00:00.000Z");
+    });
+  });
 
   describe("when checking a payment", function () {
     it("exits 2 when it is blocked, listing the blockers", async function () {
