@@ -12,14 +12,15 @@ import { createApiKeys } from "../../server/auth/api-keys";
 import type { Role } from "../../server/auth/roles";
 import { createDatabase } from "../../server/db/client";
 import { migrateDatabase } from "../../server/db/migrate";
+import { freePort } from "../../scripts/bench/lib/system";
+import { ENUMS } from "../../web/src/enums";
 import { client, startNodeProcess, tempDir, waitFor, type NodeProcess } from "../helpers/processes";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const WEB_DIST = path.join(ROOT, "web", "dist");
 const SHOTS = path.join(ROOT, "docs", "screenshots");
-const [CHAIN_PORT, BANK_PORT, REGULATOR_PORT] = [18600, 18601, 18602];
-const BANK = `http://127.0.0.1:${BANK_PORT}`;
-const REGULATOR = `http://127.0.0.1:${REGULATOR_PORT}`;
+let BANK = "";
+let REGULATOR = "";
 const BORROWER = "宁波甬鑫轴承有限公司 Ningbo Yongxin Bearings";
 
 const key = () => `qfm_${randomBytes(24).toString("base64url")}`;
@@ -67,6 +68,9 @@ describe("web dashboard in Chromium", function () {
     }
     fs.mkdirSync(SHOTS, { recursive: true });
     dir = tempDir("dashboard");
+    const [CHAIN_PORT, BANK_PORT, REGULATOR_PORT] = [await freePort(), await freePort(), await freePort()];
+    BANK = `http://127.0.0.1:${BANK_PORT}`;
+    REGULATOR = `http://127.0.0.1:${REGULATOR_PORT}`;
     chainNode = await startChainNode({ kind: "anvil", port: CHAIN_PORT });
     const deploymentsFile = path.join(dir, "deployment.json");
     await deploy(parseDeployConfig({ RPC_URL: chainNode.url, DEPLOYMENTS_FILE: deploymentsFile }), () => undefined);
@@ -165,16 +169,27 @@ describe("web dashboard in Chromium", function () {
     for (const c of contexts.splice(0)) await c.close();
   });
 
-  /** A fresh browser session, in English (the screenshots are taken in English), logged in as `role`. */
-  async function loginAs(role: Role): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  /** Every GET the pages made that failed (a missing favicon, a view that could not load). */
+  const failedResponses: string[] = [];
+
+  /** A fresh browser session, in English unless asked otherwise, logged in as `role`. */
+  async function loginAs(role: Role, options: { lang?: "zh" | "en"; width?: number } = {}): Promise<Page> {
+    const context = await browser.newContext({
+      viewport: { width: options.width ?? 1280, height: 900 },
+      timezoneId: "Asia/Shanghai",
+    });
     contexts.push(context);
-    await context.addInitScript(() => localStorage.setItem("qfm.lang", "en"));
+    await context.addInitScript((lang) => localStorage.setItem("qfm.lang", lang), options.lang ?? "en");
     const page = await context.newPage();
     const errors: string[] = [];
     page.on("pageerror", (e) => {
       errors.push(e.message);
       pageErrors.push(`${role}: ${e.stack ?? e.message}`);
+    });
+    page.on("response", (response) => {
+      // What a page loads (a refused payment, co-signature or plan is an answer, not a missing resource).
+      if (response.status() >= 400 && response.request().method() === "GET")
+        failedResponses.push(`${response.status()} ${response.url()}`);
     });
     await page.goto(`${BANK}/`);
     await page.getByTestId(`login-${role}`).click();
@@ -200,160 +215,295 @@ describe("web dashboard in Chromium", function () {
     expect(await page.getByTestId("who").textContent()).to.contain("供应商");
   });
 
-  it("bank officer: a payment is refused with its blockers, then allowed once the evidence is verified", async function () {
-    const page = await loginAs("bank_officer");
-    await page.getByTestId("facility-row-2").getByText("FROZEN").waitFor();
-    await page.getByTestId("open-facility-1").click();
-    await page.getByTestId("kpi-limit").waitFor();
-    expect(await page.getByTestId("kpi-limit").textContent()).to.equal("¥10,000,000.00");
-    // The seeded review took the rate below the base rate.
-    await page.getByTestId("rate-chart").locator("canvas").waitFor();
-    expect(await page.getByTestId("review").first().textContent()).to.match(/Rate \d+\.\d\d% → \d+\.\d\d%/);
-    await page.getByTestId("sankey-chart").locator("canvas").waitFor();
-    expect(await page.getByTestId("payment-0").getByTestId("payment-state").textContent()).to.equal("Paid");
+  /** Every code the nodes send (category, kind, verdict, status, …), which a Chinese page must show in words. */
+  const CODES = [...new Set(Object.values(ENUMS).flatMap((group) => Object.keys(group)))];
+  const RAW_CODE = new RegExp(`\\b(${CODES.join("|")})\\b|\\b[a-z]+_[a-z_]+\\b`);
+  /** The server's English sentences (blockers, refusals, verifier reasons) and English words of the dashboard. */
+  const ENGLISH =
+    /has been uploaded|is frozen|cannot be made|not verified|already paid|not registered|deactivated|holds [\d,.]+ CNY|registry|missing:|\bbps\b|Refused|Pending|Loading|Facility #|Blockers|Paid|Unpaid/;
 
-    // Payment 3 (cage alloy, 2,500,000.00 CNY) needs an invoice: the one uploaded was used by payment 0.
-    const row = page.getByTestId("payment-3");
-    await row.getByTestId("blockers").waitFor();
-    expect(await row.getByTestId("blockers").textContent()).to.match(/INVOICE/);
-    await row.getByTestId("pay-3").click();
-    await row.getByTestId("payment-result").waitFor();
-    expect(await row.getByTestId("payment-result").textContent()).to.match(/Refused: 409 .*cannot be made/);
+  /** The lines of a Chinese page that still show a raw code or English text (names of firms aside). */
+  async function untranslated(page: Page): Promise<string[]> {
+    const text = await page.locator("main").innerText();
+    return text.split("\n").filter((line) => RAW_CODE.test(line) || ENGLISH.test(line));
+  }
 
-    // Upload the invoice through the form; both nodes verify it.
-    const form = page.getByTestId("upload-form");
-    await form.locator("select[name=kind]").selectOption("INVOICE");
-    await form
-      .locator("input[name=metadata]")
-      .fill(JSON.stringify({ supplierLicence: "91330201MA2J4L7P2Q", invoiceNumber: "INV-99001" }));
-    await form.locator("input[name=file]").setInputFiles({
-      name: "cage-alloy-invoice.pdf",
-      mimeType: "application/pdf",
-      buffer: Buffer.from("%PDF-1.7\n% cage alloy invoice\n%%EOF\n"),
+  /** Whether the page is wider than its viewport (something overflows horizontally). */
+  const overflow = (page: Page) =>
+    page.evaluate(() => ({
+      page: document.documentElement.scrollWidth,
+      viewport: window.innerWidth,
+      widest: [...document.querySelectorAll("main *")]
+        .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 1)
+        .slice(0, 3)
+        .map((el) => `${el.tagName}.${el.className}: ${(el.textContent ?? "").slice(0, 40)}`),
+    }));
+
+  describe("in Chinese", function () {
+    it("bank officer: list, facilities, blockers and a refused payment show no code and no English", async function () {
+      const page = await loginAs("bank_officer", { lang: "zh" });
+      await page.getByTestId("facility-row-2").locator('[data-status="FROZEN"]').waitFor();
+      expect(await page.getByTestId("facility-row-2").innerText()).to.include("已冻结");
+      expect(await untranslated(page)).to.deep.equal([]);
+
+      await page.getByTestId("open-facility-2").click();
+      const row = page.getByTestId("payment-1");
+      await row.getByTestId("blockers").waitFor();
+      const blockers = await row.getByTestId("blockers").innerText();
+      expect(blockers).to.include("已因抽检不合格冻结").and.include("尚未上传并上链“发票”");
+      await row.getByTestId("pay-1").click();
+      await row.getByTestId("payment-result").waitFor();
+      expect(await row.getByTestId("payment-result").innerText()).to.match(/^被拒绝: .*冻结/);
+      await page.getByTestId("evidence-item").first().waitFor();
+      expect(await page.getByTestId("evidence-timeline").innerText())
+        .to.include("检验报告")
+        .and.include("通过");
+      expect(await untranslated(page)).to.deep.equal([]);
+      // The plan table keeps its words whole: no cell squeezed to one character a line.
+      const narrowest = await row
+        .locator("td")
+        .evaluateAll((cells) =>
+          Math.min(
+            ...cells.filter((c) => (c.textContent ?? "").length > 3).map((c) => c.getBoundingClientRect().width),
+          ),
+        );
+      expect(narrowest).to.be.greaterThan(40);
+      await page.screenshot({ path: path.join(SHOTS, "bank-facility-zh.png"), fullPage: true });
+
+      await page.getByRole("button", { name: "返回" }).click();
+      await page.getByTestId("open-facility-1").click();
+      await page.getByTestId("review").first().waitFor();
+      const review = await page.getByTestId("review").first().innerText();
+      expect(review)
+        .to.match(/利率 \d+\.\d\d% → \d+\.\d\d%/)
+        .and.match(/优惠 \d+\.\d\d 个百分点/);
+      await page.getByTestId("payment-3").getByTestId("blockers").waitFor();
+      expect(await untranslated(page)).to.deep.equal([]);
     });
-    await form.locator("button[type=submit]").click();
-    await form.getByText(/Uploaded, evidence id 0x/).waitFor();
-    const officer = client(BANK, keys.officer);
-    await waitFor(
-      "payment 3 to be ready",
-      async () => (await officer.get("/facilities/1/payments/3/readiness")).body.ready === true,
-      90_000,
-      300,
-    );
-    await page.reload();
-    await page.getByTestId("payment-3").getByText("Ready", { exact: true }).waitFor();
-    await page.getByTestId("pay-3").click();
-    await page
-      .getByTestId("payment-3")
-      .getByTestId("payment-state")
-      .getByText("Paid", { exact: true })
-      .waitFor({ timeout: 30_000 });
-    await page.getByTestId("evidence-timeline").getByText("INV-99001").waitFor();
-    await page.screenshot({ path: path.join(SHOTS, "bank-facility.png"), fullPage: true });
+
+    it("regulator: queue, spot checks, approvals and the white list show no code and no English", async function () {
+      const page = await loginAs("regulator", { lang: "zh" });
+      await page.getByTestId("queue-row").first().waitFor();
+      await page.getByTestId("approval").first().waitFor();
+      await page.getByTestId("reg-facility-2").locator('[data-status="FROZEN"]').waitFor();
+      expect(await page.getByTestId("approval").first().innerText()).to.include("解除冻结");
+      expect(await page.getByTestId("queue").innerText()).to.include("通过");
+      expect(await untranslated(page)).to.deep.equal([]);
+      await page.screenshot({ path: path.join(SHOTS, "regulator-queue-zh.png"), fullPage: false });
+    });
+
+    it("borrower: targets as percentages, documents to upload and what it owes, with no code and no English", async function () {
+      const page = await loginAs("borrower", { lang: "zh" });
+      await page.getByTestId("target").first().waitFor();
+      const targets = await page.getByTestId("borrower-facility").first().innerText();
+      expect(targets)
+        .to.match(/≥ \d+\.\d\d%/)
+        .and.not.match(/≥ \d{4}\b/);
+      await page.getByTestId("borrower-owed").waitFor();
+      expect(await page.getByTestId("borrower-owed").innerText()).to.match(/^¥[\d,]+\.\d\d$/);
+      expect(await untranslated(page)).to.deep.equal([]);
+    });
+
+    it("supplier: payments and payees with no code and no English", async function () {
+      const page = await loginAs("supplier", { lang: "zh" });
+      await page.getByTestId("supplier-payment").first().waitFor({ timeout: 30_000 });
+      expect(await page.getByTestId("supplier-payments").innerText()).to.include("已支付");
+      expect(await untranslated(page)).to.deep.equal([]);
+    });
   });
 
-  it("regulator: sees the queue, records a failed spot check (facility frozen), co-signs, and sees the radar", async function () {
-    const page = await loginAs("regulator");
-    await page.getByTestId("queue-row").first().waitFor();
-    expect(await page.getByTestId("queue-row").count()).to.be.greaterThan(5);
-    await page.getByTestId("radar-chart").first().locator("canvas").waitFor();
-    expect(await page.getByTestId("firm").count()).to.equal(4);
-    await page.screenshot({ path: path.join(SHOTS, "regulator-queue.png"), fullPage: false });
-    await page.getByTestId("whitelist").screenshot({ path: path.join(SHOTS, "radar.png") });
-    // The radar chart really drew something: its canvas holds non-blank pixels.
-    const painted = await page
-      .getByTestId("radar-chart")
-      .first()
-      .locator("canvas")
-      .evaluate((canvas: HTMLCanvasElement) => {
-        const data = canvas.getContext("2d")!.getImageData(0, 0, canvas.width, canvas.height).data;
-        let n = 0;
-        for (let i = 3; i < data.length; i += 4) if (data[i] > 0) n++;
-        return n;
+  describe("at phone width (390 px)", function () {
+    for (const lang of ["zh", "en"] as const) {
+      it(`borrower and supplier pages do not overflow sideways (${lang})`, async function () {
+        const borrower = await loginAs("borrower", { lang, width: 390 });
+        await borrower.getByTestId("target").first().waitFor();
+        expect(await overflow(borrower)).to.deep.equal({ page: 390, viewport: 390, widest: [] });
+        if (lang === "zh")
+          await borrower.screenshot({ path: path.join(SHOTS, "borrower-phone-zh.png"), fullPage: true });
+        const supplier = await loginAs("supplier", { lang, width: 390 });
+        await supplier.getByTestId("supplier-payment").first().waitFor({ timeout: 30_000 });
+        expect(await overflow(supplier)).to.deep.equal({ page: 390, viewport: 390, widest: [] });
       });
-    expect(painted).to.be.greaterThan(1_000);
-
-    const spot = page.getByTestId("spot-check");
-    await spot.locator("select[name=facilityId]").selectOption("1");
-    await spot.locator("select[name=result]").selectOption("FAIL");
-    await spot.locator("input[name=reportNumber]").fill("NB-SC-2026-0100");
-    await spot.locator("input[name=findings]").fill("hardness below spec on 3 of 20 samples");
-    await spot.locator("button[type=submit]").click();
-    await page.getByTestId("spot-result").getByText("FROZEN").waitFor({ timeout: 60_000 });
-    await page.getByTestId("reg-facility-1").getByText("FROZEN").waitFor();
-
-    // The unfreeze of facility 2 proposed by the bank: the regulator's node checks it before signing.
-    await page.getByTestId("approval").first().getByRole("button").click();
-    await page.getByTestId("cosign-result").waitFor({ timeout: 60_000 });
-    expect(await page.getByTestId("cosign-result").textContent()).to.match(/Co-signed|Refused/);
+    }
   });
 
-  it("borrower: its facility, rate, targets and documents to upload", async function () {
-    const page = await loginAs("borrower");
-    await page.getByTestId("borrower-facility").first().waitFor();
-    expect(await page.getByTestId("borrower-facility").count()).to.equal(1);
-    await page.getByTestId("target").first().waitFor();
-    expect(await page.getByTestId("borrower-rate").textContent()).to.match(/^\d+\.\d\d%$/);
-    await page.screenshot({ path: path.join(SHOTS, "borrower.png"), fullPage: true });
+  describe("in English", function () {
+    it("bank officer: a payment is refused with its blockers, then allowed once the evidence is verified", async function () {
+      const page = await loginAs("bank_officer");
+      await page.getByTestId("facility-row-2").locator('[data-status="FROZEN"]').waitFor();
+      await page.getByTestId("open-facility-1").click();
+      await page.getByTestId("kpi-limit").waitFor();
+      expect(await page.getByTestId("kpi-limit").textContent()).to.equal("¥10,000,000.00");
+      // The seeded review took the rate below the base rate.
+      await page.getByTestId("rate-chart").locator("canvas").waitFor();
+      expect(await page.getByTestId("review").first().textContent()).to.match(/Rate \d+\.\d\d% → \d+\.\d\d%/);
+      expect(await page.getByTestId("review").first().textContent()).to.match(/Discount \d+\.\d\d percentage points/);
+      await page.getByTestId("sankey-chart").locator("canvas").waitFor();
+      expect(await page.getByTestId("payment-0").getByTestId("payment-state").textContent()).to.equal("Paid");
+
+      // Payment 3 (cage alloy, 2,500,000.00 CNY) needs an invoice: the one uploaded was used by payment 0.
+      const row = page.getByTestId("payment-3");
+      await row.getByTestId("blockers").waitFor();
+      expect(await row.getByTestId("blockers").textContent()).to.match(/INVOICE/);
+      await row.getByTestId("pay-3").click();
+      await row.getByTestId("payment-result").waitFor();
+      expect(await row.getByTestId("payment-result").textContent()).to.match(/^Refused: no verified INVOICE/);
+
+      // Upload the invoice through the form; both nodes verify it.
+      const form = page.getByTestId("upload-form");
+      await form.locator("select[name=kind]").selectOption("INVOICE");
+      await form
+        .locator("input[name=metadata]")
+        .fill(JSON.stringify({ supplierLicence: "91330201MA2J4L7P2Q", invoiceNumber: "INV-99001" }));
+      await form.locator("input[name=file]").setInputFiles({
+        name: "cage-alloy-invoice.pdf",
+        mimeType: "application/pdf",
+        buffer: Buffer.from("%PDF-1.7\n% cage alloy invoice\n%%EOF\n"),
+      });
+      await form.locator("button[type=submit]").click();
+      await form.getByText(/Uploaded, evidence id 0x/).waitFor();
+      const officer = client(BANK, keys.officer);
+      await waitFor(
+        "payment 3 to be ready",
+        async () => (await officer.get("/facilities/1/payments/3/readiness")).body.ready === true,
+        90_000,
+        300,
+      );
+      await page.reload();
+      await page.getByTestId("payment-3").getByText("Ready", { exact: true }).waitFor();
+      await page.getByTestId("pay-3").click();
+      await page
+        .getByTestId("payment-3")
+        .getByTestId("payment-state")
+        .getByText("Paid", { exact: true })
+        .waitFor({ timeout: 30_000 });
+      await page.getByTestId("evidence-timeline").getByText("INV-99001").waitFor();
+      await page.screenshot({ path: path.join(SHOTS, "bank-facility.png"), fullPage: true });
+    });
+
+    it("regulator: sees the queue, records a failed spot check (facility frozen), co-signs, and sees the radar", async function () {
+      const page = await loginAs("regulator");
+      await page.getByTestId("queue-row").first().waitFor();
+      expect(await page.getByTestId("queue-row").count()).to.be.greaterThan(5);
+      await page.getByTestId("radar-chart").first().locator("canvas").waitFor();
+      expect(await page.getByTestId("firm").count()).to.equal(4);
+      await page.screenshot({ path: path.join(SHOTS, "regulator-queue.png"), fullPage: false });
+      await page.getByTestId("whitelist").screenshot({ path: path.join(SHOTS, "radar.png") });
+      // The radar chart really drew something: its canvas holds non-blank pixels.
+      const painted = await page
+        .getByTestId("radar-chart")
+        .first()
+        .locator("canvas")
+        .evaluate((canvas: HTMLCanvasElement) => {
+          const data = canvas.getContext("2d")!.getImageData(0, 0, canvas.width, canvas.height).data;
+          let n = 0;
+          for (let i = 3; i < data.length; i += 4) if (data[i] > 0) n++;
+          return n;
+        });
+      expect(painted).to.be.greaterThan(1_000);
+
+      const spot = page.getByTestId("spot-check");
+      // Nothing is preselected: a click without choosing records nothing (the form asks for both).
+      expect(await spot.locator("select[name=facilityId]").inputValue()).to.equal("");
+      expect(await spot.locator("select[name=result]").inputValue()).to.equal("");
+      let confirmations = 0;
+      page.on("dialog", (dialog) => {
+        confirmations++;
+        void dialog.accept();
+      });
+      await spot.locator("select[name=facilityId]").selectOption("1");
+      await spot.locator("select[name=result]").selectOption("FAIL");
+      await spot.locator("input[name=reportNumber]").fill("NB-SC-2026-0100");
+      await spot.locator("input[name=findings]").fill("hardness below spec on 3 of 20 samples");
+      await spot.locator("button[type=submit]").click();
+      await page.getByTestId("spot-result").locator('[data-status="FROZEN"]').waitFor({ timeout: 60_000 });
+      expect(confirmations).to.equal(1);
+      await page.getByTestId("reg-facility-1").locator('[data-status="FROZEN"]').waitFor();
+
+      // The unfreeze of facility 2 proposed by the bank: the regulator's node checks it before signing.
+      await page.getByTestId("approval").first().getByRole("button").click();
+      await page
+        .getByTestId("cosign-result")
+        .getByText(/Co-signed|Refused/)
+        .waitFor({ timeout: 60_000 });
+    });
+
+    it("borrower: its facility, rate, targets and documents to upload", async function () {
+      const page = await loginAs("borrower");
+      await page.getByTestId("borrower-facility").first().waitFor();
+      expect(await page.getByTestId("borrower-facility").count()).to.equal(1);
+      await page.getByTestId("target").first().waitFor();
+      expect(await page.getByTestId("borrower-rate").textContent()).to.match(/^\d+\.\d\d%$/);
+      await page.screenshot({ path: path.join(SHOTS, "borrower.png"), fullPage: true });
+    });
+
+    it("supplier: each entrusted payment's state, and its own payments with amounts", async function () {
+      const page = await loginAs("supplier");
+      await page.getByTestId("supplier-payment").first().waitFor({ timeout: 30_000 });
+      expect(await page.getByTestId("supplier-payment").count()).to.equal(6);
+      expect(await page.getByTestId("supplier-payments").getByText("Paid", { exact: true }).count()).to.equal(5);
+      // One payee's own payments, with their amounts: the equipment vendor was paid 4,000,000.00 on facility 1.
+      const payees: Array<{ address: string; category: string }> = (await client(BANK, keys.officer).get("/payees"))
+        .body.items;
+      await page.getByTestId("supplier-payee").selectOption(payees.find((p) => p.category === "EQUIPMENT")!.address);
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid="supplier-payment"]').length === 1);
+      expect(await page.getByTestId("supplier-payment").innerText()).to.include("¥4,000,000.00");
+      await page.screenshot({ path: path.join(SHOTS, "supplier.png"), fullPage: true });
+    });
+
+    // Last: the new facility adds entrusted payments, which the supplier test above counts.
+    it("bank officer: a new facility's plan under the quality floor is refused, a valid one opens the facility", async function () {
+      const payees: Array<{ address: string; category: string }> = (await client(BANK, keys.officer).get("/payees"))
+        .body.items;
+      const equipment = payees.find((p) => p.category === "EQUIPMENT")!.address;
+      const lab = payees.find((p) => p.category === "TESTING_CERT")!.address;
+      const page = await loginAs("bank_officer");
+      await page.getByTestId("new-facility-button").click();
+      const form = page.getByTestId("new-facility");
+      // Haitian Precision (grade A on the white list): picking it fills the name and the credit code.
+      await form.locator("select[name=firm]").selectOption("91330212MA2CCCCC3Z");
+      expect(await form.locator("input[name=borrowerName]").inputValue()).to.contain("Haitian Precision");
+      expect(await form.locator("input[name=creditCode]").inputValue()).to.equal("91330212MA2CCCCC3Z");
+      await form.locator("input[name=borrower]").fill(`0x${randomBytes(20).toString("hex")}`);
+      await form.locator("input[name=creditLimit]").fill("5,000,000");
+      const row0 = form.getByTestId("plan-row-0");
+      await row0.locator("select[name=payee]").selectOption(equipment);
+      await row0.locator("input[name=amount]").fill("1,000,000.00");
+      await form.locator("button[name=addRow]").click();
+      const row1 = form.getByTestId("plan-row-1");
+      await row1.locator("select[name=payee]").selectOption(lab);
+      await row1.locator("input[name=amount]").fill("200000");
+      await row1.locator("input[name=qualityPurpose]").check();
+      await row1.locator("input[name=evidence-INSPECTION_REPORT]").check();
+      expect(await form.getByTestId("quality-share").textContent()).to.equal(
+        "Quality-purpose share: 16.66% (floor ≥ 30.00%)",
+      );
+      await form.locator("button[type=submit]").click();
+      await form.getByTestId("new-facility-result").waitFor();
+      expect(await form.getByTestId("new-facility-result").textContent()).to.match(
+        /^422 quality_share_below_floor: .*16\.66%.*floor is 30\.00%/,
+      );
+
+      // 600,000.50 CNY to the lab: 37.50% of the plan, exact to the fen.
+      await row1.locator("input[name=amount]").fill("600,000.50");
+      expect(await form.getByTestId("quality-share").textContent()).to.contain("37.50%");
+      await form.locator("button[type=submit]").click();
+      await page.getByTestId("facility-detail").waitFor({ timeout: 30_000 });
+      expect(new URL(page.url()).hash).to.equal("#/facility/3");
+      expect(await page.getByTestId("facility-detail").locator("h2").first().textContent()).to.contain(
+        "Facility #3 · 宁波海天精工 Haitian Precision",
+      );
+      expect(await page.getByTestId("kpi-limit").textContent()).to.equal("¥5,000,000.00");
+      expect(await page.getByTestId("payment-1").textContent()).to.contain("¥600,000.50");
+    });
   });
 
-  it("supplier: each entrusted payment's state, and its own payments with amounts", async function () {
-    const page = await loginAs("supplier");
-    await page.getByTestId("supplier-payment").first().waitFor({ timeout: 30_000 });
-    expect(await page.getByTestId("supplier-payment").count()).to.equal(6);
-    expect(await page.getByTestId("supplier-payments").getByText("Paid", { exact: true }).count()).to.equal(5);
-    // One payee's own payments, with their amounts: the equipment vendor was paid 4,000,000.00 on facility 1.
-    const payees: Array<{ address: string; category: string }> = (await client(BANK, keys.officer).get("/payees")).body
-      .items;
-    await page.getByTestId("supplier-payee").selectOption(payees.find((p) => p.category === "EQUIPMENT")!.address);
-    await page.waitForFunction(() => document.querySelectorAll('[data-testid="supplier-payment"]').length === 1);
-    expect(await page.getByTestId("supplier-payment").innerText()).to.include("¥4,000,000.00");
-    await page.screenshot({ path: path.join(SHOTS, "supplier.png"), fullPage: true });
-  });
-
-  // Last: the new facility adds entrusted payments, which the supplier test above counts.
-  it("bank officer: a new facility's plan under the quality floor is refused, a valid one opens the facility", async function () {
-    const payees: Array<{ address: string; category: string }> = (await client(BANK, keys.officer).get("/payees")).body
-      .items;
-    const equipment = payees.find((p) => p.category === "EQUIPMENT")!.address;
-    const lab = payees.find((p) => p.category === "TESTING_CERT")!.address;
-    const page = await loginAs("bank_officer");
-    await page.getByTestId("new-facility-button").click();
-    const form = page.getByTestId("new-facility");
-    // Haitian Precision (grade A on the white list): picking it fills the name and the credit code.
-    await form.locator("select[name=firm]").selectOption("91330212MA2CCCCC3Z");
-    expect(await form.locator("input[name=borrowerName]").inputValue()).to.contain("Haitian Precision");
-    expect(await form.locator("input[name=creditCode]").inputValue()).to.equal("91330212MA2CCCCC3Z");
-    await form.locator("input[name=borrower]").fill(`0x${randomBytes(20).toString("hex")}`);
-    await form.locator("input[name=creditLimit]").fill("5,000,000");
-    const row0 = form.getByTestId("plan-row-0");
-    await row0.locator("select[name=payee]").selectOption(equipment);
-    await row0.locator("input[name=amount]").fill("1,000,000.00");
-    await form.locator("button[name=addRow]").click();
-    const row1 = form.getByTestId("plan-row-1");
-    await row1.locator("select[name=payee]").selectOption(lab);
-    await row1.locator("input[name=amount]").fill("200000");
-    await row1.locator("input[name=qualityPurpose]").check();
-    await row1.locator("input[name=evidence-INSPECTION_REPORT]").check();
-    expect(await form.getByTestId("quality-share").textContent()).to.equal(
-      "Quality-purpose share: 16.66% (floor 30.00%)",
-    );
-    await form.locator("button[type=submit]").click();
-    await form.getByTestId("new-facility-result").waitFor();
-    expect(await form.getByTestId("new-facility-result").textContent()).to.match(
-      /^422 quality_share_below_floor: .*16\.66%.*floor is 30\.00%/,
-    );
-
-    // 600,000.50 CNY to the lab: 37.50% of the plan, exact to the fen.
-    await row1.locator("input[name=amount]").fill("600,000.50");
-    expect(await form.getByTestId("quality-share").textContent()).to.contain("37.50%");
-    await form.locator("button[type=submit]").click();
-    await page.getByTestId("facility-detail").waitFor({ timeout: 30_000 });
-    expect(new URL(page.url()).hash).to.equal("#/facility/3");
-    expect(await page.getByTestId("facility-detail").locator("h2").first().textContent()).to.contain(
-      "Facility #3 · 宁波海天精工 Haitian Precision",
-    );
-    expect(await page.getByTestId("kpi-limit").textContent()).to.equal("¥5,000,000.00");
-    expect(await page.getByTestId("payment-1").textContent()).to.contain("¥600,000.50");
+  describe("after every view above", function () {
+    it("serves a favicon, and no page asked for anything that failed", async function () {
+      const icon = await fetch(`${BANK}/favicon.svg`);
+      expect(icon.status).to.equal(200);
+      expect(icon.headers.get("content-type")).to.match(/svg/);
+      expect(failedResponses).to.deep.equal([]);
+    });
   });
 });

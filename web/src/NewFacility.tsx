@@ -283,7 +283,7 @@ export function NewFacilityForm({
             data-testid="quality-share"
             className={shareBps === null ? "muted" : shareBps >= floorBps ? "ok" : "error"}
           >
-            {t("qualityShare")}: <b>{shareBps === null ? "—" : pct(shareBps)}</b> ({t("floor")} {pct(floorBps)})
+            {t("qualityShare")}: <b>{shareBps === null ? "—" : pct(shareBps)}</b> ({t("floor")} ≥ {pct(floorBps)})
           </span>
           <div className="spacer" />
           <button type="button" onClick={onCancel}>
