@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState } from "react";
 import type { Api } from "./api";
+import { statusOf } from "./status";
 import { useT } from "./i18n";
 
 /** Loads data with `load`, again whenever `deps` change or `reload()` is called. */
@@ -185,17 +186,4 @@ export async function facilitiesWithChainStatus(api: Api, regulatorKey?: boolean
       ),
     ),
   };
-}
-
-/** A facility's status from the spot checks and joint unfreezes on record (see facilitiesWithChainStatus). */
-export function statusOf(facility: any, spotChecks: any[], approvals: any[]): string {
-  if (!facility.facilityId || facility.status !== "ACTIVE") return facility.status;
-  const id = String(facility.facilityId);
-  const lastUnfreeze = approvals
-    .filter((a) => String(a.facilityId) === id && a.kind === "UNFREEZE" && a.status === "APPLIED")
-    .reduce((latest, a) => Math.max(latest, Date.parse(a.createdAt)), -Infinity);
-  const failedSince = spotChecks.some(
-    (c) => String(c.facilityId) === id && c.result === "FAIL" && Date.parse(c.createdAt) > lastUnfreeze,
-  );
-  return failedSince ? "FROZEN" : facility.status;
 }

@@ -2,38 +2,15 @@ import { createContext, useContext } from "react";
 import { ApiError } from "./api";
 import { D } from "./dictionary";
 import { blockerText, enumText, type EnumGroup, type Lang } from "./enums";
+import { metricValue } from "./format";
 
 export type { Lang };
+export { dayStart, metricValue, pct } from "./format";
 
 export type Key = keyof typeof D;
 export const translate = (lang: Lang, key: Key): string => D[key][lang === "zh" ? 0 : 1];
 
 export const LangContext = createContext<Lang>("zh");
-
-/** Basis points as a percentage: 9850 → "98.50%". */
-export const pct = (bps: number | string | null | undefined): string =>
-  bps === null || bps === undefined || bps === "" ? "—" : `${(Number(bps) / 100).toFixed(2)}%`;
-
-const GRADE_OF_SCORE: Record<number, string> = { 5: "A", 4: "B", 3: "C", 2: "D", 1: "E" };
-
-/** A review metric's value as people read it: a count of patents, a grade letter, or a percentage. */
-export function metricValue(lang: Lang, metric: string, value: number | null | undefined): string {
-  if (value === null || value === undefined) return "—";
-  if (metric === "PATENTS_ADDED") return lang === "zh" ? `${value} 项` : `${value} patent${value === 1 ? "" : "s"}`;
-  if (metric === "GRADE") return GRADE_OF_SCORE[value] ?? String(value);
-  return pct(value);
-}
-
-/**
- * A day typed in a date input ("2026-10-01") as the ISO time of that day's midnight in the user's time zone — not
- * UTC midnight, which is 08:00 the same day in Beijing. null for anything that is not a day.
- */
-export function dayStart(day: string): string | null {
-  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day);
-  if (!m) return null;
-  const date = new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
-  return Number.isNaN(date.getTime()) ? null : date.toISOString();
-}
 
 /** Everything a view needs to speak the chosen language. */
 export function useT() {

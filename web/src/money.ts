@@ -17,13 +17,7 @@ export function cny(fen: string | number | bigint | null | undefined): string {
 /** Fen → yuan as a number, only for chart geometry (sizes of Sankey links); labels use cny(). */
 export const yuanNumber = (fen: string | bigint): number => Number(BigInt(fen) / 100n);
 
-/** Basis points → "4.35%". */
-export const pct = (bps: number | null | undefined): string =>
-  bps === null || bps === undefined ? "—" : `${(bps / 100).toFixed(2)}%`;
-
-/** An ISO time in the browser's local time zone. */
-export const localTime = (iso: string | null | undefined): string =>
-  iso ? new Date(iso).toLocaleString(undefined, { hour12: false }) : "—";
+export { pct } from "./format";
 
 export const shortAddress = (a: string) => (a && a.length > 12 ? `${a.slice(0, 6)}…${a.slice(-4)}` : a);
 

@@ -1,0 +1,142 @@
+import { expect } from "chai";
+import { missingTranslations, serverCodes } from "../../web/check-i18n";
+import { D } from "../../web/src/dictionary";
+import { blockerText, ENUMS, enumText, reasonText } from "../../web/src/enums";
+import { dayStart, metricValue } from "../../web/src/format";
+import { statusOf } from "../../web/src/status";
+
+/** The dashboard's words and formats without a browser: the build's check, blockers, days, statuses. */
+describe("dashboard words and formats", function () {
+  describe("when the build checks the translations", function () {
+    it("passes on the shipped dictionaries and the server's codes", function () {
+      expect(missingTranslations(D, ENUMS, serverCodes())).to.deep.equal([]);
+    });
+
+    it("reads the server's codes from its sources, blockers included", function () {
+      const codes = serverCodes();
+      expect(codes.kind).to.include("PURCHASE_CONTRACT");
+      expect(codes.category).to.include("TESTING_CERT");
+      expect(codes.blocker).to.include.members(["facility_is_frozen", "evidence_missing", "insufficient_funds"]);
+    });
+
+    it("fails on a missing Chinese text, an English one in its place, and a server code without an entry", function () {
+      const problems = missingTranslations(
+        { ok: ["正常", "Active"], empty: ["", "Empty"], english: ["Refused", "Refused"] },
+        { kind: { INVOICE: ["发票", "Invoice"] } },
+        { kind: ["INVOICE", "NEW_KIND"], verdict: ["ACCEPT"] },
+      );
+      expect(problems).to.deep.equal([
+        "dictionary.empty: no Chinese text",
+        'dictionary.english: "Refused" has no Chinese character',
+        "enums.kind.NEW_KIND: the server sends it; no text",
+        "enums.verdict: no such group for the server's codes ACCEPT",
+      ]);
+    });
+  });
+
+  describe("when showing a blocker in Chinese", function () {
+    // The messages as server/lifecycle/facilities/service.ts writes them.
+    for (const [code, message, zh] of [
+      [
+        "facility_is_frozen",
+        "facility 2 is frozen after a failed spot check; payments resume once the bank and the regulator unfreeze it together",
+        "授信 #2 已因抽检不合格冻结，银行与监管共同解冻后方可恢复支付",
+      ],
+      ["evidence_missing", "no INVOICE has been uploaded and anchored for facility 1", "授信 #1 尚未上传并上链“发票”"],
+      [
+        "evidence_not_verified",
+        "no verified PURCHASE_CONTRACT: document 7 (bank: ACCEPT, regulator: pending); document 3 already released another payment",
+        "“采购合同”尚未通过双节点核验：文件 7（银行: 通过，监管: 待核验）；文件 3 已用于另一笔支付",
+      ],
+      [
+        "insufficient_funds",
+        "the facility holds 0.00 CNY; the payment needs 4,000,000.00 CNY",
+        "授信账户余额 ¥0.00，本笔需 ¥4,000,000.00",
+      ],
+      [
+        "payee_category_mismatch",
+        "payee 0x5A0b54D5dc17e0AadC383d2db43B0a0D3E029c4c is now registered as SERVICES, the plan says EQUIPMENT",
+        "收款人 0x5A0b54D5dc17e0AadC383d2db43B0a0D3E029c4c 现登记为“服务”，计划为“设备购置”",
+      ],
+      ["payment_already_paid", "payment 0 was already paid", "第 0 笔已支付"],
+    ] as const) {
+      it(`reads ${code} with its details`, function () {
+        expect(blockerText("zh", { code, message })).to.equal(zh);
+        expect(blockerText("en", { code, message })).to.equal(message);
+      });
+    }
+
+    it("falls back to the code's Chinese text when the message changes shape, and never shows English", function () {
+      expect(blockerText("zh", { code: "evidence_missing", message: "something else entirely" })).to.equal(
+        "所需凭证尚未上传并上链",
+      );
+      expect(blockerText("zh", { code: "a_new_blocker", message: "a new reason" })).to.equal("付款条件尚未满足");
+    });
+
+    it("reads the regulator's reasons for a REJECT", function () {
+      expect(reasonText("zh", "supplier licence 91330200MA2H8K3X1Y is not in the regulator's registry")).to.equal(
+        "供应商许可证 91330200MA2H8K3X1Y 不在监管登记库中",
+      );
+      expect(reasonText("zh", "metadata.labLicence is missing: the lab licence cannot be checked")).to.equal(
+        "元数据缺少 labLicence，无法核对实验室资质",
+      );
+    });
+  });
+
+  describe("when formatting", function () {
+    it("shows codes in words and keeps an unknown code as it is", function () {
+      expect(enumText("zh", "kind", "PURCHASE_CONTRACT")).to.equal("采购合同");
+      expect(enumText("en", "verdict", "ACCEPT")).to.equal("Accepted");
+      expect(enumText("zh", "status", "SOMETHING_NEW")).to.equal("SOMETHING_NEW");
+    });
+
+    it("shows review metrics as percentages, counts and grades, not basis points", function () {
+      expect(metricValue("zh", "PASS_RATE_BPS", 9900)).to.equal("99.00%");
+      expect(metricValue("en", "QUALITY_SPEND_SHARE_BPS", 9800)).to.equal("98.00%");
+      expect(metricValue("zh", "PATENTS_ADDED", 2)).to.equal("2 项");
+      expect(metricValue("en", "PATENTS_ADDED", 1)).to.equal("1 patent");
+      expect(metricValue("en", "GRADE", 4)).to.equal("B");
+      expect(metricValue("en", "PASS_RATE_BPS", null)).to.equal("—");
+    });
+  });
+
+  describe("when reading a day typed in a date field", function () {
+    const zone = process.env.TZ;
+    afterEach(function () {
+      if (zone === undefined) delete process.env.TZ;
+      else process.env.TZ = zone;
+    });
+
+    it("takes midnight in the user's time zone", function () {
+      process.env.TZ = "Asia/Shanghai";
+      expect(dayStart("2026-10-01")).to.equal("2026-09-30T16:00:00.000Z");
+      process.env.TZ = "UTC";
+      expect(dayStart("2026-10-01")).to.equal("2026-10-01T00:00:00.000Z");
+      expect(dayStart("01/10/2026")).to.equal(null);
+    });
+  });
+
+  describe("when computing a facility's status without a request per facility", function () {
+    const facility = { facilityId: "2", status: "ACTIVE" };
+    const fail = (at: string) => ({ facilityId: "2", result: "FAIL", createdAt: at });
+    const unfreeze = (at: string, status = "APPLIED") => ({ facilityId: "2", kind: "UNFREEZE", status, createdAt: at });
+
+    it("is FROZEN after a failed spot check, until a joint unfreeze proposed after it is applied", function () {
+      expect(statusOf(facility, [], [])).to.equal("ACTIVE");
+      expect(statusOf(facility, [{ ...fail("2026-01-01T00:00:00Z"), result: "PASS" }], [])).to.equal("ACTIVE");
+      expect(statusOf(facility, [fail("2026-01-01T00:00:00Z")], [])).to.equal("FROZEN");
+      expect(
+        statusOf(facility, [fail("2026-01-01T00:00:00Z")], [unfreeze("2026-01-02T00:00:00Z", "AWAITING_REGULATOR")]),
+      ).to.equal("FROZEN");
+      expect(statusOf(facility, [fail("2026-01-01T00:00:00Z")], [unfreeze("2026-01-02T00:00:00Z")])).to.equal("ACTIVE");
+      expect(
+        statusOf(
+          facility,
+          [fail("2026-01-01T00:00:00Z"), fail("2026-01-03T00:00:00Z")],
+          [unfreeze("2026-01-02T00:00:00Z")],
+        ),
+      ).to.equal("FROZEN");
+      expect(statusOf({ ...facility, facilityId: "3" }, [fail("2026-01-01T00:00:00Z")], [])).to.equal("ACTIVE");
+    });
+  });
+});
