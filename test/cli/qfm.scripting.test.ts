@@ -1,5 +1,9 @@
 import { expect } from "chai";
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
 import http from "node:http";
+import os from "node:os";
+import path from "node:path";
 import type { AddressInfo } from "node:net";
 import type { Io } from "../../cli/context";
 import { timeArg } from "../../cli/input";
@@ -162,6 +166,28 @@ describe("qfm in scripts", function () {
     const code = await main(["--bank", url, "--regulator", url, "--key", "qfm_test", ...args], io);
     return { code, stdout, stderr };
   }
+
+  describe("when the installed command runs outside the project", function () {
+    it("finds the project from its own location, also through a symlink as npm link makes", async function () {
+      this.timeout(120_000);
+      const elsewhere = fs.mkdtempSync(path.join(os.tmpdir(), "qfm-elsewhere-"));
+      const link = path.join(elsewhere, "qfm");
+      fs.symlinkSync(path.resolve(__dirname, "..", "..", "bin", "qfm.js"), link);
+      try {
+        const version = spawnSync(process.execPath, [link, "--version"], { cwd: elsewhere, encoding: "utf8" });
+        expect(version.status, version.stderr).to.equal(0);
+        expect(version.stdout.trim()).to.match(/^\d+\.\d+\.\d+$/);
+        const check = spawnSync(process.execPath, [link, "--bank", url, "--key", "k", "payment", "check", "3", "0"], {
+          cwd: elsewhere,
+          encoding: "utf8",
+        });
+        expect(check.status, check.stderr).to.equal(2);
+        expect(check.stdout).to.include("is blocked");
+      } finally {
+        fs.rmSync(elsewhere, { recursive: true, force: true });
+      }
+    });
+  });
 
   describe("when reading a day typed for a review period", function () {
     const zone = process.env.TZ;
