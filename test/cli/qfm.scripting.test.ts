@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
 import os from "node:os";
@@ -174,13 +174,20 @@ describe("qfm in scripts", function () {
       const link = path.join(elsewhere, "qfm");
       fs.symlinkSync(path.resolve(__dirname, "..", "..", "bin", "qfm.js"), link);
       try {
-        const version = spawnSync(process.execPath, [link, "--version"], { cwd: elsewhere, encoding: "utf8" });
+        // Asynchronously: the stub node answers in this process, so its event loop must keep running.
+        const runIn = (args: string[]) =>
+          new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+            const child = spawn(process.execPath, [link, ...args], { cwd: elsewhere });
+            let stdout = "";
+            let stderr = "";
+            child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+            child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+            child.once("close", (status) => resolve({ status, stdout, stderr }));
+          });
+        const version = await runIn(["--version"]);
         expect(version.status, version.stderr).to.equal(0);
         expect(version.stdout.trim()).to.match(/^\d+\.\d+\.\d+$/);
-        const check = spawnSync(process.execPath, [link, "--bank", url, "--key", "k", "payment", "check", "3", "0"], {
-          cwd: elsewhere,
-          encoding: "utf8",
-        });
+        const check = await runIn(["--bank", url, "--key", "k", "payment", "check", "3", "0"]);
         expect(check.status, check.stderr).to.equal(2);
         expect(check.stdout).to.include("is blocked");
       } finally {
