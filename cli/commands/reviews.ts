@@ -61,7 +61,11 @@ export function reviewCommands(cli: Cli): Command {
     .command("run")
     .argument("<facility>", "the facility id", facilityIdArg)
     .description("compute the period's quality metrics, decide the review and sign it for the bank")
-    .requiredOption("--from <date>", "the period's start (inclusive): a day (2026-01-01, midnight in your time zone) or an ISO 8601 time", timeArg)
+    .requiredOption(
+      "--from <date>",
+      "the period's start (inclusive): a day (2026-01-01, midnight in your time zone) or an ISO 8601 time",
+      timeArg,
+    )
     .requiredOption("--to <date>", "the period's end (exclusive)", timeArg)
     .addHelpText(
       "after",
