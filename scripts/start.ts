@@ -179,10 +179,24 @@ function startNode(role: "bank" | "regulator", env: Record<string, string>): Pro
   });
 }
 
+/**
+ * If whatever started this process goes away without a signal reaching it (npm killed with SIGKILL, say), this
+ * process is re-parented: stop everything then too, so no chain node or node is left holding its port.
+ */
+function watchParent(): void {
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) void stopAll(1, `the process that ran npm start (pid ${parent}) is gone.`);
+  }, 1_000).unref();
+}
+
 async function main(): Promise<void> {
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   process.on("SIGHUP", onSignal);
+  watchParent();
+  // A console that went away (the terminal closed, the parent killed) must not crash the stop of the children.
+  for (const stream of [process.stdout, process.stderr]) stream.on("error", () => undefined);
   const reset = process.argv.includes("--reset");
   if (reset && fs.existsSync(DATA)) {
     console.log(`--reset: removing ${shown(DATA)}`);

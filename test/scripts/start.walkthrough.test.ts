@@ -137,6 +137,28 @@ describe("npm start", function () {
     });
   });
 
+  describe("when npm itself is killed outright (SIGKILL, no signal to forward)", function () {
+    it("the orphaned start notices and stops every process it started", async function () {
+      const started = await npmStart(["--no-seed"]);
+      try {
+        await waitFor(
+          "the regulator node to be starting",
+          async () => started.output().includes("[5/5]"),
+          240_000,
+          100,
+        );
+        const seen = [started.npm.pid!, ...descendants(started.npm.pid!)];
+        started.npm.kill("SIGKILL");
+        await waitFor("every process npm start ran to be gone", async () => seen.every((pid) => !running(pid)), 60_000);
+        expect(processesNaming(started.dir), "processes still naming the data folder").to.deep.equal([]);
+        for (const [what, port] of Object.entries(started.ports))
+          expect(await canListen(port), `the ${what} port ${port} is still held`).to.equal(true);
+      } finally {
+        for (const pid of processesNaming(started.dir)) process.kill(pid, "SIGKILL");
+      }
+    });
+  });
+
   describe("when a newcomer follows the README's walk-through", function () {
     let started: Started;
     const runs: Array<{ command: string; code: number; output: string }> = [];
