@@ -164,7 +164,8 @@ export function approvalCommands(cli: Cli): Command[] {
               shortHash(a.txHash),
             ]),
             [],
-            [null, null, null, null, 64],
+            // Whole reasons, wrapped at 64 columns: reviews' explanations share their first words.
+            [null, null, null, null, Math.min(64, Math.max(8, ...body.items.map((a) => a.reason.length)) + 2)],
           ),
         );
       }),

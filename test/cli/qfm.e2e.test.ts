@@ -6,11 +6,13 @@ import path from "node:path";
 import { deploy } from "../../scripts/deploy";
 import { startChainNode, type ChainNode } from "../../scripts/lib/chain-node";
 import { devWallet, parseDeployConfig } from "../../scripts/lib/deploy-config";
+import { freePort } from "../../scripts/bench/lib/system";
 import { issueKey, startNodeProcess, tempDir, type NodeProcess } from "../helpers/processes";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const ENTRY = path.join(ROOT, "scripts", "qfm.ts");
-const PORTS = { chain: 18500, bank: 18501, regulator: 18502, nothing: 18509 };
+/** Free ports, taken in before(). */
+const PORTS = { chain: 0, bank: 0, regulator: 0, nothing: 0 };
 
 interface Run {
   code: number;
@@ -64,6 +66,7 @@ describe("qfm, end to end through the binary", function () {
 
   before(async function () {
     dir = tempDir("cli");
+    for (const name of Object.keys(PORTS) as Array<keyof typeof PORTS>) PORTS[name] = await freePort();
     const chainLog = fs.createWriteStream(path.join(dir, "chain.log"));
     chainNode = await startChainNode({ kind: "hardhat", port: PORTS.chain, log: (line) => chainLog.write(line) });
     const deploymentsFile = path.join(dir, "deployment.json");
@@ -198,7 +201,8 @@ describe("qfm, end to end through the binary", function () {
   });
 
   it("lists what blocks the first payment, then pays it once both nodes verified the evidence", async function () {
-    const blocked = await ok(["payment", "check", "1", "0"]);
+    const blocked = await qfm(["payment", "check", "1", "0"]);
+    expect(blocked.code, "a blocked payment exits 2").to.equal(2);
     expect(blocked.stdout)
       .to.include("✗ payment 0 of facility 1 is blocked:")
       .and.include("no PURCHASE_CONTRACT has been uploaded and anchored for facility 1 [evidence_missing]");
