@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { missingTranslations, serverCodes } from "../../web/check-i18n";
 import { D } from "../../web/src/dictionary";
-import { blockerText, ENUMS, enumText, reasonText } from "../../web/src/enums";
+import { blockerText, ENUMS, enumText, problemText, reasonText } from "../../web/src/enums";
 import { dayStart, metricValue } from "../../web/src/format";
 import { statusOf } from "../../web/src/status";
 
@@ -79,6 +79,37 @@ describe("dashboard words and formats", function () {
       );
       expect(reasonText("zh", "metadata.labLicence is missing: the lab licence cannot be checked")).to.equal(
         "元数据缺少 labLicence，无法核对实验室资质",
+      );
+    });
+  });
+
+  describe("when showing a refusal", function () {
+    const refused = (status: number, body: object) => Object.assign(new Error("x"), { status, body });
+
+    it("lists a refused payment's blockers in the chosen language", function () {
+      const error = refused(409, {
+        code: "facility_is_frozen",
+        detail: "payment 1 of facility 2 cannot be made: …",
+        blockers: [{ code: "evidence_missing", message: "no INVOICE has been uploaded and anchored for facility 2" }],
+      });
+      expect(problemText("zh", error)).to.equal("授信 #2 尚未上传并上链“发票”");
+      expect(problemText("en", error)).to.equal("no INVOICE has been uploaded and anchored for facility 2");
+    });
+
+    it("gives a plan under the floor with its figures, a known code in words, and any other code generically", function () {
+      const floor = refused(422, {
+        code: "quality_share_below_floor",
+        detail: "the plan puts 16.66% … the product's floor is 30.00%",
+        shareBps: 1666,
+        floorBps: 3000,
+      });
+      expect(problemText("zh", floor)).to.equal("质量用途占比 16.66% 低于产品下限 30.00%");
+      expect(problemText("en", floor)).to.match(/^422 quality_share_below_floor: the plan puts 16\.66%/);
+      expect(problemText("zh", refused(403, { code: "forbidden", detail: "no" }))).to.equal(
+        "该角色无权执行此操作（HTTP 403）",
+      );
+      expect(problemText("zh", refused(409, { code: "something_new", detail: "English" }))).to.equal(
+        "节点拒绝了该请求（HTTP 409）",
       );
     });
   });

@@ -88,6 +88,13 @@ export const ENUMS = {
     unsupported_media_type: ["不支持的文件类型", "Unsupported file type"],
     bank_node_unreachable: ["无法连接银行节点", "The bank node cannot be reached"],
     internal_error: ["节点内部错误", "Internal error in the node"],
+    quality_share_below_floor: ["质量用途占比低于产品下限", "The quality-purpose share is below the product's floor"],
+    plan_exceeds_limit: ["支付计划合计超过授信额度", "The plan totals more than the credit limit"],
+    grade_required: ["借款企业不在质量白名单，请填写等级", "Not on the white list: give the grade"],
+    invalid_multipart: ["上传格式有误", "Malformed upload"],
+    malformed_json: ["请求内容不是有效的 JSON", "The request is not valid JSON"],
+    not_ready: ["节点尚未就绪", "The node is not ready"],
+    registry_record_exists: ["登记记录已存在", "The registry record exists already"],
   },
 } as const satisfies Record<string, Record<string, Entry>>;
 
@@ -184,4 +191,20 @@ export function reasonText(lang: Lang, reason: string | null | undefined): strin
   if (reason.startsWith("tampered")) return "文件已被篡改：内容与上链哈希不符";
   if (reason.includes("leaf is not in the anchored root")) return "银行提交的叶子不在上链的默克尔根中";
   return "核验未通过（详见英文原文）";
+}
+
+/** A refused request (the dashboard's ApiError: { status, body: problem+json }) in people's words. */
+export function problemText(lang: Lang, error: unknown): string {
+  const e = error as { status?: unknown; body?: any; message?: string } | null;
+  if (!e || typeof e !== "object" || typeof e.status !== "number")
+    return lang === "zh" ? `请求失败：${String(error)}` : String(error);
+  const body = e.body ?? {};
+  const blockers: Array<{ code: string; message: string }> = Array.isArray(body.blockers) ? body.blockers : [];
+  if (blockers.length > 0) return blockers.map((b) => blockerText(lang, b)).join(lang === "zh" ? "；" : "; ");
+  if (lang === "en") return `${e.status} ${body.code ?? ""}: ${body.detail ?? e.message ?? ""}`;
+  if (body.code === "quality_share_below_floor" && typeof body.shareBps === "number")
+    return `质量用途占比 ${(body.shareBps / 100).toFixed(2)}% 低于产品下限 ${(Number(body.floorBps) / 100).toFixed(2)}%`;
+  const known = body.code && body.code in ENUMS.problem ? enumText("zh", "problem", body.code) : "节点拒绝了该请求";
+  const fields = Array.isArray(body.errors) ? body.errors.map((x: { path: string }) => x.path).join("，") : "";
+  return `${known}（HTTP ${e.status}）${fields ? `：${fields}` : ""}`;
 }

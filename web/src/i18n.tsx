@@ -1,7 +1,6 @@
 import { createContext, useContext } from "react";
-import { ApiError } from "./api";
 import { D } from "./dictionary";
-import { blockerText, enumText, type EnumGroup, type Lang } from "./enums";
+import { blockerText, enumText, problemText, type EnumGroup, type Lang } from "./enums";
 import { metricValue } from "./format";
 
 export type { Lang };
@@ -35,16 +34,4 @@ export function useT() {
     /** A refused request in people's words: its blockers, a known refusal, or a generic refusal with its status. */
     problem: (error: unknown) => problemText(lang, error),
   };
-}
-
-export function problemText(lang: Lang, error: unknown): string {
-  if (!(error instanceof ApiError)) return lang === "zh" ? `请求失败：${String(error)}` : String(error);
-  const body = error.body ?? {};
-  const blockers: Array<{ code: string; message: string }> = Array.isArray(body.blockers) ? body.blockers : [];
-  if (blockers.length > 0) return blockers.map((b) => blockerText(lang, b)).join(lang === "zh" ? "；" : "; ");
-  if (lang === "en") return `${error.status} ${body.code ?? ""}: ${body.detail ?? error.message}`;
-  const known = body.code ? enumText("zh", "problem", body.code) : undefined;
-  const fields = Array.isArray(body.errors) ? body.errors.map((e: { path: string }) => e.path).join("，") : "";
-  const text = known && known !== body.code ? known : translate("zh", "refusedGeneric");
-  return `${text}（HTTP ${error.status}）${fields ? `：${fields}` : ""}`;
 }
