@@ -28,6 +28,17 @@ const EnvSchema = z.object({
   /** The key this node's verifier signs EIP-712 attestations with (a member of the verifier set). */
   VERIFIER_KEY: privateKey.optional(),
   VERIFIER_KEY_FILE: z.string().min(1).optional(),
+  /** The key of this node's decision MACs (not in the database); default: derived from the verifier key. */
+  NODE_MAC_KEY: z.string().min(32, { message: "must be at least 32 characters" }).optional(),
+  NODE_MAC_KEY_FILE: z.string().min(1).optional(),
+  /** How often both nodes re-hash the documents they accepted (0 turns it off), and how many in one pass. */
+  INTEGRITY_CHECK_MS: z.coerce.number().int().min(0).default(600_000),
+  INTEGRITY_CHECK_BATCH: positiveInt.default(50),
+  /** An anchor the bank node cannot resolve is skipped as unresolved after this many tries and this long... */
+  UNRESOLVED_ANCHOR_RETRIES: positiveInt.default(5),
+  UNRESOLVED_ANCHOR_WAIT_MS: z.coerce.number().int().min(0).default(60_000),
+  /** ...and then tried again this often. */
+  UNRESOLVED_ANCHOR_RETRY_MS: positiveInt.default(600_000),
   CONFIRMATIONS: z.coerce.number().int().min(0).max(1_000).default(0),
   POLL_INTERVAL_MS: positiveInt.default(500),
   BATCH_MAX_SIZE: z.coerce.number().int().min(1).max(65_536).default(256),
@@ -71,6 +82,10 @@ export interface NodeConfig {
   expectedChainId?: number;
   signerKey?: string;
   verifierKey?: string;
+  /** NODE_MAC_KEY(_FILE); undefined: derived from the verifier key. */
+  macKey?: string;
+  integrity: { intervalMs: number; batchSize: number };
+  unresolvedAnchors: { retries: number; waitMs: number; retryMs: number };
   confirmations: number;
   pollIntervalMs: number;
   batch: { maxSize: number; maxAgeMs: number };
@@ -131,6 +146,18 @@ export function readKeyFile(variable: string, file: string, warnings: string[]):
   return parsed.data;
 }
 
+/** Reads NODE_MAC_KEY_FILE: at least 32 characters of secret (outside the database, like the keys). */
+function readMacKeyFile(file: string): string {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8").trim();
+  } catch (error) {
+    throw new ConfigError(`NODE_MAC_KEY_FILE: cannot read ${file} (${(error as NodeJS.ErrnoException).code})`);
+  }
+  if (text.length < 32) throw new ConfigError(`NODE_MAC_KEY_FILE: ${file} must hold at least 32 characters`);
+  return text;
+}
+
 /**
  * Parses a node's configuration from the environment. A bad value stops start-up with a message naming the variable.
  * Keys come from *_KEY or *_KEY_FILE and are never logged.
@@ -153,6 +180,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): NodeConfig {
       "BANK_NODE_URL and BANK_NODE_API_KEY: the regulator node needs both to fetch documents from the bank node",
     );
   }
+  if (e.NODE_MAC_KEY && e.NODE_MAC_KEY_FILE)
+    throw new ConfigError("NODE_MAC_KEY and NODE_MAC_KEY_FILE: set one, not both");
   const warnings: string[] = [];
   return {
     role,
@@ -169,6 +198,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): NodeConfig {
     verifierKey:
       e.VERIFIER_KEY ??
       (e.VERIFIER_KEY_FILE ? readKeyFile("VERIFIER_KEY_FILE", e.VERIFIER_KEY_FILE, warnings) : undefined),
+    macKey: e.NODE_MAC_KEY ?? (e.NODE_MAC_KEY_FILE ? readMacKeyFile(e.NODE_MAC_KEY_FILE) : undefined),
+    integrity: { intervalMs: e.INTEGRITY_CHECK_MS, batchSize: e.INTEGRITY_CHECK_BATCH },
+    unresolvedAnchors: {
+      retries: e.UNRESOLVED_ANCHOR_RETRIES,
+      waitMs: e.UNRESOLVED_ANCHOR_WAIT_MS,
+      retryMs: e.UNRESOLVED_ANCHOR_RETRY_MS,
+    },
     confirmations: e.CONFIRMATIONS,
     pollIntervalMs: e.POLL_INTERVAL_MS,
     batch: { maxSize: e.BATCH_MAX_SIZE, maxAgeMs: e.BATCH_MAX_AGE_MS },

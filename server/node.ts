@@ -35,6 +35,9 @@ import { bankRecordCheck, regulatorRecordCheck } from "./verification/checks";
 import { localSource } from "./verification/local-source";
 import { verificationRoutes } from "./verification/router";
 import { bankNodeSource } from "./verification/sources";
+import { createDecisions, type Decisions } from "./verification/decisions";
+import { createIntegrityChecker } from "./verification/integrity";
+import { createNodeMac, macKeyOf } from "./verification/mac";
 import { createVerifier, verifierHandlers } from "./verification/verifier";
 
 export interface RouteDeps {
@@ -144,15 +147,18 @@ export function outboxHandlersOf({
   verifierWallet,
   metrics,
   facilities,
+  decisions,
 }: {
   role: NodeConfig["role"];
   chain: Chain;
   verifierWallet: Wallet;
   metrics: Metrics;
   facilities: () => FacilityService;
+  /** The node's MAC-sealed decision records: without them every attestation and revocation job is refused. */
+  decisions?: Decisions;
 }): JobHandler<any>[] {
   const handlers = [
-    ...verifierHandlers({ chain, verifierWallet }),
+    ...verifierHandlers({ chain, verifierWallet, decisions }),
     ...lifecycleHandlers({
       chain,
       onConfirmed: {
@@ -205,6 +211,13 @@ export async function startNode(config: NodeConfig, options: { logger?: Logger }
   const metrics = createMetrics(config.role);
   const verifierWallet = new Wallet(keys.verifier);
   const apiKeys = createApiKeys({ db });
+  // The MAC key is not in the database: a verdict row or outbox job written there by anyone else is refused.
+  const decisions = createDecisions({
+    db,
+    mac: createNodeMac(macKeyOf({ macKey: config.macKey, verifierKey: keys.verifier })),
+    metrics,
+    logger,
+  });
 
   // Lifecycle hooks reach the facility service, which itself needs the outbox: bound once both exist.
   let facilities: FacilityService | undefined;
@@ -214,6 +227,7 @@ export async function startNode(config: NodeConfig, options: { logger?: Logger }
     verifierWallet,
     metrics,
     facilities: () => facilities!,
+    decisions,
   });
   const outbox = createOutbox({
     db,
@@ -248,18 +262,30 @@ export async function startNode(config: NodeConfig, options: { logger?: Logger }
     bankNode: config.bankNode,
   });
 
+  const source = config.role === "bank" ? localSource({ db, store }) : bankNodeSource(config.bankNode!);
   const verifier = config.verifierEnabled
     ? createVerifier({
         db,
         chain,
         verifierWallet,
-        source: config.role === "bank" ? localSource({ db, store }) : bankNodeSource(config.bankNode!),
+        source,
         recordCheck: config.role === "bank" ? bankRecordCheck : regulatorRecordCheck(db),
         outbox,
         logger,
         metrics,
+        decisions,
+        unresolvedAnchors: config.unresolvedAnchors,
       })
     : undefined;
+  const integrity = createIntegrityChecker({
+    db,
+    source,
+    store: config.role === "bank" ? store : undefined,
+    verifier,
+    logger,
+    metrics,
+    batchSize: config.integrity.batchSize,
+  });
   let verifierTimer: NodeJS.Timeout | undefined;
   const runVerifier = () =>
     verifier
@@ -307,6 +333,7 @@ export async function startNode(config: NodeConfig, options: { logger?: Logger }
     outbox.start();
     indexer.start(config.pollIntervalMs);
     scheduler?.start(config.reviewCheckMs);
+    if (config.integrity.intervalMs > 0) integrity.start(config.integrity.intervalMs);
     if (verifier) verifierTimer = setInterval(() => void runVerifier(), Math.max(config.pollIntervalMs, 1_000));
     keyProblems(chain, config.role, verifier ? verifierWallet.address : undefined).then(
       (problems) => {
@@ -347,7 +374,7 @@ export async function startNode(config: NodeConfig, options: { logger?: Logger }
       if (verifierTimer) clearInterval(verifierTimer);
       batcher?.stop();
       scheduler?.stop();
-      await Promise.all([indexer.stop(), outbox.stop()]);
+      await Promise.all([indexer.stop(), outbox.stop(), integrity.stop()]);
       chain.close();
       await db.close();
       logger.info("node stopped");

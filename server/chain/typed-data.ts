@@ -12,6 +12,16 @@ export const ATTESTATION_TYPES = {
   ],
 };
 
+/** EIP-712 type of a verifier's withdrawal of its acceptance (EvidenceRegistry's Revocation). */
+export const REVOCATION_TYPES = {
+  Revocation: [
+    { name: "evidenceId", type: "bytes32" },
+    { name: "reasonHash", type: "bytes32" },
+    { name: "nonce", type: "uint256" },
+    { name: "deadline", type: "uint64" },
+  ],
+};
+
 /** EIP-712 types of the joint decisions (FacilityManager's Review and Unfreeze). */
 export const REVIEW_TYPES = {
   Review: [

@@ -155,15 +155,21 @@ export function documentRoutes({
       auth: ["bank_officer", "regulator"],
       params: DocumentIdParams,
       responses: {
-        200: { description: "the stored bytes, as they are on disk", contentType: "application/octet-stream" },
+        200: {
+          description: "the stored bytes, re-hashed as served (Repr-Digest)",
+          contentType: "application/octet-stream",
+        },
         404: { description: "no such document" },
+        410: { description: "content_missing, or content_tampered: the stored bytes no longer match the document" },
       },
       handler: async ({ params, res }) => {
-        const { row, bytes } = await documents.content(params.id);
+        const { row, bytes, actualHash } = await documents.content(params.id);
         // RFC 6266: an ASCII fallback name plus filename*=UTF-8''… so non-ASCII names survive the download.
         res.attachment(row.originalName);
         res.setHeader("content-type", row.mimeType);
-        res.setHeader("x-content-sha256", row.contentHash);
+        // The hash of the bytes served, computed from them (RFC 9530), not the one on record.
+        res.setHeader("x-content-sha256", actualHash);
+        res.setHeader("repr-digest", `sha-256=:${Buffer.from(actualHash.slice(2), "hex").toString("base64")}:`);
         res.status(200).end(bytes);
       },
     }),

@@ -309,12 +309,23 @@ export function createDocumentService({
       return { items, nextCursor: rows.length > query.limit ? items[items.length - 1].id : null };
     },
 
-    /** The stored bytes, exactly as on disk: the verifiers re-hash them and must see any tampering. */
-    async content(id: string): Promise<{ row: DocumentRow; bytes: Buffer }> {
+    /**
+     * The stored bytes, re-hashed before they are served: bytes that no longer hash to the document's content hash
+     * are never served as if good (410 content_tampered; the store's listeners mark it and withdraw the acceptance).
+     */
+    async content(id: string): Promise<{ row: DocumentRow; bytes: Buffer; actualHash: string }> {
       const row = await load(id);
-      const bytes = await store.get(row.contentHash);
-      if (!bytes) throw new AppError(410, "content_missing", `the bytes of document ${id} are no longer in the store`);
-      return { row, bytes };
+      const stored = await store.read(row.contentHash);
+      if (!stored) throw new AppError(410, "content_missing", `the bytes of document ${id} are no longer in the store`);
+      if (!stored.intact) {
+        throw new AppError(
+          410,
+          "content_tampered",
+          `the stored bytes of document ${id} no longer match its recorded hash: withheld, and the acceptance withdrawn`,
+          { extensions: { recordedHash: row.contentHash, storedHash: stored.actualHash } },
+        );
+      }
+      return { row, bytes: stored.bytes, actualHash: stored.actualHash };
     },
 
     async proof(where: { id: string } | { evidenceId: string }): Promise<DocumentRow> {

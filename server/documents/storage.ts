@@ -1,6 +1,18 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
+
+/** What a read found at a content address: the bytes and the sha256 they really hash to. */
+export interface StoredRead {
+  bytes: Buffer;
+  /** 0x-prefixed sha256 of `bytes` */
+  actualHash: string;
+  /** whether the bytes still hash to their address */
+  intact: boolean;
+}
+
+/** Told when bytes read from the store no longer hash to their address (a file swapped or damaged on disk). */
+export type MismatchListener = (contentHash: string, actualHash: string) => void;
 
 /**
  * Content-addressed document store on disk: each document's bytes live at <dir>/<aa>/<bb>/<sha256 hex>, written
@@ -12,6 +24,8 @@ export function createDocumentStore({ dir }: { dir: string }) {
     if (!/^[0-9a-f]{64}$/.test(hex)) throw new Error(`not a sha256 content hash: ${contentHash}`);
     return path.join(dir, hex.slice(0, 2), hex.slice(2, 4), hex);
   };
+
+  const listeners: MismatchListener[] = [];
 
   /** Folders made already: a mkdir per document was a tenth of an upload's file-system work. */
   const folders = new Set<string>();
@@ -48,6 +62,24 @@ export function createDocumentStore({ dir }: { dir: string }) {
         if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
         throw error;
       }
+    },
+
+    /**
+     * The stored bytes re-hashed as they are read: what is served carries the hash of what is served, and a mismatch
+     * is reported to the listeners (the node then marks the document and withdraws its acceptance).
+     */
+    async read(contentHash: string): Promise<StoredRead | undefined> {
+      const bytes = await this.get(contentHash);
+      if (!bytes) return undefined;
+      const actualHash = `0x${createHash("sha256").update(bytes).digest("hex")}`;
+      const intact = actualHash === `0x${contentHash.replace(/^0x/, "").toLowerCase()}`;
+      if (!intact) for (const listener of listeners) listener(contentHash, actualHash);
+      return { bytes, actualHash, intact };
+    },
+
+    /** Registers a listener for bytes that no longer hash to their address. */
+    onMismatch(listener: MismatchListener): void {
+      listeners.push(listener);
     },
   };
 }

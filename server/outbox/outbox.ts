@@ -38,6 +38,11 @@ export interface JobHandler<P> {
   build(payload: P): Promise<ContractTransaction>;
   /** Records the landed effect, inside the database transaction that marks the job confirmed. */
   onConfirmed(tx: Tx, payload: P, landed: Landed): Promise<void>;
+  /**
+   * Why this job is not the node's own decision (a row in the database is not one), or undefined; asked before a job
+   * not yet signed is located, built or signed. A refused job fails at once and nothing of it is sent.
+   */
+  refuse?(payload: P): Promise<string | undefined>;
 }
 
 export interface OutboxOptions {
@@ -171,6 +176,15 @@ export function createOutbox(options: OutboxOptions) {
       return true;
     }
     const payload = JSON.parse(job.payload);
+    const refusal = job.rawTx ? undefined : await handler.refuse?.(payload);
+    if (refusal) {
+      logger.error({ job: job.id, key: job.key, kind: job.kind, reason: refusal }, "job refused before signing");
+      await db.prisma.outboxJob.update({
+        where: { id: job.id },
+        data: { status: "FAILED", lastError: `refused before signing: ${refusal}`, nonce: null },
+      });
+      return true;
+    }
     const later = () =>
       db.prisma.outboxJob.update({ where: { id: job.id }, data: { nextRunAt: new Date(Date.now() + pollIntervalMs) } });
     try {

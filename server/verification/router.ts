@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { EvidenceKind } from "../documents/schema";
 import type { Database } from "../db/client";
+import { listUnresolvedAnchors } from "./unresolved";
 import { FacilityId, QueryInteger, defineRoute, type RouteDef } from "../http/route";
 
 const VerificationView = z
@@ -13,8 +14,22 @@ const VerificationView = z
     checkedAt: z.string(),
     submitted: z.boolean().meta({ description: "whether the signed verdict is confirmed on chain" }),
     txHash: z.string().nullable(),
+    revokedAt: z.string().nullable().meta({ description: "when this node withdrew its acceptance (bytes changed)" }),
+    revokeReason: z.string().nullable(),
   })
   .meta({ id: "Verification" });
+
+const UnresolvedAnchorView = z
+  .object({
+    root: z.string().meta({ description: "the batch root, or the evidence id of a single anchor" }),
+    kind: z.enum(["BATCH", "SINGLE"]),
+    status: z.literal("UNRESOLVED"),
+    blockNumber: z.string(),
+    attempts: z.number().int(),
+    reason: z.string(),
+    firstSeenAt: z.string(),
+  })
+  .meta({ id: "UnresolvedAnchor" });
 
 const ListVerificationsQuery = z.object({
   facilityId: FacilityId.optional(),
@@ -39,7 +54,12 @@ export function verificationRoutes({
       tags: ["verification"],
       auth: ["bank_officer", "regulator"],
       query: ListVerificationsQuery,
-      responses: { 200: { description: "newest first", schema: z.object({ items: z.array(VerificationView) }) } },
+      responses: {
+        200: {
+          description: "newest first; `unresolved`: anchors on chain the bank node cannot serve, skipped and retried",
+          schema: z.object({ items: z.array(VerificationView), unresolved: z.array(UnresolvedAnchorView) }),
+        },
+      },
       handler: async ({ query }) => {
         const rows = await db.prisma.verification.findMany({
           where: { facilityId: query.facilityId, verdict: query.verdict },
@@ -57,7 +77,10 @@ export function verificationRoutes({
               checkedAt: row.checkedAt.toISOString(),
               submitted: row.submitted,
               txHash: row.txHash,
+              revokedAt: row.revokedAt?.toISOString() ?? null,
+              revokeReason: row.revokeReason,
             })),
+            unresolved: await listUnresolvedAnchors(db),
           },
         };
       },

@@ -1,19 +1,22 @@
 import { ZeroHash, keccak256, toUtf8Bytes, type Wallet } from "ethers";
 import type { Logger } from "pino";
 import { chainNow, type Chain } from "../chain/chain";
-import { ATTESTATION_TYPES } from "../chain/typed-data";
+import { ATTESTATION_TYPES, REVOCATION_TYPES } from "../chain/typed-data";
 import { EVIDENCE_KINDS, contentHashOf, kindIndex, provesInto, saltedHashOf } from "../chain/evidence";
 import type { Database } from "../db/client";
 import type { Metrics } from "../http/metrics";
 import { readEvents } from "../indexer/indexer";
 import type { JobHandler, Outbox } from "../outbox/outbox";
 import type { Check, RecordCheck } from "./checks";
+import type { AttestPayload, Decisions, RevokePayload } from "./decisions";
 import type { CandidateEvidence, DocumentSource } from "./sources";
+import { createUnresolvedAnchors, type AnchorRef, type UnresolvedAnchorOptions } from "./unresolved";
 
 export const REGISTER_LEAF = "REGISTER_LEAF";
 export const ATTEST = "ATTEST";
+export const REVOKE = "REVOKE";
 
-const VERDICT = { ACCEPT: 1, REJECT: 2 } as const;
+const VERDICT = { NONE: 0n, ACCEPT: 1, REJECT: 2 } as const;
 
 interface RegisterPayload {
   root: string;
@@ -24,21 +27,21 @@ interface RegisterPayload {
   evidenceId: string;
 }
 
-interface AttestPayload {
-  evidenceId: string;
-  verdict: keyof typeof VERDICT;
-  reason: string;
-}
-
 export const reasonHashOf = (reason: string) => (reason === "" ? ZeroHash : keccak256(toUtf8Bytes(reason)));
 
-/** Outbox handlers of a verifier node: register a batched leaf on chain, submit a signed verdict. */
+/**
+ * Outbox handlers of a verifier node: register a batched leaf on chain, submit a signed verdict, revoke an acceptance.
+ * An attestation or revocation is signed only when it is what this node's own MAC-sealed decision records say
+ * (`decisions`); without them every one is refused.
+ */
 export function verifierHandlers({
   chain,
   verifierWallet,
+  decisions,
 }: {
   chain: Chain;
   verifierWallet: Wallet;
+  decisions?: Decisions;
 }): JobHandler<any>[] {
   const locateEvent = async (filter: Parameters<typeof chain.evidence.queryFilter>[0]) => {
     const [event] = await chain.evidence.queryFilter(filter);
@@ -46,6 +49,14 @@ export function verifierHandlers({
       ? { txHash: event.transactionHash, blockNumber: BigInt(event.blockNumber) }
       : { txHash: "0x", blockNumber: 0n };
   };
+  const domain = async () => ({
+    name: "QFM EvidenceRegistry",
+    version: "1",
+    chainId: chain.chainId,
+    verifyingContract: await chain.evidence.getAddress(),
+  });
+  const deadline = async () => BigInt((await chainNow(chain)) + 3_600);
+  const noRecords = async () => "this node keeps no decision records to check the job against";
   const register: JobHandler<RegisterPayload> = {
     kind: REGISTER_LEAF,
     async locate({ evidenceId }) {
@@ -67,41 +78,71 @@ export function verifierHandlers({
   };
   const attest: JobHandler<AttestPayload> = {
     kind: ATTEST,
+    refuse: decisions ? (p) => decisions.refuseAttest(p) : noRecords,
     async locate({ evidenceId }) {
       const verdict = await chain.evidence.verdictOf(evidenceId, verifierWallet.address);
-      return verdict === 0n
+      return verdict === VERDICT.NONE
         ? undefined
         : locateEvent(chain.evidence.filters.EvidenceAttested(evidenceId, verifierWallet.address));
     },
     async build({ evidenceId, verdict, reason }) {
-      const { chainId } = chain;
       const request = {
         evidenceId,
         verdict: VERDICT[verdict],
         reasonHash: reasonHashOf(reason),
         nonce: await chain.evidence.nonces(verifierWallet.address),
-        deadline: BigInt((await chainNow(chain)) + 3_600),
+        deadline: await deadline(),
       };
-      const domain = {
-        name: "QFM EvidenceRegistry",
-        version: "1",
-        chainId,
-        verifyingContract: await chain.evidence.getAddress(),
-      };
-      const signature = await verifierWallet.signTypedData(domain, ATTESTATION_TYPES, request);
+      const signature = await verifierWallet.signTypedData(await domain(), ATTESTATION_TYPES, request);
       return chain.evidence.attest.populateTransaction([request], [signature]);
     },
     async onConfirmed(tx, { evidenceId }, landed) {
       await tx.verification.update({ where: { evidenceId }, data: { submitted: true, txHash: landed.txHash } });
     },
   };
-  return [register, attest];
+  const revoke: JobHandler<RevokePayload> = {
+    kind: REVOKE,
+    refuse: decisions ? (p) => decisions.refuseRevoke(p) : noRecords,
+    async locate({ evidenceId }) {
+      const verdict = await chain.evidence.verdictOf(evidenceId, verifierWallet.address);
+      if (verdict !== BigInt(VERDICT.REJECT)) return undefined;
+      const [revoked] = await chain.evidence.queryFilter(
+        chain.evidence.filters.AttestationRevoked(evidenceId, verifierWallet.address),
+      );
+      return revoked
+        ? { txHash: revoked.transactionHash, blockNumber: BigInt(revoked.blockNumber) }
+        : locateEvent(chain.evidence.filters.EvidenceAttested(evidenceId, verifierWallet.address));
+    },
+    async build({ evidenceId, reason }) {
+      const nonce = await chain.evidence.nonces(verifierWallet.address);
+      // Not attested yet (the acceptance was withdrawn before it landed): the withdrawal is a rejection.
+      if ((await chain.evidence.verdictOf(evidenceId, verifierWallet.address)) === VERDICT.NONE) {
+        const request = {
+          evidenceId,
+          verdict: VERDICT.REJECT,
+          reasonHash: reasonHashOf(reason),
+          nonce,
+          deadline: await deadline(),
+        };
+        const signature = await verifierWallet.signTypedData(await domain(), ATTESTATION_TYPES, request);
+        return chain.evidence.attest.populateTransaction([request], [signature]);
+      }
+      const request = { evidenceId, reasonHash: reasonHashOf(reason), nonce, deadline: await deadline() };
+      const signature = await verifierWallet.signTypedData(await domain(), REVOCATION_TYPES, request);
+      return chain.evidence.revoke.populateTransaction(request, signature);
+    },
+    async onConfirmed() {
+      // the revocation is recorded on the verdict row when decided; the chain event is what the indexer keeps
+    },
+  };
+  return [register, attest, revoke];
 }
 
 /**
  * A verifier node: learns of anchored evidence from the indexed chain events, fetches each document, re-hashes it
  * itself, proves it against the root the chain holds, applies its institution's own record checks, records its
- * verdict and queues the signed attestation (and, for batched evidence, the leaf registration it needs).
+ * verdict (sealed with its MAC) and queues the signed attestation (and, for batched evidence, the leaf registration it
+ * needs). An anchor the bank node cannot resolve is waited for a bounded time, then skipped as unresolved.
  */
 export function createVerifier({
   db,
@@ -112,6 +153,8 @@ export function createVerifier({
   outbox,
   logger,
   metrics,
+  decisions,
+  unresolvedAnchors,
 }: {
   db: Database;
   chain: Chain;
@@ -121,30 +164,40 @@ export function createVerifier({
   outbox: Outbox;
   logger: Logger;
   metrics: Metrics;
+  decisions: Decisions;
+  unresolvedAnchors: UnresolvedAnchorOptions;
 }) {
   const CURSOR = "verifier";
+  const unresolved = createUnresolvedAnchors({ db, logger, metrics, options: unresolvedAnchors });
   let busy = false;
 
   /** Integrity: the bytes, re-hashed here, give exactly the salted hash the chain committed to. */
-  async function integrity(candidate: CandidateEvidence, anchoredSaltedHash: string): Promise<Check> {
+  async function integrity(
+    candidate: CandidateEvidence,
+    anchoredSaltedHash: string,
+  ): Promise<{ check: Check; contentHash: string | null }> {
     const bytes = await source.content(candidate.documentId);
-    if (!bytes) return { ok: false, reason: "document not available from the bank node" };
-    const saltedHash = saltedHashOf(candidate.salt, contentHashOf(bytes));
+    if (!bytes) return { check: { ok: false, reason: "document not available from the bank node" }, contentHash: null };
+    const contentHash = contentHashOf(bytes);
+    const saltedHash = saltedHashOf(candidate.salt, contentHash);
     return saltedHash === anchoredSaltedHash.toLowerCase()
-      ? { ok: true }
-      : { ok: false, reason: "tampered: the document's bytes do not match the anchored hash" };
+      ? { check: { ok: true }, contentHash }
+      : { check: { ok: false, reason: "tampered: the document's bytes do not match the anchored hash" }, contentHash };
   }
 
-  async function decide(candidate: CandidateEvidence, anchoredSaltedHash: string): Promise<Check> {
+  async function decide(candidate: CandidateEvidence, anchoredSaltedHash: string) {
     const checked = await integrity(candidate, anchoredSaltedHash);
-    if (!checked.ok) return checked;
-    return recordCheck({ kind: candidate.kind, metadata: candidate.metadata });
+    if (!checked.check.ok) return checked;
+    return {
+      check: await recordCheck({ kind: candidate.kind, metadata: candidate.metadata }),
+      contentHash: checked.contentHash,
+    };
   }
 
   /** Records the verdict and, when the evidence can be attested on chain, queues the chain writes in one transaction. */
   async function record(
     candidate: CandidateEvidence,
-    check: Check,
+    { check, contentHash }: { check: Check; contentHash: string | null },
     chainWrites: { register?: RegisterPayload } | null,
   ): Promise<void> {
     const verdict = check.ok ? "ACCEPT" : "REJECT";
@@ -152,15 +205,16 @@ export function createVerifier({
     await db.prisma.$transaction(async (tx) => {
       const existing = await tx.verification.findUnique({ where: { evidenceId: candidate.evidenceId } });
       if (existing) return; // decided before a crash: the outbox already holds its jobs
+      const decided = {
+        evidenceId: candidate.evidenceId,
+        facilityId: candidate.facilityId,
+        kind: candidate.kind,
+        verdict,
+        reason,
+        contentHash,
+      };
       await tx.verification.create({
-        data: {
-          evidenceId: candidate.evidenceId,
-          facilityId: candidate.facilityId,
-          kind: candidate.kind,
-          verdict,
-          reason,
-          metadata: JSON.stringify(candidate.metadata),
-        },
+        data: { ...decided, metadata: JSON.stringify(candidate.metadata), mac: decisions.sealVerdict(decided) },
       });
       if (!chainWrites) return;
       if (chainWrites.register) {
@@ -170,25 +224,29 @@ export function createVerifier({
           payload: chainWrites.register,
         });
       }
-      const payload: AttestPayload = { evidenceId: candidate.evidenceId, verdict, reason };
       await outbox.enqueue(tx, {
         key: `attest:${verifierWallet.address}:${candidate.evidenceId}`,
         kind: ATTEST,
-        payload,
+        payload: decisions.attestPayload(candidate.evidenceId, verdict, reason),
       });
     });
     metrics.verdicts.inc({ verdict });
     logger.info({ evidenceId: candidate.evidenceId, verdict, reason }, "verdict recorded");
   }
 
-  async function handleBatch(root: string): Promise<void> {
+  /** Verifies a batch's documents; false when the bank node does not know the batch. */
+  async function handleBatch(root: string): Promise<boolean> {
     const candidates = await source.batch(root);
-    if (candidates.length === 0) throw new Error(`the bank node does not know batch ${root} yet`);
+    if (candidates.length === 0) return false;
     for (const candidate of candidates) {
       if (await db.prisma.verification.findUnique({ where: { evidenceId: candidate.evidenceId } })) continue;
       // The bank's claimed leaf counts only if the root on chain proves it; then it is what was anchored.
       if (!provesInto(root, candidate, candidate.proof)) {
-        await record(candidate, { ok: false, reason: "the bank's leaf is not in the anchored root" }, null);
+        await record(
+          candidate,
+          { check: { ok: false, reason: "the bank's leaf is not in the anchored root" }, contentHash: null },
+          null,
+        );
         continue;
       }
       const register: RegisterPayload = {
@@ -201,13 +259,35 @@ export function createVerifier({
       };
       await record(candidate, await decide(candidate, candidate.saltedHash), { register });
     }
+    return true;
   }
 
-  async function handleSingle(evidenceId: string, anchoredSaltedHash: string): Promise<void> {
-    if (await db.prisma.verification.findUnique({ where: { evidenceId } })) return;
+  /** Verifies a document anchored alone; false when the bank node does not know the evidence. */
+  async function handleSingle(evidenceId: string, anchoredSaltedHash: string): Promise<boolean> {
+    if (await db.prisma.verification.findUnique({ where: { evidenceId } })) return true;
     const candidate = await source.evidence(evidenceId);
-    if (!candidate) throw new Error(`the bank node does not know evidence ${evidenceId} yet`);
+    if (!candidate) return false;
     await record(candidate, await decide(candidate, anchoredSaltedHash), {});
+    return true;
+  }
+
+  const handle = (anchor: AnchorRef) =>
+    anchor.kind === "BATCH" ? handleBatch(anchor.root) : handleSingle(anchor.root, anchor.saltedHash ?? ZeroHash);
+  const missing = (anchor: AnchorRef) =>
+    anchor.kind === "BATCH"
+      ? `the bank node does not know batch ${anchor.root}`
+      : `the bank node does not know evidence ${anchor.root}`;
+
+  /** Tries the anchors skipped as unresolved whose retry is due (a few a pass: they are retried at low frequency). */
+  async function retryUnresolved(): Promise<number> {
+    let found = 0;
+    for (const anchor of await unresolved.due(5)) {
+      if (await handle(anchor)) {
+        await unresolved.resolved(anchor.root);
+        found++;
+      } else await unresolved.stillUnresolved(anchor.root, missing(anchor));
+    }
+    return found;
   }
 
   /** Processes anchoring events indexed since the last pass; safe to repeat after a crash. */
@@ -215,12 +295,12 @@ export function createVerifier({
     if (busy) return 0;
     busy = true;
     try {
+      let handled = await retryUnresolved();
       const cursor = await db.prisma.checkpoint.findUnique({ where: { name: CURSOR } });
       const events = await readEvents(db, {
         names: ["BatchAnchored", "EvidenceAnchored"],
         fromBlock: cursor ? cursor.blockNumber + 1n : undefined,
       });
-      let handled = 0;
       let lastBlock: bigint | undefined;
       for (const event of events) {
         if (lastBlock !== undefined && event.blockNumber !== lastBlock) {
@@ -230,8 +310,23 @@ export function createVerifier({
             update: { blockNumber: lastBlock },
           });
         }
-        if (event.name === "BatchAnchored") await handleBatch(event.args.root);
-        else if (event.args.batchRoot === ZeroHash) await handleSingle(event.args.evidenceId, event.args.saltedHash);
+        const anchor: AnchorRef | undefined =
+          event.name === "BatchAnchored"
+            ? { root: event.args.root, kind: "BATCH", blockNumber: event.blockNumber }
+            : event.args.batchRoot === ZeroHash
+              ? {
+                  root: event.args.evidenceId,
+                  kind: "SINGLE",
+                  blockNumber: event.blockNumber,
+                  saltedHash: event.args.saltedHash,
+                }
+              : undefined;
+        if (anchor) {
+          if (await handle(anchor)) await unresolved.resolved(anchor.root);
+          // Within the bounded wait the scan stops here (the bank may not have recorded it yet); after it, skips it.
+          else if ((await unresolved.note(anchor, missing(anchor))) === "wait")
+            throw new Error(`${missing(anchor)} yet`);
+        }
         lastBlock = event.blockNumber;
         handled++;
       }
@@ -249,7 +344,24 @@ export function createVerifier({
     }
   }
 
-  return { scan, address: verifierWallet.address, kinds: EVIDENCE_KINDS };
+  /**
+   * Withdraws this node's acceptance of evidence whose bytes changed after it accepted them: records the revocation
+   * (MAC-sealed) and queues the signed revocation, exactly once. False when there is no acceptance to withdraw.
+   */
+  async function revoke(evidenceId: string, reason: string): Promise<boolean> {
+    const queued = await db.prisma.$transaction((tx) =>
+      decisions.revoke(tx, evidenceId, reason, (payload) =>
+        outbox.enqueue(tx, { key: `revoke:${verifierWallet.address}:${evidenceId}`, kind: REVOKE, payload }),
+      ),
+    );
+    if (queued) {
+      logger.error({ evidenceId, reason }, "acceptance withdrawn: revocation queued for the chain");
+      outbox.poke();
+    }
+    return queued;
+  }
+
+  return { scan, revoke, address: verifierWallet.address, kinds: EVIDENCE_KINDS };
 }
 
 export type Verifier = ReturnType<typeof createVerifier>;

@@ -1,0 +1,159 @@
+import type { Logger } from "pino";
+import type { Database, Tx } from "../db/client";
+import type { Metrics } from "../http/metrics";
+import { integrityMetrics } from "./integrity-metrics";
+import type { NodeMac } from "./mac";
+
+export type Verdict = "ACCEPT" | "REJECT";
+
+/** An ATTEST job's payload: the verdict to sign, and the MAC this node made when it queued it. */
+export interface AttestPayload {
+  evidenceId: string;
+  verdict: Verdict;
+  reason: string;
+  mac?: string;
+}
+
+/** A REVOKE job's payload: the acceptance to withdraw and why. */
+export interface RevokePayload {
+  evidenceId: string;
+  reason: string;
+  mac?: string;
+}
+
+/** The fields of a verdict record that its MAC covers. */
+interface VerdictRecord {
+  evidenceId: string;
+  facilityId: bigint;
+  kind: string;
+  verdict: string;
+  reason: string;
+  contentHash: string | null;
+}
+
+const verdictFields = (r: VerdictRecord) => [
+  r.evidenceId,
+  r.facilityId.toString(),
+  r.kind,
+  r.verdict,
+  r.reason,
+  r.contentHash ?? "",
+];
+
+/**
+ * A node's decision records: its verdicts (Verification rows) and revocations, each with a MAC made with a key that is
+ * not in the database, and the check that every ATTEST and REVOKE job is exactly what those records decided. Before
+ * the node signs, it re-derives what it signs from its own record; a job that disagrees is refused, logged and counted
+ * (qfm_tampered_jobs_total).
+ */
+export function createDecisions({
+  db,
+  mac,
+  metrics,
+  logger,
+}: {
+  db: Database;
+  mac: NodeMac;
+  metrics: Metrics;
+  logger: Logger;
+}) {
+  const counters = integrityMetrics(metrics);
+
+  /** The verdict record's MAC, to store with it. */
+  const sealVerdict = (record: VerdictRecord) => mac.of("verdict", verdictFields(record));
+
+  const attestPayload = (evidenceId: string, verdict: Verdict, reason: string): AttestPayload => ({
+    evidenceId,
+    verdict,
+    reason,
+    mac: mac.of("attest-job", [evidenceId, verdict, reason]),
+  });
+
+  const revokePayload = (evidenceId: string, reason: string): RevokePayload => ({
+    evidenceId,
+    reason,
+    mac: mac.of("revoke-job", [evidenceId, reason]),
+  });
+
+  function refused(kind: string, evidenceId: unknown, reason: string): string {
+    counters.tamperedJobs.inc({ kind });
+    logger.error({ kind, evidenceId, reason }, "tampered chain write refused: not this node's own decision");
+    return reason;
+  }
+
+  /** The node's own verdict record, when it carries this node's MAC. */
+  async function ownRecord(evidenceId: string) {
+    const record = await db.prisma.verification.findUnique({ where: { evidenceId } });
+    if (!record) return { problem: "this node has no verdict record for the evidence" } as const;
+    if (!mac.verify("verdict", verdictFields(record), record.mac)) {
+      return { problem: "the verdict record has no valid MAC (not written by this node's verifier)" } as const;
+    }
+    return { record } as const;
+  }
+
+  /** Why an ATTEST job must not be signed, or undefined when it is exactly this node's recorded verdict. */
+  async function refuseAttest(p: AttestPayload): Promise<string | undefined> {
+    if (typeof p?.evidenceId !== "string") return refused("ATTEST", undefined, "the job names no evidence");
+    if (!mac.verify("attest-job", [p.evidenceId, String(p.verdict), String(p.reason)], p.mac)) {
+      return refused("ATTEST", p.evidenceId, "the job's payload has no valid MAC");
+    }
+    const own = await ownRecord(p.evidenceId);
+    if (!own.record) return refused("ATTEST", p.evidenceId, own.problem);
+    if (own.record.verdict !== p.verdict || own.record.reason !== p.reason) {
+      return refused(
+        "ATTEST",
+        p.evidenceId,
+        `the job says ${p.verdict} but this node's verdict record says ${own.record.verdict}`,
+      );
+    }
+    if (p.verdict === "ACCEPT" && own.record.revokedAt) {
+      return refused("ATTEST", p.evidenceId, "this node has revoked its acceptance of the evidence");
+    }
+    return undefined;
+  }
+
+  /** Why a REVOKE job must not be signed, or undefined when this node's records decided that revocation. */
+  async function refuseRevoke(p: RevokePayload): Promise<string | undefined> {
+    if (typeof p?.evidenceId !== "string") return refused("REVOKE", undefined, "the job names no evidence");
+    if (!mac.verify("revoke-job", [p.evidenceId, String(p.reason)], p.mac)) {
+      return refused("REVOKE", p.evidenceId, "the job's payload has no valid MAC");
+    }
+    const own = await ownRecord(p.evidenceId);
+    if (!own.record) return refused("REVOKE", p.evidenceId, own.problem);
+    const { record } = own;
+    if (
+      record.verdict !== "ACCEPT" ||
+      record.revokeReason !== p.reason ||
+      !mac.verify("revocation", [record.evidenceId, record.revokeReason], record.revokeMac)
+    ) {
+      return refused("REVOKE", p.evidenceId, "this node's records decided no such revocation");
+    }
+    return undefined;
+  }
+
+  /**
+   * Records that this node withdraws its acceptance (with its MAC) and queues the signed revocation, exactly once:
+   * false when there is no valid acceptance to withdraw or it was withdrawn already.
+   */
+  async function revoke(
+    tx: Tx,
+    evidenceId: string,
+    reason: string,
+    enqueue: (payload: RevokePayload) => Promise<void>,
+  ) {
+    const record = await tx.verification.findUnique({ where: { evidenceId } });
+    if (!record || record.verdict !== "ACCEPT" || record.revokedAt) return false;
+    if (!mac.verify("verdict", verdictFields(record), record.mac)) return false;
+    await tx.verification.update({
+      where: { evidenceId },
+      data: { revokeReason: reason, revokeMac: mac.of("revocation", [evidenceId, reason]), revokedAt: new Date() },
+    });
+    await enqueue(revokePayload(evidenceId, reason));
+    counters.revocations.inc();
+    return true;
+  }
+
+  return { sealVerdict, attestPayload, revokePayload, refuseAttest, refuseRevoke, revoke };
+}
+
+export type Decisions = ReturnType<typeof createDecisions>;
