@@ -5,7 +5,7 @@ import type { DocumentStore } from "../documents/storage";
 import type { Metrics } from "../http/metrics";
 import { createLoop } from "../loop";
 import { integrityMetrics } from "./integrity-metrics";
-import type { DocumentSource } from "./sources";
+import { ContentTampered, type DocumentSource } from "./sources";
 import type { Verifier } from "./verifier";
 
 export const TAMPERED_REASON = "stored document changed after acceptance: its bytes no longer match the accepted hash";
@@ -84,8 +84,15 @@ export function createIntegrityChecker({
     for (const row of rows) {
       const accepted = row.contentHash!;
       const candidate = await source.evidence(row.evidenceId);
-      const bytes = candidate ? await source.content(candidate.documentId) : undefined;
-      const actualHash = bytes ? contentHashOf(bytes) : null;
+      const bytes = candidate
+        ? await source.content(candidate.documentId).catch((error: unknown) => {
+            if (error instanceof ContentTampered) return error;
+            throw error;
+          })
+        : undefined;
+      // The bank node withholding the bytes as tampered counts as tampered, with the hash it found on disk.
+      const actualHash =
+        bytes instanceof ContentTampered ? (bytes.storedHash ?? "unknown") : bytes ? contentHashOf(bytes) : null;
       const outcome = actualHash === null ? "missing" : actualHash === accepted ? "ok" : "tampered";
       counters.integrityChecks.inc({ outcome });
       await markDocuments(

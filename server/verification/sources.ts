@@ -24,6 +24,14 @@ export interface DocumentSource {
   content(documentId: string): Promise<Buffer | undefined>;
 }
 
+/** The bank node withholds a document whose stored bytes no longer hash to its recorded hash (410 content_tampered). */
+export class ContentTampered extends Error {
+  constructor(readonly storedHash: string | undefined) {
+    super("tampered: the bank node reports that the stored bytes no longer match the recorded hash");
+    this.name = "ContentTampered";
+  }
+}
+
 interface BatchLeafJson {
   documentId: string;
   facilityId: string;
@@ -54,7 +62,12 @@ export function bankNodeSource({
     });
     // 410: the bank knows the document but its store no longer holds the bytes. That is an answer, not an outage: the
     // document cannot be verified (a REJECT), where throwing would retry it, and every anchor behind it, forever.
-    if (response.status === 404 || response.status === 410) return undefined;
+    if (response.status === 410) {
+      const problem = (await response.json().catch(() => ({}))) as { code?: string; storedHash?: string };
+      if (problem.code === "content_tampered") throw new ContentTampered(problem.storedHash);
+      return undefined;
+    }
+    if (response.status === 404) return undefined;
     if (!response.ok)
       throw new Error(`bank node answered ${response.status} to GET ${path}: ${(await response.text()).slice(0, 300)}`);
     return response;

@@ -9,7 +9,7 @@ import { readEvents } from "../indexer/indexer";
 import type { JobHandler, Outbox } from "../outbox/outbox";
 import type { Check, RecordCheck } from "./checks";
 import type { AttestPayload, Decisions, RevokePayload } from "./decisions";
-import type { CandidateEvidence, DocumentSource } from "./sources";
+import { ContentTampered, type CandidateEvidence, type DocumentSource } from "./sources";
 import { createUnresolvedAnchors, type AnchorRef, type UnresolvedAnchorOptions } from "./unresolved";
 
 export const REGISTER_LEAF = "REGISTER_LEAF";
@@ -176,7 +176,11 @@ export function createVerifier({
     candidate: CandidateEvidence,
     anchoredSaltedHash: string,
   ): Promise<{ check: Check; contentHash: string | null }> {
-    const bytes = await source.content(candidate.documentId);
+    const bytes = await source.content(candidate.documentId).catch((error: unknown) => {
+      if (error instanceof ContentTampered) return error;
+      throw error;
+    });
+    if (bytes instanceof ContentTampered) return { check: { ok: false, reason: bytes.message }, contentHash: null };
     if (!bytes) return { check: { ok: false, reason: "document not available from the bank node" }, contentHash: null };
     const contentHash = contentHashOf(bytes);
     const saltedHash = saltedHashOf(candidate.salt, contentHash);

@@ -803,22 +803,23 @@ describe("security against the running system", function () {
       });
 
       it("finds a swap made after both nodes accepted the document with the public check", async function () {
-        const document = evidence.materialsInvoice;
-        fs.writeFileSync(storePath(document.contentHash), FILE_TYPES.json.bytes("forged materials invoice"));
-        const content = await fetch(`${url("bank")}/documents/${document.id}/content`, {
-          headers: { authorization: `Bearer ${system.keys.bank.active.regulator}` },
-        });
-        const served = Buffer.from(await content.arrayBuffer());
-        expect(sha256(served)).to.not.equal(content.headers.get("x-content-sha256"));
+        // A document of its own: both nodes withdraw their acceptance of it (test/reliability/integrity.test.ts).
+        const document = await upload(facility.other, "INVOICE", "invoice swapped after acceptance", "json");
+        await bothVerdicts([document], ACCEPT);
+        const forged = FILE_TYPES.json.bytes("forged invoice");
+        fs.writeFileSync(storePath(document.contentHash), forged);
+        const content = await regulatorAtBank.get(`/documents/${document.id}/content`);
+        // Not served as if good: the node re-hashes before serving and reports what is on disk.
+        expect([content.status, content.body.code]).to.deep.equal([410, "content_tampered"]);
+        expect(content.body.storedHash).to.equal(sha256(forged));
         const check = await client(url("bank")).upload(
           { salt: document.salt, facilityId: document.facilityId, kind: document.kind },
-          { name: "served.json", type: "application/json", bytes: served },
+          { name: "served.json", type: "application/json", bytes: forged },
           "/verify/document",
         );
         expect(check.body.anchored).to.equal(false);
-        fs.writeFileSync(storePath(document.contentHash), document.bytes); // the archive restored from a backup
         tally.swapped++;
-        say("1 document swapped after both nodes accepted it: the public check finds no anchor for the bytes on disk");
+        say("1 document swapped after both nodes accepted it: withheld (410), and the public check finds no anchor");
       });
     });
 
