@@ -62,6 +62,10 @@ export function createDecisions({
   /** The verdict record's MAC, to store with it. */
   const sealVerdict = (record: VerdictRecord) => mac.of("verdict", verdictFields(record));
 
+  /** Whether a verdict row is this node's own (carries its valid MAC). */
+  const isOwn = (record: VerdictRecord & { mac: string | null }) =>
+    mac.verify("verdict", verdictFields(record), record.mac);
+
   const attestPayload = (evidenceId: string, verdict: Verdict, reason: string): AttestPayload => ({
     evidenceId,
     verdict,
@@ -153,7 +157,7 @@ export function createDecisions({
     return true;
   }
 
-  return { sealVerdict, attestPayload, revokePayload, refuseAttest, refuseRevoke, revoke };
+  return { sealVerdict, isOwn, attestPayload, revokePayload, refuseAttest, refuseRevoke, revoke };
 }
 
 export type Decisions = ReturnType<typeof createDecisions>;

@@ -208,7 +208,9 @@ export function createVerifier({
     const reason = check.ok ? "" : check.reason;
     await db.prisma.$transaction(async (tx) => {
       const existing = await tx.verification.findUnique({ where: { evidenceId: candidate.evidenceId } });
-      if (existing) return; // decided before a crash: the outbox already holds its jobs
+      if (existing && decisions.isOwn(existing)) return; // decided before a crash: the outbox already holds its jobs
+      // A row without this node's MAC was written by someone else: it is replaced by the node's own decision.
+      if (existing) await tx.verification.delete({ where: { evidenceId: candidate.evidenceId } });
       const decided = {
         evidenceId: candidate.evidenceId,
         facilityId: candidate.facilityId,
@@ -238,12 +240,18 @@ export function createVerifier({
     logger.info({ evidenceId: candidate.evidenceId, verdict, reason }, "verdict recorded");
   }
 
+  /** Whether this node decided on the evidence already (a row without its MAC is not its decision). */
+  async function decidedHere(evidenceId: string): Promise<boolean> {
+    const row = await db.prisma.verification.findUnique({ where: { evidenceId } });
+    return row !== null && decisions.isOwn(row);
+  }
+
   /** Verifies a batch's documents; false when the bank node does not know the batch. */
   async function handleBatch(root: string): Promise<boolean> {
     const candidates = await source.batch(root);
     if (candidates.length === 0) return false;
     for (const candidate of candidates) {
-      if (await db.prisma.verification.findUnique({ where: { evidenceId: candidate.evidenceId } })) continue;
+      if (await decidedHere(candidate.evidenceId)) continue;
       // The bank's claimed leaf counts only if the root on chain proves it; then it is what was anchored.
       if (!provesInto(root, candidate, candidate.proof)) {
         await record(
@@ -268,7 +276,7 @@ export function createVerifier({
 
   /** Verifies a document anchored alone; false when the bank node does not know the evidence. */
   async function handleSingle(evidenceId: string, anchoredSaltedHash: string): Promise<boolean> {
-    if (await db.prisma.verification.findUnique({ where: { evidenceId } })) return true;
+    if (await decidedHere(evidenceId)) return true;
     const candidate = await source.evidence(evidenceId);
     if (!candidate) return false;
     await record(candidate, await decide(candidate, anchoredSaltedHash), {});
