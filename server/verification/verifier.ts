@@ -294,10 +294,14 @@ export function createVerifier({
   async function retryUnresolved(): Promise<number> {
     let found = 0;
     for (const anchor of await unresolved.due(5)) {
-      if (await handle(anchor)) {
+      // A failing retry must not hold the anchors behind it: it waits for its next turn.
+      const outcome = await handle(anchor).catch((error: Error) => error);
+      if (outcome === true) {
         await unresolved.resolved(anchor.root);
         found++;
-      } else await unresolved.stillUnresolved(anchor.root, missing(anchor));
+      } else {
+        await unresolved.stillUnresolved(anchor.root, outcome === false ? missing(anchor) : outcome.message);
+      }
     }
     return found;
   }

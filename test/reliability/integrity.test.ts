@@ -18,6 +18,7 @@ import { devWallet } from "../../scripts/lib/deploy-config";
 import { freePort } from "../../scripts/bench/lib/system";
 import { contentHashOf, kindIndex, saltedHashOf } from "../../server/chain/evidence";
 import { createDatabase, type Database } from "../../server/db/client";
+import { randomUUID } from "node:crypto";
 import { EvidenceRegistry__factory } from "../../typechain-types";
 import { Verdict } from "../helpers/constants";
 import { startLiveSystem, type LiveSystem } from "../helpers/liveSystem";
@@ -184,9 +185,9 @@ describe("signing integrity against the running system", function () {
   }
 
   /** Anchors one made-up document with the bank's key alone; returns its evidence id (from the chain's event). */
-  async function anchorAlone(kind: "INVOICE" | "DELIVERY_NOTE", text: string): Promise<string> {
+  async function anchorAlone(kind: "PATENT_FILING" | "DELIVERY_NOTE", text: string, salt = hexlify(randomBytes(32))) {
     const registry = bankKeyRegistry();
-    const saltedHash = saltedHashOf(hexlify(randomBytes(32)), contentHashOf(pdf(text)));
+    const saltedHash = saltedHashOf(salt, contentHashOf(pdf(text)));
     const receipt = await withBankKey(async () =>
       (await registry.anchor(facilityId, kindIndex(kind), saltedHash)).wait(),
     );
@@ -213,11 +214,12 @@ describe("signing integrity against the running system", function () {
 
   describe("when an anchor the bank node's database does not know is on chain", function () {
     const unknownRoot = hexlify(randomBytes(32));
+    const singleSalt = hexlify(randomBytes(32));
     let single = "";
 
     before(async function () {
       await withBankKey(async () => (await bankKeyRegistry().anchorBatch(unknownRoot, 3)).wait());
-      single = await anchorAlone("INVOICE", "never uploaded");
+      single = await anchorAlone("PATENT_FILING", "restored later", singleSalt);
     });
 
     it("both verifiers skip it as UNRESOLVED and verify the documents anchored after it", async function () {
@@ -244,6 +246,41 @@ describe("signing integrity against the running system", function () {
       );
       expect(rows.map((row) => row.status)).to.deep.equal(["UNRESOLVED", "UNRESOLVED"]);
       expect(Math.min(...rows.map((row) => row.attempts))).to.be.at.least(3);
+    });
+
+    it("verifies it once the bank node serves it again (its rows and file restored), on both nodes", async function () {
+      const bytes = pdf("restored later");
+      const contentHash = contentHashOf(bytes);
+      const hex = contentHash.slice(2);
+      const folder = path.join(system.dataDir("bank"), "documents", hex.slice(0, 2), hex.slice(2, 4));
+      fs.mkdirSync(folder, { recursive: true });
+      fs.writeFileSync(path.join(folder, hex), bytes);
+      await withDatabase("bank", (db) =>
+        db.prisma.document.create({
+          data: {
+            id: randomUUID(),
+            facilityId,
+            kind: "PATENT_FILING",
+            mimeType: "application/pdf",
+            size: bytes.length,
+            originalName: "restored.pdf",
+            metadata: JSON.stringify({ patentNumber: "CN202610654321.0" }),
+            contentHash,
+            salt: singleSalt,
+            saltedHash: saltedHashOf(singleSalt, contentHash),
+            evidenceId: single,
+            uploadedBy: "restore",
+            status: "ANCHORED",
+          },
+        }),
+      );
+      await bothVerdicts(single, [ACCEPT, ACCEPT]);
+      for (const node of ["bank", "regulator"] as const) {
+        expect(
+          (await unresolvedAt(node)).map((a) => a.root),
+          node,
+        ).to.deep.equal([unknownRoot]);
+      }
     });
   });
 
