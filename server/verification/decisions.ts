@@ -111,7 +111,9 @@ export function createDecisions({
       );
     }
     if (p.verdict === "ACCEPT" && own.record.revokedAt) {
-      return refused("ATTEST", p.evidenceId, "this node has revoked its acceptance of the evidence");
+      // Not tampering: the node withdrew the acceptance before it was sent (its REVOKE job rejects instead).
+      logger.warn({ evidenceId: p.evidenceId }, "acceptance withdrawn before it was signed: not sent");
+      return "this node has revoked its acceptance of the evidence";
     }
     return undefined;
   }

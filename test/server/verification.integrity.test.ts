@@ -120,10 +120,13 @@ describe("a node signs only its own decisions", function () {
       expect(await decisions.refuseRevoke(decisions.revokePayload(evidence(2), "bytes changed"))).to.equal(
         "this node's records decided no such revocation",
       );
-      // After the revocation, an ACCEPT for it is not signed any more.
+      // After the revocation, an ACCEPT for it is not signed any more (a withdrawal, not tampering: not counted).
+      const tampered = await counted(metrics, "qfm_tampered_jobs_total");
       expect(await decisions.refuseAttest(decisions.attestPayload(evidence(1), "ACCEPT", ""))).to.equal(
         "this node has revoked its acceptance of the evidence",
       );
+      expect((await counted(metrics, "qfm_tampered_jobs_total")) - tampered).to.equal(0);
+      expect(await counted(metrics, "qfm_revocations_total")).to.equal(1);
     });
 
     it("waits a bounded time for an anchor the bank cannot resolve, then skips it, retries it and resolves it", async function () {
