@@ -56,6 +56,17 @@ export function verifierHandlers({
     verifyingContract: await chain.evidence.getAddress(),
   });
   const deadline = async () => BigInt((await chainNow(chain)) + 3_600);
+  const signedAttestation = async (evidenceId: string, verdict: number, reason: string) => {
+    const request = {
+      evidenceId,
+      verdict,
+      reasonHash: reasonHashOf(reason),
+      nonce: await chain.evidence.nonces(verifierWallet.address),
+      deadline: await deadline(),
+    };
+    const signature = await verifierWallet.signTypedData(await domain(), ATTESTATION_TYPES, request);
+    return chain.evidence.attest.populateTransaction([request], [signature]);
+  };
   const noRecords = async () => "this node keeps no decision records to check the job against";
   const register: JobHandler<RegisterPayload> = {
     kind: REGISTER_LEAF,
@@ -85,17 +96,7 @@ export function verifierHandlers({
         ? undefined
         : locateEvent(chain.evidence.filters.EvidenceAttested(evidenceId, verifierWallet.address));
     },
-    async build({ evidenceId, verdict, reason }) {
-      const request = {
-        evidenceId,
-        verdict: VERDICT[verdict],
-        reasonHash: reasonHashOf(reason),
-        nonce: await chain.evidence.nonces(verifierWallet.address),
-        deadline: await deadline(),
-      };
-      const signature = await verifierWallet.signTypedData(await domain(), ATTESTATION_TYPES, request);
-      return chain.evidence.attest.populateTransaction([request], [signature]);
-    },
+    build: ({ evidenceId, verdict, reason }) => signedAttestation(evidenceId, VERDICT[verdict], reason),
     async onConfirmed(tx, { evidenceId }, landed) {
       await tx.verification.update({ where: { evidenceId }, data: { submitted: true, txHash: landed.txHash } });
     },
@@ -114,19 +115,11 @@ export function verifierHandlers({
         : locateEvent(chain.evidence.filters.EvidenceAttested(evidenceId, verifierWallet.address));
     },
     async build({ evidenceId, reason }) {
-      const nonce = await chain.evidence.nonces(verifierWallet.address);
       // Not attested yet (the acceptance was withdrawn before it landed): the withdrawal is a rejection.
       if ((await chain.evidence.verdictOf(evidenceId, verifierWallet.address)) === VERDICT.NONE) {
-        const request = {
-          evidenceId,
-          verdict: VERDICT.REJECT,
-          reasonHash: reasonHashOf(reason),
-          nonce,
-          deadline: await deadline(),
-        };
-        const signature = await verifierWallet.signTypedData(await domain(), ATTESTATION_TYPES, request);
-        return chain.evidence.attest.populateTransaction([request], [signature]);
+        return signedAttestation(evidenceId, VERDICT.REJECT, reason);
       }
+      const nonce = await chain.evidence.nonces(verifierWallet.address);
       const request = { evidenceId, reasonHash: reasonHashOf(reason), nonce, deadline: await deadline() };
       const signature = await verifierWallet.signTypedData(await domain(), REVOCATION_TYPES, request);
       return chain.evidence.revoke.populateTransaction(request, signature);
