@@ -1,11 +1,13 @@
 import { expect } from "chai";
-import { sha256 } from "ethers";
+import { Wallet, sha256, verifyTypedData } from "ethers";
 import fs from "node:fs";
 import http, { type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import pino from "pino";
+import type { Chain } from "../../server/chain/chain";
+import { ATTESTATION_TYPES, REVOCATION_TYPES } from "../../server/chain/typed-data";
 import { loadConfig } from "../../server/config";
 import { createDatabase, type Database } from "../../server/db/client";
 import { migrateDatabase } from "../../server/db/migrate";
@@ -15,6 +17,7 @@ import { createDecisions, type Decisions } from "../../server/verification/decis
 import { createNodeMac, macKeyOf } from "../../server/verification/mac";
 import { ContentTampered, bankNodeSource } from "../../server/verification/sources";
 import { createUnresolvedAnchors } from "../../server/verification/unresolved";
+import { REVOKE, verifierHandlers } from "../../server/verification/verifier";
 
 const VERIFIER_KEY = `0x${"11".repeat(32)}`;
 const logger = pino({ level: "silent" });
@@ -190,6 +193,47 @@ describe("a node signs only its own decisions", function () {
       const error = await source.content("1").catch((e: unknown) => e);
       expect(error).to.be.instanceOf(ContentTampered);
       expect((error as ContentTampered).storedHash).to.equal("0xabc");
+    });
+  });
+  describe("the REVOKE job", function () {
+    const wallet = new Wallet(VERIFIER_KEY);
+    const registry = "0x00000000000000000000000000000000000000e1";
+    let verdict = 0n;
+    const fakeChain = {
+      chainId: 31337n,
+      provider: { send: async () => ({ timestamp: "0x100" }) },
+      evidence: {
+        verdictOf: async () => verdict,
+        nonces: async () => 7n,
+        getAddress: async () => registry,
+        attest: {
+          populateTransaction: async (requests: unknown[], signatures: string[]) => ({ requests, signatures }),
+        },
+        revoke: { populateTransaction: async (request: unknown, signature: string) => ({ request, signature }) },
+      },
+    } as unknown as Chain;
+    const domain = { name: "QFM EvidenceRegistry", version: "1", chainId: 31337n, verifyingContract: registry };
+    const handler = () =>
+      verifierHandlers({ chain: fakeChain, verifierWallet: wallet }).find((h) => h.kind === REVOKE)!;
+
+    it("withdraws a landed acceptance with a signed Revocation", async function () {
+      verdict = 1n;
+      const built = (await handler().build({ evidenceId: evidence(5), reason: "bytes changed" })) as any;
+      expect(verifyTypedData(domain, REVOCATION_TYPES, built.request, built.signature)).to.equal(wallet.address);
+      expect(built.request.nonce).to.equal(7n);
+    });
+
+    it("rejects instead when the acceptance never landed", async function () {
+      verdict = 0n;
+      const built = (await handler().build({ evidenceId: evidence(5), reason: "bytes changed" })) as any;
+      expect(built.requests[0].verdict).to.equal(2);
+      expect(verifyTypedData(domain, ATTESTATION_TYPES, built.requests[0], built.signatures[0])).to.equal(
+        wallet.address,
+      );
+    });
+
+    it("refuses every job when the node keeps no decision records", async function () {
+      expect(await handler().refuse!({ evidenceId: evidence(5), reason: "x" })).to.match(/no decision records/);
     });
   });
 });
