@@ -52,6 +52,8 @@ export function createUnresolvedAnchors({
         saltedHash: anchor.saltedHash ?? null,
         attempts: 1,
         lastError: reason,
+        // The node's clock, not the database's: the bounded wait is measured against Date.now().
+        firstSeenAt: new Date(),
       },
       update: { attempts: { increment: 1 }, lastError: reason },
     });

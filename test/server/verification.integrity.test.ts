@@ -9,13 +9,14 @@ import pino from "pino";
 import type { Chain } from "../../server/chain/chain";
 import { ATTESTATION_TYPES, REVOCATION_TYPES } from "../../server/chain/typed-data";
 import { loadConfig } from "../../server/config";
-import { createDatabase, type Database } from "../../server/db/client";
-import { migrateDatabase } from "../../server/db/migrate";
+import type { Database } from "../../server/db/client";
+import { forEachDatabase } from "../helpers/databases";
 import { createDocumentStore } from "../../server/documents/storage";
 import { createMetrics, type Metrics } from "../../server/http/metrics";
 import { createDecisions, type Decisions } from "../../server/verification/decisions";
 import { createNodeMac, macKeyOf } from "../../server/verification/mac";
 import { ContentTampered, bankNodeSource } from "../../server/verification/sources";
+import { TAMPERED_REASON, createIntegrityChecker } from "../../server/verification/integrity";
 import { createUnresolvedAnchors } from "../../server/verification/unresolved";
 import { REVOKE, verifierHandlers } from "../../server/verification/verifier";
 
@@ -59,101 +60,137 @@ describe("a node signs only its own decisions", function () {
   });
 
   describe("with a node's own database", function () {
-    let dir: string;
-    let db: Database;
-    let metrics: Metrics;
-    let decisions: Decisions;
+    forEachDatabase((database) => {
+      let db: Database;
+      let metrics: Metrics;
+      let decisions: Decisions;
 
-    before(async function () {
-      dir = fs.mkdtempSync(path.join(os.tmpdir(), "qfm-integrity-"));
-      const url = `file:${path.join(dir, "db.sqlite")}`;
-      await migrateDatabase(url);
-      db = createDatabase(url);
-      metrics = createMetrics("regulator");
-      decisions = createDecisions({ db, mac: createNodeMac(macKeyOf({ verifierKey: VERIFIER_KEY })), metrics, logger });
-    });
-
-    after(async function () {
-      await db.close();
-      fs.rmSync(dir, { recursive: true, force: true });
-    });
-
-    async function decide(n: number, verdict: "ACCEPT" | "REJECT", reason = "", sealed = true) {
-      const record = { evidenceId: evidence(n), facilityId: 1n, kind: "INVOICE", verdict, reason, contentHash: null };
-      await db.prisma.verification.create({ data: { ...record, mac: sealed ? decisions.sealVerdict(record) : null } });
-    }
-
-    it("signs a job that is exactly its sealed verdict, and refuses and counts every other", async function () {
-      await decide(1, "ACCEPT");
-      await decide(2, "REJECT", "licence not in the registry");
-      await decide(3, "ACCEPT", "", false);
-      expect(await decisions.refuseAttest(decisions.attestPayload(evidence(1), "ACCEPT", ""))).to.equal(undefined);
-      expect(
-        await decisions.refuseAttest(decisions.attestPayload(evidence(2), "REJECT", "licence not in the registry")),
-      ).to.equal(undefined);
-      const stolen = decisions.attestPayload(evidence(1), "ACCEPT", "").mac;
-      const refusals = await Promise.all([
-        decisions.refuseAttest({ evidenceId: evidence(2), verdict: "ACCEPT", reason: "" }),
-        decisions.refuseAttest({ evidenceId: evidence(2), verdict: "ACCEPT", reason: "", mac: stolen }),
-        decisions.refuseAttest(decisions.attestPayload(evidence(2), "ACCEPT", "")),
-        decisions.refuseAttest(decisions.attestPayload(evidence(3), "ACCEPT", "")),
-        decisions.refuseAttest(decisions.attestPayload(evidence(4), "ACCEPT", "")),
-      ]);
-      expect(refusals).to.deep.equal([
-        "the job's payload has no valid MAC",
-        "the job's payload has no valid MAC",
-        "the job says ACCEPT but this node's verdict record says REJECT",
-        "the verdict record has no valid MAC (not written by this node's verifier)",
-        "this node has no verdict record for the evidence",
-      ]);
-      expect(await counted(metrics, "qfm_tampered_jobs_total")).to.equal(5);
-    });
-
-    it("revokes a sealed acceptance once, and signs no revocation it did not decide", async function () {
-      const queued: unknown[] = [];
-      const enqueue = async (payload: unknown) => void queued.push(payload);
-      const revoke = (n: number) =>
-        db.prisma.$transaction((tx) => decisions.revoke(tx, evidence(n), "bytes changed", enqueue));
-      expect(await revoke(1)).to.equal(true);
-      expect(await revoke(1)).to.equal(false);
-      expect(await revoke(2)).to.equal(false); // a rejection has nothing to withdraw
-      expect(await revoke(3)).to.equal(false); // an unsealed row is no acceptance of this node's
-      expect(queued).to.have.length(1);
-      expect(await decisions.refuseRevoke(queued[0] as never)).to.equal(undefined);
-      expect(await decisions.refuseRevoke(decisions.revokePayload(evidence(2), "bytes changed"))).to.equal(
-        "this node's records decided no such revocation",
-      );
-      // After the revocation, an ACCEPT for it is not signed any more (a withdrawal, not tampering: not counted).
-      const tampered = await counted(metrics, "qfm_tampered_jobs_total");
-      expect(await decisions.refuseAttest(decisions.attestPayload(evidence(1), "ACCEPT", ""))).to.equal(
-        "this node has revoked its acceptance of the evidence",
-      );
-      expect((await counted(metrics, "qfm_tampered_jobs_total")) - tampered).to.equal(0);
-      expect(await counted(metrics, "qfm_revocations_total")).to.equal(1);
-    });
-
-    it("waits a bounded time for an anchor the bank cannot resolve, then skips it, retries it and resolves it", async function () {
-      const anchors = createUnresolvedAnchors({
-        db,
-        logger,
-        metrics,
-        options: { retries: 2, waitMs: 50, retryMs: 300 },
+      before(function () {
+        db = database();
+        metrics = createMetrics("regulator");
+        decisions = createDecisions({
+          db,
+          mac: createNodeMac(macKeyOf({ verifierKey: VERIFIER_KEY })),
+          metrics,
+          logger,
+        });
       });
-      const anchor = { root: evidence(99), kind: "BATCH" as const, blockNumber: 7n };
-      expect(await anchors.note(anchor, "unknown")).to.equal("wait");
-      expect(await anchors.note(anchor, "unknown")).to.equal("wait"); // tries done, the wait not yet over
-      await new Promise((resolve) => setTimeout(resolve, 60));
-      expect(await anchors.note(anchor, "unknown")).to.equal("skip");
-      expect(await counted(metrics, "qfm_unresolved_anchors")).to.equal(1);
-      await new Promise((resolve) => setTimeout(resolve, 320));
-      expect((await anchors.due(5)).map((a) => a.root)).to.deep.equal([anchor.root]);
-      await anchors.stillUnresolved(anchor.root, "still unknown");
-      expect(await anchors.due(5)).to.deep.equal([]);
-      await anchors.resolved(anchor.root);
-      expect(await counted(metrics, "qfm_unresolved_anchors")).to.equal(0);
-      expect((await db.prisma.unresolvedAnchor.findUnique({ where: { root: anchor.root } }))?.status).to.equal(
-        "RESOLVED",
-      );
+
+      async function decide(n: number, verdict: "ACCEPT" | "REJECT", reason = "", sealed = true) {
+        const record = { evidenceId: evidence(n), facilityId: 1n, kind: "INVOICE", verdict, reason, contentHash: null };
+        await db.prisma.verification.create({
+          data: { ...record, mac: sealed ? decisions.sealVerdict(record) : null },
+        });
+      }
+
+      it("signs a job that is exactly its sealed verdict, and refuses and counts every other", async function () {
+        await decide(1, "ACCEPT");
+        await decide(2, "REJECT", "licence not in the registry");
+        await decide(3, "ACCEPT", "", false);
+        expect(await decisions.refuseAttest(decisions.attestPayload(evidence(1), "ACCEPT", ""))).to.equal(undefined);
+        expect(
+          await decisions.refuseAttest(decisions.attestPayload(evidence(2), "REJECT", "licence not in the registry")),
+        ).to.equal(undefined);
+        const stolen = decisions.attestPayload(evidence(1), "ACCEPT", "").mac;
+        const refusals = await Promise.all([
+          decisions.refuseAttest({ evidenceId: evidence(2), verdict: "ACCEPT", reason: "" }),
+          decisions.refuseAttest({ evidenceId: evidence(2), verdict: "ACCEPT", reason: "", mac: stolen }),
+          decisions.refuseAttest(decisions.attestPayload(evidence(2), "ACCEPT", "")),
+          decisions.refuseAttest(decisions.attestPayload(evidence(3), "ACCEPT", "")),
+          decisions.refuseAttest(decisions.attestPayload(evidence(4), "ACCEPT", "")),
+        ]);
+        expect(refusals).to.deep.equal([
+          "the job's payload has no valid MAC",
+          "the job's payload has no valid MAC",
+          "the job says ACCEPT but this node's verdict record says REJECT",
+          "the verdict record has no valid MAC (not written by this node's verifier)",
+          "this node has no verdict record for the evidence",
+        ]);
+        expect(await counted(metrics, "qfm_tampered_jobs_total")).to.equal(5);
+      });
+
+      it("revokes a sealed acceptance once, and signs no revocation it did not decide", async function () {
+        const queued: unknown[] = [];
+        const enqueue = async (payload: unknown) => void queued.push(payload);
+        const revoke = (n: number) =>
+          db.prisma.$transaction((tx) => decisions.revoke(tx, evidence(n), "bytes changed", enqueue));
+        expect(await revoke(1)).to.equal(true);
+        expect(await revoke(1)).to.equal(false);
+        expect(await revoke(2)).to.equal(false); // a rejection has nothing to withdraw
+        expect(await revoke(3)).to.equal(false); // an unsealed row is no acceptance of this node's
+        expect(queued).to.have.length(1);
+        expect(await decisions.refuseRevoke(queued[0] as never)).to.equal(undefined);
+        expect(await decisions.refuseRevoke(decisions.revokePayload(evidence(2), "bytes changed"))).to.equal(
+          "this node's records decided no such revocation",
+        );
+        // After the revocation, an ACCEPT for it is not signed any more (a withdrawal, not tampering: not counted).
+        const tampered = await counted(metrics, "qfm_tampered_jobs_total");
+        expect(await decisions.refuseAttest(decisions.attestPayload(evidence(1), "ACCEPT", ""))).to.equal(
+          "this node has revoked its acceptance of the evidence",
+        );
+        expect((await counted(metrics, "qfm_tampered_jobs_total")) - tampered).to.equal(0);
+        expect(await counted(metrics, "qfm_revocations_total")).to.equal(1);
+      });
+
+      it("waits a bounded time for an anchor the bank cannot resolve, then skips it, retries it and resolves it", async function () {
+        const anchors = createUnresolvedAnchors({
+          db,
+          logger,
+          metrics,
+          options: { retries: 2, waitMs: 800, retryMs: 300 },
+        });
+        const anchor = { root: evidence(99), kind: "BATCH" as const, blockNumber: 7n };
+        expect(await anchors.note(anchor, "unknown")).to.equal("wait");
+        expect(await anchors.note(anchor, "unknown")).to.equal("wait"); // tries done, the wait not yet over
+        await new Promise((resolve) => setTimeout(resolve, 850));
+        expect(await anchors.note(anchor, "unknown")).to.equal("skip");
+        expect(await counted(metrics, "qfm_unresolved_anchors")).to.equal(1);
+        await new Promise((resolve) => setTimeout(resolve, 320));
+        expect((await anchors.due(5)).map((a) => a.root)).to.deep.equal([anchor.root]);
+        await anchors.stillUnresolved(anchor.root, "still unknown");
+        expect(await anchors.due(5)).to.deep.equal([]);
+        await anchors.resolved(anchor.root);
+        expect(await counted(metrics, "qfm_unresolved_anchors")).to.equal(0);
+        expect((await db.prisma.unresolvedAnchor.findUnique({ where: { root: anchor.root } }))?.status).to.equal(
+          "RESOLVED",
+        );
+      });
+
+      it("re-hashes the documents it accepted, least recently checked first, and withdraws the changed ones", async function () {
+        const genuine = Buffer.from("%PDF-1.7 accepted");
+        for (const n of [20, 21]) {
+          const record = {
+            evidenceId: evidence(n),
+            facilityId: 1n,
+            kind: "INVOICE",
+            verdict: "ACCEPT",
+            reason: "",
+            contentHash: sha256(genuine),
+          };
+          await db.prisma.verification.create({ data: { ...record, mac: decisions.sealVerdict(record) } });
+        }
+        const revoked: string[] = [];
+        const checker = createIntegrityChecker({
+          db,
+          source: {
+            batch: async () => [],
+            evidence: async (evidenceId) => ({ documentId: evidenceId }) as never,
+            content: async (documentId) => (documentId === evidence(21) ? Buffer.from("%PDF-1.7 swapped") : genuine),
+          },
+          verifier: {
+            revoke: async (evidenceId: string, reason: string) => revoked.push(`${evidenceId} ${reason}`) > 0,
+          } as never,
+          logger,
+          metrics,
+          batchSize: 50,
+        });
+        expect(await checker.pass()).to.equal(1);
+        expect(revoked).to.deep.equal([`${evidence(21)} ${TAMPERED_REASON}`]);
+        const checked = await db.prisma.verification.findMany({
+          where: { evidenceId: { in: [evidence(20), evidence(21)] } },
+        });
+        expect(checked.every((row) => row.recheckedAt !== null)).to.equal(true);
+      });
     });
   });
 
