@@ -2,13 +2,21 @@
  * Admin command for a node's API keys, run on the node's machine against its database:
  *
  *   npm run keys -- issue --node bank --role bank_officer --institution "Ningbo Bank" --label alice
+ *   npm run keys -- issue --node bank --role borrower --institution "Ningbo Yongxin Bearings" --label cfo \
+ *     --borrower 0xBorrowerAddress --credit-code 91330206MA2AAAAA1X
+ *   npm run keys -- issue --node bank --role supplier --institution "Ningbo Precision CNC" --label sales \
+ *     --payee 0xPayeeAddress
  *   npm run keys -- list --node regulator
  *   npm run keys -- revoke --node bank --id <key id>
  *
  * The node's database comes from the same environment the node uses (DATABASE_URL, DATA_DIR); a key is printed once.
+ * A key is bound to its subject: a borrower's key to the borrower's chain address and credit code (it sees the
+ * facilities lent to that address), a supplier's key to the payee's address (the payments to it), an institution's
+ * key to the institution.
  */
 import { parseArgs } from "node:util";
 import { createApiKeys } from "../server/auth/api-keys";
+import { describeSubject, subjectOfRow } from "../server/auth/subjects";
 import { ROLES, type Role } from "../server/auth/roles";
 import { NODE_ROLES, storageOf, type NodeRole } from "../server/config";
 import { createDatabase } from "../server/db/client";
@@ -16,6 +24,8 @@ import { migrateDatabase } from "../server/db/migrate";
 
 const USAGE = `usage:
   npm run keys -- issue  --node bank|regulator --role ${ROLES.join("|")} --institution NAME --label LABEL
+                         [--borrower ADDRESS --credit-code CODE]  (role borrower: the borrower's chain address)
+                         [--payee ADDRESS]                        (role supplier: the payee's chain address)
   npm run keys -- list   --node bank|regulator
   npm run keys -- revoke --node bank|regulator --id KEY_ID`;
 
@@ -28,6 +38,9 @@ async function main(): Promise<void> {
       institution: { type: "string" },
       label: { type: "string" },
       id: { type: "string" },
+      borrower: { type: "string" },
+      payee: { type: "string" },
+      "credit-code": { type: "string" },
     },
   });
   const [command] = positionals;
@@ -43,20 +56,24 @@ async function main(): Promise<void> {
       if (!values.role || !ROLES.includes(values.role as Role))
         throw new Error(`--role must be one of ${ROLES.join(", ")}\n${USAGE}`);
       if (!values.institution || !values.label) throw new Error(`--institution and --label are required\n${USAGE}`);
+      if (values.borrower && values.payee) throw new Error(`give --borrower or --payee, not both\n${USAGE}`);
+      if (values.borrower && values.role !== "borrower") throw new Error(`--borrower is for --role borrower\n${USAGE}`);
+      if (values.payee && values.role !== "supplier") throw new Error(`--payee is for --role supplier\n${USAGE}`);
       const issued = await keys.issue({
         role: values.role as Role,
         institution: values.institution,
         label: values.label,
+        subject: { address: values.borrower ?? values.payee, creditCode: values["credit-code"] },
       });
       console.log(
-        `issued key ${issued.id} (${issued.role}, ${issued.institution}/${issued.label}) on the ${node} node:`,
+        `issued key ${issued.id} (${issued.role}, ${issued.institution}/${issued.label}, ${describeSubject(issued.subject)}) on the ${node} node:`,
       );
       console.log(issued.key);
       console.log("store it now: it is not shown again.");
     } else if (command === "list") {
       for (const key of await keys.list()) {
         console.log(
-          `${key.id}  ${key.role.padEnd(12)} ${key.institution}/${key.label}  ${key.revokedAt ? `revoked ${key.revokedAt.toISOString()}` : "active"}`,
+          `${key.id}  ${key.role.padEnd(12)} ${key.institution}/${key.label}  ${describeSubject(subjectOfRow(key))}  ${key.revokedAt ? `revoked ${key.revokedAt.toISOString()}` : "active"}`,
         );
       }
     } else {

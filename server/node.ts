@@ -7,6 +7,7 @@ import { DEV_CHAIN_ID, devWallet } from "../scripts/lib/deploy-config";
 import { readDeployment, type Deployment } from "../scripts/lib/deployments";
 import { anchoringHandlers, createBatcher } from "./anchoring/anchoring";
 import { createApiKeys } from "./auth/api-keys";
+import { createPolicy } from "./auth/policy";
 import { ChainMismatch, createChain, type Chain } from "./chain/chain";
 import { createChainGate, keyProblems } from "./chain/startup";
 import { auditRoutes } from "./audit/router";
@@ -55,6 +56,7 @@ export interface RouteDeps {
 /** Every route a node of this role serves (the authorization matrix walks exactly these). */
 export function routesOf(role: NodeRole, deps: RouteDeps): RouteDef<any, any, any, any>[] {
   const { db, chain, outbox, catalog, metrics, store, waitMs } = deps;
+  const policy = createPolicy({ db });
   const common = [
     ...verificationRoutes({ db, nodeRole: role }),
     ...whiteListRoutes({ db }),
@@ -67,6 +69,7 @@ export function routesOf(role: NodeRole, deps: RouteDeps): RouteDef<any, any, an
       ...documentRoutes({
         documents,
         chain: { chainId: chain.chainId, evidenceRegistry: chain.deployment.contracts.EvidenceRegistry },
+        policy,
       }),
       ...payeeRoutes({ db, chain, outbox, waitMs }),
       ...facilityRoutes({
@@ -75,6 +78,7 @@ export function routesOf(role: NodeRole, deps: RouteDeps): RouteDef<any, any, an
           createFacilityService({ db, chain, outbox, catalog, waitMs, logger: pino({ level: "silent" }) }),
         catalog,
         db,
+        policy,
       }),
     ];
   }

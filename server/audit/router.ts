@@ -1,3 +1,4 @@
+import { createPolicy } from "../auth/policy";
 import type { Database } from "../db/client";
 import { notFound } from "../errors";
 import { defineRoute, type RouteDef } from "../http/route";
@@ -18,6 +19,7 @@ export function auditRoutes({
   chain?: { provider: RpcSender };
 }): RouteDef<any, any, any, any>[] {
   const clock = chain ? createBlockClock(chain.provider) : undefined;
+  const policy = createPolicy({ db });
   const tolerantClock: BlockClock | undefined = clock && {
     timesOf: (events) => clock.timesOf(events).catch(() => ({})),
   };
@@ -40,7 +42,8 @@ export function auditRoutes({
         },
         404: { description: "no FacilityCreated event with this id has been indexed" },
       },
-      handler: async ({ params, query, res }) => {
+      handler: async ({ params, query, res, principal }) => {
+        await policy.facility(principal!, params.id);
         const report = await auditReportOf(await readAuditEvents(db), params.id, tolerantClock);
         if (!report) throw notFound(`facility ${params.id}`);
         if (query.format === "json") return { body: report };

@@ -1,6 +1,7 @@
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import type { Database } from "../db/client";
-import { ROLES, type Principal, type Role } from "./roles";
+import { ROLES, type Principal, type Role, type Subject } from "./roles";
+import { subjectColumns, subjectFor, subjectOfRow, type SubjectInput } from "./subjects";
 
 const PREFIX = "qfm_";
 
@@ -14,6 +15,7 @@ export interface IssuedKey {
   role: Role;
   institution: string;
   label: string;
+  subject: Subject;
 }
 
 /**
@@ -24,20 +26,37 @@ export function createApiKeys({ db, cacheMs = 5_000 }: { db: Database; cacheMs?:
   const cache = new Map<string, { principal: Principal | null; expires: number }>();
 
   return {
-    async issue(input: { role: Role; institution: string; label: string }): Promise<IssuedKey> {
+    /** Issues a key bound to its subject: a borrower's or payee's `subject` (address, credit code) is required. */
+    async issue(input: { role: Role; institution: string; label: string; subject?: SubjectInput }): Promise<IssuedKey> {
       if (!ROLES.includes(input.role))
         throw new Error(`unknown role "${input.role}"; expected one of ${ROLES.join(", ")}`);
+      const subject = subjectFor(input.role, input.institution, input.subject);
       const key = `${PREFIX}${randomBytes(32).toString("base64url")}`;
       const id = randomUUID();
       await db.prisma.apiKey.create({
-        data: { id, keyHash: hashApiKey(key), role: input.role, institution: input.institution, label: input.label },
+        data: {
+          id,
+          keyHash: hashApiKey(key),
+          role: input.role,
+          institution: input.institution,
+          label: input.label,
+          ...subjectColumns(subject),
+        },
       });
-      return { id, key, ...input };
+      return { id, key, role: input.role, institution: input.institution, label: input.label, subject };
     },
 
     /** Issues a key with a chosen secret (demo seeding and tests only: a known key is a shared secret). */
-    async register(input: { key: string; role: Role; institution: string; label: string }): Promise<IssuedKey> {
+    async register(input: {
+      key: string;
+      role: Role;
+      institution: string;
+      label: string;
+      subject?: SubjectInput;
+    }): Promise<IssuedKey> {
       const id = randomUUID();
+      const subject = subjectFor(input.role, input.institution, input.subject);
+      const columns = subjectColumns(subject);
       await db.prisma.apiKey.upsert({
         where: { keyHash: hashApiKey(input.key) },
         create: {
@@ -46,10 +65,11 @@ export function createApiKeys({ db, cacheMs = 5_000 }: { db: Database; cacheMs?:
           role: input.role,
           institution: input.institution,
           label: input.label,
+          ...columns,
         },
-        update: { role: input.role, institution: input.institution, label: input.label, revokedAt: null },
+        update: { role: input.role, institution: input.institution, label: input.label, ...columns, revokedAt: null },
       });
-      return { id, ...input };
+      return { id, key: input.key, role: input.role, institution: input.institution, label: input.label, subject };
     },
 
     async revoke(id: string): Promise<boolean> {
@@ -70,9 +90,11 @@ export function createApiKeys({ db, cacheMs = 5_000 }: { db: Database; cacheMs?:
       const cached = cache.get(keyHash);
       if (cached && cached.expires > Date.now()) return cached.principal;
       const row = await db.prisma.apiKey.findUnique({ where: { keyHash } });
+      // A borrower's or supplier's key bound to no subject matches no facility: it is not a key at all.
+      const subject = row && !row.revokedAt ? subjectOfRow(row) : undefined;
       const principal =
-        row && !row.revokedAt
-          ? { keyId: row.id, role: row.role as Role, institution: row.institution, label: row.label }
+        row && subject
+          ? { keyId: row.id, role: row.role as Role, institution: row.institution, label: row.label, subject }
           : null;
       if (cache.size > 10_000) cache.clear();
       cache.set(keyHash, { principal, expires: Date.now() + cacheMs });

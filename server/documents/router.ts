@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { Policy } from "../auth/policy";
 import { contentHashOf } from "../chain/evidence";
 import { defineRoute, FacilityId, Hex32, type HandlerResult, type RouteDef } from "../http/route";
 import { presentBatch, presentDocument, presentProof } from "./presenter";
@@ -60,9 +61,11 @@ const uploaded = ({ replayed }: Upload, body: unknown): HandlerResult => ({
 export function documentRoutes({
   documents,
   chain,
+  policy,
 }: {
   documents: DocumentService;
   chain: { chainId: bigint; evidenceRegistry: string };
+  policy: Policy;
 }): RouteDef<any, any, any, any>[] {
   return [
     defineRoute({
@@ -85,6 +88,7 @@ export function documentRoutes({
         422: { description: "idempotency_key_reused: the Idempotency-Key was sent with another upload" },
       },
       handler: async ({ principal, file, body, headers }) => {
+        await policy.facility(principal!, body.facilityId, "write");
         const upload = await documents.upload(principal!, file!, body, headers["idempotency-key"]);
         return uploaded(upload, presentDocument(upload.documents[0]));
       },
@@ -114,6 +118,8 @@ export function documentRoutes({
         422: { description: "idempotency_key_reused: the Idempotency-Key was sent with another upload" },
       },
       handler: async ({ principal, files, body, headers }) => {
+        for (const facilityId of new Set(body.documents.map((entry) => entry.facilityId)))
+          await policy.facility(principal!, facilityId, "write");
         const upload = await documents.uploadMany(principal!, files!, body.documents, headers["idempotency-key"]);
         return uploaded(upload, { items: upload.documents.map(presentDocument) });
       },
@@ -127,8 +133,8 @@ export function documentRoutes({
       auth: ["bank_officer", "regulator", "borrower"],
       query: ListDocumentsQuery,
       responses: { 200: { description: "newest first", schema: DocumentList } },
-      handler: async ({ query }) => {
-        const page = await documents.list(query);
+      handler: async ({ query, principal }) => {
+        const page = await documents.list(query, await policy.documentWhere(principal!));
         return { body: { items: page.items.map(presentDocument), nextCursor: page.nextCursor } };
       },
     }),
@@ -144,7 +150,11 @@ export function documentRoutes({
         200: { description: "the document", schema: DocumentView },
         404: { description: "no such document" },
       },
-      handler: async ({ params }) => ({ body: presentDocument(await documents.get(params.id)) }),
+      handler: async ({ params, principal }) => {
+        const row = await documents.get(params.id);
+        await policy.document(principal!, row.facilityId, `document ${params.id}`);
+        return { body: presentDocument(row) };
+      },
     }),
     defineRoute({
       method: "get",
@@ -162,7 +172,8 @@ export function documentRoutes({
         404: { description: "no such document" },
         410: { description: "content_missing, or content_tampered: the stored bytes no longer match the document" },
       },
-      handler: async ({ params, res }) => {
+      handler: async ({ params, res, principal }) => {
+        await policy.document(principal!, (await documents.get(params.id)).facilityId, `document ${params.id}`);
         const { row, bytes, actualHash } = await documents.content(params.id);
         // RFC 6266: an ASCII fallback name plus filename*=UTF-8''… so non-ASCII names survive the download.
         res.attachment(row.originalName);
@@ -185,7 +196,11 @@ export function documentRoutes({
         200: { description: "verifies with StandardMerkleTree.verify", schema: ProofView },
         409: { description: "not anchored yet" },
       },
-      handler: async ({ params }) => ({ body: presentProof(await documents.proof({ id: params.id }), chain) }),
+      handler: async ({ params, principal }) => {
+        // Checked before the proof: "not anchored yet" would tell another tenant that the document exists.
+        await policy.document(principal!, (await documents.get(params.id)).facilityId, `document ${params.id}`);
+        return { body: presentProof(await documents.proof({ id: params.id }), chain) };
+      },
     }),
     defineRoute({
       method: "get",
@@ -199,7 +214,11 @@ export function documentRoutes({
         200: { description: "the document", schema: DocumentView },
         404: { description: "unknown evidence" },
       },
-      handler: async ({ params }) => ({ body: presentDocument(await documents.byEvidenceId(params.evidenceId)) }),
+      handler: async ({ params, principal }) => {
+        const row = await documents.byEvidenceId(params.evidenceId);
+        await policy.document(principal!, row.facilityId, `evidence ${params.evidenceId}`);
+        return { body: presentDocument(row) };
+      },
     }),
     defineRoute({
       method: "get",
@@ -213,9 +232,11 @@ export function documentRoutes({
         200: { description: "verifies with StandardMerkleTree.verify", schema: ProofView },
         404: { description: "unknown evidence" },
       },
-      handler: async ({ params }) => ({
-        body: presentProof(await documents.proof({ evidenceId: params.evidenceId }), chain),
-      }),
+      handler: async ({ params, principal }) => {
+        const { facilityId } = await documents.byEvidenceId(params.evidenceId);
+        await policy.document(principal!, facilityId, `evidence ${params.evidenceId}`);
+        return { body: presentProof(await documents.proof({ evidenceId: params.evidenceId }), chain) };
+      },
     }),
     defineRoute({
       method: "get",
@@ -226,7 +247,8 @@ export function documentRoutes({
       auth: ["bank_officer", "regulator"],
       params: BatchRootParams,
       responses: { 200: { description: "the batch", schema: BatchView }, 404: { description: "unknown root" } },
-      handler: async ({ params }) => {
+      handler: async ({ params, principal }) => {
+        policy.institutional(principal!, { type: "institutional" });
         const { batch, documents: rows } = await documents.batch(params.root);
         return { body: presentBatch(batch, rows) };
       },

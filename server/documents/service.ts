@@ -297,9 +297,13 @@ export function createDocumentService({
       return row;
     },
 
-    async list(query: ListDocumentsQuery): Promise<{ items: DocumentRow[]; nextCursor: string | null }> {
+    /** A page of the documents matching `query` within `scope` (the policy's filter of what the caller may list). */
+    async list(
+      query: ListDocumentsQuery,
+      scope: { facilityId?: { in: bigint[] } } = {},
+    ): Promise<{ items: DocumentRow[]; nextCursor: string | null }> {
       const rows = await db.prisma.document.findMany({
-        where: { facilityId: query.facilityId, kind: query.kind, status: query.status },
+        where: { AND: [{ facilityId: query.facilityId, kind: query.kind, status: query.status }, scope] },
         orderBy: [{ createdAt: "desc" }, { id: "desc" }],
         take: query.limit + 1,
         ...(query.cursor ? { cursor: { id: query.cursor }, skip: 1 } : {}),

@@ -4,6 +4,7 @@ import type { Chain } from "../chain/chain";
 import type { Database } from "../db/client";
 import { conflict, notFound, unprocessable } from "../errors";
 import { Hex32, Text, defineRoute, type RouteDef } from "../http/route";
+import { authorize } from "../auth/policy";
 import type { Outbox } from "../outbox/outbox";
 import { orderedId } from "../ids";
 import { JOB } from "./jobs";
@@ -102,7 +103,8 @@ export function payeeRoutes({
         409: { description: "already registered" },
         422: { description: "no licence given" },
       },
-      handler: async ({ body }) => {
+      handler: async ({ body, principal }) => {
+        authorize(principal!, "write", { type: "institutional" });
         let licenceHash = body.licenceHash;
         if (body.licenceDocumentId) {
           const document = await db.prisma.document.findUnique({ where: { id: body.licenceDocumentId } });
@@ -155,7 +157,8 @@ export function payeeRoutes({
       auth: ["bank_officer", "regulator", "borrower", "supplier"],
       query: z.object({ category: Category.optional(), active: z.enum(["true", "false"]).optional() }),
       responses: { 200: { description: "payees", schema: z.object({ items: z.array(PayeeView) }) } },
-      handler: async ({ query }) => {
+      handler: async ({ query, principal }) => {
+        authorize(principal!, "read", { type: "catalog" });
         const rows = await db.prisma.payee.findMany({
           where: { category: query.category, active: query.active === undefined ? undefined : query.active === "true" },
           orderBy: { name: "asc" },
@@ -176,7 +179,8 @@ export function payeeRoutes({
         200: { description: "updated", schema: PayeeView },
         202: { description: "chain write on its way", schema: PayeeView },
       },
-      handler: async ({ params, body }) => {
+      handler: async ({ params, body, principal }) => {
+        authorize(principal!, "write", { type: "institutional" });
         const row = await load(params.address);
         const category = body.category ?? row.category;
         const licenceHash = body.licenceHash ?? row.licenceHash;
@@ -214,7 +218,8 @@ export function payeeRoutes({
           200: { description: "done on chain", schema: PayeeView },
           409: { description: "already in that state" },
         },
-        handler: async ({ params, body }) => {
+        handler: async ({ params, body, principal }) => {
+          authorize(principal!, "write", { type: "institutional" });
           const row = await load(params.address);
           if (row.active === (action === "reactivate")) {
             throw conflict(

@@ -3,6 +3,7 @@ import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { chainNow, type Chain } from "../chain/chain";
 import type { Database } from "../db/client";
+import { authorize } from "../auth/policy";
 import { AppError, conflict, notFound, unprocessable } from "../errors";
 import { FacilityId, Text, defineRoute, type RouteDef } from "../http/route";
 import type { Outbox } from "../outbox/outbox";
@@ -168,6 +169,7 @@ export function regulatorRoutes({
         202: { description: "recorded; the freeze is on its way", schema: Any },
       },
       handler: async ({ principal, body }) => {
+        authorize(principal!, "write", { type: "institutional" });
         const state = await chain.manager.facility(body.facilityId).catch(() => undefined);
         if (!state || state.status === 0n) throw notFound(`facility ${body.facilityId} on chain`);
         const id = randomUUID();
@@ -225,16 +227,14 @@ export function regulatorRoutes({
       auth: ["regulator", "bank_officer"],
       query: z.object({ facilityId: FacilityId.optional() }),
       responses: { 200: { description: "spot checks", schema: z.object({ items: z.array(Any) }) } },
-      handler: async ({ query }) => ({
-        body: {
-          items: (
-            await db.prisma.spotCheck.findMany({
-              where: { facilityId: query.facilityId },
-              orderBy: { createdAt: "desc" },
-            })
-          ).map(presentSpotCheck),
-        },
-      }),
+      handler: async ({ query, principal }) => {
+        authorize(principal!, "read", { type: "institutional" });
+        const rows = await db.prisma.spotCheck.findMany({
+          where: { facilityId: query.facilityId },
+          orderBy: { createdAt: "desc" },
+        });
+        return { body: { items: rows.map(presentSpotCheck) } };
+      },
     }),
     defineRoute({
       method: "post",
@@ -248,7 +248,8 @@ export function regulatorRoutes({
         200: { description: "co-signed and applied on chain", schema: Any },
         409: { description: "refused by the regulator's own checks" },
       },
-      handler: async ({ params }) => {
+      handler: async ({ params, principal }) => {
+        authorize(principal!, "write", { type: "institutional" });
         const fetched = await bank(`/approvals/${params.approvalId}`);
         if (fetched.status === 404) throw notFound(`approval ${params.approvalId} at the bank node`);
         if (fetched.status !== 200)
@@ -290,7 +291,8 @@ export function regulatorRoutes({
       auth: ["regulator"],
       query: z.object({ facilityId: FacilityId.optional() }),
       responses: { 200: { description: "newest first", schema: z.object({ items: z.array(Any) }) } },
-      handler: async ({ query }) => {
+      handler: async ({ query, principal }) => {
+        authorize(principal!, "read", { type: "institutional" });
         const rows = await db.prisma.verification.findMany({
           where: { facilityId: query.facilityId },
           orderBy: { checkedAt: "desc" },

@@ -11,6 +11,7 @@ const SCHEDULER = {
   role: "bank_officer" as const,
   institution: "bank node",
   label: "review scheduler",
+  subject: { kind: "institution" as const, name: "bank node" },
 };
 
 /**

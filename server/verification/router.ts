@@ -2,6 +2,7 @@ import { z } from "zod";
 import { EvidenceKind } from "../documents/schema";
 import type { Database } from "../db/client";
 import { listUnresolvedAnchors } from "./unresolved";
+import { authorize } from "../auth/policy";
 import { FacilityId, QueryInteger, defineRoute, type RouteDef } from "../http/route";
 
 const VerificationView = z
@@ -60,7 +61,8 @@ export function verificationRoutes({
           schema: z.object({ items: z.array(VerificationView), unresolved: z.array(UnresolvedAnchorView) }),
         },
       },
-      handler: async ({ query }) => {
+      handler: async ({ query, principal }) => {
+        authorize(principal!, "read", { type: "institutional" });
         const rows = await db.prisma.verification.findMany({
           where: { facilityId: query.facilityId, verdict: query.verdict },
           orderBy: { checkedAt: "desc" },

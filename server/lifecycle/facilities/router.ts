@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { Policy } from "../../auth/policy";
 import { defineRoute, type RouteDef } from "../../http/route";
 import { Address } from "../payees";
 import type { ProductCatalog } from "../../rules/products";
@@ -71,10 +72,12 @@ export function facilityRoutes({
   facilities,
   catalog,
   db,
+  policy,
 }: {
   facilities: FacilityService;
   catalog: ProductCatalog;
   db: import("../../db/client").Database;
+  policy: Policy;
 }): RouteDef<any, any, any, any>[] {
   async function detail(facilityId: bigint) {
     const [row, { state, payments }] = await Promise.all([
@@ -117,7 +120,10 @@ export function facilityRoutes({
       tags: ["facilities"],
       auth: ["bank_officer", "regulator", "borrower"],
       responses: { 200: { description: "the products (rules as data)", schema: z.object({ items: z.array(Any) }) } },
-      handler: async () => ({ body: { items: catalog.products } }),
+      handler: async ({ principal }) => {
+        policy.institutional(principal!, { type: "catalog" });
+        return { body: { items: catalog.products } };
+      },
     }),
     defineRoute({
       method: "post",
@@ -133,6 +139,7 @@ export function facilityRoutes({
         422: { description: "plan under the quality floor, over the limit, unknown payee, or no grade" },
       },
       handler: async ({ principal, body }) => {
+        policy.institutional(principal!, { type: "institutional" });
         const { facility, txHash } = await facilities.create(principal!, body);
         return { status: facility.facilityId === null ? 202 : 201, body: { ...presentRow(facility), txHash } };
       },
@@ -147,9 +154,8 @@ export function facilityRoutes({
       query: z.object({ borrower: z.string().optional() }),
       responses: { 200: { description: "facilities", schema: z.object({ items: z.array(Any) }) } },
       handler: async ({ query, principal }) => {
-        let rows = await facilities.list();
+        let rows = await facilities.list(policy.facilityWhere(principal!));
         if (query.borrower) rows = rows.filter((r) => r.borrower.toLowerCase() === query.borrower!.toLowerCase());
-        if (principal?.role === "borrower") rows = rows.filter((r) => r.borrowerName === principal.institution);
         return { body: { items: rows.map(presentRow) } };
       },
     }),
@@ -162,7 +168,10 @@ export function facilityRoutes({
       auth: ["bank_officer", "regulator", "borrower"],
       params: FacilityParams,
       responses: { 200: { description: "the facility", schema: Any }, 404: { description: "no such facility" } },
-      handler: async ({ params }) => ({ body: await detail(params.id) }),
+      handler: async ({ params, principal }) => {
+        await policy.facility(principal!, params.id);
+        return { body: await detail(params.id) };
+      },
     }),
     defineRoute({
       method: "get",
@@ -173,12 +182,15 @@ export function facilityRoutes({
       auth: ["bank_officer", "regulator", "supplier"],
       query: z.object({ payee: Address.optional().meta({ description: "only payments to this payee" }) }),
       responses: { 200: { description: "payments, read from the chain", schema: z.object({ items: z.array(Any) }) } },
-      handler: async ({ query }) => {
+      handler: async ({ query, principal }) => {
         const items = [];
-        for (const row of await facilities.list()) {
+        for (const row of await facilities.list(policy.facilityWhere(principal!))) {
           if (row.facilityId === null) continue;
+          const facts = { facilityId: row.facilityId, borrower: row.borrower, payees: [] };
           for (const p of await facilities.payments(row.facilityId)) {
             if (query.payee && p.payee !== query.payee) continue;
+            // A payee's key sees the facilities that pay it, and of their payments only its own.
+            if (!policy.can(principal!, "read", { type: "payment", facility: facts, payee: p.payee })) continue;
             items.push({
               facilityId: row.facilityId.toString(),
               borrowerName: row.borrowerName,
@@ -199,7 +211,8 @@ export function facilityRoutes({
       auth: ["bank_officer", "regulator", "borrower", "supplier"],
       params: PaymentParams,
       responses: { 200: { description: "ready, or what blocks it", schema: Readiness } },
-      handler: async ({ params }) => {
+      handler: async ({ params, principal }) => {
+        await policy.payment(principal!, params.id, params.index);
         const { ready, blockers, evidenceIds } = await facilities.readiness(params.id, params.index);
         return { body: { ready, blockers, evidenceIds } };
       },
@@ -218,6 +231,7 @@ export function facilityRoutes({
         409: { description: "blocked: the problem lists every blocker (evidence, verdicts, freeze, funds)" },
       },
       handler: async ({ principal, params }) => {
+        await policy.payment(principal!, params.id, params.index, "write");
         const result = await facilities.requestPayment(principal!, params.id, params.index);
         return {
           status: result.txHash ? 200 : 202,
@@ -234,7 +248,8 @@ export function facilityRoutes({
       auth: ["bank_officer", "regulator", "borrower"],
       params: FacilityParams,
       responses: { 200: { description: "evidence", schema: z.object({ items: z.array(Any) }) } },
-      handler: async ({ params }) => {
+      handler: async ({ params, principal }) => {
+        await policy.facility(principal!, params.id);
         await facilities.row(params.id); // an unknown facility is a 404, not an empty list
         return { body: { items: toJson(await facilities.evidenceOf(params.id)) } };
       },
@@ -248,7 +263,8 @@ export function facilityRoutes({
       auth: ["bank_officer", "regulator", "borrower"],
       params: FacilityParams,
       responses: { 200: { description: "the statement", schema: Any } },
-      handler: async ({ params }) => {
+      handler: async ({ params, principal: caller }) => {
+        await policy.facility(caller!, params.id);
         const [state, [principal, interestDue], subsidyDue, events] = await Promise.all([
           facilities.onChain(params.id),
           facilities.outstandingOf(params.id),
@@ -327,6 +343,7 @@ export function facilityRoutes({
         201: { description: "the decision with its inputs, awaiting the regulator's signature", schema: Any },
       },
       handler: async ({ principal, params, body }) => {
+        await policy.facility(principal!, params.id, "write");
         const { approval, report } = await facilities.proposeReview(principal!, params.id, {
           from: new Date(body.periodFrom),
           to: new Date(body.periodTo),
@@ -343,7 +360,8 @@ export function facilityRoutes({
       auth: ["bank_officer", "regulator", "borrower"],
       params: FacilityParams,
       responses: { 200: { description: "reviews", schema: z.object({ items: z.array(Any) }) } },
-      handler: async ({ params }) => {
+      handler: async ({ params, principal }) => {
+        await policy.facility(principal!, params.id);
         await facilities.row(params.id); // an unknown facility is a 404, not an empty list
         const rows = await db.prisma.reviewDecision.findMany({
           where: { facilityId: params.id },
@@ -378,10 +396,13 @@ export function facilityRoutes({
         201: { description: "awaiting the regulator's signature", schema: Any },
         409: { description: "not frozen, or already proposed" },
       },
-      handler: async ({ principal, params, body }) => ({
-        status: 201,
-        body: presentApproval(await facilities.proposeUnfreeze(principal!, params.id, body.reason)),
-      }),
+      handler: async ({ principal, params, body }) => {
+        await policy.facility(principal!, params.id, "write");
+        return {
+          status: 201,
+          body: presentApproval(await facilities.proposeUnfreeze(principal!, params.id, body.reason)),
+        };
+      },
     }),
     defineRoute({
       method: "get",
@@ -392,13 +413,14 @@ export function facilityRoutes({
       auth: ["bank_officer", "regulator"],
       query: z.object({ status: z.enum(["AWAITING_REGULATOR", "SUBMITTED", "APPLIED", "REFUSED"]).optional() }),
       responses: { 200: { description: "approvals", schema: z.object({ items: z.array(Any) }) } },
-      handler: async ({ query }) => ({
-        body: {
-          items: (
-            await db.prisma.approval.findMany({ where: { status: query.status }, orderBy: { createdAt: "asc" } })
-          ).map(presentApproval),
-        },
-      }),
+      handler: async ({ query, principal }) => {
+        policy.institutional(principal!, { type: "institutional" });
+        const rows = await db.prisma.approval.findMany({
+          where: { status: query.status },
+          orderBy: { createdAt: "asc" },
+        });
+        return { body: { items: rows.map(presentApproval) } };
+      },
     }),
     defineRoute({
       method: "get",
@@ -409,7 +431,8 @@ export function facilityRoutes({
       auth: ["bank_officer", "regulator"],
       params: z.object({ approvalId: z.uuid() }),
       responses: { 200: { description: "the approval", schema: Any }, 404: { description: "unknown" } },
-      handler: async ({ params }) => {
+      handler: async ({ params, principal }) => {
+        policy.institutional(principal!, { type: "institutional" });
         const approval = await db.prisma.approval.findUnique({ where: { id: params.approvalId } });
         if (!approval) throw (await import("../../errors")).notFound(`approval ${params.approvalId}`);
         const review =
@@ -440,7 +463,8 @@ export function facilityRoutes({
         409: { description: "not pending, or refused by the chain" },
         422: { description: "not a regulator's signature" },
       },
-      handler: async ({ params, body }) => {
+      handler: async ({ params, body, principal }) => {
+        policy.institutional(principal!, { type: "institutional" });
         const { approval, txHash } = await facilities.cosign(params.approvalId, body.signature);
         return { status: txHash ? 200 : 202, body: { ...presentApproval(approval), txHash } };
       },

@@ -452,8 +452,9 @@ export function createFacilityService({
       return db.prisma.facility.findUnique({ where: { id } });
     },
 
-    async list() {
-      return db.prisma.facility.findMany({ orderBy: { appliedAt: "desc" } });
+    /** The facilities matching `where` (the policy's filter of what the caller may list), newest first. */
+    async list(where: { borrower?: string; plan?: { contains: string } } = {}) {
+      return db.prisma.facility.findMany({ where, orderBy: { appliedAt: "desc" } });
     },
 
     row,

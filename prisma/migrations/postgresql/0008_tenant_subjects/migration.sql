@@ -1,0 +1,8 @@
+-- AlterTable
+ALTER TABLE "ApiKey" ADD COLUMN     "subjectAddress" TEXT,
+ADD COLUMN     "subjectCreditCode" TEXT,
+ADD COLUMN     "subjectKind" TEXT;
+
+-- AlterTable
+ALTER TABLE "WhiteListEntry" ADD COLUMN     "publishedAt" TIMESTAMP(3),
+ADD COLUMN     "signature" TEXT;
