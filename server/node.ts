@@ -59,7 +59,7 @@ export function routesOf(role: NodeRole, deps: RouteDeps): RouteDef<any, any, an
   const policy = createPolicy({ db });
   const common = [
     ...verificationRoutes({ db, nodeRole: role }),
-    ...whiteListRoutes({ db }),
+    ...whiteListRoutes({ db, role, chain, bankNode: deps.bankNode }),
     ...auditRoutes({ db, chain }),
   ];
   if (role === "bank") {

@@ -31,6 +31,16 @@ export const PRINCIPALS: Principal[] = [
   { name: "revoked key", key: "revoked" },
 ];
 
+/**
+ * The subject a matrix key of `role` is bound to: borrowers and suppliers to a fresh address that is party of no
+ * facility (so they own nothing the matrix names), institutions to their institution.
+ */
+export function matrixSubject(role: Role): { address?: string; creditCode?: string } | undefined {
+  if (role === "borrower") return { address: address(), creditCode: creditCode() };
+  if (role === "supplier") return { address: address() };
+  return undefined;
+}
+
 /** A node's keys: one active key per role, and one revoked key per role. */
 export interface MatrixKeys {
   active: Record<Role, string>;
@@ -103,6 +113,11 @@ const BODY_SAMPLES: Record<string, () => Record<string, unknown>> = {
       ? { source: "regulator white list 2026Q1", entries: [firm] }
       : { csv: `${Object.keys(firm).join(",")}\n${Object.values(firm).join(",")}\n` };
   },
+  // Entries the regulator node sends the bank node; the signature is no one's, so the bank refuses it (422).
+  receiveWhiteList: () => ({
+    source: "regulator white list 2026Q1",
+    entries: [{ ...whiteListFirm(), publishedAt: new Date().toISOString(), signature: hexlify(randomBytes(65)) }],
+  }),
   // One entry for the one file a cell sends.
   uploadDocuments: () => ({
     documents: JSON.stringify([
@@ -139,7 +154,7 @@ const BODY_SAMPLES: Record<string, () => Record<string, unknown>> = {
   }),
 };
 
-function fillPath(route: Route): string {
+export function fillPath(route: Route): string {
   const names = [...route.path.matchAll(/:([A-Za-z0-9_]+)/g)].map((match) => match[1]);
   const values: Record<string, string> = {};
   for (const name of names) {
@@ -154,7 +169,7 @@ function fillPath(route: Route): string {
   return route.path.replace(/:([A-Za-z0-9_]+)/g, (_, name: string) => encodeURIComponent(values[name]));
 }
 
-function sampleBody(route: Route): Record<string, unknown> | undefined {
+export function sampleBody(route: Route): Record<string, unknown> | undefined {
   if (!route.body) return undefined;
   let body: Record<string, unknown>;
   if (route.operationId in BODY_SAMPLES) body = BODY_SAMPLES[route.operationId]();
@@ -196,8 +211,18 @@ export async function callCell(baseUrl: string, route: Route, principal: Princip
         : principal.key === "unknown"
           ? `qfm_${randomBytes(32).toString("base64url")}`
           : undefined;
+  return sendRequest(baseUrl, route, key, fillPath(route), sampleBody(route));
+}
+
+/** Sends `route` at `path` with `key` (if any) and `fields` as its JSON body or its multipart form with one PDF. */
+export async function sendRequest(
+  baseUrl: string,
+  route: Route,
+  key: string | undefined,
+  path: string,
+  fields: Record<string, unknown> | undefined,
+): Promise<CellAnswer & { json?: any }> {
   const headers: Record<string, string> = key ? { authorization: `Bearer ${key}` } : {};
-  const fields = sampleBody(route);
   let body: BodyInit | undefined;
   if (route.upload) {
     const form = new FormData();
@@ -209,15 +234,15 @@ export async function callCell(baseUrl: string, route: Route, principal: Princip
     headers["content-type"] = "application/json";
     body = JSON.stringify(fields);
   }
-  const response = await fetch(`${baseUrl}${fillPath(route)}`, { method: route.method.toUpperCase(), headers, body });
+  const response = await fetch(`${baseUrl}${path}`, { method: route.method.toUpperCase(), headers, body });
   const text = await response.text();
-  let code: string | undefined;
+  let json: any;
   try {
-    code = (JSON.parse(text) as { code?: string }).code;
+    json = JSON.parse(text);
   } catch {
-    code = undefined;
+    json = undefined;
   }
-  return { status: response.status, code, text: text.slice(0, 300) } satisfies CellAnswer;
+  return { status: response.status, code: json?.code, text: text.slice(0, 300), json };
 }
 
 /**

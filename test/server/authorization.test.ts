@@ -17,12 +17,24 @@ import {
   CATALOGUE,
   PRINCIPALS,
   checkRoute,
+  matrixSubject,
   routeTitle,
   type MatrixKeys,
   type NodeRole,
   type Route,
 } from "../helpers/authorizationMatrix";
 import { createNodeParts, type NodeParts } from "../helpers/nodeParts";
+import {
+  TENANT_LISTS,
+  TENANT_ROUTES,
+  checkTenantLists,
+  checkTenantRoute,
+  setUpTenancy,
+  subjectOf,
+  tenantsOf,
+  type Owned,
+  type Party,
+} from "../helpers/tenantMatrix";
 
 /**
  * How long a chain-writing request waits for its transaction. The outboxes are not started, so no write lands: each
@@ -86,10 +98,16 @@ describe("the authorization matrix", function () {
     servers.push(server);
     const keys: MatrixKeys = { active: {} as Record<Role, string>, revoked: {} as Record<Role, string> };
     for (const keyRole of ROLES) {
+      const subject = matrixSubject(keyRole);
       keys.active[keyRole] = (
-        await parts.apiKeys.issue({ role: keyRole, institution: `${keyRole}-inst`, label: "active" })
+        await parts.apiKeys.issue({ role: keyRole, institution: `${keyRole}-inst`, label: "active", subject })
       ).key;
-      const old = await parts.apiKeys.issue({ role: keyRole, institution: `${keyRole}-inst`, label: "revoked" });
+      const old = await parts.apiKeys.issue({
+        role: keyRole,
+        institution: `${keyRole}-inst`,
+        label: "revoked",
+        subject,
+      });
       // Used once before revoking, so the matrix also shows the revocation beats the lookup cache.
       expect(await parts.apiKeys.authenticate(old.key)).to.include({ role: keyRole });
       expect(await parts.apiKeys.revoke(old.id)).to.equal(true);
@@ -139,7 +157,7 @@ describe("the authorization matrix", function () {
       "createFacility",
       "proposeReview",
       "cosignApproval",
-      "importWhiteList",
+      "receiveWhiteList",
       "getFacilityAudit",
     ]);
     expect(operations("regulator")).to.include.members([
@@ -147,6 +165,7 @@ describe("the authorization matrix", function () {
       "cosignAtBank",
       "verificationQueue",
       "importWhiteList",
+      "publishWhiteList",
       "getFacilityAudit",
     ]);
   });
@@ -164,4 +183,46 @@ describe("the authorization matrix", function () {
       }
     });
   }
+  // After the role matrix, which runs on empty nodes: here the bank's outbox runs, so the facilities land on chain.
+  describe("the tenant matrix on the bank node (principal × owner × route)", function () {
+    const tenants = tenantsOf();
+    let owned: Record<Party, Owned>;
+    let tenantCells = 0;
+
+    before(async function () {
+      const { parts, url, keys } = nodes.bank;
+      for (const tenant of tenants) {
+        const issued = await parts.apiKeys.issue({
+          role: tenant.role,
+          institution: tenant.name,
+          label: "tenant",
+          subject: subjectOf(tenant),
+        });
+        tenant.key = issued.key;
+      }
+      parts.outbox.start();
+      owned = await setUpTenancy(url, keys.active.bank_officer, tenants);
+    });
+
+    after(function () {
+      nodes.bank?.parts.outbox.stop();
+      console.log(
+        `      tenant matrix: ${TENANT_ROUTES.length} routes × ${tenants.length} tenants × 2 owners (payment routes × 2 payments) + ${TENANT_LISTS.length} lists × ${tenants.length} tenants = ${tenantCells} cells`,
+      );
+    });
+
+    for (const route of TENANT_ROUTES) {
+      it(routeTitle(route), async function () {
+        const { failures, cells: made } = await checkTenantRoute(nodes.bank.url, route, tenants, owned);
+        tenantCells += made;
+        expect(failures, routeTitle(route)).to.deep.equal([]);
+      });
+    }
+
+    it("lists to each tenant only what it is party of", async function () {
+      const { failures, cells: made } = await checkTenantLists(nodes.bank.url, tenants, owned);
+      tenantCells += made;
+      expect(failures).to.deep.equal([]);
+    });
+  });
 });
