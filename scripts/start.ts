@@ -22,7 +22,7 @@ import { deploy } from "./deploy";
 import { assertPortFree, startChainNode, type ChainNode } from "./lib/chain-node";
 import { parseDeployConfig } from "./lib/deploy-config";
 import { readDeployment } from "./lib/deployments";
-import { seedDemo } from "./lib/demo-seed";
+import { DEMO_SUBJECTS, seedDemo } from "./lib/demo-seed";
 
 const ROOT = path.resolve(__dirname, "..");
 /** Everything `npm start` keeps: the chain's state, both nodes' databases and documents, demo keys, logs. */
@@ -81,7 +81,9 @@ async function registerKeys(node: "bank" | "regulator", keys: DemoKeys[typeof no
   const db = createDatabase(url);
   try {
     const apiKeys = createApiKeys({ db });
-    for (const k of keys) await apiKeys.register(k);
+    // The demo borrower's and supplier's keys act for the seeded borrower and equipment vendor.
+    for (const k of keys)
+      await apiKeys.register({ ...k, subject: (DEMO_SUBJECTS as Record<string, { address: string }>)[k.role] });
   } finally {
     await db.close();
   }

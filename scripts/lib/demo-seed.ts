@@ -77,6 +77,15 @@ export const DEMO_BORROWERS = {
 } as const;
 
 const SUPPLIER = "91330200MA2H8K3X1Y";
+
+/**
+ * Whom the demo borrower's and supplier's keys act for: the borrower of facility 1 (Ningbo Yongxin Bearings) and the
+ * equipment vendor it pays (scripts/start.ts binds the demo keys to these).
+ */
+export const DEMO_SUBJECTS = {
+  borrower: { address: DEMO_BORROWERS.yongxin, creditCode: "91330206MA2AAAAA1X" },
+  supplier: { address: DEMO_PAYEES.equipment },
+} as const;
 const MATERIALS = "91330201MA2J4L7P2Q";
 const LAB = "CNAS-L12345";
 
@@ -107,8 +116,8 @@ export async function seedDemo(urls: { bank: string; regulator: string }, keys: 
     licenceHash: `0x${"a3".repeat(32)}`,
   });
 
-  log("importing the quality white list (grades and five-dimension radar scores)…");
-  await bank.post("/whitelist/import", {
+  log("importing the regulator's quality white list (grades and radar scores), signed and published to the bank…");
+  await regulator.post("/whitelist/import", {
     source: "宁波市市场监管局 质量白名单 2026Q3",
     entries: [
       {

@@ -175,8 +175,9 @@ describe("qfm, end to end through the binary", function () {
   });
 
   it("imports a 1,201-firm white list in chunks of 500, showing progress on stderr", async function () {
-    const run = await ok(["whitelist", "import", file("whitelist.csv"), "--chunk-size", "500"]);
-    expect(run.stdout).to.include("imported 1,201 firms into the bank node's white list (1,201 new, 0 updated)");
+    // The white list is the regulator's: imported on the regulator node, which publishes the signed entries to the bank.
+    const run = await ok(["whitelist", "import", file("whitelist.csv"), "--chunk-size", "500", "--node", "regulator"]);
+    expect(run.stdout).to.include("imported 1,201 firms into the regulator node's white list (1,201 new, 0 updated)");
     expect(run.stderr).to.include("1,201 rows valid").and.include("1,201 rows in 3 requests");
     const graded = await json(["whitelist", "list", "--grade", "C"]);
     expect(graded.items.map((e: any) => e.creditCode)).to.include("91330206MA2AAAAA1X");

@@ -21,7 +21,7 @@ import {
   PayeeRegistry__factory,
   SettlementToken__factory,
 } from "../../typechain-types";
-import type { MatrixKeys, NodeRole } from "./authorizationMatrix";
+import { matrixSubject, type MatrixKeys, type NodeRole } from "./authorizationMatrix";
 import { issueKey, startNodeProcess, tempDir, type NodeProcess } from "./processes";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -55,8 +55,9 @@ async function issueMatrixKeys(databaseUrl: string, node: NodeRole): Promise<Mat
     const keys: MatrixKeys = { active: {} as Record<Role, string>, revoked: {} as Record<Role, string> };
     for (const role of ROLES) {
       const institution = `${node}-${role}`;
-      keys.active[role] = (await apiKeys.issue({ role, institution, label: "active" })).key;
-      const old = await apiKeys.issue({ role, institution, label: "revoked" });
+      const subject = matrixSubject(role);
+      keys.active[role] = (await apiKeys.issue({ role, institution, label: "active", subject })).key;
+      const old = await apiKeys.issue({ role, institution, label: "revoked", subject });
       await apiKeys.revoke(old.id);
       keys.revoked[role] = old.key;
     }

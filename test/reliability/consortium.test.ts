@@ -423,7 +423,7 @@ describe("consortium deployment: two nodes on a chain other than 31337", functio
       });
       expect(payee.status, JSON.stringify(payee.body)).to.equal(201);
       expect(payee.body.chainStatus).to.equal("CONFIRMED");
-      const imported = await officer.post("/whitelist/import", {
+      const imported = await inspector.post("/whitelist/import", {
         csv: "creditCode,name,grade,credit,management,brand,foundation,innovation\n91330206MA2AAAAA1X,Ningbo Yongxin Bearings,B,86,80,72,84,77\n",
       });
       expect(imported.body, JSON.stringify(imported.body)).to.include({ imported: 1 });

@@ -68,7 +68,8 @@ export function hostileCases({ seeded, keys }: { seeded: Seeded; keys: Record<No
   const unfreeze = bank("proposeUnfreeze", "post", `/facilities/${facilityId}/unfreeze`);
   const createFacility = bank("createFacility", "post", "/facilities");
   const registerPayee = bank("registerPayee", "post", "/payees");
-  const importWhiteList = bank("importWhiteList", "post", "/whitelist/import");
+  // The white list is imported on the regulator node (the bank node takes only the regulator's signed entries).
+  const importWhiteList = regulator("importWhiteList", "post", "/whitelist/import");
   const createRecord = regulator("createRegistryRecord", "post", "/registry/records");
   const spotCheck = regulator("recordSpotCheck", "post", "/spot-checks");
   const facility = valid.createFacility;

@@ -160,7 +160,12 @@ describe("bad input against both nodes, generated from their OpenAPI documents",
         licenceHash: `0x${"ab".repeat(32)}`,
       }),
     );
-    await created(officer.post("/whitelist/import", { entries: [seededFirm] }), 200);
+    // The regulator imports its white list and publishes the signed entries to the bank node.
+    const published = await created(
+      client(nodes.regulator.url, keys.regulator.regulator).post("/whitelist/import", { entries: [seededFirm] }),
+      200,
+    );
+    if (!published.bankNode?.published) throw new Error(`white list not published: ${JSON.stringify(published)}`);
     const facility = await created(officer.post("/facilities", facilityBody(payee)));
     const uploaded = await created(
       officer.upload(

@@ -461,7 +461,7 @@ describe("security against the running system", function () {
         const response = await officer.post("/payees", { address, name, creditCode, category, licenceHash });
         expect(response.status, JSON.stringify(response.body)).to.equal(201);
       }
-      const imported = await officer.post("/whitelist/import", {
+      const imported = await inspector.post("/whitelist/import", {
         csv: "creditCode,name,grade,credit,management,brand,foundation,innovation\n91330206MA2AAAAA1X,Ningbo Yongxin Bearings,C,78,74,66,81,72\n",
       });
       expect(imported.status, JSON.stringify(imported.body)).to.equal(200);

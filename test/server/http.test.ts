@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { hexlify, sha256 } from "ethers";
+import { getAddress, hexlify, sha256 } from "ethers";
 import http, { type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { randomBytes, randomUUID } from "node:crypto";
@@ -22,6 +22,7 @@ import { createMetrics } from "../../server/http/metrics";
 import type { RouteDef } from "../../server/http/route";
 import { createOutbox } from "../../server/outbox/outbox";
 import { registryRoutes } from "../../server/registry/registry";
+import { whiteListRoutes } from "../../server/lifecycle/whitelist";
 import { createFacilityService, type FacilityService } from "../../server/lifecycle/facilities/service";
 import { routesOf } from "../../server/node";
 import { loadProducts } from "../../server/rules/products";
@@ -184,6 +185,33 @@ describe("the HTTP layer", function () {
 
   const validFields = { facilityId: "1", kind: "INVOICE" };
 
+  /** The borrower and the supplier (a payee of its plan) the tests' borrower and supplier keys are bound to. */
+  const PARTIES = { borrower: devWallet("borrower").address, supplier: getAddress(`0x${"5e".repeat(20)}`) };
+
+  /** Records facility `facilityId` on the node with the tests' borrower and supplier as its parties. */
+  async function partyFacility(facilityId: bigint) {
+    await db.prisma.facility.create({
+      data: {
+        id: randomUUID(),
+        facilityId,
+        borrower: PARTIES.borrower,
+        borrowerName: "Acme",
+        creditCode: "91330206MA2AAAAA1X",
+        productId: "yongzhidai",
+        productVersion: 1,
+        grade: "C",
+        creditLimit: 1_000_000n,
+        termMonths: 12,
+        baseRateBps: 435,
+        qualityFloorBps: 3_000,
+        subsidyBps: 0,
+        plan: JSON.stringify([{ payee: PARTIES.supplier, amount: "1000000" }]),
+        targets: "[]",
+        createdBy: "http test",
+      },
+    });
+  }
+
   /** Asserts an RFC 9457 problem with the API's extensions, and returns it. */
   function expectProblem(reply: Reply, status: number, code: string, instance?: string) {
     expect(reply.status, reply.text).to.equal(status);
@@ -230,8 +258,24 @@ describe("the HTTP layer", function () {
     chains.push(chain);
     keys.officer = (await apiKeys.issue({ role: "bank_officer", institution: "bank", label: "alice" })).key;
     keys.regulator = (await apiKeys.issue({ role: "regulator", institution: "samr", label: "inspector" })).key;
-    keys.borrower = (await apiKeys.issue({ role: "borrower", institution: "acme", label: "cfo" })).key;
-    keys.supplier = (await apiKeys.issue({ role: "supplier", institution: "steelco", label: "sales" })).key;
+    keys.borrower = (
+      await apiKeys.issue({
+        role: "borrower",
+        institution: "acme",
+        label: "cfo",
+        subject: { address: PARTIES.borrower, creditCode: "91330206MA2AAAAA1X" },
+      })
+    ).key;
+    keys.supplier = (
+      await apiKeys.issue({
+        role: "supplier",
+        institution: "steelco",
+        label: "sales",
+        subject: { address: PARTIES.supplier },
+      })
+    ).key;
+    // The borrower's and the supplier's keys are parties of facilities 1 and 2, whose documents they read.
+    for (const facilityId of [1n, 2n]) await partyFacility(facilityId);
     base = await listen();
   });
 
@@ -384,12 +428,15 @@ describe("the HTTP layer", function () {
       expectValidationFailed(surrogate, ["body.holder"]);
     });
 
+    let regulatorWhiteList: string | undefined;
     it("reads a white-list score only from digits: an empty CSV cell is not 0", async function () {
       const header = "creditCode,name,grade,credit,management,brand,foundation,innovation";
       for (const credit of ["", "1e2", "0x10"]) {
+        // The white list is imported on the regulator node (the bank node takes only its signed entries).
         const reply = await send("/whitelist/import", {
+          at: (regulatorWhiteList ??= await listen({ routes: whiteListRoutes({ db, role: "regulator", chain }) })),
           method: "POST",
-          key: keys.officer,
+          key: keys.regulator,
           json: { csv: `${header}\n91330206MA2AAAAA1X,Yongxin,B,${credit},80,72,84,77\n` },
         });
         expect(expectProblem(reply, 400, "validation_failed").errors!.map((e) => e.path)).to.deep.equal([
@@ -877,6 +924,7 @@ describe("the HTTP layer", function () {
   describe("when documents are listed", function () {
     it("pages newest first with the cursor it hands out, filtered by facility", async function () {
       const facilityId = String(1_000 + Math.floor(Math.random() * 1_000_000));
+      await partyFacility(BigInt(facilityId));
       const ids: string[] = [];
       for (const n of [1, 2, 3]) {
         const reply = await upload(

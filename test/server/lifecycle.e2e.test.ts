@@ -136,10 +136,12 @@ describe("loan lifecycle, end to end", function () {
       expect(response.status, JSON.stringify(response.body)).to.equal(201);
       expect(response.body.chainStatus).to.equal("CONFIRMED");
     }
-    const imported = await officer.post("/whitelist/import", {
+    // The regulator imports its white list, signs each entry and publishes it to the bank node.
+    const imported = await inspector.post("/whitelist/import", {
       csv: "creditCode,name,grade,credit,management,brand,foundation,innovation\n91330206MA2AAAAA1X,Ningbo Yongxin Bearings,C,78,74,66,81,72\n",
     });
-    expect(imported.body).to.deep.equal({ imported: 1, created: 1, updated: 0 });
+    expect(imported.body, JSON.stringify(imported.body)).to.deep.include({ imported: 1, created: 1, updated: 0 });
+    expect(imported.body.bankNode).to.include({ published: true, accepted: 1 });
   });
 
   it("refuses a plan under the quality floor with the share and the floor", async function () {

@@ -7,7 +7,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from "playwrig
 import { deploy } from "../../scripts/deploy";
 import { startChainNode, type ChainNode } from "../../scripts/lib/chain-node";
 import { parseDeployConfig } from "../../scripts/lib/deploy-config";
-import { seedDemo } from "../../scripts/lib/demo-seed";
+import { DEMO_SUBJECTS, seedDemo } from "../../scripts/lib/demo-seed";
 import { createApiKeys } from "../../server/auth/api-keys";
 import type { Role } from "../../server/auth/roles";
 import { createDatabase } from "../../server/db/client";
@@ -27,7 +27,7 @@ const key = () => `qfm_${randomBytes(24).toString("base64url")}`;
 
 async function registerKeys(
   dataDir: string,
-  keys: Array<{ role: Role; institution: string; label: string; key: string }>,
+  keys: Array<{ role: Role; institution: string; label: string; key: string; subject?: { address: string } }>,
 ) {
   const url = `file:${path.join(dataDir, "db.sqlite")}`;
   fs.mkdirSync(dataDir, { recursive: true });
@@ -77,8 +77,20 @@ describe("web dashboard in Chromium", function () {
     await registerKeys(path.join(dir, "bank"), [
       { role: "bank_officer", institution: "Ningbo Bank", label: "credit-officer", key: keys.officer },
       { role: "regulator", institution: "Ningbo AMR", label: "regulator-node", key: keys.regulatorAtBank },
-      { role: "borrower", institution: BORROWER, label: "finance", key: keys.borrower },
-      { role: "supplier", institution: "Ningbo Precision CNC", label: "sales", key: keys.supplier },
+      {
+        role: "borrower",
+        institution: BORROWER,
+        label: "finance",
+        key: keys.borrower,
+        subject: DEMO_SUBJECTS.borrower,
+      },
+      {
+        role: "supplier",
+        institution: "Ningbo Precision CNC",
+        label: "sales",
+        key: keys.supplier,
+        subject: DEMO_SUBJECTS.supplier,
+      },
     ]);
     await registerKeys(path.join(dir, "regulator"), [
       { role: "regulator", institution: "Ningbo AMR", label: "inspector", key: keys.inspector },
