@@ -58,6 +58,8 @@ export function issueKeyWithId(
   node: "bank" | "regulator",
   role: string,
   label: string,
+  /** More flags: a borrower's `--borrower ADDRESS --credit-code CODE`, a supplier's `--payee ADDRESS`. */
+  subject: string[] = [],
 ): { id: string; key: string } {
   const output = keysCommand(env, [
     "issue",
@@ -69,6 +71,7 @@ export function issueKeyWithId(
     `${node}-institution`,
     "--label",
     label,
+    ...subject,
   ]);
   const id = /^issued key (\S+) /m.exec(output)?.[1];
   const key = output.split("\n").find((line) => line.startsWith("qfm_"));

@@ -27,6 +27,16 @@ import { CATALOGUE, PRINCIPALS, checkRoute, routeTitle, type NodeRole } from "..
 import { Status, Verdict } from "../helpers/constants";
 import { startLiveSystem, type LiveSystem } from "../helpers/liveSystem";
 import { client, issueKeyWithId, revokeKey, waitFor } from "../helpers/processes";
+import {
+  TENANT_LISTS,
+  TENANT_ROUTES,
+  checkTenantLists,
+  checkTenantRoute,
+  setUpTenancy,
+  tenantsOf,
+  type Owned,
+  type Party,
+} from "../helpers/tenantMatrix";
 import { revertError } from "../helpers/revertReasons";
 import {
   signAttestation,
@@ -99,7 +109,15 @@ describe("security against the running system", function () {
   this.timeout(600_000);
   /** When the suite's first hook ran (mocha loads every file before it runs any). */
   let started = 0;
-  const tally = { cells: 0, chainSignatures: 0, apiSignatures: 0, swapped: 0, tampering: 0 };
+  const tally = {
+    cells: 0,
+    tenantCells: 0,
+    whiteList: 0,
+    chainSignatures: 0,
+    apiSignatures: 0,
+    swapped: 0,
+    tampering: 0,
+  };
   let system: LiveSystem;
   let failed = false;
   /** An account of the chain node's own (funded, unlocked) that relays what others signed, as anyone may. */
@@ -125,7 +143,7 @@ describe("security against the running system", function () {
   after(async function () {
     const seconds = Math.round((Date.now() - started) / 1000);
     console.log(
-      `\n      security: ${tally.cells} authorization cells; ${tally.chainSignatures + tally.apiSignatures} signatures ` +
+      `\n      security: ${tally.cells} authorization cells; ${tally.tenantCells} tenant cells; ${tally.whiteList} white-list edits refused; ${tally.chainSignatures + tally.apiSignatures} signatures ` +
         `refused (${tally.chainSignatures} by the contracts, ${tally.apiSignatures} by the nodes); ${tally.swapped} ` +
         `documents swapped on disk; ${tally.tampering} tampering attempts refused; ${seconds} s`,
     );
@@ -212,6 +230,112 @@ describe("security against the running system", function () {
         expect(Date.now() - revokedAt, node).to.be.below(7_000);
         tally.cells++;
       }
+    });
+  });
+
+  // Attacks on main: a borrower's key read any facility's detail, statement, reviews, evidence and documents (with
+  // their salts); a supplier's key listed every payment of every facility; any key holding an evidence id read that
+  // record with its salt; the demo borrower's own list was empty (keys were matched by an institution's name).
+  describe("the tenant matrix on the running bank node (principal × owner × route)", function () {
+    const tenants = tenantsOf();
+    let owned: Record<Party, Owned>;
+
+    before(async function () {
+      // Keys issued with the admin command, bound to their subjects by its --borrower/--payee flags.
+      for (const tenant of tenants) {
+        const subject =
+          tenant.role === "borrower"
+            ? ["--borrower", tenant.address.toLowerCase(), "--credit-code", tenant.creditCode!]
+            : ["--payee", tenant.address];
+        tenant.key = issueKeyWithId(system.nodes.bank.env, "bank", tenant.role, tenant.name, subject).key;
+      }
+      owned = await setUpTenancy(url("bank"), system.keys.bank.active.bank_officer, tenants);
+    });
+
+    after(function () {
+      say(
+        `tenant matrix: ${TENANT_ROUTES.length} routes × ${tenants.length} tenants × 2 owners (payment routes × 2 payments) + ${TENANT_LISTS.length} lists × ${tenants.length} tenants = ${tally.tenantCells} cells`,
+      );
+    });
+
+    for (const route of TENANT_ROUTES) {
+      it(routeTitle(route), async function () {
+        const { failures, cells } = await checkTenantRoute(url("bank"), route, tenants, owned);
+        tally.tenantCells += cells;
+        expect(failures, routeTitle(route)).to.deep.equal([]);
+      });
+    }
+
+    it("lists to each tenant only what it is party of", async function () {
+      const { failures, cells } = await checkTenantLists(url("bank"), tenants, owned);
+      tally.tenantCells += cells;
+      expect(failures).to.deep.equal([]);
+    });
+  });
+
+  // Attack on main: the bank officer rewrote a firm's grade in the regulator's white list on the bank node.
+  describe("the regulator's white list on the running nodes", function () {
+    const firm = {
+      creditCode: "91330283MA2EEEEE5V",
+      name: "Fenghua Gears",
+      grade: "C",
+      credit: 70,
+      management: 65,
+      brand: 60,
+      foundation: 68,
+      innovation: 55,
+    };
+
+    it("takes no edit from a bank key, and prices nothing from a grade rewritten in the bank's database", async function () {
+      const imported = await as("regulator", "regulator").post("/whitelist/import", { entries: [firm] });
+      expect(imported.status, JSON.stringify(imported.body)).to.equal(200);
+      expect(imported.body.bankNode).to.include({ published: true, accepted: 1 });
+      for (const node of ["bank", "regulator"] as const) {
+        const edit = await as(node, "bank_officer").post("/whitelist/import", { entries: [{ ...firm, grade: "A" }] });
+        expect(edit.status, `${node}: ${JSON.stringify(edit.body)}`).to.equal(403);
+        tally.whiteList++;
+      }
+      // A regulator's key the bank issued on its own node carries no regulator's signature.
+      const relayed = await as("bank", "regulator").post("/whitelist/import", {
+        entries: [
+          {
+            ...firm,
+            grade: "A",
+            publishedAt: new Date(Date.now() + 60_000).toISOString(),
+            signature: `0x${"11".repeat(65)}`,
+          },
+        ],
+      });
+      expect(relayed.status, JSON.stringify(relayed.body)).to.equal(422);
+      expect(relayed.body.code).to.equal("not_signed_by_regulator");
+      tally.whiteList++;
+      expect((await as("bank", "bank_officer").get(`/whitelist/${firm.creditCode}`)).body).to.include({ grade: "C" });
+
+      const db = new Sqlite(path.join(system.dataDir("bank"), "db.sqlite"));
+      try {
+        db.pragma("busy_timeout = 10000");
+        db.prepare(`UPDATE "WhiteListEntry" SET grade = 'A' WHERE "creditCode" = ?`).run(firm.creditCode);
+      } finally {
+        db.close();
+      }
+      const priced = await as("bank", "bank_officer").post("/facilities", {
+        borrower: Wallet.createRandom().address,
+        borrowerName: firm.name,
+        creditCode: firm.creditCode,
+        creditLimit: yuan(1_000_000),
+        plan: [
+          {
+            payee: Wallet.createRandom().address,
+            category: "EQUIPMENT",
+            amount: yuan(500_000),
+            qualityPurpose: true,
+            requiredEvidence: ["INVOICE"],
+          },
+        ],
+      });
+      expect(priced.status, JSON.stringify(priced.body)).to.equal(422);
+      expect(priced.body.code).to.equal("grade_required");
+      tally.whiteList++;
     });
   });
 
