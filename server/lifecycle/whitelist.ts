@@ -1,16 +1,18 @@
 import { z } from "zod";
 import type { Database } from "../db/client";
 import { AppError, badRequest, notFound } from "../errors";
-import { Text, defineRoute, type RouteDef } from "../http/route";
+import { Hex32, Text, defineRoute, type RouteDef } from "../http/route";
 import { GRADES } from "../rules/products";
 import { authorize } from "../auth/policy";
 import type { Chain } from "../chain/chain";
 import type { NodeRole } from "../config";
 import {
   createRegulatorCheck,
-  signWhiteListEntry,
-  signerOfWhiteListEntry,
+  createSealReader,
+  sealWhiteList,
+  whiteListDomain,
   type RegulatorCheck,
+  type SealReader,
 } from "./whitelist-signatures";
 
 const SCORE = { message: "must be 0–100" };
@@ -49,9 +51,12 @@ const PUBLISH_CHUNK = 200;
 /** An entry as the regulator published it: with when, and its signature over both. */
 const SignedEntry = WhiteListEntryInput.extend({
   publishedAt: z.iso.datetime().transform((value) => new Date(value)),
+  root: Hex32,
+  proof: z.array(Hex32).max(64),
   signature: z.string().regex(/^0x[0-9a-fA-F]{130}$/, { message: "must be a 65-byte hex signature" }),
 });
-type PublishedEntry = WhiteListEntryInput & { publishedAt: Date; signature: string };
+/** An entry as stored with its seal (the proof as JSON text). */
+type PublishedEntry = WhiteListEntryInput & { publishedAt: Date; root: string; proof: string; signature: string };
 
 /** Sends signed entries to the bank node, in chunks; says how many it stored. */
 async function publishToBank(
@@ -72,6 +77,8 @@ async function publishToBank(
       foundation: entry.foundation,
       innovation: entry.innovation,
       publishedAt: entry.publishedAt.toISOString(),
+      root: entry.root,
+      proof: JSON.parse(entry.proof) as string[],
       signature: entry.signature,
     }));
     const response = await fetch(new URL("/whitelist/import", bankNode.url), {
@@ -150,7 +157,7 @@ export async function importWhiteList(
   db: Database,
   rows: unknown[],
   source: string,
-  stamp?: (entry: WhiteListEntryInput) => Promise<{ publishedAt: Date; signature: string }>,
+  seal?: (entries: WhiteListEntryInput[]) => Promise<Array<Omit<PublishedEntry, keyof WhiteListEntryInput>>>,
 ) {
   const problems: Array<{ path: string; message: string }> = [];
   const entries: WhiteListEntryInput[] = [];
@@ -172,10 +179,9 @@ export async function importWhiteList(
       { errors: problems },
     );
   }
-  // Signed before the transaction: a signature is the regulator's word on the entry, stored with it.
-  const stamped = stamp
-    ? await Promise.all(entries.map(async (entry) => ({ ...entry, ...(await stamp(entry)) })))
-    : entries;
+  // Sealed before the transaction: the seal is the regulator's word on the entries, stored with each.
+  const seals = seal ? await seal(entries) : undefined;
+  const stamped = seals ? entries.map((entry, i) => ({ ...entry, ...seals[i] })) : entries;
   let created = 0;
   await db.prisma.$transaction(async (tx) => {
     for (const entry of stamped) {
@@ -195,10 +201,13 @@ const EntryView = WhiteListEntryInput.extend({
   source: z.string(),
   importedAt: z.string(),
   publishedAt: z.string().nullable().meta({ description: "when the regulator published (signed) the entry" }),
+  root: z.string().nullable().meta({ description: "the Merkle root of the regulator's publication it came in" }),
   signature: z
     .string()
     .nullable()
-    .meta({ description: "the regulator's EIP-712 signature (server/lifecycle/whitelist-signatures.ts)" }),
+    .meta({
+      description: "the regulator's EIP-712 signature over the root (server/lifecycle/whitelist-signatures.ts)",
+    }),
 }).meta({
   id: "WhiteListEntry",
 });
@@ -209,6 +218,7 @@ const present = (
     source: string;
     importedAt: Date;
     publishedAt: Date | null;
+    root: string | null;
     signature: string | null;
   },
 ) => ({
@@ -223,6 +233,7 @@ const present = (
   source: row.source,
   importedAt: row.importedAt.toISOString(),
   publishedAt: row.publishedAt?.toISOString() ?? null,
+  root: row.root,
   signature: row.signature,
 });
 
@@ -255,10 +266,15 @@ function regulatorWhiteListRoutes({
   chain: Chain;
   bankNode?: { url: string; apiKey: string };
 }): RouteDef<any, any, any, any>[] {
-  const stamp = async (entry: WhiteListEntryInput) => {
-    // Whole seconds: the signature covers publishedAt as a uint64 of seconds.
+  const seal = async (entries: WhiteListEntryInput[]) => {
+    // Whole seconds: the leaf holds publishedAt as a uint64 of seconds.
     const publishedAt = new Date(Math.floor(Date.now() / 1000) * 1000);
-    return { publishedAt, signature: await signWhiteListEntry(chain, { ...entry, publishedAt }) };
+    const seals = await sealWhiteList(
+      chain.signer,
+      whiteListDomain(chain),
+      entries.map((entry) => ({ ...entry, publishedAt })),
+    );
+    return seals.map(({ root, proof, signature }) => ({ publishedAt, root, proof: JSON.stringify(proof), signature }));
   };
   const publish = (entries: PublishedEntry[], source: string) =>
     publishToBank(bankNode, entries, source).catch((error: Error) => ({
@@ -287,7 +303,7 @@ function regulatorWhiteListRoutes({
         if (!body.entries && !body.csv)
           throw badRequest("validation_failed", "give the firms as entries (JSON objects) or as csv (text)");
         const rows = body.entries ?? parseWhiteListCsv(body.csv!);
-        const { entries, ...counts } = await importWhiteList(db, rows, body.source, stamp);
+        const { entries, ...counts } = await importWhiteList(db, rows, body.source, seal);
         return { body: { ...counts, bankNode: await publish(entries as PublishedEntry[], body.source) } };
       },
     }),
@@ -302,7 +318,9 @@ function regulatorWhiteListRoutes({
       handler: async ({ principal }) => {
         authorize(principal!, "write", { type: "whiteList" });
         const rows = await db.prisma.whiteListEntry.findMany({ orderBy: { creditCode: "asc" } });
-        const signed = rows.filter((row) => row.publishedAt && row.signature) as PublishedEntry[];
+        const signed = rows.filter(
+          (row) => row.publishedAt && row.root && row.proof && row.signature,
+        ) as PublishedEntry[];
         return { body: await publish(signed, "regulator white list") };
       },
     }),
@@ -312,11 +330,11 @@ function regulatorWhiteListRoutes({
 /** The bank node's one white-list edit: entries the regulator signed, each newer than what it holds. */
 function bankWhiteListRoute({
   db,
-  chain,
+  readSeal,
   isRegulator,
 }: {
   db: Database;
-  chain: Chain;
+  readSeal: SealReader;
   isRegulator: RegulatorCheck;
 }): RouteDef<any, any, any, any> {
   return defineRoute({
@@ -342,11 +360,13 @@ function bankWhiteListRoute({
       authorize(principal!, "write", { type: "whiteList" });
       const problems: Array<{ path: string; message: string }> = [];
       for (const [index, entry] of body.entries.entries()) {
-        const signer = signerOfWhiteListEntry(chain, entry, entry.signature);
+        const signer = readSeal(entry, entry);
         if (!signer || !(await isRegulator(signer)))
           problems.push({
             path: `entries.${index}.signature`,
-            message: signer ? `signed by ${signer}, which does not hold REGULATOR_ROLE` : "not a valid signature",
+            message: signer
+              ? `signed by ${signer}, which does not hold REGULATOR_ROLE`
+              : "its proof does not hold under its root, or the signature over the root is not valid",
           });
       }
       if (problems.length > 0)
@@ -367,7 +387,7 @@ function bankWhiteListRoute({
             continue;
           }
           if (!existing) created++;
-          const data = { ...entry, source: body.source, importedAt: new Date() };
+          const data = { ...entry, proof: JSON.stringify(entry.proof), source: body.source, importedAt: new Date() };
           await tx.whiteListEntry.upsert({ where: { creditCode: entry.creditCode }, create: data, update: data });
         }
       });
@@ -396,7 +416,7 @@ export function whiteListRoutes({
   const editRoutes =
     role === "regulator"
       ? regulatorWhiteListRoutes({ db, chain, bankNode })
-      : [bankWhiteListRoute({ db, chain, isRegulator: createRegulatorCheck(chain) })];
+      : [bankWhiteListRoute({ db, readSeal: createSealReader(chain), isRegulator: createRegulatorCheck(chain) })];
   return [
     ...editRoutes,
     defineRoute({

@@ -116,7 +116,15 @@ const BODY_SAMPLES: Record<string, () => Record<string, unknown>> = {
   // Entries the regulator node sends the bank node; the signature is no one's, so the bank refuses it (422).
   receiveWhiteList: () => ({
     source: "regulator white list 2026Q1",
-    entries: [{ ...whiteListFirm(), publishedAt: new Date().toISOString(), signature: hexlify(randomBytes(65)) }],
+    entries: [
+      {
+        ...whiteListFirm(),
+        publishedAt: new Date().toISOString(),
+        root: hex32(),
+        proof: [hex32()],
+        signature: hexlify(randomBytes(65)),
+      },
+    ],
   }),
   // One entry for the one file a cell sends.
   uploadDocuments: () => ({

@@ -125,7 +125,15 @@ export function validBodiesOf(seeded: Seeded): Record<string, any> {
     // Well formed; the signature is no one's, so the bank node refuses it (422) once it has read it.
     receiveWhiteList: {
       source: "Ningbo AMR 2026 Q1",
-      entries: [{ ...seededFirm, publishedAt: "2026-07-01T00:00:00.000Z", signature: `0x${"11".repeat(65)}` }],
+      entries: [
+        {
+          ...seededFirm,
+          publishedAt: "2026-07-01T00:00:00.000Z",
+          root: `0x${"22".repeat(32)}`,
+          proof: [],
+          signature: `0x${"11".repeat(65)}`,
+        },
+      ],
     },
     createRegistryRecord: { type: "LICENSED_LAB", reference: "CNAS-L99999", holder: "Ningbo Lab", data: {} },
     recordSpotCheck: {

@@ -38,6 +38,7 @@ import {
   type Party,
 } from "../helpers/tenantMatrix";
 import { revertError } from "../helpers/revertReasons";
+import { sealWhiteList, whiteListDomain } from "../../server/lifecycle/whitelist-signatures";
 import {
   signAttestation,
   signReview,
@@ -295,16 +296,12 @@ describe("security against the running system", function () {
         expect(edit.status, `${node}: ${JSON.stringify(edit.body)}`).to.equal(403);
         tally.whiteList++;
       }
-      // A regulator's key the bank issued on its own node carries no regulator's signature.
+      // A regulator's key the bank issued on its own node, with a publication the bank's own chain key sealed.
+      const publishedAt = new Date(Math.floor(Date.now() / 1000) * 1000 + 60_000);
+      const domain = whiteListDomain({ chainId: BigInt(system.deployment.chainId), deployment: system.deployment });
+      const [seal] = await sealWhiteList(devWallet("bank"), domain, [{ ...firm, grade: "A", publishedAt }]);
       const relayed = await as("bank", "regulator").post("/whitelist/import", {
-        entries: [
-          {
-            ...firm,
-            grade: "A",
-            publishedAt: new Date(Date.now() + 60_000).toISOString(),
-            signature: `0x${"11".repeat(65)}`,
-          },
-        ],
+        entries: [{ ...firm, grade: "A", publishedAt: publishedAt.toISOString(), ...seal }],
       });
       expect(relayed.status, JSON.stringify(relayed.body)).to.equal(422);
       expect(relayed.body.code).to.equal("not_signed_by_regulator");

@@ -11,12 +11,7 @@ import { startChainNode, type ChainNode } from "../../scripts/lib/chain-node";
 import { devWallet, parseDeployConfig } from "../../scripts/lib/deploy-config";
 import { createChain, type Chain } from "../../server/chain/chain";
 import { createApp } from "../../server/http/app";
-import {
-  WHITE_LIST_ENTRY_TYPES,
-  createRegulatorCheck,
-  regulatorEntryOf,
-  whiteListDomain,
-} from "../../server/lifecycle/whitelist-signatures";
+import { createRegulatorWhiteList, sealWhiteList, whiteListDomain } from "../../server/lifecycle/whitelist-signatures";
 import { client } from "../helpers/processes";
 import { createNodeParts, type NodeParts } from "../helpers/nodeParts";
 
@@ -72,12 +67,15 @@ describe("the regulator's quality white list", function () {
   const issue = async (role: "bank" | "regulator", keyRole: "bank_officer" | "regulator") =>
     (await nodes[role].parts.apiKeys.issue({ role: keyRole, institution: keyRole, label: "test" })).key;
 
-  /** An entry as the regulator node sends it, signed by `signer` (the regulator's chain key unless given). */
+  /** An entry as the regulator node sends it, sealed by `signer` (the regulator's chain key unless given). */
   async function signed(entry: typeof FIRM, publishedAt: Date, signer = devWallet("regulator")) {
-    const chain = nodes.bank.chain;
-    const message = { ...entry, publishedAt: Math.floor(publishedAt.getTime() / 1000) };
-    const signature = await signer.signTypedData(whiteListDomain(chain), WHITE_LIST_ENTRY_TYPES, message);
-    return { ...entry, publishedAt: publishedAt.toISOString(), signature };
+    const at = new Date(Math.floor(publishedAt.getTime() / 1000) * 1000);
+    const other = { ...FIRM, creditCode: "91330282MA2BBBBB2Y", publishedAt: at };
+    const [seal] = await sealWhiteList(signer, whiteListDomain(nodes.bank.chain), [
+      { ...entry, publishedAt: at },
+      other,
+    ]);
+    return { ...entry, publishedAt: at.toISOString(), ...seal };
   }
 
   const atBank = async (path: string) => (await client(nodes.bank.url, keys.officer).get(path)).body;
@@ -112,7 +110,7 @@ describe("the regulator's quality white list", function () {
   });
 
   describe("when the regulator imports its list", function () {
-    it("signs each entry and publishes it to the bank node, which serves it with the signature", async function () {
+    it("seals the entries (one signed Merkle root) and publishes them to the bank node, which serves them sealed", async function () {
       const imported = await client(nodes.regulator.url, keys.inspector).post("/whitelist/import", {
         source: "Ningbo AMR 2026 Q3",
         entries: [FIRM],
@@ -158,6 +156,7 @@ describe("the regulator's quality white list", function () {
         ["signed by the bank", await signed({ ...FIRM, grade: "A" }, later, devWallet("bank"))],
         ["signed by the bank's verifier", await signed({ ...FIRM, grade: "A" }, later, devWallet("bankVerifier"))],
         ["the grade changed after signing", { ...(await signed(FIRM, later)), grade: "A" }],
+        ["another entry's proof", { ...(await signed(FIRM, later)), creditCode: "91330282MA2BBBBB2Y" }],
       ] as const) {
         const sent = await relay.post("/whitelist/import", { entries: [entry] });
         expect(sent.status, `${what}: ${JSON.stringify(sent.body)}`).to.equal(422);
@@ -185,9 +184,8 @@ describe("the regulator's quality white list", function () {
   describe("when the bank node prices a facility", function () {
     it("uses a grade only when the regulator's signature over it checks", async function () {
       const { db } = nodes.bank.parts;
-      const isRegulator = createRegulatorCheck(nodes.bank.chain);
-      const gradeOf = async () =>
-        (await regulatorEntryOf(db, nodes.bank.chain, isRegulator, FIRM.creditCode))?.grade ?? null;
+      const regulatorEntryOf = createRegulatorWhiteList({ db, chain: nodes.bank.chain });
+      const gradeOf = async () => (await regulatorEntryOf(FIRM.creditCode))?.grade ?? null;
       expect(await gradeOf()).to.equal("C");
       // The attack: a grade rewritten in the bank node's database.
       await db.prisma.whiteListEntry.update({ where: { creditCode: FIRM.creditCode }, data: { grade: "A" } });

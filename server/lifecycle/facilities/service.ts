@@ -15,7 +15,7 @@ import { JOB, type CreateFacilityPayload } from "../jobs";
 import { categoryIndex, PAYEE_CATEGORIES } from "../payees";
 import { managerDomain, typesOf, type ApprovalKind } from "../../chain/typed-data";
 import { chainWrite } from "../wait";
-import { createRegulatorCheck, regulatorEntryOf } from "../whitelist-signatures";
+import { createRegulatorWhiteList } from "../whitelist-signatures";
 import type { CreateFacilityBody } from "./schema";
 
 const STATUS = ["NONE", "ACTIVE", "FROZEN", "CLOSED"] as const;
@@ -52,7 +52,7 @@ export function createFacilityService({
   logger: Logger;
 }) {
   const verifiers = () => chain.evidence.verifiers();
-  const isRegulator = createRegulatorCheck(chain);
+  const regulatorEntryOf = createRegulatorWhiteList({ db, chain });
   const blockTimes = new Map<number, number>();
   async function blockTime(blockNumber: number): Promise<number> {
     let t = blockTimes.get(blockNumber);
@@ -349,7 +349,7 @@ export function createFacilityService({
           `no product ${body.productId}${body.productVersion ? ` version ${body.productVersion}` : ""}; see GET /products`,
         );
       // Only the regulator's signed entry prices a white-listed firm (never a row someone wrote on the bank node).
-      const listed = await regulatorEntryOf(db, chain, isRegulator, body.creditCode);
+      const listed = await regulatorEntryOf(body.creditCode);
       const grade = (listed?.grade ?? body.grade) as Grade | undefined;
       if (!grade)
         throw unprocessable(
@@ -521,7 +521,7 @@ export function createFacilityService({
       const [evidence, events, listed] = await Promise.all([
         evidenceOf(facilityId),
         history(facilityId),
-        regulatorEntryOf(db, chain, isRegulator, facility.creditCode),
+        regulatorEntryOf(facility.creditCode),
       ]);
       const plan = await payments(facilityId);
       const metricsInput = {

@@ -4,5 +4,7 @@ ADD COLUMN     "subjectCreditCode" TEXT,
 ADD COLUMN     "subjectKind" TEXT;
 
 -- AlterTable
-ALTER TABLE "WhiteListEntry" ADD COLUMN     "publishedAt" TIMESTAMP(3),
+ALTER TABLE "WhiteListEntry" ADD COLUMN     "proof" TEXT,
+ADD COLUMN     "publishedAt" TIMESTAMP(3),
+ADD COLUMN     "root" TEXT,
 ADD COLUMN     "signature" TEXT;
