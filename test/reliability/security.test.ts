@@ -1,6 +1,6 @@
 /**
  * Security against the running system (npm run test:reliability): a `hardhat node` chain process, the bank node and
- * the regulator node as real processes (ports 19100–19102), each with its own SQLite database, documents and keys.
+ * the regulator node as real processes (on free ports), each with its own SQLite database, documents and keys.
  *
  * 1. The authorization matrix of test/helpers/authorizationMatrix.ts (the routes, samples and expectations the
  *    in-process test/server/authorization.test.ts uses) on both nodes, and the regulator's routes again through the
@@ -22,6 +22,7 @@ import Sqlite from "better-sqlite3";
 import { Wallet, hexlify, id as keccakText, randomBytes, sha256, type JsonRpcSigner, type Signer } from "ethers";
 import fs from "node:fs";
 import path from "node:path";
+import { freePort } from "../../scripts/bench/lib/system";
 import { devWallet } from "../../scripts/lib/deploy-config";
 import { CATALOGUE, PRINCIPALS, checkRoute, routeTitle, type NodeRole } from "../helpers/authorizationMatrix";
 import { Status, Verdict } from "../helpers/constants";
@@ -48,7 +49,6 @@ import {
   type Unfreeze,
 } from "../helpers/signatures";
 
-const PORTS = { chain: 19100, bank: 19101, regulator: 19102 };
 const HOUR = 3_600n;
 const ACCEPT = BigInt(Verdict.ACCEPT);
 const REJECT = BigInt(Verdict.REJECT);
@@ -130,7 +130,8 @@ describe("security against the running system", function () {
     started = Date.now();
     system = await startLiveSystem({
       name: "security",
-      ports: PORTS,
+      // Free ports: other suites (and other checkouts) run at the same time.
+      ports: { chain: await freePort(), bank: await freePort(), regulator: await freePort() },
       env: { POLL_INTERVAL_MS: "200", RATE_LIMIT_PER_MINUTE: "100000" },
       bankEnv: { BATCH_MAX_AGE_MS: "500", REVIEW_CHECK_MS: "0" },
     });
@@ -250,6 +251,8 @@ describe("security against the running system", function () {
             : ["--payee", tenant.address];
         tenant.key = issueKeyWithId(system.nodes.bank.env, "bank", tenant.role, tenant.name, subject).key;
       }
+      // The admin command ran synchronously: let the connections the node closed meanwhile close here too.
+      await new Promise((resolve) => setTimeout(resolve, 200));
       owned = await setUpTenancy(url("bank"), system.keys.bank.active.bank_officer, tenants);
     });
 
