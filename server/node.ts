@@ -16,7 +16,7 @@ import { facilityRoutes } from "./lifecycle/facilities/router";
 import { lifecycleHandlers } from "./lifecycle/jobs";
 import { onPayeeRegistered, payeeRoutes } from "./lifecycle/payees";
 import { regulatorRoutes } from "./lifecycle/regulator";
-import { whiteListRoutes } from "./lifecycle/whitelist";
+import { whiteListRoutes } from "./lifecycle/whitelist-routes";
 import { createReviewScheduler } from "./lifecycle/scheduler";
 import { mountDashboardHelpers } from "./http/dashboard";
 import { loadProducts, type ProductCatalog } from "./rules/products";

@@ -22,7 +22,7 @@ import { createMetrics } from "../../server/http/metrics";
 import type { RouteDef } from "../../server/http/route";
 import { createOutbox } from "../../server/outbox/outbox";
 import { registryRoutes } from "../../server/registry/registry";
-import { whiteListRoutes } from "../../server/lifecycle/whitelist";
+import { whiteListRoutes } from "../../server/lifecycle/whitelist-routes";
 import { createFacilityService, type FacilityService } from "../../server/lifecycle/facilities/service";
 import { routesOf } from "../../server/node";
 import { loadProducts } from "../../server/rules/products";
