@@ -671,7 +671,11 @@ describe("fund-use audit report", function () {
     before(async function () {
       const apiKeys = createApiKeys({ db });
       for (const role of ["bank_officer", "regulator", "borrower"] as const) {
-        keys[role] = (await apiKeys.issue({ role, institution: role, label: "audit-test" })).key;
+        const subject =
+          role === "borrower"
+            ? { address: "0x000000000000000000000000000000000000b0b0", creditCode: "91330206MA2AAAAA1X" }
+            : undefined;
+        keys[role] = (await apiKeys.issue({ role, institution: role, label: "audit-test", subject })).key;
       }
       const app = createApp({
         title: "audit test",
