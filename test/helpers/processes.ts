@@ -155,7 +155,12 @@ export function client(url: string, apiKey?: string) {
   }
   return {
     async get(pathname: string) {
-      const response = await fetch(`${url}${pathname}`, { headers: headers() });
+      // A GET is safe to send again: once, when a kept-alive connection the node had closed while this process was
+      // blocked (running the admin command synchronously) fails with "other side closed".
+      const response = await fetch(`${url}${pathname}`, { headers: headers() }).catch((error: Error) => {
+        if (!/other side closed/.test(String((error as { cause?: unknown }).cause))) throw error;
+        return fetch(`${url}${pathname}`, { headers: headers() });
+      });
       return {
         status: response.status,
         body: (await response.json().catch(() => undefined)) as any,
