@@ -1,33 +1,90 @@
 import fs from "node:fs";
 import { randomUUID } from "node:crypto";
+import { isAddress } from "ethers";
 import { z } from "zod";
 import type { Database } from "../db/client";
 import { conflict } from "../errors";
 import { Text, defineRoute, type RouteDef } from "../http/route";
 import { REGISTRY_TYPES } from "../verification/checks";
+import { CreditCode, normalReference } from "./records";
 
-export const RegistryRecordInput = z.object({
-  type: z.enum(REGISTRY_TYPES, { message: `must be one of ${REGISTRY_TYPES.join(", ")}` }),
-  reference: Text(128).meta({ description: "licence number, patent number or report number" }),
-  holder: Text(256),
-  data: z.record(z.string(), z.unknown()).default({}),
-});
+export const RegistryRecordInput = z
+  .object({
+    type: z.enum(REGISTRY_TYPES, { message: `must be one of ${REGISTRY_TYPES.join(", ")}` }),
+    reference: Text(128).meta({
+      description: "licence number, patent number, report number, or a firm's chain account (FIRM_ACCOUNT)",
+    }),
+    holder: Text(256).meta({ description: "the holder's name" }),
+    holderCreditCode: CreditCode.meta({
+      description: "unified social credit code of the firm holding the licence, patent, record or account",
+    }),
+    outcome: z.enum(["PASS", "FAIL"]).optional().meta({ description: "INSPECTION_RECORD only" }),
+    passRateBps: z.int().min(0).max(10_000).optional().meta({ description: "INSPECTION_RECORD only" }),
+    data: z.record(z.string(), z.unknown()).default({}),
+  })
+  .superRefine((record, ctx) => {
+    const inspection = record.type === "INSPECTION_RECORD";
+    for (const field of ["outcome", "passRateBps"] as const) {
+      if (inspection && record[field] === undefined)
+        ctx.addIssue({ code: "custom", path: [field], message: "an inspection record needs it" });
+      if (!inspection && record[field] !== undefined)
+        ctx.addIssue({ code: "custom", path: [field], message: "only an inspection record has it" });
+    }
+    if (record.type === "FIRM_ACCOUNT" && !isAddress(record.reference.trim()))
+      ctx.addIssue({ code: "custom", path: ["reference"], message: "a FIRM_ACCOUNT reference is a chain address" });
+  });
 export type RegistryRecordInput = z.infer<typeof RegistryRecordInput>;
 
 const SeedFile = z.object({ records: z.array(RegistryRecordInput) });
 
-const RecordView = RegistryRecordInput.extend({ id: z.string(), createdAt: z.string() }).meta({ id: "RegistryRecord" });
+const RecordView = z
+  .object({
+    id: z.string(),
+    type: z.enum(REGISTRY_TYPES),
+    reference: z.string(),
+    holder: z.string(),
+    holderCreditCode: z.string().nullable(),
+    outcome: z.string().nullable(),
+    passRateBps: z.int().nullable(),
+    data: z.record(z.string(), z.unknown()),
+    createdAt: z.string(),
+  })
+  .meta({ id: "RegistryRecord" });
 
-function present(row: { id: string; type: string; reference: string; holder: string; data: string; createdAt: Date }) {
+function present(row: {
+  id: string;
+  type: string;
+  reference: string;
+  holder: string;
+  holderCreditCode: string | null;
+  outcome: string | null;
+  passRateBps: number | null;
+  data: string;
+  createdAt: Date;
+}) {
   return {
     id: row.id,
     type: row.type,
     reference: row.reference,
     holder: row.holder,
+    holderCreditCode: row.holderCreditCode,
+    outcome: row.outcome,
+    passRateBps: row.passRateBps,
     data: JSON.parse(row.data),
     createdAt: row.createdAt.toISOString(),
   };
 }
+
+/** A record's columns as stored: the reference normalised, the figures only where the type has them. */
+const columnsOf = (record: RegistryRecordInput) => ({
+  type: record.type,
+  reference: normalReference(record.type, record.reference),
+  holder: record.holder,
+  holderCreditCode: record.holderCreditCode,
+  outcome: record.outcome ?? null,
+  passRateBps: record.passRateBps ?? null,
+  data: JSON.stringify(record.data),
+});
 
 /** Loads the regulator's own registry from its seed file (idempotent: records are keyed by type and reference). */
 export async function seedRegistry(db: Database, file: string): Promise<number> {
@@ -44,10 +101,11 @@ export async function seedRegistry(db: Database, file: string): Promise<number> 
     );
   }
   for (const record of parsed.data.records) {
+    const columns = columnsOf(record);
     await db.prisma.registryRecord.upsert({
-      where: { type_reference: { type: record.type, reference: record.reference } },
-      create: { id: randomUUID(), ...record, data: JSON.stringify(record.data) },
-      update: { holder: record.holder, data: JSON.stringify(record.data) },
+      where: { type_reference: { type: columns.type, reference: columns.reference } },
+      create: { id: randomUUID(), ...columns },
+      update: columns,
     });
   }
   return parsed.data.records.length;
@@ -86,14 +144,13 @@ export function registryRoutes({ db }: { db: Database }): RouteDef<any, any, any
         409: { description: "a record of that type and reference exists" },
       },
       handler: async ({ body }) => {
+        const columns = columnsOf(body);
         const existing = await db.prisma.registryRecord.findUnique({
-          where: { type_reference: { type: body.type, reference: body.reference } },
+          where: { type_reference: { type: columns.type, reference: columns.reference } },
         });
         if (existing)
-          throw conflict("registry_record_exists", `a ${body.type} record ${body.reference} already exists`);
-        const row = await db.prisma.registryRecord.create({
-          data: { id: randomUUID(), ...body, data: JSON.stringify(body.data) },
-        });
+          throw conflict("registry_record_exists", `a ${body.type} record ${columns.reference} already exists`);
+        const row = await db.prisma.registryRecord.create({ data: { id: randomUUID(), ...columns } });
         return { status: 201, body: present(row) };
       },
     }),

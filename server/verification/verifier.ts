@@ -186,7 +186,11 @@ export function createVerifier({
     const checked = await integrity(candidate, anchoredSaltedHash);
     if (!checked.check.ok) return checked;
     return {
-      check: await recordCheck({ kind: candidate.kind, metadata: candidate.metadata }),
+      check: await recordCheck({
+        kind: candidate.kind,
+        metadata: candidate.metadata,
+        facilityId: candidate.facilityId,
+      }),
       contentHash: checked.contentHash,
     };
   }
