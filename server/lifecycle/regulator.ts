@@ -7,8 +7,8 @@ import { authorize } from "../auth/policy";
 import { AppError, conflict, notFound, unprocessable } from "../errors";
 import { FacilityId, Text, defineRoute, type RouteDef } from "../http/route";
 import type { Outbox } from "../outbox/outbox";
-import { decideReview } from "../rules/engine";
-import { computeMetrics } from "../rules/metrics";
+import { borrowerOf, findRecord, firmOfAccount, inspectionFigures } from "../registry/records";
+import { createReviewRebuilder, reviewDifferences, type ProposedReport } from "./review-rebuild";
 import type { ProductCatalog } from "../rules/products";
 import { JOB } from "./jobs";
 import { managerDomain, typesOf, type ApprovalKind } from "../chain/typed-data";
@@ -58,6 +58,8 @@ export function regulatorRoutes({
   bankNode: { url: string; apiKey: string };
   waitMs: number;
 }): RouteDef<any, any, any, any>[] {
+  const rebuilder = createReviewRebuilder({ db, chain, catalog });
+
   async function bank(path: string, init: RequestInit = {}) {
     const response = await fetch(new URL(path, bankNode.url), {
       ...init,
@@ -91,13 +93,14 @@ export function regulatorRoutes({
   }
 
   /**
-   * Re-decides the bank's review from the regulator's own verdicts and the metadata it verified itself, and checks that
-   * the message to sign is that review: of this facility, at its next review nonce, over the hash of this report.
+   * Checks the bank's review against the regulator's own: the message must be that review (this facility, its next
+   * review nonce, the hash of this report), and the report's values, targets met, rate and subsidy must be what the
+   * regulator rebuilds itself from its own index, verdicts, registry and white list for the period the report names.
    */
   async function reviewRefusal(
     facilityId: bigint,
     message: { nonce: number; newRateBps: number; subsidyEligible: boolean; reportHash: string },
-    review: { inputs: any; decision: any } | null,
+    review: { inputs: unknown; decision: any } | null,
   ): Promise<string | undefined> {
     if (!review) return "the bank node sent no review report with the decision";
     if (String(review.decision.facilityId) !== facilityId.toString())
@@ -108,34 +111,78 @@ export function regulatorRoutes({
     const state = await chain.manager.facility(facilityId);
     if (Number(message.nonce) !== Number(state.reviewNonce))
       return `the decision is review ${message.nonce} of facility ${facilityId}; its next review is ${state.reviewNonce}`;
-    const product = catalog.find(review.decision.decision.product.id, review.decision.decision.product.version);
-    if (!product) return `unknown product ${review.decision.decision.product.id}`;
-    const evidence = await Promise.all(
-      (
-        review.inputs.evidence as Array<{
-          id: string;
-          kind: string;
-          anchoredAt: string;
-          metadata: Record<string, unknown>;
-        }>
-      ).map(async (e) => {
-        const own = await db.prisma.verification.findUnique({ where: { evidenceId: e.id } });
-        const verified = await chain.evidence.isVerified(e.id);
-        // Only this facility's evidence, as the regulator itself verified it, counts.
-        const ours = own !== null && own.facilityId === facilityId;
-        return {
-          ...e,
-          metadata: ours ? JSON.parse(own.metadata) : {},
-          verifiedByBothNodes: verified && ours && own.verdict === "ACCEPT",
-        };
-      }),
-    );
-    const metrics = computeMetrics({ ...review.inputs, evidence });
-    const mine = decideReview(product, { baseRateBps: Number(state.baseRateBps), metrics: metrics.values });
-    if (mine.newRateBps !== message.newRateBps || mine.subsidyEligible !== message.subsidyEligible) {
-      return `the regulator's own check gives rate ${mine.newRateBps} bps (subsidy ${mine.subsidyEligible ? "eligible" : "not eligible"}), the proposal says ${message.newRateBps} bps (${message.subsidyEligible ? "eligible" : "not eligible"}): ${mine.explanation}`;
-    }
+    const report = review.decision as ProposedReport;
+    const mine = await rebuilder.rebuild(facilityId, report);
+    if (!mine.ok) return mine.reason;
+    const differences = reviewDifferences(mine, report, message);
+    if (differences.length > 0)
+      return `its own review differs: ${differences.join("; ")}. ${mine.decision.explanation}`;
     return undefined;
+  }
+
+  /**
+   * The regulator's own record of what it decided on a joint decision (its Approval row, keyed by the bank's id), and
+   * for a review it signs, the report it signed and its period: where the next period must start once it is applied.
+   */
+  async function recordDecision(approval: Record<string, any>, outcome: { status: string; reason: string }) {
+    const facilityId = BigInt(approval.message.facilityId);
+    const refusal = outcome.status === "REFUSED" ? JSON.stringify({ reason: outcome.reason, at: new Date() }) : null;
+    const columns = {
+      kind: String(approval.kind),
+      facilityId,
+      message: JSON.stringify(approval.message),
+      status: outcome.status,
+      reason: outcome.reason,
+      regulatorRefusal: refusal,
+    };
+    await db.prisma.$transaction(async (tx) => {
+      await tx.approval.upsert({
+        where: { id: approval.id },
+        create: { id: approval.id, ...columns, createdBy: "regulator node" },
+        update: columns,
+      });
+      if (outcome.status !== "SIGNED" || approval.kind !== "REVIEW") return;
+      const report = approval.review.decision as ProposedReport;
+      await tx.reviewDecision.deleteMany({ where: { approvalId: approval.id } });
+      await tx.reviewDecision.create({
+        data: {
+          id: randomUUID(),
+          facilityId,
+          periodFrom: new Date(report.period.from),
+          periodTo: new Date(report.period.to),
+          productId: `${report.decision.product.id}@${report.decision.product.version}`,
+          inputs: JSON.stringify({ rebuiltByRegulator: true }),
+          decision: JSON.stringify(approval.review.decision),
+          approvalId: approval.id,
+        },
+      });
+    });
+  }
+
+  /**
+   * A spot check cites an inspection record the regulator holds for this facility's borrower (the borrower's account
+   * on chain, its firm from the regulator's registry), with the same outcome: otherwise 422.
+   */
+  async function spotCheckRecord(body: { facilityId: bigint; result: string; reportNumber: string }, account: string) {
+    const borrower = await firmOfAccount(db, account, `of facility ${body.facilityId}`);
+    if (!borrower.ok) throw unprocessable("borrower_not_on_record", borrower.reason);
+    const record = await findRecord(db, "INSPECTION_RECORD", body.reportNumber);
+    const figures = record && inspectionFigures(record);
+    if (!record || !figures)
+      throw unprocessable(
+        "inspection_record_not_found",
+        `inspection record ${body.reportNumber} is not in the regulator's registry: record it first (POST /registry/records)`,
+      );
+    if (record.holderCreditCode !== borrower.creditCode)
+      throw unprocessable(
+        "inspection_record_of_another_firm",
+        `inspection record ${record.reference} is of firm ${record.holderCreditCode ?? "unknown"}, not of facility ${body.facilityId}'s borrower ${borrower.creditCode}`,
+      );
+    if (figures.outcome !== body.result)
+      throw unprocessable(
+        "spot_check_result_mismatch",
+        `inspection record ${record.reference} records ${figures.outcome}, the spot check says ${body.result}`,
+      );
   }
 
   /**
@@ -172,6 +219,7 @@ export function regulatorRoutes({
         authorize(principal!, "write", { type: "institutional" });
         const state = await chain.manager.facility(body.facilityId).catch(() => undefined);
         if (!state || state.status === 0n) throw notFound(`facility ${body.facilityId} on chain`);
+        await spotCheckRecord(body, state.borrower);
         const id = randomUUID();
         const reportHash = keccak256(
           toUtf8Bytes(
@@ -266,7 +314,17 @@ export function regulatorRoutes({
           );
         const kind = approval.kind as ApprovalKind;
         const refusal = await decisionRefusal(approval);
-        if (refusal) throw conflict("regulator_refused", `the regulator does not co-sign: ${refusal}`);
+        if (refusal) {
+          const detail = `the regulator does not co-sign: ${refusal}`;
+          await recordDecision(approval, { status: "REFUSED", reason: refusal });
+          // The bank's approval view shows the refusal too; the refusal stands whether or not the bank takes the note.
+          await bank(`/approvals/${params.approvalId}/refusals`, {
+            method: "POST",
+            body: JSON.stringify({ reason: refusal }),
+          }).catch(() => undefined);
+          throw conflict("regulator_refused", detail, { reason: refusal });
+        }
+        await recordDecision(approval, { status: "SIGNED", reason: "" });
         const signature = await chain.signer.signTypedData(await managerDomain(chain), typesOf(kind), approval.message);
         const submitted = await bank(`/approvals/${params.approvalId}/signatures`, {
           method: "POST",

@@ -38,17 +38,9 @@ export function createReviewScheduler({
     const rows = await db.prisma.facility.findMany({ where: { status: "ACTIVE", facilityId: { not: null } } });
     const result: Array<{ facilityId: bigint; from: Date; to: Date }> = [];
     for (const row of rows) {
-      const last = await db.prisma.reviewDecision.findFirst({
-        where: { facilityId: row.facilityId! },
-        orderBy: { periodTo: "desc" },
-      });
-      let from: number;
-      if (last) from = Math.floor(last.periodTo.getTime() / 1000);
-      else {
-        const receipt = row.createdTx ? await chain.provider.getTransactionReceipt(row.createdTx) : null;
-        if (!receipt) continue;
-        from = (await chain.provider.getBlock(receipt.blockNumber))!.timestamp;
-      }
+      // Where the last applied review ended, or the facility's opening: the start the regulator checks.
+      const from = await facilities.nextReviewStart(row.facilityId!).catch(() => undefined);
+      if (from === undefined) continue;
       if (now >= from + REVIEW_PERIOD_SECONDS) {
         result.push({
           facilityId: row.facilityId!,

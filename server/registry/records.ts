@@ -103,12 +103,21 @@ export async function borrowerOf(
     (event) => String(event.args.facilityId) === facilityId.toString(),
   );
   if (!created) return { ok: false, reason: `the regulator has not indexed the creation of facility ${facilityId}` };
-  const account = getAddress(String(created.args.borrower));
+  return firmOfAccount(db, String(created.args.borrower), `of facility ${facilityId}`);
+}
+
+/** The firm the regulator's registry says holds a chain account. */
+export async function firmOfAccount(
+  db: Database,
+  address: string,
+  context = "",
+): Promise<{ ok: true; account: string; creditCode: string; name: string } | { ok: false; reason: string }> {
+  const account = getAddress(address);
   const firm = await findRecord(db, "FIRM_ACCOUNT", account);
   if (!firm?.holderCreditCode)
     return {
       ok: false,
-      reason: `borrower account ${account} of facility ${facilityId} is not in the regulator's registry`,
+      reason: `borrower account ${account}${context ? ` ${context}` : ""} is not in the regulator's registry`,
     };
   return { ok: true, account, creditCode: firm.holderCreditCode, name: firm.holder };
 }

@@ -20,7 +20,7 @@ export const METRIC_LABELS: Readonly<Record<Metric, { en: string; zh: string }>>
 };
 
 /** Bumped when the rules change meaning, so a stored decision says which rules made it. */
-export const RULES_VERSION = 1;
+export const RULES_VERSION = 2;
 
 const MetricValue = z.int(expected("must be a whole number, or null when there is no data")).nullable().optional();
 
@@ -28,6 +28,8 @@ const MetricValue = z.int(expected("must be a whole number, or null when there i
 export const ReviewInput = z
   .strictObject({
     baseRateBps: Bps,
+    /** The facility was frozen at some time in the period, or is frozen now: it earns no discount and no subsidy. */
+    frozen: z.boolean(expected("must be true or false")).optional(),
     metrics: z.strictObject(
       Object.fromEntries(METRICS.map((metric) => [metric, MetricValue])) as Record<Metric, typeof MetricValue>,
     ),
@@ -67,7 +69,7 @@ export interface ReviewDecision {
   rulesVersion: number;
   product: { id: string; version: number };
   /** The validated input: decideReview(product, decision.input) gives this decision again. */
-  input: { baseRateBps: number; metrics: Record<Metric, number | null> };
+  input: { baseRateBps: number; frozen: boolean; metrics: Record<Metric, number | null> };
   targets: TargetOutcome[];
   /** Sum of the met targets' discounts, before the caps. */
   earnedDiscountBps: number;
@@ -95,17 +97,18 @@ export function decideReview(productDefinition: ProductDefinition, reviewInput: 
   >;
   const baseRateBps = parsed.baseRateBps;
 
-  const targets = product.targets.map((target) => judge(target, metrics[target.metric]));
+  const frozen = parsed.frozen ?? false;
+  const targets = product.targets.map((target) => judge(target, metrics[target.metric], frozen));
   const earnedDiscountBps = targets.reduce((sum, t) => sum + t.discountBps, 0);
   const discountBps = Math.min(earnedDiscountBps, product.maxDiscountBps, baseRateBps);
   const newRateBps = baseRateBps - discountBps;
   const subsidyTargets = targets.filter((t) => t.subsidyEligible);
-  const subsidyEligible = subsidyTargets.length > 0 && subsidyTargets.every((t) => t.met);
+  const subsidyEligible = !frozen && subsidyTargets.length > 0 && subsidyTargets.every((t) => t.met);
 
   const decision = {
     rulesVersion: RULES_VERSION,
     product: { id: product.id, version: product.version },
-    input: { baseRateBps, metrics },
+    input: { baseRateBps, frozen, metrics },
     targets,
     earnedDiscountBps,
     discountBps,
@@ -124,7 +127,7 @@ function compare(actual: number, comparator: Comparator, threshold: number): boo
   return comparator === "gte" ? actual >= threshold : actual <= threshold;
 }
 
-function judge(target: QualityTarget, actual: number | null): TargetOutcome {
+function judge(target: QualityTarget, actual: number | null, frozen: boolean): TargetOutcome {
   const label = target.label ?? METRIC_LABELS[target.metric];
   const met = actual !== null && compare(actual, target.comparator, target.threshold);
   const wanted = `${target.comparator === "gte" ? "≥" : "≤"} ${formatValue(target.metric, target.threshold)}`;
@@ -135,7 +138,7 @@ function judge(target: QualityTarget, actual: number | null): TargetOutcome {
     const relation = met ? (target.comparator === "gte" ? "≥" : "≤") : target.comparator === "gte" ? "<" : ">";
     reason = `${got} ${relation} ${formatValue(target.metric, target.threshold)}: ${met ? "met" : "not met"}`;
   }
-  if (met && target.discountBps > 0) reason += `, −${target.discountBps} bps`;
+  if (met && target.discountBps > 0) reason += frozen ? ", no discount while frozen" : `, −${target.discountBps} bps`;
   return {
     id: target.id,
     metric: target.metric,
@@ -144,7 +147,7 @@ function judge(target: QualityTarget, actual: number | null): TargetOutcome {
     threshold: target.threshold,
     actual,
     met,
-    discountBps: met ? target.discountBps : 0,
+    discountBps: met && !frozen ? target.discountBps : 0,
     subsidyEligible: target.subsidyEligible,
     reason,
   };
@@ -176,7 +179,9 @@ function explainEn(product: ProductDefinition, d: Decided): string {
   }
   lines.push(`${rate}: new rate ${d.newRateBps} bps.`);
   const subsidyTargets = d.targets.filter((t) => t.subsidyEligible);
-  if (subsidyTargets.length === 0) lines.push("No target of this product earns the fiscal subsidy.");
+  if (d.input.frozen)
+    lines.push("The facility was frozen in the period: no discount and no fiscal subsidy (a failed spot check).");
+  else if (subsidyTargets.length === 0) lines.push("No target of this product earns the fiscal subsidy.");
   else if (d.subsidyEligible) lines.push(`Eligible for the fiscal subsidy (${product.subsidyBps} bps).`);
   else {
     const missed = subsidyTargets.filter((t) => !t.met).map((t) => t.label.en);
@@ -193,6 +198,7 @@ function explainZh(product: ProductDefinition, d: Decided): string {
     lines.push(`- ${t.label.zh}：实际 ${actual}，${outcome}。`);
   }
   lines.push(`合计优惠 ${d.discountBps} 个基点，执行利率 ${d.newRateBps} 个基点。`);
+  if (d.input.frozen) lines.push("考核期内额度曾被冻结（抽查不合格）：不享受利率优惠和财政贴息。");
   lines.push(d.subsidyEligible ? `符合财政贴息条件（${product.subsidyBps} 个基点）。` : "不符合财政贴息条件。");
   return lines.join("\n");
 }

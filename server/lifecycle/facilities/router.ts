@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { Policy } from "../../auth/policy";
-import { defineRoute, type RouteDef } from "../../http/route";
+import { Text, defineRoute, type RouteDef } from "../../http/route";
 import { Address } from "../payees";
 import type { ProductCatalog } from "../../rules/products";
 import { toJson } from "../../rules/values";
@@ -51,6 +51,7 @@ function presentApproval(a: {
   txHash: string | null;
   createdBy: string;
   createdAt: Date;
+  regulatorRefusal?: string | null;
 }) {
   return {
     id: a.id,
@@ -61,6 +62,8 @@ function presentApproval(a: {
     regulatorSignature: a.regulatorSignature,
     status: a.status,
     reason: a.reason,
+    /** The regulator's last refusal to co-sign and why ({reason, at}); null when it has not refused. */
+    regulatorRefusal: a.regulatorRefusal ? (JSON.parse(a.regulatorRefusal) as { reason: string; at: string }) : null,
     txHash: a.txHash,
     createdBy: a.createdBy,
     createdAt: a.createdAt.toISOString(),
@@ -345,7 +348,7 @@ export function facilityRoutes({
       handler: async ({ principal, params, body }) => {
         await policy.facility(principal!, params.id, "write");
         const { approval, report } = await facilities.proposeReview(principal!, params.id, {
-          from: new Date(body.periodFrom),
+          from: body.periodFrom === undefined ? undefined : new Date(body.periodFrom),
           to: new Date(body.periodTo),
         });
         return { status: 201, body: { approval: presentApproval(approval), report: toJson(report) } };
@@ -467,6 +470,25 @@ export function facilityRoutes({
         policy.institutional(principal!, { type: "institutional" });
         const { approval, txHash } = await facilities.cosign(params.approvalId, body.signature);
         return { status: txHash ? 200 : 202, body: { ...presentApproval(approval), txHash } };
+      },
+    }),
+    defineRoute({
+      method: "post",
+      path: "/approvals/:approvalId/refusals",
+      operationId: "refuseApproval",
+      summary: "Record the regulator's refusal to co-sign, with its reason (shown in the approval)",
+      tags: ["reviews"],
+      auth: ["regulator"],
+      params: z.object({ approvalId: z.uuid() }),
+      body: z.object({ reason: Text(8_000) }),
+      responses: {
+        200: { description: "the approval with the refusal", schema: Any },
+        404: { description: "unknown" },
+        409: { description: "not pending" },
+      },
+      handler: async ({ params, body, principal }) => {
+        policy.institutional(principal!, { type: "institutional" });
+        return { body: presentApproval(await facilities.recordRefusal(params.approvalId, body.reason)) };
       },
     }),
   ];

@@ -49,10 +49,13 @@ const PaymentIndex = z
   .transform(Number);
 export const PaymentParams = z.object({ id: FacilityId, index: PaymentIndex });
 
-/** The review period, [periodFrom, periodTo): it must end after it starts. */
+/**
+ * The review period, [periodFrom, periodTo): it must end after it starts. periodFrom, when given, must be where the
+ * period has to start (the facility's opening, or the end of its last applied review); absent, it is that instant.
+ */
 export const ReviewBody = z
-  .object({ periodFrom: IsoTime, periodTo: IsoTime })
-  .refine((period) => Date.parse(period.periodFrom) < Date.parse(period.periodTo), {
+  .object({ periodFrom: IsoTime.optional(), periodTo: IsoTime })
+  .refine((period) => period.periodFrom === undefined || Date.parse(period.periodFrom) < Date.parse(period.periodTo), {
     message: "must be after periodFrom",
     path: ["periodTo"],
   });

@@ -11,6 +11,7 @@ import { decideReview } from "../../rules/engine";
 import { computeMetrics } from "../../rules/metrics";
 import { baseRateFor, isFastTrack, type Grade, type ProductCatalog } from "../../rules/products";
 import { toJson } from "../../rules/values";
+import { frozenDuring, nextPeriodStart, periodRefusal, type PeriodFacts } from "../../rules/periods";
 import { JOB, type CreateFacilityPayload } from "../jobs";
 import { categoryIndex, PAYEE_CATEGORIES } from "../payees";
 import { managerDomain, typesOf, type ApprovalKind } from "../../chain/typed-data";
@@ -299,6 +300,26 @@ export function createFacilityService({
     return Promise.all(events.map(async (e) => ({ ...e, at: await blockTime(Number(e.blockNumber)) })));
   }
 
+  /**
+   * The chain facts a review period is bounded by: the facility's opening, where each review the chain applied ended
+   * (the bank's own reports whose hash a ReviewApplied event carries), the chain's time.
+   */
+  async function periodFacts(facilityId: bigint, events: Awaited<ReturnType<typeof history>>): Promise<PeriodFacts> {
+    const created = events.find((e) => e.name === "FacilityCreated");
+    if (!created) throw conflict("facility_not_indexed", `facility ${facilityId} has no creation event on chain`);
+    const applied = new Set(
+      events.filter((e) => e.name === "ReviewApplied").map((e) => String(e.args.reportHash).toLowerCase()),
+    );
+    const reviews = await db.prisma.reviewDecision.findMany({ where: { facilityId } });
+    return {
+      openedAt: created.at,
+      appliedEnds: reviews
+        .filter((r) => applied.has(keccak256(toUtf8Bytes(r.decision)).toLowerCase()))
+        .map((r) => Math.floor(r.periodTo.getTime() / 1000)),
+      now: await chainNow(chain),
+    };
+  }
+
   async function sign(kind: ApprovalKind, message: Record<string, unknown>) {
     return chain.signer.signTypedData(await managerDomain(chain), typesOf(kind), message);
   }
@@ -340,6 +361,11 @@ export function createFacilityService({
     readiness,
     evidenceOf,
     history,
+
+    /** Where the facility's next review period starts (seconds of chain time), by the rules the regulator checks. */
+    async nextReviewStart(facilityId: bigint): Promise<number> {
+      return nextPeriodStart(await periodFacts(facilityId, await history(facilityId)));
+    },
 
     async create(principal: Principal, body: CreateFacilityBody) {
       const product = catalog.find(body.productId, body.productVersion);
@@ -507,7 +533,13 @@ export function createFacilityService({
       };
     },
 
-    async proposeReview(principal: Principal, facilityId: bigint, period: { from: Date; to: Date }) {
+    /**
+     * The bank's review of a period, proposed for the regulator's co-signature. The period follows the same rules the
+     * regulator checks (server/rules/periods.ts): it starts where the facility opened or the last applied review
+     * ended (`from` defaults to that) and does not reach past the chain's time; a facility frozen in it, or now, earns
+     * no discount and no subsidy.
+     */
+    async proposeReview(principal: Principal, facilityId: bigint, asked: { from?: Date; to: Date }) {
       const facility = await row(facilityId);
       const product = catalog.find(facility.productId, facility.productVersion);
       if (!product)
@@ -523,6 +555,20 @@ export function createFacilityService({
         history(facilityId),
         regulatorEntryOf(facility.creditCode),
       ]);
+      const facts = await periodFacts(facilityId, events);
+      const period = { from: asked.from ?? new Date(nextPeriodStart(facts) * 1000), to: asked.to };
+      const refusal = periodRefusal(period, facts);
+      if (refusal)
+        throw unprocessable("review_period_invalid", refusal, {
+          periodStart: new Date(nextPeriodStart(facts) * 1000).toISOString(),
+        });
+      const frozen = frozenDuring(
+        events
+          .filter((e) => e.name === "FacilityFrozen" || e.name === "FacilityUnfrozen")
+          .map((e) => ({ at: e.at, frozen: e.name === "FacilityFrozen" })),
+        period,
+        STATUS[Number(state.status)] === "FROZEN",
+      );
       const plan = await payments(facilityId);
       const metricsInput = {
         period,
@@ -544,7 +590,7 @@ export function createFacilityService({
         grade: (listed?.grade ?? facility.grade) as Grade,
       };
       const metrics = computeMetrics(metricsInput);
-      const decision = decideReview(product, { baseRateBps: facility.baseRateBps, metrics: metrics.values });
+      const decision = decideReview(product, { baseRateBps: facility.baseRateBps, frozen, metrics: metrics.values });
       const report = { facilityId: facilityId.toString(), period: metrics.period, metrics, decision };
       const message = {
         facilityId,
@@ -589,6 +635,22 @@ export function createFacilityService({
         deadline: BigInt((await chainNow(chain)) + 7 * 86_400),
       };
       return propose("UNFREEZE", facilityId, message, principal, reason);
+    },
+
+    /** The regulator's refusal to co-sign, with its reason: shown with the approval, which stays open to re-asking. */
+    async recordRefusal(approvalId: string, reason: string) {
+      const approval = await db.prisma.approval.findUnique({ where: { id: approvalId } });
+      if (!approval) throw notFound(`approval ${approvalId}`);
+      if (approval.status !== "AWAITING_REGULATOR")
+        throw conflict("approval_not_pending", `approval ${approvalId} is ${approval.status.toLowerCase()}`);
+      logger.warn(
+        { approvalId, facilityId: approval.facilityId.toString(), reason },
+        "the regulator refused to co-sign",
+      );
+      return db.prisma.approval.update({
+        where: { id: approvalId },
+        data: { regulatorRefusal: JSON.stringify({ reason, at: new Date().toISOString() }) },
+      });
     },
 
     /** The regulator's co-signature: checked against the chain's REGULATOR_ROLE, then the decision goes on chain. */
