@@ -5,6 +5,7 @@ import path from "node:path";
 import { deploy } from "../../scripts/deploy";
 import { startChainNode, type ChainNode } from "../../scripts/lib/chain-node";
 import { devWallet, parseDeployConfig } from "../../scripts/lib/deploy-config";
+import { freePort } from "../../scripts/bench/lib/system";
 import { client, issueKey, startNodeProcess, tempDir, waitFor, type NodeProcess } from "../helpers/processes";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -33,7 +34,8 @@ describe("loan lifecycle, end to end", function () {
   before(async function () {
     dir = tempDir("lifecycle");
     const chainLog = fs.createWriteStream(path.join(dir, "chain.log"));
-    chainNode = await startChainNode({ kind: "hardhat", port: 18400, log: (line) => chainLog.write(line) });
+    const [chainPort, bankPort, regulatorPort] = [await freePort(), await freePort(), await freePort()];
+    chainNode = await startChainNode({ kind: "hardhat", port: chainPort, log: (line) => chainLog.write(line) });
     provider = new JsonRpcProvider(chainNode.url, undefined, { staticNetwork: true, pollingInterval: 100 });
     const deploymentsFile = path.join(dir, "deployment.json");
     await deploy(parseDeployConfig({ RPC_URL: chainNode.url, DEPLOYMENTS_FILE: deploymentsFile }), () => undefined);
@@ -41,21 +43,24 @@ describe("loan lifecycle, end to end", function () {
     // Reviews are run on demand here; the scheduler would propose the same quarter on its own.
     const bankEnv = {
       ...common,
-      PORT: "18401",
+      PORT: String(bankPort),
       DATA_DIR: path.join(dir, "bank"),
       BATCH_MAX_AGE_MS: "300",
       REVIEW_CHECK_MS: "0",
     };
     const regulatorEnv = {
       ...common,
-      PORT: "18402",
+      PORT: String(regulatorPort),
       DATA_DIR: path.join(dir, "regulator"),
-      BANK_NODE_URL: "http://127.0.0.1:18401",
+      BANK_NODE_URL: `http://127.0.0.1:${bankPort}`,
       BANK_NODE_API_KEY: issueKey(bankEnv, "bank", "regulator", "regulator-node"),
       REGISTRY_SEED_FILE: path.join(ROOT, "seed", "regulator-registry.json"),
     };
-    officer = client("http://127.0.0.1:18401", issueKey(bankEnv, "bank", "bank_officer", "officer"));
-    inspector = client("http://127.0.0.1:18402", issueKey(regulatorEnv, "regulator", "regulator", "inspector"));
+    officer = client(`http://127.0.0.1:${bankPort}`, issueKey(bankEnv, "bank", "bank_officer", "officer"));
+    inspector = client(
+      `http://127.0.0.1:${regulatorPort}`,
+      issueKey(regulatorEnv, "regulator", "regulator", "inspector"),
+    );
     bank = await startNodeProcess("bank", bankEnv);
     regulator = await startNodeProcess("regulator", regulatorEnv);
   });
@@ -142,6 +147,14 @@ describe("loan lifecycle, end to end", function () {
     });
     expect(imported.body, JSON.stringify(imported.body)).to.deep.include({ imported: 1, created: 1, updated: 0 });
     expect(imported.body.bankNode).to.include({ published: true, accepted: 1 });
+    // The regulator's own record of whose chain account the borrower's is: what it attributes patents and inspections by.
+    const firm = await inspector.post("/registry/records", {
+      type: "FIRM_ACCOUNT",
+      reference: borrower,
+      holder: "Ningbo Yongxin Bearings Co., Ltd.",
+      holderCreditCode: "91330206MA2AAAAA1X",
+    });
+    expect(firm.status, JSON.stringify(firm.body)).to.equal(201);
   });
 
   it("refuses a plan under the quality floor with the share and the floor", async function () {
@@ -246,7 +259,7 @@ describe("loan lifecycle, end to end", function () {
       await upload("PATENT_FILING", { patentNumber: "CN202610654321.0" }, "patent 2"),
       await upload(
         "INSPECTION_REPORT",
-        { labLicence: "CNAS-L12345", unitsTested: 5000, unitsPassed: 4950 },
+        { labLicence: "CNAS-L12345", reportNumber: "R-2026-0917", unitsTested: 12000, unitsPassed: 11880 },
         "inspection",
       ),
     ]);
@@ -264,8 +277,14 @@ describe("loan lifecycle, end to end", function () {
   });
 
   it("runs the quarterly review: both targets met, the rate falls to 385 bps once both institutions sign", async function () {
-    const proposed = await officer.post("/facilities/1/reviews", {
+    // The period starts where the facility opened (the bank fills it in); a start anywhere else is refused.
+    const shifted = await officer.post("/facilities/1/reviews", {
       periodFrom: new Date(t0 * 1000).toISOString(),
+      periodTo: new Date((t0 + 90 * DAY) * 1000).toISOString(),
+    });
+    expect(shifted.status).to.equal(422);
+    expect(shifted.body.code).to.equal("review_period_invalid");
+    const proposed = await officer.post("/facilities/1/reviews", {
       periodTo: new Date((t0 + 90 * DAY) * 1000).toISOString(),
     });
     expect(proposed.status, JSON.stringify(proposed.body)).to.equal(201);
@@ -282,11 +301,19 @@ describe("loan lifecycle, end to end", function () {
 
   it("freezes on a failed spot check, refuses the disbursement and a one-sided unfreeze, then unfreezes jointly", async function () {
     await verified([await upload("CERTIFICATION", { labLicence: "CNAS-L12345" }, "certificate")]);
-    const failed = await inspector.post("/spot-checks", {
+    const othersReport = await inspector.post("/spot-checks", {
       facilityId: "1",
       result: "FAIL",
       reportNumber: "NB-SC-2026-0043",
-      findings: "pass rate 91.2%",
+      findings: "another firm's inspection",
+    });
+    expect(othersReport.status).to.equal(422);
+    expect(othersReport.body.code).to.equal("inspection_record_of_another_firm");
+    const failed = await inspector.post("/spot-checks", {
+      facilityId: "1",
+      result: "FAIL",
+      reportNumber: "NB-SC-2026-0044",
+      findings: "pass rate 93.1%",
     });
     expect(failed.status, JSON.stringify(failed.body)).to.equal(201);
     expect(failed.body).to.include({ frozen: true, facilityStatus: "FROZEN" });
