@@ -251,10 +251,32 @@ describe("rules/engine", function () {
       expect(decideReview(yongzhidai, stored.input)).to.deep.equal(decision);
       expect(stored.input).to.deep.equal({
         baseRateBps: 435,
+        frozen: false,
         metrics: { PATENTS_ADDED: 2, PASS_RATE_BPS: null, QUALITY_SPEND_SHARE_BPS: null, GRADE: 3 },
       });
       expect(stored.product).to.deep.equal({ id: "yongzhidai", version: 1 });
-      expect(stored.rulesVersion).to.equal(1);
+      expect(stored.rulesVersion).to.equal(2);
+    });
+  });
+
+  describe("when the facility was frozen in the period", function () {
+    const metrics = { PATENTS_ADDED: 3, PASS_RATE_BPS: 9_950, GRADE: 3 };
+    const frozen = decideReview(yongzhidai, { baseRateBps: GRADE_C, frozen: true, metrics });
+
+    it("earns no discount and no subsidy, though its targets are met", function () {
+      expect(frozen.targets.map((t) => [t.id, t.met, t.discountBps])).to.deep.equal([
+        ["patents-added", true, 0],
+        ["pass-rate", true, 0],
+      ]);
+      expect(frozen).to.include({ discountBps: 0, newRateBps: GRADE_C, subsidyEligible: false });
+      expect(frozen.explanation).to.include("The facility was frozen in the period: no discount and no fiscal subsidy");
+    });
+
+    it("decides as before once not frozen", function () {
+      expect(decideReview(yongzhidai, { baseRateBps: GRADE_C, frozen: false, metrics })).to.include({
+        discountBps: 50,
+        subsidyEligible: true,
+      });
     });
   });
 
