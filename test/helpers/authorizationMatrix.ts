@@ -73,6 +73,7 @@ const FIELD_SAMPLES: Record<string, () => unknown> = {
   type: () => "LICENSED_SUPPLIER",
   reference: () => `REF-${randomUUID()}`,
   holder: () => "Ningbo Steel Co.",
+  holderCreditCode: creditCode,
   // payees
   address,
   name: () => "Ningbo Precision CNC Equipment",

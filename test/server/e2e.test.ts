@@ -103,7 +103,8 @@ describe("bank and regulator nodes, end to end", function () {
       { supplierLicence: "91330200MA2H8K3X1Y", contractNumber: "PC-1" },
       "contract 1",
     );
-    const report = await upload("INSPECTION_REPORT", { labLicence: "CNAS-L12345", reportNumber: "R-1" }, "report 1");
+    // A lab's certificate: an inspection report or a patent would name the borrower, whom facility 1 here has not.
+    const report = await upload("CERTIFICATION", { labLicence: "CNAS-L12345", certificateNumber: "C-1" }, "report 1");
     expect(contract.status).to.equal("QUEUED");
 
     await waitFor("both documents anchored", async () => {
@@ -132,7 +133,7 @@ describe("bank and regulator nodes, end to end", function () {
   });
 
   it("anchors a single document in its own transaction and both nodes accept it", async function () {
-    const patent = await upload("PATENT_FILING", { patentNumber: "CN202610123456.7" }, "patent 1", "single");
+    const patent = await upload("CERTIFICATION", { labLicence: "CMA-2026-0815" }, "certificate 1", "single");
     await waitFor(
       "the single anchor",
       async () => (await officer.get(`/documents/${patent.id}`)).body.status === "ANCHORED",

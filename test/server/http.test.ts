@@ -333,7 +333,11 @@ describe("the HTTP layer", function () {
         key: keys.regulator,
         json: { type: "NOPE", reference: "  ", data: [] },
       });
-      expectValidationFailed(reply, ["body.type", "body.reference", "body.holder", "body.data"], "/registry/records");
+      expectValidationFailed(
+        reply,
+        ["body.type", "body.reference", "body.holder", "body.holderCreditCode", "body.data"],
+        "/registry/records",
+      );
     });
 
     it("names the body fields of a public JSON request", async function () {
@@ -412,7 +416,7 @@ describe("the HTTP layer", function () {
     });
 
     it("refuses free text holding a control character or a lone surrogate", async function () {
-      const record = { type: "LICENSED_LAB", reference: "CNAS-L1" };
+      const record = { type: "LICENSED_LAB", reference: "CNAS-L1", holderCreditCode: "12330200MB1234567X" };
       const nul = await send("/registry/records", {
         method: "POST",
         key: keys.regulator,
