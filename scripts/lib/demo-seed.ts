@@ -165,6 +165,17 @@ export async function seedDemo(urls: { bank: string; regulator: string }, keys: 
 
   const borrowerA = DEMO_BORROWERS.yongxin;
   const borrowerB = DEMO_BORROWERS.cixi;
+  log("recording the borrowers' chain accounts in the regulator's registry…");
+  const known = (await regulator.get("/registry/records?type=FIRM_ACCOUNT")).items.map(
+    (r: { reference: string }) => r.reference,
+  );
+  for (const [account, holder, holderCreditCode] of [
+    [borrowerA, "Ningbo Yongxin Bearings Co., Ltd.", "91330206MA2AAAAA1X"],
+    [borrowerB, "Cixi Valve Works", "91330282MA2BBBBB2Y"],
+  ]) {
+    if (known.includes(account)) continue;
+    await regulator.post("/registry/records", { type: "FIRM_ACCOUNT", reference: account, holder, holderCreditCode });
+  }
   log("creating facility 1 (Ningbo Yongxin Bearings, grade B, 10,000,000.00 CNY)…");
   const a = await bank.post("/facilities", {
     borrower: borrowerA,
@@ -239,11 +250,8 @@ export async function seedDemo(urls: { bank: string; regulator: string }, keys: 
     (await bank.get(`/facilities/${idA}/evidence`)).items.every((e: { verified: boolean }) => e.verified),
   );
   log("running facility 1's quarterly review (patents and pass rate met → discount)…");
-  const created = await bank.get(`/facilities/${idA}`);
-  const review = await bank.post(`/facilities/${idA}/reviews`, {
-    periodFrom: created.appliedAt,
-    periodTo: new Date(Date.now() + 60_000).toISOString(),
-  });
+  // From the facility's opening to the chain's time (the period the regulator checks).
+  const review = await bank.post(`/facilities/${idA}/reviews`, {});
   await regulator.post(`/approvals/${review.approval.id}/cosign`);
   log(
     `  rate ${review.report.decision.baseRateBps} → ${review.report.decision.newRateBps} bps, subsidy eligible: ${review.report.decision.subsidyEligible}`,

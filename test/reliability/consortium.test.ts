@@ -427,6 +427,14 @@ describe("consortium deployment: two nodes on a chain other than 31337", functio
         csv: "creditCode,name,grade,credit,management,brand,foundation,innovation\n91330206MA2AAAAA1X,Ningbo Yongxin Bearings,B,86,80,72,84,77\n",
       });
       expect(imported.body, JSON.stringify(imported.body)).to.include({ imported: 1 });
+      // The regulator's own record of the borrower's account: its spot checks are checked against it.
+      const firm = await inspector.post("/registry/records", {
+        type: "FIRM_ACCOUNT",
+        reference: borrower,
+        holder: "Ningbo Yongxin Bearings Co., Ltd.",
+        holderCreditCode: "91330206MA2AAAAA1X",
+      });
+      expect(firm.status, JSON.stringify(firm.body)).to.equal(201);
       const created = await officer.post("/facilities", {
         borrower,
         borrowerName: "Ningbo Yongxin Bearings",
@@ -493,7 +501,7 @@ describe("consortium deployment: two nodes on a chain other than 31337", functio
       const failed = await inspector.post("/spot-checks", {
         facilityId: "1",
         result: "FAIL",
-        reportNumber: "NB-SC-2026-0043",
+        reportNumber: "NB-SC-2026-0044",
         findings: "pass rate 91.2%",
       });
       expect(failed.status, JSON.stringify(failed.body)).to.equal(201);

@@ -135,7 +135,13 @@ export function validBodiesOf(seeded: Seeded): Record<string, any> {
         },
       ],
     },
-    createRegistryRecord: { type: "LICENSED_LAB", reference: "CNAS-L99999", holder: "Ningbo Lab", data: {} },
+    createRegistryRecord: {
+      type: "LICENSED_LAB",
+      reference: "CNAS-L99999",
+      holder: "Ningbo Lab",
+      holderCreditCode: "12330200MB9999999X",
+      data: {},
+    },
     recordSpotCheck: {
       facilityId,
       result: "PASS",

@@ -68,7 +68,12 @@ const METADATA = {
   PURCHASE_CONTRACT: { supplierLicence: REFERENCES.equipment },
   INVOICE: { supplierLicence: REFERENCES.equipment },
   DELIVERY_NOTE: { supplierLicence: REFERENCES.materials },
-  INSPECTION_REPORT: { labLicence: REFERENCES.lab, unitsTested: 1_000, unitsPassed: 990 },
+  INSPECTION_REPORT: {
+    labLicence: REFERENCES.lab,
+    reportNumber: "R-2026-0917",
+    unitsTested: 12_000,
+    unitsPassed: 11_880,
+  },
   CERTIFICATION: { labLicence: REFERENCES.certifier },
   PATENT_FILING: { patentNumber: REFERENCES.patent },
   SPOT_CHECK_REPORT: { reportNumber: REFERENCES.inspection },
@@ -507,8 +512,8 @@ describe("security against the running system", function () {
 
     async function proposeReview(facilityId: bigint) {
       const now = Number(await chainNow());
+      // From where the period must start (the opening, or the last applied review's end) to the chain's time.
       const response = await officer.post(`/facilities/${facilityId}/reviews`, {
-        periodFrom: new Date((now - 30 * 86_400) * 1000).toISOString(),
         periodTo: new Date(now * 1000).toISOString(),
       });
       expect(response.status, JSON.stringify(response.body)).to.equal(201);
@@ -589,6 +594,14 @@ describe("security against the running system", function () {
         csv: "creditCode,name,grade,credit,management,brand,foundation,innovation\n91330206MA2AAAAA1X,Ningbo Yongxin Bearings,C,78,74,66,81,72\n",
       });
       expect(imported.status, JSON.stringify(imported.body)).to.equal(200);
+      // The regulator's own record of whose account the borrower's is: patents and inspections are attributed by it.
+      const firm = await inspector.post("/registry/records", {
+        type: "FIRM_ACCOUNT",
+        reference: borrower,
+        holder: "Ningbo Yongxin Bearings Co., Ltd.",
+        holderCreditCode: "91330206MA2AAAAA1X",
+      });
+      expect(firm.status, JSON.stringify(firm.body)).to.equal(201);
 
       const equipment = { payee: vendor, category: "EQUIPMENT", qualityPurpose: true };
       const testing = { payee: lab, category: "TESTING_CERT", qualityPurpose: true };
@@ -778,7 +791,7 @@ describe("security against the running system", function () {
         const { manager, registry } = system.contracts;
         const relayed = manager.connect(relayer);
         const registryAddress = await registry.getAddress();
-        await spotCheck(facility.freeze, "FAIL", "NB-SC-2026-0043");
+        await spotCheck(facility.freeze, "FAIL", "NB-SC-2026-0045");
         const proposal = await proposeUnfreeze(facility.freeze);
         const decision = unfreezeOf(proposal.message);
         const sign = (signer: Signer, domain = {}) => signUnfreeze(relayed, signer, decision, domain);

@@ -425,7 +425,7 @@ describe("web dashboard in Chromium", function () {
       });
       await spot.locator("select[name=facilityId]").selectOption("1");
       await spot.locator("select[name=result]").selectOption("FAIL");
-      await spot.locator("input[name=reportNumber]").fill("NB-SC-2026-0100");
+      await spot.locator("input[name=reportNumber]").fill("NB-SC-2026-0044");
       await spot.locator("input[name=findings]").fill("hardness below spec on 3 of 20 samples");
       await spot.locator("button[type=submit]").click();
       await page.getByTestId("spot-result").locator('[data-status="FROZEN"]').waitFor({ timeout: 60_000 });

@@ -349,7 +349,7 @@ export function facilityRoutes({
         await policy.facility(principal!, params.id, "write");
         const { approval, report } = await facilities.proposeReview(principal!, params.id, {
           from: body.periodFrom === undefined ? undefined : new Date(body.periodFrom),
-          to: new Date(body.periodTo),
+          to: body.periodTo === undefined ? undefined : new Date(body.periodTo),
         });
         return { status: 201, body: { approval: presentApproval(approval), report: toJson(report) } };
       },

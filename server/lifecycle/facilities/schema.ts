@@ -52,13 +52,20 @@ export const PaymentParams = z.object({ id: FacilityId, index: PaymentIndex });
 /**
  * The review period, [periodFrom, periodTo): it must end after it starts. periodFrom, when given, must be where the
  * period has to start (the facility's opening, or the end of its last applied review); absent, it is that instant.
+ * periodTo must not be after the chain's time; absent, it is the chain's time.
  */
 export const ReviewBody = z
-  .object({ periodFrom: IsoTime.optional(), periodTo: IsoTime })
-  .refine((period) => period.periodFrom === undefined || Date.parse(period.periodFrom) < Date.parse(period.periodTo), {
-    message: "must be after periodFrom",
-    path: ["periodTo"],
-  });
+  .object({ periodFrom: IsoTime.optional(), periodTo: IsoTime.optional() })
+  .refine(
+    (period) =>
+      period.periodFrom === undefined ||
+      period.periodTo === undefined ||
+      Date.parse(period.periodFrom) < Date.parse(period.periodTo),
+    {
+      message: "must be after periodFrom",
+      path: ["periodTo"],
+    },
+  );
 
 export const UnfreezeBody = z.object({ reason: Text(1_000) });
 

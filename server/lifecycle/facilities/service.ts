@@ -539,7 +539,7 @@ export function createFacilityService({
      * ended (`from` defaults to that) and does not reach past the chain's time; a facility frozen in it, or now, earns
      * no discount and no subsidy.
      */
-    async proposeReview(principal: Principal, facilityId: bigint, asked: { from?: Date; to: Date }) {
+    async proposeReview(principal: Principal, facilityId: bigint, asked: { from?: Date; to?: Date }) {
       const facility = await row(facilityId);
       const product = catalog.find(facility.productId, facility.productVersion);
       if (!product)
@@ -555,8 +555,19 @@ export function createFacilityService({
         history(facilityId),
         regulatorEntryOf(facility.creditCode),
       ]);
+      const pending = await db.prisma.approval.findFirst({
+        where: { facilityId, kind: "REVIEW", status: "AWAITING_REGULATOR" },
+      });
+      if (pending)
+        throw conflict(
+          "approval_pending",
+          `a review of facility ${facilityId} already awaits the regulator (approval ${pending.id})`,
+        );
       const facts = await periodFacts(facilityId, events);
-      const period = { from: asked.from ?? new Date(nextPeriodStart(facts) * 1000), to: asked.to };
+      const period = {
+        from: asked.from ?? new Date(nextPeriodStart(facts) * 1000),
+        to: asked.to ?? new Date(facts.now * 1000),
+      };
       const refusal = periodRefusal(period, facts);
       if (refusal)
         throw unprocessable("review_period_invalid", refusal, {
