@@ -7,7 +7,7 @@ import { authorize } from "../auth/policy";
 import { AppError, conflict, notFound, unprocessable } from "../errors";
 import { FacilityId, Text, defineRoute, type RouteDef } from "../http/route";
 import type { Outbox } from "../outbox/outbox";
-import { borrowerOf, findRecord, firmOfAccount, inspectionFigures } from "../registry/records";
+import { findRecord, firmOfAccount, inspectionFigures } from "../registry/records";
 import { createReviewRebuilder, reviewDifferences, type ProposedReport } from "./review-rebuild";
 import type { ProductCatalog } from "../rules/products";
 import { JOB } from "./jobs";
