@@ -7,7 +7,7 @@ import { authorize } from "../auth/policy";
 import { AppError, conflict, notFound, unprocessable } from "../errors";
 import { FacilityId, Text, defineRoute, type RouteDef } from "../http/route";
 import type { Outbox } from "../outbox/outbox";
-import { findRecord, firmOfAccount, inspectionFigures } from "../registry/records";
+import { findRecord, firmOfAccount, inspectionFigures, spotCheckRefusal } from "../registry/records";
 import { createReviewRebuilder, reviewDifferences, type ProposedReport } from "./review-rebuild";
 import type { ProductCatalog } from "../rules/products";
 import { JOB } from "./jobs";
@@ -89,6 +89,13 @@ export function regulatorRoutes({
     const passAfter = checks.find((c) => c.result === "PASS" && (!lastFail || c.createdAt > lastFail.createdAt));
     if (!passAfter)
       return `no passing re-inspection of facility ${facilityId} has been recorded since the failed spot check${lastFail ? ` ${lastFail.reportNumber}` : ""}`;
+    // A spot-check row is not a decision: the re-inspection must be a passing record of this borrower in the registry.
+    const borrower = await firmOfAccount(db, state.borrower, `of facility ${facilityId}`);
+    if (!borrower.ok) return borrower.reason;
+    const record = await findRecord(db, "INSPECTION_RECORD", passAfter.reportNumber);
+    const figures = record && inspectionFigures(record);
+    if (!figures || figures.outcome !== "PASS" || record!.holderCreditCode !== borrower.creditCode)
+      return `the re-inspection ${passAfter.reportNumber} is not a passing inspection record of the borrower ${borrower.creditCode} in the regulator's registry`;
     return undefined;
   }
 
@@ -160,32 +167,6 @@ export function regulatorRoutes({
   }
 
   /**
-   * A spot check cites an inspection record the regulator holds for this facility's borrower (the borrower's account
-   * on chain, its firm from the regulator's registry), with the same outcome: otherwise 422.
-   */
-  async function spotCheckRecord(body: { facilityId: bigint; result: string; reportNumber: string }, account: string) {
-    const borrower = await firmOfAccount(db, account, `of facility ${body.facilityId}`);
-    if (!borrower.ok) throw unprocessable("borrower_not_on_record", borrower.reason);
-    const record = await findRecord(db, "INSPECTION_RECORD", body.reportNumber);
-    const figures = record && inspectionFigures(record);
-    if (!record || !figures)
-      throw unprocessable(
-        "inspection_record_not_found",
-        `inspection record ${body.reportNumber} is not in the regulator's registry: record it first (POST /registry/records)`,
-      );
-    if (record.holderCreditCode !== borrower.creditCode)
-      throw unprocessable(
-        "inspection_record_of_another_firm",
-        `inspection record ${record.reference} is of firm ${record.holderCreditCode ?? "unknown"}, not of facility ${body.facilityId}'s borrower ${borrower.creditCode}`,
-      );
-    if (figures.outcome !== body.result)
-      throw unprocessable(
-        "spot_check_result_mismatch",
-        `inspection record ${record.reference} records ${figures.outcome}, the spot check says ${body.result}`,
-      );
-  }
-
-  /**
    * Why the regulator will not sign a joint decision, or undefined when it will. The message is what takes effect on
    * chain, so it is what is checked — its facility, its deadline, then the freeze or the review it names — whatever
    * the bank's approval says around it.
@@ -214,12 +195,14 @@ export function regulatorRoutes({
       responses: {
         201: { description: "recorded (and frozen on chain when FAIL)", schema: Any },
         202: { description: "recorded; the freeze is on its way", schema: Any },
+        422: { description: "the report is not an inspection record of this borrower with this result" },
       },
       handler: async ({ principal, body }) => {
         authorize(principal!, "write", { type: "institutional" });
         const state = await chain.manager.facility(body.facilityId).catch(() => undefined);
         if (!state || state.status === 0n) throw notFound(`facility ${body.facilityId} on chain`);
-        await spotCheckRecord(body, state.borrower);
+        const unsupported = await spotCheckRefusal(db, body, state.borrower);
+        if (unsupported) throw unprocessable(unsupported.code, unsupported.message);
         const id = randomUUID();
         const reportHash = keccak256(
           toUtf8Bytes(
@@ -338,6 +321,36 @@ export function regulatorRoutes({
           );
         }
         return { status: submitted.status, body: submitted.body };
+      },
+    }),
+    defineRoute({
+      method: "get",
+      path: "/decisions",
+      operationId: "listRegulatorDecisions",
+      summary: "The regulator's own decisions on joint decisions: co-signed, or refused with the reason",
+      tags: ["reviews"],
+      auth: ["regulator", "bank_officer"],
+      query: z.object({ facilityId: FacilityId.optional() }),
+      responses: { 200: { description: "newest first", schema: z.object({ items: z.array(Any) }) } },
+      handler: async ({ query }) => {
+        const rows = await db.prisma.approval.findMany({
+          where: { facilityId: query.facilityId },
+          orderBy: { updatedAt: "desc" },
+          take: 200,
+        });
+        return {
+          body: {
+            items: rows.map((row) => ({
+              approvalId: row.id,
+              kind: row.kind,
+              facilityId: row.facilityId.toString(),
+              status: row.status,
+              reason: row.reason,
+              message: JSON.parse(row.message),
+              decidedAt: row.updatedAt.toISOString(),
+            })),
+          },
+        };
       },
     }),
     defineRoute({

@@ -121,3 +121,34 @@ export async function firmOfAccount(
     };
   return { ok: true, account, creditCode: firm.holderCreditCode, name: firm.holder };
 }
+
+/**
+ * Why a spot check may not be recorded, or undefined: it must cite an inspection record the regulator holds for the
+ * facility's borrower (its chain account, its firm from the registry), with the same outcome.
+ */
+export async function spotCheckRefusal(
+  db: Database,
+  body: { facilityId: bigint; result: string; reportNumber: string },
+  account: string,
+): Promise<{ code: string; message: string } | undefined> {
+  const borrower = await firmOfAccount(db, account, `of facility ${body.facilityId}`);
+  if (!borrower.ok) return { code: "borrower_not_on_record", message: borrower.reason };
+  const record = await findRecord(db, "INSPECTION_RECORD", body.reportNumber);
+  const figures = record && inspectionFigures(record);
+  if (!record || !figures)
+    return {
+      code: "inspection_record_not_found",
+      message: `inspection record ${body.reportNumber} is not in the regulator's registry: record it first (POST /registry/records)`,
+    };
+  if (record.holderCreditCode !== borrower.creditCode)
+    return {
+      code: "inspection_record_of_another_firm",
+      message: `inspection record ${record.reference} is of firm ${record.holderCreditCode ?? "unknown"}, not of facility ${body.facilityId}'s borrower ${borrower.creditCode}`,
+    };
+  if (figures.outcome !== body.result)
+    return {
+      code: "spot_check_result_mismatch",
+      message: `inspection record ${record.reference} records ${figures.outcome}, the spot check says ${body.result}`,
+    };
+  return undefined;
+}

@@ -77,7 +77,7 @@ describe("what the nodes act on", function () {
   let bankChain: Chain;
   let regulatorChain: Chain;
   /** re-inspected: frozen, then re-inspected; frozen: frozen only; active: never frozen. */
-  const facility = { reinspected: 0n, frozen: 0n, active: 0n };
+  const facility = { reinspected: 0n, frozen: 0n, active: 0n, unrecorded: 0n };
 
   async function freePort(from: number, to: number): Promise<number> {
     for (let port = from; port <= to; port++) {
@@ -135,8 +135,9 @@ describe("what the nodes act on", function () {
     facility.reinspected = await createFacility(supplier);
     facility.frozen = await createFacility(supplier);
     facility.active = await createFacility(supplier);
+    facility.unrecorded = await createFacility(supplier);
     const manager = bankChain.manager.connect(await account(DEV_ACCOUNTS.regulator));
-    for (const id of [facility.reinspected, facility.frozen])
+    for (const id of [facility.reinspected, facility.frozen, facility.unrecorded])
       await (await manager.freeze(id, keccakText("failed spot check"))).wait();
   });
 
@@ -176,9 +177,33 @@ describe("what the nodes act on", function () {
             createdAt: new Date(Date.now() - 60_000 * minutes),
           },
         });
+      // The regulator's records of the borrower's account and of the passing re-inspection the unfreeze rests on.
+      await parts.db.prisma.registryRecord.createMany({
+        data: [
+          {
+            id: randomUUID(),
+            type: "FIRM_ACCOUNT",
+            reference: devWallet("borrower").address,
+            holder: "Ningbo Yongxin Bearings Co., Ltd.",
+            holderCreditCode: "91330206MA2AAAAA1X",
+          },
+          {
+            id: randomUUID(),
+            type: "INSPECTION_RECORD",
+            reference: `NB-SC-PASS-${facility.reinspected}`,
+            holder: "Ningbo Yongxin Bearings Co., Ltd.",
+            holderCreditCode: "91330206MA2AAAAA1X",
+            outcome: "PASS",
+            passRateBps: 9_900,
+          },
+        ],
+      });
       await check(facility.reinspected, "FAIL", 10);
       await check(facility.frozen, "FAIL", 10);
       await check(facility.reinspected, "PASS", 5);
+      // A passing spot check whose report number the registry does not hold.
+      await check(facility.unrecorded, "FAIL", 10);
+      await check(facility.unrecorded, "PASS", 5);
     });
 
     after(async function () {
@@ -255,6 +280,27 @@ describe("what the nodes act on", function () {
         answer,
         `no passing re-inspection of facility ${facility.frozen} has been recorded since the failed spot check NB-SC-FAIL-${facility.frozen}`,
       );
+    });
+
+    it("refuses an unfreeze whose passing re-inspection is not a record of the borrower in its registry", async function () {
+      const message = await unfreezeOf(facility.unrecorded);
+      const answer = await ask({
+        kind: "UNFREEZE",
+        facilityId: facility.unrecorded.toString(),
+        message,
+        review: null,
+      });
+      expectRefusal(
+        answer,
+        `the re-inspection NB-SC-PASS-${facility.unrecorded} is not a passing inspection record of the borrower 91330206MA2AAAAA1X in the regulator's registry`,
+      );
+      const own = await parts.db.prisma.approval.findMany({ where: { facilityId: facility.unrecorded } });
+      expect(own.map((a) => [a.status, a.reason])).to.deep.equal([
+        [
+          "REFUSED",
+          `the re-inspection NB-SC-PASS-${facility.unrecorded} is not a passing inspection record of the borrower 91330206MA2AAAAA1X in the regulator's registry`,
+        ],
+      ]);
     });
 
     it("refuses a decision that has expired by the chain's clock", async function () {
