@@ -109,7 +109,8 @@ export function regulatorRoutes({
     message: { nonce: number; newRateBps: number; subsidyEligible: boolean; reportHash: string },
     review: { inputs: unknown; decision: any } | null,
   ): Promise<string | undefined> {
-    if (!review) return "the bank node sent no review report with the decision";
+    if (!review?.decision || typeof review.decision !== "object")
+      return "the bank node sent no review report with the decision";
     if (String(review.decision.facilityId) !== facilityId.toString())
       return `the review report is of facility ${review.decision.facilityId}, the decision of facility ${facilityId}`;
     const reportHash = keccak256(toUtf8Bytes(JSON.stringify(review.decision)));
