@@ -509,20 +509,22 @@ describe("web dashboard in Chromium", function () {
       expect(await page.getByTestId("kpi-limit").textContent()).to.equal("¥5,000,000.00");
       expect(await page.getByTestId("payment-1").textContent()).to.contain("¥600,000.50");
     });
-    it("bank officer: proposes a review with the period typed as days, read in the user's time zone", async function () {
+    it("bank officer: a review period typed as days is read in the user's time zone, and refused unless it starts at the opening", async function () {
       const page = await loginAs("bank_officer");
       await page.getByTestId("open-facility-3").click();
       const form = page.getByTestId("review-form");
       await form.locator("input[name=periodFrom]").fill("2026-10-01");
       await form.locator("input[name=periodTo]").fill("2027-01-01");
       await form.locator("button[type=submit]").click();
-      await form.getByTestId("review-result").getByText("Signed by the bank; awaits the regulator").waitFor();
-      const reviews = (await client(BANK, keys.officer).get("/facilities/3/reviews")).body.items;
-      // The browser runs in Asia/Shanghai: 1 October starts at 16:00 UTC on 30 September, not at 08:00 on the 1st.
-      expect(new Date(reviews[0].periodFrom).toISOString()).to.equal("2026-09-30T16:00:00.000Z");
-      expect(new Date(reviews[0].periodTo).toISOString()).to.equal("2026-12-31T16:00:00.000Z");
-      await page.getByTestId("review").first().waitFor();
-      expect(await page.getByTestId("review").first().innerText()).to.include("Period: 1 Oct 2026 – 1 Jan 2027");
+      // A review period must start where the facility opened (or the last applied review ended) and end by the chain's
+      // time, so a period typed as days is refused, naming the instant it read: 1 October in Asia/Shanghai is 16:00
+      // UTC on 30 September, not 08:00 on the 1st. (To do in web/: offer the period's fixed start, choose only its end.)
+      const result = form.getByTestId("review-result");
+      await result.getByText("422 review_period_invalid").waitFor();
+      expect(await result.textContent()).to.match(
+        /^422 review_period_invalid: the review period must start at .*, where the facility opened, not at 2026-09-30T16:00:00\.000Z$/,
+      );
+      expect((await client(BANK, keys.officer).get("/facilities/3/reviews")).body.items).to.deep.equal([]);
     });
   });
 
