@@ -13,11 +13,21 @@ import { DEV_ACCOUNTS, devWallet, parseDeployConfig } from "../../scripts/lib/de
 import { createChain, chainNow, type Chain } from "../../server/chain/chain";
 import { evidenceIdOf } from "../../server/chain/evidence";
 import { UNFREEZE_TYPES, managerDomain } from "../../server/chain/typed-data";
+import type { Principal } from "../../server/auth/roles";
 import { AppError } from "../../server/errors";
 import type { RouteDef } from "../../server/http/route";
 import { Category, Kind, kindsMask } from "../helpers/constants";
 import { createNodeParts, type NodeParts } from "../helpers/nodeParts";
 import { signAttestation } from "../helpers/signatures";
+
+/** The regulator's inspector, as its API key authenticates it. */
+const INSPECTOR: Principal = {
+  keyId: "test",
+  role: "regulator",
+  institution: "regulator",
+  label: "inspector",
+  subject: { kind: "institution", name: "regulator" },
+};
 
 /** A joint decision as the bank node serves it at GET /approvals/:id. */
 interface ServedApproval {
@@ -217,7 +227,7 @@ describe("what the nodes act on", function () {
       bank.approvals.set(id, { ...approval, id, status: "AWAITING_REGULATOR" });
       const before = bank.signatures.length;
       const answer = await cosign
-        .handler({ params: { approvalId: id }, query: {}, body: {}, principal: null } as any)
+        .handler({ params: { approvalId: id }, query: {}, body: {}, principal: INSPECTOR } as any)
         .then(
           (result) => ({ result }),
           (error: unknown) => ({ error }),
