@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IEvidenceRegistry} from "./interfaces/IEvidenceRegistry.sol";
 import {IFacilityManager} from "./interfaces/IFacilityManager.sol";
+import {FacilityRoles} from "./FacilityRoles.sol";
 import {IPayeeRegistry} from "./interfaces/IPayeeRegistry.sol";
 import {InterestMath} from "./libraries/InterestMath.sol";
 import {ShareMath} from "./libraries/ShareMath.sol";
@@ -19,15 +19,9 @@ import {ShareMath} from "./libraries/ShareMath.sol";
 /// @dev One contract for all facilities: one token vault, one event stream for the indexers, one deployment for the
 /// bank and the regulator to review. Facilities are isolated by per-facility accounting: a facility can only spend its
 /// own `balance`, and the contract's token balance always equals the sum of the facilities' balances.
-contract FacilityManager is IFacilityManager, AccessControl, EIP712, ReentrancyGuardTransient {
+contract FacilityManager is FacilityRoles, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
     using SafeCast for uint256;
-
-    /// @notice Role of the bank's credit officers and its node: create, fund, pay, withdraw, close, freeze.
-    bytes32 public constant BANK_ROLE = keccak256("BANK_ROLE");
-
-    /// @notice Role of the market-regulation bureau: freeze alone, unfreeze and review together with the bank.
-    bytes32 public constant REGULATOR_ROLE = keccak256("REGULATOR_ROLE");
 
     /// @notice Role of the fiscal subsidy account.
     bytes32 public constant FISCAL_ROLE = keccak256("FISCAL_ROLE");
@@ -39,14 +33,6 @@ contract FacilityManager is IFacilityManager, AccessControl, EIP712, ReentrancyG
     uint256 public constant MAX_PLAN_LENGTH = 64;
 
     uint8 private constant _ALL_KINDS = 0x7f; // seven evidence kinds
-
-    bytes32 private constant _REVIEW_TYPEHASH = keccak256(
-        "Review(uint64 facilityId,uint16 nonce,uint16 newRateBps,bool subsidyEligible,bytes32 reportHash,uint64 deadline)"
-    );
-
-    bytes32 private constant _UNFREEZE_TYPEHASH = keccak256(
-        "Unfreeze(uint64 facilityId,uint16 freezeCount,bytes32 reasonHash,uint64 deadline)"
-    );
 
     /// @dev Field order is storage layout. Slot 0 is read by every action; slot 1 holds everything a payment or a
     /// repayment changes (principal, balance, the open segment's start, accumulated interest), so a payment writes one
@@ -83,6 +69,7 @@ contract FacilityManager is IFacilityManager, AccessControl, EIP712, ReentrancyG
     IPayeeRegistry private immutable _payees;
     IEvidenceRegistry private immutable _evidence;
 
+    address private _treasury;
     uint64 private _facilityCount;
     mapping(uint64 facilityId => Facility) private _facilities;
     mapping(uint64 facilityId => mapping(uint16 index => EntrustedPayment)) private _payments;
@@ -152,12 +139,24 @@ contract FacilityManager is IFacilityManager, AccessControl, EIP712, ReentrancyG
 
     /// @inheritdoc IFacilityManager
     function fund(uint64 facilityId, uint256 amount) external onlyRole(BANK_ROLE) nonReentrant {
-        Facility storage f = _open(facilityId);
-        if (amount == 0) revert FacilityZeroAmount();
-        f.balance = (f.balance + amount).toUint56();
-        f.funded += amount.toUint128();
-        _token.safeTransferFrom(msg.sender, address(this), amount);
-        emit FacilityFunded(facilityId, msg.sender, amount);
+        _fund(facilityId, amount);
+    }
+
+    /// @inheritdoc IFacilityManager
+    function fundWithPermit(
+        uint64 facilityId,
+        uint256 amount,
+        uint256 deadline,
+        uint8 v,
+        bytes32 r,
+        bytes32 s
+    ) external onlyRole(BANK_ROLE) nonReentrant {
+        // A permit someone copied from the mempool and used first has already set this allowance: then it is not
+        // used again, and the transfer below spends the allowance it left.
+        if (_token.allowance(msg.sender, address(this)) < amount) {
+            IERC20Permit(address(_token)).permit(msg.sender, address(this), amount, deadline, v, r, s);
+        }
+        _fund(facilityId, amount);
     }
 
     /// @inheritdoc IFacilityManager
@@ -238,7 +237,10 @@ contract FacilityManager is IFacilityManager, AccessControl, EIP712, ReentrancyG
     /// @inheritdoc IFacilityManager
     function withdraw(uint64 facilityId, uint256 amount, address to) external onlyRole(BANK_ROLE) nonReentrant {
         Facility storage f = _existing(facilityId);
-        if (to == address(0)) revert FacilityZeroAddress();
+        if (f.status == Status.FROZEN) revert FacilityIsFrozen(facilityId);
+        address treasury_ = _treasury;
+        if (treasury_ == address(0)) revert FacilityTreasuryNotSet();
+        if (to != treasury_) revert FacilityWithdrawalNotToTreasury(to, treasury_);
         if (amount == 0) revert FacilityZeroAmount();
         if (amount > f.balance) revert FacilityInsufficientFunds(facilityId, f.balance, amount);
         // amount ≤ balance, a uint56, was just checked
@@ -248,6 +250,13 @@ contract FacilityManager is IFacilityManager, AccessControl, EIP712, ReentrancyG
         f.withdrawn += uint128(amount);
         _token.safeTransfer(to, amount);
         emit FundsWithdrawn(facilityId, to, amount);
+    }
+
+    /// @inheritdoc IFacilityManager
+    function setTreasury(address newTreasury) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (newTreasury == address(0)) revert FacilityZeroAddress();
+        emit TreasuryChanged(_treasury, newTreasury);
+        _treasury = newTreasury;
     }
 
     /// @inheritdoc IFacilityManager
@@ -326,6 +335,7 @@ contract FacilityManager is IFacilityManager, AccessControl, EIP712, ReentrancyG
     /// @inheritdoc IFacilityManager
     function close(uint64 facilityId) external onlyRole(BANK_ROLE) {
         Facility storage f = _open(facilityId);
+        if (f.status == Status.FROZEN) revert FacilityIsFrozen(facilityId);
         uint256 interestDue = _interestDue(f);
         if (f.principal != 0 || interestDue != 0) revert FacilityOutstandingDebt(facilityId, f.principal, interestDue);
         f.status = Status.CLOSED;
@@ -383,18 +393,23 @@ contract FacilityManager is IFacilityManager, AccessControl, EIP712, ReentrancyG
     }
 
     /// @inheritdoc IFacilityManager
+    function treasury() external view returns (address) {
+        return _treasury;
+    }
+
+    /// @inheritdoc IFacilityManager
     function facilityCount() external view returns (uint64) {
         return _facilityCount;
     }
 
-    /// @inheritdoc IFacilityManager
-    function reviewDigest(Review calldata review) external view returns (bytes32) {
-        return _hashTypedDataV4(_reviewStructHash(review));
-    }
-
-    /// @inheritdoc IFacilityManager
-    function unfreezeDigest(Unfreeze calldata decision) external view returns (bytes32) {
-        return _hashTypedDataV4(_unfreezeStructHash(decision));
+    /// @dev Moves exactly `amount` from the caller into an open (possibly frozen) facility.
+    function _fund(uint64 facilityId, uint256 amount) private {
+        Facility storage f = _open(facilityId);
+        if (amount == 0) revert FacilityZeroAmount();
+        f.balance = (f.balance + amount).toUint56();
+        f.funded += amount.toUint128();
+        _token.safeTransferFrom(msg.sender, address(this), amount);
+        emit FacilityFunded(facilityId, msg.sender, amount);
     }
 
     /// @dev Validates and stores the plan; returns its total and its quality-purpose total.
@@ -494,51 +509,6 @@ contract FacilityManager is IFacilityManager, AccessControl, EIP712, ReentrancyG
     function _subsidyDue(Facility storage f) private view returns (uint256) {
         (, uint256 subsidy) = _accruedFen(f);
         return subsidy - f.subsidyPaid;
-    }
-
-    /// @dev Recovers both signers of a joint decision and checks their roles; they must be two accounts.
-    function _jointSigners(
-        bytes32 structHash,
-        uint64 deadline,
-        bytes calldata bankSignature,
-        bytes calldata regulatorSignature
-    ) private view returns (address bankSigner, address regulatorSigner) {
-        if (block.timestamp > deadline) revert FacilitySignatureExpired(deadline);
-        bytes32 digest = _hashTypedDataV4(structHash);
-        bankSigner = ECDSA.recover(digest, bankSignature);
-        if (!hasRole(BANK_ROLE, bankSigner)) revert FacilityInvalidSigner(bankSigner, BANK_ROLE);
-        regulatorSigner = ECDSA.recover(digest, regulatorSignature);
-        if (!hasRole(REGULATOR_ROLE, regulatorSigner) || regulatorSigner == bankSigner) {
-            revert FacilityInvalidSigner(regulatorSigner, REGULATOR_ROLE);
-        }
-    }
-
-    function _reviewStructHash(Review calldata review) private pure returns (bytes32) {
-        return
-            keccak256(
-                abi.encode(
-                    _REVIEW_TYPEHASH,
-                    review.facilityId,
-                    review.nonce,
-                    review.newRateBps,
-                    review.subsidyEligible,
-                    review.reportHash,
-                    review.deadline
-                )
-            );
-    }
-
-    function _unfreezeStructHash(Unfreeze calldata decision) private pure returns (bytes32) {
-        return
-            keccak256(
-                abi.encode(
-                    _UNFREEZE_TYPEHASH,
-                    decision.facilityId,
-                    decision.freezeCount,
-                    decision.reasonHash,
-                    decision.deadline
-                )
-            );
     }
 
     function _existing(uint64 facilityId) private view returns (Facility storage f) {

@@ -21,7 +21,9 @@ async function gasOf(tx: Promise<ContractTransactionResponse>): Promise<number> 
 }
 
 async function main(): Promise<void> {
-  const [admin, bank, regulator, fiscal, bankVerifier, regulatorVerifier, borrower, holder] = await ethers.getSigners();
+  const [admin, bank, regulator, fiscal, bankVerifier, regulatorVerifier, borrower, holder, ...rest] =
+    await ethers.getSigners();
+  const [bankGovernance, regulatorGovernance, treasury, issuer] = rest;
   const system = await deploySystem(admin, {
     admin: admin.address,
     bank: bank.address,
@@ -29,8 +31,14 @@ async function main(): Promise<void> {
     fiscal: fiscal.address,
     verifiers: [bankVerifier.address, regulatorVerifier.address],
     threshold: 2,
+    treasury: treasury.address,
+    governance: [bankGovernance.address, regulatorGovernance.address],
+    governanceThreshold: 2,
+    governanceDelay: 86_400,
+    issuer: issuer.address,
   });
   const token = system.token.connect(bank);
+  const minter = system.token.connect(issuer);
   const evidence = system.evidence.connect(bank);
   const manager = system.manager.connect(bank);
   const payees = system.payees.connect(bank);
@@ -67,7 +75,7 @@ async function main(): Promise<void> {
   }
 
   // ERC-20 transfer to a fresh recipient (the sender has transferred before).
-  await (await token.mint(holder.address, 1_000_000n)).wait();
+  await (await minter.mint(holder.address, 1_000_000n)).wait();
   await gasOf(token.connect(holder).transfer(ethers.Wallet.createRandom().address, 1n));
   const erc20TransferFresh = await gasOf(token.connect(holder).transfer(ethers.Wallet.createRandom().address, 1n));
 
@@ -91,9 +99,36 @@ async function main(): Promise<void> {
     )
   ).wait();
   const facilityId = await manager.facilityCount();
-  await (await token.mint(bank.address, 1_000_000_00n)).wait();
+  await (await minter.mint(bank.address, 1_000_000_00n)).wait();
   await (await token.approve(await manager.getAddress(), 1_000_000_00n)).wait();
-  await (await manager.fund(facilityId, 1_000_000_00n)).wait();
+  await (await manager.fund(facilityId, 1_000_000_00n - 1_000_00n)).wait();
+  // Funding with an exact, single-use permit (what the node sends).
+  const permitDeadline = BigInt(Math.floor(Date.now() / 1000) + 86_400 * 365);
+  await (await token.approve(await manager.getAddress(), 0n)).wait();
+  const permit = ethers.Signature.from(
+    await bank.signTypedData(
+      { name: await token.name(), version: "1", chainId, verifyingContract: await token.getAddress() },
+      {
+        Permit: [
+          { name: "owner", type: "address" },
+          { name: "spender", type: "address" },
+          { name: "value", type: "uint256" },
+          { name: "nonce", type: "uint256" },
+          { name: "deadline", type: "uint256" },
+        ],
+      },
+      {
+        owner: bank.address,
+        spender: await manager.getAddress(),
+        value: 1_000_00n,
+        nonce: await token.nonces(bank.address),
+        deadline: permitDeadline,
+      },
+    ),
+  );
+  const fundWithPermit = await gasOf(
+    manager.fundWithPermit(facilityId, 1_000_00n, permitDeadline, permit.v, permit.r, permit.s),
+  );
 
   const reports: string[] = [];
   let anchorSingleFirst = 0;
@@ -113,6 +148,28 @@ async function main(): Promise<void> {
   await gasOf(manager.executePayment(facilityId, 1, [reports[1]]));
   await network.provider.send("evm_increaseTime", [30 * 86_400]);
   const entrustedPayment = await gasOf(manager.executePayment(facilityId, 2, [reports[2]]));
+
+  // Withdrawal of unused funding to the treasury (the hot key may, to the treasury only).
+  const withdrawToTreasury = await gasOf(manager.withdraw(facilityId, 1_00n, treasury.address));
+  // The governance path: both institutions approve (the second approval schedules), then anyone executes after the delay.
+  const calls = {
+    targets: [await manager.getAddress()],
+    values: [0n],
+    payloads: [manager.interface.encodeFunctionData("setTreasury", [regulator.address])],
+  };
+  const council = system.council;
+  const governanceApprove = await gasOf(
+    council.connect(bankGovernance).approve(calls.targets, calls.values, calls.payloads, ethers.ZeroHash),
+  );
+  const governanceSchedule = await gasOf(
+    council.connect(regulatorGovernance).approve(calls.targets, calls.values, calls.payloads, ethers.ZeroHash),
+  );
+  await network.provider.send("evm_increaseTime", [86_400]);
+  const governanceExecute = await gasOf(
+    system.timelock
+      .connect(holder)
+      .executeBatch(calls.targets, calls.values, calls.payloads, ethers.ZeroHash, ethers.ZeroHash),
+  );
 
   // A batch of 256 evidence leaves under one root.
   const values = Array.from({ length: 256 }, (_, i) => [facilityId, i % 7, nextHash()]);
@@ -172,6 +229,11 @@ async function main(): Promise<void> {
     anchorBatchPerDoc256,
     dualAttestation,
     easAttest,
+    fundWithPermit,
+    withdrawToTreasury,
+    governanceApprove,
+    governanceSchedule,
+    governanceExecute,
   };
   const rows: Array<[string, number | string, string]> = [
     ["ERC-20 transfer to a fresh recipient", erc20TransferFresh, "reference"],
@@ -201,6 +263,11 @@ async function main(): Promise<void> {
     ["  first attestation of both verifiers (nonces 0 → 1)", dualAttestationFirst, ""],
     ["EAS attest, bytes32 schema", easAttest, "peer"],
     ["  first EAS attest of the attester", easAttestFirst, ""],
+    ["fund a facility with an exact permit (approve + transfer, 1 tx)", fundWithPermit, ""],
+    ["withdraw to the treasury", withdrawToTreasury, ""],
+    ["governance: first approval (bank)", governanceApprove, ""],
+    ["governance: second approval, schedules in the timelock", governanceSchedule, ""],
+    ["governance: execute after the delay (setTreasury)", governanceExecute, ""],
   ];
   console.log(`gas benchmark (Hardhat network, solc 0.8.28, optimizer 1,000 runs, cancun)`);
   console.log(`${"operation".padEnd(64)} ${"gas".padStart(9)}  note`);

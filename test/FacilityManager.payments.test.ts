@@ -18,7 +18,7 @@ describe("FacilityManager: funding and entrusted payments", () => {
     it("moves the tokens from the bank into the manager and emits FacilityFunded", async () => {
       const fx = await loadFixture(registeredPayeesFixture);
       const id = await buildFacility(fx);
-      await fx.token.mint(fx.bank.address, yuan(2_500_000));
+      await fx.token.connect(fx.issuer).mint(fx.bank.address, yuan(2_500_000));
       await fx.token.approve(await fx.manager.getAddress(), yuan(2_500_000));
       const tx = fx.manager.fund(id, yuan(2_500_000));
       await expect(tx).to.emit(fx.manager, "FacilityFunded").withArgs(id, fx.bank.address, yuan(2_500_000));

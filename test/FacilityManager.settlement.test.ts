@@ -266,7 +266,7 @@ describe("FacilityManager: repayment, subsidy, withdrawal and closing", () => {
 
     it("refuses funding, payments, freezes, reviews and a second close with FacilityIsClosed", async () => {
       const fx = await closedFixture();
-      await fx.token.mint(fx.bank.address, 1n);
+      await fx.token.connect(fx.issuer).mint(fx.bank.address, 1n);
       await fx.token.approve(await fx.manager.getAddress(), 1n);
       const evidenceIds = await evidenceForPayment(fx, fx.id, 1);
       const review = await signedReview(fx, await nextReview(fx, fx.id, { newRateBps: 300 }));

@@ -182,6 +182,9 @@ interface IFacilityManager {
     /// @notice Emitted when a fully repaid facility is closed.
     event FacilityClosed(uint64 indexed facilityId);
 
+    /// @notice Emitted when governance sets the treasury, the only account withdrawals may go to.
+    event TreasuryChanged(address indexed previousTreasury, address indexed newTreasury);
+
     /// @notice Thrown when no facility has this id.
     error FacilityNotFound(uint64 facilityId);
 
@@ -270,6 +273,12 @@ interface IFacilityManager {
     /// @notice Thrown when the caller may not freeze (it is neither bank nor regulator).
     error FacilityUnauthorizedFreeze(address account);
 
+    /// @notice Thrown when a withdrawal names an account other than the treasury that governance set.
+    error FacilityWithdrawalNotToTreasury(address to, address treasury);
+
+    /// @notice Thrown when a withdrawal is asked for before governance has set a treasury.
+    error FacilityTreasuryNotSet();
+
     /// @notice Creates a facility with its payment plan.
     ///
     /// Requirements:
@@ -320,13 +329,44 @@ interface IFacilityManager {
     /// Emits a {SubsidyPaid} event.
     function paySubsidy(uint64 facilityId, uint256 amount) external;
 
-    /// @notice Takes `amount` out of the facility's balance (unused funding, repayments, subsidy) to `to`.
+    /// @notice Funds the facility with exactly `amount`, approved by the caller's ERC-2612 permit in the same call, so
+    /// no allowance is shared between fundings that run at the same time (one cannot overwrite another's).
     ///
     /// Requirements:
-    /// - the caller has BANK_ROLE; `to` not zero; amount not zero and ≤ balance.
+    /// - as {fund}; the permit is the caller's for this contract and `amount` (a permit already used, for example one
+    ///   replayed by an observer of the mempool, is accepted when the allowance it left covers `amount`).
+    ///
+    /// Emits a {FacilityFunded} event.
+    function fundWithPermit(
+        uint64 facilityId,
+        uint256 amount,
+        uint256 deadline,
+        uint8 v,
+        bytes32 r,
+        bytes32 s
+    ) external;
+
+    /// @notice Takes `amount` out of the facility's balance (unused funding, repayments, subsidy) to the treasury. The
+    /// hot key that runs daily work may withdraw, but only to the account governance set, and never a frozen
+    /// facility's money: taking the bank node's key moves nothing anywhere else.
+    ///
+    /// Requirements:
+    /// - the caller has BANK_ROLE; the facility is not frozen; a treasury is set and `to` is it;
+    /// - amount not zero and ≤ balance.
     ///
     /// Emits a {FundsWithdrawn} event.
     function withdraw(uint64 facilityId, uint256 amount, address to) external;
+
+    /// @notice Sets the treasury, the only account withdrawals may go to.
+    ///
+    /// Requirements:
+    /// - the caller has DEFAULT_ADMIN_ROLE (governance: the timelock); `newTreasury` not zero.
+    ///
+    /// Emits a {TreasuryChanged} event.
+    function setTreasury(address newTreasury) external;
+
+    /// @notice The account withdrawals go to (zero until governance sets it).
+    function treasury() external view returns (address);
 
     /// @notice Freezes the facility at once: no payment until the bank and the regulator unfreeze it together.
     ///
@@ -363,10 +403,11 @@ interface IFacilityManager {
         bytes calldata regulatorSignature
     ) external;
 
-    /// @notice Closes a facility that owes nothing; its remaining balance can still be withdrawn.
+    /// @notice Closes a facility that owes nothing; its remaining balance can still be withdrawn to the treasury.
     ///
     /// Requirements:
-    /// - the caller has BANK_ROLE; the facility is active or frozen; no principal and no interest due.
+    /// - the caller has BANK_ROLE; the facility is active (a frozen one stays frozen: closing it would free its
+    ///   money); no principal and no interest due.
     ///
     /// Emits a {FacilityClosed} event.
     function close(uint64 facilityId) external;

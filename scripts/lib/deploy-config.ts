@@ -17,7 +17,19 @@ export const DEV_ACCOUNTS = {
   bankVerifier: 4,
   regulatorVerifier: 5,
   borrower: 6,
+  bankGovernance: 7,
+  regulatorGovernance: 8,
+  treasury: 9,
 } as const;
+
+/** Governance delay on the development chain: long enough to see the timelock work, short enough for a demo. */
+export const DEV_GOVERNANCE_DELAY_SECONDS = 60;
+
+/** Governance delay elsewhere unless GOVERNANCE_DELAY_SECONDS says otherwise: two days for either side to object. */
+export const DEFAULT_GOVERNANCE_DELAY_SECONDS = 2 * 86_400;
+
+/** The bank node's operating float minted on the development chain (10,000,000,000,000.00 CNY, in fen). */
+export const DEV_FLOAT_FEN = 10n ** 15n;
 
 export function devWallet(role: keyof typeof DEV_ACCOUNTS): HDNodeWallet {
   return HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase(DEV_MNEMONIC), `m/44'/60'/0'/0/${DEV_ACCOUNTS[role]}`);
@@ -46,7 +58,26 @@ const DeployEnv = z.object({
     .pipe(z.array(address).min(1))
     .optional(),
   VERIFIER_THRESHOLD: z.coerce.number().int().min(1).max(32).optional(),
+  TREASURY_ADDRESS: address.optional(),
+  GOVERNANCE_ADDRESSES: z
+    .string()
+    .transform((value) => value.split(",").map((item) => item.trim()))
+    .pipe(z.array(address).min(1))
+    .optional(),
+  GOVERNANCE_THRESHOLD: z.coerce.number().int().min(1).max(32).optional(),
+  GOVERNANCE_DELAY_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(30 * 86_400)
+    .optional(),
   TOKEN_ADDRESS: address.optional(),
+  ISSUER_ADDRESS: address.optional(),
+  INITIAL_FLOAT_FEN: z
+    .string()
+    .regex(/^[0-9]{1,17}$/, { message: "must be a whole number of fen (at most 17 digits)" })
+    .transform((value) => BigInt(value))
+    .optional(),
   DEPLOYMENTS_FILE: z.string().min(1).optional(),
 });
 
@@ -81,11 +112,26 @@ export function parseDeployConfig(env: NodeJS.ProcessEnv = process.env): DeployC
   }
   const dev = config.DEPLOYER_KEY === undefined;
   if (!dev) {
-    const missing = (["BANK_ADDRESS", "REGULATOR_ADDRESS", "FISCAL_ADDRESS", "VERIFIER_ADDRESSES"] as const).filter(
-      (key) => config[key] === undefined,
-    );
+    const missing = (
+      [
+        "BANK_ADDRESS",
+        "REGULATOR_ADDRESS",
+        "FISCAL_ADDRESS",
+        "VERIFIER_ADDRESSES",
+        "TREASURY_ADDRESS",
+        "GOVERNANCE_ADDRESSES",
+      ] as const
+    ).filter((key) => config[key] === undefined);
     if (missing.length > 0) {
       throw new Error(`invalid deployment configuration: with DEPLOYER_KEY set, also set ${missing.join(", ")}`);
+    }
+    // Held jointly: with one approval enough, one institution's key alone would be governance.
+    const members = config.GOVERNANCE_ADDRESSES!.length;
+    const threshold = config.GOVERNANCE_THRESHOLD ?? members;
+    if (members < 2 || threshold < 2 || threshold > members) {
+      throw new Error(
+        `invalid deployment configuration: GOVERNANCE_THRESHOLD: ${threshold} of ${members} GOVERNANCE_ADDRESSES; governance needs at least two members and two approvals (the bank's and the regulator's)`,
+      );
     }
   }
   return { ...config, dev, warnings };

@@ -14,8 +14,28 @@ export interface Deployment {
     PayeeRegistry: string;
     EvidenceRegistry: string;
     FacilityManager: string;
+    /** Holds every admin power; executes what the council scheduled once the delay has passed. */
+    TimelockController?: string;
+    /** The institutions' governance keys: the timelock's only proposer and canceller. */
+    GovernanceCouncil?: string;
   };
-  roles: { admin: string; bank: string; regulator: string; fiscal: string; verifiers: string[]; threshold: number };
+  roles: {
+    admin: string;
+    bank: string;
+    regulator: string;
+    fiscal: string;
+    verifiers: string[];
+    threshold: number;
+    treasury?: string;
+    governance?: { members: string[]; threshold: number; delaySeconds: number };
+    issuer?: string;
+    /** Fen minted to the bank's hot key at deployment. */
+    float?: string;
+  };
+  /** contract → role → holders, read back from the chain after the deployer renounced its roles. */
+  holders?: Record<string, Record<string, string[]>>;
+  /** Roles the deployer keeps: always empty (the deploy fails otherwise). */
+  deployerKeeps?: string[];
 }
 
 export const DEPLOYMENTS_DIR = path.resolve(__dirname, "..", "..", "deployments");

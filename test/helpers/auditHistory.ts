@@ -26,6 +26,10 @@ export interface AuditActors {
   equipmentVendor: string;
   lab: string;
   materials: string;
+  /** Where withdrawals go: the treasury governance set. */
+  treasury: string;
+  /** Gives an account settlement tokens (the issuer mints in unit tests; on a dev deployment the bank's float pays). */
+  issue(to: string, amount: bigint): Promise<ContractTransactionResponse>;
 }
 
 const FUNDED = yuan(10_000_000);
@@ -180,7 +184,7 @@ export async function createAuditHistory(a: AuditActors): Promise<AuditHistory> 
   };
   await mined(a.manager.createFacility(terms, plan(a)));
   const facilityId = await a.manager.facilityCount();
-  await mined(a.token.mint(bankAddress, FUNDED + yuan(1_000_000)));
+  await mined(a.issue(bankAddress, FUNDED + yuan(1_000_000)));
   await mined(a.token.approve(managerAddress, FUNDED + yuan(1_000_000)));
   await mined(a.manager.fund(facilityId, FUNDED));
 
@@ -272,16 +276,16 @@ export async function createAuditHistory(a: AuditActors): Promise<AuditHistory> 
   const unfreeze = await mined(a.manager.unfreeze(decision, ...unfreezeSignatures));
 
   // At day 180 the borrower repays the interest due and 1,000,000.00 CNY of principal; the fiscal account pays the
-  // subsidy; the bank withdraws 1,000,000.00 CNY of the balance.
+  // subsidy; the bank withdraws 1,000,000.00 CNY of the balance to the treasury.
   const repayment = INTEREST_DUE + PRINCIPAL_REPAID;
-  await mined(a.token.mint(await a.borrower.getAddress(), repayment));
+  await mined(a.issue(await a.borrower.getAddress(), repayment));
   await mined(a.token.connect(a.borrower).approve(managerAddress, repayment));
-  await mined(a.token.mint(await a.fiscal.getAddress(), SUBSIDY_3));
+  await mined(a.issue(await a.fiscal.getAddress(), SUBSIDY_3));
   await mined(a.token.connect(a.fiscal).approve(managerAddress, SUBSIDY_3));
   await setNextTimestamp(day(180n));
   const repay = await mined(a.manager.connect(a.borrower).repay(facilityId, repayment));
   const subsidy = await mined(a.manager.connect(a.fiscal).paySubsidy(facilityId, SUBSIDY_3));
-  const withdraw = await mined(a.manager.withdraw(facilityId, WITHDRAWN, bankAddress));
+  const withdraw = await mined(a.manager.withdraw(facilityId, WITHDRAWN, a.treasury));
 
   // The other facility pays its lab against one inspection report: a payment released by exactly one document
   // (its evidenceIds a one-element array, which the indexer once stored as {"_": id}).

@@ -64,7 +64,7 @@ export async function buildFacility(
 
 /** Mints to the bank and funds the facility. */
 export async function fundFacility(fx: Fixture, facilityId: bigint, amount: bigint): Promise<void> {
-  await fx.token.mint(fx.bank.address, amount);
+  await fx.token.connect(fx.issuer).mint(fx.bank.address, amount);
   await fx.token.approve(await fx.manager.getAddress(), amount);
   await fx.manager.fund(facilityId, amount);
 }

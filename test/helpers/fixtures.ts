@@ -4,7 +4,9 @@ import { Category } from "./constants";
 
 /**
  * The whole system on the in-process Hardhat network with named actors:
- * admin (governance), bank (officer + node), regulator, fiscal, two verifier nodes, a borrower, three payees, a stranger.
+ * admin (the deployer, which keeps no role), bank (officer + node hot key), regulator, fiscal, two verifier nodes, a
+ * borrower, three payees, a stranger; the bank's and the regulator's governance keys (the council, 2 of 2, in front of a
+ * one-hour timelock: see test/helpers/governance.ts), the treasury, and a deposit issuer that can mint test money.
  */
 export async function deployFixture() {
   const [
@@ -20,6 +22,7 @@ export async function deployFixture() {
     materials,
     stranger,
   ] = await ethers.getSigners();
+  const [bankGovernance, regulatorGovernance, treasury, issuer] = (await ethers.getSigners()).slice(15, 19);
   const system = await deploySystem(admin, {
     admin: admin.address,
     bank: bank.address,
@@ -27,6 +30,11 @@ export async function deployFixture() {
     fiscal: fiscal.address,
     verifiers: [bankVerifier.address, regulatorVerifier.address],
     threshold: 2,
+    treasury: treasury.address,
+    governance: [bankGovernance.address, regulatorGovernance.address],
+    governanceThreshold: 2,
+    governanceDelay: GOVERNANCE_DELAY,
+    issuer: issuer.address,
   });
   return {
     ...system,
@@ -45,8 +53,15 @@ export async function deployFixture() {
     lab,
     materials,
     stranger,
+    bankGovernance,
+    regulatorGovernance,
+    treasury,
+    issuer,
   };
 }
+
+/** The fixture's timelock delay. */
+export const GOVERNANCE_DELAY = 3_600;
 
 export type Fixture = Awaited<ReturnType<typeof deployFixture>>;
 

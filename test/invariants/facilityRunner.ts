@@ -76,7 +76,7 @@ export async function propertyFixture(): Promise<{ runner: Runner }> {
   const payeePool = [fx.equipmentVendor, fx.lab, fx.materials, ...signers.slice(11, 14)].map((s) => s.address);
   const manager = await fx.manager.getAddress();
   for (const holder of [fx.bank, fx.fiscal, ...borrowers]) {
-    await fx.token.mint(await holder.getAddress(), 10n ** 15n);
+    await fx.token.connect(fx.issuer).mint(await holder.getAddress(), 10n ** 15n);
     await fx.token.connect(holder).approve(manager, ethers.MaxUint256);
   }
   const runner: Runner = {

@@ -110,9 +110,12 @@ describe("fund-use audit report rebuilt from the chain", function () {
         borrower: new NonceManager(devWallet("borrower").connect(provider)),
         bankVerifier: devWallet("bankVerifier"),
         regulatorVerifier: devWallet("regulatorVerifier"),
-        equipmentVendor: devAddress(7),
-        lab: devAddress(8),
-        materials: devAddress(9),
+        equipmentVendor: devAddress(10),
+        lab: devAddress(11),
+        materials: devAddress(12),
+        treasury: deployment.roles.treasury!,
+        // No one mints on a dev deployment: the bank's float pays the borrower's repayment and the subsidy.
+        issue: (to, amount) => SettlementToken__factory.connect(contracts.SettlementToken, bank).transfer(to, amount),
       });
       // eth_blockNumber itself: ethers answers getBlockNumber() from a cache that may not have the last block yet.
       const head = Number(await provider.send("eth_blockNumber", []));

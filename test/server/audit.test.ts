@@ -46,6 +46,8 @@ async function auditedHistoryFixture() {
     equipmentVendor: fx.equipmentVendor.address,
     lab: fx.lab.address,
     materials: fx.materials.address,
+    treasury: fx.treasury.address,
+    issue: (to, amount) => fx.token.connect(fx.issuer).mint(to, amount),
   });
   return { fx, history, startBlock };
 }
@@ -357,7 +359,7 @@ describe("fund-use audit report", function () {
           { payer: fx.fiscal.address, amount: EXPECTED.subsidyPaid.toString(), tx: history.tx.subsidy },
         ]);
         expect(report.withdrawals.map(({ at, ...w }) => ({ ...w, tx: at.tx }))).to.deep.equal([
-          { to: fx.bank.address, amount: EXPECTED.withdrawn.toString(), tx: history.tx.withdraw },
+          { to: fx.treasury.address, amount: EXPECTED.withdrawn.toString(), tx: history.tx.withdraw },
         ]);
         expect(report.closed).to.equal(null);
       });

@@ -285,7 +285,6 @@ function behavesLikeAnIndexer(kind: ChainNodeKind, port: number, databaseProvide
             ],
           ),
         );
-        await mined(bank.token.mint(devWallet("bank").address, 250_000n));
         await mined(bank.token.approve(deployment.contracts.FacilityManager, 250_000n));
         const funded = await mined(bank.manager.fund(1n, 250_000n));
 
