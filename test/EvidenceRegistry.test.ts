@@ -6,6 +6,7 @@ import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { hashTypedData, recoverTypedDataAddress, verifyTypedData, type Hex } from "viem";
 import { Kind, LEAF_ENCODING, Verdict } from "./helpers/constants";
 import { anchorEvidence, attestation, saltedHash, verifyEvidence } from "./helpers/factories";
+import { governed } from "./helpers/governance";
 import { deployFixture } from "./helpers/fixtures";
 import {
   attestationTypes,
@@ -31,7 +32,7 @@ async function evidenceFixture() {
   const [consumer, thirdVerifier] = [signers[11], signers[12]];
   const hash = ethers.id("purchase contract #1");
   const evidenceId = await anchorEvidence(fx, FACILITY, Kind.PURCHASE_CONTRACT, hash);
-  return { ...fx, consumer, thirdVerifier, hash, evidenceId, governed: fx.evidence.connect(fx.admin) };
+  return { ...fx, consumer, thirdVerifier, hash, evidenceId, governed: governed(fx, fx.evidence) };
 }
 
 type EvidenceFixture = Awaited<ReturnType<typeof evidenceFixture>>;

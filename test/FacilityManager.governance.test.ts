@@ -3,6 +3,7 @@ import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { anyValue } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
 import { registeredPayeesFixture } from "./helpers/fixtures";
+import { governed } from "./helpers/governance";
 import { buildFacility } from "./helpers/factories";
 import { evidenceForPayment, executeWithEvidence } from "./helpers/entrustedPayments";
 import { applyJointReview, currentUnfreeze, nextReview, signedReview, signedUnfreeze } from "./helpers/jointApprovals";
@@ -17,7 +18,7 @@ async function governanceFixture() {
   const id = await buildFacility(fx, { fund: yuan(10_000_000) });
   const [bankRole, regulatorRole] = [await fx.manager.BANK_ROLE(), await fx.manager.REGULATOR_ROLE()];
   const secondOfficer = ethers.Wallet.createRandom().connect(ethers.provider);
-  await fx.manager.connect(fx.admin).grantRole(bankRole, secondOfficer.address);
+  await governed(fx, fx.manager).grantRole(bankRole, secondOfficer.address);
   return { ...fx, id, bankRole, regulatorRole, secondOfficer };
 }
 
@@ -306,7 +307,7 @@ describe("FacilityManager: freeze, unfreeze and reviews", () => {
 
     it("reverts with FacilityInvalidSigner when one account holding both roles signs both parts", async () => {
       const fx = await loadFixture(governanceFixture);
-      await fx.manager.connect(fx.admin).grantRole(fx.regulatorRole, fx.bank.address);
+      await governed(fx, fx.manager).grantRole(fx.regulatorRole, fx.bank.address);
       const args = await signedReview(fx, await nextReview(fx, fx.id), { bank: fx.bank, regulator: fx.bank });
       await expect(fx.manager.applyReview(...args))
         .to.be.revertedWithCustomError(fx.manager, "FacilityInvalidSigner")
@@ -315,7 +316,7 @@ describe("FacilityManager: freeze, unfreeze and reviews", () => {
 
     it("reverts with FacilityInvalidSigner when one account holding both roles signs an unfreeze twice", async () => {
       const fx = await loadFixture(frozenFacilityFixture);
-      await fx.manager.connect(fx.admin).grantRole(fx.regulatorRole, fx.bank.address);
+      await governed(fx, fx.manager).grantRole(fx.regulatorRole, fx.bank.address);
       const args = await signedUnfreeze(fx, await currentUnfreeze(fx, fx.id), { regulator: fx.bank });
       await expect(fx.manager.unfreeze(...args))
         .to.be.revertedWithCustomError(fx.manager, "FacilityInvalidSigner")

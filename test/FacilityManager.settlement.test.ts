@@ -169,11 +169,11 @@ describe("FacilityManager: repayment, subsidy, withdrawal and closing", () => {
   });
 
   describe("when the bank withdraws from a facility's balance", () => {
-    it("sends the amount out and emits FundsWithdrawn", async () => {
+    it("sends the amount to the treasury and emits FundsWithdrawn", async () => {
       const fx = await loadFixture(drawnFacilityFixture);
-      const tx = fx.manager.withdraw(fx.id, yuan(1_000_000), fx.bank.address);
-      await expect(tx).to.emit(fx.manager, "FundsWithdrawn").withArgs(fx.id, fx.bank.address, yuan(1_000_000));
-      await expect(tx).to.changeTokenBalances(fx.token, [fx.manager, fx.bank], [-yuan(1_000_000), yuan(1_000_000)]);
+      const tx = fx.manager.withdraw(fx.id, yuan(1_000_000), fx.treasury.address);
+      await expect(tx).to.emit(fx.manager, "FundsWithdrawn").withArgs(fx.id, fx.treasury.address, yuan(1_000_000));
+      await expect(tx).to.changeTokenBalances(fx.token, [fx.manager, fx.treasury], [-yuan(1_000_000), yuan(1_000_000)]);
       const state = await fx.manager.facility(fx.id);
       expect(state.balance).to.equal(yuan(5_000_000));
       expect(state.withdrawn).to.equal(yuan(1_000_000));
@@ -183,28 +183,28 @@ describe("FacilityManager: repayment, subsidy, withdrawal and closing", () => {
       const fx = await loadFixture(drawnFacilityFixture);
       await buildFacility(fx, { fund: yuan(1_000_000) });
       // the manager holds 7,000,000.00 CNY, facility 1 only 6,000,000.00 of it
-      await expect(fx.manager.withdraw(fx.id, yuan(6_000_000) + 1n, fx.bank.address))
+      await expect(fx.manager.withdraw(fx.id, yuan(6_000_000) + 1n, fx.treasury.address))
         .to.be.revertedWithCustomError(fx.manager, "FacilityInsufficientFunds")
         .withArgs(fx.id, yuan(6_000_000), yuan(6_000_000) + 1n);
     });
 
-    it("reverts with FacilityZeroAddress for the zero recipient", async () => {
+    it("reverts with FacilityWithdrawalNotToTreasury for the zero recipient", async () => {
       const fx = await loadFixture(drawnFacilityFixture);
       await expect(fx.manager.withdraw(fx.id, 1n, ethers.ZeroAddress))
-        .to.be.revertedWithCustomError(fx.manager, "FacilityZeroAddress")
-        .withArgs();
+        .to.be.revertedWithCustomError(fx.manager, "FacilityWithdrawalNotToTreasury")
+        .withArgs(ethers.ZeroAddress, fx.treasury.address);
     });
 
     it("reverts with FacilityZeroAmount for zero", async () => {
       const fx = await loadFixture(drawnFacilityFixture);
-      await expect(fx.manager.withdraw(fx.id, 0n, fx.bank.address))
+      await expect(fx.manager.withdraw(fx.id, 0n, fx.treasury.address))
         .to.be.revertedWithCustomError(fx.manager, "FacilityZeroAmount")
         .withArgs();
     });
 
     it("reverts with FacilityNotFound for an unknown facility", async () => {
       const fx = await loadFixture(drawnFacilityFixture);
-      await expect(fx.manager.withdraw(2, 1n, fx.bank.address))
+      await expect(fx.manager.withdraw(2, 1n, fx.treasury.address))
         .to.be.revertedWithCustomError(fx.manager, "FacilityNotFound")
         .withArgs(2n);
     });
@@ -293,14 +293,14 @@ describe("FacilityManager: repayment, subsidy, withdrawal and closing", () => {
         .withArgs(fx.id, 1n, 0n);
     });
 
-    it("lets the bank withdraw the leftover balance", async () => {
+    it("lets the bank withdraw the leftover balance to the treasury", async () => {
       const fx = await closedFixture();
       // 10,000,000.00 funded − 4,000,000.00 paid out + 4,043,500.00 repaid = 10,043,500.00 CNY
       const leftover = yuan(10_043_500);
       expect((await fx.manager.facility(fx.id)).balance).to.equal(leftover);
-      const tx = fx.manager.withdraw(fx.id, leftover, fx.bank.address);
-      await expect(tx).to.emit(fx.manager, "FundsWithdrawn").withArgs(fx.id, fx.bank.address, leftover);
-      await expect(tx).to.changeTokenBalances(fx.token, [fx.manager, fx.bank], [-leftover, leftover]);
+      const tx = fx.manager.withdraw(fx.id, leftover, fx.treasury.address);
+      await expect(tx).to.emit(fx.manager, "FundsWithdrawn").withArgs(fx.id, fx.treasury.address, leftover);
+      await expect(tx).to.changeTokenBalances(fx.token, [fx.manager, fx.treasury], [-leftover, leftover]);
       expect((await fx.manager.facility(fx.id)).balance).to.equal(0n);
     });
 
@@ -336,11 +336,13 @@ describe("FacilityManager: repayment, subsidy, withdrawal and closing", () => {
   });
 
   describe("when a frozen facility owes nothing", () => {
-    it("can be closed", async () => {
+    it("cannot be closed (FacilityIsFrozen): closing would free its money for withdrawal", async () => {
       const fx = await loadFixture(drawnFacilityFixture);
       const undrawn = await buildFacility(fx);
       await fx.manager.connect(fx.regulator).freeze(undrawn, ethers.id("spot check failed"));
-      await expect(fx.manager.close(undrawn)).to.emit(fx.manager, "FacilityClosed").withArgs(undrawn);
+      await expect(fx.manager.close(undrawn))
+        .to.be.revertedWithCustomError(fx.manager, "FacilityIsFrozen")
+        .withArgs(undrawn);
     });
   });
 });

@@ -3,6 +3,7 @@ import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { Category } from "./helpers/constants";
 import { registeredPayeesFixture } from "./helpers/fixtures";
+import { governed } from "./helpers/governance";
 import type { PayeeRegistry } from "../typechain-types";
 
 const LICENCE = ethers.id("licence:new-supplier");
@@ -23,12 +24,15 @@ async function record(payees: PayeeRegistry, payee: string) {
 
 describe("PayeeRegistry", () => {
   describe("when deployed", () => {
-    it("gives governance both roles and the bank PAYEE_ADMIN_ROLE", async () => {
-      const { payees, admin, bank, stranger } = await loadFixture(payeesFixture);
+    it("gives governance (the timelock) DEFAULT_ADMIN_ROLE and the bank PAYEE_ADMIN_ROLE; the deployer keeps neither", async () => {
+      const { payees, timelock, admin, bank, stranger } = await loadFixture(payeesFixture);
       const payeeAdminRole = await payees.PAYEE_ADMIN_ROLE();
+      const adminRole = await payees.DEFAULT_ADMIN_ROLE();
       expect(payeeAdminRole).to.equal(ethers.id("PAYEE_ADMIN_ROLE"));
-      expect(await payees.hasRole(await payees.DEFAULT_ADMIN_ROLE(), admin.address)).to.equal(true);
-      expect(await payees.hasRole(payeeAdminRole, admin.address)).to.equal(true);
+      expect(await payees.hasRole(adminRole, await timelock.getAddress())).to.equal(true);
+      expect(await payees.hasRole(adminRole, admin.address)).to.equal(false);
+      expect(await payees.hasRole(adminRole, bank.address)).to.equal(false);
+      expect(await payees.hasRole(payeeAdminRole, admin.address)).to.equal(false);
       expect(await payees.hasRole(payeeAdminRole, bank.address)).to.equal(true);
       expect(await payees.hasRole(payeeAdminRole, stranger.address)).to.equal(false);
     });
@@ -258,14 +262,15 @@ describe("PayeeRegistry", () => {
         .withArgs(newSupplier.address, await payees.PAYEE_ADMIN_ROLE());
     });
 
-    it("lets the bank act again once it regains the role", async () => {
-      const { payees, admin, bank, newSupplier } = await loadFixture(payeesFixture);
+    it("lets the bank act again once governance gives the role back", async () => {
+      const fx = await loadFixture(payeesFixture);
+      const { payees, bank, newSupplier } = fx;
       const role = await payees.PAYEE_ADMIN_ROLE();
-      await payees.connect(admin).revokeRole(role, bank.address);
+      await governed(fx, payees).revokeRole(role, bank.address);
       await expect(payees.registerPayee(newSupplier.address, Category.EQUIPMENT, LICENCE))
         .to.be.revertedWithCustomError(payees, "AccessControlUnauthorizedAccount")
         .withArgs(bank.address, role);
-      await payees.connect(admin).grantRole(role, bank.address);
+      await governed(fx, payees).grantRole(role, bank.address);
       await expect(payees.registerPayee(newSupplier.address, Category.EQUIPMENT, LICENCE)).to.emit(
         payees,
         "PayeeRegistered",

@@ -185,9 +185,11 @@ export function subsidyViolations(f: FacilityModel | undefined, amount: bigint, 
   return out;
 }
 
+/** Withdrawals go to the treasury only (`toZero`: to any other account), never from a frozen facility. */
 export function withdrawViolations(f: FacilityModel | undefined, amount: bigint, toZero: boolean): string[] {
   const out = statusViolations(f, "existing")!;
-  if (toZero) out.push("FacilityZeroAddress");
+  if (f && f.status === FACILITY_STATUS.FROZEN) out.push("FacilityIsFrozen");
+  if (toZero) out.push("FacilityWithdrawalNotToTreasury");
   if (amount === 0n) out.push("FacilityZeroAmount");
   if (f && amount > f.balance) out.push("FacilityInsufficientFunds");
   return out;
@@ -243,7 +245,7 @@ export function reviewViolations(
 }
 
 export function closeViolations(f: FacilityModel | undefined, at: bigint): string[] {
-  const out = statusViolations(f, "open")!;
+  const out = statusViolations(f, "active")!;
   if (f && (f.principal !== 0n || interestDueAt(f, at) !== 0n)) out.push("FacilityOutstandingDebt");
   return out;
 }

@@ -130,7 +130,7 @@ export async function prepareFacilityStep(
     case "withdraw": {
       const { id, f } = resolveFacility(m, a.facility);
       const amount = amountFor(a.mode, f?.balance ?? 0n, a.pick);
-      const to = a.mode === "zeroAddress" ? ethers.ZeroAddress : fx.bank.address;
+      const to = a.mode === "zeroAddress" ? ethers.ZeroAddress : fx.treasury.address;
       return {
         expected: M.withdrawViolations(f, amount, a.mode === "zeroAddress"),
         send: () => fx.manager.withdraw(id, amount, to),
