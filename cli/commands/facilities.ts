@@ -67,7 +67,28 @@ interface FacilityRow {
   txHash?: string | null;
 }
 
+/** Funded against the plan and the limit, and where the funding stands. */
+interface Funding {
+  status: "FUNDED" | "FUNDING" | "FAILED" | "UNFUNDED";
+  funded: string;
+  planTotal: string;
+  creditLimit: string;
+  shortfall: string;
+  lastError: string | null;
+}
+
+function fundingOf(f: Funding): string {
+  return renderPairs([
+    ["funding", f.status],
+    ["funded / plan total", `${cny(f.funded)} / ${cny(f.planTotal)}`],
+    ["credit limit", cny(f.creditLimit)],
+    ...(f.shortfall !== "0" ? [["still to fund", cny(f.shortfall)] as [string, string]] : []),
+    ...(f.lastError ? [["refused", `${f.lastError} (retry: qfm facility fund <id>)`] as [string, string]] : []),
+  ]);
+}
+
 interface FacilityDetail extends FacilityRow {
+  funding?: Funding;
   chain: Record<string, string | number | boolean>;
   payments: Array<{
     index: number;
@@ -301,10 +322,32 @@ ${examples(
           [
             section(`Facility ${body.facilityId}: terms`, termsOf(body)),
             section("On chain", chainOf(body.chain)),
+            ...(body.funding ? [section("Funding", fundingOf(body.funding))] : []),
             section("Quality targets (quarterly review)", targetsOf(body)),
             section("Payment plan", planOf(body.payments, names)),
           ].join("\n\n"),
         );
+      }),
+    );
+
+  facility
+    .command("fund")
+    .argument("<id>", "the facility id", facilityIdArg)
+    .description("fund a facility up to its plan total: retries a funding the chain refused; does nothing if funded")
+    .addHelpText("after", examples("qfm facility fund 2"))
+    .action(
+      cli.act(async (ctx, id: string) => {
+        const { body } = await ctx.waiting(
+          "funding on chain",
+          ctx.bank.post<{ facilityId: string; funding: Funding; txHash: string | null }>(`/facilities/${id}/fund`, {}),
+        );
+        ctx.print(body, () => {
+          const headline =
+            body.funding.status === "FUNDED"
+              ? `facility ${body.facilityId} is funded${body.txHash ? ` (transaction ${body.txHash})` : ""}`
+              : `facility ${body.facilityId}: the funding is on its way (see qfm facility show ${body.facilityId})`;
+          return `${headline}\n${fundingOf(body.funding)}`;
+        });
       }),
     );
 

@@ -1,4 +1,6 @@
-import type { Chain } from "../chain/chain";
+import { isError } from "ethers";
+import { chainNow, type Chain } from "../chain/chain";
+import { signPermit } from "../chain/permit";
 import type { JobHandler, Landed } from "../outbox/outbox";
 
 /** The chain writes of the loan lifecycle, each idempotent by what it finds on chain before sending. */
@@ -62,6 +64,20 @@ export function lifecycleHandlers({
   const noop: JobHandler<any>["onConfirmed"] = async () => undefined;
   const hook = (kind: keyof typeof JOB) => onConfirmed[kind] ?? noop;
   const payeeOf = (address: string) => chain.payees.payeeOf(address);
+  /**
+   * Whether the settlement token takes ERC-2612 permits (the demo token does). Without them the node's key needs a
+   * standing allowance to the FacilityManager, set in the key ceremony (docs/deployment.md), and funds with `fund`.
+   */
+  let permitSupport: Promise<boolean> | undefined;
+  const permits = () =>
+    (permitSupport ??= chain.token
+      .eip712Domain()
+      .then(() => true)
+      .catch((error: unknown) => {
+        if (isError(error, "CALL_EXCEPTION") || isError(error, "BAD_DATA")) return false;
+        permitSupport = undefined; // a network failure says nothing: ask again next time
+        throw error;
+      }));
 
   const handlers: JobHandler<any>[] = [
     {
@@ -143,7 +159,17 @@ export function lifecycleHandlers({
         (await chain.manager.facility(BigInt(facilityId))).funded >= BigInt(fundedAfter)
           ? landedAt(chain, chain.manager.filters.FacilityFunded(BigInt(facilityId)))
           : NOT_YET,
-      build: ({ facilityId, amount }) => chain.manager.fund.populateTransaction(BigInt(facilityId), BigInt(amount)),
+      // Exactly this facility's amount, approved and taken in one call by a permit signed now: no allowance is shared
+      // between fundings, so one cannot overwrite another's. A stale permit (its nonce used meanwhile) only makes the
+      // chain refuse this attempt, and the next one is signed afresh.
+      build: async ({ facilityId, amount }) => {
+        const manager = await chain.manager.getAddress();
+        const value = BigInt(amount);
+        if (!(await permits())) return chain.manager.fund.populateTransaction(BigInt(facilityId), value);
+        const deadline = BigInt((await chainNow(chain)) + 86_400);
+        const { v, r, s } = await signPermit(chain.token, chain.signer, manager, value, deadline);
+        return chain.manager.fundWithPermit.populateTransaction(BigInt(facilityId), value, deadline, v, r, s);
+      },
       onConfirmed: hook("FUND"),
     },
     {

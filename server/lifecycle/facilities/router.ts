@@ -87,6 +87,7 @@ export function facilityRoutes({
       facilities.row(facilityId),
       facilities.chainView(facilityId),
     ]);
+    const funding = await facilities.fundingOf(facilityId, state);
     return {
       ...presentRow(row),
       // The chain is the authority on the status (a freeze happens there); the row only knows the application.
@@ -111,6 +112,8 @@ export function facilityRoutes({
         subsidyPaid: state.subsidyPaid.toString(),
       },
       payments: payments.map((p) => ({ ...p, amount: p.amount.toString() })),
+      /** Funded against the plan and the limit, and the funding's state (FUNDED, FUNDING, FAILED, UNFUNDED). */
+      funding,
     };
   }
 
@@ -174,6 +177,28 @@ export function facilityRoutes({
       handler: async ({ params, principal }) => {
         await policy.facility(principal!, params.id);
         return { body: await detail(params.id) };
+      },
+    }),
+    defineRoute({
+      method: "post",
+      path: "/facilities/:id/fund",
+      operationId: "fundFacility",
+      summary: "Fund a facility up to its plan total (retry a failed funding; idempotent)",
+      tags: ["facilities"],
+      auth: ["bank_officer"],
+      params: FacilityParams,
+      responses: {
+        200: { description: "funded on chain (or already funded)", schema: Any },
+        202: { description: "the funding is on its way", schema: Any },
+        404: { description: "no such facility" },
+        409: { description: "closed, the bank node's float is short, or the chain refused the funding" },
+      },
+      handler: async ({ principal, params }) => {
+        const { funding, txHash } = await facilities.fund(principal!, params.id);
+        return {
+          status: funding.status === "FUNDED" ? 200 : 202,
+          body: { facilityId: params.id.toString(), funding, txHash },
+        };
       },
     }),
     defineRoute({
