@@ -51,6 +51,27 @@ function behavesOnNode(kind: ChainNodeKind) {
       const deployment = readDeployment(file);
       expect(deployment.chainId).to.equal("31337");
       expect(deployment.roles.threshold).to.equal(2);
+      // The deployer keeps nothing; the file records who holds what, as read back from the chain.
+      const timelock = deployment.contracts.TimelockController!;
+      const deployer = devWallet("admin").address;
+      expect(deployment.deployerKeeps).to.deep.equal([]);
+      expect(deployment.roles.governance).to.deep.equal({
+        members: [devWallet("bankGovernance").address, devWallet("regulatorGovernance").address],
+        threshold: 2,
+        delaySeconds: 60,
+      });
+      for (const name of ["FacilityManager", "PayeeRegistry", "EvidenceRegistry", "SettlementToken"]) {
+        expect(deployment.holders![name].DEFAULT_ADMIN_ROLE, name).to.deep.equal([timelock]);
+      }
+      expect(deployment.holders!.SettlementToken.MINTER_ROLE).to.deep.equal([timelock]);
+      expect(deployment.holders!.PayeeRegistry.PAYEE_ADMIN_ROLE).to.deep.equal([devWallet("bank").address]);
+      expect(deployment.holders!.FacilityManager.BANK_ROLE).to.deep.equal([devWallet("bank").address]);
+      expect(deployment.holders!.TimelockController.PROPOSER_ROLE).to.deep.equal([
+        deployment.contracts.GovernanceCouncil,
+      ]);
+      for (const byRole of Object.values(deployment.holders!)) {
+        for (const holders of Object.values(byRole)) expect(holders).to.not.include(deployer);
+      }
 
       const provider = new JsonRpcProvider(node.url, undefined, { staticNetwork: true, pollingInterval: 50 });
       const bank = new NonceManager(devWallet("bank").connect(provider));
@@ -86,7 +107,8 @@ function behavesOnNode(kind: ChainNodeKind) {
           ],
         )
       ).wait();
-      await (await token.mint(await bank.getAddress(), 250_000n)).wait();
+      // No one mints: the deployment gave the bank's hot key its operating float.
+      expect(await token.balanceOf(await bank.getAddress())).to.equal(10n ** 15n);
       await (await token.approve(deployment.contracts.FacilityManager, 250_000n)).wait();
       await (await manager.fund(1n, 250_000n)).wait();
 
@@ -156,6 +178,8 @@ describe("scripts/deploy", function () {
           REGULATOR_ADDRESS: devWallet("regulator").address,
           FISCAL_ADDRESS: devWallet("fiscal").address,
           VERIFIER_ADDRESSES: devWallet("bankVerifier").address,
+          TREASURY_ADDRESS: devWallet("treasury").address,
+          GOVERNANCE_ADDRESSES: `${devWallet("bankGovernance").address},${devWallet("regulatorGovernance").address}`,
         };
         const config = parseDeployConfig({ DEPLOYER_KEY_FILE: file, ...roles });
         expect([config.DEPLOYER_KEY, config.dev, config.warnings]).to.deep.equal([key, false, []]);
@@ -172,8 +196,27 @@ describe("scripts/deploy", function () {
 
     it("asks for the role addresses when a real deployer key is given", function () {
       expect(() => parseDeployConfig({ DEPLOYER_KEY: `0x${"11".repeat(32)}` })).to.throw(
-        /also set BANK_ADDRESS, REGULATOR_ADDRESS, FISCAL_ADDRESS, VERIFIER_ADDRESSES/,
+        /also set BANK_ADDRESS, REGULATOR_ADDRESS, FISCAL_ADDRESS, VERIFIER_ADDRESSES, TREASURY_ADDRESS, GOVERNANCE_ADDRESSES/,
       );
+    });
+
+    it("refuses governance one institution could run alone (one member, or one approval)", function () {
+      const base = {
+        DEPLOYER_KEY: `0x${"11".repeat(32)}`,
+        BANK_ADDRESS: devWallet("bank").address,
+        REGULATOR_ADDRESS: devWallet("regulator").address,
+        FISCAL_ADDRESS: devWallet("fiscal").address,
+        VERIFIER_ADDRESSES: devWallet("bankVerifier").address,
+        TREASURY_ADDRESS: devWallet("treasury").address,
+      };
+      const both = `${devWallet("bankGovernance").address},${devWallet("regulatorGovernance").address}`;
+      expect(() => parseDeployConfig({ ...base, GOVERNANCE_ADDRESSES: devWallet("bankGovernance").address })).to.throw(
+        /GOVERNANCE_THRESHOLD: 1 of 1 GOVERNANCE_ADDRESSES/,
+      );
+      expect(() => parseDeployConfig({ ...base, GOVERNANCE_ADDRESSES: both, GOVERNANCE_THRESHOLD: "1" })).to.throw(
+        /GOVERNANCE_THRESHOLD: 1 of 2 GOVERNANCE_ADDRESSES/,
+      );
+      expect(parseDeployConfig({ ...base, GOVERNANCE_ADDRESSES: both }).GOVERNANCE_ADDRESSES).to.have.length(2);
     });
   });
 });
