@@ -118,6 +118,9 @@ describe("consortium deployment: two nodes on a chain other than 31337", functio
     regulatorVerifier: Wallet.createRandom(),
   };
   const fiscal = Wallet.createRandom().address;
+  /** The treasury and the two institutions' governance keys (never used to sign here: nothing is governed). */
+  const treasury = Wallet.createRandom().address;
+  const governance = [Wallet.createRandom().address, Wallet.createRandom().address];
   let dir: string;
   let keyFiles: Record<keyof typeof keys, string>;
   let chain: ChainNode;
@@ -138,6 +141,10 @@ describe("consortium deployment: two nodes on a chain other than 31337", functio
     FISCAL_ADDRESS: fiscal,
     VERIFIER_ADDRESSES: `${keys.bankVerifier.address},${keys.regulatorVerifier.address}`,
     VERIFIER_THRESHOLD: "2",
+    TREASURY_ADDRESS: treasury,
+    GOVERNANCE_ADDRESSES: governance.join(","),
+    // The demo token's float for the bank's transaction key: no one mints after the deployment.
+    INITIAL_FLOAT_FEN: "100000000000",
     DEPLOYMENTS_FILE: deploymentsFile,
     ...extra,
   });
