@@ -1,19 +1,36 @@
 import { expect } from "chai";
-import { Wallet, type JsonRpcSigner } from "ethers";
+import { Wallet, ZeroHash, id as keccakText, type JsonRpcSigner } from "ethers";
 import { devWallet } from "../../scripts/lib/deploy-config";
 import { freePort } from "../../scripts/bench/lib/system";
-import { SettlementToken__factory } from "../../typechain-types";
+import {
+  EvidenceRegistry__factory,
+  FacilityManager__factory,
+  GovernanceCouncil__factory,
+  PayeeRegistry__factory,
+  SettlementToken__factory,
+} from "../../typechain-types";
 import { startLiveSystem, type LiveSystem } from "../helpers/liveSystem";
 import { client, waitFor } from "../helpers/processes";
 
 const say = (line: string) => console.log(`      ${line}`);
 
+/** The custom error a call by `from` would revert with, or "ok". */
+async function refusal(call: () => Promise<unknown>): Promise<string> {
+  try {
+    await call();
+    return "ok";
+  } catch (error) {
+    return (error as { revert?: { name?: string } }).revert?.name ?? String((error as Error).message).slice(0, 80);
+  }
+}
+
 /**
- * Funding against the running system (a `hardhat node`, the bank node and the regulator node as processes).
- * Regression of issue 12: two facilities created at the same moment shared one token allowance (`approve` then
- * `fund`), the second was never funded, and nothing could fund it again.
+ * The facilities' money against the running system (a `hardhat node` with the contracts as `npm run deploy` leaves
+ * them, the bank node and the regulator node as processes). Regressions of issue 12: the bank node's chain key alone
+ * withdrew a FROZEN facility's money to the borrower; two facilities created at the same moment shared one token
+ * allowance (`approve` then `fund`), the second was never funded, and nothing could fund it again.
  */
-describe("facility funding against the running system", function () {
+describe("facility money against the running system", function () {
   this.timeout(300_000);
   let system: LiveSystem;
   let officer: ReturnType<typeof client>;
@@ -93,6 +110,101 @@ describe("facility funding against the running system", function () {
 
   after(async function () {
     await system?.stop();
+  });
+
+  it("refuses every attempt of the bank node's chain key alone to move money elsewhere or to escalate", async function () {
+    const id = await created(await officer.post("/facilities", application(20, 2_000_000n)));
+    await waitFor("the facility funded", async () => (await detail(id)).funding?.status === "FUNDED", 60_000);
+    const other = await created(await officer.post("/facilities", application(21, 2_000_000n)));
+    await waitFor("the facility funded", async () => (await detail(other)).funding?.status === "FUNDED", 60_000);
+    const { contracts } = system.deployment;
+    const regulatorKey = devWallet("regulator").connect(system.provider);
+    await (
+      await FacilityManager__factory.connect(contracts.FacilityManager, regulatorKey).freeze(
+        BigInt(id),
+        keccakText("spot check failed"),
+      )
+    ).wait();
+
+    // Everything below is signed with the key the bank node holds, as a thief who took the server would.
+    const bankKey = devWallet("bank").connect(system.provider);
+    const manager = FacilityManager__factory.connect(contracts.FacilityManager, bankKey);
+    const evidence = EvidenceRegistry__factory.connect(contracts.EvidenceRegistry, bankKey);
+    const payees = PayeeRegistry__factory.connect(contracts.PayeeRegistry, bankKey);
+    const token = SettlementToken__factory.connect(contracts.SettlementToken, bankKey);
+    const council = GovernanceCouncil__factory.connect(contracts.GovernanceCouncil!, bankKey);
+    const borrower = (await detail(id)).borrower as string;
+    const treasury = system.deployment.roles.treasury!;
+    const attacks: Array<[string, () => Promise<unknown>, string]> = [
+      [
+        "withdraw a frozen facility to its borrower",
+        () => manager.withdraw.staticCall(BigInt(id), 1n, borrower),
+        "FacilityIsFrozen",
+      ],
+      [
+        "withdraw a frozen facility to the treasury",
+        () => manager.withdraw.staticCall(BigInt(id), 1n, treasury),
+        "FacilityIsFrozen",
+      ],
+      ["close a frozen facility (to free its money)", () => manager.close.staticCall(BigInt(id)), "FacilityIsFrozen"],
+      [
+        "withdraw to the borrower",
+        () => manager.withdraw.staticCall(BigInt(other), 1n, borrower),
+        "FacilityWithdrawalNotToTreasury",
+      ],
+      [
+        "withdraw to itself",
+        () => manager.withdraw.staticCall(BigInt(other), 1n, bankKey.address),
+        "FacilityWithdrawalNotToTreasury",
+      ],
+      [
+        "set the treasury to itself",
+        () => manager.setTreasury.staticCall(bankKey.address),
+        "AccessControlUnauthorizedAccount",
+      ],
+      [
+        "grant itself the manager's admin role",
+        () => manager.grantRole.staticCall(ZeroHash, bankKey.address),
+        "AccessControlUnauthorizedAccount",
+      ],
+      [
+        "grant the payee registry's admin role",
+        () => payees.grantRole.staticCall(ZeroHash, bankKey.address),
+        "AccessControlUnauthorizedAccount",
+      ],
+      [
+        "lower the verifier threshold to 1",
+        () => evidence.setThreshold.staticCall(1),
+        "AccessControlUnauthorizedAccount",
+      ],
+      [
+        "add itself as a verifier",
+        () => evidence.addVerifier.staticCall(bankKey.address),
+        "AccessControlUnauthorizedAccount",
+      ],
+      [
+        "make itself the evidence consumer",
+        () => evidence.setConsumer.staticCall(bankKey.address),
+        "AccessControlUnauthorizedAccount",
+      ],
+      ["mint", () => token.mint.staticCall(bankKey.address, 1n), "AccessControlUnauthorizedAccount"],
+      [
+        "propose a governance change",
+        () =>
+          council.approve.staticCall(
+            [contracts.FacilityManager],
+            [0n],
+            [manager.interface.encodeFunctionData("setTreasury", [bankKey.address])],
+            ZeroHash,
+          ),
+        "CouncilNotMember",
+      ],
+    ];
+    for (const [what, attack, expected] of attacks) expect(await refusal(attack), what).to.equal(expected);
+    expect((await system.contracts.manager.facility(BigInt(id))).balance).to.equal(2_000_000n);
+    say(
+      `${attacks.length} attacks with the bank node's chain key refused by the contracts (frozen money, withdrawals elsewhere, escalation)`,
+    );
   });
 
   it("funds every facility created at the same moment with exactly its plan total", async function () {
