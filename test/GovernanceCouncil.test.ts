@@ -15,7 +15,7 @@ async function councilFixture() {
       data: fx.evidence.interface.encodeFunctionData("setThreshold", [1]),
     },
   ];
-  const batch = [[calls[0].target], [0n], [calls[0].data], NO_SALT] as const;
+  const batch: [string[], bigint[], string[], string] = [[calls[0].target], [0n], [calls[0].data], NO_SALT];
   const id = await fx.council.operationId(...batch);
   return { ...fx, calls, batch, id };
 }
