@@ -68,7 +68,8 @@ export function createChainGate({
 /**
  * What would make this node's writes fail on chain although they are well formed: its transaction key without the
  * roles they need, its verifier key outside the verifier set (two keys swapped, a key file of another node), or no
- * ether to pay gas on a chain that charges for it. Each problem is a sentence; none means the keys fit. Without a
+ * ether to pay gas on a chain that charges for it; and powers it must not hold (an admin role, minting), which whoever
+ * took the server would hold too. Each problem is a sentence; none means the keys fit. Without a
  * verifier address (the node's verifier is off) the verifier set is not looked at.
  */
 export async function keyProblems(chain: Chain, role: NodeRole, verifierAddress?: string): Promise<string[]> {
@@ -84,8 +85,18 @@ export async function keyProblems(chain: Chain, role: NodeRole, verifierAddress?
           ["PAYEE_ADMIN_ROLE", "PayeeRegistry", holds(payees, payees.PAYEE_ADMIN_ROLE())],
         ]
       : [["REGULATOR_ROLE", "FacilityManager", holds(manager, manager.REGULATOR_ROLE())]];
-  const [held, isVerifier, balance, gasPrice] = await Promise.all([
+  // Powers an online key must not hold (issue 12): taking the server would take them too.
+  const ADMIN = "0x" + "0".repeat(64);
+  const forbidden: Array<[role: string, contract: string, held: Promise<boolean>]> = [
+    ["DEFAULT_ADMIN_ROLE", "FacilityManager", manager.hasRole(ADMIN, signer)],
+    ["DEFAULT_ADMIN_ROLE", "EvidenceRegistry", evidence.hasRole(ADMIN, signer)],
+    ["DEFAULT_ADMIN_ROLE", "PayeeRegistry", payees.hasRole(ADMIN, signer)],
+    ["DEFAULT_ADMIN_ROLE", "SettlementToken", chain.token.hasRole(ADMIN, signer).catch(() => false)],
+    ["MINTER_ROLE", "SettlementToken", holds(chain.token, chain.token.MINTER_ROLE()).catch(() => false)],
+  ];
+  const [held, powers, isVerifier, balance, gasPrice] = await Promise.all([
     Promise.all(needed.map(([, , has]) => has)),
+    Promise.all(forbidden.map(([, , has]) => has)),
     verifierAddress === undefined ? true : evidence.isVerifier(verifierAddress),
     chain.provider.getBalance(signer),
     chain.provider.send("eth_gasPrice", []).then(BigInt),
@@ -93,6 +104,11 @@ export async function keyProblems(chain: Chain, role: NodeRole, verifierAddress?
   const problems = needed
     .filter((_, i) => !held[i])
     .map(([name, contract]) => `the transaction key ${signer} does not hold ${name} on ${contract}`);
+  for (const [name, contract] of forbidden.filter((_, i) => powers[i])) {
+    problems.push(
+      `the transaction key ${signer} holds ${name} on ${contract}: an online key must not hold governance powers; revoke it through governance (docs/deployment.md, 6.1)`,
+    );
+  }
   if (!isVerifier) problems.push(`the verifier key ${verifierAddress} is not in the EvidenceRegistry's verifier set`);
   if (balance === 0n && gasPrice > 0n) {
     problems.push(`the transaction key ${signer} holds no ether and the chain's gas price is ${gasPrice} wei`);

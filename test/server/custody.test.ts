@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { Wallet, ZeroHash, id as keccakText, type JsonRpcSigner } from "ethers";
+import { Interface, Wallet, ZeroHash, id as keccakText, type JsonRpcSigner } from "ethers";
 import { devWallet } from "../../scripts/lib/deploy-config";
 import { freePort } from "../../scripts/bench/lib/system";
 import {
@@ -11,16 +11,22 @@ import {
 } from "../../typechain-types";
 import { startLiveSystem, type LiveSystem } from "../helpers/liveSystem";
 import { client, waitFor } from "../helpers/processes";
+import { approveOperation, executeOperation } from "../../scripts/lib/governance";
+import { createChain } from "../../server/chain/chain";
+import { keyProblems } from "../../server/chain/startup";
+import { TimelockController__factory } from "../../typechain-types";
 
 const say = (line: string) => console.log(`      ${line}`);
 
-/** The custom error a call by `from` would revert with, or "ok". */
-async function refusal(call: () => Promise<unknown>): Promise<string> {
+/** The custom error a call reverts with (decoded by `iface` when ethers could not), or "ok". */
+async function refusal(call: () => Promise<unknown>, iface?: Interface): Promise<string> {
   try {
     await call();
     return "ok";
   } catch (error) {
-    return (error as { revert?: { name?: string } }).revert?.name ?? String((error as Error).message).slice(0, 80);
+    const { revert, data } = error as { revert?: { name?: string }; data?: string };
+    const parsed = !revert?.name && iface && data ? iface.parseError(data) : null;
+    return revert?.name ?? parsed?.name ?? String((error as Error).message).slice(0, 80);
   }
 }
 
@@ -205,6 +211,53 @@ describe("facility money against the running system", function () {
     say(
       `${attacks.length} attacks with the bank node's chain key refused by the contracts (frozen money, withdrawals elsewhere, escalation)`,
     );
+  });
+
+  it("governs on the running chain only with both institutions after the delay, and a node key holding admin is reported", async function () {
+    const { contracts, roles } = system.deployment;
+    const council = GovernanceCouncil__factory.connect(contracts.GovernanceCouncil!, system.provider);
+    const timelock = TimelockController__factory.connect(contracts.TimelockController!, system.provider);
+    const someone = Wallet.createRandom();
+    const calls = [
+      {
+        target: contracts.FacilityManager,
+        data: system.contracts.manager.interface.encodeFunctionData("grantRole", [ZeroHash, someone.address]),
+      },
+    ];
+    const [bankGovernance, regulatorGovernance] = [
+      devWallet("bankGovernance").connect(system.provider),
+      devWallet("regulatorGovernance").connect(system.provider),
+    ];
+    await approveOperation(council, [bankGovernance], calls);
+    expect(await refusal(() => executeOperation(timelock, holder, calls), timelock.interface)).to.equal(
+      "TimelockUnexpectedOperationState",
+    );
+    await approveOperation(council, [regulatorGovernance], calls);
+    expect(await refusal(() => executeOperation(timelock, holder, calls), timelock.interface)).to.equal(
+      "TimelockUnexpectedOperationState",
+    );
+    await system.provider.send("evm_increaseTime", [roles.governance!.delaySeconds]);
+    await system.provider.send("evm_mine", []);
+    // With a gas limit: the hardhat node estimates against a block time that ignores evm_increaseTime.
+    await (
+      await timelock
+        .connect(holder)
+        .executeBatch([calls[0].target], [0n], [calls[0].data], ZeroHash, ZeroHash, { gasLimit: 500_000 })
+    ).wait();
+    expect(await system.contracts.manager.hasRole(ZeroHash, someone.address)).to.equal(true);
+
+    const bankChain = createChain({ deployment: system.deployment, signerKey: devWallet("bank").privateKey });
+    const adminChain = createChain({ deployment: system.deployment, signerKey: someone.privateKey });
+    try {
+      expect(await keyProblems(bankChain, "bank")).to.deep.equal([]);
+      expect(await keyProblems(adminChain, "bank")).to.include(
+        `the transaction key ${someone.address} holds DEFAULT_ADMIN_ROLE on FacilityManager: an online key must not hold governance powers; revoke it through governance (docs/deployment.md, 6.1)`,
+      );
+    } finally {
+      bankChain.close();
+      adminChain.close();
+    }
+    say("governance on the running chain: refused before both approved and before the delay, executed after it");
   });
 
   it("funds every facility created at the same moment with exactly its plan total", async function () {
