@@ -17,6 +17,7 @@ import { categoryIndex, PAYEE_CATEGORIES } from "../payees";
 import { managerDomain, typesOf, type ApprovalKind } from "../../chain/typed-data";
 import { chainWrite } from "../wait";
 import { createRegulatorWhiteList } from "../whitelist-signatures";
+import { createFunding, fundKey } from "./funding";
 import type { CreateFacilityBody } from "./schema";
 
 const STATUS = ["NONE", "ACTIVE", "FROZEN", "CLOSED"] as const;
@@ -25,8 +26,6 @@ const pct = (bps: bigint | number) => `${(Number(bps) / 100).toFixed(2)}%`;
 const cny = (fen: bigint) => `${(fen / 100n).toLocaleString("en-US")}.${(fen % 100n).toString().padStart(2, "0")} CNY`;
 const maskOf = (kinds: readonly string[]) =>
   kinds.reduce((mask, kind) => mask | (1 << kindIndex(kind as EvidenceKind)), 0);
-/** The outbox key of a facility's funding: one per facility, retried under the same key. */
-const fundKey = (applicationId: string) => `facility-fund:${applicationId}`;
 const kindsOf = (mask: number) => EVIDENCE_KINDS.filter((_, i) => (mask & (1 << i)) !== 0);
 
 export interface Blocker {
@@ -119,31 +118,15 @@ export function createFacilityService({
     return view;
   }
 
-  /**
-   * Funded against the plan and the limit, and where the funding stands: FUNDED (the plan total is in), FUNDING (a
-   * funding is on its way), FAILED (the chain refused it: POST /facilities/:id/fund retries) or UNFUNDED.
-   */
-  async function fundingOf(facilityId: bigint, known?: ChainFacility) {
-    const facility = await row(facilityId);
-    const state = known ?? (await onChain(facilityId));
-    const job = await db.prisma.outboxJob.findUnique({ where: { key: fundKey(facility.id) } });
-    const status =
-      state.funded >= state.planTotal
-        ? "FUNDED"
-        : job?.status === "FAILED"
-          ? "FAILED"
-          : job && job.status !== "CONFIRMED"
-            ? "FUNDING"
-            : "UNFUNDED";
-    return {
-      status,
-      funded: state.funded.toString(),
-      planTotal: state.planTotal.toString(),
-      creditLimit: state.creditLimit.toString(),
-      shortfall: (state.funded >= state.planTotal ? 0n : state.planTotal - state.funded).toString(),
-      lastError: status === "FAILED" ? (job?.lastError ?? null) : null,
-    };
-  }
+  const funding = createFunding({
+    db,
+    chain,
+    outbox,
+    waitMs,
+    logger,
+    applicationOf: async (facilityId) => (await row(facilityId)).id,
+    onChain,
+  });
 
   async function validatePlan(body: CreateFacilityBody, floorBps: number): Promise<void> {
     const total = body.plan.reduce((sum, p) => sum + p.amount, 0n);
@@ -502,46 +485,7 @@ export function createFacilityService({
       });
     },
 
-    fundingOf,
-
-    /**
-     * Funds the facility up to its plan total (a retry after a failed funding): idempotent, as the chain's `funded`
-     * decides what is still missing and a funding already on its way is left to land.
-     */
-    async fund(principal: Principal, facilityId: bigint) {
-      const facility = await row(facilityId);
-      const state = await onChain(facilityId);
-      if (STATUS[Number(state.status)] === "CLOSED")
-        throw conflict("facility_is_closed", `facility ${facilityId} is closed`);
-      const key = fundKey(facility.id);
-      if (state.funded >= state.planTotal) return { funding: await fundingOf(facilityId, state), txHash: null };
-      const shortfall = state.planTotal - state.funded;
-      const float = await chain.token.balanceOf(chain.signer.address);
-      if (float < shortfall) {
-        throw conflict(
-          "insufficient_float",
-          `the bank node's account holds ${cny(float)}; funding facility ${facilityId} needs ${cny(shortfall)} more`,
-        );
-      }
-      await db.prisma.$transaction(async (tx) => {
-        await outbox.enqueue(
-          tx,
-          {
-            key,
-            kind: JOB.FUND,
-            payload: {
-              facilityId: facilityId.toString(),
-              amount: shortfall.toString(),
-              fundedAfter: state.planTotal.toString(),
-            },
-          },
-          { retryFailed: true },
-        );
-      });
-      logger.info({ facilityId: facilityId.toString(), by: principal.label }, "facility funding requested");
-      const landed = await chainWrite(outbox, key, waitMs);
-      return { funding: await fundingOf(facilityId), txHash: landed?.txHash ?? null };
-    },
+    ...funding,
 
     async byApplication(id: string) {
       return db.prisma.facility.findUnique({ where: { id } });
