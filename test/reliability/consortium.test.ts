@@ -255,7 +255,11 @@ describe("consortium deployment: two nodes on a chain other than 31337", functio
         fiscal,
         verifiers: [keys.bankVerifier.address, keys.regulatorVerifier.address],
         threshold: 2,
+        treasury,
+        governance: { members: governance, threshold: 2, delaySeconds: 172_800 },
+        float: "100000000000",
       });
+      expect(deployment.deployerKeeps).to.deep.equal([]);
       for (const address of Object.values(deployment.contracts))
         expect(await provider.getCode(address)).to.not.equal("0x");
       expect(await provider.getBalance(keys.deployer.address)).to.equal(0n);
