@@ -241,6 +241,13 @@ describe("qfm, end to end through the binary", function () {
     const shown = await ok(["facility", "show", "1"]);
     expect(shown.stdout).to.include("✓ paid").and.include("unpaid").and.include("10,000,000.00 CNY");
     expect(shown.stdout).to.include("paid 4,000,000.00 CNY of 4,500,000.00 CNY; unpaid 500,000.00 CNY");
+    expect(shown.stdout).to.match(/funding\s+│\s+FUNDED/);
+
+    // Funding again is a no-op once the plan total is in (the retry of a refused funding).
+    const funded = await ok(["facility", "fund", "1"]);
+    expect(funded.stdout)
+      .to.include("facility 1 is funded")
+      .and.match(/funded \/ plan total\s+│\s+4,500,000\.00 CNY/);
   });
 
   it("proves the evidence against the chain, and anyone can verify the file with its salt", async function () {
