@@ -194,6 +194,7 @@ export function facilityRoutes({
         409: { description: "closed, the bank node's float is short, or the chain refused the funding" },
       },
       handler: async ({ principal, params }) => {
+        await policy.facility(principal!, params.id, "write");
         const { funding, txHash } = await facilities.fund(principal!, params.id);
         return {
           status: funding.status === "FUNDED" ? 200 : 202,
