@@ -241,6 +241,8 @@ export async function startNode(config: NodeConfig, options: { logger?: Logger }
     handlers,
     confirmations: config.confirmations,
     pollIntervalMs: config.pollIntervalMs,
+    // Bulk verifier work goes from the verifier's own account: the signer's lane stays free for freezes.
+    relaySigner: verifierWallet,
   });
 
   const catalog = loadProducts(config.productsDir);
@@ -317,6 +319,7 @@ export async function startNode(config: NodeConfig, options: { logger?: Logger }
     logger,
     metrics,
     limits: config.limits,
+    uploadDir: store.incoming,
     staticDir: config.role === "bank" && config.webDir && fs.existsSync(config.webDir) ? config.webDir : undefined,
     mount: config.role === "bank" ? (app) => mountDashboardHelpers(app, config) : undefined,
     ready: async () => {

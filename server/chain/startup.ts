@@ -94,12 +94,13 @@ export async function keyProblems(chain: Chain, role: NodeRole, verifierAddress?
     ["DEFAULT_ADMIN_ROLE", "SettlementToken", chain.token.hasRole(ADMIN, signer).catch(() => false)],
     ["MINTER_ROLE", "SettlementToken", holds(chain.token, chain.token.MINTER_ROLE()).catch(() => false)],
   ];
-  const [held, powers, isVerifier, balance, gasPrice] = await Promise.all([
+  const [held, powers, isVerifier, balance, gasPrice, relayBalance] = await Promise.all([
     Promise.all(needed.map(([, , has]) => has)),
     Promise.all(forbidden.map(([, , has]) => has)),
     verifierAddress === undefined ? true : evidence.isVerifier(verifierAddress),
     chain.provider.getBalance(signer),
     chain.provider.send("eth_gasPrice", []).then(BigInt),
+    verifierAddress === undefined ? 1n : chain.provider.getBalance(verifierAddress),
   ]);
   const problems = needed
     .filter((_, i) => !held[i])
@@ -112,6 +113,12 @@ export async function keyProblems(chain: Chain, role: NodeRole, verifierAddress?
   if (!isVerifier) problems.push(`the verifier key ${verifierAddress} is not in the EvidenceRegistry's verifier set`);
   if (balance === 0n && gasPrice > 0n) {
     problems.push(`the transaction key ${signer} holds no ether and the chain's gas price is ${gasPrice} wei`);
+  }
+  // The verifier's account relays its own attestations (the outbox's RELAY lane, server/outbox/lanes.ts).
+  if (relayBalance === 0n && gasPrice > 0n) {
+    problems.push(
+      `the verifier key ${verifierAddress} relays attestations but holds no ether (gas price ${gasPrice} wei)`,
+    );
   }
   return problems;
 }

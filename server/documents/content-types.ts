@@ -1,3 +1,5 @@
+import fs from "node:fs/promises";
+
 /** The document types the node accepts, each with a check that the bytes really are of that type. */
 const SIGNATURES: Record<string, (bytes: Buffer) => boolean> = {
   "application/pdf": (b) => b.subarray(0, 5).toString("latin1") === "%PDF-",
@@ -34,4 +36,17 @@ export function isAllowedType(mediaType: string): boolean {
 
 export function bytesMatchType(mediaType: string, bytes: Buffer): boolean {
   return SIGNATURES[mediaType]?.(bytes) ?? false;
+}
+
+/**
+ * Whether an uploaded file's bytes are of `mediaType`: from its first bytes, or for JSON (which must parse whole) from
+ * the file itself, read only now that it is known to be within the upload limit.
+ */
+export async function fileMatchesType(
+  mediaType: string,
+  file: { path: string; head: Buffer; size: number },
+): Promise<boolean> {
+  const bytes =
+    mediaType === "application/json" && file.size > file.head.length ? await fs.readFile(file.path) : file.head;
+  return bytesMatchType(mediaType, bytes);
 }

@@ -1,6 +1,5 @@
 import { z } from "zod";
 import type { Policy } from "../auth/policy";
-import { contentHashOf } from "../chain/evidence";
 import { defineRoute, FacilityId, Hex32, type HandlerResult, type RouteDef } from "../http/route";
 import { presentBatch, presentDocument, presentProof } from "./presenter";
 import {
@@ -275,7 +274,7 @@ export function documentRoutes({
       upload: { fileField: "file", description: "the document to check" },
       responses: { 200: { description: "where it is anchored, or anchored: false", schema: VerifyResult } },
       handler: async ({ body, file }) => ({
-        body: await documents.verify({ ...body, contentHash: contentHashOf(file!.buffer) }),
+        body: await documents.verify({ ...body, contentHash: file!.contentHash }),
       }),
     }),
   ];

@@ -7,7 +7,6 @@ import type { Chain } from "../chain/chain";
 import { isTransient } from "../chain/reverts";
 import {
   LEAF_ENCODING,
-  contentHashOf,
   evidenceIdOf,
   kindIndex,
   saltedHashOf,
@@ -20,7 +19,7 @@ import { AppError, badRequest, conflict, notFound, unavailable, unprocessable } 
 import type { Metrics } from "../http/metrics";
 import type { UploadedFile } from "../http/route";
 import type { Outbox } from "../outbox/outbox";
-import { ALLOWED_CONTENT_TYPES, bytesMatchType, isAllowedType, mediaTypeOf } from "./content-types";
+import { ALLOWED_CONTENT_TYPES, fileMatchesType, isAllowedType, mediaTypeOf } from "./content-types";
 import type { DocumentRow } from "./presenter";
 import type { ListDocumentsQuery, UploadDocumentBody, UploadDocumentsBody } from "./schema";
 import type { DocumentStore } from "./storage";
@@ -59,7 +58,7 @@ const scopeOf = (principal: Principal) => `${principal.institution}/${principal.
  */
 function fingerprintOf(operation: string, files: UploadedFile[], fields: unknown[]): string {
   const request = files.map((file, i) => [
-    contentHashOf(file.buffer),
+    file.contentHash,
     file.mimeType,
     file.originalName,
     JSON.stringify(fields[i], (_, value: unknown) => (typeof value === "bigint" ? value.toString() : value)),
@@ -94,7 +93,7 @@ export function createDocumentService({
   }
 
   /** Refuses a file whose type is not accepted, that is empty, or whose bytes are not what its type says. */
-  function checkFile(file: UploadedFile, which = "the file"): void {
+  async function checkFile(file: UploadedFile, which = "the file"): Promise<void> {
     const mediaType = mediaTypeOf(file.mimeType);
     if (!isAllowedType(mediaType)) {
       throw new AppError(
@@ -104,7 +103,7 @@ export function createDocumentService({
       );
     }
     if (file.size === 0) throw new AppError(400, "empty_file", `${which}: the uploaded file is empty`);
-    if (!bytesMatchType(mediaType, file.buffer)) {
+    if (!(await fileMatchesType(mediaType, file))) {
       throw new AppError(
         400,
         "content_type_mismatch",
@@ -176,10 +175,10 @@ export function createDocumentService({
     file: UploadedFile,
     entry: { facilityId: bigint; kind: EvidenceKind; metadata?: Record<string, unknown> },
   ) {
-    const contentHash = contentHashOf(file.buffer);
+    const contentHash = file.contentHash;
     const salt = hexlify(randomBytes(32));
     const saltedHash = saltedHashOf(salt, contentHash);
-    await store.put(contentHash, file.buffer);
+    await store.putFile(contentHash, file.path);
     return {
       id: randomUUID(),
       facilityId: entry.facilityId,
@@ -204,7 +203,7 @@ export function createDocumentService({
       body: UploadDocumentBody,
       idempotencyKey?: string,
     ): Promise<Upload> {
-      checkFile(file);
+      await checkFile(file);
       const idempotency = idempotencyKey
         ? { key: idempotencyKey, fingerprint: fingerprintOf("uploadDocument", [file], [body]) }
         : undefined;
@@ -246,7 +245,7 @@ export function createDocumentService({
             "in the order of the files",
         );
       }
-      files.forEach((file, i) => checkFile(file, `file ${i + 1} (${file.originalName})`));
+      for (const [i, file] of files.entries()) await checkFile(file, `file ${i + 1} (${file.originalName})`);
       const idempotency = idempotencyKey
         ? { key: idempotencyKey, fingerprint: fingerprintOf("uploadDocuments", files, entries) }
         : undefined;

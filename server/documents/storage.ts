@@ -33,6 +33,34 @@ export function createDocumentStore({ dir }: { dir: string }) {
   return {
     pathOf,
 
+    /** Where uploads stream to before they are checked: inside the store, so that storing one is a rename. */
+    incoming: path.join(dir, ".incoming"),
+
+    /** Moves a complete file (an upload streamed to `incoming`) to the address of its content hash. */
+    async putFile(contentHash: string, file: string): Promise<void> {
+      const target = pathOf(contentHash);
+      const folder = path.dirname(target);
+      if (!folders.has(folder)) {
+        await fs.mkdir(folder, { recursive: true });
+        folders.add(folder);
+      }
+      try {
+        await fs.rename(file, target);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === "ENOENT") {
+          // The folder was removed behind the store's back: make it again.
+          await fs.mkdir(folder, { recursive: true });
+          await fs.rename(file, target);
+        } else if (code === "EXDEV") {
+          // Another file system: copy through a temporary name, as put does.
+          const temporary = `${target}.${randomBytes(6).toString("hex")}.tmp`;
+          await fs.copyFile(file, temporary);
+          await fs.rename(temporary, target);
+        } else throw error;
+      }
+    },
+
     async put(contentHash: string, bytes: Uint8Array): Promise<void> {
       // Same content, same address: bytes already stored are replaced by the same bytes, which costs less than asking
       // first for every new document.

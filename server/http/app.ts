@@ -1,7 +1,7 @@
 import express, { type NextFunction, type Request, type Response } from "express";
 import rateLimit, { ipKeyGenerator } from "express-rate-limit";
 import helmet from "helmet";
-import multer from "multer";
+import os from "node:os";
 import path from "node:path";
 import type { Logger } from "pino";
 import { pinoHttp } from "pino-http";
@@ -11,6 +11,7 @@ import { AppError, forbidden, problemHandler, toProblem, unauthorized, validatio
 import type { Metrics } from "./metrics";
 import { DOCS_HTML, DOCS_INIT_JS, buildOpenApi } from "./openapi";
 import { NO_CONTROL_CHARACTERS, type RouteDef, type UploadedFile } from "./route";
+import { limitUpload, removeUploads, uploadParser, type StreamedFile } from "./uploads";
 
 export interface AppOptions {
   title: string;
@@ -26,6 +27,8 @@ export interface AppOptions {
   staticDir?: string;
   /** Extra handlers mounted after the API routes and before the static files (the dashboard's helpers). */
   mount?: (app: express.Express) => void;
+  /** Where uploads stream to before the handler takes them (the document store's, so that storing is a rename). */
+  uploadDir?: string;
 }
 
 const principalOf = new WeakMap<Request, Principal>();
@@ -124,16 +127,8 @@ export function createApp(options: AppOptions): express.Express {
     }),
   );
 
-  const multerFor = (maxFiles: number) =>
-    multer({
-      storage: multer.memoryStorage(),
-      // Browsers and fetch send a file name's UTF-8 bytes as they are; multer would read them as latin1 (mojibake).
-      defParamCharset: "utf8",
-      // The name as the client sent it, so that one naming directories is refused rather than quietly cut down.
-      preservePath: true,
-      limits: { fileSize: limits.uploadBytes, files: maxFiles, fields: 32, fieldSize: 64 * 1024 },
-    });
-  const single = multerFor(1);
+  const uploadDir = options.uploadDir ?? path.join(os.tmpdir(), "qfm-uploads");
+  const single = uploadParser(uploadDir, limits.uploadBytes, 1);
 
   for (const route of routes) {
     const handlers: express.RequestHandler[] = [];
@@ -152,7 +147,10 @@ export function createApp(options: AppOptions): express.Express {
     });
     if (route.upload) {
       const { fileField, maxFiles = 1, maxBytes } = route.upload;
-      const parseUpload = maxFiles > 1 ? multerFor(maxFiles).array(fileField, maxFiles) : single.single(fileField);
+      const parseUpload =
+        maxFiles > 1
+          ? uploadParser(uploadDir, limits.uploadBytes, maxFiles).array(fileField, maxFiles)
+          : single.single(fileField);
       handlers.push((req, res, next) => {
         if (!req.is("multipart/form-data")) {
           return next(new AppError(415, "unsupported_media_type", "send the upload as multipart/form-data"));
@@ -164,6 +162,8 @@ export function createApp(options: AppOptions): express.Express {
             new AppError(413, "upload_too_large", `this upload is ${declared} bytes; at most ${maxBytes} are accepted`),
           );
         }
+        // What is counted is what arrives, declared or not (chunked requests declare nothing).
+        limitUpload(req, maxBytes ?? limits.uploadBytes);
         parseUpload(req, res, next);
       });
     } else if (route.body) {
@@ -177,6 +177,9 @@ export function createApp(options: AppOptions): express.Express {
       });
     }
     handlers.push(async (req, res, next) => {
+      const received = route.upload
+        ? ((req.files as Express.Multer.File[] | undefined) ?? (req.file ? [req.file] : []))
+        : [];
       try {
         const params = parse(route.params, req.params, "params");
         const query = parse(route.query, req.query, "query");
@@ -185,9 +188,7 @@ export function createApp(options: AppOptions): express.Express {
         let file: UploadedFile | undefined;
         let files: UploadedFile[] | undefined;
         if (route.upload) {
-          const received =
-            (route.upload.maxFiles ?? 1) > 1 ? ((req.files as Express.Multer.File[] | undefined) ?? []) : [req.file];
-          files = received.filter((f) => f !== undefined).map(uploadedFile);
+          files = received.map(uploadedFile);
           if (files.length === 0)
             throw new AppError(
               400,
@@ -213,6 +214,9 @@ export function createApp(options: AppOptions): express.Express {
         }
       } catch (error) {
         next(error);
+      } finally {
+        // Files the handler stored were moved into the document store; the rest go.
+        if (received.length > 0) await removeUploads(received);
       }
     });
     app[route.method](route.path, ...handlers);
@@ -238,12 +242,15 @@ function uploadedFile(received: Express.Multer.File): UploadedFile {
         "send it without directories or control characters",
     );
   }
+  const streamed = received as Express.Multer.File & StreamedFile;
   return {
     fieldName: received.fieldname,
     originalName: received.originalname,
     mimeType: received.mimetype,
-    size: received.size,
-    buffer: received.buffer,
+    size: streamed.size,
+    path: streamed.path,
+    contentHash: streamed.contentHash,
+    head: streamed.head,
   };
 }
 

@@ -12,13 +12,21 @@ export interface ResponseSpec {
   contentType?: string;
 }
 
-/** An uploaded file, held in memory until the service stores it. */
+/**
+ * An uploaded file, streamed to a temporary file as it arrived (never held whole in memory): the service moves it into
+ * the document store or leaves it, and it is removed once the request is answered.
+ */
 export interface UploadedFile {
   fieldName: string;
   originalName: string;
   mimeType: string;
   size: number;
-  buffer: Buffer;
+  /** The temporary file holding the bytes. */
+  path: string;
+  /** sha256 of the bytes (0x-prefixed hex), computed while they streamed in. */
+  contentHash: string;
+  /** The first bytes (up to server/http/uploads.ts HEAD_BYTES), for the type check. */
+  head: Buffer;
 }
 
 export interface HandlerContext<P, Q, B, H = unknown> {

@@ -1,4 +1,4 @@
-import { Transaction, type ContractTransaction } from "ethers";
+import { Transaction, type ContractTransaction, type Wallet } from "ethers";
 import type { Logger } from "pino";
 import type { Chain } from "../chain/chain";
 import { decodeRevert, describeError, isTransient } from "../chain/reverts";
@@ -7,6 +7,7 @@ import { isDatabaseUnavailable } from "../db/errors";
 import type { Metrics } from "../http/metrics";
 import { orderedId } from "../ids";
 import { createLoop } from "../loop";
+import { laneOf, laneWorkers, type LaneWorker } from "./lanes";
 
 /** A chain write the chain refused for good; `reason` is the decoded revert (e.g. FacilityIsFrozen(3)). */
 export class ChainWriteFailed extends Error {
@@ -55,6 +56,11 @@ export interface OutboxOptions {
   pollIntervalMs: number;
   /** How long to wait for a broadcast transaction's receipt in one pass. */
   receiptTimeoutMs?: number;
+  /**
+   * The account that sends the RELAY lane (verifier attestations and leaf registrations, which need no role): the
+   * node's verifier key. Without it the node's signer sends them too, after its CONTROL and beside its MAIN jobs.
+   */
+  relaySigner?: Wallet;
 }
 
 const MAX_BACKOFF_MS = 15_000;
@@ -62,7 +68,8 @@ const MAX_REFUSALS = 5;
 
 /**
  * The durable outbox. Every chain write is a row first, created in the same database transaction as the state it
- * belongs to. One worker handles jobs one at a time, strictly in creation order:
+ * belongs to, in the lane its kind belongs to (./lanes.ts). Each account has one worker, which handles its jobs one at
+ * a time: a due CONTROL job first, then the lanes behind it, each strictly in creation order:
  *
  * 1. if the job's transaction has a receipt, or its effect is found on chain, the job is confirmed;
  * 2. otherwise, if the job holds a signed transaction whose nonce is still unused, the same bytes are broadcast again;
@@ -77,6 +84,8 @@ export function createOutbox(options: OutboxOptions) {
   const { db, chain, logger, metrics, confirmations, pollIntervalMs } = options;
   const receiptTimeoutMs = options.receiptTimeoutMs ?? 30_000;
   const handlers = new Map(options.handlers.map((handler) => [handler.kind, handler]));
+  const relaySigner = options.relaySigner?.connect(chain.provider) as Wallet | undefined;
+  const workers = laneWorkers(chain.signer, relaySigner);
 
   /**
    * Queues a job under its idempotency key; a key already queued, sent or confirmed is left as it is. With
@@ -101,6 +110,7 @@ export function createOutbox(options: OutboxOptions) {
           rawTx: null,
           txHash: null,
           nonce: null,
+          sender: null,
           lastError: null,
           nextRunAt: new Date(),
         },
@@ -109,7 +119,13 @@ export function createOutbox(options: OutboxOptions) {
     }
     await tx.outboxJob.upsert({
       where: { key: job.key },
-      create: { id: orderedId(), key: job.key, kind: job.kind, payload: JSON.stringify(job.payload) },
+      create: {
+        id: orderedId(),
+        key: job.key,
+        kind: job.kind,
+        lane: laneOf(job.kind),
+        payload: JSON.stringify(job.payload),
+      },
       update: {},
     });
   }
@@ -141,11 +157,13 @@ export function createOutbox(options: OutboxOptions) {
     );
   }
 
-  async function nextNonce(): Promise<number> {
+  async function nextNonce(sender: string): Promise<number> {
+    // Rows signed before lanes existed name no sender: the node's signer signed them all.
+    const ours = sender === chain.signer.address ? { OR: [{ sender }, { sender: null }] } : { sender };
     const [pending, highest] = await Promise.all([
-      chain.provider.getTransactionCount(chain.signer.address, "pending"),
+      chain.provider.getTransactionCount(sender, "pending"),
       db.prisma.outboxJob.aggregate({
-        where: { status: { in: ["PENDING", "SENT", "CONFIRMED"] }, nonce: { not: null } },
+        where: { status: { in: ["PENDING", "SENT", "CONFIRMED"] }, nonce: { not: null }, ...ours },
         _max: { nonce: true },
       }),
     ]);
@@ -158,15 +176,34 @@ export function createOutbox(options: OutboxOptions) {
     return BigInt(await chain.provider.getBlockNumber()) >= landed.blockNumber + BigInt(confirmations);
   }
 
-  /** Processes the oldest open job; returns false when there is nothing to do now. */
+  /**
+   * The worker's next due job: the oldest open job of its first tier whose oldest is due. Within a tier, strictly in
+   * creation order: a job waiting to retry holds the ones behind it (a leaf registration must land before its
+   * attestation); it does not hold a tier behind it, which has its own jobs and takes the next nonce.
+   */
+  async function nextJob(worker: LaneWorker) {
+    for (const tier of worker.tiers) {
+      const job = await db.prisma.outboxJob.findFirst({
+        where: { lane: { in: tier }, status: { in: ["PENDING", "SENT"] } },
+        orderBy: { id: "asc" },
+      });
+      if (job && job.nextRunAt.getTime() <= Date.now()) return job;
+    }
+    return undefined;
+  }
+
+  /** Processes one due job of each worker in turn (tests and the drain); false when none of them had one. */
   async function processNext(): Promise<boolean> {
-    // Strictly in creation order: a job waiting to retry holds the ones behind it (a leaf registration must land
-    // before its attestation; nonces are handed out in order).
-    const job = await db.prisma.outboxJob.findFirst({
-      where: { status: { in: ["PENDING", "SENT"] } },
-      orderBy: { id: "asc" },
-    });
-    if (!job || job.nextRunAt.getTime() > Date.now()) return false;
+    let worked = false;
+    for (const worker of workers) worked = (await processNextOf(worker)) || worked;
+    return worked;
+  }
+
+  /** Processes the worker's next due job; returns false when there is nothing to do now. */
+  async function processNextOf(worker: LaneWorker): Promise<boolean> {
+    const job = await nextJob(worker);
+    if (!job) return false;
+    const signer = worker.signer;
     const handler = handlers.get(job.kind);
     if (!handler) {
       await db.prisma.outboxJob.update({
@@ -204,7 +241,7 @@ export function createOutbox(options: OutboxOptions) {
       // 2. Signed before: rebroadcast the same bytes while their nonce is unused; if it was used by them and they
       // reverted, or lost, start over with a new transaction.
       if (job.rawTx && job.nonce !== null) {
-        const used = await chain.provider.getTransactionCount(chain.signer.address, "latest");
+        const used = await chain.provider.getTransactionCount(job.sender ?? chain.signer.address, "latest");
         if (used <= job.nonce) {
           if (await broadcast(job.rawTx)) await awaitReceipt(job, job.txHash!);
           else await later();
@@ -218,18 +255,18 @@ export function createOutbox(options: OutboxOptions) {
 
       // 3. Build, sign, store, broadcast.
       const unsigned = await handler.build(payload);
-      const nonce = job.nonce ?? (await nextNonce());
-      const populated = await chain.signer.populateTransaction({ ...unsigned, nonce });
+      const nonce = job.nonce ?? (await nextNonce(signer.address));
+      const populated = await signer.populateTransaction({ ...unsigned, nonce });
       // A margin over the estimate: the estimate is made against the current block, and a write can cost more in the
       // block it lands in (interest accrued over a new second writes a storage slot the estimate did not).
       populated.gasLimit = (BigInt(populated.gasLimit!) * 125n) / 100n;
-      const rawTx = await chain.signer.signTransaction(populated);
+      const rawTx = await signer.signTransaction(populated);
       const txHash = Transaction.from(rawTx).hash!;
       await db.prisma.outboxJob.update({
         where: { id: job.id },
-        data: { status: "SENT", rawTx, txHash, nonce, attempts: { increment: 1 } },
+        data: { status: "SENT", rawTx, txHash, nonce, sender: signer.address, attempts: { increment: 1 } },
       });
-      logger.debug({ job: job.id, kind: job.kind, nonce, txHash }, "chain write signed");
+      logger.debug({ job: job.id, kind: job.kind, lane: job.lane, nonce, txHash }, "chain write signed");
       if (await broadcast(rawTx)) await awaitReceipt({ ...job, txHash }, txHash);
       else await db.prisma.outboxJob.update({ where: { id: job.id }, data: { nextRunAt: new Date() } });
     } catch (error) {
@@ -322,6 +359,7 @@ export function createOutbox(options: OutboxOptions) {
               rawTx: null,
               txHash: null,
               nonce: null,
+              sender: null,
             },
       });
     } else {
@@ -342,14 +380,21 @@ export function createOutbox(options: OutboxOptions) {
     return pending;
   }
 
-  const worker = createLoop(
-    async () => {
-      const worked = await processNext();
-      if (!worked) await updateGauge();
-      return worked;
-    },
-    (error) => logger.error({ error: describeError(error) }, "outbox pass failed"),
+  const loops = workers.map((worker) =>
+    createLoop(
+      async () => {
+        const worked = await processNextOf(worker);
+        if (!worked) await updateGauge();
+        return worked;
+      },
+      (error) => logger.error({ error: describeError(error), worker: worker.name }, "outbox pass failed"),
+    ),
   );
+  const worker = {
+    start: (intervalMs: number) => loops.forEach((loop) => loop.start(intervalMs)),
+    poke: () => loops.forEach((loop) => loop.poke()),
+    stop: () => Promise.all(loops.map((loop) => loop.stop())).then(() => undefined),
+  };
 
   return {
     enqueue,

@@ -1,0 +1,49 @@
+import type { Wallet } from "ethers";
+
+/**
+ * The outbox's lanes. A job waits in one lane, chosen by its kind when it is queued and kept in its row:
+ *
+ * - CONTROL: the regulator's controls (a freeze, an unfreeze). Never behind bulk work: its worker takes a due CONTROL
+ *   job before any other job of its account, and bulk verifier work is sent from another account altogether.
+ * - RELAY: bulk work any account may send, because what it carries was signed elsewhere (a verifier's attestation, a
+ *   batched leaf with its proof). Sent from the relay account (the node's verifier key) when one is configured, so its
+ *   nonces and its place in the chain node's pool are its own.
+ * - MAIN: everything else (anchoring, payees, facilities, payments, reviews), from the node's role-holding key.
+ *
+ * Within a lane jobs go strictly in creation order (a leaf registration lands before its attestation). Lanes that
+ * share an account share one worker and one nonce sequence, in the order of `tiers`.
+ */
+export const LANE = { CONTROL: "CONTROL", MAIN: "MAIN", RELAY: "RELAY" } as const;
+export type Lane = (typeof LANE)[keyof typeof LANE];
+
+/** Job kinds of the CONTROL lane (JOB.FREEZE and JOB.UNFREEZE of server/lifecycle/jobs.ts). */
+export const CONTROL_KINDS: readonly string[] = ["FREEZE", "UNFREEZE"];
+/** Job kinds of the RELAY lane (REGISTER_LEAF and ATTEST of server/verification/verifier.ts). */
+export const RELAY_KINDS: readonly string[] = ["REGISTER_LEAF", "ATTEST"];
+
+export function laneOf(kind: string): Lane {
+  if (CONTROL_KINDS.includes(kind)) return LANE.CONTROL;
+  if (RELAY_KINDS.includes(kind)) return LANE.RELAY;
+  return LANE.MAIN;
+}
+
+/** One worker: an account, and the lanes it serves, highest priority first (lanes of one tier in creation order). */
+export interface LaneWorker {
+  name: string;
+  signer: Wallet;
+  tiers: Lane[][];
+}
+
+/**
+ * The workers of a node: the role-holding signer serves CONTROL first, then MAIN; RELAY gets a worker of its own when
+ * its account differs, and otherwise joins MAIN's tier (one account, one sequence: the order of old).
+ */
+export function laneWorkers(signer: Wallet, relaySigner?: Wallet): LaneWorker[] {
+  if (!relaySigner || relaySigner.address === signer.address) {
+    return [{ name: "main", signer, tiers: [[LANE.CONTROL], [LANE.MAIN, LANE.RELAY]] }];
+  }
+  return [
+    { name: "main", signer, tiers: [[LANE.CONTROL], [LANE.MAIN]] },
+    { name: "relay", signer: relaySigner, tiers: [[LANE.RELAY]] },
+  ];
+}
