@@ -46,6 +46,8 @@ const EnvSchema = z.object({
   UPLOAD_MAX_BYTES: positiveInt.default(10 * 1024 * 1024),
   JSON_MAX_BYTES: positiveInt.default(256 * 1024),
   RATE_LIMIT_PER_MINUTE: positiveInt.default(1_200),
+  /** Uploads (POST /documents, /documents/bulk) one API key may send a minute; more are answered 429 with Retry-After. */
+  UPLOAD_QUOTA_PER_MINUTE: positiveInt.default(300),
   /** Regulator: where the bank node is, and the regulator-role API key it uses there to fetch documents. */
   BANK_NODE_URL: z.url({ message: "must be the bank node's http(s) URL" }).optional(),
   BANK_NODE_API_KEY: z.string().min(8).optional(),
@@ -89,7 +91,7 @@ export interface NodeConfig {
   confirmations: number;
   pollIntervalMs: number;
   batch: { maxSize: number; maxAgeMs: number };
-  limits: { uploadBytes: number; jsonBytes: number; requestsPerMinute: number };
+  limits: { uploadBytes: number; jsonBytes: number; requestsPerMinute: number; uploadsPerMinute: number };
   bankNode?: { url: string; apiKey: string };
   registrySeedFile?: string;
   verifierEnabled: boolean;
@@ -212,6 +214,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): NodeConfig {
       uploadBytes: e.UPLOAD_MAX_BYTES,
       jsonBytes: e.JSON_MAX_BYTES,
       requestsPerMinute: e.RATE_LIMIT_PER_MINUTE,
+      uploadsPerMinute: e.UPLOAD_QUOTA_PER_MINUTE,
     },
     bankNode:
       e.BANK_NODE_URL && e.BANK_NODE_API_KEY ? { url: e.BANK_NODE_URL, apiKey: e.BANK_NODE_API_KEY } : undefined,

@@ -19,11 +19,13 @@ export interface IssuedKey {
 }
 
 /**
- * API keys: random 32-byte secrets shown once at issue; only their SHA-256 is stored. Lookups are cached for a few
- * seconds so a hot read path does not hit the database per request; revocation takes effect within that window.
+ * API keys: random 32-byte secrets shown once at issue; only their SHA-256 is stored. A key is looked up in the
+ * database on every request (one primary-key read), so a revocation — by the admin command or any other process that
+ * writes the node's database — takes effect on the next request. Only refusals are cached, for `cacheMs`: a key that
+ * is unknown or revoked stays refused, and guessing keys costs the database nothing.
  */
 export function createApiKeys({ db, cacheMs = 5_000 }: { db: Database; cacheMs?: number }) {
-  const cache = new Map<string, { principal: Principal | null; expires: number }>();
+  const refused = new Map<string, number>();
 
   return {
     /** Issues a key bound to its subject: a borrower's or payee's `subject` (address, credit code) is required. */
@@ -69,6 +71,7 @@ export function createApiKeys({ db, cacheMs = 5_000 }: { db: Database; cacheMs?:
         },
         update: { role: input.role, institution: input.institution, label: input.label, ...columns, revokedAt: null },
       });
+      refused.delete(hashApiKey(input.key));
       return { id, key: input.key, role: input.role, institution: input.institution, label: input.label, subject };
     },
 
@@ -77,7 +80,6 @@ export function createApiKeys({ db, cacheMs = 5_000 }: { db: Database; cacheMs?:
         where: { id, revokedAt: null },
         data: { revokedAt: new Date() },
       });
-      cache.clear();
       return count > 0;
     },
 
@@ -87,18 +89,17 @@ export function createApiKeys({ db, cacheMs = 5_000 }: { db: Database; cacheMs?:
 
     async authenticate(key: string): Promise<Principal | null> {
       const keyHash = hashApiKey(key);
-      const cached = cache.get(keyHash);
-      if (cached && cached.expires > Date.now()) return cached.principal;
+      const until = refused.get(keyHash);
+      if (until !== undefined && until > Date.now()) return null;
       const row = await db.prisma.apiKey.findUnique({ where: { keyHash } });
       // A borrower's or supplier's key bound to no subject matches no facility: it is not a key at all.
       const subject = row && !row.revokedAt ? subjectOfRow(row) : undefined;
-      const principal =
-        row && subject
-          ? { keyId: row.id, role: row.role as Role, institution: row.institution, label: row.label, subject }
-          : null;
-      if (cache.size > 10_000) cache.clear();
-      cache.set(keyHash, { principal, expires: Date.now() + cacheMs });
-      return principal;
+      if (row && subject) {
+        return { keyId: row.id, role: row.role as Role, institution: row.institution, label: row.label, subject };
+      }
+      if (refused.size > 10_000) refused.clear();
+      refused.set(keyHash, Date.now() + cacheMs);
+      return null;
     },
   };
 }

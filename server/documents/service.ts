@@ -5,13 +5,7 @@ import { queueSingleAnchor } from "../anchoring/anchoring";
 import type { Principal } from "../auth/roles";
 import type { Chain } from "../chain/chain";
 import { isTransient } from "../chain/reverts";
-import {
-  LEAF_ENCODING,
-  evidenceIdOf,
-  kindIndex,
-  saltedHashOf,
-  type EvidenceKind,
-} from "../chain/evidence";
+import { LEAF_ENCODING, evidenceIdOf, kindIndex, saltedHashOf, type EvidenceKind } from "../chain/evidence";
 import { Prisma, type Database, type Tx } from "../db/client";
 import { isUniqueViolation } from "../db/errors";
 import { insertRows } from "../db/rows";

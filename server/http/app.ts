@@ -6,7 +6,7 @@ import path from "node:path";
 import type { Logger } from "pino";
 import { pinoHttp } from "pino-http";
 import type { ApiKeys } from "../auth/api-keys";
-import type { Principal } from "../auth/roles";
+import type { Principal, Role } from "../auth/roles";
 import { AppError, forbidden, problemHandler, toProblem, unauthorized, validationFailed } from "../errors";
 import type { Metrics } from "./metrics";
 import { DOCS_HTML, DOCS_INIT_JS, buildOpenApi } from "./openapi";
@@ -20,7 +20,13 @@ export interface AppOptions {
   apiKeys: ApiKeys;
   logger: Logger;
   metrics: Metrics;
-  limits: { jsonBytes: number; uploadBytes: number; requestsPerMinute: number };
+  limits: {
+    jsonBytes: number;
+    uploadBytes: number;
+    requestsPerMinute: number;
+    /** Uploads one API key may send a minute (each request, whatever it carries); unlimited when not given. */
+    uploadsPerMinute?: number;
+  };
   /** Readiness: resolves when the node can serve (database and chain reachable), rejects with the reason otherwise. */
   ready: () => Promise<Record<string, unknown>>;
   /** Static files (the dashboard), served at / when given. */
@@ -32,6 +38,8 @@ export interface AppOptions {
 }
 
 const principalOf = new WeakMap<Request, Principal>();
+/** Who may read /metrics. */
+const METRICS_ROLES: readonly Role[] = ["bank_officer", "regulator"];
 /** Why a request's credentials were refused: reported only by routes that need a key (public ones ignore them). */
 const authFailureOf = new WeakMap<Request, string>();
 
@@ -82,9 +90,6 @@ export function createApp(options: AppOptions): express.Express {
       res.status(503).type("application/problem+json").send(JSON.stringify(problem));
     }
   });
-  app.get("/metrics", async (_req, res) => {
-    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
-  });
 
   // Authentication for everything below. A refused key is not answered here but by the route when it needs a key: a
   // public route ignores credentials, and the request still passes the rate limiter (keyed by address), so guessing
@@ -127,6 +132,44 @@ export function createApp(options: AppOptions): express.Express {
     }),
   );
 
+  // Operational data (queue depths, failure counts, timings) for the two institutions only, behind a key like the API.
+  app.get("/metrics", async (req, res, next) => {
+    const principal = principalOf.get(req);
+    const refused = authFailureOf.get(req);
+    if (refused) return next(unauthorized(refused));
+    if (!principal) return next(unauthorized("/metrics needs an API key: send 'Authorization: Bearer <key>'"));
+    if (!METRICS_ROLES.includes(principal.role)) {
+      return next(forbidden(`role ${principal.role} may not read metrics; allowed: ${METRICS_ROLES.join(", ")}`));
+    }
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+
+  // Per-key upload quota, before a byte of the upload is read: a key that floods the node with documents (each one
+  // chain work for both verifiers) is told when to come back.
+  const uploadQuota =
+    limits.uploadsPerMinute === undefined
+      ? undefined
+      : rateLimit({
+          windowMs: 60_000,
+          limit: limits.uploadsPerMinute,
+          standardHeaders: "draft-8",
+          legacyHeaders: false,
+          identifier: "uploads",
+          keyGenerator: (req) => principalOf.get(req)?.keyId ?? `ip:${ipKeyGenerator(req.ip ?? "")}`,
+          handler: (req, res) => {
+            const problem = toProblem(
+              new AppError(
+                429,
+                "upload_quota_exceeded",
+                `more than ${limits.uploadsPerMinute} uploads a minute with this key; try again after Retry-After seconds`,
+                { retryable: true },
+              ),
+              req.originalUrl,
+            );
+            res.status(429).type("application/problem+json").send(JSON.stringify(problem));
+          },
+        });
+
   const uploadDir = options.uploadDir ?? path.join(os.tmpdir(), "qfm-uploads");
   const single = uploadParser(uploadDir, limits.uploadBytes, 1);
 
@@ -147,6 +190,7 @@ export function createApp(options: AppOptions): express.Express {
     });
     if (route.upload) {
       const { fileField, maxFiles = 1, maxBytes } = route.upload;
+      if (uploadQuota && route.auth !== "public") handlers.push(uploadQuota);
       const parseUpload =
         maxFiles > 1
           ? uploadParser(uploadDir, limits.uploadBytes, maxFiles).array(fileField, maxFiles)

@@ -165,6 +165,7 @@ describe("faults under load", function () {
       VERIFIER_ENABLED: "false",
       REVIEW_CHECK_MS: "0",
       RATE_LIMIT_PER_MINUTE: "1000000",
+      UPLOAD_QUOTA_PER_MINUTE: "1000000",
       LOG_LEVEL: "warn",
       ...extra,
     };

@@ -84,6 +84,7 @@ describe("bad input against both nodes, generated from their OpenAPI documents",
       LOG_LEVEL: "warn",
       // High enough that no 429 masks what validation answers.
       RATE_LIMIT_PER_MINUTE: "1000000",
+      UPLOAD_QUOTA_PER_MINUTE: "1000000",
       UPLOAD_MAX_BYTES: String(UPLOAD_MAX_BYTES),
     };
     const env = {

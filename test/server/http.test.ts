@@ -1252,7 +1252,7 @@ describe("the HTTP layer", function () {
     it("/metrics exposes request durations labelled by route pattern, not by raw path", async function () {
       await send("/health");
       await send(`/documents/${randomUUID()}`, { key: keys.officer });
-      const reply = await send("/metrics");
+      const reply = await send("/metrics", { key: keys.regulator });
       expect(reply.status).to.equal(200);
       expect(reply.headers.get("content-type")).to.match(/^text\/plain/);
       expect(reply.text).to.include("# TYPE qfm_http_request_duration_seconds histogram");

@@ -130,6 +130,7 @@ export async function startBenchSystem(env: Record<string, string>, log: (line: 
     VERIFIER_ENABLED: "false",
     // The limiter is per key; a benchmark is one key sending far more than a person would.
     RATE_LIMIT_PER_MINUTE: "100000000",
+    UPLOAD_QUOTA_PER_MINUTE: "100000000",
     ...env,
   };
   const apiKey = issueKey(nodeEnv, "bank", "bank_officer", "bench");
