@@ -1,0 +1,182 @@
+/**
+ * What a verifier node looks like once thousands of documents have reached it: a facility on chain, a batch of
+ * `count` of its evidence leaves anchored (one transaction), and in the node's own database the verdicts and the
+ * outbox jobs its verifier queues for them — a leaf registration and an attestation each, in that order, as
+ * createVerifier's `record` writes them. Every job is real: the node's outbox sends each one and the chain takes it.
+ */
+import { SimpleMerkleTree } from "@openzeppelin/merkle-tree";
+import { Wallet, hexlify, id as keccakText, randomBytes, type JsonRpcProvider } from "ethers";
+import { devWallet } from "../../lib/deploy-config";
+import type { Deployment } from "../../lib/deployments";
+import { evidenceIdOf, kindIndex } from "../../../server/chain/evidence";
+import { createDatabase } from "../../../server/db/client";
+import { orderedId } from "../../../server/ids";
+import { laneOf } from "../../../server/outbox/lanes";
+import { ATTEST, REGISTER_LEAF } from "../../../server/verification/verifier";
+import { EvidenceRegistry__factory, FacilityManager__factory, PayeeRegistry__factory } from "../../../typechain-types";
+
+const KIND = "INVOICE" as const;
+
+/** A facility created on chain by the bank's development key: one equipment payment to a new payee. Returns its id. */
+export async function facilityOnChain(provider: JsonRpcProvider, deployment: Deployment): Promise<bigint> {
+  const bank = devWallet("bank").connect(provider);
+  const payee = Wallet.createRandom().address;
+  const payees = PayeeRegistry__factory.connect(deployment.contracts.PayeeRegistry, bank);
+  await (await payees.registerPayee(payee, 0, keccakText(`licence:${payee}`))).wait();
+  const manager = FacilityManager__factory.connect(deployment.contracts.FacilityManager, bank);
+  const amount = 1_000_000n;
+  const receipt = await (
+    await manager.createFacility(
+      {
+        borrower: devWallet("borrower").address,
+        creditLimit: amount,
+        baseRateBps: 435,
+        qualityFloorBps: 0,
+        subsidyBps: 0,
+      },
+      [{ payee, amount, category: 0, requiredKinds: 1 << kindIndex(KIND), qualityPurpose: true, paid: false }],
+    )
+  ).wait();
+  const created = receipt!.logs
+    .map((log) => manager.interface.parseLog(log))
+    .find((event) => event?.name === "FacilityCreated");
+  return BigInt(created!.args[0]);
+}
+
+/**
+ * Anchors `count` leaves of `facilityId` in one batch (with the bank's development key, which holds ANCHORER_ROLE; the
+ * bank node must have no transaction of its own in flight) and writes the verifier's verdicts and jobs for them into
+ * the database at `databaseUrl` (a running node's: written in chunks, each chunk one transaction).
+ */
+export async function queueVerifierBacklog(options: {
+  provider: JsonRpcProvider;
+  deployment: Deployment;
+  databaseUrl: string;
+  facilityId: bigint;
+  count: number;
+  verifierAddress: string;
+}): Promise<{ root: string; jobs: number }> {
+  const { provider, deployment, facilityId, count, verifierAddress } = options;
+  const leaves = Array.from({ length: count }, () => {
+    const saltedHash = hexlify(randomBytes(32));
+    return { saltedHash, evidenceId: evidenceIdOf(facilityId, KIND, saltedHash) };
+  });
+  const tree = SimpleMerkleTree.of(leaves.map((leaf) => leaf.evidenceId));
+  const registry = EvidenceRegistry__factory.connect(
+    deployment.contracts.EvidenceRegistry,
+    devWallet("bank").connect(provider),
+  );
+  await (await registry.anchorBatch(tree.root, count)).wait();
+
+  const db = await createDatabase(options.databaseUrl);
+  try {
+    const CHUNK = 500;
+    for (let from = 0; from < count; from += CHUNK) {
+      const chunk = leaves.slice(from, from + CHUNK);
+      const jobs = chunk.flatMap(({ saltedHash, evidenceId }) => [
+        {
+          id: orderedId(),
+          key: `register:${evidenceId}`,
+          kind: REGISTER_LEAF,
+          lane: laneOf(REGISTER_LEAF),
+          payload: JSON.stringify({
+            root: tree.root,
+            facilityId: facilityId.toString(),
+            kind: kindIndex(KIND),
+            saltedHash,
+            proof: tree.getProof(evidenceId),
+            evidenceId,
+          }),
+        },
+        {
+          id: orderedId(),
+          key: `attest:${verifierAddress}:${evidenceId}`,
+          kind: ATTEST,
+          lane: laneOf(ATTEST),
+          payload: JSON.stringify({ evidenceId, verdict: "ACCEPT", reason: "" }),
+        },
+      ]);
+      await db.prisma.$transaction(async (tx) => {
+        await tx.verification.createMany({
+          data: chunk.map(({ evidenceId }) => ({
+            evidenceId,
+            facilityId,
+            kind: KIND,
+            verdict: "ACCEPT",
+            reason: "",
+            metadata: "{}",
+          })),
+        });
+        await tx.outboxJob.createMany({ data: jobs });
+      });
+    }
+  } finally {
+    await db.close();
+  }
+  return { root: tree.root, jobs: count * 2 };
+}
+
+/** Jobs the node's outbox still has to send, by kind. */
+async function openJobs(databaseUrl: string, kind: string): Promise<number> {
+  const db = await createDatabase(databaseUrl);
+  try {
+    return await db.prisma.outboxJob.count({ where: { kind, status: { in: ["PENDING", "SENT"] } } });
+  } finally {
+    await db.close();
+  }
+}
+
+/** Blocks every `ms` milliseconds from now on, as a consortium chain makes them (hardhat node and anvil). */
+export async function intervalMining(provider: JsonRpcProvider, ms: number): Promise<void> {
+  await provider.send("evm_setAutomine", [false]);
+  await provider.send("evm_setIntervalMining", [ms]);
+}
+
+export interface FreezeMeasure {
+  status: number;
+  facilityStatus: string;
+  /** Blocks from the one before the spot check was sent to the one holding the freeze. */
+  blocks: number;
+  /** From sending the spot check to the regulator node's answer (which waits for the freeze). */
+  answeredMs: number;
+  attestationsQueued: number;
+  attestationsLanded: number;
+}
+
+/** Sends a FAIL spot check to the regulator node and measures where and when the freeze landed on chain. */
+export async function freezeUnderBacklog(options: {
+  provider: JsonRpcProvider;
+  deployment: Deployment;
+  regulatorUrl: string;
+  regulatorKey: string;
+  databaseUrl: string;
+  facilityId: bigint;
+}): Promise<FreezeMeasure> {
+  const { provider, facilityId } = options;
+  const manager = FacilityManager__factory.connect(options.deployment.contracts.FacilityManager, provider);
+  const attestationsQueued = await openJobs(options.databaseUrl, ATTEST);
+  const before = await provider.getBlockNumber();
+  const started = Date.now();
+  const response = await fetch(`${options.regulatorUrl}/spot-checks`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${options.regulatorKey}`, "content-type": "application/json" },
+    body: JSON.stringify({
+      facilityId: facilityId.toString(),
+      result: "FAIL",
+      reportNumber: `NB-SC-BACKLOG-${facilityId}`,
+      findings: "pass rate 91.2%, below the 95% target",
+    }),
+  });
+  const answeredMs = Date.now() - started;
+  const body = (await response.json()) as { facilityStatus?: string };
+  const [frozen] = await manager.queryFilter(manager.filters.FacilityFrozen(facilityId), before);
+  const attestationsLeft = await openJobs(options.databaseUrl, ATTEST);
+  return {
+    status: response.status,
+    facilityStatus: String(body.facilityStatus),
+    blocks: frozen ? frozen.blockNumber - before : Number.POSITIVE_INFINITY,
+    answeredMs,
+    attestationsQueued,
+    attestationsLanded: attestationsQueued - attestationsLeft,
+  };
+}
