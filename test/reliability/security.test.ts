@@ -233,7 +233,7 @@ describe("security against the running system", function () {
         const revokedAt = Date.now();
         const refused = async () => (await caller.get("/verifications")).status === 401;
         await waitFor(`the revocation on the ${node} node`, refused, 15_000, 100);
-        // createApiKeys caches a lookup for 5 s: a revocation made by another process takes effect within that.
+        // createApiKeys looks a valid key up on every request: refused from the next one (controls.test.ts, under load).
         expect(Date.now() - revokedAt, node).to.be.below(7_000);
         tally.cells++;
       }

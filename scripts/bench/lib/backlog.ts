@@ -17,12 +17,18 @@ import { EvidenceRegistry__factory, FacilityManager__factory, PayeeRegistry__fac
 
 const KIND = "INVOICE" as const;
 
+/** The bank key's next nonce, asked of the node itself (ethers caches an identical request for 250 ms). */
+const nextNonce = async (provider: JsonRpcProvider) =>
+  Number(BigInt(await provider.send("eth_getTransactionCount", [devWallet("bank").address, "pending"])));
+
 /** A facility created on chain by the bank's development key: one equipment payment to a new payee. Returns its id. */
 export async function facilityOnChain(provider: JsonRpcProvider, deployment: Deployment): Promise<bigint> {
   const bank = devWallet("bank").connect(provider);
   const payee = Wallet.createRandom().address;
   const payees = PayeeRegistry__factory.connect(deployment.contracts.PayeeRegistry, bank);
-  await (await payees.registerPayee(payee, 0, keccakText(`licence:${payee}`))).wait();
+  await (
+    await payees.registerPayee(payee, 0, keccakText(`licence:${payee}`), { nonce: await nextNonce(provider) })
+  ).wait();
   const manager = FacilityManager__factory.connect(deployment.contracts.FacilityManager, bank);
   const amount = 1_000_000n;
   const receipt = await (
@@ -35,6 +41,7 @@ export async function facilityOnChain(provider: JsonRpcProvider, deployment: Dep
         subsidyBps: 0,
       },
       [{ payee, amount, category: 0, requiredKinds: 1 << kindIndex(KIND), qualityPurpose: true, paid: false }],
+      { nonce: await nextNonce(provider) },
     )
   ).wait();
   const created = receipt!.logs
@@ -75,7 +82,7 @@ export async function queueVerifierBacklog(options: {
     deployment.contracts.EvidenceRegistry,
     devWallet("bank").connect(provider),
   );
-  await (await registry.anchorBatch(root, count)).wait();
+  await (await registry.anchorBatch(root, count, { nonce: await nextNonce(provider) })).wait();
 
   const db = await createDatabase(options.databaseUrl);
   try {
