@@ -79,6 +79,20 @@ async function queue(db: TestDatabase, kind: string, count: number, prefix: stri
   }
 }
 
+/** An outbox over `chain` with the test handlers, polling every 20 ms; `relaySigner` as a node passes its verifier. */
+const outboxOn = (db: TestDatabase, chain: Chain, relaySigner?: Wallet) =>
+  createOutbox({
+    db,
+    chain,
+    logger: pino({ level: "silent" }),
+    metrics: createMetrics("regulator"),
+    handlers: HANDLERS,
+    confirmations: 0,
+    pollIntervalMs: 20,
+    receiptTimeoutMs: 0,
+    relaySigner,
+  });
+
 describe("the outbox's lanes", function () {
   this.timeout(120_000);
   const signer = new Wallet(Wallet.createRandom().privateKey);
@@ -108,17 +122,7 @@ describe("the outbox's lanes", function () {
   describe("when thousands of attestations are queued and a freeze arrives", function () {
     it("sends the freeze from the signer's own account at once, while the relays go on from the verifier's", async function () {
       const { chain, mined } = miniChain(signer);
-      const outbox = createOutbox({
-        db,
-        chain,
-        logger: pino({ level: "silent" }),
-        metrics: createMetrics("regulator"),
-        handlers: HANDLERS,
-        confirmations: 0,
-        pollIntervalMs: 20,
-        receiptTimeoutMs: 0,
-        relaySigner: verifier,
-      });
+      const outbox = outboxOn(db, chain, verifier);
       await queue(db, ATTEST, 5_000, "attest");
       outbox.start();
       try {
@@ -150,16 +154,7 @@ describe("the outbox's lanes", function () {
   describe("when the relays share the signer's account (no verifier account configured)", function () {
     it("sends a freeze queued behind bulk work next, with the account's nonces gap-free", async function () {
       const { chain, mined } = miniChain(signer);
-      const outbox = createOutbox({
-        db,
-        chain,
-        logger: pino({ level: "silent" }),
-        metrics: createMetrics("bank"),
-        handlers: HANDLERS,
-        confirmations: 0,
-        pollIntervalMs: 20,
-        receiptTimeoutMs: 0,
-      });
+      const outbox = outboxOn(db, chain);
       await queue(db, "ANCHOR", 30, "anchor");
       await queue(db, ATTEST, 30, "attest");
       await queue(db, JOB.FREEZE, 1, "freeze");
@@ -187,17 +182,7 @@ describe("the outbox's lanes", function () {
           nonce,
         })),
       });
-      const outbox = createOutbox({
-        db,
-        chain,
-        logger: pino({ level: "silent" }),
-        metrics: createMetrics("regulator"),
-        handlers: HANDLERS,
-        confirmations: 0,
-        pollIntervalMs: 20,
-        receiptTimeoutMs: 0,
-        relaySigner: verifier,
-      });
+      const outbox = outboxOn(db, chain, verifier);
       provider.getTransactionCount = async (address: string) =>
         address === signer.address ? 0 : mined.filter((m) => m.sender === address).length;
       await queue(db, ATTEST, 2, "attest");
