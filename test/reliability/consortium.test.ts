@@ -524,7 +524,7 @@ describe("consortium deployment: two nodes on a chain other than 31337", functio
       counts.freezes++;
     });
 
-    it("sent every write from the configured keys, none from the verifier keys, and spent no ether", async function () {
+    it("sent every write from the configured keys, the attestations from the verifier keys, and spent no ether", async function () {
       await quiesce();
       const sent = Object.fromEntries(
         await Promise.all(
@@ -534,8 +534,10 @@ describe("consortium deployment: two nodes on a chain other than 31337", functio
           ]),
         ),
       ) as Record<keyof typeof keys, number>;
-      expect(sent.bankVerifier).to.equal(0);
-      expect(sent.regulatorVerifier).to.equal(0);
+      // Each verifier relays its own leaf registrations and attestations (the outbox's RELAY lane), so the signers'
+      // accounts stay free for the regulator's controls.
+      expect(sent.bankVerifier).to.be.greaterThan(0);
+      expect(sent.regulatorVerifier).to.be.greaterThan(0);
       expect(sent.deployer).to.be.greaterThan(4);
       expect(sent.bankSigner).to.be.greaterThan(5);
       expect(sent.regulatorSigner).to.be.greaterThan(0);
