@@ -197,4 +197,48 @@ describe("the outbox's lanes", function () {
       ]);
     });
   });
+
+  describe("when the node crashed between signing a relay and hearing of it", function () {
+    /** A relay signed by the verifier's account and stored, as the outbox stores it before it broadcasts. */
+    async function signedRelay(chain: Chain) {
+      const tx = await verifier
+        .connect(chain.provider)
+        .populateTransaction({ to: ZeroAddress, data: "0x02", nonce: 0 });
+      const rawTx = await verifier.signTransaction(tx);
+      const row = {
+        id: orderedId(),
+        key: "attest:crashed",
+        kind: ATTEST,
+        lane: laneOf(ATTEST),
+        payload: "{}",
+        status: "SENT",
+        rawTx,
+        txHash: Transaction.from(rawTx).hash!,
+        nonce: 0,
+        sender: verifier.address,
+      };
+      await db.prisma.outboxJob.create({ data: row });
+      return row;
+    }
+
+    it("broadcasts the stored bytes once when they never left, and sends nothing more when they had landed", async function () {
+      for (const broadcastBeforeCrash of [false, true]) {
+        await db.prisma.outboxJob.deleteMany();
+        const { chain, mined, provider, counts } = miniChain(signer);
+        // The signer's account is further on: only the relay's own account says whether its nonce is spent.
+        counts.set(signer.address, 5);
+        const row = await signedRelay(chain);
+        if (broadcastBeforeCrash) await provider.broadcastTransaction(row.rawTx);
+        await outboxOn(db, chain, verifier).drain();
+        const after = await db.prisma.outboxJob.findUniqueOrThrow({ where: { key: row.key } });
+        expect(after, `broadcast before the crash: ${broadcastBeforeCrash}`).to.include({
+          status: "CONFIRMED",
+          txHash: row.txHash,
+          nonce: 0,
+        });
+        expect(mined, `broadcast before the crash: ${broadcastBeforeCrash}`).to.have.length(1);
+        expect(mined[0]).to.include({ sender: verifier.address, nonce: 0 });
+      }
+    });
+  });
 });
