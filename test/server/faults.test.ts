@@ -45,6 +45,8 @@ describe("bank node faults", function () {
       BATCH_MAX_AGE_MS: "300",
       VERIFIER_ENABLED: "false",
       LOG_LEVEL: "warn",
+      // One loader key sends 500 uploads in well under a minute.
+      UPLOAD_QUOTA_PER_MINUTE: "100000",
       ...extra,
     };
   }
