@@ -46,7 +46,7 @@ const EnvSchema = z.object({
   UPLOAD_MAX_BYTES: positiveInt.default(10 * 1024 * 1024),
   JSON_MAX_BYTES: positiveInt.default(256 * 1024),
   RATE_LIMIT_PER_MINUTE: positiveInt.default(1_200),
-  /** Uploads (POST /documents, /documents/bulk) one API key may send a minute; more are answered 429 with Retry-After. */
+  /** Documents one API key may upload a minute (a bulk upload counts each); more are answered 429 with Retry-After. */
   UPLOAD_QUOTA_PER_MINUTE: positiveInt.default(300),
   /** Regulator: where the bank node is, and the regulator-role API key it uses there to fetch documents. */
   BANK_NODE_URL: z.url({ message: "must be the bank node's http(s) URL" }).optional(),

@@ -1,5 +1,5 @@
 import express, { type NextFunction, type Request, type Response } from "express";
-import rateLimit, { ipKeyGenerator } from "express-rate-limit";
+import rateLimit, { MemoryStore, ipKeyGenerator } from "express-rate-limit";
 import helmet from "helmet";
 import os from "node:os";
 import path from "node:path";
@@ -24,7 +24,7 @@ export interface AppOptions {
     jsonBytes: number;
     uploadBytes: number;
     requestsPerMinute: number;
-    /** Uploads one API key may send a minute (each request, whatever it carries); unlimited when not given. */
+    /** Documents one API key may upload a minute (a bulk upload counts each); unlimited when not given. */
     uploadsPerMinute?: number;
   };
   /** Readiness: resolves when the node can serve (database and chain reachable), rejects with the reason otherwise. */
@@ -144,31 +144,49 @@ export function createApp(options: AppOptions): express.Express {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
 
-  // Per-key upload quota, before a byte of the upload is read: a key that floods the node with documents (each one
-  // chain work for both verifiers) is told when to come back.
+  // Per-key upload quota, in documents a minute: a key that floods the node with documents (each one chain work for
+  // both verifiers) is told when to come back. A request counts once before a byte of it is read, and a bulk upload's
+  // other documents once they have arrived.
+  const uploadsPerMinute = limits.uploadsPerMinute;
+  const quotaKey = (req: Request) => principalOf.get(req)?.keyId ?? `ip:${ipKeyGenerator(req.ip ?? "")}`;
+  const quotaExceeded = (retryAfterSeconds?: number) =>
+    new AppError(
+      429,
+      "upload_quota_exceeded",
+      `more than ${uploadsPerMinute} documents a minute uploaded with this key; try again after Retry-After seconds`,
+      { retryable: true, retryAfterSeconds },
+    );
+  const uploadStore = new MemoryStore();
   const uploadQuota =
-    limits.uploadsPerMinute === undefined
+    uploadsPerMinute === undefined
       ? undefined
       : rateLimit({
           windowMs: 60_000,
-          limit: limits.uploadsPerMinute,
+          limit: uploadsPerMinute,
           standardHeaders: "draft-8",
           legacyHeaders: false,
           identifier: "uploads",
-          keyGenerator: (req) => principalOf.get(req)?.keyId ?? `ip:${ipKeyGenerator(req.ip ?? "")}`,
+          store: uploadStore,
+          keyGenerator: quotaKey,
           handler: (req, res) => {
-            const problem = toProblem(
-              new AppError(
-                429,
-                "upload_quota_exceeded",
-                `more than ${limits.uploadsPerMinute} uploads a minute with this key; try again after Retry-After seconds`,
-                { retryable: true },
-              ),
-              req.originalUrl,
-            );
+            const problem = toProblem(quotaExceeded(), req.originalUrl);
             res.status(429).type("application/problem+json").send(JSON.stringify(problem));
           },
         });
+  const chargeDocuments: express.RequestHandler = async (req, _res, next) => {
+    const files = (req.files as Express.Multer.File[] | undefined) ?? [];
+    let hits: { totalHits: number; resetTime?: Date } | undefined;
+    try {
+      for (let i = 1; i < files.length; i++) hits = await uploadStore.increment(quotaKey(req));
+    } catch (error) {
+      await removeUploads(files);
+      return next(error);
+    }
+    if (!hits || hits.totalHits <= uploadsPerMinute!) return next();
+    await removeUploads(files);
+    const seconds = Math.ceil(((hits.resetTime?.getTime() ?? Date.now() + 60_000) - Date.now()) / 1000);
+    next(quotaExceeded(Math.max(1, seconds)));
+  };
 
   const uploadDir = options.uploadDir ?? path.join(os.tmpdir(), "qfm-uploads");
   const single = uploadParser(uploadDir, limits.uploadBytes, 1);
@@ -210,6 +228,7 @@ export function createApp(options: AppOptions): express.Express {
         limitUpload(req, maxBytes ?? limits.uploadBytes);
         parseUpload(req, res, next);
       });
+      if (uploadQuota && route.auth !== "public" && maxFiles > 1) handlers.push(chargeDocuments);
     } else if (route.body) {
       handlers.push((req, _res, next) => {
         // Content the JSON parser left alone is of another media type (no body at all fails validation instead).

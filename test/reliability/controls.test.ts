@@ -251,6 +251,37 @@ describe("the regulator's controls and the nodes' limits against the running sys
       expect(limited!.get("ratelimit")).to.match(/r=0/);
       expect(calm.status).to.not.equal(429);
     });
+
+    it("counts each document of a bulk upload against the quota", async function () {
+      const { key } = issueKeyWithId(system.nodes.bank.env, "bank", "supplier", "bulk-flood");
+      const form = new FormData();
+      const count = UPLOAD_QUOTA + 10;
+      form.append(
+        "documents",
+        JSON.stringify(Array.from({ length: count }, () => ({ facilityId: "1", kind: "INVOICE" }))),
+      );
+      for (let i = 0; i < count; i++) {
+        form.append(
+          "files",
+          new Blob([`%PDF-1.7\n% bulk ${i}\n%%EOF\n`], { type: "application/pdf" }),
+          `bulk-${i}.pdf`,
+        );
+      }
+      const response = await fetch(`${system.nodes.bank.url}/documents/bulk`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${key}` },
+        body: form,
+      });
+      const body = (await response.json()) as { code: string };
+      say(
+        `one bulk upload of ${count} documents from a fresh key: ${response.status} ${body.code} (Retry-After ${response.headers.get("retry-after")} s)`,
+      );
+      expect(response.status).to.equal(429);
+      expect(body.code).to.equal("upload_quota_exceeded");
+      expect(Number(response.headers.get("retry-after"))).to.be.within(1, 60);
+      const incoming = path.join(system.dataDir("bank"), "documents", ".incoming");
+      expect(fs.existsSync(incoming) ? fs.readdirSync(incoming) : []).to.deep.equal([]);
+    });
   });
 
   describe("when a key is revoked with the admin command while a client keeps calling", function () {
