@@ -3,14 +3,15 @@
  * `hardhat node` chain process, the bank node and the regulator node as real processes on free ports.
  *
  * 1. A FAIL spot check on the regulator node while its outbox holds 10,000 attestations (and their 10,000 leaf
- *    registrations) to send, with the chain making a block a second: the freeze is on chain within two blocks.
+ *    registrations) to send, with the chain making a block every 2 s: the freeze is on chain within two blocks.
  * 2. 70 MiB sent chunked to the bank node (no Content-Length to refuse it by): 413 once the limit's bytes arrived, the
  *    node's memory bounded, no temporary file left; a single file over the limit the same.
  * 3. Per-key upload quotas: 429 with Retry-After and RateLimit headers once a key passed its quota; other keys go on.
  * 4. A key revoked with the admin command while a client keeps calling: refused from the next request on.
  * 5. /metrics only with a bank officer's or regulator's key.
  *
- * Each test prints what it checked. CONTROLS_BACKLOG sets the number of queued attestations (default 10,000).
+ * Each test prints what it checked. CONTROLS_BACKLOG sets the number of queued attestations (default 10,000),
+ * CONTROLS_BLOCK_MS the block period (default 2,000).
  */
 import { expect } from "chai";
 import fs from "node:fs";
@@ -29,6 +30,13 @@ import { startLiveSystem, type LiveSystem } from "../helpers/liveSystem";
 import { client, issueKeyWithId, revokeKey, waitFor } from "../helpers/processes";
 
 const BACKLOG = Number(process.env.CONTROLS_BACKLOG ?? 10_000);
+/** The block period of the consortium chain in docs/deployment.md (Besu QBFT, blockperiodseconds 2). */
+const BLOCK_MS = Number(process.env.CONTROLS_BLOCK_MS ?? 2_000);
+/**
+ * What the bank node's memory may grow by while it reads and refuses 70 MiB: garbage the collector has not reclaimed
+ * yet (measured 16–26 MiB), where a node that held the upload needs more than the 64 MiB it holds.
+ */
+const RSS_GROWTH_LIMIT = 40 * 1024 * 1024;
 const UPLOAD_QUOTA = 20;
 const MiB = 1024 * 1024;
 const say = (line: string) => console.log(`      ${line}`);
@@ -136,8 +144,8 @@ describe("the regulator's controls and the nodes' limits against the running sys
 
     it("has a FAIL spot check freeze the facility on chain within two blocks", async function () {
       const facilityId = await facilityOnChain(system.provider, system.deployment);
-      // A block a second from here on, as a consortium chain makes them: the relays go at the chain's pace.
-      await intervalMining(system.provider, 1_000);
+      // A block every BLOCK_MS from here on, as a consortium chain makes them: the relays go at the chain's pace.
+      await intervalMining(system.provider, BLOCK_MS);
       const started = Date.now();
       const { jobs } = await queueVerifierBacklog({
         provider: system.provider,
@@ -164,7 +172,7 @@ describe("the regulator's controls and the nodes' limits against the running sys
       });
       say(
         `spot check answered ${measure.status} in ${measure.answeredMs} ms, facility ${measure.facilityStatus}; ` +
-          `freeze on chain ${measure.blocks} block(s) after the spot check was sent (1 s blocks), with ` +
+          `freeze on chain ${measure.blocks} block(s) after the spot check was sent (${BLOCK_MS} ms blocks), with ` +
           `${fmt(measure.attestationsQueued)} attestations queued and ${measure.attestationsLanded} of them landed meanwhile`,
       );
       expect(measure.status).to.equal(201);
@@ -197,7 +205,7 @@ describe("the regulator's controls and the nodes' limits against the running sys
       );
       expect(reply.status).to.equal(413);
       expect(reply.body.code).to.equal("upload_too_large");
-      expect(growth).to.be.below(30 * MiB);
+      expect(growth).to.be.below(RSS_GROWTH_LIMIT);
       expect(fs.existsSync(incoming()) ? fs.readdirSync(incoming()) : []).to.deep.equal([]);
     });
 
