@@ -51,7 +51,7 @@ async function main(): Promise<void> {
       databaseUrl,
       facilityId: facilities[checks],
       count: backlog,
-      verifierAddress: devWallet("regulatorVerifier").address,
+      verifierKey: devWallet("regulatorVerifier").privateKey,
     });
     const registry = system.contracts.registry;
     await waitFor("the first relayed leaf registrations", async () => {

@@ -5,8 +5,8 @@ import type { Wallet } from "ethers";
  *
  * - CONTROL: the regulator's controls (a freeze, an unfreeze). Never behind bulk work: its worker takes a due CONTROL
  *   job before any other job of its account, and bulk verifier work is sent from another account altogether.
- * - RELAY: bulk work any account may send, because what it carries was signed elsewhere (a verifier's attestation, a
- *   batched leaf with its proof). Sent from the relay account (the node's verifier key) when one is configured, so its
+ * - RELAY: bulk work any account may send, because what it carries was signed elsewhere (a verifier's attestation or
+ *   revocation, a batched leaf with its proof). Sent from the relay account (the node's verifier key) when one is configured, so its
  *   nonces and its place in the chain node's pool are its own.
  * - MAIN: everything else (anchoring, payees, facilities, payments, reviews), from the node's role-holding key.
  *
@@ -18,8 +18,8 @@ export type Lane = (typeof LANE)[keyof typeof LANE];
 
 /** Job kinds of the CONTROL lane (JOB.FREEZE and JOB.UNFREEZE of server/lifecycle/jobs.ts). */
 export const CONTROL_KINDS: readonly string[] = ["FREEZE", "UNFREEZE"];
-/** Job kinds of the RELAY lane (REGISTER_LEAF and ATTEST of server/verification/verifier.ts). */
-export const RELAY_KINDS: readonly string[] = ["REGISTER_LEAF", "ATTEST"];
+/** Job kinds of the RELAY lane (REGISTER_LEAF, ATTEST and REVOKE of server/verification/verifier.ts). */
+export const RELAY_KINDS: readonly string[] = ["REGISTER_LEAF", "ATTEST", "REVOKE"];
 
 export function laneOf(kind: string): Lane {
   if (CONTROL_KINDS.includes(kind)) return LANE.CONTROL;

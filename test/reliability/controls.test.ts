@@ -153,7 +153,7 @@ describe("the regulator's controls and the nodes' limits against the running sys
         databaseUrl: regulatorDatabase(),
         facilityId,
         count: BACKLOG,
-        verifierAddress: devWallet("regulatorVerifier").address,
+        verifierKey: devWallet("regulatorVerifier").privateKey,
       });
       say(`queued ${fmt(jobs)} verifier jobs on the regulator node in ${Date.now() - started} ms`);
       // The relays are under way: the outbox is busy, not idle, when the spot check arrives.

@@ -2,7 +2,8 @@
  * What a verifier node looks like once thousands of documents have reached it: a facility on chain, a batch of
  * `count` of its evidence leaves anchored (one transaction), and in the node's own database the verdicts and the
  * outbox jobs its verifier queues for them — a leaf registration and an attestation each, in that order, as
- * createVerifier's `record` writes them. Every job is real: the node's outbox sends each one and the chain takes it.
+ * createVerifier's `record` writes them, sealed with the node's decision MAC (derived from its verifier key, as a node
+ * without NODE_MAC_KEY derives it). Every job is real: the node's outbox signs each one and the chain takes it.
  */
 import { SimpleMerkleTree } from "@openzeppelin/merkle-tree";
 import { Wallet, hexlify, id as keccakText, randomBytes, type JsonRpcProvider } from "ethers";
@@ -12,7 +13,11 @@ import { evidenceIdOf, kindIndex } from "../../../server/chain/evidence";
 import { createDatabase } from "../../../server/db/client";
 import { orderedId } from "../../../server/ids";
 import { laneOf } from "../../../server/outbox/lanes";
+import { createDecisions } from "../../../server/verification/decisions";
+import { createNodeMac, macKeyOf } from "../../../server/verification/mac";
 import { ATTEST, REGISTER_LEAF } from "../../../server/verification/verifier";
+import { createMetrics } from "../../../server/http/metrics";
+import pino from "pino";
 import { EvidenceRegistry__factory, FacilityManager__factory, PayeeRegistry__factory } from "../../../typechain-types";
 
 const KIND = "INVOICE" as const;
@@ -61,9 +66,11 @@ export async function queueVerifierBacklog(options: {
   databaseUrl: string;
   facilityId: bigint;
   count: number;
-  verifierAddress: string;
+  /** The node's verifier key: its address names the jobs, and the node's MAC key is derived from it. */
+  verifierKey: string;
 }): Promise<{ root: string; jobs: number }> {
-  const { provider, deployment, facilityId, count, verifierAddress } = options;
+  const { provider, deployment, facilityId, count } = options;
+  const verifierAddress = new Wallet(options.verifierKey).address;
   const leaves = Array.from({ length: count }, () => {
     const saltedHash = hexlify(randomBytes(32));
     return { saltedHash, evidenceId: evidenceIdOf(facilityId, KIND, saltedHash) };
@@ -85,6 +92,12 @@ export async function queueVerifierBacklog(options: {
   await (await registry.anchorBatch(root, count, { nonce: await nextNonce(provider) })).wait();
 
   const db = await createDatabase(options.databaseUrl);
+  const decisions = createDecisions({
+    db,
+    mac: createNodeMac(macKeyOf({ verifierKey: options.verifierKey })),
+    metrics: createMetrics("regulator"),
+    logger: pino({ level: "silent" }),
+  });
   try {
     const CHUNK = 500;
     for (let from = 0; from < count; from += CHUNK) {
@@ -109,19 +122,15 @@ export async function queueVerifierBacklog(options: {
           key: `attest:${verifierAddress}:${evidenceId}`,
           kind: ATTEST,
           lane: laneOf(ATTEST),
-          payload: JSON.stringify({ evidenceId, verdict: "ACCEPT", reason: "" }),
+          payload: JSON.stringify(decisions.attestPayload(evidenceId, "ACCEPT", "")),
         },
       ]);
       await db.prisma.$transaction(async (tx) => {
         await tx.verification.createMany({
-          data: chunk.map(({ evidenceId }) => ({
-            evidenceId,
-            facilityId,
-            kind: KIND,
-            verdict: "ACCEPT",
-            reason: "",
-            metadata: "{}",
-          })),
+          data: chunk.map(({ evidenceId }) => {
+            const decided = { evidenceId, facilityId, kind: KIND, verdict: "ACCEPT", reason: "", contentHash: null };
+            return { ...decided, metadata: "{}", mac: decisions.sealVerdict(decided) };
+          }),
         });
         await tx.outboxJob.createMany({ data: jobs });
       });
