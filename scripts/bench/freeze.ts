@@ -54,8 +54,8 @@ async function main(): Promise<void> {
       verifierKey: devWallet("regulatorVerifier").privateKey,
     });
     const registry = system.contracts.registry;
-    await waitFor("the first relayed leaf registrations", async () => {
-      return (await registry.queryFilter(registry.filters.EvidenceAnchored(), 0)).length >= 2;
+    await waitFor("the first relayed attestations", async () => {
+      return (await registry.queryFilter(registry.filters.EvidenceAttested(), 0)).length >= 2;
     });
     const results = [];
     for (const facilityId of facilities.slice(0, checks)) {

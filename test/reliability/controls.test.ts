@@ -158,9 +158,10 @@ describe("the regulator's controls and the nodes' limits against the running sys
       say(`queued ${fmt(jobs)} verifier jobs on the regulator node in ${Date.now() - started} ms`);
       // The relays are under way: the outbox is busy, not idle, when the spot check arrives.
       const registry = system.contracts.registry;
-      await waitFor("the first relayed leaf registrations", async () => {
-        const anchored = await registry.queryFilter(registry.filters.EvidenceAnchored(), 0);
-        return anchored.length >= 2;
+      // (an attestation landed: the node's own sealed decisions, signed and relayed, not refused as tampered)
+      await waitFor("the first relayed attestations", async () => {
+        const attested = await registry.queryFilter(registry.filters.EvidenceAttested(), 0);
+        return attested.length >= 2;
       });
       const measure = await freezeUnderBacklog({
         provider: system.provider,
