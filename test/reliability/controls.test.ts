@@ -229,7 +229,7 @@ describe("the regulator's controls and the nodes' limits against the running sys
     it("answers 429 with Retry-After and RateLimit headers, and other keys go on", async function () {
       const flooder = client(
         system.nodes.bank.url,
-        issueKeyWithId(system.nodes.bank.env, "bank", "supplier", "flood").key,
+        issueKeyWithId(system.nodes.bank.env, "bank", "bank_officer", "flood").key,
       );
       const statuses: number[] = [];
       let limited: Headers | undefined;
@@ -244,7 +244,7 @@ describe("the regulator's controls and the nodes' limits against the running sys
       const refused = statuses.filter((status) => status === 429).length;
       const other = client(
         system.nodes.bank.url,
-        issueKeyWithId(system.nodes.bank.env, "bank", "supplier", "calm").key,
+        issueKeyWithId(system.nodes.bank.env, "bank", "bank_officer", "calm").key,
       );
       const calm = await other.upload(
         { facilityId: "1", kind: "INVOICE", metadata: "{}" },
@@ -262,7 +262,7 @@ describe("the regulator's controls and the nodes' limits against the running sys
     });
 
     it("counts each document of a bulk upload against the quota", async function () {
-      const { key } = issueKeyWithId(system.nodes.bank.env, "bank", "supplier", "bulk-flood");
+      const { key } = issueKeyWithId(system.nodes.bank.env, "bank", "bank_officer", "bulk-flood");
       const form = new FormData();
       const count = UPLOAD_QUOTA + 10;
       form.append(
