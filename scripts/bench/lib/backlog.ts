@@ -168,7 +168,15 @@ export interface FreezeMeasure {
   attestationsLanded: number;
 }
 
-/** Sends a FAIL spot check to the regulator node and measures where and when the freeze landed on chain. */
+/** The borrower's firm and a failed inspection of it, as the regulator's registry (seed/regulator-registry.json) holds. */
+const BORROWER_FIRM = { holder: "Ningbo Yongxin Bearings Co., Ltd.", holderCreditCode: "91330206MA2AAAAA1X" };
+const FAILED_INSPECTION = "NB-SC-2026-0044";
+
+/**
+ * Sends a FAIL spot check to the regulator node, citing a failed inspection record of the borrower's firm (the
+ * regulator records a spot check only on its own record of the borrower), and measures where and when the freeze
+ * landed on chain.
+ */
 export async function freezeUnderBacklog(options: {
   provider: JsonRpcProvider;
   deployment: Deployment;
@@ -179,16 +187,24 @@ export async function freezeUnderBacklog(options: {
 }): Promise<FreezeMeasure> {
   const { provider, facilityId } = options;
   const manager = FacilityManager__factory.connect(options.deployment.contracts.FacilityManager, provider);
+  const headers = { authorization: `Bearer ${options.regulatorKey}`, "content-type": "application/json" };
+  const firm = await fetch(`${options.regulatorUrl}/registry/records`, {
+    method: "POST",
+    headers,
+    body: JSON.stringify({ type: "FIRM_ACCOUNT", reference: devWallet("borrower").address, ...BORROWER_FIRM }),
+  });
+  if (firm.status !== 201 && firm.status !== 409)
+    throw new Error(`registry record: ${firm.status} ${await firm.text()}`);
   const attestationsQueued = await openJobs(options.databaseUrl, ATTEST);
   const before = await provider.getBlockNumber();
   const started = Date.now();
   const response = await fetch(`${options.regulatorUrl}/spot-checks`, {
     method: "POST",
-    headers: { authorization: `Bearer ${options.regulatorKey}`, "content-type": "application/json" },
+    headers,
     body: JSON.stringify({
       facilityId: facilityId.toString(),
       result: "FAIL",
-      reportNumber: `NB-SC-BACKLOG-${facilityId}`,
+      reportNumber: FAILED_INSPECTION,
       findings: "pass rate 91.2%, below the 95% target",
     }),
   });
