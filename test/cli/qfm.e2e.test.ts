@@ -94,6 +94,18 @@ describe("qfm, end to end through the binary", function () {
     };
     bank = await startNodeProcess("bank", bankEnv);
     regulator = await startNodeProcess("regulator", regulatorEnv);
+    // The regulator's own record of whose chain account the borrower's is: what a spot check's report is matched by.
+    const firm = await fetch(`${env.QFM_REGULATOR_URL}/registry/records`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${env.QFM_REGULATOR_KEY}`, "content-type": "application/json" },
+      body: JSON.stringify({
+        type: "FIRM_ACCOUNT",
+        reference: borrower,
+        holder: "Ningbo Yongxin Bearings Co., Ltd.",
+        holderCreditCode: "91330206MA2AAAAA1X",
+      }),
+    });
+    expect(firm.status, await firm.text()).to.equal(201);
 
     const firms = Array.from(
       { length: 1_200 },
@@ -273,7 +285,7 @@ describe("qfm, end to end through the binary", function () {
       "--result",
       "FAIL",
       "--report",
-      "NB-SC-2026-0043",
+      "NB-SC-2026-0044",
       "--findings",
       "pass rate 91.2%",
     ]);

@@ -164,12 +164,20 @@ describe("createDatabase", function () {
           checkedAt: AT,
           submitted: true,
           txHash: HASH("33"),
+          mac: HASH("55"),
+          recheckedAt: LATER,
+          revokeReason: "the stored bytes no longer match the accepted hash",
+          revokeMac: HASH("66"),
+          revokedAt: LATER,
         };
         const record = {
           id: "record-1",
           type: "LICENSED_LAB",
           reference: "CNAS L1234",
           holder: "Ningbo Testing Lab",
+          holderCreditCode: "91330200MA2H8K3X1Y",
+          outcome: "PASS",
+          passRateBps: 9_950,
           data: '{"scope":["ISO 17025"]}',
           createdAt: AT,
         };
@@ -179,6 +187,9 @@ describe("createDatabase", function () {
           role: "BANK_OFFICER",
           institution: "bank",
           label: "officer one",
+          subjectKind: "BORROWER",
+          subjectAddress: "0x90F79bf6EB2c4f870365E785982E1f101E93b906",
+          subjectCreditCode: "91330206MA2AAAAA1X",
           createdAt: AT,
           revokedAt: LATER,
         };
