@@ -78,7 +78,7 @@ export function createAdmission({ db, chain }: { db: Database; chain: Chain }) {
   async function facility(facilityId: bigint) {
     const row = await db.prisma.facility.findUnique({ where: { facilityId } });
     if (row) {
-      const plan = JSON.parse(row.plan) as Array<{ payee: string; requiredEvidence: EvidenceKind[] }>;
+      const plan = JSON.parse(row.plan) as Array<{ payee: string; requiredEvidence?: EvidenceKind[] }>;
       const status = await Promise.race([
         chain.manager.facility(facilityId).then(
           (state) => Number(state.status),
@@ -91,7 +91,7 @@ export function createAdmission({ db, chain }: { db: Database; chain: Chain }) {
         closed: status === CLOSED,
         payments: plan.map((p) => ({
           payee: p.payee,
-          requiredKinds: p.requiredEvidence.reduce((mask, kind) => mask | (1 << kindIndex(kind)), 0),
+          requiredKinds: (p.requiredEvidence ?? []).reduce((mask, kind) => mask | (1 << kindIndex(kind)), 0),
         })),
       };
     }
