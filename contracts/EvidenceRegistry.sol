@@ -61,11 +61,12 @@ contract EvidenceRegistry is IEvidenceRegistry, AccessControl, EIP712, Nonces {
     function anchor(
         uint64 facilityId,
         Kind kind,
+        address counterparty,
         bytes32 saltedHash
     ) external onlyRole(ANCHORER_ROLE) returns (bytes32 evidenceId) {
-        evidenceId = EvidenceLeaf.hash(facilityId, uint8(kind), saltedHash);
+        evidenceId = EvidenceLeaf.hash(facilityId, uint8(kind), counterparty, saltedHash);
         _record(evidenceId, facilityId, kind, uint40(block.timestamp));
-        emit EvidenceAnchored(evidenceId, facilityId, kind, saltedHash, bytes32(0));
+        emit EvidenceAnchored(evidenceId, facilityId, kind, counterparty, saltedHash, bytes32(0));
     }
 
     /// @inheritdoc IEvidenceRegistry
@@ -80,15 +81,16 @@ contract EvidenceRegistry is IEvidenceRegistry, AccessControl, EIP712, Nonces {
         bytes32 root,
         uint64 facilityId,
         Kind kind,
+        address counterparty,
         bytes32 saltedHash,
         bytes32[] calldata proof
     ) external returns (bytes32 evidenceId) {
         uint256 batch = _batches[root];
         if (batch == 0) revert EvidenceBatchNotAnchored(root);
-        evidenceId = EvidenceLeaf.hash(facilityId, uint8(kind), saltedHash);
+        evidenceId = EvidenceLeaf.hash(facilityId, uint8(kind), counterparty, saltedHash);
         if (!MerkleProof.verifyCalldata(proof, root, evidenceId)) revert EvidenceInvalidProof(root, evidenceId);
         _record(evidenceId, facilityId, kind, uint40(batch >> 32));
-        emit EvidenceAnchored(evidenceId, facilityId, kind, saltedHash, root);
+        emit EvidenceAnchored(evidenceId, facilityId, kind, counterparty, saltedHash, root);
     }
 
     /// @inheritdoc IEvidenceRegistry
@@ -158,7 +160,7 @@ contract EvidenceRegistry is IEvidenceRegistry, AccessControl, EIP712, Nonces {
     }
 
     /// @inheritdoc IEvidenceRegistry
-    function consume(bytes32 evidenceId) external returns (uint64 facilityId, Kind kind) {
+    function consume(bytes32 evidenceId) external {
         VerifierSet memory set = _set;
         if (msg.sender != set.consumer) revert EvidenceNotConsumer(msg.sender);
         Evidence storage evidence = _anchored(evidenceId);
@@ -166,7 +168,6 @@ contract EvidenceRegistry is IEvidenceRegistry, AccessControl, EIP712, Nonces {
         if (!_isVerified(evidence, set)) revert EvidenceNotVerified(evidenceId);
         evidence.consumed = true;
         emit EvidenceConsumed(evidenceId, msg.sender);
-        return (evidence.facilityId, evidence.kind);
     }
 
     /// @inheritdoc IEvidenceRegistry
@@ -254,8 +255,13 @@ contract EvidenceRegistry is IEvidenceRegistry, AccessControl, EIP712, Nonces {
     }
 
     /// @inheritdoc IEvidenceRegistry
-    function evidenceIdOf(uint64 facilityId, Kind kind, bytes32 saltedHash) external pure returns (bytes32) {
-        return EvidenceLeaf.hash(facilityId, uint8(kind), saltedHash);
+    function evidenceIdOf(
+        uint64 facilityId,
+        Kind kind,
+        address counterparty,
+        bytes32 saltedHash
+    ) external pure returns (bytes32) {
+        return EvidenceLeaf.hash(facilityId, uint8(kind), counterparty, saltedHash);
     }
 
     /// @inheritdoc IEvidenceRegistry

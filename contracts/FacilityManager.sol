@@ -11,6 +11,7 @@ import {IEvidenceRegistry} from "./interfaces/IEvidenceRegistry.sol";
 import {IFacilityManager} from "./interfaces/IFacilityManager.sol";
 import {FacilityRoles} from "./FacilityRoles.sol";
 import {IPayeeRegistry} from "./interfaces/IPayeeRegistry.sol";
+import {EvidenceLeaf} from "./libraries/EvidenceLeaf.sol";
 import {InterestMath} from "./libraries/InterestMath.sol";
 import {ShareMath} from "./libraries/ShareMath.sol";
 
@@ -163,7 +164,7 @@ contract FacilityManager is FacilityRoles, ReentrancyGuardTransient {
     function executePayment(
         uint64 facilityId,
         uint16 index,
-        bytes32[] calldata evidenceIds
+        PaymentEvidence[] calldata evidence
     ) external onlyRole(BANK_ROLE) nonReentrant {
         Facility storage f = _existing(facilityId);
         if (f.status == Status.FROZEN) revert FacilityIsFrozen(facilityId);
@@ -175,15 +176,13 @@ contract FacilityManager is FacilityRoles, ReentrancyGuardTransient {
         IPayeeRegistry.Category registered = _payees.requireActive(payee);
         if (registered != p.category) revert FacilityPayeeCategoryMismatch(payee, p.category, registered);
 
-        uint8 missing = p.requiredKinds;
-        for (uint256 i = 0; i < evidenceIds.length; ++i) {
-            (uint64 evidenceFacilityId, IEvidenceRegistry.Kind kind) = _evidence.consume(evidenceIds[i]);
-            if (evidenceFacilityId != facilityId)
-                revert FacilityEvidenceWrongFacility(evidenceIds[i], evidenceFacilityId);
-            uint8 bit = uint8(1) << uint8(kind);
-            if (missing & bit == 0) revert FacilityEvidenceNotRequired(evidenceIds[i], kind);
-            missing &= ~bit;
-        }
+        (bytes32[] memory evidenceIds, uint8 missing) = _consumeEvidence(
+            facilityId,
+            f.borrower,
+            payee,
+            p.requiredKinds,
+            evidence
+        );
         if (missing != 0) revert FacilityMissingEvidence(facilityId, index, missing);
 
         uint56 amount = p.amount;
@@ -444,6 +443,31 @@ contract FacilityManager is FacilityRoles, ReentrancyGuardTransient {
 
     /// @dev Closes the open rate segment: adds its interest and subsidy numerators and starts a new segment now.
     /// The event reports the whole fen the segment added to the rounded-down totals.
+    /// @dev Consumes the evidence offered for a payment whose payee is `payee`. Each id is recomputed with the payment's
+    /// counterparty (`payee` for a payee kind, `borrower` for the others), so evidence that names another party,
+    /// facility or kind is not found and the registry reverts with EvidenceNotAnchored. Returns the ids and the mask of
+    /// required kinds not offered (the caller reverts with the payment's index when it is not zero).
+    function _consumeEvidence(
+        uint64 facilityId,
+        address borrower,
+        address payee,
+        uint8 requiredKinds,
+        PaymentEvidence[] calldata evidence
+    ) private returns (bytes32[] memory evidenceIds, uint8 missing) {
+        missing = requiredKinds;
+        evidenceIds = new bytes32[](evidence.length);
+        for (uint256 i = 0; i < evidence.length; ++i) {
+            IEvidenceRegistry.Kind kind = evidence[i].kind;
+            uint8 bit = uint8(1) << uint8(kind);
+            address counterparty = EvidenceLeaf.PAYEE_KINDS & bit != 0 ? payee : borrower;
+            bytes32 evidenceId = EvidenceLeaf.hash(facilityId, uint8(kind), counterparty, evidence[i].saltedHash);
+            if (missing & bit == 0) revert FacilityEvidenceNotRequired(evidenceId, kind);
+            missing &= ~bit;
+            _evidence.consume(evidenceId);
+            evidenceIds[i] = evidenceId;
+        }
+    }
+
     function _accrue(uint64 facilityId, Facility storage f) private {
         uint40 from = f.lastAccrual;
         if (from == block.timestamp) return;

@@ -12,7 +12,7 @@ import SchemaRegistryArtifact from "@ethereum-attestation-service/eas-contracts/
 import { ATTESTATION_TYPES } from "../server/chain/typed-data";
 import { deploySystem, type System } from "./lib/deploy";
 
-const LEAF_ENCODING = ["uint64", "uint8", "bytes32"];
+const LEAF_ENCODING = ["uint64", "uint8", "address", "bytes32"];
 const Kind = { PURCHASE_CONTRACT: 0, INVOICE: 1, INSPECTION_REPORT: 3 } as const;
 
 async function gasOf(tx: Promise<ContractTransactionResponse>): Promise<number> {
@@ -68,10 +68,14 @@ async function main(): Promise<void> {
     const b = await signedAttestation(regulatorVerifier, evidenceId);
     return gasOf(evidence.attest([a.request, b.request], [a.signature, b.signature]));
   }
-  async function anchorOne(facilityId: bigint, kind: number): Promise<{ id: string; gas: number }> {
+  async function anchorOne(
+    facilityId: bigint,
+    kind: number,
+    counterparty: string,
+  ): Promise<{ id: string; saltedHash: string; gas: number }> {
     const hash = nextHash();
-    const gas = await gasOf(evidence.anchor(facilityId, kind, hash));
-    return { id: await evidence.evidenceIdOf(facilityId, kind, hash), gas };
+    const gas = await gasOf(evidence.anchor(facilityId, kind, counterparty, hash));
+    return { id: await evidence.evidenceIdOf(facilityId, kind, counterparty, hash), saltedHash: hash, gas };
   }
 
   // ERC-20 transfer to a fresh recipient (the sender has transferred before).
@@ -79,7 +83,7 @@ async function main(): Promise<void> {
   await gasOf(token.connect(holder).transfer(ethers.Wallet.createRandom().address, 1n));
   const erc20TransferFresh = await gasOf(token.connect(holder).transfer(ethers.Wallet.createRandom().address, 1n));
 
-  // A facility whose payments each go to a fresh registered payee and need one verified inspection report.
+  // A facility whose payments each go to a fresh registered payee and need one verified invoice naming that payee.
   const payeeCount = 4;
   const payeeAddresses = Array.from({ length: payeeCount }, () => ethers.Wallet.createRandom().address);
   for (const payee of payeeAddresses)
@@ -88,7 +92,7 @@ async function main(): Promise<void> {
     payee,
     amount: 100_000_00n,
     category: 1,
-    requiredKinds: 1 << Kind.INSPECTION_REPORT,
+    requiredKinds: 1 << Kind.INVOICE,
     qualityPurpose: true,
     paid: false,
   }));
@@ -130,24 +134,26 @@ async function main(): Promise<void> {
     manager.fundWithPermit(facilityId, 1_000_00n, permitDeadline, permit.v, permit.r, permit.s),
   );
 
-  const reports: string[] = [];
+  // Each payment's evidence is an invoice naming that payment's payee (a payee kind: the id is recomputed with it).
+  const invoices: Array<{ id: string; saltedHash: string }> = [];
   let anchorSingleFirst = 0;
   let anchorSingle = 0;
   for (let i = 0; i < payeeCount; i++) {
-    const { id, gas } = await anchorOne(facilityId, Kind.INSPECTION_REPORT);
+    const { id, saltedHash, gas } = await anchorOne(facilityId, Kind.INVOICE, payeeAddresses[i]);
     if (i === 0) anchorSingleFirst = gas;
     anchorSingle = gas;
-    reports.push(id);
+    invoices.push({ id, saltedHash });
   }
-  const dualAttestationFirst = await dualAttest(reports[0]);
+  const dualAttestationFirst = await dualAttest(invoices[0].id);
   let dualAttestation = 0;
-  for (const id of reports.slice(1)) dualAttestation = await dualAttest(id);
+  for (const { id } of invoices.slice(1)) dualAttestation = await dualAttest(id);
 
-  const entrustedPaymentFirst = await gasOf(manager.executePayment(facilityId, 0, [reports[0]]));
+  const offered = (i: number) => [{ kind: Kind.INVOICE, saltedHash: invoices[i].saltedHash }];
+  const entrustedPaymentFirst = await gasOf(manager.executePayment(facilityId, 0, offered(0)));
   await network.provider.send("evm_increaseTime", [30 * 86_400]);
-  await gasOf(manager.executePayment(facilityId, 1, [reports[1]]));
+  await gasOf(manager.executePayment(facilityId, 1, offered(1)));
   await network.provider.send("evm_increaseTime", [30 * 86_400]);
-  const entrustedPayment = await gasOf(manager.executePayment(facilityId, 2, [reports[2]]));
+  const entrustedPayment = await gasOf(manager.executePayment(facilityId, 2, offered(2)));
 
   // Withdrawal of unused funding to the treasury (the hot key may, to the treasury only).
   const withdrawToTreasury = await gasOf(manager.withdraw(facilityId, 1_00n, treasury.address));
@@ -172,7 +178,7 @@ async function main(): Promise<void> {
   );
 
   // A batch of 256 evidence leaves under one root.
-  const values = Array.from({ length: 256 }, (_, i) => [facilityId, i % 7, nextHash()]);
+  const values = Array.from({ length: 256 }, (_, i) => [facilityId, i % 7, payeeAddresses[i % payeeCount], nextHash()]);
   const tree = StandardMerkleTree.of(values, LEAF_ENCODING);
   const anchorBatch256 = await gasOf(evidence.anchorBatch(tree.root, 256));
   const anchorBatchPerDoc256 = Math.ceil(anchorBatch256 / 256);
@@ -182,6 +188,7 @@ async function main(): Promise<void> {
       values[5][0] as bigint,
       values[5][1] as number,
       values[5][2] as string,
+      values[5][3] as string,
       tree.getProof(5),
     ),
   );

@@ -275,7 +275,7 @@ export async function startNode(config: NodeConfig, options: { logger?: Logger }
         chain,
         verifierWallet,
         source,
-        recordCheck: config.role === "bank" ? bankRecordCheck : regulatorRecordCheck(db),
+        recordCheck: config.role === "bank" ? bankRecordCheck(db) : regulatorRecordCheck(db),
         outbox,
         logger,
         metrics,

@@ -23,7 +23,10 @@ const FACILITY = 7n;
 const REASON = ethers.id("reason:inspection report does not match the delivery");
 const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 
-type Leaf = [bigint, number, string];
+/** The party the fixture's documents name (a payee or a borrower; the registry does not care which). */
+const COUNTERPARTY = ethers.getAddress("0x" + "c0".repeat(20));
+
+type Leaf = [bigint, number, string, string];
 
 /** The system with one anchored purchase contract, plus a signer to stand in as the consumer and a spare verifier. */
 async function evidenceFixture() {
@@ -31,7 +34,7 @@ async function evidenceFixture() {
   const signers = await ethers.getSigners();
   const [consumer, thirdVerifier] = [signers[11], signers[12]];
   const hash = ethers.id("purchase contract #1");
-  const evidenceId = await anchorEvidence(fx, FACILITY, Kind.PURCHASE_CONTRACT, hash);
+  const evidenceId = await anchorEvidence(fx, FACILITY, Kind.PURCHASE_CONTRACT, hash, COUNTERPARTY);
   return { ...fx, consumer, thirdVerifier, hash, evidenceId, governed: governed(fx, fx.evidence) };
 }
 
@@ -68,7 +71,12 @@ async function record(fx: EvidenceFixture, evidenceId: string) {
 
 /** A StandardMerkleTree of `size` fresh evidence leaves of the facility, cycling through the kinds. */
 function evidenceBatch(size: number): StandardMerkleTree<Leaf> {
-  const values: Leaf[] = Array.from({ length: size }, (_, i) => [FACILITY, i % 7, saltedHash(`batched-${i}`)]);
+  const values: Leaf[] = Array.from({ length: size }, (_, i) => [
+    FACILITY,
+    i % 7,
+    COUNTERPARTY,
+    saltedHash(`batched-${i}`),
+  ]);
   return StandardMerkleTree.of(values, LEAF_ENCODING);
 }
 
@@ -78,8 +86,8 @@ function registerLeaf(
   index: number,
   proof = tree.getProof(index),
 ) {
-  const [facilityId, kind, hash] = tree.at(index)!;
-  return fx.evidence.registerBatchedEvidence(tree.root, facilityId, kind, hash, proof);
+  const [facilityId, kind, counterparty, hash] = tree.at(index)!;
+  return fx.evidence.registerBatchedEvidence(tree.root, facilityId, kind, counterparty, hash, proof);
 }
 
 function viemDomain(domain: TypedDataDomain) {
@@ -159,15 +167,15 @@ describe("EvidenceRegistry", () => {
     it("emits EvidenceAnchored with a zero batch root", async () => {
       const fx = await loadFixture(evidenceFixture);
       const hash = saltedHash("invoice");
-      const id = await fx.evidence.evidenceIdOf(FACILITY, Kind.INVOICE, hash);
-      await expect(fx.evidence.anchor(FACILITY, Kind.INVOICE, hash))
+      const id = await fx.evidence.evidenceIdOf(FACILITY, Kind.INVOICE, COUNTERPARTY, hash);
+      await expect(fx.evidence.anchor(FACILITY, Kind.INVOICE, COUNTERPARTY, hash))
         .to.emit(fx.evidence, "EvidenceAnchored")
-        .withArgs(id, FACILITY, Kind.INVOICE, hash, ethers.ZeroHash);
+        .withArgs(id, FACILITY, Kind.INVOICE, COUNTERPARTY, hash, ethers.ZeroHash);
     });
 
     it("returns the StandardMerkleTree leaf as the evidence id", async () => {
       const fx = await loadFixture(evidenceFixture);
-      const value: Leaf = [FACILITY, Kind.INVOICE, saltedHash("invoice")];
+      const value: Leaf = [FACILITY, Kind.INVOICE, COUNTERPARTY, saltedHash("invoice")];
       const leaf = StandardMerkleTree.of([value], LEAF_ENCODING).leafHash(value);
       expect(await fx.evidence.anchor.staticCall(...value)).to.equal(leaf);
       expect(await fx.evidence.evidenceIdOf(...value)).to.equal(leaf);
@@ -191,21 +199,29 @@ describe("EvidenceRegistry", () => {
 
     it("reverts with EvidenceAlreadyAnchored the second time", async () => {
       const fx = await loadFixture(evidenceFixture);
-      await expect(fx.evidence.anchor(FACILITY, Kind.PURCHASE_CONTRACT, fx.hash))
+      await expect(fx.evidence.anchor(FACILITY, Kind.PURCHASE_CONTRACT, COUNTERPARTY, fx.hash))
         .to.be.revertedWithCustomError(fx.evidence, "EvidenceAlreadyAnchored")
         .withArgs(fx.evidenceId);
     });
 
     it("gives the same document hash under another kind a different id", async () => {
       const fx = await loadFixture(evidenceFixture);
-      const id = await anchorEvidence(fx, FACILITY, Kind.INVOICE, fx.hash);
+      const id = await anchorEvidence(fx, FACILITY, Kind.INVOICE, fx.hash, COUNTERPARTY);
       expect(id).to.not.equal(fx.evidenceId);
+    });
+
+    it("gives the same document hash naming another counterparty a different id, anchored separately", async () => {
+      const fx = await loadFixture(evidenceFixture);
+      const other = ethers.getAddress("0x" + "c1".repeat(20));
+      const id = await anchorEvidence(fx, FACILITY, Kind.PURCHASE_CONTRACT, fx.hash, other);
+      expect(id).to.not.equal(fx.evidenceId);
+      expect(id).to.equal(await fx.evidence.evidenceIdOf(FACILITY, Kind.PURCHASE_CONTRACT, other, fx.hash));
     });
 
     it("reverts with AccessControlUnauthorizedAccount for accounts without ANCHORER_ROLE", async () => {
       const fx = await loadFixture(evidenceFixture);
       for (const account of [fx.stranger, fx.admin]) {
-        await expect(fx.evidence.connect(account).anchor(FACILITY, Kind.INVOICE, saltedHash()))
+        await expect(fx.evidence.connect(account).anchor(FACILITY, Kind.INVOICE, COUNTERPARTY, saltedHash()))
           .to.be.revertedWithCustomError(fx.evidence, "AccessControlUnauthorizedAccount")
           .withArgs(account.address, ethers.id("ANCHORER_ROLE"));
       }
@@ -213,7 +229,7 @@ describe("EvidenceRegistry", () => {
 
     it("leaves unknown evidence with an empty record", async () => {
       const fx = await loadFixture(evidenceFixture);
-      const unknown = await fx.evidence.evidenceIdOf(FACILITY, Kind.INVOICE, ethers.id("never anchored"));
+      const unknown = await fx.evidence.evidenceIdOf(FACILITY, Kind.INVOICE, COUNTERPARTY, ethers.id("never anchored"));
       expect((await record(fx, unknown)).anchoredAt).to.equal(0n);
       expect(await fx.evidence.isVerified(unknown)).to.equal(false);
     });
@@ -302,9 +318,11 @@ describe("EvidenceRegistry", () => {
       const fx = await loadFixture(evidenceFixture);
       const tree = evidenceBatch(4);
       await fx.evidence.anchorBatch(tree.root, 4);
-      const [facilityId, kind, hash] = tree.at(2)!;
+      const [facilityId, kind, counterparty, hash] = tree.at(2)!;
       await expect(
-        fx.evidence.connect(fx.stranger).registerBatchedEvidence(tree.root, facilityId, kind, hash, tree.getProof(2)),
+        fx.evidence
+          .connect(fx.stranger)
+          .registerBatchedEvidence(tree.root, facilityId, kind, counterparty, hash, tree.getProof(2)),
       ).to.emit(fx.evidence, "EvidenceAnchored");
     });
 
@@ -350,8 +368,10 @@ describe("EvidenceRegistry", () => {
       const [tree, other] = [evidenceBatch(8), evidenceBatch(8)];
       await fx.evidence.anchorBatch(tree.root, 8);
       await fx.evidence.anchorBatch(other.root, 8);
-      const [facilityId, kind, hash] = tree.at(4)!;
-      await expect(fx.evidence.registerBatchedEvidence(other.root, facilityId, kind, hash, tree.getProof(4)))
+      const [facilityId, kind, counterparty, hash] = tree.at(4)!;
+      await expect(
+        fx.evidence.registerBatchedEvidence(other.root, facilityId, kind, counterparty, hash, tree.getProof(4)),
+      )
         .to.be.revertedWithCustomError(fx.evidence, "EvidenceInvalidProof")
         .withArgs(other.root, tree.leafHash(tree.at(4)!));
     });
@@ -367,16 +387,24 @@ describe("EvidenceRegistry", () => {
         "EvidenceInvalidProof",
       );
       const forged = ethers.id("forged document");
-      await expect(fx.evidence.registerBatchedEvidence(tree.root, FACILITY, Kind.INVOICE, forged, tree.getProof(1)))
+      await expect(
+        fx.evidence.registerBatchedEvidence(tree.root, FACILITY, Kind.INVOICE, COUNTERPARTY, forged, tree.getProof(1)),
+      )
         .to.be.revertedWithCustomError(fx.evidence, "EvidenceInvalidProof")
-        .withArgs(tree.root, await fx.evidence.evidenceIdOf(FACILITY, Kind.INVOICE, forged));
+        .withArgs(tree.root, await fx.evidence.evidenceIdOf(FACILITY, Kind.INVOICE, COUNTERPARTY, forged));
+      // a leaf of the tree with its counterparty changed is not in the tree either
+      const [facilityId, kind, , hash] = tree.at(1)!;
+      const swapped = ethers.getAddress("0x" + "c1".repeat(20));
+      await expect(
+        fx.evidence.registerBatchedEvidence(tree.root, facilityId, kind, swapped, hash, tree.getProof(1)),
+      ).to.be.revertedWithCustomError(fx.evidence, "EvidenceInvalidProof");
     });
 
     it("reverts with EvidenceAlreadyAnchored for a leaf registered twice or anchored on its own", async () => {
       const fx = await loadFixture(evidenceFixture);
       const values: Leaf[] = [
-        [FACILITY, Kind.PURCHASE_CONTRACT, fx.hash], // the fixture's evidence, anchored alone
-        [FACILITY, Kind.INVOICE, saltedHash()],
+        [FACILITY, Kind.PURCHASE_CONTRACT, COUNTERPARTY, fx.hash], // the fixture's evidence, anchored alone
+        [FACILITY, Kind.INVOICE, COUNTERPARTY, saltedHash()],
       ];
       const tree = StandardMerkleTree.of(values, LEAF_ENCODING);
       await fx.evidence.anchorBatch(tree.root, 2);
@@ -654,7 +682,7 @@ describe("EvidenceRegistry", () => {
 
     it("reverts with EvidenceNotAnchored for evidence never anchored", async () => {
       const fx = await loadFixture(evidenceFixture);
-      const unknown = await fx.evidence.evidenceIdOf(FACILITY, Kind.INVOICE, ethers.id("never anchored"));
+      const unknown = await fx.evidence.evidenceIdOf(FACILITY, Kind.INVOICE, COUNTERPARTY, ethers.id("never anchored"));
       await expect(attestBy(fx, fx.bankVerifier, unknown))
         .to.be.revertedWithCustomError(fx.evidence, "EvidenceNotAnchored")
         .withArgs(unknown);
@@ -760,13 +788,9 @@ describe("EvidenceRegistry", () => {
       return { ...fx, asConsumer: fx.evidence.connect(fx.consumer) };
     }
 
-    it("marks verified evidence consumed, emits EvidenceConsumed and returns its facility and kind", async () => {
+    it("marks verified evidence consumed and emits EvidenceConsumed", async () => {
       const fx = await withTestConsumer();
       await verifyEvidence(fx, fx.evidenceId);
-      expect(await fx.asConsumer.consume.staticCall(fx.evidenceId)).to.deep.equal([
-        FACILITY,
-        BigInt(Kind.PURCHASE_CONTRACT),
-      ]);
       await expect(fx.asConsumer.consume(fx.evidenceId))
         .to.emit(fx.evidence, "EvidenceConsumed")
         .withArgs(fx.evidenceId, fx.consumer.address);

@@ -2,9 +2,16 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { registeredPayeesFixture } from "./helpers/fixtures";
-import { anchorEvidence, buildFacility, fundFacility, verifiedEvidence } from "./helpers/factories";
+import {
+  anchoredEvidence,
+  buildFacility,
+  fundFacility,
+  standardPlan,
+  verifiedEvidence,
+  verifiedEvidenceNaming,
+} from "./helpers/factories";
 import { evidenceForPayment, executeWithEvidence } from "./helpers/entrustedPayments";
-import { Category, Kind, Status, yuan } from "./helpers/constants";
+import { Category, Kind, Status, kindsMask, yuan } from "./helpers/constants";
 
 /** A standard facility (10,000,000.00 CNY plan) funded with its whole plan. */
 async function fundedFacilityFixture() {
@@ -67,7 +74,7 @@ describe("FacilityManager: funding and entrusted payments", () => {
       const [contract, invoice] = await verifiedEvidence(fx, fx.id, Kind.PURCHASE_CONTRACT, Kind.INVOICE);
       await expect(fx.manager.executePayment(fx.id, 0, [contract, invoice]))
         .to.emit(fx.manager, "PaymentExecuted")
-        .withArgs(fx.id, 0n, fx.equipmentVendor.address, yuan(4_000_000), [contract, invoice]);
+        .withArgs(fx.id, 0n, fx.equipmentVendor.address, yuan(4_000_000), [contract.id, invoice.id]);
     });
 
     it("consumes each piece of evidence in the registry", async () => {
@@ -75,16 +82,22 @@ describe("FacilityManager: funding and entrusted payments", () => {
       const [report] = await verifiedEvidence(fx, fx.id, Kind.INSPECTION_REPORT);
       await expect(fx.manager.executePayment(fx.id, 1, [report]))
         .to.emit(fx.evidence, "EvidenceConsumed")
-        .withArgs(report, await fx.manager.getAddress());
-      expect((await fx.evidence.evidenceOf(report)).consumed).to.equal(true);
+        .withArgs(report.id, await fx.manager.getAddress());
+      expect((await fx.evidence.evidenceOf(report.id)).consumed).to.equal(true);
     });
 
     it("accepts the evidence in any order", async () => {
       const fx = await loadFixture(fundedFacilityFixture);
-      const [contract, delivery] = await verifiedEvidence(fx, fx.id, Kind.PURCHASE_CONTRACT, Kind.DELIVERY_NOTE);
+      const [contract, delivery] = await verifiedEvidenceNaming(
+        fx,
+        fx.id,
+        fx.materials.address,
+        Kind.PURCHASE_CONTRACT,
+        Kind.DELIVERY_NOTE,
+      );
       await expect(fx.manager.executePayment(fx.id, 2, [delivery, contract]))
         .to.emit(fx.manager, "PaymentExecuted")
-        .withArgs(fx.id, 2n, fx.materials.address, yuan(5_000_000), [delivery, contract]);
+        .withArgs(fx.id, 2n, fx.materials.address, yuan(5_000_000), [delivery.id, contract.id]);
     });
 
     it("marks the payment paid and moves the amount from balance to drawn principal", async () => {
@@ -212,7 +225,7 @@ describe("FacilityManager: funding and entrusted payments", () => {
 
     it("reverts with FacilityMissingEvidence and the mask of the missing kinds", async () => {
       const fx = await loadFixture(fundedFacilityFixture);
-      const [contract] = await verifiedEvidence(fx, fx.id, Kind.PURCHASE_CONTRACT);
+      const [contract] = await verifiedEvidenceNaming(fx, fx.id, fx.materials.address, Kind.PURCHASE_CONTRACT);
       await expect(fx.manager.executePayment(fx.id, 2, [contract]))
         .to.be.revertedWithCustomError(fx.manager, "FacilityMissingEvidence")
         .withArgs(fx.id, 2n, 1n << BigInt(Kind.DELIVERY_NOTE));
@@ -220,10 +233,11 @@ describe("FacilityManager: funding and entrusted payments", () => {
 
     it("reverts with FacilityEvidenceNotRequired for a kind the payment does not require", async () => {
       const fx = await loadFixture(fundedFacilityFixture);
-      const [report, invoice] = await verifiedEvidence(fx, fx.id, Kind.INSPECTION_REPORT, Kind.INVOICE);
+      const [report] = await verifiedEvidence(fx, fx.id, Kind.INSPECTION_REPORT);
+      const [invoice] = await verifiedEvidenceNaming(fx, fx.id, fx.lab.address, Kind.INVOICE);
       await expect(fx.manager.executePayment(fx.id, 1, [report, invoice]))
         .to.be.revertedWithCustomError(fx.manager, "FacilityEvidenceNotRequired")
-        .withArgs(invoice, Kind.INVOICE);
+        .withArgs(invoice.id, Kind.INVOICE);
     });
 
     it("reverts with FacilityEvidenceNotRequired for a repeated kind", async () => {
@@ -237,40 +251,106 @@ describe("FacilityManager: funding and entrusted payments", () => {
       );
       await expect(fx.manager.executePayment(fx.id, 0, [first, invoice, second]))
         .to.be.revertedWithCustomError(fx.manager, "FacilityEvidenceNotRequired")
-        .withArgs(second, Kind.PURCHASE_CONTRACT);
+        .withArgs(second.id, Kind.PURCHASE_CONTRACT);
     });
 
-    it("reverts with FacilityEvidenceWrongFacility for another facility's evidence", async () => {
+    it("reverts with the registry's EvidenceNotAnchored for another facility's evidence", async () => {
       const fx = await loadFixture(fundedFacilityFixture);
       const other = await buildFacility(fx);
       const [contract] = await verifiedEvidence(fx, fx.id, Kind.PURCHASE_CONTRACT);
       const [foreignInvoice] = await verifiedEvidence(fx, other, Kind.INVOICE);
+      const recomputed = await fx.evidence.evidenceIdOf(
+        fx.id,
+        Kind.INVOICE,
+        fx.equipmentVendor.address,
+        foreignInvoice.saltedHash,
+      );
       await expect(fx.manager.executePayment(fx.id, 0, [contract, foreignInvoice]))
-        .to.be.revertedWithCustomError(fx.manager, "FacilityEvidenceWrongFacility")
-        .withArgs(foreignInvoice, other);
+        .to.be.revertedWithCustomError(fx.evidence, "EvidenceNotAnchored")
+        .withArgs(recomputed);
     });
 
     it("reverts with the registry's EvidenceNotVerified for evidence only anchored", async () => {
       const fx = await loadFixture(fundedFacilityFixture);
-      const report = await anchorEvidence(fx, fx.id, Kind.INSPECTION_REPORT);
+      const report = await anchoredEvidence(fx, fx.id, Kind.INSPECTION_REPORT);
       await expect(fx.manager.executePayment(fx.id, 1, [report]))
         .to.be.revertedWithCustomError(fx.evidence, "EvidenceNotVerified")
-        .withArgs(report);
+        .withArgs(report.id);
     });
 
-    it("reverts with the registry's EvidenceAlreadyConsumed for evidence that released another payment", async () => {
+    it("reverts with the registry's EvidenceAlreadyConsumed for evidence that released another payment to the same payee", async () => {
+      const fx = await loadFixture(registeredPayeesFixture);
+      const [first] = standardPlan(fx);
+      const id = await buildFacility(fx, { plan: [first, { ...first, amount: yuan(1) }], fund: yuan(4_000_001) });
+      const [contract, invoice] = await verifiedEvidence(fx, id, Kind.PURCHASE_CONTRACT, Kind.INVOICE);
+      const [secondInvoice] = await verifiedEvidence(fx, id, Kind.INVOICE);
+      await fx.manager.executePayment(id, 0, [contract, invoice]);
+      await expect(fx.manager.executePayment(id, 1, [contract, secondInvoice]))
+        .to.be.revertedWithCustomError(fx.evidence, "EvidenceAlreadyConsumed")
+        .withArgs(contract.id);
+    });
+  });
+
+  describe("when the evidence names another counterparty than the payment's", () => {
+    it("does not pay supplier A against a purchase contract naming supplier C (EvidenceNotAnchored)", async () => {
       const fx = await loadFixture(fundedFacilityFixture);
-      const [contract, invoice, delivery] = await verifiedEvidence(
+      const [contractWithC, invoiceWithC] = await verifiedEvidenceNaming(
         fx,
         fx.id,
+        fx.materials.address,
         Kind.PURCHASE_CONTRACT,
         Kind.INVOICE,
-        Kind.DELIVERY_NOTE,
       );
-      await fx.manager.executePayment(fx.id, 0, [contract, invoice]);
-      await expect(fx.manager.executePayment(fx.id, 2, [contract, delivery]))
-        .to.be.revertedWithCustomError(fx.evidence, "EvidenceAlreadyConsumed")
-        .withArgs(contract);
+      const asIfWithA = await fx.evidence.evidenceIdOf(
+        fx.id,
+        Kind.PURCHASE_CONTRACT,
+        fx.equipmentVendor.address,
+        contractWithC.saltedHash,
+      );
+      await expect(fx.manager.executePayment(fx.id, 0, [contractWithC, invoiceWithC]))
+        .to.be.revertedWithCustomError(fx.evidence, "EvidenceNotAnchored")
+        .withArgs(asIfWithA);
+      expect(await fx.token.balanceOf(fx.equipmentVendor.address)).to.equal(0n);
+      expect((await fx.evidence.evidenceOf(contractWithC.id)).consumed).to.equal(false);
+    });
+
+    it("does not pay a payee against an inspection report naming someone other than the borrower", async () => {
+      const fx = await loadFixture(fundedFacilityFixture);
+      const [report] = await verifiedEvidenceNaming(fx, fx.id, fx.lab.address, Kind.INSPECTION_REPORT);
+      await expect(fx.manager.executePayment(fx.id, 1, [report])).to.be.revertedWithCustomError(
+        fx.evidence,
+        "EvidenceNotAnchored",
+      );
+    });
+
+    it("pays against an inspection report naming the borrower (a borrower kind)", async () => {
+      const fx = await loadFixture(fundedFacilityFixture);
+      const [report] = await verifiedEvidenceNaming(fx, fx.id, fx.borrower.address, Kind.INSPECTION_REPORT);
+      await expect(fx.manager.executePayment(fx.id, 1, [report])).to.changeTokenBalance(
+        fx.token,
+        fx.lab,
+        yuan(1_000_000),
+      );
+    });
+
+    it("pays against a test report (CERTIFICATION) naming the lab, a payee kind", async () => {
+      const fx = await loadFixture(registeredPayeesFixture);
+      const [, labPayment] = standardPlan(fx);
+      const id = await buildFacility(fx, {
+        plan: [{ ...labPayment, requiredKinds: kindsMask(Kind.CERTIFICATION) }],
+        fund: yuan(1_000_000),
+      });
+      const [asBorrower] = await verifiedEvidenceNaming(fx, id, fx.borrower.address, Kind.CERTIFICATION);
+      await expect(fx.manager.executePayment(id, 0, [asBorrower])).to.be.revertedWithCustomError(
+        fx.evidence,
+        "EvidenceNotAnchored",
+      );
+      const [withLab] = await verifiedEvidenceNaming(fx, id, fx.lab.address, Kind.CERTIFICATION);
+      await expect(fx.manager.executePayment(id, 0, [withLab])).to.changeTokenBalance(
+        fx.token,
+        fx.lab,
+        yuan(1_000_000),
+      );
     });
 
     it("consumes nothing when the payment reverts", async () => {
@@ -280,7 +360,7 @@ describe("FacilityManager: funding and entrusted payments", () => {
         fx.manager,
         "FacilityMissingEvidence",
       );
-      expect((await fx.evidence.evidenceOf(contract)).consumed).to.equal(false);
+      expect((await fx.evidence.evidenceOf(contract.id)).consumed).to.equal(false);
       expect((await fx.manager.facility(fx.id)).status).to.equal(Status.ACTIVE);
     });
   });

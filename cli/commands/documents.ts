@@ -18,6 +18,7 @@ interface DocumentView {
   salt: string;
   saltedHash: string;
   evidenceId: string;
+  counterparty: string;
   status: "QUEUED" | "BATCHED" | "ANCHORED";
   uploadedBy: string;
   createdAt: string;
@@ -33,7 +34,7 @@ interface DocumentView {
 
 interface ProofView {
   evidenceId: string;
-  leaf: [string, number, string];
+  leaf: [string, number, string, string];
   leafEncoding: string[];
   root: string;
   proof: string[];
@@ -48,7 +49,7 @@ interface VerifyResult {
   anchored: boolean;
   evidenceId: string;
   saltedHash: string;
-  leaf: [string, number, string];
+  leaf: [string, number, string, string];
   leafEncoding: string[];
   root: string | null;
   proof: string[];
@@ -65,6 +66,7 @@ function renderDocument(d: DocumentView): string {
     ["document", d.id],
     ["facility", d.facilityId],
     ["kind", d.kind],
+    ["counterparty", d.counterparty],
     ["file", `${d.originalName} (${d.mimeType}, ${d.size.toLocaleString("en-US")} bytes)`],
     ["metadata", JSON.stringify(d.metadata)],
     ["content hash (sha256)", d.contentHash],
@@ -107,6 +109,10 @@ export function documentCommands(cli: Cli): Command[] {
     .requiredOption("--facility <id>", "the facility it is evidence for", facilityIdArg)
     .addOption(kindOption())
     .option("--metadata <json>", "a JSON object describing it, checked by both verifiers", jsonObjectArg)
+    .option(
+      "--counterparty <address>",
+      "the payee a contract, invoice, delivery note or certificate is with (other kinds name the borrower)",
+    )
     .option("--single", "anchor it in its own transaction now instead of the next Merkle batch")
     .option("--type <mediaType>", "the media type, when the extension does not tell it")
     .addHelpText(
@@ -127,6 +133,7 @@ export function documentCommands(cli: Cli): Command[] {
             {
               facilityId: options.facility,
               kind: options.kind,
+              ...(options.counterparty ? { counterparty: options.counterparty } : {}),
               ...(options.metadata ? { metadata: JSON.stringify(options.metadata) } : {}),
               anchor: options.single ? "single" : "batch",
             },
@@ -140,7 +147,7 @@ export function documentCommands(cli: Cli): Command[] {
             `document ${body.id} stored; ${options.single ? "anchoring in its own transaction" : "queued for the next Merkle batch"}\n` +
             `${renderDocument(body)}\n` +
             `keep the salt: anyone can check the file later with\n` +
-            `  qfm verify ${file} --salt ${body.salt} --facility ${body.facilityId} --kind ${body.kind}`,
+            `  qfm verify ${file} --salt ${body.salt} --facility ${body.facilityId} --kind ${body.kind} --counterparty ${body.counterparty}`,
         );
       }),
     );
@@ -212,6 +219,7 @@ export function documentCommands(cli: Cli): Command[] {
           salt: doc.salt,
           facilityId: doc.facilityId,
           kind: doc.kind,
+          counterparty: doc.counterparty,
         });
         const rootOnChain = chain.anchored && chain.root?.toLowerCase() === proof.root.toLowerCase();
         const ok = local.leafIsEvidence && local.proofReachesRoot && rootOnChain;
@@ -219,7 +227,7 @@ export function documentCommands(cli: Cli): Command[] {
           [
             renderPairs([
               ["evidence id", proof.evidenceId],
-              ["leaf [facility, kind, salted hash]", JSON.stringify(proof.leaf)],
+              ["leaf [facility, kind, counterparty, salted hash]", JSON.stringify(proof.leaf)],
               ["root", proof.root],
               ["anchor", proof.single ? "single" : `batch, ${proof.proof.length} sibling hash(es)`],
               ["proof", proof.proof.length ? proof.proof.join("\n") : "(none: the root is the leaf)"],
@@ -244,10 +252,11 @@ export function documentCommands(cli: Cli): Command[] {
     .requiredOption("--salt <0x…>", "the salt the bank node gave when the document was uploaded")
     .requiredOption("--facility <id>", "the facility it is evidence for", facilityIdArg)
     .addOption(kindOption())
+    .requiredOption("--counterparty <address>", "the payee or borrower the document names (part of its evidence id)")
     .addHelpText(
       "after",
       `\nExits 0 when the document is anchored, 1 when it is not.\n${examples(
-        "qfm verify invoice.pdf --salt 0x5d1f…e2 --facility 1 --kind INVOICE",
+        "qfm verify invoice.pdf --salt 0x5d1f…e2 --facility 1 --kind INVOICE --counterparty 0x5aAe…",
       )}`,
     )
     .action(
@@ -255,7 +264,7 @@ export function documentCommands(cli: Cli): Command[] {
         const bytes = readBytes(file, "document");
         const { body } = await ctx.publicBank.upload<VerifyResult>(
           "/verify/document",
-          { salt: options.salt, facilityId: options.facility, kind: options.kind },
+          { salt: options.salt, facilityId: options.facility, kind: options.kind, counterparty: options.counterparty },
           { name: path.basename(file), type: "application/octet-stream", bytes },
         );
         const proofHolds =

@@ -9,20 +9,38 @@ interface Readiness {
   ready: boolean;
   blockers: Array<{ code: string; message: string }>;
   evidenceIds: string[];
+  documentIds?: string[];
+  considered?: Array<{ documentId: string; kind: string; counterparty: string; use: string; reason: string }>;
 }
 
 /** "✓ ready" or "✗ blocked" with one line per blocker. */
 export function renderReadiness(facility: string, index: number, r: Readiness): string {
+  const documents = (r.considered ?? []).map(
+    (c) =>
+      `  ${c.use === "chosen" ? "→" : c.use === "usable" ? "·" : "✗"} ${c.kind} ${c.documentId} (names ${c.counterparty}): ${c.reason}`,
+  );
   if (r.ready)
-    return `✓ payment ${index} of facility ${facility} is ready; it would release evidence ${r.evidenceIds.join(", ")}`;
+    return [
+      `✓ payment ${index} of facility ${facility} is ready; it would release evidence ${r.evidenceIds.join(", ")}`,
+      ...documents,
+    ].join("\n");
   return [
     `✗ payment ${index} of facility ${facility} is blocked:`,
     ...r.blockers.map((b) => `  • ${b.message} [${b.code}]`),
+    ...documents,
   ].join("\n");
 }
 
-async function readiness(ctx: Context, facility: string, index: number): Promise<Readiness> {
-  return (await ctx.bank.get<Readiness>(`/facilities/${facility}/payments/${index}/readiness`)).body;
+/** `--evidence a,b`: the document or evidence ids the payment is to consume. */
+const evidenceList = (value: string) =>
+  value
+    .split(",")
+    .map((id) => id.trim())
+    .filter(Boolean);
+
+async function readiness(ctx: Context, facility: string, index: number, evidence?: string[]): Promise<Readiness> {
+  const query = evidence?.length ? `?evidence=${encodeURIComponent(evidence.join(","))}` : "";
+  return (await ctx.bank.get<Readiness>(`/facilities/${facility}/payments/${index}/readiness${query}`)).body;
 }
 
 /** Polls until the payment is ready or `seconds` pass, showing what still blocks it on stderr. */
@@ -50,6 +68,7 @@ export function paymentCommands(cli: Cli): Command {
     .argument("<index>", "the payment's index in the plan (0, 1, …)", indexArg)
     .description("say what a payment still needs: evidence, verdicts, funds, freeze")
     .option("--wait [seconds]", "poll until it is ready (default 120 s); exits 2 if still blocked", positiveIntArg)
+    .option("--evidence <ids>", "comma-separated document or evidence ids to use (else the node picks)", evidenceList)
     .addHelpText(
       "after",
       `\nExit codes: 0 ready, 1 error, 2 blocked (the blockers are listed).\n${examples(
@@ -62,8 +81,8 @@ export function paymentCommands(cli: Cli): Command {
       cli.act(async (ctx, facility: string, index: number, options) => {
         const seconds = options.wait === true ? 120 : (options.wait as number | undefined);
         const result =
-          seconds === undefined
-            ? await readiness(ctx, facility, index)
+          seconds === undefined || options.evidence
+            ? await readiness(ctx, facility, index, options.evidence as string[] | undefined)
             : await waitUntilReady(ctx, facility, index, seconds);
         ctx.print(result, () => renderReadiness(facility, index, result));
         if (result.ready) return EXIT.ok;
@@ -78,6 +97,11 @@ export function paymentCommands(cli: Cli): Command {
     .argument("<facility>", "the facility id", facilityIdArg)
     .argument("<index>", "the payment's index in the plan (0, 1, …)", indexArg)
     .description("pay an entrusted payment to its payee on chain; when refused, list every blocker and exit 2")
+    .option(
+      "--evidence <ids>",
+      "comma-separated document or evidence ids to consume (else the node picks)",
+      evidenceList,
+    )
     .addHelpText(
       "after",
       `\nExit codes: 0 paid (or submitted), 1 error, 2 refused (the blockers are listed on stderr).\n${examples(
@@ -86,13 +110,17 @@ export function paymentCommands(cli: Cli): Command {
       )}`,
     )
     .action(
-      cli.act(async (ctx, facility: string, index: number) => {
+      cli.act(async (ctx, facility: string, index: number, options) => {
+        const evidence = options.evidence as string[] | undefined;
         const { status, body } = await ctx.waiting(
           `paying ${index} of facility ${facility}`,
-          ctx.bank.post<{ txHash: string | null; evidenceIds: string[]; payee: string; amount: string }>(
-            `/facilities/${facility}/payments/${index}`,
-            {},
-          ),
+          ctx.bank.post<{
+            txHash: string | null;
+            evidenceIds: string[];
+            documentIds?: string[];
+            payee: string;
+            amount: string;
+          }>(`/facilities/${facility}/payments/${index}`, evidence?.length ? { evidence } : {}),
         );
         ctx.print(body, () =>
           [
@@ -101,6 +129,7 @@ export function paymentCommands(cli: Cli): Command {
               : `… payment ${index} of facility ${facility} submitted (${formatFen(body.amount)} CNY to ${body.payee}); the transaction is on its way`,
             `  transaction: ${body.txHash ?? "pending"}`,
             `  evidence released: ${body.evidenceIds.join(", ")}`,
+            ...(body.documentIds ? [`  documents consumed: ${body.documentIds.join(", ")}`] : []),
           ].join("\n"),
         );
         return EXIT.ok;

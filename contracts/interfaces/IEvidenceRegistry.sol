@@ -7,7 +7,11 @@ pragma solidity ^0.8.24;
 /// EIP-712 signatures that anyone may relay. Evidence is *verified* when at least `threshold` current verifiers have
 /// accepted it and no current verifier has rejected it; revoking an acceptance turns it into a rejection.
 ///
-/// An evidence id is the StandardMerkleTree leaf of `[facilityId, kind, saltedHash]` (see {EvidenceLeaf}).
+/// An evidence id is the StandardMerkleTree leaf of `[facilityId, kind, counterparty, saltedHash]` (see {EvidenceLeaf}).
+/// The counterparty is the party the document is with: the payee for a purchase contract, invoice, delivery note or
+/// test/certification report; the facility's borrower for an inspection report, patent filing or spot-check report.
+/// It is not stored (the evidence record keeps one storage slot): a payment recomputes the id with its own payee or
+/// borrower, so evidence that names another party is not found under that id ({EvidenceNotAnchored}).
 interface IEvidenceRegistry {
     /// @notice The kinds of evidence. The numeric value is the bit used in a payment's required-kinds mask.
     enum Kind {
@@ -61,10 +65,12 @@ interface IEvidenceRegistry {
     }
 
     /// @notice Emitted when evidence is anchored on its own (`batchRoot` zero) or proven to be in an anchored batch.
+    /// `counterparty` is the payee or borrower the document names, as committed to by the evidence id.
     event EvidenceAnchored(
         bytes32 indexed evidenceId,
         uint64 indexed facilityId,
         Kind kind,
+        address counterparty,
         bytes32 saltedHash,
         bytes32 batchRoot
     );
@@ -108,7 +114,9 @@ interface IEvidenceRegistry {
     /// @notice Thrown when anchoring evidence that is already anchored.
     error EvidenceAlreadyAnchored(bytes32 evidenceId);
 
-    /// @notice Thrown when an attestation, revocation or consumption names evidence that was never anchored.
+    /// @notice Thrown when an attestation, revocation or consumption names evidence that was never anchored. A payment
+    /// offering evidence that names another counterparty (or another facility or kind) gets this error, since the id it
+    /// recomputes was never anchored.
     error EvidenceNotAnchored(bytes32 evidenceId);
 
     /// @notice Thrown when a batch root is zero, its size is zero, or it was already anchored.
@@ -163,9 +171,14 @@ interface IEvidenceRegistry {
     /// - the evidence is not anchored yet.
     ///
     /// Emits an {EvidenceAnchored} event with a zero batch root.
-    function anchor(uint64 facilityId, Kind kind, bytes32 saltedHash) external returns (bytes32 evidenceId);
+    function anchor(
+        uint64 facilityId,
+        Kind kind,
+        address counterparty,
+        bytes32 saltedHash
+    ) external returns (bytes32 evidenceId);
 
-    /// @notice Anchors the root of a StandardMerkleTree of evidence leaves (`["uint64", "uint8", "bytes32"]`).
+    /// @notice Anchors the root of a StandardMerkleTree of evidence leaves (`["uint64", "uint8", "address", "bytes32"]`).
     ///
     /// Requirements:
     /// - the caller has ANCHORER_ROLE;
@@ -186,6 +199,7 @@ interface IEvidenceRegistry {
         bytes32 root,
         uint64 facilityId,
         Kind kind,
+        address counterparty,
         bytes32 saltedHash,
         bytes32[] calldata proof
     ) external returns (bytes32 evidenceId);
@@ -209,14 +223,15 @@ interface IEvidenceRegistry {
     /// Emits an {AttestationRevoked} event, and {EvidenceUnverified} when the evidence was verified.
     function revoke(RevocationRequest calldata request, bytes calldata signature) external;
 
-    /// @notice Marks verified evidence as used by a payment and returns its facility and kind.
+    /// @notice Marks verified evidence as used by a payment. The consumer recomputes the id from the facility, kind and
+    /// counterparty it expects, so nothing needs to be returned.
     ///
     /// Requirements:
     /// - the caller is the consumer (the FacilityManager);
     /// - the evidence is verified and not consumed.
     ///
     /// Emits an {EvidenceConsumed} event.
-    function consume(bytes32 evidenceId) external returns (uint64 facilityId, Kind kind);
+    function consume(bytes32 evidenceId) external;
 
     /// @notice Names the one contract allowed to consume evidence (the FacilityManager); zero disables consumption.
     /// It lives in the same storage slot as the verifier set, which a payment reads anyway, saving a role lookup.
@@ -275,8 +290,13 @@ interface IEvidenceRegistry {
     /// @notice The contract allowed to consume evidence.
     function consumer() external view returns (address);
 
-    /// @notice The evidence id of `[facilityId, kind, saltedHash]`.
-    function evidenceIdOf(uint64 facilityId, Kind kind, bytes32 saltedHash) external pure returns (bytes32);
+    /// @notice The evidence id of `[facilityId, kind, counterparty, saltedHash]`.
+    function evidenceIdOf(
+        uint64 facilityId,
+        Kind kind,
+        address counterparty,
+        bytes32 saltedHash
+    ) external pure returns (bytes32);
 
     /// @notice The EIP-712 digest a verifier signs for `request`.
     function attestationDigest(AttestationRequest calldata request) external view returns (bytes32);

@@ -51,6 +51,16 @@ interface IFacilityManager {
         bool paid;
     }
 
+    /// @notice Evidence offered to release a payment. Its id is recomputed on chain as
+    /// `[facilityId, kind, counterparty, saltedHash]` with the counterparty the payment's payee for a payee kind
+    /// (PURCHASE_CONTRACT, INVOICE, DELIVERY_NOTE, CERTIFICATION) and the facility's borrower for the others.
+    /// @param kind what the document is
+    /// @param saltedHash the anchored salted hash of the document
+    struct PaymentEvidence {
+        IEvidenceRegistry.Kind kind;
+        bytes32 saltedHash;
+    }
+
     /// @notice A facility's state as the views report it, with interest accrued up to the current block.
     struct FacilityState {
         address borrower;
@@ -234,9 +244,6 @@ interface IFacilityManager {
     /// @notice Thrown when a payment was already executed.
     error FacilityPaymentAlreadyPaid(uint64 facilityId, uint16 index);
 
-    /// @notice Thrown when evidence offered for a payment belongs to another facility.
-    error FacilityEvidenceWrongFacility(bytes32 evidenceId, uint64 evidenceFacilityId);
-
     /// @notice Thrown when evidence offered for a payment is of a kind the payment does not require, or repeats a kind.
     error FacilityEvidenceNotRequired(bytes32 evidenceId, IEvidenceRegistry.Kind kind);
 
@@ -307,11 +314,15 @@ interface IFacilityManager {
     /// Requirements:
     /// - the caller has BANK_ROLE; the facility is active (not frozen or closed);
     /// - the payment is in the plan and unpaid; the payee is registered, active and of the planned category;
-    /// - `evidenceIds` are verified, unconsumed, of this facility, and cover every required kind exactly once;
+    /// - `evidence` covers every required kind exactly once, and each piece, under the id recomputed with this facility
+    ///   and its counterparty (this payment's payee for payee kinds, the borrower for the others), is anchored,
+    ///   verified and unconsumed (else the registry's {IEvidenceRegistry-EvidenceNotAnchored},
+    ///   {IEvidenceRegistry-EvidenceNotVerified} or {IEvidenceRegistry-EvidenceAlreadyConsumed});
     /// - the facility's balance covers the amount.
     ///
-    /// Emits {InterestAccrued} (when a segment closes), {EvidenceConsumed} per evidence and {PaymentExecuted}.
-    function executePayment(uint64 facilityId, uint16 index, bytes32[] calldata evidenceIds) external;
+    /// Emits {InterestAccrued} (when a segment closes), {EvidenceConsumed} per evidence and {PaymentExecuted} with the
+    /// recomputed evidence ids.
+    function executePayment(uint64 facilityId, uint16 index, PaymentEvidence[] calldata evidence) external;
 
     /// @notice Repays `amount` from the caller (usually the borrower): interest due first, then principal.
     ///

@@ -28,7 +28,12 @@ contract TestMath {
         return BitMath.popCount(mask);
     }
 
-    function leaf(uint64 facilityId, uint8 kind, bytes32 saltedHash) external pure returns (bytes32) {
-        return EvidenceLeaf.hash(facilityId, kind, saltedHash);
+    function leaf(
+        uint64 facilityId,
+        uint8 kind,
+        address counterparty,
+        bytes32 saltedHash
+    ) external pure returns (bytes32) {
+        return EvidenceLeaf.hash(facilityId, kind, counterparty, saltedHash);
     }
 }

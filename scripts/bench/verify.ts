@@ -38,6 +38,7 @@ interface Candidate {
   salt: string;
   facilityId: bigint;
   kind: EvidenceKind;
+  counterparty: string;
   contentHash: string;
   /** What the chain committed to (EvidenceAnchored / the batch leaf). */
   saltedHash: string;
@@ -47,6 +48,9 @@ interface Candidate {
 }
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
+
+/** Payees and borrowers the generated documents name (the counterparty is part of the evidence id). */
+const COUNTERPARTIES = Array.from({ length: 8 }, (_, i) => `0x${(i + 1).toString(16).padStart(40, "0")}`);
 
 function options() {
   const { values } = parseArgs({
@@ -77,16 +81,17 @@ function buildCandidates(count: number, batchSize: number, size: number): Candid
       const kind = EVIDENCE_KINDS[i % EVIDENCE_KINDS.length];
       const contentHash = contentHashOf(bytes);
       const saltedHash = saltedHashOf(salt, contentHash);
-      return { bytes, salt, facilityId, kind, contentHash, saltedHash };
+      const counterparty = COUNTERPARTIES[i % COUNTERPARTIES.length];
+      return { bytes, salt, facilityId, kind, counterparty, contentHash, saltedHash };
     });
     const tree = StandardMerkleTree.of(
-      batch.map((d) => leafValue(d.facilityId, d.kind, d.saltedHash)),
+      batch.map((d) => leafValue(d.facilityId, d.kind, d.counterparty, d.saltedHash)),
       LEAF_ENCODING,
     );
     batch.forEach((d, k) =>
       candidates.push({
         ...d,
-        evidenceId: evidenceIdOf(d.facilityId, d.kind, d.saltedHash),
+        evidenceId: evidenceIdOf(d.facilityId, d.kind, d.counterparty, d.saltedHash),
         root: tree.root,
         proof: tree.getProof(k),
       }),
@@ -138,8 +143,8 @@ const STAGES: Stage[] = [
   },
   {
     name: "  evidence id",
-    note: "evidenceIdOf: three words, keccak256 twice",
-    run: (c) => evidenceIdOf(c.facilityId, c.kind, c.saltedHash),
+    note: "evidenceIdOf: four words, keccak256 twice",
+    run: (c) => evidenceIdOf(c.facilityId, c.kind, c.counterparty, c.saltedHash),
     pipeline: true,
   },
   {
@@ -152,7 +157,12 @@ const STAGES: Stage[] = [
     name: "StandardMerkleTree.verify",
     note: "what the verifier used before: hashes the leaf again, then the proof",
     run: (c) =>
-      StandardMerkleTree.verify(c.root, LEAF_ENCODING, leafValue(c.facilityId, c.kind, c.saltedHash), c.proof),
+      StandardMerkleTree.verify(
+        c.root,
+        LEAF_ENCODING,
+        leafValue(c.facilityId, c.kind, c.counterparty, c.saltedHash),
+        c.proof,
+      ),
   },
   {
     name: "processProof over hex (ethers keccak256)",

@@ -30,10 +30,12 @@ function api(base: string, key: string) {
   return {
     get: (path: string) => call("GET", path),
     post: (path: string, body: unknown = {}) => call("POST", path, body),
-    async upload(facilityId: string, kind: string, metadata: object, name: string) {
+    /** `counterparty`: the payee a contract, invoice, delivery note or certificate is with (others name the borrower). */
+    async upload(facilityId: string, kind: string, metadata: object, name: string, counterparty?: string) {
       const form = new FormData();
       form.append("facilityId", facilityId);
       form.append("kind", kind);
+      if (counterparty) form.append("counterparty", counterparty);
       form.append("metadata", JSON.stringify(metadata));
       form.append(
         "file",
@@ -220,12 +222,24 @@ export async function seedDemo(urls: { bank: string; regulator: string }, keys: 
   const idA = a.facilityId as string;
 
   log("uploading evidence for facility 1 (contracts, invoices, certificate, patents, inspection report)…");
-  const docs = [
-    ["PURCHASE_CONTRACT", { supplierLicence: SUPPLIER, contractNumber: "PC-2026-0101" }, "equipment-contract"],
-    ["INVOICE", { supplierLicence: SUPPLIER, invoiceNumber: "INV-88421" }, "equipment-invoice"],
-    ["CERTIFICATION", { labLicence: LAB, certificate: "IATF16949-2026-118" }, "iatf-certificate"],
-    ["PURCHASE_CONTRACT", { supplierLicence: MATERIALS, contractNumber: "PC-2026-0102" }, "steel-contract"],
-    ["DELIVERY_NOTE", { supplierLicence: MATERIALS, deliveryNumber: "DN-5531" }, "steel-delivery"],
+  // Contracts, invoices, delivery notes and certificates name the payee they are with; patents and inspection
+  // reports name the borrower (filled in by the node).
+  const docs: Array<[string, object, string, string?]> = [
+    [
+      "PURCHASE_CONTRACT",
+      { supplierLicence: SUPPLIER, contractNumber: "PC-2026-0101" },
+      "equipment-contract",
+      payees.equipment,
+    ],
+    ["INVOICE", { supplierLicence: SUPPLIER, invoiceNumber: "INV-88421" }, "equipment-invoice", payees.equipment],
+    ["CERTIFICATION", { labLicence: LAB, certificate: "IATF16949-2026-118" }, "iatf-certificate", payees.lab],
+    [
+      "PURCHASE_CONTRACT",
+      { supplierLicence: MATERIALS, contractNumber: "PC-2026-0102" },
+      "steel-contract",
+      payees.materials,
+    ],
+    ["DELIVERY_NOTE", { supplierLicence: MATERIALS, deliveryNumber: "DN-5531" }, "steel-delivery", payees.materials],
     ["PATENT_FILING", { patentNumber: "CN202610123456.7" }, "patent-cage"],
     ["PATENT_FILING", { patentNumber: "CN202610654321.0" }, "patent-fixture"],
     [
@@ -233,8 +247,8 @@ export async function seedDemo(urls: { bank: string; regulator: string }, keys: 
       { labLicence: LAB, reportNumber: "R-2026-0917", unitsTested: 12000, unitsPassed: 11880 },
       "inspection-q3",
     ],
-  ] as const;
-  for (const [kind, metadata, name] of docs) await bank.upload(idA, kind, metadata, name);
+  ];
+  for (const [kind, metadata, name, counterparty] of docs) await bank.upload(idA, kind, metadata, name, counterparty);
 
   log("waiting for both nodes to verify the evidence on chain…");
   for (const index of [0, 1, 2]) {

@@ -19,6 +19,7 @@ interface SinglePayload {
   evidenceId: string;
   facilityId: string;
   kind: EvidenceKind;
+  counterparty: string;
   saltedHash: string;
 }
 
@@ -64,8 +65,8 @@ export function anchoringHandlers({ chain, metrics }: { chain: Chain; metrics: M
         ? { txHash: event.transactionHash, blockNumber: BigInt(event.blockNumber) }
         : { txHash: "0x", blockNumber: 0n };
     },
-    build({ facilityId, kind, saltedHash }) {
-      return chain.evidence.anchor.populateTransaction(BigInt(facilityId), kindIndex(kind), saltedHash);
+    build({ facilityId, kind, counterparty, saltedHash }) {
+      return chain.evidence.anchor.populateTransaction(BigInt(facilityId), kindIndex(kind), counterparty, saltedHash);
     },
     async onConfirmed(tx, { evidenceId }, landed) {
       metrics.documentsAnchored.inc(await markAnchored(tx, evidenceId, landed));
@@ -78,7 +79,14 @@ export function anchoringHandlers({ chain, metrics }: { chain: Chain; metrics: M
 export async function queueSingleAnchor(
   tx: Tx,
   outbox: Outbox,
-  document: { id: string; facilityId: bigint; kind: string; saltedHash: string; evidenceId: string },
+  document: {
+    id: string;
+    facilityId: bigint;
+    kind: string;
+    counterparty: string;
+    saltedHash: string;
+    evidenceId: string;
+  },
 ): Promise<void> {
   const batchId = randomUUID();
   await tx.batch.create({ data: { id: batchId, root: document.evidenceId, size: 1, single: true } });
@@ -87,13 +95,15 @@ export async function queueSingleAnchor(
     evidenceId: document.evidenceId,
     facilityId: document.facilityId.toString(),
     kind: document.kind as EvidenceKind,
+    counterparty: document.counterparty,
     saltedHash: document.saltedHash,
   };
   await outbox.enqueue(tx, { key: `anchor-single:${document.evidenceId}`, kind: ANCHOR_SINGLE, payload });
 }
 
 /**
- * The Merkle tree of a batch. Evidence ids are StandardMerkleTree's leaf hashes of [facilityId, kind, saltedHash], so a
+ * The Merkle tree of a batch. Evidence ids are StandardMerkleTree's leaf hashes of [facilityId, kind, counterparty,
+ * saltedHash], so a
  * SimpleMerkleTree over them has StandardMerkleTree's root and proofs without hashing every leaf again
  * (test/server/evidence.test.ts). Proofs are read off the tree's array: SimpleMerkleTree.getProof re-encodes the leaf
  * and re-verifies the proof each time, about ten hashes a document.

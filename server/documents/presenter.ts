@@ -15,6 +15,7 @@ export interface DocumentRow {
   salt: string;
   saltedHash: string;
   evidenceId: string;
+  counterparty: string;
   uploadedBy: string;
   createdAt: Date;
   status: string;
@@ -36,6 +37,7 @@ export function presentDocument(row: DocumentRow): z.input<typeof DocumentView> 
     salt: row.salt,
     saltedHash: row.saltedHash,
     evidenceId: row.evidenceId,
+    counterparty: row.counterparty,
     status: row.status as "QUEUED" | "BATCHED" | "ANCHORED",
     uploadedBy: row.uploadedBy,
     createdAt: row.createdAt.toISOString(),
@@ -58,7 +60,7 @@ export function presentProof(
 ): z.input<typeof ProofView> {
   return {
     evidenceId: row.evidenceId,
-    leaf: [row.facilityId.toString(), kindIndex(row.kind as EvidenceKind), row.saltedHash],
+    leaf: [row.facilityId.toString(), kindIndex(row.kind as EvidenceKind), row.counterparty, row.saltedHash],
     leafEncoding: LEAF_ENCODING,
     root: row.batch!.root,
     proof: JSON.parse(row.proof ?? "[]") as string[],
@@ -92,6 +94,7 @@ export function presentBatch(
       documentId: d.id,
       facilityId: d.facilityId.toString(),
       kind: d.kind as EvidenceKind,
+      counterparty: d.counterparty,
       saltedHash: d.saltedHash,
       salt: d.salt,
       contentHash: d.contentHash,

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { Policy } from "../auth/policy";
 import { defineRoute, FacilityId, Hex32, type HandlerResult, type RouteDef } from "../http/route";
+import { Address } from "../lifecycle/payees";
 import { presentBatch, presentDocument, presentProof } from "./presenter";
 import {
   BatchRootParams,
@@ -25,16 +26,17 @@ const VerifyByHashBody = z.object({
   salt: Hex32,
   facilityId: FacilityId,
   kind: EvidenceKind,
+  counterparty: Address.meta({ description: "the payee or borrower the document names" }),
 });
 
-const VerifyDocumentBody = z.object({ salt: Hex32, facilityId: FacilityId, kind: EvidenceKind });
+const VerifyDocumentBody = z.object({ salt: Hex32, facilityId: FacilityId, kind: EvidenceKind, counterparty: Address });
 
 const VerifyResult = z
   .object({
     anchored: z.boolean(),
     evidenceId: z.string(),
     saltedHash: z.string(),
-    leaf: z.tuple([z.string(), z.number(), z.string()]),
+    leaf: z.tuple([z.string(), z.number(), z.string(), z.string()]),
     leafEncoding: z.array(z.string()),
     root: z.string().nullable(),
     proof: z.array(z.string()),

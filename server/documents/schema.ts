@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { EVIDENCE_KINDS } from "../chain/evidence";
 import { FacilityId, Hex32, QueryInteger } from "../http/route";
+import { Address } from "../lifecycle/payees";
 
 export const EvidenceKind = z.enum(EVIDENCE_KINDS, {
   message: `must be one of ${EVIDENCE_KINDS.join(", ")}`,
@@ -27,6 +28,13 @@ const MetadataJson = z
 export const UploadDocumentBody = z.object({
   facilityId: FacilityId.meta({ description: "the facility the document is evidence for", example: "1" }),
   kind: EvidenceKind,
+  counterparty: Address.optional().meta({
+    description:
+      "the payee a PURCHASE_CONTRACT, INVOICE, DELIVERY_NOTE or CERTIFICATION is with (a payee of the facility's plan; " +
+      "may be left out when one payee of the plan requires the kind, when the metadata's supplierLicence is one such " +
+      "payee's credit code, or when a supplier uploads its own); the other " +
+      "kinds name the facility's borrower, which is filled in",
+  }),
   metadata: MetadataJson.optional().meta({
     description:
       'JSON object describing the document, e.g. {"supplierLicence":"91330200MA2XXXX","contractNumber":"PC-2026-001"}',
@@ -44,6 +52,7 @@ export const BULK_UPLOAD_MAX_FILES = 100;
 const BulkEntry = z.strictObject({
   facilityId: FacilityId,
   kind: EvidenceKind,
+  counterparty: Address.optional(),
   metadata: z.record(z.string(), z.unknown()).optional(),
 });
 
@@ -132,7 +141,14 @@ export const DocumentView = z
     contentHash: z.string().meta({ description: "sha256 of the bytes" }),
     salt: z.string(),
     saltedHash: z.string().meta({ description: "keccak256(salt ‖ contentHash), anchored on chain" }),
-    evidenceId: z.string().meta({ description: "StandardMerkleTree leaf of [facilityId, kind, saltedHash]" }),
+    evidenceId: z
+      .string()
+      .meta({ description: "StandardMerkleTree leaf of [facilityId, kind, counterparty, saltedHash]" }),
+    counterparty: z.string().meta({
+      description:
+        "the party the document is with, part of the evidence id: the payee for PURCHASE_CONTRACT, INVOICE, " +
+        "DELIVERY_NOTE and CERTIFICATION; the facility's borrower for the other kinds",
+    }),
     status: z.enum(DOCUMENT_STATUSES),
     uploadedBy: z.string(),
     createdAt: z.string(),
@@ -149,7 +165,9 @@ export const BulkUploadResult = z
 export const ProofView = z
   .object({
     evidenceId: z.string(),
-    leaf: z.tuple([z.string(), z.number(), z.string()]).meta({ description: "[facilityId, kind, saltedHash]" }),
+    leaf: z
+      .tuple([z.string(), z.number(), z.string(), z.string()])
+      .meta({ description: "[facilityId, kind, counterparty, saltedHash]" }),
     leafEncoding: z.array(z.string()),
     root: z.string(),
     proof: z.array(z.string()),
@@ -174,6 +192,7 @@ export const BatchView = z
         documentId: z.string(),
         facilityId: z.string(),
         kind: EvidenceKind,
+        counterparty: z.string(),
         saltedHash: z.string(),
         salt: z.string(),
         contentHash: z.string(),

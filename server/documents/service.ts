@@ -5,7 +5,7 @@ import { queueSingleAnchor } from "../anchoring/anchoring";
 import type { Principal } from "../auth/roles";
 import type { Chain } from "../chain/chain";
 import { isTransient } from "../chain/reverts";
-import { LEAF_ENCODING, evidenceIdOf, kindIndex, saltedHashOf, type EvidenceKind } from "../chain/evidence";
+import { LEAF_ENCODING, evidenceIdOf, leafValue, saltedHashOf, type EvidenceKind } from "../chain/evidence";
 import { Prisma, type Database, type Tx } from "../db/client";
 import { isUniqueViolation } from "../db/errors";
 import { insertRows } from "../db/rows";
@@ -13,6 +13,7 @@ import { AppError, badRequest, conflict, notFound, unavailable, unprocessable } 
 import type { Metrics } from "../http/metrics";
 import type { UploadedFile } from "../http/route";
 import type { Outbox } from "../outbox/outbox";
+import { createAdmission } from "./admission";
 import { ALLOWED_CONTENT_TYPES, fileMatchesType, isAllowedType, mediaTypeOf } from "./content-types";
 import type { DocumentRow } from "./presenter";
 import type { ListDocumentsQuery, UploadDocumentBody, UploadDocumentsBody } from "./schema";
@@ -80,6 +81,8 @@ export function createDocumentService({
   chain: Chain;
   metrics: Metrics;
 }) {
+  const admission = createAdmission({ db, chain });
+
   async function load(id: string): Promise<DocumentRow> {
     const row = await db.prisma.document.findUnique({ where: { id }, include: withBatch });
     if (!row) throw notFound(`document ${id}`);
@@ -125,6 +128,18 @@ export function createDocumentService({
     return { documents: ids.map((id) => byId.get(id) ?? missing(id)), replayed: true };
   }
 
+  /**
+   * A refusal of an upload as a duplicate may be a retry racing the attempt it retries (the first stored the same
+   * bytes under the same key a moment ago): then that attempt's documents are the answer, else the refusal stands.
+   */
+  async function replayAfter(error: unknown, principal: Principal, idempotency?: Idempotency): Promise<Upload> {
+    if (idempotency && error instanceof AppError && error.code === "document_duplicate") {
+      const earlier = await replayOf(principal, idempotency);
+      if (earlier) return earlier;
+    }
+    throw error;
+  }
+
   const missing = (id: string): never => {
     throw new Error(`document ${id} of an idempotency key is not in the database`);
   };
@@ -163,13 +178,17 @@ export function createDocumentService({
     }
   }
 
-  /** Hashes and salts a checked file, stores its bytes and gives the document's row (not written yet). */
+  /**
+   * Admits a checked file (facility, counterparty, rights, one document one use), hashes and salts it, stores its bytes
+   * and gives the document's row (not written yet).
+   */
   async function prepareRow(
     principal: Principal,
     file: UploadedFile,
-    entry: { facilityId: bigint; kind: EvidenceKind; metadata?: Record<string, unknown> },
+    entry: { facilityId: bigint; kind: EvidenceKind; counterparty?: string; metadata?: Record<string, unknown> },
   ) {
     const contentHash = file.contentHash;
+    const { counterparty, businessKey } = await fromChain(admission.admit(principal, entry, contentHash));
     const salt = hexlify(randomBytes(32));
     const saltedHash = saltedHashOf(salt, contentHash);
     await store.putFile(contentHash, file.path);
@@ -184,7 +203,9 @@ export function createDocumentService({
       contentHash,
       salt,
       saltedHash,
-      evidenceId: evidenceIdOf(entry.facilityId, entry.kind, saltedHash),
+      evidenceId: evidenceIdOf(entry.facilityId, entry.kind, counterparty, saltedHash),
+      counterparty,
+      businessKey,
       uploadedBy: `${principal.institution}/${principal.label}`,
     };
   }
@@ -203,7 +224,12 @@ export function createDocumentService({
         : undefined;
       const earlier = idempotency && (await replayOf(principal, idempotency));
       if (earlier) return earlier;
-      const data = await prepareRow(principal, file, body);
+      let data: Awaited<ReturnType<typeof prepareRow>>;
+      try {
+        data = await prepareRow(principal, file, body);
+      } catch (error) {
+        return replayAfter(error, principal, idempotency);
+      }
       // Even for one statement: on SQLite a write outside an interactive transaction runs inside whichever one holds
       // the connection (a batch being sealed) and would roll back with it.
       const written = await writeOnce(principal, idempotency, [data.id], async (tx) => {
@@ -246,11 +272,24 @@ export function createDocumentService({
       const earlier = idempotency && (await replayOf(principal, idempotency));
       if (earlier) return earlier;
       const createdAt = new Date();
-      const rows = await Promise.all(
-        files.map(async (file, i) => ({ ...(await prepareRow(principal, file, entries[i])), createdAt })),
-      );
+      let rows: Array<Awaited<ReturnType<typeof prepareRow>> & { createdAt: Date }>;
+      try {
+        rows = await Promise.all(
+          files.map(async (file, i) => ({ ...(await prepareRow(principal, file, entries[i])), createdAt })),
+        );
+      } catch (error) {
+        return replayAfter(error, principal, idempotency);
+      }
       const evidence = new Set(rows.map((row) => row.evidenceId));
       if (evidence.size !== rows.length) throw new Error("two documents of one upload got the same evidence id");
+      const contents = new Set(rows.map((row) => row.contentHash));
+      const identities = rows.flatMap((row) => (row.businessKey ? [row.businessKey] : []));
+      if (contents.size !== rows.length || new Set(identities).size !== identities.length) {
+        throw conflict(
+          "document_duplicate",
+          "two files of this upload are the same document: one document backs one use",
+        );
+      }
       const written = await writeOnce(
         principal,
         idempotency,
@@ -260,12 +299,13 @@ export function createDocumentService({
             tx,
             rows.map(
               (r) => Prisma.sql`(${r.id}, ${r.facilityId}, ${r.kind}, ${r.mimeType}, ${r.size}, ${r.originalName},
-                ${r.metadata}, ${r.contentHash}, ${r.salt}, ${r.saltedHash}, ${r.evidenceId}, ${r.uploadedBy},
-                ${r.createdAt}, ${"QUEUED"})`,
+                ${r.metadata}, ${r.contentHash}, ${r.salt}, ${r.saltedHash}, ${r.evidenceId}, ${r.counterparty},
+                ${r.businessKey}, ${r.uploadedBy}, ${r.createdAt}, ${"QUEUED"})`,
             ),
             (values) => Prisma.sql`
               INSERT INTO "Document" ("id", "facilityId", "kind", "mimeType", "size", "originalName", "metadata",
-                "contentHash", "salt", "saltedHash", "evidenceId", "uploadedBy", "createdAt", "status")
+                "contentHash", "salt", "saltedHash", "evidenceId", "counterparty", "businessKey", "uploadedBy",
+                "createdAt", "status")
               VALUES ${values}`,
           );
           return rows.map((row) => ({
@@ -358,10 +398,16 @@ export function createDocumentService({
      * Whether a document (its bytes, or its content hash) with its salt, facility and kind is anchored — answered
      * from the chain: the database only suggests which batch and proof to check.
      */
-    async verify(input: { contentHash: string; salt: string; facilityId: bigint; kind: EvidenceKind }) {
+    async verify(input: {
+      contentHash: string;
+      salt: string;
+      facilityId: bigint;
+      kind: EvidenceKind;
+      counterparty: string;
+    }) {
       const saltedHash = saltedHashOf(input.salt, input.contentHash);
-      const evidenceId = evidenceIdOf(input.facilityId, input.kind, saltedHash);
-      const leaf: [string, number, string] = [input.facilityId.toString(), kindIndex(input.kind), saltedHash];
+      const evidenceId = evidenceIdOf(input.facilityId, input.kind, input.counterparty, saltedHash);
+      const leaf = leafValue(input.facilityId, input.kind, input.counterparty, saltedHash);
       const onChain = await fromChain(chain.evidence.evidenceOf(evidenceId));
       const base = { evidenceId, saltedHash, leaf, leafEncoding: LEAF_ENCODING, chainId: chain.chainId.toString() };
       if (onChain.anchoredAt !== 0n) {

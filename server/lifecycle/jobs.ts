@@ -178,8 +178,9 @@ export function lifecycleHandlers({
         (await chain.manager.payment(BigInt(facilityId), index)).paid
           ? landedAt(chain, chain.manager.filters.PaymentExecuted(BigInt(facilityId), index))
           : NOT_YET,
-      build: ({ facilityId, index, evidenceIds }) =>
-        chain.manager.executePayment.populateTransaction(BigInt(facilityId), index, evidenceIds),
+      // The contract recomputes each evidence id with this payment's payee (or the borrower) from kind and salted hash.
+      build: ({ facilityId, index, evidence }) =>
+        chain.manager.executePayment.populateTransaction(BigInt(facilityId), index, evidence),
       onConfirmed: hook("EXECUTE_PAYMENT"),
     },
     {

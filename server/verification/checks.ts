@@ -1,16 +1,26 @@
-import type { EvidenceKind } from "../chain/evidence";
+import { getAddress } from "ethers";
+import { isPayeeKind, type EvidenceKind } from "../chain/evidence";
 import type { Database } from "../db/client";
 import { borrowerOf, figureMismatch, findRecord, inspectionFigures } from "../registry/records";
+import { businessKeyOf } from "../documents/admission";
 
 /** A verdict before signing: ACCEPT, or REJECT with the reason a person can read. */
 export type Check = { ok: true } | { ok: false; reason: string };
 
-/** An institution's own checks of a document's claims against its own records. */
-export type RecordCheck = (candidate: {
+/** What a record check sees of a document: its claims (metadata) and what its evidence id commits to. */
+export interface RecordCandidate {
   kind: EvidenceKind;
   metadata: Record<string, unknown>;
-  facilityId: bigint;
-}) => Promise<Check>;
+  facilityId?: bigint;
+  /** The payee (payee kinds) or borrower the evidence id names; proven with the id, so not the bank's word. */
+  counterparty?: string;
+  evidenceId?: string;
+  /** sha256 of the bytes, as this node re-hashed them. */
+  contentHash?: string;
+}
+
+/** An institution's own checks of a document's claims against its own records. */
+export type RecordCheck = (candidate: RecordCandidate) => Promise<Check>;
 
 export const REGISTRY_TYPES = [
   "LICENSED_SUPPLIER",
@@ -37,7 +47,9 @@ const REGULATOR_RULES: Record<EvidenceKind, { field: string; type: RegistryType;
  * the regulator's own registry (seeded from its files, never from the bank).
  */
 export function regulatorRecordCheck(db: Database): RecordCheck {
-  return async ({ kind, metadata, facilityId }) => {
+  return async ({ kind, metadata, facilityId, counterparty, evidenceId, contentHash }) => {
+    const seen = await seenBefore(db, { kind, metadata, counterparty, evidenceId, contentHash });
+    if (!seen.ok) return seen;
     const rule = REGULATOR_RULES[kind];
     const reference = metadata[rule.field];
     if (typeof reference !== "string" || reference.trim() === "") {
@@ -47,8 +59,19 @@ export function regulatorRecordCheck(db: Database): RecordCheck {
       where: { type_reference: { type: rule.type, reference: reference.trim() } },
     });
     if (!record) return { ok: false, reason: `${rule.what} ${reference} is not in the regulator's registry` };
+    // Where the regulator's record says which chain address the licensed firm is paid at, the payee the evidence id
+    // names must be it: an invoice naming payee A cannot borrow firm C's licence.
+    const holderAddress = (JSON.parse(record.data) as { address?: unknown }).address;
+    if (isPayeeKind(kind) && typeof holderAddress === "string" && counterparty) {
+      if (getAddress(holderAddress) !== getAddress(counterparty)) {
+        return {
+          ok: false,
+          reason: `${rule.what} ${reference} is held by ${record.holder} (${getAddress(holderAddress)}), not by payee ${getAddress(counterparty)}`,
+        };
+      }
+    }
     const own = BORROWER_CHECKS[kind];
-    return own ? own(db, { metadata, facilityId }) : { ok: true };
+    return own ? own(db, { metadata, facilityId: facilityId ?? 0n }) : { ok: true };
   };
 }
 
@@ -103,5 +126,87 @@ const BORROWER_CHECKS: Partial<Record<EvidenceKind, BorrowerCheck>> = {
   SPOT_CHECK_REPORT: inspectionRecordCheck,
 };
 
-/** The bank's own check beyond integrity: none for now (the bank holds the documents it checks). */
-export const bankRecordCheck: RecordCheck = async () => ({ ok: true });
+/**
+ * One document, one use, from this node's own memory: a document whose bytes, or whose business identity (issuer and
+ * number), this node has already seen for another evidence is a REJECT. The first evidence seen with them keeps them.
+ */
+async function seenBefore(db: Database, c: RecordCandidate): Promise<Check> {
+  if (!c.evidenceId || !c.contentHash) return { ok: true };
+  const businessKey = c.counterparty ? businessKeyOf(c.kind, c.counterparty, c.metadata) : null;
+  const other = await db.prisma.evidenceSeen.findFirst({
+    where: {
+      evidenceId: { not: c.evidenceId },
+      OR: [{ contentHash: c.contentHash }, ...(businessKey ? [{ businessKey }] : [])],
+    },
+  });
+  if (other) {
+    return {
+      ok: false,
+      reason:
+        other.contentHash === c.contentHash
+          ? `the same document (sha256 ${c.contentHash}) was already presented as evidence ${other.evidenceId}`
+          : `${businessKey} was already presented as evidence ${other.evidenceId}`,
+    };
+  }
+  await db.prisma.evidenceSeen.upsert({
+    where: { evidenceId: c.evidenceId },
+    create: { evidenceId: c.evidenceId, contentHash: c.contentHash, businessKey },
+    update: {},
+  });
+  return { ok: true };
+}
+
+/**
+ * The bank's own check beyond integrity, from its own records: the counterparty a payee-kind document names is a payee
+ * of that facility's plan, and the supplier licence it cites is that payee's (its credit code on the bank's file); a
+ * borrower-kind document names the facility's borrower; and no other document has the same business identity.
+ */
+export function bankRecordCheck(db: Database): RecordCheck {
+  return async ({ kind, metadata, facilityId, counterparty, evidenceId }) => {
+    if (facilityId === undefined || !counterparty) return { ok: false, reason: "the document names no counterparty" };
+    const facility = await db.prisma.facility.findUnique({ where: { facilityId } });
+    if (!facility) return { ok: false, reason: `facility ${facilityId} is not on the bank's file` };
+    const party = getAddress(counterparty);
+    if (!isPayeeKind(kind)) {
+      return getAddress(facility.borrower) === party
+        ? duplicateCheck(db, kind, party, metadata, evidenceId)
+        : { ok: false, reason: `a ${kind} names the borrower ${facility.borrower}, not ${party}` };
+    }
+    const planned = (JSON.parse(facility.plan) as Array<{ payee: string }>).map((p) => getAddress(p.payee));
+    if (!planned.includes(party)) {
+      return { ok: false, reason: `${party} is not a payee of facility ${facilityId}'s plan` };
+    }
+    const licence = metadata.supplierLicence;
+    if (typeof licence === "string" && licence.trim() !== "") {
+      const payee = await db.prisma.payee.findUnique({ where: { address: party } });
+      if (!payee) return { ok: false, reason: `payee ${party} is not on the bank's file` };
+      if (payee.creditCode !== licence.trim()) {
+        return {
+          ok: false,
+          reason: `supplier licence ${licence.trim()} is not the licence of payee ${party} (credit code ${payee.creditCode})`,
+        };
+      }
+    }
+    return duplicateCheck(db, kind, party, metadata, evidenceId);
+  };
+}
+
+/** A REJECT when another document has the same business identity (issuer + business number): one document, one use. */
+async function duplicateCheck(
+  db: Database,
+  kind: EvidenceKind,
+  counterparty: string,
+  metadata: Record<string, unknown>,
+  evidenceId: string | undefined,
+): Promise<Check> {
+  const key = businessKeyOf(kind, counterparty, metadata);
+  if (!key) return { ok: true };
+  const others = await db.prisma.document.findMany({
+    where: { businessKey: key, NOT: { evidenceId: evidenceId ?? "" } },
+    select: { id: true },
+    take: 1,
+  });
+  return others.length === 0
+    ? { ok: true }
+    : { ok: false, reason: `${key} is already the identity of document ${others[0].id}: one document, one use` };
+}

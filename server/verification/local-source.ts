@@ -7,6 +7,7 @@ type Row = {
   id: string;
   facilityId: bigint;
   kind: string;
+  counterparty: string;
   salt: string;
   saltedHash: string;
   evidenceId: string;
@@ -18,6 +19,7 @@ const candidate = (row: Row): CandidateEvidence => ({
   documentId: row.id,
   facilityId: row.facilityId,
   kind: row.kind as EvidenceKind,
+  counterparty: row.counterparty,
   salt: row.salt,
   saltedHash: row.saltedHash,
   evidenceId: row.evidenceId,

@@ -5,6 +5,8 @@ export interface CandidateEvidence {
   documentId: string;
   facilityId: bigint;
   kind: EvidenceKind;
+  /** The payee or borrower the document names, part of the evidence id (so proven with it). */
+  counterparty: string;
   salt: string;
   /** The salted hash the bank says it anchored; only trusted once the chain's root or anchor proves it. */
   saltedHash: string;
@@ -36,6 +38,7 @@ interface BatchLeafJson {
   documentId: string;
   facilityId: string;
   kind: EvidenceKind;
+  counterparty: string;
   salt: string;
   saltedHash: string;
   evidenceId: string;
@@ -86,6 +89,7 @@ export function bankNodeSource({
         id: string;
         facilityId: string;
         kind: EvidenceKind;
+        counterparty: string;
         salt: string;
         saltedHash: string;
         evidenceId: string;
@@ -95,6 +99,7 @@ export function bankNodeSource({
         documentId: d.id,
         facilityId: BigInt(d.facilityId),
         kind: d.kind,
+        counterparty: d.counterparty,
         salt: d.salt,
         saltedHash: d.saltedHash,
         evidenceId: d.evidenceId,

@@ -22,6 +22,7 @@ interface RegisterPayload {
   root: string;
   facilityId: string;
   kind: number;
+  counterparty: string;
   saltedHash: string;
   proof: string[];
   evidenceId: string;
@@ -79,6 +80,7 @@ export function verifierHandlers({
         p.root,
         BigInt(p.facilityId),
         p.kind,
+        p.counterparty,
         p.saltedHash,
         p.proof,
       );
@@ -190,6 +192,9 @@ export function createVerifier({
         kind: candidate.kind,
         metadata: candidate.metadata,
         facilityId: candidate.facilityId,
+        counterparty: candidate.counterparty,
+        evidenceId: candidate.evidenceId,
+        contentHash: checked.contentHash ?? undefined,
       }),
       contentHash: checked.contentHash,
     };
@@ -262,6 +267,7 @@ export function createVerifier({
         root,
         facilityId: candidate.facilityId.toString(),
         kind: kindIndex(candidate.kind),
+        counterparty: candidate.counterparty,
         saltedHash: candidate.saltedHash,
         proof: candidate.proof,
         evidenceId: candidate.evidenceId,

@@ -218,7 +218,9 @@ describe("qfm, end to end through the binary", function () {
     expect(blocked.code, "a blocked payment exits 2").to.equal(2);
     expect(blocked.stdout)
       .to.include("✗ payment 0 of facility 1 is blocked:")
-      .and.include("no PURCHASE_CONTRACT has been uploaded and anchored for facility 1 [evidence_missing]");
+      .and.include(
+        `no PURCHASE_CONTRACT naming payee ${equipmentVendor} has been uploaded and anchored for facility 1 [evidence_missing]`,
+      );
 
     const supplier = JSON.stringify({ supplierLicence: "91330200MA2H8K3X1Y" });
     contract = await json([
@@ -270,7 +272,16 @@ describe("qfm, end to end through the binary", function () {
       .and.include("✓ the chain holds this root for the document");
 
     const anonymous = { QFM_API_KEY: "", QFM_REGULATOR_KEY: "" };
-    const args = ["verify", file("contract.pdf"), "--salt", contract.salt, "--facility", "1"];
+    const args = [
+      "verify",
+      file("contract.pdf"),
+      "--salt",
+      contract.salt,
+      "--facility",
+      "1",
+      "--counterparty",
+      equipmentVendor,
+    ];
     const verified = await ok([...args, "--kind", "PURCHASE_CONTRACT"], anonymous);
     expect(verified.stdout).to.include("✓ contract.pdf is anchored on chain 31337");
     const wrongKind = await qfm([...args, "--kind", "INVOICE"], anonymous);

@@ -165,10 +165,15 @@ export async function createAuditHistory(a: AuditActors): Promise<AuditHistory> 
       ),
     );
   }
-  async function anchorSingle(facilityId: bigint, kind: number, label: string) {
+  /** What executePayment takes for each evidence id (the contract recomputes the id with its counterparty). */
+  const offered = new Map<string, { kind: number; saltedHash: string }>();
+  const offer = (ids: string[]) => ids.map((id) => offered.get(id)!);
+  async function anchorSingle(facilityId: bigint, kind: number, counterparty: string, label: string) {
     const hash = labelHash(label);
-    await mined(a.evidence.anchor(facilityId, kind, hash));
-    return a.evidence.evidenceIdOf(facilityId, kind, hash);
+    await mined(a.evidence.anchor(facilityId, kind, counterparty, hash));
+    const id = await a.evidence.evidenceIdOf(facilityId, kind, counterparty, hash);
+    offered.set(id, { kind, saltedHash: hash });
+    return id;
   }
 
   await mined(a.payees.registerPayee(a.equipmentVendor, Category.EQUIPMENT, labelHash("licence:equipment")));
@@ -192,22 +197,29 @@ export async function createAuditHistory(a: AuditActors): Promise<AuditHistory> 
   await mined(a.manager.createFacility(terms, plan(a)));
   const otherFacilityId = await a.manager.facilityCount();
   await mined(a.manager.fund(otherFacilityId, yuan(1_000_000)));
-  const otherFacility = await anchorSingle(otherFacilityId, Kind.PURCHASE_CONTRACT, "other:contract");
+  const otherFacility = await anchorSingle(
+    otherFacilityId,
+    Kind.PURCHASE_CONTRACT,
+    a.equipmentVendor,
+    "other:contract",
+  );
   await verify(otherFacility);
 
   // Evidence: a purchase contract on its own, an invoice and a delivery note in one Merkle batch.
-  const contract0 = await anchorSingle(facilityId, Kind.PURCHASE_CONTRACT, "contract:equipment");
+  const contract0 = await anchorSingle(facilityId, Kind.PURCHASE_CONTRACT, a.equipmentVendor, "contract:equipment");
   await verify(contract0);
-  const leaves: [string, number, string][] = [
-    [facilityId.toString(), Kind.INVOICE, labelHash("invoice:equipment")],
-    [facilityId.toString(), Kind.DELIVERY_NOTE, labelHash("delivery-note:materials")],
+  const leaves: [string, number, string, string][] = [
+    [facilityId.toString(), Kind.INVOICE, a.equipmentVendor, labelHash("invoice:equipment")],
+    [facilityId.toString(), Kind.DELIVERY_NOTE, a.materials, labelHash("delivery-note:materials")],
   ];
   const tree = StandardMerkleTree.of(leaves, LEAF_ENCODING);
   const batch = await mined(a.evidence.anchorBatch(tree.root, leaves.length));
   const batched: string[] = [];
-  for (const [i, [, kind, hash]] of leaves.entries()) {
-    await mined(a.evidence.registerBatchedEvidence(tree.root, facilityId, kind, hash, tree.getProof(i)));
-    batched.push(await a.evidence.evidenceIdOf(facilityId, kind, hash));
+  for (const [i, [, kind, counterparty, hash]] of leaves.entries()) {
+    await mined(a.evidence.registerBatchedEvidence(tree.root, facilityId, kind, counterparty, hash, tree.getProof(i)));
+    const id = await a.evidence.evidenceIdOf(facilityId, kind, counterparty, hash);
+    offered.set(id, { kind, saltedHash: hash });
+    batched.push(id);
   }
   for (const evidenceId of batched) await verify(evidenceId);
 
@@ -219,7 +231,12 @@ export async function createAuditHistory(a: AuditActors): Promise<AuditHistory> 
     unfreeze: labelHash("reason:rectified"),
     review: labelHash("review-report:q1"),
   };
-  const inspection = await anchorSingle(facilityId, Kind.INSPECTION_REPORT, "inspection:lab");
+  const inspection = await anchorSingle(
+    facilityId,
+    Kind.INSPECTION_REPORT,
+    await a.borrower.getAddress(),
+    "inspection:lab",
+  );
   const verdicts = [
     await judge(inspection, a.bankVerifier, Verdict.ACCEPT),
     await judge(inspection, a.regulatorVerifier, Verdict.REJECT, reasons.inspection),
@@ -233,7 +250,7 @@ export async function createAuditHistory(a: AuditActors): Promise<AuditHistory> 
 
   // Payment 0 (equipment) at t0, then the bank's node withdraws its acceptance of the contract that released it.
   await setNextTimestamp(t0);
-  const payment0 = await mined(a.manager.executePayment(facilityId, 0, [contract0, batched[0]]));
+  const payment0 = await mined(a.manager.executePayment(facilityId, 0, offer([contract0, batched[0]])));
   const revocation = {
     evidenceId: contract0,
     reasonHash: reasons.revocation,
@@ -243,10 +260,10 @@ export async function createAuditHistory(a: AuditActors): Promise<AuditHistory> 
   await mined(a.evidence.revoke(revocation, await signRevocation(a.evidence, a.bankVerifier, revocation)));
 
   // Payment 2 (materials) 30 days later.
-  const contract2 = await anchorSingle(facilityId, Kind.PURCHASE_CONTRACT, "contract:materials");
+  const contract2 = await anchorSingle(facilityId, Kind.PURCHASE_CONTRACT, a.materials, "contract:materials");
   await verify(contract2);
   await setNextTimestamp(day(30n));
-  const payment2 = await mined(a.manager.executePayment(facilityId, 2, [contract2, batched[1]]));
+  const payment2 = await mined(a.manager.executePayment(facilityId, 2, offer([contract2, batched[1]])));
 
   // The quarterly review at day 90: 435 → 385 bps and subsidy eligibility, signed by the bank and the regulator.
   const review = {
@@ -289,9 +306,14 @@ export async function createAuditHistory(a: AuditActors): Promise<AuditHistory> 
 
   // The other facility pays its lab against one inspection report: a payment released by exactly one document
   // (its evidenceIds a one-element array, which the indexer once stored as {"_": id}).
-  const otherInspection = await anchorSingle(otherFacilityId, Kind.INSPECTION_REPORT, "other:inspection");
+  const otherInspection = await anchorSingle(
+    otherFacilityId,
+    Kind.INSPECTION_REPORT,
+    await a.borrower.getAddress(),
+    "other:inspection",
+  );
   await verify(otherInspection);
-  const otherPayment = await mined(a.manager.executePayment(otherFacilityId, 1, [otherInspection]));
+  const otherPayment = await mined(a.manager.executePayment(otherFacilityId, 1, offer([otherInspection])));
 
   return {
     facilityId,

@@ -69,6 +69,7 @@ const FIELD_SAMPLES: Record<string, () => unknown> = {
   metadata: () => JSON.stringify({ invoiceNumber: `INV-${randomUUID()}` }),
   salt: hex32,
   contentHash: hex32,
+  counterparty: address,
   // the regulator's registry
   type: () => "LICENSED_SUPPLIER",
   reference: () => `REF-${randomUUID()}`,
@@ -127,6 +128,8 @@ const BODY_SAMPLES: Record<string, () => Record<string, unknown>> = {
       },
     ],
   }),
+  // A payment request may name the evidence it consumes; without, the pre-flight picks.
+  requestPayment: () => ({}),
   // One entry for the one file a cell sends.
   uploadDocuments: () => ({
     documents: JSON.stringify([

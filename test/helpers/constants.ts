@@ -29,5 +29,5 @@ export function yuan(amount: number | bigint): bigint {
 
 export const DAY = 86_400n;
 
-/** The leaf encoding of StandardMerkleTree for evidence: [facilityId, kind, saltedHash]. */
-export const LEAF_ENCODING = ["uint64", "uint8", "bytes32"];
+/** The leaf encoding of StandardMerkleTree for evidence: [facilityId, kind, counterparty, saltedHash]. */
+export const LEAF_ENCODING = ["uint64", "uint8", "address", "bytes32"];

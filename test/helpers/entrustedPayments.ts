@@ -2,7 +2,7 @@ import { time } from "@nomicfoundation/hardhat-network-helpers";
 import type { ContractTransactionResponse } from "ethers";
 import type { Fixture } from "./fixtures";
 import type { Kind } from "./constants";
-import { verifiedEvidence } from "./factories";
+import { anchoredEvidence, verifyEvidence, type Evidence } from "./factories";
 
 /** The evidence kinds set in a payment's required-kinds mask, lowest bit first. */
 export function kindsOf(mask: bigint | number): Kind[] {
@@ -14,9 +14,15 @@ export function kindsOf(mask: bigint | number): Kind[] {
 }
 
 /** Anchors and verifies one piece of evidence for each kind that payment `index` of the facility requires. */
-export async function evidenceForPayment(fx: Fixture, facilityId: bigint, index: number): Promise<string[]> {
+export async function evidenceForPayment(fx: Fixture, facilityId: bigint, index: number): Promise<Evidence[]> {
   const { requiredKinds } = await fx.manager.payment(facilityId, index);
-  return verifiedEvidence(fx, facilityId, ...kindsOf(requiredKinds));
+  const list: Evidence[] = [];
+  for (const kind of kindsOf(requiredKinds)) {
+    const evidence = await anchoredEvidence(fx, facilityId, kind, { index });
+    await verifyEvidence(fx, evidence.id);
+    list.push(evidence);
+  }
+  return list;
 }
 
 /**
@@ -29,7 +35,7 @@ export async function executeWithEvidence(
   index: number,
   options: { at?: bigint } = {},
 ): Promise<ContractTransactionResponse> {
-  const evidenceIds = await evidenceForPayment(fx, facilityId, index);
+  const evidence = await evidenceForPayment(fx, facilityId, index);
   if (options.at !== undefined) await time.setNextBlockTimestamp(options.at);
-  return fx.manager.executePayment(facilityId, index, evidenceIds);
+  return fx.manager.executePayment(facilityId, index, evidence);
 }

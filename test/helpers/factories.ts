@@ -75,15 +75,67 @@ export function saltedHash(label = "document"): string {
   return ethers.id(`${label}#${++saltCounter}#${Math.random()}`);
 }
 
+/** Kinds whose counterparty is the payee (EvidenceLeaf.PAYEE_KINDS); the others name the borrower. */
+export const PAYEE_KINDS: readonly Kind[] = [
+  Kind.PURCHASE_CONTRACT,
+  Kind.INVOICE,
+  Kind.DELIVERY_NOTE,
+  Kind.CERTIFICATION,
+];
+
+/** An anchored piece of evidence; `{ kind, saltedHash }` is what executePayment takes (extra fields are ignored). */
+export interface Evidence {
+  id: string;
+  facilityId: bigint;
+  kind: Kind;
+  counterparty: string;
+  saltedHash: string;
+}
+
+/**
+ * The counterparty a payment of the facility would recompute for `kind`: the borrower for a borrower kind; for a payee
+ * kind the payee of payment `index`, or of the first planned payment requiring that kind (else the equipment vendor).
+ */
+export async function counterpartyFor(fx: Fixture, facilityId: bigint, kind: Kind, index?: number): Promise<string> {
+  const count = await fx.manager.facilityCount();
+  if (!PAYEE_KINDS.includes(kind)) {
+    return facilityId >= 1n && facilityId <= count
+      ? (await fx.manager.facility(facilityId)).borrower
+      : fx.borrower.address;
+  }
+  if (facilityId < 1n || facilityId > count) return fx.equipmentVendor.address;
+  if (index !== undefined) return (await fx.manager.payment(facilityId, index)).payee;
+  const { paymentCount } = await fx.manager.facility(facilityId);
+  for (let i = 0; i < Number(paymentCount); i++) {
+    const payment = await fx.manager.payment(facilityId, i);
+    if ((Number(payment.requiredKinds) >> kind) & 1) return payment.payee;
+  }
+  return fx.equipmentVendor.address;
+}
+
+/** Anchors one piece of evidence (counterparty from {counterpartyFor} unless given) and returns it. */
+export async function anchoredEvidence(
+  fx: Fixture,
+  facilityId: bigint,
+  kind: Kind,
+  options: { counterparty?: string; hash?: string; index?: number } = {},
+): Promise<Evidence> {
+  const counterparty = options.counterparty ?? (await counterpartyFor(fx, facilityId, kind, options.index));
+  const hash = options.hash ?? saltedHash();
+  await fx.evidence.anchor(facilityId, kind, counterparty, hash);
+  const id = await fx.evidence.evidenceIdOf(facilityId, kind, counterparty, hash);
+  return { id, facilityId, kind, counterparty, saltedHash: hash };
+}
+
 /** Anchors one piece of evidence and returns its id. */
 export async function anchorEvidence(
   fx: Fixture,
   facilityId: bigint,
   kind: Kind,
   hash = saltedHash(),
+  counterparty?: string,
 ): Promise<string> {
-  await fx.evidence.anchor(facilityId, kind, hash);
-  return fx.evidence.evidenceIdOf(facilityId, kind, hash);
+  return (await anchoredEvidence(fx, facilityId, kind, { hash, counterparty })).id;
 }
 
 /** A verifier's signed verdict with its current nonce and a deadline an hour ahead. */
@@ -112,13 +164,32 @@ export async function verifyEvidence(fx: Fixture, evidenceId: string): Promise<v
   await fx.evidence.attest([a.request, b.request], [a.signature, b.signature]);
 }
 
-/** Anchors and verifies one piece of evidence of each kind; returns their ids in order. */
-export async function verifiedEvidence(fx: Fixture, facilityId: bigint, ...kinds: Kind[]): Promise<string[]> {
-  const ids: string[] = [];
+/** Anchors and verifies one piece of evidence of each kind (counterparties from {counterpartyFor}), in order. */
+export async function verifiedEvidence(fx: Fixture, facilityId: bigint, ...kinds: Kind[]): Promise<Evidence[]> {
+  const list: Evidence[] = [];
   for (const kind of kinds) {
-    const id = await anchorEvidence(fx, facilityId, kind);
-    await verifyEvidence(fx, id);
-    ids.push(id);
+    const evidence = await anchoredEvidence(fx, facilityId, kind);
+    await verifyEvidence(fx, evidence.id);
+    list.push(evidence);
   }
-  return ids;
+  return list;
 }
+
+/** Anchors and verifies evidence naming `counterparty` explicitly. */
+export async function verifiedEvidenceNaming(
+  fx: Fixture,
+  facilityId: bigint,
+  counterparty: string,
+  ...kinds: Kind[]
+): Promise<Evidence[]> {
+  const list: Evidence[] = [];
+  for (const kind of kinds) {
+    const evidence = await anchoredEvidence(fx, facilityId, kind, { counterparty });
+    await verifyEvidence(fx, evidence.id);
+    list.push(evidence);
+  }
+  return list;
+}
+
+/** The ids of a list of evidence. */
+export const idsOf = (list: Evidence[]): string[] => list.map((e) => e.id);

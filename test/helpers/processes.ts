@@ -60,6 +60,7 @@ export function issueKeyWithId(
   label: string,
   /** More flags: a borrower's `--borrower ADDRESS --credit-code CODE`, a supplier's `--payee ADDRESS`. */
   subject: string[] = [],
+  institution = `${node}-institution`,
 ): { id: string; key: string } {
   const output = keysCommand(env, [
     "issue",
@@ -68,7 +69,7 @@ export function issueKeyWithId(
     "--role",
     role,
     "--institution",
-    `${node}-institution`,
+    institution,
     "--label",
     label,
     ...subject,
@@ -80,8 +81,15 @@ export function issueKeyWithId(
 }
 
 /** Issues an API key with the project's admin command, against a node's data directory. */
-export function issueKey(env: Record<string, string>, node: "bank" | "regulator", role: string, label: string): string {
-  return issueKeyWithId(env, node, role, label).key;
+export function issueKey(
+  env: Record<string, string>,
+  node: "bank" | "regulator",
+  role: string,
+  label: string,
+  institution?: string,
+  subject: string[] = [],
+): string {
+  return issueKeyWithId(env, node, role, label, subject, institution).key;
 }
 
 /** Revokes an API key with the project's admin command (the node may be running). */

@@ -22,10 +22,20 @@ export async function prepareAnchor(r: Runner, a: Extract<Action, { type: "ancho
   const facilityId = old?.facilityId ?? id;
   const kindToAnchor = old?.kind ?? kind;
   const saltedHash = old?.saltedHash ?? ethers.id(`document #${++m.salt}`);
-  const evidenceId = M.evidenceIdOf(facilityId, kindToAnchor, saltedHash);
+  // The counterparty is mostly the one a payment of the facility would recompute; sometimes another planned payee
+  // (or the borrower for a payee kind), which such a payment must never accept.
+  const parties = f ? [...new Set([f.borrower, ...f.plan.map((p) => p.payee)])] : [ethers.ZeroAddress];
+  const fitting = f
+    ? f.plan
+        .filter((p) => (p.requiredKinds >> kindToAnchor) & 1)
+        .map((p) => M.counterpartyOf(kindToAnchor, p.payee, f.borrower))
+    : [];
+  const counterparty =
+    old?.counterparty ?? (a.kind % 5 === 4 ? chooser(m.salt)(parties) : chooser(m.salt)(fitting)) ?? parties[0];
+  const evidenceId = M.evidenceIdOf(facilityId, kindToAnchor, counterparty, saltedHash);
   return {
     expected: M.evidenceById(m, evidenceId) ? ["EvidenceAlreadyAnchored"] : [],
-    send: () => fx.evidence.anchor(facilityId, kindToAnchor, saltedHash),
+    send: () => fx.evidence.anchor(facilityId, kindToAnchor, counterparty, saltedHash),
     apply: (receipt) => {
       expect(findEvent(fx, receipt, "EvidenceAnchored").evidenceId, "evidence id (StandardMerkleTree leaf)").to.equal(
         evidenceId,
@@ -34,6 +44,7 @@ export async function prepareAnchor(r: Runner, a: Extract<Action, { type: "ancho
         id: evidenceId,
         facilityId,
         kind: kindToAnchor,
+        counterparty,
         saltedHash,
         accepted: 0,
         rejected: 0,
@@ -109,23 +120,24 @@ export async function prepareAttest(r: Runner, a: Extract<Action, { type: "attes
   };
 }
 
-/** The evidence ids offered with a payment, built from the model's evidence according to `choice`. */
+/** The evidence offered with a payment, built from the model's evidence according to `choice`. */
 function chooseEvidence(
   m: M.Model,
   f: M.FacilityModel,
   p: M.PaymentState,
   choice: EvidenceChoice,
   pick: number,
-): string[] {
+): M.EvidenceState[] {
   const choose = chooser(pick);
   const kinds = kindsOf(p.requiredKinds);
   const unconsumed = (e: M.EvidenceState) => !e.consumed;
+  const names = (e: M.EvidenceState) => e.counterparty === M.counterpartyOf(e.kind, p.payee, f.borrower);
   const ofKind = (kind: number, own: boolean) =>
-    m.evidence.filter((e) => e.kind === kind && (e.facilityId === f.id) === own && unconsumed(e));
+    m.evidence.filter((e) => e.kind === kind && (e.facilityId === f.id && names(e)) === own && unconsumed(e));
   const preferVerified = (list: M.EvidenceState[]) => (list.some(M.isVerified) ? list.filter(M.isVerified) : list);
   const correct = kinds.flatMap((k) => {
     const e = choose(preferVerified(ofKind(k, true)));
-    return e ? [e.id] : [];
+    return e ? [e] : [];
   });
   const slot = choose(correct.map((_, i) => i));
   switch (choice) {
@@ -139,17 +151,18 @@ function chooseEvidence(
       return kinds.flatMap((k) => {
         const candidates = ofKind(k, true);
         const e = choose(candidates.filter((x) => !M.isVerified(x))) ?? choose(candidates);
-        return e ? [e.id] : [];
+        return e ? [e] : [];
       });
     case "wrongFacility": {
+      // another facility's evidence, or this facility's naming another counterparty
       if (slot === undefined) return correct;
       const other = choose(preferVerified(ofKind(kinds[slot], false)));
-      return other ? correct.map((id, i) => (i === slot ? other.id : id)) : correct;
+      return other ? correct.map((e, i) => (i === slot ? other : e)) : correct;
     }
     case "duplicateKind": {
       if (slot === undefined) return correct;
-      const extra = choose(ofKind(kinds[slot], true).filter((e) => e.id !== correct[slot]));
-      return [...correct, extra?.id ?? correct[slot]];
+      const extra = choose(ofKind(kinds[slot], true).filter((e) => e.id !== correct[slot].id));
+      return [...correct, extra ?? correct[slot]];
     }
     case "notRequired": {
       const extra = choose(
@@ -157,14 +170,14 @@ function chooseEvidence(
           m.evidence.filter((e) => e.facilityId === f.id && unconsumed(e) && !kinds.includes(e.kind as Kind)),
         ),
       );
-      return extra ? [...correct, extra.id] : correct;
+      return extra ? [...correct, extra] : correct;
     }
     case "consumed": {
       const spent =
         choose(m.evidence.filter((e) => e.consumed && e.facilityId === f.id)) ??
         choose(m.evidence.filter((e) => e.consumed));
       if (!spent) return correct;
-      return slot === undefined ? [spent.id] : correct.map((id, i) => (i === slot ? spent.id : id));
+      return slot === undefined ? [spent] : correct.map((e, i) => (i === slot ? spent : e));
     }
   }
 }
@@ -175,7 +188,14 @@ function readyPayments(m: M.Model): Array<{ f: M.FacilityModel; index: number }>
   for (const f of m.facilities) {
     f.plan.forEach((p, index) => {
       const available = kindsOf(p.requiredKinds).every((kind) =>
-        m.evidence.some((e) => e.facilityId === f.id && e.kind === kind && !e.consumed && M.isVerified(e)),
+        m.evidence.some(
+          (e) =>
+            e.facilityId === f.id &&
+            e.kind === kind &&
+            e.counterparty === M.counterpartyOf(kind, p.payee, f.borrower) &&
+            !e.consumed &&
+            M.isVerified(e),
+        ),
       );
       if (!p.paid && available) ready.push({ f, index });
     });
@@ -198,14 +218,17 @@ export async function preparePayment(
     id = f?.id ?? id;
   }
   const p = f?.plan[index];
-  const evidenceIds = f && p ? chooseEvidence(m, f, p, a.evidence, a.pick) : [];
+  const offered = (f && p ? chooseEvidence(m, f, p, a.evidence, a.pick) : []).map((e) => ({
+    kind: e.kind,
+    saltedHash: e.saltedHash,
+  }));
   return {
-    expected: M.paymentViolations(m, f, index, evidenceIds),
-    send: () => fx.manager.executePayment(id, index, evidenceIds),
+    expected: M.paymentViolations(m, f, index, offered),
+    send: () => fx.manager.executePayment(id, index, offered),
     apply: (receipt) => {
       // The key rules, checked directly against the state just before the payment and against its events.
-      expectPaymentAllowed(fx, m, f!, index, evidenceIds, receipt);
-      expectSegmentEvent(fx, receipt, f!, M.applyPayment(m, f!, index, evidenceIds, at));
+      expectPaymentAllowed(fx, m, f!, index, M.recomputedIds(f!, index, offered), receipt);
+      expectSegmentEvent(fx, receipt, f!, M.applyPayment(m, f!, index, offered, at));
     },
   };
 }

@@ -73,6 +73,10 @@ export function expectPaymentAllowed(
     expect(M.isVerified(e!), `payment ${f.id}/${index} released by unverified evidence ${id}`).to.equal(true);
     expect(e!.consumed, `payment ${f.id}/${index} released by spent evidence ${id}`).to.equal(false);
     expect(e!.facilityId, `payment ${f.id}/${index} released by another facility's evidence`).to.equal(f.id);
+    expect(
+      e!.counterparty,
+      `payment ${f.id}/${index} to ${p.payee} released by evidence naming ${e!.counterparty}`,
+    ).to.equal(M.counterpartyOf(e!.kind, p.payee, f.borrower));
     expect(covered & (1 << e!.kind), `evidence kind ${e!.kind} offered twice`).to.equal(0);
     covered |= 1 << e!.kind;
   }

@@ -8,7 +8,7 @@ import {
   type PaymentState,
   type Segment,
 } from "./modelState";
-import { evidenceById, isVerified, payeeViolations } from "./registryModel";
+import { counterpartyOf, evidenceById, evidenceIdOf, isVerified, payeeViolations } from "./registryModel";
 
 export * from "./modelState";
 export * from "./registryModel";
@@ -253,15 +253,16 @@ export function closeViolations(f: FacilityModel | undefined, at: bigint): strin
 // ---- entrusted payments ----
 
 /**
- * Every rule an `executePayment` would break. The evidence list is walked as the contract walks it (a kind offered
- * twice is "not required" the second time, an id offered twice is "already consumed"), but past the first problem too,
+ * Every rule an `executePayment` would break. The evidence list is walked as the contract walks it (the id recomputed
+ * with the payment's counterparty; a kind offered twice is "not required" the second time, evidence naming another
+ * party or facility is "not anchored"), but past the first problem too,
  * so the list does not depend on the order in which the contract happens to check.
  */
 export function paymentViolations(
   m: Model,
   f: FacilityModel | undefined,
   index: number,
-  evidenceIds: string[],
+  offered: OfferedEvidence[],
 ): string[] {
   const out = statusViolations(f, "active")!;
   if (!f) return out;
@@ -271,27 +272,39 @@ export function paymentViolations(
   out.push(...payeeViolations(m, p.payee, p.category));
   let missing = p.requiredKinds;
   const spent = new Set<string>();
-  for (const id of evidenceIds) {
-    const e = evidenceById(m, id);
-    if (!e) {
-      out.push("EvidenceNotAnchored");
+  const ids = recomputedIds(f, index, offered);
+  for (const [i, id] of ids.entries()) {
+    const kind = offered[i].kind;
+    if ((missing & (1 << kind)) === 0) {
+      out.push("FacilityEvidenceNotRequired");
       continue;
     }
-    if (e.consumed || spent.has(id)) out.push("EvidenceAlreadyConsumed");
+    missing &= ~(1 << kind);
+    const e = evidenceById(m, id);
+    if (!e) out.push("EvidenceNotAnchored");
+    else if (e.consumed || spent.has(id)) out.push("EvidenceAlreadyConsumed");
     else if (!isVerified(e)) out.push("EvidenceNotVerified");
-    else {
-      spent.add(id);
-      if (e.facilityId !== f.id) out.push("FacilityEvidenceWrongFacility");
-      else if ((missing & (1 << e.kind)) === 0) out.push("FacilityEvidenceNotRequired");
-      else missing &= ~(1 << e.kind);
-    }
+    else spent.add(id);
   }
   if (missing !== 0) out.push("FacilityMissingEvidence");
   if (f.balance < p.amount) out.push("FacilityInsufficientFunds");
   return out;
 }
 
-export function applyPayment(m: Model, f: FacilityModel, index: number, evidenceIds: string[], at: bigint) {
+/** What executePayment takes: a kind and a salted hash; the contract recomputes the id with the payment's counterparty. */
+export interface OfferedEvidence {
+  kind: number;
+  saltedHash: string;
+}
+
+/** The evidence ids the contract recomputes for `offered` on payment `index` of `f`. */
+export function recomputedIds(f: FacilityModel, index: number, offered: OfferedEvidence[]): string[] {
+  const p = f.plan[index];
+  return offered.map((o) => evidenceIdOf(f.id, o.kind, counterpartyOf(o.kind, p.payee, f.borrower), o.saltedHash));
+}
+
+export function applyPayment(m: Model, f: FacilityModel, index: number, offered: OfferedEvidence[], at: bigint) {
+  const evidenceIds = recomputedIds(f, index, offered);
   const segment = closeSegment(f, at);
   const p = f.plan[index];
   p.paid = true;

@@ -21,6 +21,8 @@ export interface EvidenceState {
   id: string;
   facilityId: bigint;
   kind: number;
+  /** The payee or borrower the document names (part of the id). */
+  counterparty: string;
   saltedHash: string;
   /** Bit v set when verifier v (0 = bank node, 1 = regulator node) accepted / rejected or revoked. */
   accepted: number;

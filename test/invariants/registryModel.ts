@@ -37,8 +37,16 @@ export function payeeViolations(m: Model, payee: string, category: number): stri
   return out;
 }
 
-export function evidenceIdOf(facilityId: bigint, kind: number, saltedHash: string): string {
-  return standardLeafHash(LEAF_ENCODING, [facilityId, kind, saltedHash]);
+export function evidenceIdOf(facilityId: bigint, kind: number, counterparty: string, saltedHash: string): string {
+  return standardLeafHash(LEAF_ENCODING, [facilityId, kind, counterparty, saltedHash]);
+}
+
+/** Kinds whose counterparty is the payee (EvidenceLeaf.PAYEE_KINDS); the others name the borrower. */
+export const PAYEE_KINDS_MASK = 0x17;
+
+/** The counterparty a payment to `payee` of a facility of `borrower` recomputes for `kind`. */
+export function counterpartyOf(kind: number, payee: string, borrower: string): string {
+  return (PAYEE_KINDS_MASK >> kind) & 1 ? payee : borrower;
 }
 
 export function evidenceById(m: Model, id: string): EvidenceState | undefined {

@@ -113,8 +113,9 @@ function behavesOnNode(kind: ChainNodeKind) {
       await (await manager.fund(1n, 250_000n)).wait();
 
       const hash = id("inspection report #1");
-      await (await evidence.anchor(1n, Kind.INSPECTION_REPORT, hash)).wait();
-      const evidenceId = await evidence.evidenceIdOf(1n, Kind.INSPECTION_REPORT, hash);
+      // an inspection report names the borrower
+      await (await evidence.anchor(1n, Kind.INSPECTION_REPORT, borrower.address, hash)).wait();
+      const evidenceId = await evidence.evidenceIdOf(1n, Kind.INSPECTION_REPORT, borrower.address, hash);
       const domain = {
         name: "QFM EvidenceRegistry",
         version: "1",
@@ -143,7 +144,11 @@ function behavesOnNode(kind: ChainNodeKind) {
       // An explicit gas limit: anvil estimates against the current second, and the block the payment lands in can be
       // the next one, where starting the first interest segment costs a little more than the estimate (the outbox adds
       // a margin for the same reason).
-      await (await manager.executePayment(1n, 0, [evidenceId], { gasLimit: 300_000 })).wait();
+      await (
+        await manager.executePayment(1n, 0, [{ kind: Kind.INSPECTION_REPORT, saltedHash: hash }], {
+          gasLimit: 300_000,
+        })
+      ).wait();
       expect(await token.balanceOf(lab)).to.equal(250_000n);
       expect(await token.balanceOf(borrower.address)).to.equal(0n);
       provider.destroy();

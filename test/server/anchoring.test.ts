@@ -16,6 +16,7 @@ async function queueDocuments(db: TestDatabase, count: number) {
     const facilityId = BigInt(1 + (i % 3));
     const kind = EVIDENCE_KINDS[i % EVIDENCE_KINDS.length];
     const saltedHash = ethers.id(`document ${i}`);
+    const counterparty = ethers.getAddress(`0x${(0xb0 + (i % 5)).toString(16).padStart(40, "0")}`);
     return {
       id: randomUUID(),
       facilityId,
@@ -26,7 +27,8 @@ async function queueDocuments(db: TestDatabase, count: number) {
       contentHash: ethers.id(`content ${i}`),
       salt: ethers.id(`salt ${i}`),
       saltedHash,
-      evidenceId: evidenceIdOf(facilityId, kind, saltedHash),
+      evidenceId: evidenceIdOf(facilityId, kind, counterparty, saltedHash),
+      counterparty,
       uploadedBy: "test/anchoring",
       createdAt: new Date(start + i),
     };
@@ -74,7 +76,7 @@ describe("the batcher", function () {
         [second, rows.slice(1_000)],
       ] as const) {
         const tree = StandardMerkleTree.of(
-          expected.map((row) => leafValue(row.facilityId, row.kind, row.saltedHash)),
+          expected.map((row) => leafValue(row.facilityId, row.kind, row.counterparty, row.saltedHash)),
           LEAF_ENCODING,
         );
         expect(root).to.equal(tree.root);
@@ -84,7 +86,12 @@ describe("the batcher", function () {
         expect(stored).to.have.length(expected.length);
         for (const document of stored) {
           expect(document.status).to.equal("BATCHED");
-          const leaf = leafValue(document.facilityId, document.kind as never, document.saltedHash);
+          const leaf = leafValue(
+            document.facilityId,
+            document.kind as never,
+            document.counterparty,
+            document.saltedHash,
+          );
           const proof = JSON.parse(document.proof!) as string[];
           expect(proof).to.deep.equal(tree.getProof(leaf));
           expect(StandardMerkleTree.verify(tree.root, LEAF_ENCODING, leaf, proof)).to.equal(true);

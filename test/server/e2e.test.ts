@@ -8,6 +8,7 @@ import { startChainNode, type ChainNode } from "../../scripts/lib/chain-node";
 import { devWallet, parseDeployConfig } from "../../scripts/lib/deploy-config";
 import { readDeployment } from "../../scripts/lib/deployments";
 import { EvidenceRegistry__factory, type EvidenceRegistry } from "../../typechain-types";
+import { openFacility } from "../helpers/liveFacility";
 import { client, issueKey, startNodeProcess, tempDir, waitFor, type NodeProcess } from "../helpers/processes";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -29,6 +30,8 @@ describe("bank and regulator nodes, end to end", function () {
   let provider: JsonRpcProvider;
   const bankVerifier = devWallet("bankVerifier").address;
   const regulatorVerifier = devWallet("regulatorVerifier").address;
+  /** Facility 1, paying one payee against any payee kind: evidence needs an open facility. */
+  let facility: Awaited<ReturnType<typeof openFacility>>;
 
   before(async function () {
     dir = tempDir("e2e");
@@ -62,6 +65,7 @@ describe("bank and regulator nodes, end to end", function () {
       REGISTRY_SEED_FILE: path.join(ROOT, "seed", "regulator-registry.json"),
     });
     officer = client(bank.url, officerKey);
+    facility = await openFacility(officer);
   });
 
   after(async function () {
@@ -183,11 +187,12 @@ describe("bank and regulator nodes, end to end", function () {
       salt: note.salt,
       facilityId: "1",
       kind: "DELIVERY_NOTE",
+      counterparty: facility.payee,
     });
     expect(genuine.status).to.equal(200);
     expect(genuine.body).to.include({ anchored: true, evidenceId: note.evidenceId, verifiedOnChain: false });
     const forged = await publicClient.upload(
-      { salt: note.salt, facilityId: "1", kind: "DELIVERY_NOTE" },
+      { salt: note.salt, facilityId: "1", kind: "DELIVERY_NOTE", counterparty: facility.payee },
       { name: "forged.pdf", type: "application/pdf", bytes: pdf("forged delivery note") },
       "/verify/document",
     );

@@ -16,13 +16,19 @@ import { deployFixture } from "../helpers/fixtures";
 const uint64 = fc.bigInt({ min: 0n, max: (1n << 64n) - 1n });
 const kind = fc.constantFrom(...EVIDENCE_KINDS);
 const bytes32 = fc.uint8Array({ minLength: 32, maxLength: 32 }).map((bytes) => ethers.hexlify(bytes));
+const address = fc
+  .uint8Array({ minLength: 20, maxLength: 20 })
+  .map((bytes) => ethers.getAddress(ethers.hexlify(bytes)));
 
 describe("evidence ids (server/chain/evidence)", function () {
-  it("equal StandardMerkleTree's leaf hash of [facilityId, kind, saltedHash] (1,000 random leaves)", function () {
+  it("equal StandardMerkleTree's leaf hash of [facilityId, kind, counterparty, saltedHash] (1,000 random leaves)", function () {
     fc.assert(
-      fc.property(uint64, kind, bytes32, (facilityId, evidenceKind, saltedHash) => {
-        const tree = StandardMerkleTree.of([leafValue(facilityId, evidenceKind, saltedHash)], LEAF_ENCODING);
-        expect(evidenceIdOf(facilityId, evidenceKind, saltedHash)).to.equal(tree.leafHash(tree.at(0)!));
+      fc.property(uint64, kind, address, bytes32, (facilityId, evidenceKind, counterparty, saltedHash) => {
+        const tree = StandardMerkleTree.of(
+          [leafValue(facilityId, evidenceKind, counterparty, saltedHash)],
+          LEAF_ENCODING,
+        );
+        expect(evidenceIdOf(facilityId, evidenceKind, counterparty, saltedHash)).to.equal(tree.leafHash(tree.at(0)!));
       }),
       { numRuns: 1_000 },
     );
@@ -30,25 +36,25 @@ describe("evidence ids (server/chain/evidence)", function () {
 
   it("equal the contract's evidenceIdOf", async function () {
     const { evidence } = await loadFixture(deployFixture);
-    const samples = fc.sample(fc.tuple(uint64, kind, bytes32), 20);
-    for (const [facilityId, evidenceKind, saltedHash] of samples) {
-      expect(evidenceIdOf(facilityId, evidenceKind, saltedHash)).to.equal(
-        await evidence.evidenceIdOf(facilityId, kindIndex(evidenceKind), saltedHash),
+    const samples = fc.sample(fc.tuple(uint64, kind, address, bytes32), 20);
+    for (const [facilityId, evidenceKind, counterparty, saltedHash] of samples) {
+      expect(evidenceIdOf(facilityId, evidenceKind, counterparty, saltedHash)).to.equal(
+        await evidence.evidenceIdOf(facilityId, kindIndex(evidenceKind), counterparty, saltedHash),
       );
     }
   });
 
   it("build the same root and proofs as StandardMerkleTree when used as a SimpleMerkleTree's leaves", function () {
     fc.assert(
-      fc.property(fc.array(fc.tuple(uint64, kind, bytes32), { minLength: 1, maxLength: 40 }), (leaves) => {
+      fc.property(fc.array(fc.tuple(uint64, kind, address, bytes32), { minLength: 1, maxLength: 40 }), (leaves) => {
         const standard = StandardMerkleTree.of(
-          leaves.map(([f, k, h]) => leafValue(f, k, h)),
+          leaves.map(([f, k, c, h]) => leafValue(f, k, c, h)),
           LEAF_ENCODING,
         );
-        const simple = SimpleMerkleTree.of(leaves.map(([f, k, h]) => evidenceIdOf(f, k, h)));
+        const simple = SimpleMerkleTree.of(leaves.map(([f, k, c, h]) => evidenceIdOf(f, k, c, h)));
         expect(simple.root).to.equal(standard.root);
-        for (const [i, [f, k, h]] of leaves.entries()) {
-          expect(simple.getProof(i)).to.deep.equal(standard.getProof(leafValue(f, k, h)));
+        for (const [i, [f, k, c, h]] of leaves.entries()) {
+          expect(simple.getProof(i)).to.deep.equal(standard.getProof(leafValue(f, k, c, h)));
         }
       }),
       { numRuns: 200 },
@@ -57,15 +63,16 @@ describe("evidence ids (server/chain/evidence)", function () {
 
   it("prove a leaf into its root exactly when StandardMerkleTree.verify does", function () {
     fc.assert(
-      fc.property(fc.array(fc.tuple(uint64, kind, bytes32), { minLength: 2, maxLength: 30 }), (leaves) => {
-        const values = leaves.map(([f, k, h]) => leafValue(f, k, h));
+      fc.property(fc.array(fc.tuple(uint64, kind, address, bytes32), { minLength: 2, maxLength: 30 }), (leaves) => {
+        const values = leaves.map(([f, k, c, h]) => leafValue(f, k, c, h));
         const tree = StandardMerkleTree.of(values, LEAF_ENCODING);
-        const [facilityId, evidenceKind, saltedHash] = leaves[0];
+        const [facilityId, evidenceKind, counterparty, saltedHash] = leaves[0];
         const evidence = {
           facilityId,
           kind: evidenceKind,
+          counterparty,
           saltedHash,
-          evidenceId: evidenceIdOf(facilityId, evidenceKind, saltedHash),
+          evidenceId: evidenceIdOf(facilityId, evidenceKind, counterparty, saltedHash),
         };
         const proof = tree.getProof(values[0]);
         expect(provesInto(tree.root, evidence, proof)).to.equal(true);
@@ -73,6 +80,9 @@ describe("evidence ids (server/chain/evidence)", function () {
         const other = evidenceIdOf(...leaves[1]);
         expect(provesInto(tree.root, { ...evidence, evidenceId: other }, proof)).to.equal(false);
         expect(provesInto(tree.root, { ...evidence, facilityId: facilityId ^ 1n }, proof)).to.equal(false);
+        // the same document claimed to name another party is another leaf
+        const otherParty = ethers.getAddress(`0x${(BigInt(counterparty) ^ 1n).toString(16).padStart(40, "0")}`);
+        expect(provesInto(tree.root, { ...evidence, counterparty: otherParty }, proof)).to.equal(false);
         expect(provesInto(tree.root, evidence, tree.getProof(values[1]))).to.equal(
           evidence.evidenceId === other, // only if the two leaves are the same
         );
@@ -84,9 +94,11 @@ describe("evidence ids (server/chain/evidence)", function () {
 
   it("refuses what the leaf encoding cannot hold", function () {
     const hash = ethers.id("x");
-    expect(() => evidenceIdOf(1n << 64n, "INVOICE", hash)).to.throw(RangeError, /not a uint64/);
-    expect(() => evidenceIdOf(-1n, "INVOICE", hash)).to.throw(RangeError, /not a uint64/);
-    expect(() => evidenceIdOf(1n, "RECEIPT" as never, hash)).to.throw(RangeError, /unknown evidence kind/);
-    expect(() => evidenceIdOf(1n, "INVOICE", "0x1234")).to.throw(RangeError, /not 32 bytes/);
+    const party = ethers.ZeroAddress;
+    expect(() => evidenceIdOf(1n << 64n, "INVOICE", party, hash)).to.throw(RangeError, /not a uint64/);
+    expect(() => evidenceIdOf(-1n, "INVOICE", party, hash)).to.throw(RangeError, /not a uint64/);
+    expect(() => evidenceIdOf(1n, "RECEIPT" as never, party, hash)).to.throw(RangeError, /unknown evidence kind/);
+    expect(() => evidenceIdOf(1n, "INVOICE", party, "0x1234")).to.throw(RangeError, /not 32 bytes/);
+    expect(() => evidenceIdOf(1n, "INVOICE", "0x1234", hash)).to.throw(/invalid address/);
   });
 });

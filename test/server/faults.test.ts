@@ -9,6 +9,7 @@ import { readDeployment } from "../../scripts/lib/deployments";
 import { EvidenceRegistry__factory, type EvidenceRegistry } from "../../typechain-types";
 import { assertAnchoredExactlyOnce } from "../helpers/anchoring";
 import { client, issueKey, startNodeProcess, tempDir, waitFor, type NodeProcess } from "../helpers/processes";
+import { openFacility } from "../helpers/liveFacility";
 import { uploadMany } from "../helpers/uploads";
 
 describe("bank node faults", function () {
@@ -55,6 +56,7 @@ describe("bank node faults", function () {
     const env = bankEnv();
     const key = issueKey(env, "bank", "bank_officer", "loader");
     let bank: NodeProcess = await startNodeProcess("bank", env);
+    for (let i = 0; i < 3; i++) await openFacility(client(bank.url, key));
     const documents = await uploadMany(bank.url, key, 500, "kill");
     // Kill as soon as anchoring is under way but not finished.
     await waitFor(
@@ -87,6 +89,8 @@ describe("bank node faults", function () {
     const key = issueKey(env, "bank", "bank_officer", "loader");
     const bank = await startNodeProcess("bank", env);
     try {
+      // Facilities first: an upload names one the bank created (its record serves while the chain is away).
+      for (let i = 0; i < 3; i++) await openFacility(client(bank.url, key));
       chainNode.process.kill("SIGSTOP");
       const documents = await uploadMany(bank.url, key, 120, "pause");
       await new Promise((resolve) => setTimeout(resolve, 8_000));

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { getAddress, hexlify, sha256 } from "ethers";
+import { JsonRpcProvider, NonceManager, Wallet, ZeroHash, getAddress, hexlify, sha256 } from "ethers";
 import http, { type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { randomBytes, randomUUID } from "node:crypto";
@@ -58,7 +58,9 @@ describe("the HTTP layer", function () {
   let base: string;
   const servers: Server[] = [];
   const chains: Chain[] = [];
-  const keys = {} as Record<"officer" | "regulator" | "borrower" | "supplier", string>;
+  const keys = {} as Record<"officer" | "officer2" | "regulator" | "borrower" | "supplier", string>;
+  /** The payee facility 1 pays (against any payee kind). */
+  let PAYEE_OF_1 = "";
   /** What the server logged at error level: shown when a request gets a 5xx. */
   const errorLogs: string[] = [];
   const logger = pino(
@@ -276,6 +278,29 @@ describe("the HTTP layer", function () {
     ).key;
     // The borrower's and the supplier's keys are parties of facilities 1 and 2, whose documents they read.
     for (const facilityId of [1n, 2n]) await partyFacility(facilityId);
+    keys.officer2 = (await apiKeys.issue({ role: "bank_officer", institution: "bank", label: "bob" })).key;
+    // Facilities 1–3 on chain, each paying one registered payee against any payee kind: evidence needs a facility.
+    const payee = Wallet.createRandom().address;
+    PAYEE_OF_1 = payee;
+    // a wallet and provider of their own: the node's provider caches reads between blocks
+    const setupProvider = new JsonRpcProvider(chainNode.url, undefined, { staticNetwork: true, cacheTimeout: -1 });
+    const bankWallet = new NonceManager(new Wallet(devWallet("bank").privateKey, setupProvider));
+    await (await chain.payees.connect(bankWallet).registerPayee(payee, 0, ZeroHash.replace(/0$/, "1"))).wait();
+    for (let i = 0; i < 3; i++) {
+      await (
+        await chain.manager.connect(bankWallet).createFacility(
+          {
+            borrower: Wallet.createRandom().address,
+            creditLimit: 1_000_000n,
+            baseRateBps: 435,
+            qualityFloorBps: 0,
+            subsidyBps: 0,
+          },
+          [{ payee, amount: 1_000n, category: 0, requiredKinds: 0b10111, qualityPurpose: true, paid: false }],
+        )
+      ).wait();
+    }
+    setupProvider.destroy();
     base = await listen();
   });
 
@@ -574,16 +599,15 @@ describe("the HTTP layer", function () {
       }
     });
 
-    it("accepts the largest facility id the databases store, 2^63 - 1", async function () {
+    it("answers 404 facility_not_found for the largest facility id, 2^63 - 1, which the chain never issued", async function () {
       const largest = (2n ** 63n - 1n).toString();
       const reply = await upload(
         { facilityId: largest, kind: "INVOICE" },
         { bytes: pdf("max facility"), type: "application/pdf" },
       );
-      expect(reply.status, reply.text).to.equal(201);
-      expect(reply.body.facilityId).to.equal(largest);
+      expectProblem(reply, 404, "facility_not_found", "/documents");
       const listed = await send(`/documents?facilityId=${largest}`, { key: keys.officer });
-      expect(listed.body.items.map((item: { id: string }) => item.id)).to.deep.equal([reply.body.id]);
+      expect(listed.body.items).to.deep.equal([]);
     });
 
     it("answers 400 file_missing when no file is attached", async function () {
@@ -701,7 +725,7 @@ describe("the HTTP layer", function () {
       const reply = await send("/verify/document", {
         method: "POST",
         body: uploadForm(
-          { salt: hexlify(randomBytes(32)), facilityId: "1", kind: "INVOICE" },
+          { salt: hexlify(randomBytes(32)), facilityId: "1", kind: "INVOICE", counterparty: PAYEE_OF_1 },
           { bytes: pdf("never uploaded"), type: "application/pdf" },
         ),
       });
@@ -879,7 +903,8 @@ describe("the HTTP layer", function () {
     it("scopes keys to the API key's holder: another holder's key is another upload", async function () {
       const idempotencyKey = randomUUID();
       const officer = await keyed(idempotencyKey, invoice("idempotent 3"));
-      const supplier = await keyed(idempotencyKey, invoice("idempotent 3"), keys.supplier);
+      // the same key from another holder (with its own document: the same one would be a duplicate)
+      const supplier = await keyed(idempotencyKey, invoice("idempotent 3, the other holder's"), keys.officer2);
       expect([officer.status, supplier.status]).to.deep.equal([201, 201]);
       expect(supplier.headers.get("idempotent-replayed")).to.equal(null);
       expect(supplier.body.id).not.to.equal(officer.body.id);
@@ -1021,7 +1046,13 @@ describe("the HTTP layer", function () {
       const uploaded = await upload(validFields, { bytes, type: "application/pdf" });
       const reply = await send("/verify", {
         method: "POST",
-        json: { contentHash: sha256(bytes), salt: uploaded.body.salt, facilityId: "1", kind: "INVOICE" },
+        json: {
+          contentHash: sha256(bytes),
+          salt: uploaded.body.salt,
+          facilityId: "1",
+          kind: "INVOICE",
+          counterparty: uploaded.body.counterparty,
+        },
       });
       expect(reply.status, reply.text).to.equal(200);
       expect(reply.body).to.include({ anchored: false, evidenceId: uploaded.body.evidenceId, root: null });
@@ -1048,6 +1079,7 @@ describe("the HTTP layer", function () {
           salt: hexlify(randomBytes(32)),
           facilityId: "1",
           kind: "INVOICE",
+          counterparty: PAYEE_OF_1,
         },
       });
       expect(reply.status, reply.text).to.equal(200);
@@ -1306,6 +1338,7 @@ describe("the HTTP layer", function () {
           salt: hexlify(randomBytes(32)),
           facilityId: "1",
           kind: "INVOICE",
+          counterparty: PAYEE_OF_1,
         },
       });
       const problem = expectProblem(reply, 503, "chain_unavailable", "/verify");

@@ -3,6 +3,7 @@ import { expect } from "chai";
 import {
   JsonRpcProvider,
   NonceManager,
+  ZeroAddress,
   ZeroHash,
   getAddress,
   id,
@@ -58,7 +59,7 @@ async function mined(tx: Promise<ContractTransactionResponse>) {
 async function anchorDocuments(bank: Bank, label: string, count: number) {
   const receipts = [];
   for (let i = 0; i < count; i++)
-    receipts.push(await mined(bank.evidence.anchor(1n, Kind.INVOICE, id(`${label}:${i}`))));
+    receipts.push(await mined(bank.evidence.anchor(1n, Kind.INVOICE, ZeroAddress, id(`${label}:${i}`))));
   return receipts;
 }
 
@@ -289,22 +290,23 @@ function behavesLikeAnIndexer(kind: ChainNodeKind, port: number, databaseProvide
         const funded = await mined(bank.manager.fund(1n, 250_000n));
 
         const report = id("inspection report #1");
-        const anchored = await mined(bank.evidence.anchor(1n, Kind.INSPECTION_REPORT, report));
+        // an inspection report names the borrower; a certification (test report) names the lab it pays
+        const anchored = await mined(bank.evidence.anchor(1n, Kind.INSPECTION_REPORT, borrower, report));
         const certificate = id("certificate #1");
         const tree = StandardMerkleTree.of(
           [
-            [1n, Kind.CERTIFICATION, certificate],
-            [1n, Kind.INVOICE, id("invoice #1")],
+            [1n, Kind.CERTIFICATION, lab, certificate],
+            [1n, Kind.INVOICE, supplier, id("invoice #1")],
           ],
           LEAF_ENCODING,
         );
         const batch = await mined(bank.evidence.anchorBatch(tree.root, 2));
         const leaf = await mined(
-          bank.evidence.registerBatchedEvidence(tree.root, 1n, Kind.CERTIFICATION, certificate, tree.getProof(0)),
+          bank.evidence.registerBatchedEvidence(tree.root, 1n, Kind.CERTIFICATION, lab, certificate, tree.getProof(0)),
         );
         const evidenceIds = [
-          await bank.evidence.evidenceIdOf(1n, Kind.INSPECTION_REPORT, report),
-          await bank.evidence.evidenceIdOf(1n, Kind.CERTIFICATION, certificate),
+          await bank.evidence.evidenceIdOf(1n, Kind.INSPECTION_REPORT, borrower, report),
+          await bank.evidence.evidenceIdOf(1n, Kind.CERTIFICATION, lab, certificate),
         ];
         const verifiers = [devWallet("bankVerifier"), devWallet("regulatorVerifier")];
         const deadline = BigInt(Math.floor(Date.now() / 1000) + 3_600);
@@ -325,7 +327,17 @@ function behavesLikeAnIndexer(kind: ChainNodeKind, port: number, databaseProvide
         );
         // A fixed gas limit: anvil gives blocks of the same second the same timestamp, so an estimate made while
         // interest accrual is a no-op falls short once the second has turned.
-        const paid = await mined(bank.manager.executePayment(1n, 0, evidenceIds, { gasLimit: 1_000_000 }));
+        const paid = await mined(
+          bank.manager.executePayment(
+            1n,
+            0,
+            [
+              { kind: Kind.INSPECTION_REPORT, saltedHash: report },
+              { kind: Kind.CERTIFICATION, saltedHash: certificate },
+            ],
+            { gasLimit: 1_000_000 },
+          ),
+        );
 
         const indexed: IndexedEvent[] = [];
         await indexer({ onEvents: (events) => void indexed.push(...events) }).catchUp();
@@ -380,7 +392,14 @@ function behavesLikeAnIndexer(kind: ChainNodeKind, port: number, databaseProvide
         expect(await eventsOf(db, anchored.hash)).to.deep.equal([
           {
             name: "EvidenceAnchored",
-            args: { evidenceId: evidenceIds[0], facilityId: "1", kind: "3", saltedHash: report, batchRoot: ZeroHash },
+            args: {
+              evidenceId: evidenceIds[0],
+              facilityId: "1",
+              kind: "3",
+              counterparty: borrower,
+              saltedHash: report,
+              batchRoot: ZeroHash,
+            },
           },
         ]);
         expect(await eventsOf(db, batch.hash)).to.deep.equal([
@@ -393,6 +412,7 @@ function behavesLikeAnIndexer(kind: ChainNodeKind, port: number, databaseProvide
               evidenceId: evidenceIds[1],
               facilityId: "1",
               kind: "4",
+              counterparty: lab,
               saltedHash: certificate,
               batchRoot: tree.root,
             },
@@ -780,7 +800,7 @@ function measuresCatchUp(kind: ChainNodeKind, port: number) {
       for (let i = 0; i < EVENTS; i++) {
         const raw = await wallet.signTransaction({
           to: deployment.contracts.EvidenceRegistry,
-          data: registry.interface.encodeFunctionData("anchor", [1n, Kind.INVOICE, id(`bulk:${i}`)]),
+          data: registry.interface.encodeFunctionData("anchor", [1n, Kind.INVOICE, ZeroAddress, id(`bulk:${i}`)]),
           nonce: nonce++,
           gasLimit: 150_000,
           chainId: chain.chainId,

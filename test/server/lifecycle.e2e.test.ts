@@ -84,9 +84,10 @@ describe("loan lifecycle, end to end", function () {
     else console.log(`kept ${dir}`);
   });
 
-  async function upload(kind: string, metadata: object, text: string) {
+  /** `counterparty`: the payee a contract, invoice or delivery note is with (other kinds name the borrower). */
+  async function upload(kind: string, metadata: object, text: string, counterparty?: string) {
     const response = await officer.upload(
-      { facilityId: "1", kind, metadata: JSON.stringify(metadata) },
+      { facilityId: "1", kind, metadata: JSON.stringify(metadata), ...(counterparty ? { counterparty } : {}) },
       { name: `${text}.pdf`, type: "application/pdf", bytes: pdf(text) },
     );
     expect(response.status, JSON.stringify(response.body)).to.equal(201);
@@ -240,21 +241,23 @@ describe("loan lifecycle, end to end", function () {
     const blocked = await officer.post("/facilities/1/payments/0", {});
     expect(blocked.status).to.equal(409);
     expect(blocked.body.blockers.map((b: any) => b.code)).to.deep.equal(["evidence_missing", "evidence_missing"]);
-    expect(blocked.body.detail).to.include("no PURCHASE_CONTRACT has been uploaded and anchored for facility 1");
+    expect(blocked.body.detail).to.include(
+      `no PURCHASE_CONTRACT naming payee ${equipmentVendor} has been uploaded and anchored for facility 1`,
+    );
 
     const licence = { supplierLicence: "91330200MA2H8K3X1Y" };
     const materials = { supplierLicence: "91330201MA2J4L7P2Q" };
     await verified([
-      await upload("PURCHASE_CONTRACT", licence, "equipment contract"),
-      await upload("INVOICE", licence, "equipment invoice"),
+      await upload("PURCHASE_CONTRACT", licence, "equipment contract", equipmentVendor),
+      await upload("INVOICE", licence, "equipment invoice", equipmentVendor),
     ]);
     t0 = (await provider.getBlock("latest"))!.timestamp + 600;
     await payAt(0, t0);
 
     await verified([
-      await upload("PURCHASE_CONTRACT", materials, "materials contract"),
-      await upload("DELIVERY_NOTE", materials, "delivery note"),
-      await upload("INVOICE", materials, "materials invoice"),
+      await upload("PURCHASE_CONTRACT", materials, "materials contract", materialsVendor),
+      await upload("DELIVERY_NOTE", materials, "delivery note", materialsVendor),
+      await upload("INVOICE", materials, "materials invoice", materialsVendor),
       await upload("PATENT_FILING", { patentNumber: "CN202610123456.7" }, "patent 1"),
       await upload("PATENT_FILING", { patentNumber: "CN202610654321.0" }, "patent 2"),
       await upload(

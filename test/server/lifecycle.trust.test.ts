@@ -1,5 +1,14 @@
 import { expect } from "chai";
-import { Wallet, hexlify, id as keccakText, keccak256, randomBytes, toUtf8Bytes, verifyTypedData } from "ethers";
+import {
+  Wallet,
+  getAddress,
+  hexlify,
+  id as keccakText,
+  keccak256,
+  randomBytes,
+  toUtf8Bytes,
+  verifyTypedData,
+} from "ethers";
 import { randomUUID } from "node:crypto";
 import fs from "node:fs";
 import http, { type Server } from "node:http";
@@ -88,6 +97,8 @@ describe("what the nodes act on", function () {
   let regulatorChain: Chain;
   /** re-inspected: frozen, then re-inspected; frozen: frozen only; active: never frozen. */
   const facility = { reinspected: 0n, frozen: 0n, active: 0n, unrecorded: 0n };
+  /** The registered supplier every facility pays (payment 0, against an invoice naming it). */
+  const supplier = Wallet.createRandom().address;
 
   async function freePort(from: number, to: number): Promise<number> {
     for (let port = from; port <= to; port++) {
@@ -139,7 +150,6 @@ describe("what the nodes act on", function () {
     bankChain = createChain({ deployment, signerKey: devWallet("bank").privateKey });
     regulatorChain = createChain({ deployment, signerKey: devWallet("regulator").privateKey });
     chains.push(bankChain, regulatorChain);
-    const supplier = Wallet.createRandom().address;
     const payees = bankChain.payees.connect(await account(DEV_ACCOUNTS.bank));
     await (await payees.registerPayee(supplier, Category.EQUIPMENT, keccakText("licence"))).wait();
     facility.reinspected = await createFacility(supplier);
@@ -404,8 +414,8 @@ describe("what the nodes act on", function () {
       });
       const saltedHash = hexlify(randomBytes(32));
       const evidence = bankChain.evidence.connect(await account(DEV_ACCOUNTS.bank));
-      await (await evidence.anchor(facility.active, Kind.INVOICE, saltedHash)).wait();
-      const evidenceId = evidenceIdOf(facility.active, "INVOICE", saltedHash);
+      await (await evidence.anchor(facility.active, Kind.INVOICE, supplier, saltedHash)).wait();
+      const evidenceId = evidenceIdOf(facility.active, "INVOICE", supplier, saltedHash);
       const now = BigInt(await chainNow(bankChain));
       for (const verifier of [devWallet("bankVerifier"), devWallet("regulatorVerifier")]) {
         const request = {
@@ -425,8 +435,8 @@ describe("what the nodes act on", function () {
       await parts?.db.close();
     });
 
-    /** The invoice's document row, as the bank node stores it, with `facilityId` and `kind` as given. */
-    async function storeRow(facilityId: bigint, kind: string) {
+    /** The invoice's document row, as the bank node stores it, with `facilityId`, `kind` and counterparty as given. */
+    async function storeRow(facilityId: bigint, kind: string, counterparty = supplier) {
       await parts.db.prisma.document.deleteMany({ where: { evidenceId: invoice.evidenceId } });
       const id = randomUUID();
       await parts.db.prisma.document.create({
@@ -441,6 +451,7 @@ describe("what the nodes act on", function () {
           salt: hexlify(randomBytes(32)),
           saltedHash: invoice.saltedHash,
           evidenceId: invoice.evidenceId,
+          counterparty,
           uploadedBy: "test",
           status: "ANCHORED",
         },
@@ -460,8 +471,8 @@ describe("what the nodes act on", function () {
       const { blockers, evidenceIds } = await parts.facilities!.readiness(facility.reinspected, 0);
       expect(evidenceIds).to.deep.equal([]);
       expect(blockers).to.deep.include({
-        code: "evidence_not_verified",
-        message: `no verified INVOICE: document ${id}: the chain records it as INVOICE of facility ${facility.active}, not INVOICE of facility ${facility.reinspected}`,
+        code: "evidence_not_usable",
+        message: `no usable INVOICE: document ${id}: the chain records it as INVOICE of facility ${facility.active}, not INVOICE of facility ${facility.reinspected}`,
       });
     });
 
@@ -473,6 +484,30 @@ describe("what the nodes act on", function () {
       );
       const { evidenceIds } = await parts.facilities!.readiness(facility.active, 0);
       expect(evidenceIds).to.deep.equal([]);
+    });
+
+    it("does not offer evidence whose row names another counterparty than its evidence id commits to", async function () {
+      const other = getAddress("0x00000000000000000000000000000000000000c3");
+      const id = await storeRow(facility.active, "INVOICE", other);
+      const { evidenceIds, considered } = await parts.facilities!.readiness(facility.active, 0);
+      expect(evidenceIds).to.deep.equal([]);
+      expect(considered.find((c) => c.documentId === id)?.reason).to.equal(
+        `its row's counterparty ${other} is not the one its evidence id commits to`,
+      );
+    });
+
+    it("says which document the payment will consume, and why", async function () {
+      const id = await storeRow(facility.active, "INVOICE");
+      const { documentIds, considered } = await parts.facilities!.readiness(facility.active, 0, [id]);
+      expect(documentIds).to.deep.equal([id]);
+      expect(considered).to.deep.include({
+        documentId: id,
+        evidenceId: invoice.evidenceId,
+        kind: "INVOICE",
+        counterparty: supplier,
+        use: "chosen",
+        reason: "names this payment's counterparty, verified and unused",
+      });
     });
   });
 });

@@ -67,6 +67,10 @@ export const ENUMS = {
     insufficient_funds: ["授信账户余额不足", "The facility does not hold enough"],
     evidence_missing: ["所需凭证尚未上传并上链", "Required evidence not uploaded"],
     evidence_not_verified: ["所需凭证尚未通过双节点核验", "Required evidence not verified by both nodes"],
+    evidence_not_usable: [
+      "现有凭证不能用于本笔支付（交易对手不符、已使用或未核验）",
+      "No usable evidence (another counterparty, already used or not verified)",
+    ],
   },
   /** Refusals (problem+json codes) people meet in the dashboard; any other code reads as a generic refusal. */
   problem: {
@@ -78,6 +82,18 @@ export const ENUMS = {
     facility_not_frozen: ["授信未冻结", "The facility is not frozen"],
     payee_already_registered: ["收款人已登记", "The payee is already registered"],
     unauthorized: ["密钥无效或缺失", "Missing or invalid API key"],
+    facility_not_found: ["授信不存在", "No such facility"],
+    facility_closed: ["授信已结清，不再接收凭证", "The facility is closed"],
+    counterparty_required: ["请指明该凭证对应的收款人", "Name the payee this document is with"],
+    counterparty_not_payee: ["该收款人不在本授信的支付计划中", "Not a payee of this facility's plan"],
+    counterparty_not_borrower: ["该类凭证应载明借款企业", "This kind of document names the borrower"],
+    not_your_facility: ["无权为该授信提交凭证", "Not your facility"],
+    not_your_document: ["只能提交载明本企业的凭证", "Only documents naming yourself"],
+    document_duplicate: ["同一文件已上传过，一份凭证只能使用一次", "The same document was already uploaded"],
+    document_business_duplicate: [
+      "同一开票方的同一单据号已上传过，一份凭证只能使用一次",
+      "The same invoice or contract number was already uploaded",
+    ],
     forbidden: ["该角色无权执行此操作", "This role may not do that"],
     not_found: ["未找到", "Not found"],
     rate_limited: ["请求过于频繁，请稍后再试", "Too many requests; try again shortly"],

@@ -10,6 +10,9 @@ import { Wallet, hexlify, id as keccakText, randomBytes, type JsonRpcProvider } 
 import { devWallet } from "../../lib/deploy-config";
 import type { Deployment } from "../../lib/deployments";
 import { evidenceIdOf, kindIndex } from "../../../server/chain/evidence";
+
+/** The counterparty the backlog's made-up leaves name (part of each evidence id). */
+const BACKLOG_COUNTERPARTY = "0x00000000000000000000000000000000000000b1";
 import { createDatabase } from "../../../server/db/client";
 import { orderedId } from "../../../server/ids";
 import { laneOf } from "../../../server/outbox/lanes";
@@ -73,7 +76,7 @@ export async function queueVerifierBacklog(options: {
   const verifierAddress = new Wallet(options.verifierKey).address;
   const leaves = Array.from({ length: count }, () => {
     const saltedHash = hexlify(randomBytes(32));
-    return { saltedHash, evidenceId: evidenceIdOf(facilityId, KIND, saltedHash) };
+    return { saltedHash, evidenceId: evidenceIdOf(facilityId, KIND, BACKLOG_COUNTERPARTY, saltedHash) };
   });
   // Proofs read off the tree's array, as the bank's batcher does (getProof re-verifies each: minutes for 10,000).
   const { tree, values } = SimpleMerkleTree.of(leaves.map((leaf) => leaf.evidenceId)).dump();
@@ -112,6 +115,7 @@ export async function queueVerifierBacklog(options: {
             root,
             facilityId: facilityId.toString(),
             kind: kindIndex(KIND),
+            counterparty: BACKLOG_COUNTERPARTY,
             saltedHash,
             proof: proofOf(from + i),
             evidenceId,

@@ -68,7 +68,7 @@ export async function generateAnchorEvents({
   const calldata = (i: number) =>
     i % 4 === 3
       ? registry.encodeFunctionData("anchorBatch", [id(`bench-batch:${run}:${i}`), 256])
-      : registry.encodeFunctionData("anchor", [BigInt(1 + (i % 97)), i % 7, id(`bench-evidence:${run}:${i}`)]);
+      : registry.encodeFunctionData("anchor", [BigInt(1 + (i % 97)), i % 7, from, id(`bench-evidence:${run}:${i}`)]);
 
   // Every anchor writes the same fresh slots, so one estimate per function (with headroom) covers them all.
   const [anchorGas, batchGas] = (await rpcBatch(url, [

@@ -4,7 +4,16 @@ import { Text, defineRoute, type RouteDef } from "../../http/route";
 import { Address } from "../payees";
 import type { ProductCatalog } from "../../rules/products";
 import { toJson } from "../../rules/values";
-import { CreateFacilityBody, FacilityParams, PaymentParams, Readiness, ReviewBody, UnfreezeBody } from "./schema";
+import {
+  CreateFacilityBody,
+  FacilityParams,
+  PaymentParams,
+  Readiness,
+  ReadinessQuery,
+  RequestPaymentBody,
+  ReviewBody,
+  UnfreezeBody,
+} from "./schema";
 import type { FacilityService } from "./service";
 
 const STATUS = ["NONE", "ACTIVE", "FROZEN", "CLOSED"] as const;
@@ -239,11 +248,16 @@ export function facilityRoutes({
       tags: ["payments"],
       auth: ["bank_officer", "regulator", "borrower", "supplier"],
       params: PaymentParams,
+      query: ReadinessQuery,
       responses: { 200: { description: "ready, or what blocks it", schema: Readiness } },
-      handler: async ({ params, principal }) => {
+      handler: async ({ params, principal, query }) => {
         await policy.payment(principal!, params.id, params.index);
-        const { ready, blockers, evidenceIds } = await facilities.readiness(params.id, params.index);
-        return { body: { ready, blockers, evidenceIds } };
+        const { ready, blockers, evidenceIds, documentIds, considered } = await facilities.readiness(
+          params.id,
+          params.index,
+          query.evidence,
+        );
+        return { body: { ready, blockers, evidenceIds, documentIds, considered } };
       },
     }),
     defineRoute({
@@ -254,14 +268,15 @@ export function facilityRoutes({
       tags: ["payments"],
       auth: ["bank_officer"],
       params: PaymentParams,
+      body: RequestPaymentBody,
       responses: {
         200: { description: "paid to the payee on chain", schema: Any },
         202: { description: "submitted; on its way", schema: Any },
         409: { description: "blocked: the problem lists every blocker (evidence, verdicts, freeze, funds)" },
       },
-      handler: async ({ principal, params }) => {
+      handler: async ({ principal, params, body }) => {
         await policy.payment(principal!, params.id, params.index, "write");
-        const result = await facilities.requestPayment(principal!, params.id, params.index);
+        const result = await facilities.requestPayment(principal!, params.id, params.index, body?.evidence);
         return {
           status: result.txHash ? 200 : 202,
           body: toJson({ ...result, facilityId: params.id, index: params.index }),

@@ -70,6 +70,42 @@ export const ReviewBody = z
 export const UnfreezeBody = z.object({ reason: Text(1_000) });
 
 export const Blocker = z.object({ code: z.string(), message: z.string() });
+/** A document the pre-flight looked at, and whether (or why not) it releases the payment. */
+export const ConsideredEvidence = z.object({
+  documentId: z.string(),
+  evidenceId: z.string(),
+  kind: z.string(),
+  counterparty: z.string(),
+  use: z.enum(["chosen", "usable", "unusable"]),
+  reason: z.string(),
+});
+
 export const Readiness = z
-  .object({ ready: z.boolean(), blockers: z.array(Blocker), evidenceIds: z.array(z.string()) })
+  .object({
+    ready: z.boolean(),
+    blockers: z.array(Blocker),
+    evidenceIds: z.array(z.string()).meta({ description: "the evidence the payment will consume" }),
+    documentIds: z.array(z.string()).meta({ description: "the documents the payment will consume" }),
+    considered: z
+      .array(ConsideredEvidence)
+      .meta({ description: "every document looked at: chosen, usable, or why it cannot release this payment" }),
+  })
   .meta({ id: "PaymentReadiness" });
+
+/** The evidence a payment request or readiness check names (document ids or evidence ids); else the pre-flight picks. */
+const EvidenceChoiceIds = z
+  .array(z.string().regex(/^(?:0x[0-9a-fA-F]{64}|[0-9a-fA-F-]{36})$/, { message: "must be a document or evidence id" }))
+  .min(1)
+  .max(7);
+
+export const RequestPaymentBody = z.strictObject({ evidence: EvidenceChoiceIds.optional() }).optional();
+
+export const ReadinessQuery = z.object({
+  evidence: z
+    .string()
+    .max(7 * 67)
+    .transform((text) => text.split(","))
+    .pipe(EvidenceChoiceIds)
+    .optional()
+    .meta({ description: "comma-separated document or evidence ids to use; else the pre-flight picks" }),
+});

@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import type { Principal } from "../../auth/roles";
 import { chainNow, type Chain } from "../../chain/chain";
-import { EVIDENCE_KINDS, kindIndex, type EvidenceKind } from "../../chain/evidence";
+import { EVIDENCE_KINDS, evidenceIdOf, isPayeeKind, kindIndex, type EvidenceKind } from "../../chain/evidence";
 import type { Database, Tx } from "../../db/client";
 import { AppError, conflict, notFound, unprocessable } from "../../errors";
 import type { Outbox } from "../../outbox/outbox";
@@ -18,6 +18,7 @@ import { managerDomain, typesOf, type ApprovalKind } from "../../chain/typed-dat
 import { chainWrite } from "../wait";
 import { createRegulatorWhiteList } from "../whitelist-signatures";
 import { createFunding, fundKey } from "./funding";
+import { chooseEvidence } from "./evidence-choice";
 import type { CreateFacilityBody } from "./schema";
 
 const STATUS = ["NONE", "ACTIVE", "FROZEN", "CLOSED"] as const;
@@ -180,7 +181,10 @@ export function createFacilityService({
         return {
           documentId: d.id,
           evidenceId: d.evidenceId,
+          facilityId: d.facilityId,
           kind: d.kind as EvidenceKind,
+          counterparty: d.counterparty,
+          saltedHash: d.saltedHash,
           metadata: JSON.parse(d.metadata) as Record<string, unknown>,
           // The chain's time of the anchor (a batch's block time), not this node's clock.
           anchoredAt: new Date(Number(record.anchoredAt) * 1000),
@@ -190,7 +194,9 @@ export function createFacilityService({
           mismatch:
             registered && (record.facilityId !== facilityId || chainKind !== d.kind)
               ? `the chain records it as ${chainKind} of facility ${record.facilityId}, not ${d.kind} of facility ${facilityId}`
-              : undefined,
+              : !rowIdHolds(d)
+                ? `its row's counterparty ${d.counterparty} is not the one its evidence id commits to`
+                : undefined,
           consumed: record.consumed,
           verified,
           verdicts: set.map((verifier, i) => ({ verifier, verdict: VERDICT[Number(verdicts[i])] })),
@@ -199,7 +205,24 @@ export function createFacilityService({
     );
   }
 
-  async function readiness(facilityId: bigint, index: number) {
+  /** Whether a row's facility, kind, counterparty and salted hash give its evidence id (else the row was altered). */
+  function rowIdHolds(d: {
+    facilityId: bigint;
+    kind: string;
+    counterparty: string;
+    saltedHash: string;
+    evidenceId: string;
+  }) {
+    try {
+      return (
+        evidenceIdOf(d.facilityId, d.kind as EvidenceKind, d.counterparty, d.saltedHash) === d.evidenceId.toLowerCase()
+      );
+    } catch {
+      return false;
+    }
+  }
+
+  async function readiness(facilityId: bigint, index: number, chosen?: string[]) {
     const state = await onChain(facilityId);
     const blockers: Blocker[] = [];
     if (index >= Number(state.paymentCount)) throw notFound(`payment ${index} of facility ${facilityId}`);
@@ -229,36 +252,60 @@ export function createFacilityService({
         message: `the facility holds ${cny(state.balance)}; the payment needs ${cny(payment.amount)}`,
       });
     }
-    const evidence = await evidenceOf(facilityId);
-    const chosen: string[] = [];
-    for (const kind of kindsOf(Number(payment.requiredKinds))) {
-      const candidates = evidence.filter((e) => e.kind === kind);
-      const usable = candidates.find((e) => e.verified && !e.consumed && !e.mismatch);
-      if (usable) {
-        chosen.push(usable.evidenceId);
-        continue;
-      }
-      if (candidates.length === 0) {
+    // The documents the caller names may be of another facility: they are looked at, and said why they cannot serve.
+    const evidence = [...(await evidenceOf(facilityId)), ...(chosen ? await foreignEvidence(facilityId, chosen) : [])];
+    const choice = chooseEvidence(
+      evidence,
+      kindsOf(Number(payment.requiredKinds)),
+      facilityId,
+      {
+        payee: payment.payee,
+        borrower: state.borrower,
+      },
+      chosen,
+    );
+    for (const kind of choice.missingKinds) {
+      const why = choice.considered.filter((c) => c.kind === kind).map((c) => `document ${c.documentId}: ${c.reason}`);
+      const named = isPayeeKind(kind) ? `payee ${payment.payee}` : "the borrower";
+      if (why.length === 0) {
         blockers.push({
           code: "evidence_missing",
-          message: `no ${kind} has been uploaded and anchored for facility ${facilityId}`,
+          message: `no ${kind} naming ${named} has been uploaded and anchored for facility ${facilityId}${chosen ? " among the documents named" : ""}`,
         });
-        continue;
-      }
-      const why = candidates
-        .map((e) => {
-          if (e.mismatch) return `document ${e.documentId}: ${e.mismatch}`;
-          if (e.consumed) return `document ${e.documentId} already released another payment`;
-          const verdicts = e.verdicts.map(
-            (v, i) =>
-              `${i === 0 ? "bank" : i === 1 ? "regulator" : v.verifier}: ${v.verdict === "NONE" ? "pending" : v.verdict}`,
-          );
-          return `document ${e.documentId} (${verdicts.join(", ")})`;
-        })
-        .join("; ");
-      blockers.push({ code: "evidence_not_verified", message: `no verified ${kind}: ${why}` });
+      } else blockers.push({ code: "evidence_not_usable", message: `no usable ${kind}: ${why.join("; ")}` });
     }
-    return { ready: blockers.length === 0, blockers, evidenceIds: chosen, payment };
+    return {
+      ready: blockers.length === 0,
+      blockers,
+      evidenceIds: choice.use.map((e) => e.evidenceId),
+      documentIds: choice.use.map((e) => e.documentId),
+      considered: choice.considered,
+      offered: choice.offered,
+      payment,
+    };
+  }
+
+  /** Named documents that are not this facility's (each is then refused with "wrong facility"). */
+  async function foreignEvidence(facilityId: bigint, ids: string[]) {
+    const rows = await db.prisma.document.findMany({
+      where: {
+        facilityId: { not: facilityId },
+        OR: [{ id: { in: ids.filter((id) => !id.startsWith("0x")) } }, { evidenceId: { in: ids } }],
+      },
+      take: 100,
+    });
+    return rows.map((d) => ({
+      documentId: d.id,
+      evidenceId: d.evidenceId,
+      facilityId: d.facilityId,
+      kind: d.kind as EvidenceKind,
+      counterparty: d.counterparty,
+      saltedHash: d.saltedHash,
+      registered: true,
+      consumed: false,
+      verified: false,
+      verdicts: [],
+    }));
   }
 
   async function payments(facilityId: bigint, at?: { state: ChainFacility; blockTag: number }) {
@@ -504,8 +551,8 @@ export function createFacilityService({
 
     payments,
 
-    async requestPayment(principal: Principal, facilityId: bigint, index: number) {
-      const check = await readiness(facilityId, index);
+    async requestPayment(principal: Principal, facilityId: bigint, index: number, chosen?: string[]) {
+      const check = await readiness(facilityId, index, chosen);
       if (!check.ready) {
         throw new AppError(
           409,
@@ -522,7 +569,12 @@ export function createFacilityService({
           {
             key,
             kind: JOB.EXECUTE_PAYMENT,
-            payload: { facilityId: facilityId.toString(), index, evidenceIds: check.evidenceIds },
+            payload: {
+              facilityId: facilityId.toString(),
+              index,
+              evidenceIds: check.evidenceIds,
+              evidence: check.offered,
+            },
           },
           { retryFailed: true },
         );
@@ -538,6 +590,7 @@ export function createFacilityService({
       return {
         txHash: landed?.txHash ?? null,
         evidenceIds: check.evidenceIds,
+        documentIds: check.documentIds,
         payee: check.payment.payee,
         amount: check.payment.amount,
       };

@@ -27,6 +27,7 @@ const TABLES = [
   "Checkpoint",
   "Document",
   "DocumentIntegrity",
+  "EvidenceSeen",
   "Facility",
   "IdempotencyKey",
   "IndexedBlock",

@@ -6,6 +6,7 @@ import type { ContractTransactionReceipt, ContractTransactionResponse } from "et
 import { registeredPayeesFixture, type Fixture } from "../../helpers/fixtures";
 import { Category, DAY, Kind, kindsMask } from "../../helpers/constants";
 import { evidenceForPayment } from "../../helpers/entrustedPayments";
+import type { Evidence } from "../../helpers/factories";
 import { nextReview, signedReview } from "../../helpers/jointApprovals";
 import { giveTokens } from "../../helpers/tokens";
 import { accruedOf, effectsOf, expectStatementMatchesChain } from "../../helpers/interestMirror";
@@ -108,7 +109,7 @@ class Run {
   /** Prepares the ops (evidence, signatures), predicts their events with the mirror and sends them in one block. */
   async perform(ops: Op[], gapSeconds: number): Promise<string> {
     const { fx, id } = this;
-    const prepared: Array<{ op: Op; evidence?: string[]; index?: number }> = [];
+    const prepared: Array<{ op: Op; evidence?: Evidence[]; index?: number }> = [];
     for (const o of ops) {
       if (o.kind === "pay") {
         if (this.nextPayment >= this.s.plan.length) continue;

@@ -1,0 +1,48 @@
+import { expect } from "chai";
+import { Wallet } from "ethers";
+import type { client } from "./processes";
+
+/** The supplier licence the seeded regulator registry knows (seed/regulator-registry.json), used as its credit code. */
+export const LICENSED_SUPPLIER = "91330200MA2H8K3X1Y";
+
+/**
+ * Opens a facility on a live bank node, as evidence now needs one: a registered payee whose credit code is the
+ * registry's supplier licence, the borrower on the white list, and a plan of one payment to that payee requiring every
+ * payee kind (so an upload of any kind for it names that payee without saying so). Returns its id and payee.
+ */
+export async function openFacility(
+  officer: ReturnType<typeof client>,
+  options: { creditCode?: string; borrower?: string } = {},
+): Promise<{ facilityId: string; payee: string; borrower: string }> {
+  const payee = Wallet.createRandom().address;
+  const borrower = options.borrower ?? Wallet.createRandom().address;
+  const registered = await officer.post("/payees", {
+    address: payee,
+    name: `Supplier ${payee.slice(2, 8)}`,
+    creditCode: options.creditCode ?? LICENSED_SUPPLIER,
+    category: "EQUIPMENT",
+    licenceHash: `0x${"ab".repeat(32)}`,
+  });
+  expect(registered.status, JSON.stringify(registered.body)).to.equal(201);
+  const borrowerCode = "91330206MA2AAAAA1X";
+  await officer.post("/whitelist/import", {
+    csv: `creditCode,name,grade,credit,management,brand,foundation,innovation\n${borrowerCode},Ningbo Yongxin Bearings,C,78,74,66,81,72\n`,
+  });
+  const created = await officer.post("/facilities", {
+    borrower,
+    borrowerName: "Ningbo Yongxin Bearings",
+    creditCode: borrowerCode,
+    creditLimit: "100000000",
+    plan: [
+      {
+        payee,
+        category: "EQUIPMENT",
+        amount: "50000000",
+        qualityPurpose: true,
+        requiredEvidence: ["PURCHASE_CONTRACT", "INVOICE", "DELIVERY_NOTE", "CERTIFICATION"],
+      },
+    ],
+  });
+  expect(created.status, JSON.stringify(created.body)).to.equal(201);
+  return { facilityId: String(created.body.facilityId), payee, borrower };
+}

@@ -1,0 +1,103 @@
+import { expect } from "chai";
+import { Wallet, ZeroHash, id } from "ethers";
+import { randomUUID } from "node:crypto";
+import { bankRecordCheck, regulatorRecordCheck } from "../../server/verification/checks";
+import { forEachDatabase } from "../helpers/databases";
+
+const LICENCE_A = "91330200MA2H8K3X1Y";
+const LICENCE_C = "91330201MA2J4L7P2Q";
+
+describe("the verifiers' record checks", function () {
+  forEachDatabase((db) => {
+    const payeeA = Wallet.createRandom().address;
+    const borrower = Wallet.createRandom().address;
+
+    before(async function () {
+      for (const reference of [LICENCE_A, LICENCE_C]) {
+        await db().prisma.registryRecord.create({
+          data: { id: randomUUID(), type: "LICENSED_SUPPLIER", reference, holder: `firm ${reference}` },
+        });
+      }
+      await db().prisma.payee.create({
+        data: { address: payeeA, name: "A", creditCode: LICENCE_A, category: "EQUIPMENT", licenceHash: ZeroHash },
+      });
+      await db().prisma.facility.create({
+        data: {
+          id: randomUUID(),
+          facilityId: 1n,
+          borrower,
+          borrowerName: "B",
+          creditCode: "91330206MA2AAAAA1X",
+          productId: "yongzhidai",
+          productVersion: 1,
+          grade: "C",
+          creditLimit: 1_000n,
+          termMonths: 12,
+          baseRateBps: 435,
+          qualityFloorBps: 3_000,
+          subsidyBps: 300,
+          plan: JSON.stringify([{ payee: payeeA, requiredEvidence: ["INVOICE"] }]),
+          targets: "[]",
+          createdBy: "test",
+        },
+      });
+    });
+
+    const invoice = (evidenceId: string, contentHash: string, invoiceNumber: string, licence = LICENCE_A) => ({
+      kind: "INVOICE" as const,
+      metadata: { supplierLicence: licence, invoiceNumber },
+      facilityId: 1n,
+      counterparty: payeeA,
+      evidenceId,
+      contentHash,
+    });
+
+    describe("when the regulator sees a document a second time", function () {
+      it("accepts the first evidence, again on a retry, and rejects another with the same bytes or number", async function () {
+        const check = regulatorRecordCheck(db());
+        const [e1, e2, e3] = [id("e1"), id("e2"), id("e3")];
+        expect(await check(invoice(e1, id("bytes 1"), "FP-1"))).to.deep.equal({ ok: true });
+        expect(await check(invoice(e1, id("bytes 1"), "FP-1"))).to.deep.equal({ ok: true });
+        expect(await check(invoice(e2, id("bytes 1"), "FP-2"))).to.deep.equal({
+          ok: false,
+          reason: `the same document (sha256 ${id("bytes 1")}) was already presented as evidence ${e1}`,
+        });
+        expect(await check(invoice(e3, id("bytes 3"), " fp-1"))).to.deep.equal({
+          ok: false,
+          reason: `INVOICE:${payeeA}:FP-1 was already presented as evidence ${e1}`,
+        });
+      });
+    });
+
+    describe("when the bank checks a document against its own records", function () {
+      it("rejects an invoice naming payee A that cites C's licence", async function () {
+        expect(await bankRecordCheck(db())(invoice(id("b1"), id("b1"), "FP-B1", LICENCE_C))).to.deep.equal({
+          ok: false,
+          reason: `supplier licence ${LICENCE_C} is not the licence of payee ${payeeA} (credit code ${LICENCE_A})`,
+        });
+      });
+
+      it("rejects a payee-kind document naming a party outside the plan, and a borrower kind naming anyone else", async function () {
+        const stranger = Wallet.createRandom().address;
+        const check = bankRecordCheck(db());
+        expect(await check({ ...invoice(id("b2"), id("b2"), "FP-B2"), counterparty: stranger })).to.deep.equal({
+          ok: false,
+          reason: `${stranger} is not a payee of facility 1's plan`,
+        });
+        expect(
+          await check({
+            kind: "PATENT_FILING",
+            metadata: {},
+            facilityId: 1n,
+            counterparty: payeeA,
+            evidenceId: id("b3"),
+          }),
+        ).to.deep.equal({ ok: false, reason: `a PATENT_FILING names the borrower ${borrower}, not ${payeeA}` });
+      });
+
+      it("accepts an invoice naming A with A's licence", async function () {
+        expect(await bankRecordCheck(db())(invoice(id("b4"), id("b4"), "FP-B4"))).to.deep.equal({ ok: true });
+      });
+    });
+  });
+});
