@@ -509,22 +509,49 @@ describe("web dashboard in Chromium", function () {
       expect(await page.getByTestId("kpi-limit").textContent()).to.equal("¥5,000,000.00");
       expect(await page.getByTestId("payment-1").textContent()).to.contain("¥600,000.50");
     });
-    it("bank officer: a review period typed as days is read in the user's time zone, and refused unless it starts at the opening", async function () {
+    it("bank officer: a review starts where the facility opened; its end is a day in the user's time zone or now", async function () {
       const page = await loginAs("bank_officer");
       await page.getByTestId("open-facility-3").click();
       const form = page.getByTestId("review-form");
-      await form.locator("input[name=periodFrom]").fill("2026-10-01");
-      await form.locator("input[name=periodTo]").fill("2027-01-01");
-      await form.locator("button[type=submit]").click();
-      // A review period must start where the facility opened (or the last applied review ended) and end by the chain's
-      // time, so a period typed as days is refused, naming the instant it read: 1 October in Asia/Shanghai is 16:00
-      // UTC on 30 September, not 08:00 on the 1st. (To do in web/: offer the period's fixed start, choose only its end.)
+      // The form shows the fixed start the bank node will use (facility 3 has no applied review: its opening).
+      const start = form.getByTestId("review-period-start");
+      await start.waitFor();
+      const periodStart = await start.getAttribute("data-iso");
+      const detail = (await client(BANK, keys.officer).get("/facilities/3")).body;
+      expect(periodStart)
+        .to.equal(detail.nextReviewFrom)
+        .and.to.match(/^\d{4}-\d\d-\d\dT/);
+      expect(await start.textContent()).to.equal(
+        new Date(periodStart!).toLocaleString("en-GB", {
+          timeZone: "Asia/Shanghai",
+          hour12: false,
+          dateStyle: "medium",
+          timeStyle: "short",
+        }),
+      );
       const result = form.getByTestId("review-result");
+      // An end day before the start is refused in the page; nothing is sent.
+      await form.locator("input[name=periodTo]").fill("2026-01-01");
+      await form.locator("button[type=submit]").click();
+      await result.getByText("The end day must be after the period's start").waitFor();
+      // An end day after the chain's time is the node's refusal, shown with the instant it read: 1 January 2099 in
+      // Asia/Shanghai is 16:00 UTC on 31 December 2098.
+      await form.locator("input[name=periodTo]").fill("2099-01-01");
+      await form.locator("button[type=submit]").click();
       await result.getByText("422 review_period_invalid").waitFor();
       expect(await result.textContent()).to.match(
-        /^422 review_period_invalid: the review period must start at .*, where the facility opened, not at 2026-09-30T16:00:00\.000Z$/,
+        /^422 review_period_invalid: the review period ends at 2098-12-31T16:00:00\.000Z, after the chain's current time /,
       );
       expect((await client(BANK, keys.officer).get("/facilities/3/reviews")).body.items).to.deep.equal([]);
+      // No end day: the period runs from the start to the chain's time now, and the bank signs it.
+      await form.locator("input[name=periodTo]").fill("");
+      await form.locator("button[type=submit]").click();
+      await result.getByText("Signed by the bank; awaits the regulator").waitFor({ timeout: 30_000 });
+      const reviews = (await client(BANK, keys.officer).get("/facilities/3/reviews")).body.items;
+      expect(reviews).to.have.length(1);
+      expect(reviews[0].periodFrom).to.equal(periodStart);
+      expect(Date.parse(reviews[0].periodTo)).to.be.greaterThan(Date.parse(periodStart!));
+      await page.getByTestId("reviews").getByTestId("review").first().waitFor();
     });
   });
 

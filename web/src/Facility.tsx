@@ -418,7 +418,9 @@ export function FacilityDetail({ api, id, role, onBack }: { api: Api; id: string
           </table>
         </div>
       </Card>
-      {role === "bank_officer" && <ReviewForm api={api} facilityId={id} onDone={reload} />}
+      {role === "bank_officer" && (
+        <ReviewForm api={api} facilityId={id} periodStart={f.nextReviewFrom ?? null} onDone={reload} />
+      )}
       {(role === "bank_officer" || role === "borrower") && (
         <Card title={t("upload")}>
           <UploadForm api={api} facilityId={id} onDone={reload} />
@@ -428,23 +430,37 @@ export function FacilityDetail({ api, id, role, onBack }: { api: Api; id: string
   );
 }
 
-/** The bank proposes a quarterly review: the period is typed as days, each read as midnight in the user's time zone. */
-function ReviewForm({ api, facilityId, onDone }: { api: Api; facilityId: string; onDone: () => void }) {
-  const { t, problem } = useT();
-  const [from, setFrom] = useState("");
+/**
+ * The bank proposes a quarterly review. The period's start is fixed — where the facility opened or the last applied
+ * review ended (the facility detail's nextReviewFrom) — so the form shows it and sends none: the node uses it. The end
+ * is a day, read as midnight in the user's time zone, or left empty for the chain's time now.
+ */
+function ReviewForm({
+  api,
+  facilityId,
+  periodStart,
+  onDone,
+}: {
+  api: Api;
+  facilityId: string;
+  periodStart: string | null;
+  onDone: () => void;
+}) {
+  const { t, time, problem } = useT();
   const [to, setTo] = useState("");
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState<{ ok: boolean; text: string }>();
   async function submit(event: React.FormEvent) {
     event.preventDefault();
-    const periodFrom = dayStart(from);
-    const periodTo = dayStart(to);
-    if (!periodFrom || !periodTo || periodFrom >= periodTo) return setMessage({ ok: false, text: t("badPeriod") });
+    const periodTo = to ? dayStart(to) : undefined;
+    if (to && (!periodTo || (periodStart && periodTo <= periodStart)))
+      return setMessage({ ok: false, text: t("badPeriod") });
     setBusy(true);
     setMessage({ ok: true, text: t("pending") });
     try {
-      await api.post(`/facilities/${facilityId}/reviews`, { periodFrom, periodTo });
+      await api.post(`/facilities/${facilityId}/reviews`, periodTo ? { periodTo } : {});
       setMessage({ ok: true, text: t("proposed") });
+      setTo("");
       onDone();
     } catch (error) {
       setMessage({ ok: false, text: problem(error) });
@@ -458,12 +474,15 @@ function ReviewForm({ api, facilityId, onDone }: { api: Api; facilityId: string;
         <p className="muted">{t("periodDays")}</p>
         <label>
           {t("from")}
-          <input type="date" name="periodFrom" value={from} required onChange={(e) => setFrom(e.target.value)} />
+          <output name="periodFrom" data-testid="review-period-start" data-iso={periodStart ?? ""}>
+            {time(periodStart)}
+          </output>
         </label>
         <label>
           {t("to")}
-          <input type="date" name="periodTo" value={to} required onChange={(e) => setTo(e.target.value)} />
+          <input type="date" name="periodTo" value={to} onChange={(e) => setTo(e.target.value)} />
         </label>
+        <p className="muted">{t("periodEndHint")}</p>
         <button type="submit" disabled={busy}>
           {busy ? t("pending") : t("proposeReview")}
         </button>

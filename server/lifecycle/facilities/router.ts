@@ -97,6 +97,11 @@ export function facilityRoutes({
       facilities.chainView(facilityId),
     ]);
     const funding = await facilities.fundingOf(facilityId, state);
+    // Where the next review period must start (the opening, or where the last applied review ended); null if unknown.
+    const nextReviewFrom = await facilities
+      .nextReviewStart(facilityId)
+      .then((s) => new Date(s * 1000).toISOString())
+      .catch(() => null);
     return {
       ...presentRow(row),
       // The chain is the authority on the status (a freeze happens there); the row only knows the application.
@@ -123,6 +128,7 @@ export function facilityRoutes({
       payments: payments.map((p) => ({ ...p, amount: p.amount.toString() })),
       /** Funded against the plan and the limit, and the funding's state (FUNDED, FUNDING, FAILED, UNFUNDED). */
       funding,
+      nextReviewFrom,
     };
   }
 
