@@ -61,30 +61,41 @@ export function reviewCommands(cli: Cli): Command {
     .command("run")
     .argument("<facility>", "the facility id", facilityIdArg)
     .description("compute the period's quality metrics, decide the review and sign it for the bank")
-    .requiredOption(
+    .option(
       "--from <date>",
-      "the period's start (inclusive): a day (2026-01-01, midnight in your time zone) or an ISO 8601 time",
+      "the period's start (inclusive): where the facility opened or the last applied review ended, which the node " +
+        "uses when it is left out; a day (2026-01-01, midnight in your time zone) or an ISO 8601 time",
       timeArg,
     )
-    .requiredOption("--to <date>", "the period's end (exclusive)", timeArg)
+    .option(
+      "--to <date>",
+      "the period's end (exclusive), not after the chain's time; left out: the chain's time now",
+      timeArg,
+    )
     .addHelpText(
       "after",
       examples(
-        "qfm review run 1 --from 2026-01-01 --to 2026-04-01",
+        "qfm review run 1                    # from the fixed start to the chain's time now",
+        "qfm review run 1 --to 2026-04-01",
         "qfm approval cosign <approval id>   # the regulator",
       ),
     )
     .action(
-      cli.act(async (ctx, facility: string, options) => {
-        if (new Date(options.from) >= new Date(options.to)) throw new CliError("--from must be before --to");
-        const { body } = await ctx.bank.post<{ approval: Approval; report: { decision: Decision } }>(
-          `/facilities/${facility}/reviews`,
-          { periodFrom: options.from, periodTo: options.to },
-        );
+      cli.act(async (ctx, facility: string, options: { from?: string; to?: string }) => {
+        if (options.from && options.to && new Date(options.from) >= new Date(options.to))
+          throw new CliError("--from must be before --to");
+        const { body } = await ctx.bank.post<{
+          approval: Approval;
+          report: { period: { from: string; to: string }; decision: Decision };
+        }>(`/facilities/${facility}/reviews`, {
+          ...(options.from ? { periodFrom: options.from } : {}),
+          ...(options.to ? { periodTo: options.to } : {}),
+        });
+        const period = body.report.period ?? { from: options.from, to: options.to };
         ctx.printId(body.approval.id, body, () =>
           [
             section(
-              `Review of facility ${facility}, ${formatTime(options.from)} → ${formatTime(options.to)}`,
+              `Review of facility ${facility}, ${formatTime(period.from)} → ${formatTime(period.to)}`,
               renderDecision(body.report.decision),
             ),
             cosignHint(body.approval),

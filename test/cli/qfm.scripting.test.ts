@@ -16,7 +16,7 @@ import { main } from "../../cli/program";
 describe("qfm in scripts", function () {
   let server: http.Server;
   let url: string;
-  const requests: Array<{ method: string; path: string }> = [];
+  const requests: Array<{ method: string; path: string; body: string }> = [];
   /** How many GET /facilities answers still show the application without its facility id. */
   let pendingPolls = 0;
 
@@ -131,15 +131,35 @@ describe("qfm in scripts", function () {
           ),
         },
       };
+    if (method === "POST" && pathname === "/facilities/7/reviews")
+      return {
+        status: 201,
+        body: {
+          approval: { id: "approval-7", kind: "REVIEW", facilityId: "7", status: "AWAITING_REGULATOR" },
+          report: {
+            // The node's own period: from the facility's opening (or the last applied review's end) to its chain time.
+            period: { from: "2026-12-01T02:03:04.000Z", to: "2026-12-04T18:00:00.000Z" },
+            decision: {
+              targets: [],
+              discountBps: 0,
+              baseRateBps: 460,
+              newRateBps: 460,
+              subsidyEligible: false,
+              explanation: "no targets",
+            },
+          },
+        },
+      };
     return { status: 404, body: { status: 404, code: "route_not_found", detail: `no route ${method} ${pathname}` } };
   }
 
   before(async function () {
     server = http.createServer((req, res) => {
-      req.resume();
+      let received = "";
+      req.on("data", (chunk: Buffer) => (received += chunk.toString()));
       req.on("end", () => {
         const pathname = new URL(req.url!, "http://x").pathname;
-        requests.push({ method: req.method!, path: pathname });
+        requests.push({ method: req.method!, path: pathname, body: received });
         const { status, body } = answer(req.method!, pathname);
         res.statusCode = status;
         res.setHeader("content-type", status >= 400 ? "application/problem+json" : "application/json");
@@ -209,6 +229,37 @@ describe("qfm in scripts", function () {
       process.env.TZ = "America/New_York";
       expect(timeArg("2026-10-01")).to.equal("2026-10-01T04:00:00.000Z");
       expect(timeArg("2026-10-01T08:00:00Z")).to.equal("2026-10-01T08:00:00.000Z");
+    });
+  });
+
+  describe("when running a review", function () {
+    it("sends no period without --from/--to, and shows the period the node used", async function () {
+      const ran = await run("review", "run", "7");
+      expect(ran.code, ran.stderr).to.equal(0);
+      const sent = requests.filter((r) => r.method === "POST" && r.path === "/facilities/7/reviews");
+      expect(sent.map((r) => JSON.parse(r.body))).to.deep.equal([{}]);
+      expect(ran.stdout).to.include("Review of facility 7, 2026-12-01 02:03:04 UTC → 2026-12-04 18:00:00 UTC");
+      expect(ran.stdout).to.include("approval approval-7 awaits the regulator");
+      const quiet = await run("review", "run", "7", "--quiet");
+      expect(quiet.stdout.trim()).to.equal("approval-7");
+    });
+
+    it("sends only the end when only --to is given, and checks --from before --to before sending", async function () {
+      const zone = process.env.TZ;
+      process.env.TZ = "Asia/Shanghai";
+      try {
+        expect((await run("review", "run", "7", "--to", "2026-12-04")).code).to.equal(0);
+        const sent = requests.filter((r) => r.method === "POST").map((r) => JSON.parse(r.body));
+        expect(sent).to.deep.equal([{ periodTo: "2026-12-03T16:00:00.000Z" }]);
+        requests.length = 0;
+        const refused = await run("review", "run", "7", "--from", "2026-12-04", "--to", "2026-12-01");
+        expect(refused.code).to.equal(1);
+        expect(refused.stderr).to.include("--from must be before --to");
+        expect(requests).to.deep.equal([]);
+      } finally {
+        if (zone === undefined) delete process.env.TZ;
+        else process.env.TZ = zone;
+      }
     });
   });
 
