@@ -3,7 +3,7 @@
  * the nodes send that people read has a Chinese text. It fails the build, naming what is missing, when
  *   - a dictionary entry or an enum entry has an empty Chinese text, or one with no Chinese character in it;
  *   - a code the server defines — payee categories, evidence kinds, verdicts, facility statuses, review metrics,
- *     payment blockers — has no entry in web/src/enums.ts (read from the server's sources, so a new code added there
+ *     payment blockers, refusal codes, funding statuses — has no entry in web/src/enums.ts (read from the server's sources, so a new code added there
  *     fails the dashboard's build until it is translated).
  */
 import fs from "node:fs";
@@ -69,6 +69,14 @@ export function serverCodes(): Record<string, string[]> {
     return [...match[1].matchAll(/"([A-Z_]+)"/g)].map((m) => m[1]);
   };
   const blockers = [...all.matchAll(/blockers\.push\(\{\s*code:\s*"([a-z_]+)"/g)].map((m) => m[1]);
+  // Refusals: the code of every conflict(…), unprocessable(…), badRequest(…), unavailable(…) and new AppError(…).
+  const refusals = [
+    ...all.matchAll(/\b(?:conflict|unprocessable|badRequest|unavailable|AppError)\(\s*(?:\d+\s*,\s*)?"([a-z_]+)"/g),
+  ].map((m) => m[1]);
+  // Codes a rule returns as { code: "…", message } (a regulator's refusal, a blocker), but not zod's own "custom".
+  const returned = [...all.matchAll(/\bcode:\s*"([a-z_]+)"/g)].map((m) => m[1]).filter((c) => c !== "custom");
+  const fundingType = /export type FundingStatus\s*=([^;]*);/.exec(all);
+  if (!fundingType) throw new Error("check-i18n: the server no longer defines FundingStatus; update web/check-i18n.ts");
   return {
     category: list("PAYEE_CATEGORIES"),
     kind: list("EVIDENCE_KINDS"),
@@ -76,6 +84,8 @@ export function serverCodes(): Record<string, string[]> {
     status: list("FACILITY_STATUSES"),
     metric: list("METRICS"),
     blocker: [...new Set(blockers)],
+    problem: [...new Set([...refusals, ...returned.filter((c) => !blockers.includes(c))])],
+    funding: [...fundingType[1].matchAll(/"([A-Z_]+)"/g)].map((m) => m[1]),
   };
 }
 
