@@ -3,16 +3,18 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
+import { JsonRpcProvider } from "ethers";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { deploy } from "../../scripts/deploy";
 import { startChainNode, type ChainNode } from "../../scripts/lib/chain-node";
-import { parseDeployConfig } from "../../scripts/lib/deploy-config";
+import { devWallet, parseDeployConfig } from "../../scripts/lib/deploy-config";
 import { DEMO_SUBJECTS, seedDemo } from "../../scripts/lib/demo-seed";
 import { createApiKeys } from "../../server/auth/api-keys";
 import type { Role } from "../../server/auth/roles";
 import { createDatabase } from "../../server/db/client";
 import { migrateDatabase } from "../../server/db/migrate";
 import { freePort } from "../../scripts/bench/lib/system";
+import { SettlementToken__factory } from "../../typechain-types";
 import { ENUMS } from "../../web/src/enums";
 import { client, startNodeProcess, tempDir, waitFor, type NodeProcess } from "../helpers/processes";
 
@@ -552,6 +554,68 @@ describe("web dashboard in Chromium", function () {
       expect(reviews[0].periodFrom).to.equal(periodStart);
       expect(Date.parse(reviews[0].periodTo)).to.be.greaterThan(Date.parse(periodStart!));
       await page.getByTestId("reviews").getByTestId("review").first().waitFor();
+    });
+  });
+
+  describe("when a facility's funding failed", function () {
+    it("bank officer: sees it FAILED, a retry refused in Chinese while the float is short, then funded on retry", async function () {
+      // Take the bank node's float away, so the next facility's funding is refused on chain.
+      const provider = new JsonRpcProvider(chainNode.url);
+      const bankKey = devWallet("bank").connect(provider);
+      const holder = await provider.getSigner(12);
+      const deployment = JSON.parse(fs.readFileSync(path.join(dir, "deployment.json"), "utf8"));
+      const token = SettlementToken__factory.connect(deployment.contracts.SettlementToken, bankKey);
+      const float = await token.balanceOf(bankKey.address);
+      await (await token.transfer(await holder.getAddress(), float)).wait();
+      const officer = client(BANK, keys.officer);
+      const payees: Array<{ address: string; category: string }> = (await officer.get("/payees")).body.items;
+      const created = await officer.post("/facilities", {
+        borrower: `0x${randomBytes(20).toString("hex")}`,
+        borrowerName: "Yuyao Mould Works",
+        creditCode: "91330281MA2FUND01Q",
+        grade: "B",
+        creditLimit: "600000000",
+        plan: [
+          {
+            payee: payees.find((p) => p.category === "EQUIPMENT")!.address,
+            category: "EQUIPMENT",
+            amount: "300000000",
+            qualityPurpose: true,
+            requiredEvidence: ["PURCHASE_CONTRACT"],
+            description: "valve test bench",
+          },
+        ],
+      });
+      expect(created.status, JSON.stringify(created.body)).to.be.oneOf([201, 202]);
+      let id: string | null = null;
+      await waitFor(
+        "the facility on chain, its funding refused",
+        async () => {
+          const row = (await officer.get("/facilities")).body.items.find(
+            (f: any) => f.applicationId === created.body.applicationId,
+          );
+          id = row?.facilityId ?? null;
+          return id !== null && (await officer.get(`/facilities/${id}`)).body.funding?.status === "FAILED";
+        },
+        90_000,
+      );
+
+      const page = await loginAs("bank_officer", { lang: "zh" });
+      await page.getByTestId(`open-facility-${id}`).click();
+      const card = page.getByTestId("funding");
+      expect(await card.getByTestId("funding-status").textContent()).to.equal(ENUMS.funding.FAILED[0]);
+      expect(await card.getByTestId("funding-shortfall").textContent()).to.equal("¥3,000,000.00");
+      await card.getByTestId("retry-funding").click();
+      await card.getByTestId("funding-result").getByText("（HTTP 409）").waitFor();
+      expect(await card.getByTestId("funding-result").textContent()).to.equal(
+        `${ENUMS.problem.insufficient_float[0]}（HTTP 409）`,
+      );
+
+      await (await token.connect(holder).transfer(bankKey.address, float)).wait();
+      await card.getByTestId("retry-funding").click();
+      await card.getByTestId("funding-status").getByText(ENUMS.funding.FUNDED[0]).waitFor({ timeout: 30_000 });
+      expect(await card.getByTestId("retry-funding").count()).to.equal(0);
+      expect((await officer.get(`/facilities/${id}`)).body.funding).to.include({ status: "FUNDED", shortfall: "0" });
     });
   });
 

@@ -3,8 +3,9 @@ import { useMemo, useState } from "react";
 import type { Api, Role } from "./api";
 import { Card, Empty, Loading, StatusBadge, UploadForm, facilitiesWithChainStatus, useLoad } from "./common";
 import { EChart } from "./EChart";
-import { dayStart, useT } from "./i18n";
+import { useT } from "./i18n";
 import { cny, pct, shortAddress, yuanNumber } from "./money";
+import { FundingCard, ReviewForm } from "./FacilityActions";
 import { NewFacilityForm } from "./NewFacility";
 
 export function FacilityList({ api, onOpen }: { api: Api; onOpen: (id: string) => void }) {
@@ -279,6 +280,9 @@ export function FacilityDetail({ api, id, role, onBack }: { api: Api; id: string
           </div>
         </div>
       </Card>
+      {role === "bank_officer" && f.funding && (
+        <FundingCard api={api} facilityId={id} funding={f.funding} onDone={reload} />
+      )}
       <div className="grid2">
         <Card title={t("rateHistory")}>{rate && <EChart option={rate} height={260} testId="rate-chart" />}</Card>
         <Card title={t("fundFlow")}>
@@ -427,71 +431,5 @@ export function FacilityDetail({ api, id, role, onBack }: { api: Api; id: string
         </Card>
       )}
     </div>
-  );
-}
-
-/**
- * The bank proposes a quarterly review. The period's start is fixed — where the facility opened or the last applied
- * review ended (the facility detail's nextReviewFrom) — so the form shows it and sends none: the node uses it. The end
- * is a day, read as midnight in the user's time zone, or left empty for the chain's time now.
- */
-function ReviewForm({
-  api,
-  facilityId,
-  periodStart,
-  onDone,
-}: {
-  api: Api;
-  facilityId: string;
-  periodStart: string | null;
-  onDone: () => void;
-}) {
-  const { t, time, problem } = useT();
-  const [to, setTo] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [message, setMessage] = useState<{ ok: boolean; text: string }>();
-  async function submit(event: React.FormEvent) {
-    event.preventDefault();
-    const periodTo = to ? dayStart(to) : undefined;
-    if (to && (!periodTo || (periodStart && periodTo <= periodStart)))
-      return setMessage({ ok: false, text: t("badPeriod") });
-    setBusy(true);
-    setMessage({ ok: true, text: t("pending") });
-    try {
-      await api.post(`/facilities/${facilityId}/reviews`, periodTo ? { periodTo } : {});
-      setMessage({ ok: true, text: t("proposed") });
-      setTo("");
-      onDone();
-    } catch (error) {
-      setMessage({ ok: false, text: problem(error) });
-    } finally {
-      setBusy(false);
-    }
-  }
-  return (
-    <Card title={t("proposeReview")} testId="review-form">
-      <form className="form" onSubmit={submit}>
-        <p className="muted">{t("periodDays")}</p>
-        <label>
-          {t("from")}
-          <output name="periodFrom" data-testid="review-period-start" data-iso={periodStart ?? ""}>
-            {time(periodStart)}
-          </output>
-        </label>
-        <label>
-          {t("to")}
-          <input type="date" name="periodTo" value={to} onChange={(e) => setTo(e.target.value)} />
-        </label>
-        <p className="muted">{t("periodEndHint")}</p>
-        <button type="submit" disabled={busy}>
-          {busy ? t("pending") : t("proposeReview")}
-        </button>
-        {message && (
-          <p className={message.ok ? "ok" : "error"} data-testid="review-result">
-            {message.text}
-          </p>
-        )}
-      </form>
-    </Card>
   );
 }

@@ -167,4 +167,8 @@ export const D = {
   counterparty: ["交易对手", "Counterparty"],
   language: ["语言", "Language"],
   pending: ["处理中…", "Pending…"],
+  funding: ["授信注资", "Funding"],
+  funded: ["已注资", "Funded"],
+  shortfall: ["待注资", "Still to fund"],
+  retryFunding: ["重试注资", "Retry funding"],
 } as const satisfies Record<string, Entry>;
