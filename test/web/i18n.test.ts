@@ -19,6 +19,27 @@ describe("dashboard words and formats", function () {
       expect(codes.blocker).to.include.members(["facility_is_frozen", "evidence_missing", "insufficient_funds"]);
     });
 
+    it("reads the refusal codes the nodes raise and the funding statuses, so a new one fails the build", function () {
+      const codes = serverCodes();
+      expect(codes.problem).to.include.members([
+        "review_period_invalid",
+        "insufficient_float",
+        "content_tampered",
+        "not_signed_by_regulator",
+        "borrower_not_on_record",
+        "inspection_record_not_found",
+        "inspection_record_of_another_firm",
+        "spot_check_result_mismatch",
+        "grade_required",
+      ]);
+      expect(codes.problem).to.not.include("custom");
+      expect(codes.funding).to.deep.equal(["FUNDED", "FUNDING", "FAILED", "UNFUNDED"]);
+      const { insufficient_float: _dropped, ...withoutOne } = ENUMS.problem;
+      expect(missingTranslations(D, { ...ENUMS, problem: withoutOne }, codes)).to.deep.equal([
+        "enums.problem.insufficient_float: the server sends it; no text",
+      ]);
+    });
+
     it("fails on a missing Chinese text, an English one in its place, and a server code without an entry", function () {
       const problems = missingTranslations(
         { ok: ["正常", "Active"], empty: ["", "Empty"], english: ["Refused", "Refused"] },
