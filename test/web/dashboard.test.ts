@@ -3,7 +3,7 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
-import { JsonRpcProvider } from "ethers";
+import { JsonRpcProvider, Wallet } from "ethers";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { deploy } from "../../scripts/deploy";
 import { startChainNode, type ChainNode } from "../../scripts/lib/chain-node";
@@ -545,7 +545,11 @@ describe("web dashboard in Chromium", function () {
         /^422 review_period_invalid: the review period ends at 2098-12-31T16:00:00\.000Z, after the chain's current time /,
       );
       expect((await client(BANK, keys.officer).get("/facilities/3/reviews")).body.items).to.deep.equal([]);
-      // No end day: the period runs from the start to the chain's time now, and the bank signs it.
+      // No end day: the period runs from the start to the chain's time now (a day on: the chain's time only moves
+      // with its blocks), and the bank signs it.
+      const provider = new JsonRpcProvider(chainNode.url);
+      await provider.send("evm_increaseTime", [86_400]);
+      await provider.send("evm_mine", []);
       await form.locator("input[name=periodTo]").fill("");
       await form.locator("button[type=submit]").click();
       await result.getByText("Signed by the bank; awaits the regulator").waitFor({ timeout: 30_000 });
@@ -562,11 +566,23 @@ describe("web dashboard in Chromium", function () {
       // Take the bank node's float away, so the next facility's funding is refused on chain.
       const provider = new JsonRpcProvider(chainNode.url);
       const bankKey = devWallet("bank").connect(provider);
-      const holder = await provider.getSigner(12);
+      const holder = Wallet.createRandom().connect(provider);
+      // The bank node sends with this key too: a nonce it took first is retried.
+      const send = async (tx: () => Promise<{ wait: () => Promise<unknown> }>) => {
+        for (let attempt = 0; ; attempt++)
+          try {
+            return await (await tx()).wait();
+          } catch (error) {
+            const code = (error as { code?: string }).code;
+            if (attempt > 8 || (code !== "NONCE_EXPIRED" && code !== "REPLACEMENT_UNDERPRICED")) throw error;
+            await new Promise((resolve) => setTimeout(resolve, 300));
+          }
+      };
+      await send(() => bankKey.sendTransaction({ to: holder.address, value: 10n ** 17n }));
       const deployment = JSON.parse(fs.readFileSync(path.join(dir, "deployment.json"), "utf8"));
       const token = SettlementToken__factory.connect(deployment.contracts.SettlementToken, bankKey);
       const float = await token.balanceOf(bankKey.address);
-      await (await token.transfer(await holder.getAddress(), float)).wait();
+      await send(() => token.transfer(holder.address, float));
       const officer = client(BANK, keys.officer);
       const payees: Array<{ address: string; category: string }> = (await officer.get("/payees")).body.items;
       const created = await officer.post("/facilities", {
