@@ -203,8 +203,30 @@ const BLOCKER_ZH: Record<string, (message: string) => string | null> = {
     return x ? `授信账户余额 ¥${x[1]}，本笔需 ¥${x[2]}` : null;
   },
   evidence_missing: (m) => {
-    const x = /no (\w+) has been uploaded and anchored for facility (\d+)/.exec(m);
-    return x ? `授信 #${x[2]} 尚未上传并上链“${kindZh(x[1])}”` : null;
+    const x =
+      /no (\w+)(?: naming (?:payee (0x\w+)|the borrower))? has been uploaded and anchored for facility (\d+)/.exec(m);
+    if (!x) return null;
+    const naming = x[2] ? `（须写明收款人 ${x[2]}）` : /naming the borrower/.test(m) ? "（须写明借款人）" : "";
+    return `授信 #${x[3]} 尚未上传并上链“${kindZh(x[1])}”${naming}`;
+  },
+  evidence_not_usable: (m) => {
+    const x = /^no usable (\w+): (.*)$/.exec(m);
+    if (!x) return null;
+    const docs = x[2].split("; ").map((part) => {
+      const d = /^document (\S+): (.*)$/.exec(part);
+      if (!d) return null;
+      const why = d[2];
+      if (/already released another payment/.test(why)) return `文件 ${d[1]} 已用于另一笔支付`;
+      if (/^it names .*payee/.test(why)) return `文件 ${d[1]} 写明的不是本笔收款人`;
+      if (/^it names .*borrower/.test(why)) return `文件 ${d[1]} 写明的不是本授信借款人`;
+      if (/^it is evidence for facility/.test(why)) return `文件 ${d[1]} 属于其他授信`;
+      if (/not anchored/.test(why)) return `文件 ${d[1]} 尚未上链`;
+      const v = /^it is not verified \((.*)\)$/.exec(why);
+      if (v) return `文件 ${d[1]} 尚未通过双节点核验（${verdictZh(v[1])}）`;
+      return `文件 ${d[1]} 与链上记录不符`;
+    });
+    const known = docs.filter((d): d is string => d !== null);
+    return `“${kindZh(x[1])}”暂无可用文件${known.length ? `：${known.join("；")}` : ""}`;
   },
   evidence_not_verified: (m) => {
     const x = /^no verified (\w+): (.*)$/.exec(m);

@@ -61,6 +61,8 @@ describe("createDatabase", function () {
           batchId: batch.id,
           proof: JSON.stringify([HASH("56")]),
           anchoredAt: LATER,
+          counterparty: "0x5A0b54D5dc17e0AadC383d2db43B0a0D3E029c4c",
+          businessKey: "91330200MA2H8K3X1Y:INVOICE:NO-2026-0001",
         };
         await prisma.batch.create({ data: batch });
         await prisma.document.create({ data: document });
@@ -110,6 +112,8 @@ describe("createDatabase", function () {
           nextRunAt: LATER,
           createdAt: AT,
           confirmedAt: null,
+          lane: "CONTROL",
+          sender: "0x90F79bf6EB2c4f870365E785982E1f101E93b906",
         };
         const { updatedAt, ...written } = await prisma.outboxJob.create({ data: job });
         expect(written).to.deep.equal(job);
