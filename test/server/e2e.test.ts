@@ -4,6 +4,7 @@ import { JsonRpcProvider, sha256 } from "ethers";
 import fs from "node:fs";
 import path from "node:path";
 import { deploy } from "../../scripts/deploy";
+import { freePort } from "../../scripts/bench/lib/system";
 import { startChainNode, type ChainNode } from "../../scripts/lib/chain-node";
 import { devWallet, parseDeployConfig } from "../../scripts/lib/deploy-config";
 import { readDeployment } from "../../scripts/lib/deployments";
@@ -35,7 +36,7 @@ describe("bank and regulator nodes, end to end", function () {
 
   before(async function () {
     dir = tempDir("e2e");
-    chainNode = await startChainNode({ kind: "hardhat", port: 18700 });
+    chainNode = await startChainNode({ kind: "hardhat", port: await freePort() });
     const deploymentsFile = path.join(dir, "deployment.json");
     await deploy(parseDeployConfig({ RPC_URL: chainNode.url, DEPLOYMENTS_FILE: deploymentsFile }), () => undefined);
     provider = new JsonRpcProvider(chainNode.url, undefined, { staticNetwork: true, pollingInterval: 100 });
@@ -48,7 +49,7 @@ describe("bank and regulator nodes, end to end", function () {
     };
     const bankEnv = {
       ...common,
-      PORT: "18701",
+      PORT: String(await freePort()),
       DATA_DIR: path.join(dir, "bank"),
       BATCH_MAX_AGE_MS: "1500",
       BATCH_MAX_SIZE: "64",
@@ -58,7 +59,7 @@ describe("bank and regulator nodes, end to end", function () {
     bank = await startNodeProcess("bank", bankEnv);
     regulator = await startNodeProcess("regulator", {
       ...common,
-      PORT: "18702",
+      PORT: String(await freePort()),
       DATA_DIR: path.join(dir, "regulator"),
       BANK_NODE_URL: bank.url,
       BANK_NODE_API_KEY: regulatorKeyAtBank,

@@ -3,6 +3,7 @@ import { JsonRpcProvider } from "ethers";
 import fs from "node:fs";
 import path from "node:path";
 import { deploy } from "../../scripts/deploy";
+import { freePort } from "../../scripts/bench/lib/system";
 import { startChainNode, type ChainNode } from "../../scripts/lib/chain-node";
 import { parseDeployConfig } from "../../scripts/lib/deploy-config";
 import { readDeployment } from "../../scripts/lib/deployments";
@@ -20,9 +21,13 @@ describe("bank node faults", function () {
   let dir: string;
   let deploymentsFile: string;
 
+  /** The bank node's port, the same across its restarts in a test. */
+  let bankPort = 0;
+
   beforeEach(async function () {
     dir = tempDir("faults");
-    chainNode = await startChainNode({ kind: "hardhat", port: 18750 });
+    chainNode = await startChainNode({ kind: "hardhat", port: await freePort() });
+    bankPort = await freePort();
     deploymentsFile = path.join(dir, "deployment.json");
     await deploy(parseDeployConfig({ RPC_URL: chainNode.url, DEPLOYMENTS_FILE: deploymentsFile }), () => undefined);
     provider = new JsonRpcProvider(chainNode.url, undefined, { staticNetwork: true, pollingInterval: 100 });
@@ -39,7 +44,7 @@ describe("bank node faults", function () {
   function bankEnv(extra: Record<string, string> = {}) {
     return {
       DEPLOYMENTS_FILE: deploymentsFile,
-      PORT: "18751",
+      PORT: String(bankPort),
       DATA_DIR: path.join(dir, "bank"),
       POLL_INTERVAL_MS: "100",
       BATCH_MAX_SIZE: "50",
