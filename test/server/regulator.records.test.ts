@@ -186,14 +186,15 @@ describe("the regulator decides from its own records", function () {
     it("rejects an inspection report whose pass rate is better than the regulator's record of it", async function () {
       const metadata = {
         labLicence: "CNAS-L12345",
-        reportNumber: "R-2026-0917",
-        unitsTested: 12000,
-        unitsPassed: 12000,
+        // Another of the borrower's records than the one the accepted report cites below: a report number backs one
+        // document only (a second upload citing it is a 409 business duplicate).
+        reportNumber: "NB-SC-2026-0042",
+        passRateBps: 10_000,
       };
       const evidenceId = await upload(facility.a, "INSPECTION_REPORT", metadata, "perfect inspection");
       expect(await regulatorVerdict(facility.a, evidenceId)).to.include({
         verdict: "REJECT",
-        reason: "inspection record R-2026-0917: the document claims unitsPassed 12000, the regulator's record 11880",
+        reason: "inspection record NB-SC-2026-0042: the document claims passRateBps 10000, the regulator's record 9870",
       });
     });
 
