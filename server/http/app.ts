@@ -243,6 +243,8 @@ export function createApp(options: AppOptions): express.Express {
       const received = route.upload
         ? ((req.files as Express.Multer.File[] | undefined) ?? (req.file ? [req.file] : []))
         : [];
+      let result: Awaited<ReturnType<typeof route.handler>> | undefined;
+      let failure: { error: unknown } | undefined;
       try {
         const params = parse(route.params, req.params, "params");
         const query = parse(route.query, req.query, "query");
@@ -260,7 +262,7 @@ export function createApp(options: AppOptions): express.Express {
             );
           file = files[0];
         }
-        const result = await route.handler({
+        result = await route.handler({
           params,
           query,
           body,
@@ -271,15 +273,16 @@ export function createApp(options: AppOptions): express.Express {
           req,
           res,
         });
-        if (result && !res.headersSent) {
-          for (const [name, value] of Object.entries(result.headers ?? {})) res.setHeader(name, value);
-          res.status(result.status ?? 200).json(result.body);
-        }
       } catch (error) {
-        next(error);
-      } finally {
-        // Files the handler stored were moved into the document store; the rest go.
-        if (received.length > 0) await removeUploads(received);
+        failure = { error };
+      }
+      // Files the handler stored were moved into the document store; the rest go before the answer does, so a
+      // refused upload leaves nothing behind by the time its client hears of it.
+      if (received.length > 0) await removeUploads(received);
+      if (failure) return next(failure.error);
+      if (result && !res.headersSent) {
+        for (const [name, value] of Object.entries(result.headers ?? {})) res.setHeader(name, value);
+        res.status(result.status ?? 200).json(result.body);
       }
     });
     app[route.method](route.path, ...handlers);
