@@ -131,6 +131,8 @@ export async function setUpTenancy(
     const form = new FormData();
     form.append("facilityId", facilityId);
     form.append("kind", "INVOICE");
+    // Both payments require an invoice: the invoice names the payee it is with, the facility's own supplier.
+    form.append("counterparty", of("supplier", party).address);
     form.append("metadata", JSON.stringify({ invoiceNumber: `INV-${randomUUID()}` }));
     form.append(
       "file",
