@@ -176,6 +176,11 @@ describe("faults under load", function () {
     bank = await startNodeProcess("bank", env);
     // The facilities the uploads are evidence for (1, 2 and 3): evidence must name an existing, open facility.
     for (let i = 0; i < 3; i++) await openFacility(client(bank.url, key));
+    // Their transactions (funding among them) sent and confirmed before the count starts.
+    await waitFor("the facilities' transactions confirmed", async () => {
+      const ready = await client(bank!.url, key).get("/ready");
+      return ready.body?.outboxPending === 0;
+    });
     sentBefore = await provider!.getTransactionCount(devWallet("bank").address, "latest");
     http = createHttpClient(bank.url, key, 32);
     return { env, key, http, databaseUrl: storageOf("bank", env).databaseUrl };
