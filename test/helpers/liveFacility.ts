@@ -7,7 +7,7 @@ export const LICENSED_SUPPLIER = "91330200MA2H8K3X1Y";
 
 /**
  * Opens a facility on a live bank node, as evidence now needs one: a registered payee whose credit code is the
- * registry's supplier licence, the borrower's grade given by the officer, and a plan of one payment to that payee requiring every
+ * registry's supplier licence, the borrower graded C (or as the regulator's white list says), and a plan of one payment to that payee requiring every
  * payee kind (so an upload of any kind for it names that payee without saying so). Returns its id and payee.
  */
 export async function openFacility(
@@ -24,8 +24,8 @@ export async function openFacility(
     licenceHash: `0x${"ab".repeat(32)}`,
   });
   expect(registered.status, JSON.stringify(registered.body)).to.equal(201);
-  // The white list is the regulator's (the bank node refuses a bank officer's import): the officer gives the grade.
   const borrowerCode = "91330206MA2AAAAA1X";
+  // The white list is the regulator's (a bank key cannot import it): without a regulator node the grade is given.
   const created = await officer.post("/facilities", {
     borrower,
     borrowerName: "Ningbo Yongxin Bearings",

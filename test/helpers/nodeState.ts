@@ -29,9 +29,11 @@ function filesUnder(dir: string): string[] {
   return fs
     .readdirSync(dir, { recursive: true, withFileTypes: true })
     .filter((entry) => entry.isFile())
-    .map((entry) => {
+    .flatMap((entry) => {
       const file = path.join(entry.parentPath, entry.name);
-      return `${path.relative(dir, file)} (${fs.statSync(file).size} bytes)`;
+      // A file removed between the listing and its stat is not there: the snapshot does not crash on it.
+      const stat = fs.statSync(file, { throwIfNoEntry: false });
+      return stat ? [`${path.relative(dir, file)} (${stat.size} bytes)`] : [];
     })
     .sort();
 }

@@ -131,7 +131,7 @@ export async function setUpTenancy(
     const form = new FormData();
     form.append("facilityId", facilityId);
     form.append("kind", "INVOICE");
-    // The facility pays two payees an invoice could be with: the document names its own supplier's.
+    // Both payments require an invoice: the invoice names the payee it is with, the facility's own supplier.
     form.append("counterparty", of("supplier", party).address);
     form.append("metadata", JSON.stringify({ invoiceNumber: `INV-${randomUUID()}` }));
     form.append(

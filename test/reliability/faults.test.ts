@@ -19,13 +19,14 @@ import { promisify } from "node:util";
 import { createHttpClient, type HttpClient } from "../../scripts/bench/lib/http";
 import { deploy } from "../../scripts/deploy";
 import { startChainNode, type ChainNode, type ChainNodeKind } from "../../scripts/lib/chain-node";
-import { parseDeployConfig } from "../../scripts/lib/deploy-config";
+import { devWallet, parseDeployConfig } from "../../scripts/lib/deploy-config";
 import { readDeployment } from "../../scripts/lib/deployments";
 import { storageOf } from "../../server/config";
 import { EvidenceRegistry__factory, type EvidenceRegistry } from "../../typechain-types";
 import { assertAnchoredExactlyOnce, assertOutboxDrained } from "../helpers/anchoring";
 import { emptyDatabase } from "../helpers/databases";
-import { issueKey, startNodeProcess, tempDir, waitFor, type NodeProcess } from "../helpers/processes";
+import { openFacility } from "../helpers/liveFacility";
+import { client, issueKey, startNodeProcess, tempDir, waitFor, type NodeProcess } from "../helpers/processes";
 import {
   anyWithStatus,
   assertEveryUploadKept,
@@ -121,6 +122,8 @@ describe("faults under load", function () {
   let registry: EvidenceRegistry;
   let bank: NodeProcess | undefined;
   let http: HttpClient | undefined;
+  /** The bank's transactions before the uploads: opening the facilities. */
+  let sentBefore = 0;
   /** Clients still at work when a test fails: stopped first. */
   const load: Array<{ abort(): void }> = [];
   /** Run after the bank node and the chain node have stopped, last registered first. */
@@ -171,6 +174,14 @@ describe("faults under load", function () {
     };
     const key = issueKey(env, "bank", "bank_officer", "loader");
     bank = await startNodeProcess("bank", env);
+    // The facilities the uploads are evidence for (1, 2 and 3): evidence must name an existing, open facility.
+    for (let i = 0; i < 3; i++) await openFacility(client(bank.url, key));
+    // Their transactions (funding among them) sent and confirmed before the count starts.
+    await waitFor("the facilities' transactions confirmed", async () => {
+      const ready = await client(bank!.url, key).get("/ready");
+      return ready.body?.outboxPending === 0;
+    });
+    sentBefore = await provider!.getTransactionCount(devWallet("bank").address, "latest");
     http = createHttpClient(bank.url, key, 32);
     return { env, key, http, databaseUrl: storageOf("bank", env).databaseUrl };
   }
@@ -180,7 +191,14 @@ describe("faults under load", function () {
     await allAnchored(http!, 300_000);
     const documents = await listAllDocuments(http!);
     assertEveryUploadKept(tally, documents);
-    const { batches, proofs } = await assertAnchoredExactlyOnce(bank!.url, key, documents, registry, provider!);
+    const { batches, proofs } = await assertAnchoredExactlyOnce(
+      bank!.url,
+      key,
+      documents,
+      registry,
+      provider!,
+      sentBefore,
+    );
     const jobs = await assertOutboxDrained(databaseUrl, batches);
     const ready = await http!.getJson<{ outboxPending: number }>("/ready");
     expect(ready.outboxPending, "outbox jobs pending, as the node reports them").to.equal(0);

@@ -92,7 +92,7 @@ export function facilityBody(payee: string) {
 
 /** A valid body for each operation that has one: the corpus breaks one thing in it at a time, never sends it whole. */
 export function validBodiesOf(seeded: Seeded): Record<string, any> {
-  const { facilityId, document } = seeded;
+  const { facilityId, document, payee } = seeded;
   return {
     uploadDocument: {
       facilityId,
@@ -105,8 +105,14 @@ export function validBodiesOf(seeded: Seeded): Record<string, any> {
       documents: JSON.stringify([{ facilityId, kind: "INVOICE", metadata: invoiceMetadata }]),
       files: [FILE],
     },
-    verifyDocument: { salt: document.salt, facilityId, kind: "INVOICE", file: FILE },
-    verifyByHash: { contentHash: hexlify(randomBytes(32)), salt: document.salt, facilityId, kind: "INVOICE" },
+    verifyDocument: { salt: document.salt, facilityId, kind: "INVOICE", counterparty: payee, file: FILE },
+    verifyByHash: {
+      contentHash: hexlify(randomBytes(32)),
+      salt: document.salt,
+      facilityId,
+      kind: "INVOICE",
+      counterparty: payee,
+    },
     registerPayee: {
       address: Wallet.createRandom().address,
       name: "Zhejiang Special Alloys",
@@ -119,8 +125,11 @@ export function validBodiesOf(seeded: Seeded): Record<string, any> {
     reactivatePayee: { reason: "licence restored" },
     createFacility: facilityBody(seeded.payee),
     proposeReview: reviewPeriod,
+    // The evidence the payment is to use, named (optional): the seeded invoice.
+    requestPayment: { evidence: [seeded.document.id] },
     proposeUnfreeze: { reason: "re-inspection passed" },
     cosignApproval: { signature: `0x${"11".repeat(65)}` },
+    refuseApproval: { reason: "the re-inspection report is not on the regulator's record" },
     importWhiteList: { source: "Ningbo AMR 2026 Q1", entries: [seededFirm] },
     // Well formed; the signature is no one's, so the bank node refuses it (422) once it has read it.
     receiveWhiteList: {

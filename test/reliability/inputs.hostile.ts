@@ -390,7 +390,12 @@ export function hostileCases({ seeded, keys }: { seeded: Seeded; keys: Record<No
     problem(404, "not_found", "999999"),
     json({ ...valid.recordSpotCheck, facilityId: "999999" }),
   );
-  const existingRecord = { type: "LICENSED_SUPPLIER", reference: "91330200MA2H8K3X1Y", holder: "again" };
+  const existingRecord = {
+    type: "LICENSED_SUPPLIER",
+    reference: "91330200MA2H8K3X1Y",
+    holder: "again",
+    holderCreditCode: "91330200MA2H8K3X1Y",
+  };
   add(createRecord, "a record that exists", problem(409, "registry_record_exists"), json(existingRecord));
   add(
     importWhiteList,

@@ -173,8 +173,6 @@ describe("bad input against both nodes, generated from their OpenAPI documents",
         { name: "invoice.pdf", type: "application/pdf", bytes: pdf("seeded invoice") },
       ),
     );
-    // The period from the facility's opening to the chain's time, as the bank fills it in.
-    const review = await created(officer.post(`/facilities/${facility.facilityId}/reviews`, {}));
     const inspector = client(nodes.regulator.url, keys.regulator.regulator);
     await waitFor(
       "the seeded document anchored and both nodes' verdicts on chain",
@@ -189,6 +187,9 @@ describe("bad input against both nodes, generated from their OpenAPI documents",
       },
       120_000,
     );
+    // The period from the facility's opening to the chain's time, as the bank fills it in: proposed once the anchoring
+    // and the verdicts have moved the chain past the opening block (in the opening's second it would be empty, 422).
+    const review = await created(officer.post(`/facilities/${facility.facilityId}/reviews`, {}));
     const { body: document } = await officer.get(`/documents/${uploaded.id}`);
     return {
       facilityId: facility.facilityId,

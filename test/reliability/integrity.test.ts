@@ -67,10 +67,18 @@ describe("signing integrity against the running system", function () {
       licenceHash: keccakText("licence:vendor"),
     });
     expect(payee.status, JSON.stringify(payee.body)).to.equal(201);
-    const imported = await officer.post("/whitelist/import", {
+    // The white list is the regulator's; and its own record of whose account the borrower's is (patents attributed).
+    const imported = await as("regulator", "regulator").post("/whitelist/import", {
       csv: "creditCode,name,grade,credit,management,brand,foundation,innovation\n91330206MA2AAAAA1X,Ningbo Yongxin Bearings,C,78,74,66,81,72\n",
     });
     expect(imported.status, JSON.stringify(imported.body)).to.equal(200);
+    const firm = await as("regulator", "regulator").post("/registry/records", {
+      type: "FIRM_ACCOUNT",
+      reference: devWallet("borrower").address,
+      holder: "Ningbo Yongxin Bearings Co., Ltd.",
+      holderCreditCode: "91330206MA2AAAAA1X",
+    });
+    expect(firm.status, JSON.stringify(firm.body)).to.equal(201);
     const created = await officer.post("/facilities", {
       borrower: devWallet("borrower").address,
       borrowerName: "Ningbo Yongxin Bearings",
@@ -184,13 +192,17 @@ describe("signing integrity against the running system", function () {
     return EvidenceRegistry__factory.connect(system.contracts.registry.target as string, signer);
   }
 
+  const counterpartyOf = (kind: "PATENT_FILING" | "DELIVERY_NOTE") =>
+    kind === "PATENT_FILING" ? devWallet("borrower").address : ZeroAddress;
+
   /** Anchors one made-up document with the bank's key alone; returns its evidence id (from the chain's event). */
   async function anchorAlone(kind: "PATENT_FILING" | "DELIVERY_NOTE", text: string, salt = hexlify(randomBytes(32))) {
     const registry = bankKeyRegistry();
     const saltedHash = saltedHashOf(salt, contentHashOf(pdf(text)));
     const receipt = await withBankKey(async () =>
-      // a made-up document: any counterparty (it names the zero address), the bank's database knows none of it
-      (await registry.anchor(facilityId, kindIndex(kind), ZeroAddress, saltedHash)).wait(),
+      // a made-up document the bank's database knows none of: a patent names the borrower (as one it could restore
+      // later must), a delivery note any counterparty (the zero address)
+      (await registry.anchor(facilityId, kindIndex(kind), counterpartyOf(kind), saltedHash)).wait(),
     );
     const anchored = receipt!.logs
       .map((log) => registry.interface.parseLog(log))
@@ -270,6 +282,7 @@ describe("signing integrity against the running system", function () {
             salt: singleSalt,
             saltedHash: saltedHashOf(singleSalt, contentHash),
             evidenceId: single,
+            counterparty: devWallet("borrower").address,
             uploadedBy: "restore",
             status: "ANCHORED",
           },
@@ -291,9 +304,9 @@ describe("signing integrity against the running system", function () {
 
     before(async function () {
       // A document the regulator rejects from its own registry (a licence it does not hold).
-      const document = await upload("INVOICE", "invoice with an unknown licence", {
-        supplierLicence: "91330200UNKNOWN0X",
-      });
+      // (A certificate: the bank checks an invoice's supplier licence against its payee's credit code, and would reject
+      // an unknown one too; a lab licence only the regulator checks.)
+      const document = await upload("CERTIFICATION", "certificate of an unknown lab", { labLicence: "CNAS-L99999" });
       rejected = document.evidenceId;
       await bothVerdicts(rejected, [ACCEPT, REJECT]);
       // Evidence anchored by the bank's key alone: no node decided anything about it.
@@ -404,8 +417,9 @@ describe("signing integrity against the running system", function () {
       const refused = await as("bank", "bank_officer").post(`/facilities/${facilityId}/payments/0`, {});
       expect([refused.status, refused.body.code], JSON.stringify(refused.body)).to.deep.equal([
         409,
-        "evidence_not_verified",
+        "evidence_not_usable",
       ]);
+      expect(refused.body.detail).to.include("it is not verified");
       for (const node of ["bank", "regulator"] as const) {
         const { body } = await as(node, "regulator").get(`/verifications?facilityId=${facilityId}&limit=500`);
         const own = (body.items as Array<{ evidenceId: string; revokedAt: string | null }>).find(

@@ -67,7 +67,7 @@ const REFERENCES = {
 const METADATA = {
   PURCHASE_CONTRACT: { supplierLicence: REFERENCES.equipment },
   INVOICE: { supplierLicence: REFERENCES.equipment },
-  DELIVERY_NOTE: { supplierLicence: REFERENCES.materials },
+  DELIVERY_NOTE: { supplierLicence: REFERENCES.equipment },
   INSPECTION_REPORT: {
     labLicence: REFERENCES.lab,
     reportNumber: "R-2026-0917",
@@ -99,6 +99,7 @@ interface Uploaded {
   contentHash: string;
   salt: string;
   facilityId: string;
+  counterparty: string;
   kind: Kind;
   type: FileType;
   bytes: Buffer;
@@ -365,10 +366,57 @@ describe("security against the running system", function () {
     let inspector: ReturnType<typeof client>;
     let regulatorAtBank: ReturnType<typeof client>;
 
-    async function upload(facilityId: bigint, kind: Kind, text: string, type: FileType = "pdf", anchor = "batch") {
+    let recorded = 0;
+    /**
+     * Metadata for one upload of `kind`. One document backs one use (a second upload of a patent or report number is
+     * 409), so a patent, inspection report or spot check gets a number of its own, first put on the regulator's record
+     * for the borrower (with the figures the metadata states): a rejection can still only come from the bytes.
+     */
+    async function metadataFor(kind: Kind, licence?: string): Promise<Record<string, unknown>> {
+      const metadata: Record<string, unknown> = { ...METADATA[kind] };
+      if (licence) metadata.supplierLicence = licence;
+      const unique = `${Date.now().toString(36)}-${++recorded}`.toUpperCase();
+      const firm = { holder: "Ningbo Yongxin Bearings Co., Ltd.", holderCreditCode: "91330206MA2AAAAA1X" };
+      const records = {
+        PATENT_FILING: { type: "PATENT_FILING", reference: `CN2026${unique}`, data: { title: "test patent" } },
+        INSPECTION_REPORT: {
+          type: "INSPECTION_RECORD",
+          reference: `R-${unique}`,
+          outcome: "PASS",
+          passRateBps: 9900,
+          data: { unitsTested: 12_000, unitsPassed: 11_880, lab: REFERENCES.lab },
+        },
+        SPOT_CHECK_REPORT: {
+          type: "INSPECTION_RECORD",
+          reference: `NB-SC-${unique}`,
+          outcome: "PASS",
+          passRateBps: 9870,
+        },
+      } as Record<string, { type: string; reference: string }>;
+      const record = records[kind];
+      if (!record) return metadata;
+      const created = await inspector.post("/registry/records", { ...record, ...firm });
+      expect(created.status, JSON.stringify(created.body)).to.equal(201);
+      metadata[kind === "PATENT_FILING" ? "patentNumber" : "reportNumber"] = record.reference;
+      return metadata;
+    }
+
+    /** The payee a payee-kind document is with, where the plan cannot tell: certificates are the lab's. */
+    const counterpartyOf = (kind: Kind): Record<string, string> =>
+      kind === "CERTIFICATION" ? { counterparty: lab } : {};
+
+    async function upload(
+      facilityId: bigint,
+      kind: Kind,
+      text: string,
+      type: FileType = "pdf",
+      anchor = "batch",
+      licence?: string,
+    ) {
       const bytes = FILE_TYPES[type].bytes(text);
+      const metadata = JSON.stringify(await metadataFor(kind, licence));
       const response = await officer.upload(
-        { facilityId: facilityId.toString(), kind, metadata: JSON.stringify(METADATA[kind]), anchor },
+        { facilityId: facilityId.toString(), kind, metadata, anchor, ...counterpartyOf(kind) },
         { name: `${text}.${type}`, type: FILE_TYPES[type].type, bytes },
       );
       expect(response.status, JSON.stringify(response.body)).to.equal(201);
@@ -617,7 +665,14 @@ describe("security against the running system", function () {
 
       evidence.contract = await upload(facility.pay, "PURCHASE_CONTRACT", "equipment contract");
       evidence.invoice = await upload(facility.pay, "INVOICE", "equipment invoice", "xml");
-      evidence.materialsInvoice = await upload(facility.pay, "INVOICE", "materials invoice", "json");
+      evidence.materialsInvoice = await upload(
+        facility.pay,
+        "INVOICE",
+        "materials invoice",
+        "json",
+        "batch",
+        REFERENCES.materials,
+      );
       evidence.otherNote = await upload(facility.other, "DELIVERY_NOTE", "another facility's delivery note");
       evidence.otherPatent = await upload(facility.other, "PATENT_FILING", "patent", "pdf", "single");
       await bothVerdicts(Object.values(evidence), ACCEPT);
@@ -918,6 +973,7 @@ describe("security against the running system", function () {
                 salt: document.salt,
                 facilityId: document.facilityId,
                 kind: document.kind,
+                counterparty: document.counterparty,
               })
             ).body;
           expect(await check(document.bytes), what).to.include({ anchored: true, verifiedOnChain: false });
@@ -931,12 +987,16 @@ describe("security against the running system", function () {
 
       it("keeps the payment that evidence was to release blocked", async function () {
         const readiness = await officer.get(`/facilities/${facility.pay}/payments/3/readiness`);
-        expect(readiness.body.blockers.map((b: { code: string }) => b.code)).to.deep.equal(["evidence_not_verified"]);
+        // The swapped report is considered and said unusable because it is not verified (evidence-choice.ts).
+        expect(readiness.body.blockers.map((b: { code: string }) => b.code)).to.deep.equal(["evidence_not_usable"]);
+        expect(readiness.body.blockers[0].message).to.include("it is not verified (bank: REJECT, regulator: REJECT)");
         const refused = await officer.post(`/facilities/${facility.pay}/payments/3`, {});
-        expect([refused.status, refused.body.code]).to.deep.equal([409, "evidence_not_verified"]);
+        expect([refused.status, refused.body.code]).to.deep.equal([409, "evidence_not_usable"]);
         expect(refused.body.detail).to.include("(bank: REJECT, regulator: REJECT)");
         tally.tampering++;
-        say("the payment the swapped inspection report was to release: refused (409 evidence_not_verified)");
+        say(
+          "the payment the swapped inspection report was to release: refused (409 evidence_not_usable: not verified)",
+        );
       });
 
       it("finds a swap made after both nodes accepted the document with the public check", async function () {
@@ -950,7 +1010,12 @@ describe("security against the running system", function () {
         expect([content.status, content.body.code]).to.deep.equal([410, "content_tampered"]);
         expect(content.body.storedHash).to.equal(sha256(forged));
         const check = await client(url("bank")).upload(
-          { salt: document.salt, facilityId: document.facilityId, kind: document.kind },
+          {
+            salt: document.salt,
+            facilityId: document.facilityId,
+            kind: document.kind,
+            counterparty: document.counterparty,
+          },
           { name: "served.json", type: "application/json", bytes: forged },
           "/verify/document",
         );
@@ -1069,7 +1134,8 @@ describe("security against the running system", function () {
         expect((await system.contracts.registry.evidenceOf(resalted.evidenceId)).anchoredAt).to.equal(0n);
         expect(await verdictsOf(resalted.evidenceId)).to.deep.equal([0n, 0n]);
         const readiness = await officer.get(`/facilities/${facility.freeze}/payments/0/readiness`);
-        expect(readiness.body.blockers.map((b: { code: string }) => b.code)).to.include("evidence_not_verified");
+        const unusable = readiness.body.blockers.find((b: { code: string }) => b.code === "evidence_not_usable");
+        expect(unusable?.message, JSON.stringify(readiness.body.blockers)).to.include("it is not verified");
         tally.tampering += 2;
         say(
           "a content hash re-pointed and a salted hash forged in the database: both rejected by both nodes; neither releases a payment",

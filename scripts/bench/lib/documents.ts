@@ -18,6 +18,8 @@ export interface UploadedDocument {
   id: string;
   facilityId: string;
   kind: EvidenceKind;
+  /** the payee (payee kinds) or borrower (the other kinds) the evidence id names */
+  counterparty: string;
   evidenceId: string;
   saltedHash: string;
   status: string;
@@ -26,7 +28,7 @@ export interface UploadedDocument {
 /** What GET /documents/:id/proof answers. */
 export interface Proof {
   evidenceId: string;
-  leaf: [string, number, string];
+  leaf: [string, number, string, string];
   leafEncoding: string[];
   root: string;
   proof: string[];
@@ -106,6 +108,7 @@ interface BatchLeaves {
     documentId: string;
     facilityId: string;
     kind: EvidenceKind;
+    counterparty: string;
     saltedHash: string;
     evidenceId: string;
     proof: string[];
@@ -134,7 +137,7 @@ export async function proofsByBatch(
     for (const leaf of batch.leaves) {
       proofs.set(leaf.documentId, {
         evidenceId: leaf.evidenceId,
-        leaf: [leaf.facilityId, EVIDENCE_KINDS.indexOf(leaf.kind), leaf.saltedHash],
+        leaf: [leaf.facilityId, EVIDENCE_KINDS.indexOf(leaf.kind), leaf.counterparty, leaf.saltedHash],
         leafEncoding: LEAF_ENCODING,
         root: batch.root,
         proof: leaf.proof,
@@ -177,14 +180,16 @@ export async function waitAnchored(client: HttpClient, count: number, timeoutMs:
 }
 
 /**
- * Checks a proof the way a third party would with @openzeppelin/merkle-tree: the leaf [facilityId, kind, saltedHash]
+ * Checks a proof the way a third party would with @openzeppelin/merkle-tree: the leaf [facilityId, kind, counterparty, saltedHash]
  * is the uploaded document's, it proves into the root, and so does the evidence id (the leaf's hash) itself.
  */
 export function checkProof(document: UploadedDocument, proof: Proof): void {
   const problem =
     proof.evidenceId !== document.evidenceId
       ? "another evidence id"
-      : proof.leaf[0] !== document.facilityId || proof.leaf[2] !== document.saltedHash
+      : proof.leaf[0] !== document.facilityId ||
+          proof.leaf[2].toLowerCase() !== document.counterparty.toLowerCase() ||
+          proof.leaf[3] !== document.saltedHash
         ? "another leaf"
         : !StandardMerkleTree.verify(proof.root, proof.leafEncoding, proof.leaf, proof.proof)
           ? "the leaf does not prove into the root"
