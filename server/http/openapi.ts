@@ -51,7 +51,7 @@ export function buildOpenApi(
           ? problem(spec.description)
           : { description: spec.description };
     }
-    // Every route with a body refuses a request without one.
+    // A route with a body refuses a request without one, unless its schema accepts none (an optional body).
     const body = route.upload
       ? {
           required: true,
@@ -64,7 +64,10 @@ export function buildOpenApi(
           },
         }
       : route.body
-        ? { required: true, content: { "application/json": { schema: route.body } } }
+        ? {
+            required: !route.body.safeParse(undefined).success,
+            content: { "application/json": { schema: route.body } },
+          }
         : undefined;
     registry.registerPath({
       method: route.method,
