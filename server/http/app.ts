@@ -11,7 +11,7 @@ import { AppError, forbidden, problemHandler, toProblem, unauthorized, validatio
 import type { Metrics } from "./metrics";
 import { DOCS_HTML, DOCS_INIT_JS, buildOpenApi } from "./openapi";
 import { NO_CONTROL_CHARACTERS, type RouteDef, type UploadedFile } from "./route";
-import { limitUpload, removeUploads, uploadParser, type StreamedFile } from "./uploads";
+import { limitUpload, removeUnfinishedUploads, removeUploads, uploadParser, type StreamedFile } from "./uploads";
 
 export interface AppOptions {
   title: string;
@@ -226,7 +226,11 @@ export function createApp(options: AppOptions): express.Express {
         }
         // What is counted is what arrives, declared or not (chunked requests declare nothing).
         limitUpload(req, maxBytes ?? limits.uploadBytes);
-        parseUpload(req, res, next);
+        // multer answers a form cut short at once, while the file it was writing is never finished: remove it first.
+        parseUpload(req, res, (error?: unknown) => {
+          if (error === undefined) return next();
+          void removeUnfinishedUploads(req).finally(() => next(error));
+        });
       });
       if (uploadQuota && route.auth !== "public" && maxFiles > 1) handlers.push(chargeDocuments);
     } else if (route.body) {

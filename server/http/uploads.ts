@@ -21,6 +21,16 @@ export interface StreamedFile {
 /** The most file bytes one request may carry (set per route before multer reads it), and how many it has sent. */
 const limitOf = new WeakMap<Request, number>();
 const receivedOf = new WeakMap<Request, number>();
+/** Temporary files still being written for a request: a form cut short leaves its last file's stream unfinished. */
+const writingOf = new WeakMap<Request, Set<string>>();
+
+/** Removes the temporary files a request's upload was still writing (called when multer gives up on the form). */
+export async function removeUnfinishedUploads(req: Request): Promise<void> {
+  const writing = writingOf.get(req);
+  if (!writing) return;
+  await removeUploads([...writing].map((file) => ({ path: file })));
+  writing.clear();
+}
 
 export function limitUpload(req: Request, maxBytes: number): void {
   limitOf.set(req, maxBytes);
@@ -45,6 +55,9 @@ export function streamingStorage(dir: string): StorageEngine {
     _handleFile(req, file, callback) {
       const request = req as Request;
       const target = path.join(dir, `${randomBytes(16).toString("hex")}.upload`);
+      const writing = writingOf.get(request) ?? new Set<string>();
+      writingOf.set(request, writing);
+      writing.add(target);
       const hash = createHash("sha256");
       const head: Buffer[] = [];
       let headLength = 0;
@@ -73,14 +86,17 @@ export function streamingStorage(dir: string): StorageEngine {
         await pipeline(file.stream, count, fs.createWriteStream(target, { flags: "wx" }));
       };
       write().then(
-        () =>
+        () => {
+          writing.delete(target);
           callback(null, {
             path: target,
             size,
             contentHash: `0x${hash.digest("hex")}`,
             head: Buffer.concat(head),
-          } as Partial<Express.Multer.File>),
+          } as Partial<Express.Multer.File>);
+        },
         (error: unknown) => {
+          writing.delete(target);
           void fs.promises.rm(target, { force: true }).finally(() => callback(error as Error));
         },
       );
