@@ -5,7 +5,7 @@ import path from "node:path";
 import { deploy } from "../../scripts/deploy";
 import { freePort } from "../../scripts/bench/lib/system";
 import { startChainNode, type ChainNode } from "../../scripts/lib/chain-node";
-import { parseDeployConfig } from "../../scripts/lib/deploy-config";
+import { devWallet, parseDeployConfig } from "../../scripts/lib/deploy-config";
 import { readDeployment } from "../../scripts/lib/deployments";
 import { EvidenceRegistry__factory, type EvidenceRegistry } from "../../typechain-types";
 import { assertAnchoredExactlyOnce } from "../helpers/anchoring";
@@ -57,11 +57,24 @@ describe("bank node faults", function () {
     };
   }
 
+  /**
+   * Opens facilities 1–3 (evidence must name an existing, open facility) and waits until their transactions (funding
+   * among them) are confirmed; returns the bank's nonce then, from which the anchoring transactions are counted.
+   */
+  async function openFacilities(url: string, key: string): Promise<number> {
+    for (let i = 0; i < 3; i++) await openFacility(client(url, key));
+    await waitFor("the facilities' transactions confirmed", async () => {
+      const ready = await client(url, key).get("/ready");
+      return ready.body?.outboxPending === 0;
+    });
+    return provider.getTransactionCount(devWallet("bank").address, "latest");
+  }
+
   it("anchors all 500 documents exactly once when the bank node is killed with SIGKILL mid-anchoring", async function () {
     const env = bankEnv();
     const key = issueKey(env, "bank", "bank_officer", "loader");
     let bank: NodeProcess = await startNodeProcess("bank", env);
-    for (let i = 0; i < 3; i++) await openFacility(client(bank.url, key));
+    const sentBefore = await openFacilities(bank.url, key);
     const documents = await uploadMany(bank.url, key, 500, "kill");
     // Kill as soon as anchoring is under way but not finished.
     await waitFor(
@@ -80,7 +93,7 @@ describe("bank node faults", function () {
         180_000,
         250,
       );
-      const { batches } = await assertAnchoredExactlyOnce(bank.url, key, documents, registry, provider);
+      const { batches } = await assertAnchoredExactlyOnce(bank.url, key, documents, registry, provider, sentBefore);
       console.log(
         `      documents 500, SIGKILLs 1 (${queuedAtKill} still queued at the kill), batches ${batches}, duplicates 0`,
       );
@@ -95,7 +108,7 @@ describe("bank node faults", function () {
     const bank = await startNodeProcess("bank", env);
     try {
       // Facilities first: an upload names one the bank created (its record serves while the chain is away).
-      for (let i = 0; i < 3; i++) await openFacility(client(bank.url, key));
+      const sentBefore = await openFacilities(bank.url, key);
       chainNode.process.kill("SIGSTOP");
       const documents = await uploadMany(bank.url, key, 120, "pause");
       await new Promise((resolve) => setTimeout(resolve, 8_000));
@@ -109,7 +122,7 @@ describe("bank node faults", function () {
         180_000,
         250,
       );
-      const { batches } = await assertAnchoredExactlyOnce(bank.url, key, documents, registry, provider);
+      const { batches } = await assertAnchoredExactlyOnce(bank.url, key, documents, registry, provider, sentBefore);
       console.log(`      documents 120 uploaded while the chain was stopped 8 s, batches ${batches}, duplicates 0`);
     } finally {
       await bank.stop();
