@@ -3,6 +3,7 @@ import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { JsonRpcProvider, Wallet } from "ethers";
+import { freePort } from "../../scripts/bench/lib/system";
 import { startChainNode, type ChainNode } from "../../scripts/lib/chain-node";
 import { readDeployment, type Deployment } from "../../scripts/lib/deployments";
 import { createChain } from "../../server/chain/chain";
@@ -16,16 +17,9 @@ const ROOT = path.resolve(__dirname, "..", "..");
 /** Not the development chain 31337: no development key or default applies. */
 const CHAIN_ID = 20261126;
 const OTHER_CHAIN_ID = 1337;
-/** This file's ports (19150–19199). */
-const PORT = {
-  chain: 19150,
-  sameIdNoContracts: 19151,
-  otherChainId: 19152,
-  bank: 19160,
-  regulator: 19161,
-  refused: 19162,
-  waiting: 19163,
-} as const;
+/** This file's ports: the kernel's picks, taken when the suite starts. */
+const PORT_NAMES = ["chain", "sameIdNoContracts", "otherChainId", "bank", "regulator", "refused", "waiting"] as const;
+let PORT: Record<(typeof PORT_NAMES)[number], number>;
 /**
  * The chain as a Besu QBFT network with free gas would run it: Cancun, a block every second whether or not there are
  * transactions, base fee and gas price zero (so the keys below never hold ether).
@@ -180,6 +174,9 @@ describe("consortium deployment: two nodes on a chain other than 31337", functio
 
   before(async function () {
     started = Date.now();
+    PORT = Object.fromEntries(
+      await Promise.all(PORT_NAMES.map(async (name) => [name, await freePort()] as const)),
+    ) as typeof PORT;
     dir = tempDir("consortium");
     deploymentsFile = path.join(dir, "deployments", `${CHAIN_ID}.json`);
     keyFiles = Object.fromEntries(

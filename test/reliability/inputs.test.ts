@@ -2,6 +2,7 @@ import { expect } from "chai";
 import { Wallet } from "ethers";
 import fs from "node:fs";
 import path from "node:path";
+import { freePort } from "../../scripts/bench/lib/system";
 import { deploy } from "../../scripts/deploy";
 import { startChainNode, type ChainNode } from "../../scripts/lib/chain-node";
 import { devWallet, parseDeployConfig } from "../../scripts/lib/deploy-config";
@@ -22,8 +23,8 @@ import { hostileCases } from "./inputs.hostile";
 import { uploadCases } from "./inputs.uploads";
 
 const ROOT = path.resolve(__dirname, "..", "..");
-/** This file's ports (19050–19099 are reserved for it). */
-const PORTS = { chain: 19050, bank: 19051, regulator: 19052 };
+/** This file's ports: the kernel's picks, taken when the suite starts. */
+let PORTS: { chain: number; bank: number; regulator: number };
 const UPLOAD_MAX_BYTES = 256 * 1024;
 /** The fast-check seed of the random values (INPUTS_SEED to replay another run); the tally prints it. */
 const SEED = Number(process.env.INPUTS_SEED ?? 20260401);
@@ -75,6 +76,7 @@ describe("bad input against both nodes, generated from their OpenAPI documents",
   before(async function () {
     started = Date.now();
     dir = tempDir("inputs");
+    PORTS = { chain: await freePort(), bank: await freePort(), regulator: await freePort() };
     chainNode = await startChainNode({ kind: "hardhat", port: PORTS.chain });
     const deploymentsFile = path.join(dir, "deployment.json");
     await deploy(parseDeployConfig({ RPC_URL: chainNode.url, DEPLOYMENTS_FILE: deploymentsFile }), () => undefined);
