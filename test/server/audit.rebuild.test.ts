@@ -5,7 +5,8 @@ import path from "node:path";
 import { HDNodeWallet, JsonRpcProvider, Mnemonic, NonceManager } from "ethers";
 import pino from "pino";
 import { deploy } from "../../scripts/deploy";
-import { assertPortFree, startChainNode, type ChainNode } from "../../scripts/lib/chain-node";
+import { freePort } from "../../scripts/bench/lib/system";
+import { startChainNode, type ChainNode } from "../../scripts/lib/chain-node";
 import { DEV_MNEMONIC, devWallet, parseDeployConfig } from "../../scripts/lib/deploy-config";
 import type { Deployment } from "../../scripts/lib/deployments";
 import { toCsv } from "../../server/audit/csv";
@@ -26,22 +27,6 @@ import { createTestDatabase, type TestDatabase } from "../helpers/databases";
 import { tempDir, waitFor } from "../helpers/processes";
 
 const ROOT = path.resolve(__dirname, "..", "..");
-/** This file's port range. */
-const PORTS = [18960, 18979] as const;
-
-async function freePort(): Promise<number> {
-  for (let port = PORTS[0]; port <= PORTS[1]; port++) {
-    if (
-      await assertPortFree(port, "test chain node").then(
-        () => true,
-        () => false,
-      )
-    )
-      return port;
-  }
-  throw new Error(`no free port in ${PORTS.join("–")}`);
-}
-
 /** A development account beyond the named roles (payees only receive, so only their addresses matter). */
 const devAddress = (index: number) =>
   HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase(DEV_MNEMONIC), `m/44'/60'/0'/0/${index}`).address;
