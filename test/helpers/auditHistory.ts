@@ -141,7 +141,11 @@ export async function createAuditHistory(a: AuditActors): Promise<AuditHistory> 
   const managerAddress = await a.manager.getAddress();
   const bankAddress = await a.bank.getAddress();
   const setNextTimestamp = (at: bigint) => a.provider.send("evm_setNextBlockTimestamp", [Number(at)]);
-  const t0 = BigInt((await a.provider.getBlock("latest"))!.timestamp) + 1_000n;
+  // eth_getBlockByNumber itself: ethers answers a repeated getBlock("latest") from a short-lived cache, which under
+  // load can be a block from before the last time jump (a signature then expires as it lands).
+  const latestTimestamp = async () =>
+    BigInt((await a.provider.send("eth_getBlockByNumber", ["latest", false])).timestamp);
+  const t0 = (await latestTimestamp()) + 1_000n;
   const day = (n: bigint) => t0 + n * DAY;
   const deadline = (at: bigint) => at + 3_600n;
 
@@ -152,7 +156,7 @@ export async function createAuditHistory(a: AuditActors): Promise<AuditHistory> 
       verdict,
       reasonHash,
       nonce: await nonceOf(verifier),
-      deadline: deadline(BigInt((await a.provider.getBlock("latest"))!.timestamp)),
+      deadline: deadline(await latestTimestamp()),
     };
     return { request, signature: await signAttestation(a.evidence, verifier, request) };
   }
