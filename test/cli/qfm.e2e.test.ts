@@ -94,18 +94,20 @@ describe("qfm, end to end through the binary", function () {
     };
     bank = await startNodeProcess("bank", bankEnv);
     regulator = await startNodeProcess("regulator", regulatorEnv);
-    // The regulator's own record of whose chain account the borrower's is: what a spot check's report is matched by.
-    const firm = await fetch(`${env.QFM_REGULATOR_URL}/registry/records`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${env.QFM_REGULATOR_KEY}`, "content-type": "application/json" },
-      body: JSON.stringify({
-        type: "FIRM_ACCOUNT",
-        reference: borrower,
-        holder: "Ningbo Yongxin Bearings Co., Ltd.",
-        holderCreditCode: "91330206MA2AAAAA1X",
-      }),
-    });
-    expect(firm.status, await firm.text()).to.equal(201);
+    // The regulator's own records of whose chain accounts the borrower's and the payees' are: what a spot check's
+    // report is matched by, and what binds the licence a document cites to the payee account it names.
+    for (const [reference, holder, holderCreditCode] of [
+      [borrower, "Ningbo Yongxin Bearings Co., Ltd.", "91330206MA2AAAAA1X"],
+      [equipmentVendor, "Ningbo Precision CNC Equipment Co., Ltd.", "91330200MA2H8K3X1Y"],
+      [lab, "Ningbo Institute of Product Quality Inspection", "12330200MB1234567X"],
+    ]) {
+      const firm = await fetch(`${env.QFM_REGULATOR_URL}/registry/records`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${env.QFM_REGULATOR_KEY}`, "content-type": "application/json" },
+        body: JSON.stringify({ type: "FIRM_ACCOUNT", reference, holder, holderCreditCode }),
+      });
+      expect(firm.status, await firm.text()).to.equal(201);
+    }
 
     const firms = Array.from(
       { length: 1_200 },

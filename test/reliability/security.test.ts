@@ -27,6 +27,7 @@ import { devWallet } from "../../scripts/lib/deploy-config";
 import { CATALOGUE, PRINCIPALS, checkRoute, routeTitle, type NodeRole } from "../helpers/authorizationMatrix";
 import { Status, Verdict } from "../helpers/constants";
 import { startLiveSystem, type LiveSystem } from "../helpers/liveSystem";
+import { recordAccounts } from "../helpers/liveFacility";
 import { client, issueKeyWithId, revokeKey, waitFor } from "../helpers/processes";
 import {
   TENANT_LISTS,
@@ -58,7 +59,6 @@ const REFERENCES = {
   equipment: "91330200MA2H8K3X1Y",
   materials: "91330201MA2J4L7P2Q",
   lab: "CNAS-L12345",
-  certifier: "CMA-2026-0815",
   patent: "CN202610654321.0",
   inspection: "NB-SC-2026-0042",
 };
@@ -74,7 +74,8 @@ const METADATA = {
     unitsTested: 12_000,
     unitsPassed: 11_880,
   },
-  CERTIFICATION: { labLicence: REFERENCES.certifier },
+  // The certificate is the lab payee's own (the regulator binds the licence to the payee account the document names).
+  CERTIFICATION: { labLicence: REFERENCES.lab },
   PATENT_FILING: { patentNumber: REFERENCES.patent },
   SPOT_CHECK_REPORT: { reportNumber: REFERENCES.inspection },
 } as const;
@@ -650,6 +651,12 @@ describe("security against the running system", function () {
         holderCreditCode: "91330206MA2AAAAA1X",
       });
       expect(firm.status, JSON.stringify(firm.body)).to.equal(201);
+      // And of the payees' accounts, by the credit codes of the licences their documents cite.
+      await recordAccounts(inspector, [
+        [vendor, REFERENCES.equipment],
+        [materials, REFERENCES.materials],
+        [lab, "12330200MB1234567X"],
+      ]);
 
       const equipment = { payee: vendor, category: "EQUIPMENT", qualityPurpose: true };
       const testing = { payee: lab, category: "TESTING_CERT", qualityPurpose: true };
