@@ -14,6 +14,7 @@ import type { Metrics } from "../http/metrics";
 import type { UploadedFile } from "../http/route";
 import type { Outbox } from "../outbox/outbox";
 import { createAdmission, releaseIdentities } from "./admission";
+import { partiesOf } from "./parties";
 import { ALLOWED_CONTENT_TYPES, fileMatchesType, isAllowedType, mediaTypeOf } from "./content-types";
 import type { DocumentRow } from "./presenter";
 import type { ListDocumentsQuery, UploadDocumentBody, UploadDocumentsBody } from "./schema";
@@ -332,6 +333,9 @@ export function createDocumentService({
     },
 
     get: load,
+
+    /** Each document's counterparty by name and the payment that consumed it (server/documents/parties.ts). */
+    parties: (rows: DocumentRow[]) => partiesOf(db, rows),
 
     async byEvidenceId(evidenceId: string): Promise<DocumentRow> {
       const row = await db.prisma.document.findUnique({ where: { evidenceId }, include: withBatch });
