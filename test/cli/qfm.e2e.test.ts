@@ -7,7 +7,7 @@ import { deploy } from "../../scripts/deploy";
 import { startChainNode, type ChainNode } from "../../scripts/lib/chain-node";
 import { devWallet, parseDeployConfig } from "../../scripts/lib/deploy-config";
 import { freePort } from "../../scripts/bench/lib/system";
-import { issueKey, startNodeProcess, tempDir, type NodeProcess } from "../helpers/processes";
+import { issueKey, startNodeProcess, tempDir, waitFor, type NodeProcess } from "../helpers/processes";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const ENTRY = path.join(ROOT, "scripts", "qfm.ts");
@@ -253,6 +253,13 @@ describe("qfm, end to end through the binary", function () {
     const paid = await ok(["payment", "request", "1", "0"]);
     expect(paid.stdout).to.include(`✓ paid 4,000,000.00 CNY to ${equipmentVendor} (payment 0 of facility 1)`);
     expect(paid.stdout).to.match(/transaction: 0x[0-9a-f]{64}/);
+    // The documents listing names each document's counterparty and, once the payment is indexed, the payment it released.
+    await waitFor("the payment's evidence shown as consumed", async () => {
+      const listed = await ok(["document", "list", "--facility", "1", "--kind", "INVOICE"]);
+      return listed.stdout.includes("payment 0");
+    });
+    const listed = await ok(["document", "list", "--facility", "1"]);
+    expect(listed.stdout).to.include("payee Ningbo Precision CNC Equipment (0x").and.include("consumed by");
 
     const shown = await ok(["facility", "show", "1"]);
     expect(shown.stdout).to.include("✓ paid").and.include("unpaid").and.include("10,000,000.00 CNY");
