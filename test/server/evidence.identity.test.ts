@@ -4,12 +4,10 @@ import { Wallet } from "ethers";
 import path from "node:path";
 import { freePort } from "../../scripts/bench/lib/system";
 import { devWallet } from "../../scripts/lib/deploy-config";
-import { createApiKeys } from "../../server/auth/api-keys";
 import type { Role } from "../../server/auth/roles";
-import { createDatabase } from "../../server/db/client";
 import { Verdict } from "../helpers/constants";
 import { recordAccounts } from "../helpers/liveFacility";
-import { startLiveSystem, type LiveSystem } from "../helpers/liveSystem";
+import { issueKeyOn, startLiveSystem, type LiveSystem } from "../helpers/liveSystem";
 import { client, waitFor } from "../helpers/processes";
 
 const pdf = (text: string) => Buffer.from(`%PDF-1.7\n% ${text}\n%%EOF\n`);
@@ -44,16 +42,9 @@ describe("evidence identity and the payee account, against live nodes", function
   /** one: pays A then C; two: pays C; shell: pays an account the bank filed as A's; tampered: pays C. */
   const facility = { one: "", two: "", shell: "", tampered: "" };
 
-  /** An API key issued in the bank node's database (as `npm run keys -- issue` does), bound to its subject. */
-  async function bankKey(role: Role, institution: string, subject: { address: string; creditCode?: string }) {
-    const db = createDatabase(`file:${path.join(system.dataDir("bank"), "db.sqlite")}`);
-    try {
-      const issued = await createApiKeys({ db }).issue({ role, institution, label: "test", subject });
-      return client(system.nodes.bank.url, issued.key);
-    } finally {
-      await db.close();
-    }
-  }
+  /** An API key on the bank node, bound to its subject. */
+  const bankKey = async (role: Role, institution: string, subject: { address: string; creditCode?: string }) =>
+    client(system.nodes.bank.url, await issueKeyOn(system, "bank", { role, institution, subject }));
 
   /** SQL on the bank node's SQLite file beside the running node: what an insider with database access can do. */
   function bankSql(statement: string, ...parameters: unknown[]): number {
