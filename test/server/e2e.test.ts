@@ -112,7 +112,11 @@ describe("bank and regulator nodes, end to end", function () {
     );
     // The payee's invoice: an inspection report or a patent would name the borrower, whom facility 1 here has not, and
     // a lab's certificate a lab (the regulator binds the licence a document cites to the payee account it names).
-    const report = await upload("INVOICE", { supplierLicence: "91330200MA2H8K3X1Y", invoiceNumber: "FP-1" }, "invoice 1");
+    const report = await upload(
+      "INVOICE",
+      { supplierLicence: "91330200MA2H8K3X1Y", invoiceNumber: "FP-1" },
+      "invoice 1",
+    );
     expect(contract.status).to.equal("QUEUED");
 
     await waitFor("both documents anchored", async () => {
@@ -141,7 +145,12 @@ describe("bank and regulator nodes, end to end", function () {
   });
 
   it("anchors a single document in its own transaction and both nodes accept it", async function () {
-    const patent = await upload("DELIVERY_NOTE", { supplierLicence: "91330200MA2H8K3X1Y" }, "delivery note 1", "single");
+    const patent = await upload(
+      "DELIVERY_NOTE",
+      { supplierLicence: "91330200MA2H8K3X1Y" },
+      "delivery note 1",
+      "single",
+    );
     await waitFor(
       "the single anchor",
       async () => (await officer.get(`/documents/${patent.id}`)).body.status === "ANCHORED",
