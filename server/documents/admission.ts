@@ -211,11 +211,12 @@ export function createAdmission({
       if (f.closed) throw conflict("facility_closed", `facility ${entry.facilityId} is closed`);
       const counterparty = await counterpartyOf(principal, entry, f);
       await mayUpload(principal, entry, counterparty);
-      // Earlier uploads of these bytes, oldest first; only one not rejected on chain still holds them.
+      // Earlier uploads of these bytes. At most one is not rejected on chain (each later one was admitted only once the
+      // earlier were rejected), and it is the newest: newest first, so no number of rejected copies hides it.
       const sameBytes = await db.prisma.document.findMany({
         where: { contentHash },
         select: { id: true, evidenceId: true },
-        orderBy: { createdAt: "asc" },
+        orderBy: [{ createdAt: "desc" }, { id: "desc" }],
         take: 20,
       });
       const [holding] = await stillHolding(

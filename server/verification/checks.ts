@@ -170,7 +170,9 @@ async function seenBefore(db: Database, c: RecordCandidate, rejected: RejectedOn
       evidenceId: { not: c.evidenceId },
       OR: [{ contentHash: c.contentHash }, ...(businessKey ? [{ businessKey }] : [])],
     },
-    orderBy: { createdAt: "asc" },
+    // Newest first: an evidence is recorded here only when none other holds its bytes or identity, so the one that
+    // may still hold them is the newest, however many rejected ones came before it.
+    orderBy: { createdAt: "desc" },
     take: 20,
   });
   const [holding] = await stillHolding(
@@ -244,6 +246,7 @@ async function duplicateCheck(
   const others = await db.prisma.document.findMany({
     where: { businessKey: key, NOT: { evidenceId: evidenceId ?? "" } },
     select: { id: true, evidenceId: true },
+    orderBy: { createdAt: "desc" },
     take: 20,
   });
   const [holding] = await stillHolding(
