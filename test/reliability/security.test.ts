@@ -1074,6 +1074,9 @@ describe("security against the running system", function () {
         say(
           "a payee's address forged in the database: paid at the registered address; a plan naming the forgery refused (422), its update refused by the chain (409)",
         );
+        // Put the row back: the tests below tamper with other things (evidence uploaded meanwhile would name the
+        // forged account, which the regulator's records do not bind to the licence, and be rejected for that).
+        expect(bankSql(`UPDATE "Payee" SET "address" = ? WHERE "address" = ?`, vendor, attacker)).to.equal(1);
       });
 
       it("pays what the plan on chain says when the plan in the database was altered", async function () {
@@ -1105,6 +1108,7 @@ describe("security against the running system", function () {
         say(
           "the plan altered in the database (every payee the attacker's, amounts × 10): paid 3,000,000.00 CNY to the payee on chain",
         );
+        expect(bankSql(`UPDATE "Facility" SET "plan" = ? WHERE "facilityId" = ?`, row.plan, facility.pay)).to.equal(1);
       });
 
       it("rejects documents whose content hash or salted hash was altered in the database before verification", async function () {
