@@ -33,6 +33,7 @@ import { createIndexer } from "./indexer/indexer";
 import { createOutbox, type JobHandler, type Outbox } from "./outbox/outbox";
 import { registryRoutes, seedRegistry } from "./registry/registry";
 import { bankRecordCheck, regulatorRecordCheck } from "./verification/checks";
+import { rejectedOnChain } from "./verification/rejected";
 import { localSource } from "./verification/local-source";
 import { verificationRoutes } from "./verification/router";
 import { bankNodeSource } from "./verification/sources";
@@ -275,7 +276,9 @@ export async function startNode(config: NodeConfig, options: { logger?: Logger }
         chain,
         verifierWallet,
         source,
-        recordCheck: config.role === "bank" ? bankRecordCheck(db) : regulatorRecordCheck(db),
+        recordCheck: (config.role === "bank" ? bankRecordCheck : regulatorRecordCheck)(db, {
+          rejected: rejectedOnChain(chain),
+        }),
         outbox,
         logger,
         metrics,

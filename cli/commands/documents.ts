@@ -19,6 +19,9 @@ interface DocumentView {
   saltedHash: string;
   evidenceId: string;
   counterparty: string;
+  counterpartyRole: "payee" | "borrower";
+  counterpartyName: string | null;
+  consumedBy: { facilityId: string; paymentIndex: number; txHash: string } | null;
   status: "QUEUED" | "BATCHED" | "ANCHORED";
   uploadedBy: string;
   createdAt: string;
@@ -61,12 +64,25 @@ interface VerifyResult {
 const kindOption = () =>
   new Option("--kind <kind>", "the evidence kind").choices([...EVIDENCE_KINDS]).makeOptionMandatory();
 
+/** "payee Ningbo Precision CNC (0x5A0b…9c4c)": the role, the name where the bank knows it, and the address. */
+const counterpartyOf = (d: DocumentView) =>
+  `${d.counterpartyRole} ${d.counterpartyName ? `${d.counterpartyName} (${shortHash(d.counterparty)})` : d.counterparty}`;
+
+/** The payment that consumed the document, or "—" while none has. */
+const consumedByOf = (d: DocumentView) => (d.consumedBy ? `payment ${d.consumedBy.paymentIndex}` : "—");
+
 function renderDocument(d: DocumentView): string {
   return renderPairs([
     ["document", d.id],
     ["facility", d.facilityId],
     ["kind", d.kind],
-    ["counterparty", d.counterparty],
+    ["counterparty", counterpartyOf(d)],
+    [
+      "consumed by",
+      d.consumedBy
+        ? `payment ${d.consumedBy.paymentIndex} of facility ${d.consumedBy.facilityId} (tx ${d.consumedBy.txHash})`
+        : "— (no payment has used it)",
+    ],
     ["file", `${d.originalName} (${d.mimeType}, ${d.size.toLocaleString("en-US")} bytes)`],
     ["metadata", JSON.stringify(d.metadata)],
     ["content hash (sha256)", d.contentHash],
@@ -170,11 +186,23 @@ export function documentCommands(cli: Cli): Command[] {
         });
         ctx.print(body, () =>
           renderTable(
-            ["document", "facility", "kind", "file", "status", "evidence id", "uploaded"],
+            [
+              "document",
+              "facility",
+              "kind",
+              "counterparty",
+              "consumed by",
+              "file",
+              "status",
+              "evidence id",
+              "uploaded",
+            ],
             body.items.map((d) => [
               d.id,
               d.facilityId,
               d.kind,
+              counterpartyOf(d),
+              consumedByOf(d),
               d.originalName,
               d.status,
               shortHash(d.evidenceId),

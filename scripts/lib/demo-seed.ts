@@ -167,13 +167,17 @@ export async function seedDemo(urls: { bank: string; regulator: string }, keys: 
 
   const borrowerA = DEMO_BORROWERS.yongxin;
   const borrowerB = DEMO_BORROWERS.cixi;
-  log("recording the borrowers' chain accounts in the regulator's registry…");
+  // The regulator binds each licence to the accounts its holder is paid at from these records, never from the bank's.
+  log("recording the borrowers' and payees' chain accounts in the regulator's registry…");
   const known = (await regulator.get("/registry/records?type=FIRM_ACCOUNT")).items.map(
     (r: { reference: string }) => r.reference,
   );
   for (const [account, holder, holderCreditCode] of [
     [borrowerA, "Ningbo Yongxin Bearings Co., Ltd.", "91330206MA2AAAAA1X"],
     [borrowerB, "Cixi Valve Works", "91330282MA2BBBBB2Y"],
+    [payees.equipment, "Ningbo Precision CNC Equipment Co., Ltd.", SUPPLIER],
+    [payees.materials, "Zhejiang Special Alloys Materials Co., Ltd.", MATERIALS],
+    [payees.lab, "Ningbo Institute of Product Quality Inspection", "12330200MB1234567X"],
   ]) {
     if (known.includes(account)) continue;
     await regulator.post("/registry/records", { type: "FIRM_ACCOUNT", reference: account, holder, holderCreditCode });

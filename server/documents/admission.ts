@@ -2,8 +2,9 @@ import { getAddress } from "ethers";
 import type { Principal } from "../auth/roles";
 import type { Chain } from "../chain/chain";
 import { isPayeeKind, kindIndex, type EvidenceKind } from "../chain/evidence";
-import type { Database } from "../db/client";
+import type { Database, Tx } from "../db/client";
 import { AppError, conflict, unprocessable } from "../errors";
+import { rejectedOnChain, stillHolding, type RejectedOnChain } from "../verification/rejected";
 
 /** FacilityManager's Status.CLOSED. */
 const CLOSED = 3;
@@ -16,10 +17,14 @@ export interface UploadEntry {
   metadata?: Record<string, unknown>;
 }
 
-/** What admission derives for a document: the counterparty its evidence id names, and its business identity. */
+/**
+ * What admission derives for a document: the counterparty its evidence id names, its business identity, and the
+ * document (rejected on chain) that held that identity until now, whose hold the upload's write releases.
+ */
 export interface Admitted {
   counterparty: string;
   businessKey: string | null;
+  releases: string | null;
 }
 
 /** The metadata field holding each kind's business number: with the issuer, one document's identity. */
@@ -67,9 +72,19 @@ export async function keyIsSubject(
  * The bank node's admission of evidence, before anything is stored: the facility exists and is not closed; the
  * counterparty is the facility's borrower (borrower kinds) or a payee of its plan (payee kinds); the uploader may submit
  * it (the bank officer; a borrower for its own facility; a supplier only documents naming itself); and neither its
- * bytes nor its business identity were uploaded before (one document, one use).
+ * bytes nor its business identity belong to another document that may still back a payment (one document, one use).
+ * A document rejected on chain (`rejected`: a verifier's REJECT is a final veto) no longer holds them: a forgery
+ * citing a real invoice or report number delays the genuine document until it is judged, and no longer.
  */
-export function createAdmission({ db, chain }: { db: Database; chain: Chain }) {
+export function createAdmission({
+  db,
+  chain,
+  rejected = rejectedOnChain(chain),
+}: {
+  db: Database;
+  chain: Chain;
+  rejected?: RejectedOnChain;
+}) {
   /**
    * The facility's borrower, plan payees and whether it is closed. The bank's own record of a facility it created
    * serves while the chain node is away (uploads keep working); the chain is asked whether it is closed for up to a
@@ -196,28 +211,60 @@ export function createAdmission({ db, chain }: { db: Database; chain: Chain }) {
       if (f.closed) throw conflict("facility_closed", `facility ${entry.facilityId} is closed`);
       const counterparty = await counterpartyOf(principal, entry, f);
       await mayUpload(principal, entry, counterparty);
-      const sameBytes = await db.prisma.document.findFirst({ where: { contentHash }, select: { id: true } });
-      if (sameBytes) {
+      // Earlier uploads of these bytes. At most one is not rejected on chain (each later one was admitted only once the
+      // earlier were rejected), and it is the newest: newest first, so no number of rejected copies hides it.
+      const sameBytes = await db.prisma.document.findMany({
+        where: { contentHash },
+        select: { id: true, evidenceId: true },
+        orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+        take: 20,
+      });
+      const [holding] = await stillHolding(
+        rejected,
+        sameBytes.map((d) => d.evidenceId),
+      );
+      if (holding) {
+        const holder = sameBytes.find((d) => d.evidenceId === holding)!;
         throw conflict(
           "document_duplicate",
-          `these bytes were uploaded before as document ${sameBytes.id}: one document backs one use`,
-          { documentId: sameBytes.id },
+          `these bytes were uploaded before as document ${holder.id}: one document backs one use ` +
+            "(they are free again only if a verifier rejects that document)",
+          { documentId: holder.id },
         );
       }
       const businessKey = businessKeyOf(entry.kind, counterparty, entry.metadata);
+      let releases: string | null = null;
       if (businessKey) {
-        const same = await db.prisma.document.findUnique({ where: { businessKey }, select: { id: true } });
-        if (same) {
+        const same = await db.prisma.document.findUnique({
+          where: { businessKey },
+          select: { id: true, evidenceId: true },
+        });
+        if (same && !(await rejected(same.evidenceId))) {
           throw conflict(
             "document_business_duplicate",
-            `${businessKey} was uploaded before as document ${same.id}: one document backs one use`,
+            `${businessKey} was uploaded before as document ${same.id}: one document backs one use ` +
+              "(the number is free again only if a verifier rejects that document)",
             { documentId: same.id },
           );
         }
+        releases = same?.id ?? null;
       }
-      return { counterparty, businessKey };
+      return { counterparty, businessKey, releases };
     },
   };
 }
 
 export type Admission = ReturnType<typeof createAdmission>;
+
+/**
+ * Releases the business identities that documents rejected on chain held (admission found them), in the upload's own
+ * transaction. The identity stays derivable from the rejected row's kind, counterparty and metadata; the column is the
+ * hold, and the unique constraint on it keeps two concurrent uploads from taking one identity.
+ */
+export async function releaseIdentities(tx: Tx, rows: Array<{ businessKey: string | null; releases: string | null }>) {
+  for (const { businessKey, releases } of rows) {
+    if (businessKey && releases) {
+      await tx.document.updateMany({ where: { id: releases, businessKey }, data: { businessKey: null } });
+    }
+  }
+}

@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import { LEAF_ENCODING, kindIndex, type EvidenceKind } from "../chain/evidence";
+import { bareParties, type DocumentParties } from "./parties";
 import type { BatchView, DocumentView, ProofView } from "./schema";
 
 /** A document row with its batch, as the service loads it. */
@@ -24,7 +25,7 @@ export interface DocumentRow {
   batch: { root: string; single: boolean; status: string; txHash: string | null; blockNumber: bigint | null } | null;
 }
 
-export function presentDocument(row: DocumentRow): z.input<typeof DocumentView> {
+export function presentDocument(row: DocumentRow, parties = bareParties(row)): z.input<typeof DocumentView> {
   return {
     id: row.id,
     facilityId: row.facilityId.toString(),
@@ -38,6 +39,7 @@ export function presentDocument(row: DocumentRow): z.input<typeof DocumentView> 
     saltedHash: row.saltedHash,
     evidenceId: row.evidenceId,
     counterparty: row.counterparty,
+    ...parties,
     status: row.status as "QUEUED" | "BATCHED" | "ANCHORED",
     uploadedBy: row.uploadedBy,
     createdAt: row.createdAt.toISOString(),

@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { Policy } from "../auth/policy";
 import { defineRoute, FacilityId, Hex32, type HandlerResult, type RouteDef } from "../http/route";
 import { Address } from "../lifecycle/payees";
-import { presentBatch, presentDocument, presentProof } from "./presenter";
+import { presentBatch, presentDocument, presentProof, type DocumentRow } from "./presenter";
 import {
   BatchRootParams,
   BULK_UPLOAD_MAX_FILES,
@@ -68,6 +68,11 @@ export function documentRoutes({
   chain: { chainId: bigint; evidenceRegistry: string };
   policy: Policy;
 }): RouteDef<any, any, any, any>[] {
+  /** Documents as the API shows them: with their counterparty's name and the payment that consumed them. */
+  const present = async (rows: DocumentRow[]) => {
+    const parties = await documents.parties(rows);
+    return rows.map((row) => presentDocument(row, parties.get(row.id)));
+  };
   return [
     defineRoute({
       method: "post",
@@ -91,7 +96,7 @@ export function documentRoutes({
       handler: async ({ principal, file, body, headers }) => {
         await policy.facility(principal!, body.facilityId, "write");
         const upload = await documents.upload(principal!, file!, body, headers["idempotency-key"]);
-        return uploaded(upload, presentDocument(upload.documents[0]));
+        return uploaded(upload, (await present(upload.documents))[0]);
       },
     }),
     defineRoute({
@@ -122,7 +127,7 @@ export function documentRoutes({
         for (const facilityId of new Set(body.documents.map((entry) => entry.facilityId)))
           await policy.facility(principal!, facilityId, "write");
         const upload = await documents.uploadMany(principal!, files!, body.documents, headers["idempotency-key"]);
-        return uploaded(upload, { items: upload.documents.map(presentDocument) });
+        return uploaded(upload, { items: await present(upload.documents) });
       },
     }),
     defineRoute({
@@ -136,7 +141,7 @@ export function documentRoutes({
       responses: { 200: { description: "newest first", schema: DocumentList } },
       handler: async ({ query, principal }) => {
         const page = await documents.list(query, await policy.documentWhere(principal!));
-        return { body: { items: page.items.map(presentDocument), nextCursor: page.nextCursor } };
+        return { body: { items: await present(page.items), nextCursor: page.nextCursor } };
       },
     }),
     defineRoute({
@@ -154,7 +159,7 @@ export function documentRoutes({
       handler: async ({ params, principal }) => {
         const row = await documents.get(params.id);
         await policy.document(principal!, row.facilityId, `document ${params.id}`);
-        return { body: presentDocument(row) };
+        return { body: (await present([row]))[0] };
       },
     }),
     defineRoute({
@@ -218,7 +223,7 @@ export function documentRoutes({
       handler: async ({ params, principal }) => {
         const row = await documents.byEvidenceId(params.evidenceId);
         await policy.document(principal!, row.facilityId, `evidence ${params.evidenceId}`);
-        return { body: presentDocument(row) };
+        return { body: (await present([row]))[0] };
       },
     }),
     defineRoute({

@@ -149,6 +149,15 @@ export const DocumentView = z
         "the party the document is with, part of the evidence id: the payee for PURCHASE_CONTRACT, INVOICE, " +
         "DELIVERY_NOTE and CERTIFICATION; the facility's borrower for the other kinds",
     }),
+    counterpartyRole: z.enum(["payee", "borrower"]),
+    counterpartyName: z
+      .string()
+      .nullable()
+      .meta({ description: "the payee's name on the bank's file, or the borrower's; null when unknown" }),
+    consumedBy: z
+      .object({ facilityId: z.string(), paymentIndex: z.number().int(), txHash: z.string() })
+      .nullable()
+      .meta({ description: "the entrusted payment whose execution on chain consumed this evidence, if any" }),
     status: z.enum(DOCUMENT_STATUSES),
     uploadedBy: z.string(),
     createdAt: z.string(),

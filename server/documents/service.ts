@@ -13,7 +13,8 @@ import { AppError, badRequest, conflict, notFound, unavailable, unprocessable } 
 import type { Metrics } from "../http/metrics";
 import type { UploadedFile } from "../http/route";
 import type { Outbox } from "../outbox/outbox";
-import { createAdmission } from "./admission";
+import { createAdmission, releaseIdentities } from "./admission";
+import { partiesOf } from "./parties";
 import { ALLOWED_CONTENT_TYPES, fileMatchesType, isAllowedType, mediaTypeOf } from "./content-types";
 import type { DocumentRow } from "./presenter";
 import type { ListDocumentsQuery, UploadDocumentBody, UploadDocumentsBody } from "./schema";
@@ -171,10 +172,15 @@ export function createDocumentService({
       });
       return { documents, replayed: false };
     } catch (error) {
-      if (!idempotency || !isUniqueViolation(error)) throw error;
-      const earlier = await replayOf(principal, idempotency);
-      if (!earlier) throw error;
-      return earlier;
+      if (!isUniqueViolation(error)) throw error;
+      const earlier = idempotency && (await replayOf(principal, idempotency));
+      if (earlier) return earlier;
+      // Not the Idempotency-Key: a concurrent upload took the same business identity first.
+      throw conflict(
+        "document_business_duplicate",
+        "another upload with the same business identity (issuer and number) was stored at the same moment: " +
+          "one document backs one use",
+      );
     }
   }
 
@@ -188,7 +194,7 @@ export function createDocumentService({
     entry: { facilityId: bigint; kind: EvidenceKind; counterparty?: string; metadata?: Record<string, unknown> },
   ) {
     const contentHash = file.contentHash;
-    const { counterparty, businessKey } = await fromChain(admission.admit(principal, entry, contentHash));
+    const { counterparty, businessKey, releases } = await fromChain(admission.admit(principal, entry, contentHash));
     const salt = hexlify(randomBytes(32));
     const saltedHash = saltedHashOf(salt, contentHash);
     await store.putFile(contentHash, file.path);
@@ -207,6 +213,7 @@ export function createDocumentService({
       counterparty,
       businessKey,
       uploadedBy: `${principal.institution}/${principal.label}`,
+      releases,
     };
   }
 
@@ -232,8 +239,10 @@ export function createDocumentService({
       }
       // Even for one statement: on SQLite a write outside an interactive transaction runs inside whichever one holds
       // the connection (a batch being sealed) and would roll back with it.
+      const { releases: _released, ...row } = data;
       const written = await writeOnce(principal, idempotency, [data.id], async (tx) => {
-        const document = await tx.document.create({ data });
+        await releaseIdentities(tx, [data]);
+        const document = await tx.document.create({ data: row });
         if (body.anchor === "single") await queueSingleAnchor(tx, outbox, document);
         // Queued: no batch yet, so the row as created is the whole answer and reading it back would cost a query.
         return [{ ...document, batch: null }];
@@ -295,6 +304,7 @@ export function createDocumentService({
         idempotency,
         rows.map((row) => row.id),
         async (tx) => {
+          await releaseIdentities(tx, rows);
           await insertRows(
             tx,
             rows.map(
@@ -308,7 +318,7 @@ export function createDocumentService({
                 "createdAt", "status")
               VALUES ${values}`,
           );
-          return rows.map((row) => ({
+          return rows.map(({ releases: _, ...row }) => ({
             ...row,
             status: "QUEUED",
             batchId: null,
@@ -323,6 +333,9 @@ export function createDocumentService({
     },
 
     get: load,
+
+    /** Each document's counterparty by name and the payment that consumed it (server/documents/parties.ts). */
+    parties: (rows: DocumentRow[]) => partiesOf(db, rows),
 
     async byEvidenceId(evidenceId: string): Promise<DocumentRow> {
       const row = await db.prisma.document.findUnique({ where: { evidenceId }, include: withBatch });

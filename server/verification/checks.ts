@@ -1,8 +1,9 @@
 import { getAddress } from "ethers";
 import { isPayeeKind, type EvidenceKind } from "../chain/evidence";
 import type { Database } from "../db/client";
-import { borrowerOf, figureMismatch, findRecord, inspectionFigures } from "../registry/records";
+import { borrowerOf, figureMismatch, findRecord, inspectionFigures, type RecordRow } from "../registry/records";
 import { businessKeyOf } from "../documents/admission";
+import { stillHolding, type RejectedOnChain } from "./rejected";
 
 /** A verdict before signing: ACCEPT, or REJECT with the reason a person can read. */
 export type Check = { ok: true } | { ok: false; reason: string };
@@ -42,13 +43,22 @@ const REGULATOR_RULES: Record<EvidenceKind, { field: string; type: RegistryType;
   SPOT_CHECK_REPORT: { field: "reportNumber", type: "INSPECTION_RECORD", what: "inspection record" },
 };
 
+/** What a record check asks the chain: whether other evidence was rejected there (and so no longer holds anything). */
+export interface CheckOptions {
+  /** Default: nothing counts as rejected, so every earlier evidence keeps what it claimed. */
+  rejected?: RejectedOnChain;
+}
+
+const nothingRejected: RejectedOnChain = async () => false;
+
 /**
  * The market regulator's check: the supplier, lab, patent filing or inspection record a document names must be in
- * the regulator's own registry (seeded from its files, never from the bank).
+ * the regulator's own registry (seeded from its files, never from the bank); a payee-kind document's payee account
+ * must be one the registry binds to the licence's holder (FIRM_ACCOUNT, by credit code).
  */
-export function regulatorRecordCheck(db: Database): RecordCheck {
+export function regulatorRecordCheck(db: Database, { rejected = nothingRejected }: CheckOptions = {}): RecordCheck {
   return async ({ kind, metadata, facilityId, counterparty, evidenceId, contentHash }) => {
-    const seen = await seenBefore(db, { kind, metadata, counterparty, evidenceId, contentHash });
+    const seen = await seenBefore(db, { kind, metadata, counterparty, evidenceId, contentHash }, rejected);
     if (!seen.ok) return seen;
     const rule = REGULATOR_RULES[kind];
     const reference = metadata[rule.field];
@@ -59,20 +69,40 @@ export function regulatorRecordCheck(db: Database): RecordCheck {
       where: { type_reference: { type: rule.type, reference: reference.trim() } },
     });
     if (!record) return { ok: false, reason: `${rule.what} ${reference} is not in the regulator's registry` };
-    // Where the regulator's record says which chain address the licensed firm is paid at, the payee the evidence id
-    // names must be it: an invoice naming payee A cannot borrow firm C's licence.
-    const holderAddress = (JSON.parse(record.data) as { address?: unknown }).address;
-    if (isPayeeKind(kind) && typeof holderAddress === "string" && counterparty) {
-      if (getAddress(holderAddress) !== getAddress(counterparty)) {
-        return {
-          ok: false,
-          reason: `${rule.what} ${reference} is held by ${record.holder} (${getAddress(holderAddress)}), not by payee ${getAddress(counterparty)}`,
-        };
-      }
+    if (isPayeeKind(kind)) {
+      const bound = await accountBinding(db, record, rule.what, counterparty);
+      if (!bound.ok) return bound;
     }
     const own = BORROWER_CHECKS[kind];
     return own ? own(db, { metadata, facilityId: facilityId ?? 0n }) : { ok: true };
   };
+}
+
+/**
+ * A payee-kind document is paid to the payee its evidence id names: that chain account must be, by the regulator's own
+ * FIRM_ACCOUNT record, an account of the firm holding the licence the document cites. The bank's file of payees (name,
+ * credit code, address) is not consulted: a payee registered or edited there under another firm's identity cannot
+ * borrow that firm's licence.
+ */
+async function accountBinding(db: Database, licence: RecordRow, what: string, counterparty?: string): Promise<Check> {
+  if (!counterparty) return { ok: false, reason: "the document names no payee account" };
+  const account = getAddress(counterparty);
+  if (!licence.holderCreditCode)
+    return { ok: false, reason: `${what} ${licence.reference} records no holder credit code` };
+  const firm = await findRecord(db, "FIRM_ACCOUNT", account);
+  if (!firm?.holderCreditCode) {
+    return {
+      ok: false,
+      reason: `payee account ${account} is not in the regulator's registry: it cannot be bound to ${what} ${licence.reference}`,
+    };
+  }
+  if (firm.holderCreditCode !== licence.holderCreditCode) {
+    return {
+      ok: false,
+      reason: `${what} ${licence.reference} is held by ${licence.holderCreditCode}, but payee account ${account} is of firm ${firm.holderCreditCode} in the regulator's registry`,
+    };
+  }
+  return { ok: true };
 }
 
 type BorrowerCheck = (db: Database, c: { metadata: Record<string, unknown>; facilityId: bigint }) => Promise<Check>;
@@ -128,17 +158,28 @@ const BORROWER_CHECKS: Partial<Record<EvidenceKind, BorrowerCheck>> = {
 
 /**
  * One document, one use, from this node's own memory: a document whose bytes, or whose business identity (issuer and
- * number), this node has already seen for another evidence is a REJECT. The first evidence seen with them keeps them.
+ * number), this node has already seen for another evidence that may still be verified is a REJECT. The first
+ * evidence seen with them keeps them until the chain records a verifier's REJECT of it (a final veto): a rejected
+ * forgery citing a real number does not block the genuine document.
  */
-async function seenBefore(db: Database, c: RecordCandidate): Promise<Check> {
+async function seenBefore(db: Database, c: RecordCandidate, rejected: RejectedOnChain): Promise<Check> {
   if (!c.evidenceId || !c.contentHash) return { ok: true };
   const businessKey = c.counterparty ? businessKeyOf(c.kind, c.counterparty, c.metadata) : null;
-  const other = await db.prisma.evidenceSeen.findFirst({
+  const others = await db.prisma.evidenceSeen.findMany({
     where: {
       evidenceId: { not: c.evidenceId },
       OR: [{ contentHash: c.contentHash }, ...(businessKey ? [{ businessKey }] : [])],
     },
+    // Newest first: an evidence is recorded here only when none other holds its bytes or identity, so the one that
+    // may still hold them is the newest, however many rejected ones came before it.
+    orderBy: { createdAt: "desc" },
+    take: 20,
   });
+  const [holding] = await stillHolding(
+    rejected,
+    others.map((o) => o.evidenceId),
+  );
+  const other = others.find((o) => o.evidenceId === holding);
   if (other) {
     return {
       ok: false,
@@ -161,7 +202,7 @@ async function seenBefore(db: Database, c: RecordCandidate): Promise<Check> {
  * of that facility's plan, and the supplier licence it cites is that payee's (its credit code on the bank's file); a
  * borrower-kind document names the facility's borrower; and no other document has the same business identity.
  */
-export function bankRecordCheck(db: Database): RecordCheck {
+export function bankRecordCheck(db: Database, { rejected = nothingRejected }: CheckOptions = {}): RecordCheck {
   return async ({ kind, metadata, facilityId, counterparty, evidenceId }) => {
     if (facilityId === undefined || !counterparty) return { ok: false, reason: "the document names no counterparty" };
     const facility = await db.prisma.facility.findUnique({ where: { facilityId } });
@@ -169,7 +210,7 @@ export function bankRecordCheck(db: Database): RecordCheck {
     const party = getAddress(counterparty);
     if (!isPayeeKind(kind)) {
       return getAddress(facility.borrower) === party
-        ? duplicateCheck(db, kind, party, metadata, evidenceId)
+        ? duplicateCheck(db, rejected, kind, party, metadata, evidenceId)
         : { ok: false, reason: `a ${kind} names the borrower ${facility.borrower}, not ${party}` };
     }
     const planned = (JSON.parse(facility.plan) as Array<{ payee: string }>).map((p) => getAddress(p.payee));
@@ -187,13 +228,14 @@ export function bankRecordCheck(db: Database): RecordCheck {
         };
       }
     }
-    return duplicateCheck(db, kind, party, metadata, evidenceId);
+    return duplicateCheck(db, rejected, kind, party, metadata, evidenceId);
   };
 }
 
-/** A REJECT when another document has the same business identity (issuer + business number): one document, one use. */
+/** A REJECT when another document not rejected on chain has the same business identity (issuer + business number): one document, one use. */
 async function duplicateCheck(
   db: Database,
+  rejected: RejectedOnChain,
   kind: EvidenceKind,
   counterparty: string,
   metadata: Record<string, unknown>,
@@ -203,10 +245,16 @@ async function duplicateCheck(
   if (!key) return { ok: true };
   const others = await db.prisma.document.findMany({
     where: { businessKey: key, NOT: { evidenceId: evidenceId ?? "" } },
-    select: { id: true },
-    take: 1,
+    select: { id: true, evidenceId: true },
+    orderBy: { createdAt: "desc" },
+    take: 20,
   });
-  return others.length === 0
-    ? { ok: true }
-    : { ok: false, reason: `${key} is already the identity of document ${others[0].id}: one document, one use` };
+  const [holding] = await stillHolding(
+    rejected,
+    others.map((o) => o.evidenceId),
+  );
+  const other = others.find((o) => o.evidenceId === holding);
+  return other
+    ? { ok: false, reason: `${key} is already the identity of document ${other.id}: one document, one use` }
+    : { ok: true };
 }

@@ -7,7 +7,7 @@ import { deploy } from "../../scripts/deploy";
 import { startChainNode, type ChainNode } from "../../scripts/lib/chain-node";
 import { devWallet, parseDeployConfig } from "../../scripts/lib/deploy-config";
 import { freePort } from "../../scripts/bench/lib/system";
-import { issueKey, startNodeProcess, tempDir, type NodeProcess } from "../helpers/processes";
+import { issueKey, startNodeProcess, tempDir, waitFor, type NodeProcess } from "../helpers/processes";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const ENTRY = path.join(ROOT, "scripts", "qfm.ts");
@@ -94,18 +94,20 @@ describe("qfm, end to end through the binary", function () {
     };
     bank = await startNodeProcess("bank", bankEnv);
     regulator = await startNodeProcess("regulator", regulatorEnv);
-    // The regulator's own record of whose chain account the borrower's is: what a spot check's report is matched by.
-    const firm = await fetch(`${env.QFM_REGULATOR_URL}/registry/records`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${env.QFM_REGULATOR_KEY}`, "content-type": "application/json" },
-      body: JSON.stringify({
-        type: "FIRM_ACCOUNT",
-        reference: borrower,
-        holder: "Ningbo Yongxin Bearings Co., Ltd.",
-        holderCreditCode: "91330206MA2AAAAA1X",
-      }),
-    });
-    expect(firm.status, await firm.text()).to.equal(201);
+    // The regulator's own records of whose chain accounts the borrower's and the payees' are: what a spot check's
+    // report is matched by, and what binds the licence a document cites to the payee account it names.
+    for (const [reference, holder, holderCreditCode] of [
+      [borrower, "Ningbo Yongxin Bearings Co., Ltd.", "91330206MA2AAAAA1X"],
+      [equipmentVendor, "Ningbo Precision CNC Equipment Co., Ltd.", "91330200MA2H8K3X1Y"],
+      [lab, "Ningbo Institute of Product Quality Inspection", "12330200MB1234567X"],
+    ]) {
+      const firm = await fetch(`${env.QFM_REGULATOR_URL}/registry/records`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${env.QFM_REGULATOR_KEY}`, "content-type": "application/json" },
+        body: JSON.stringify({ type: "FIRM_ACCOUNT", reference, holder, holderCreditCode }),
+      });
+      expect(firm.status, await firm.text()).to.equal(201);
+    }
 
     const firms = Array.from(
       { length: 1_200 },
@@ -251,6 +253,13 @@ describe("qfm, end to end through the binary", function () {
     const paid = await ok(["payment", "request", "1", "0"]);
     expect(paid.stdout).to.include(`✓ paid 4,000,000.00 CNY to ${equipmentVendor} (payment 0 of facility 1)`);
     expect(paid.stdout).to.match(/transaction: 0x[0-9a-f]{64}/);
+    // The documents listing names each document's counterparty and, once the payment is indexed, the payment it released.
+    await waitFor("the payment's evidence shown as consumed", async () => {
+      const listed = await ok(["document", "list", "--facility", "1", "--kind", "INVOICE"]);
+      return listed.stdout.includes("payment 0");
+    });
+    const listed = await ok(["document", "list", "--facility", "1"]);
+    expect(listed.stdout).to.include("payee Ningbo Precision CNC Equipment (0x").and.include("consumed by");
 
     const shown = await ok(["facility", "show", "1"]);
     expect(shown.stdout).to.include("✓ paid").and.include("unpaid").and.include("10,000,000.00 CNY");

@@ -2,20 +2,42 @@ import { expect } from "chai";
 import { Wallet } from "ethers";
 import type { client } from "./processes";
 
+/**
+ * Puts chain accounts on the regulator's record (FIRM_ACCOUNT) as held by the firms with these credit codes: the
+ * regulator binds a payee-kind document's licence to the payee account from these records, never from the bank's.
+ */
+export async function recordAccounts(
+  inspector: ReturnType<typeof client>,
+  accounts: Array<[account: string, holderCreditCode: string]>,
+): Promise<void> {
+  for (const [account, holderCreditCode] of accounts) {
+    const recorded = await inspector.post("/registry/records", {
+      type: "FIRM_ACCOUNT",
+      reference: account,
+      holder: `firm ${holderCreditCode}`,
+      holderCreditCode,
+    });
+    expect(recorded.status, JSON.stringify(recorded.body)).to.equal(201);
+  }
+}
+
 /** The supplier licence the seeded regulator registry knows (seed/regulator-registry.json), used as its credit code. */
 export const LICENSED_SUPPLIER = "91330200MA2H8K3X1Y";
 
 /**
  * Opens a facility on a live bank node, as evidence now needs one: a registered payee whose credit code is the
  * registry's supplier licence, the borrower graded C (or as the regulator's white list says), and a plan of one payment to that payee requiring every
- * payee kind (so an upload of any kind for it names that payee without saying so). Returns its id and payee.
+ * payee kind (so an upload of any kind for it names that payee without saying so). With `inspector` (a regulator
+ * key on the regulator node), the payee's account is put on the regulator's record as the licence holder's, so the
+ * regulator can bind the licence to it. Returns its id and payee.
  */
 export async function openFacility(
   officer: ReturnType<typeof client>,
-  options: { creditCode?: string; borrower?: string } = {},
+  options: { creditCode?: string; borrower?: string; inspector?: ReturnType<typeof client> } = {},
 ): Promise<{ facilityId: string; payee: string; borrower: string }> {
   const payee = Wallet.createRandom().address;
   const borrower = options.borrower ?? Wallet.createRandom().address;
+  if (options.inspector) await recordAccounts(options.inspector, [[payee, options.creditCode ?? LICENSED_SUPPLIER]]);
   const registered = await officer.post("/payees", {
     address: payee,
     name: `Supplier ${payee.slice(2, 8)}`,

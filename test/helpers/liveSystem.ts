@@ -68,6 +68,23 @@ async function issueMatrixKeys(databaseUrl: string, node: NodeRole): Promise<Mat
 }
 
 /**
+ * Issues an API key in a running node's database (as `npm run keys -- issue` does), bound to its subject: a borrower's
+ * or a payee's address (and a borrower's credit code). The institution is the name admission matches the key by.
+ */
+export async function issueKeyOn(
+  system: Pick<LiveSystem, "dataDir">,
+  node: NodeRole,
+  key: { role: Role; institution: string; subject?: { address: string; creditCode?: string } },
+): Promise<string> {
+  const db = createDatabase(`file:${path.join(system.dataDir(node), "db.sqlite")}`);
+  try {
+    return (await createApiKeys({ db }).issue({ ...key, label: "test" })).key;
+  } finally {
+    await db.close();
+  }
+}
+
+/**
  * Starts the system on the given ports. `env` adds settings to both nodes (the bank node also gets
  * REGULATOR_NODE_URL, so it serves the dashboard's /regulator-api proxy).
  */

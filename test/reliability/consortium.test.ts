@@ -11,6 +11,7 @@ import { keyProblems } from "../../server/chain/startup";
 import { loadConfig } from "../../server/config";
 import { EvidenceRegistry__factory, FacilityManager__factory, SettlementToken__factory } from "../../typechain-types";
 import { emptyDatabase, type EmptyDatabase } from "../helpers/databases";
+import { recordAccounts } from "../helpers/liveFacility";
 import { client, issueKey, startNodeProcess, tempDir, waitFor, type NodeProcess } from "../helpers/processes";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -443,6 +444,7 @@ describe("consortium deployment: two nodes on a chain other than 31337", functio
         holderCreditCode: "91330206MA2AAAAA1X",
       });
       expect(firm.status, JSON.stringify(firm.body)).to.equal(201);
+      await recordAccounts(inspector, [[vendor, SUPPLIER_LICENCE]]); // the payee's account, the licence holder's
       const created = await officer.post("/facilities", {
         borrower,
         borrowerName: "Ningbo Yongxin Bearings",

@@ -22,6 +22,7 @@ import { randomUUID } from "node:crypto";
 import { EvidenceRegistry__factory } from "../../typechain-types";
 import { Verdict } from "../helpers/constants";
 import { startLiveSystem, type LiveSystem } from "../helpers/liveSystem";
+import { recordAccounts } from "../helpers/liveFacility";
 import { client, waitFor } from "../helpers/processes";
 
 const NONE = BigInt(Verdict.NONE);
@@ -79,6 +80,7 @@ describe("signing integrity against the running system", function () {
       holderCreditCode: "91330206MA2AAAAA1X",
     });
     expect(firm.status, JSON.stringify(firm.body)).to.equal(201);
+    await recordAccounts(as("regulator", "regulator"), [[vendor, EQUIPMENT_LICENCE]]);
     const created = await officer.post("/facilities", {
       borrower: devWallet("borrower").address,
       borrowerName: "Ningbo Yongxin Bearings",

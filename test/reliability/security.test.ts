@@ -27,6 +27,7 @@ import { devWallet } from "../../scripts/lib/deploy-config";
 import { CATALOGUE, PRINCIPALS, checkRoute, routeTitle, type NodeRole } from "../helpers/authorizationMatrix";
 import { Status, Verdict } from "../helpers/constants";
 import { startLiveSystem, type LiveSystem } from "../helpers/liveSystem";
+import { recordAccounts } from "../helpers/liveFacility";
 import { client, issueKeyWithId, revokeKey, waitFor } from "../helpers/processes";
 import {
   TENANT_LISTS,
@@ -58,7 +59,6 @@ const REFERENCES = {
   equipment: "91330200MA2H8K3X1Y",
   materials: "91330201MA2J4L7P2Q",
   lab: "CNAS-L12345",
-  certifier: "CMA-2026-0815",
   patent: "CN202610654321.0",
   inspection: "NB-SC-2026-0042",
 };
@@ -74,7 +74,8 @@ const METADATA = {
     unitsTested: 12_000,
     unitsPassed: 11_880,
   },
-  CERTIFICATION: { labLicence: REFERENCES.certifier },
+  // The certificate is the lab payee's own (the regulator binds the licence to the payee account the document names).
+  CERTIFICATION: { labLicence: REFERENCES.lab },
   PATENT_FILING: { patentNumber: REFERENCES.patent },
   SPOT_CHECK_REPORT: { reportNumber: REFERENCES.inspection },
 } as const;
@@ -650,6 +651,12 @@ describe("security against the running system", function () {
         holderCreditCode: "91330206MA2AAAAA1X",
       });
       expect(firm.status, JSON.stringify(firm.body)).to.equal(201);
+      // And of the payees' accounts, by the credit codes of the licences their documents cite.
+      await recordAccounts(inspector, [
+        [vendor, REFERENCES.equipment],
+        [materials, REFERENCES.materials],
+        [lab, "12330200MB1234567X"],
+      ]);
 
       const equipment = { payee: vendor, category: "EQUIPMENT", qualityPurpose: true };
       const testing = { payee: lab, category: "TESTING_CERT", qualityPurpose: true };
@@ -1067,6 +1074,9 @@ describe("security against the running system", function () {
         say(
           "a payee's address forged in the database: paid at the registered address; a plan naming the forgery refused (422), its update refused by the chain (409)",
         );
+        // Put the row back: the tests below tamper with other things (evidence uploaded meanwhile would name the
+        // forged account, which the regulator's records do not bind to the licence, and be rejected for that).
+        expect(bankSql(`UPDATE "Payee" SET "address" = ? WHERE "address" = ?`, vendor, attacker)).to.equal(1);
       });
 
       it("pays what the plan on chain says when the plan in the database was altered", async function () {
@@ -1098,6 +1108,7 @@ describe("security against the running system", function () {
         say(
           "the plan altered in the database (every payee the attacker's, amounts × 10): paid 3,000,000.00 CNY to the payee on chain",
         );
+        expect(bankSql(`UPDATE "Facility" SET "plan" = ? WHERE "facilityId" = ?`, row.plan, facility.pay)).to.equal(1);
       });
 
       it("rejects documents whose content hash or salted hash was altered in the database before verification", async function () {

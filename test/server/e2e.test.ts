@@ -27,6 +27,7 @@ describe("bank and regulator nodes, end to end", function () {
   let regulator: NodeProcess;
   let dir: string;
   let officer: ReturnType<typeof client>;
+  let inspector: ReturnType<typeof client>;
   let registry: EvidenceRegistry;
   let provider: JsonRpcProvider;
   const bankVerifier = devWallet("bankVerifier").address;
@@ -66,7 +67,8 @@ describe("bank and regulator nodes, end to end", function () {
       REGISTRY_SEED_FILE: path.join(ROOT, "seed", "regulator-registry.json"),
     });
     officer = client(bank.url, officerKey);
-    facility = await openFacility(officer);
+    inspector = client(regulator.url, issueKey(regulator.env, "regulator", "regulator", "inspector"));
+    facility = await openFacility(officer, { inspector });
   });
 
   after(async function () {
@@ -108,8 +110,13 @@ describe("bank and regulator nodes, end to end", function () {
       { supplierLicence: "91330200MA2H8K3X1Y", contractNumber: "PC-1" },
       "contract 1",
     );
-    // A lab's certificate: an inspection report or a patent would name the borrower, whom facility 1 here has not.
-    const report = await upload("CERTIFICATION", { labLicence: "CNAS-L12345", certificateNumber: "C-1" }, "report 1");
+    // The payee's invoice: an inspection report or a patent would name the borrower, whom facility 1 here has not, and
+    // a lab's certificate a lab (the regulator binds the licence a document cites to the payee account it names).
+    const report = await upload(
+      "INVOICE",
+      { supplierLicence: "91330200MA2H8K3X1Y", invoiceNumber: "FP-1" },
+      "invoice 1",
+    );
     expect(contract.status).to.equal("QUEUED");
 
     await waitFor("both documents anchored", async () => {
@@ -138,7 +145,12 @@ describe("bank and regulator nodes, end to end", function () {
   });
 
   it("anchors a single document in its own transaction and both nodes accept it", async function () {
-    const patent = await upload("CERTIFICATION", { labLicence: "CMA-2026-0815" }, "certificate 1", "single");
+    const patent = await upload(
+      "DELIVERY_NOTE",
+      { supplierLicence: "91330200MA2H8K3X1Y" },
+      "delivery note 1",
+      "single",
+    );
     await waitFor(
       "the single anchor",
       async () => (await officer.get(`/documents/${patent.id}`)).body.status === "ANCHORED",
@@ -158,8 +170,7 @@ describe("bank and regulator nodes, end to end", function () {
     );
     expect(await verdicts(patent.evidenceId)).to.deep.equal([Verdict.ACCEPT, Verdict.REJECT]);
     expect(await registry.isVerified(patent.evidenceId)).to.equal(false);
-    const regulatorKey = issueKey(regulator.env, "regulator", "regulator", "inspector");
-    const list = await client(regulator.url, regulatorKey).get("/verifications?verdict=REJECT");
+    const list = await inspector.get("/verifications?verdict=REJECT");
     const rejection = list.body.items.find((item: { evidenceId: string }) => item.evidenceId === patent.evidenceId);
     expect(rejection.reason).to.equal("patent filing CN209999999999.9 is not in the regulator's registry");
   });

@@ -7,6 +7,7 @@ import { freePort } from "../../scripts/bench/lib/system";
 import { startChainNode, type ChainNode } from "../../scripts/lib/chain-node";
 import { devWallet, parseDeployConfig } from "../../scripts/lib/deploy-config";
 import { SettlementToken__factory } from "../../typechain-types";
+import { recordAccounts } from "../helpers/liveFacility";
 import { client, issueKey, startNodeProcess, tempDir, waitFor, type NodeProcess } from "../helpers/processes";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -93,6 +94,10 @@ describe("evidence bound to its counterparty, against live nodes", function () {
       const response = await officer.post("/payees", { address, ...firm, licenceHash: `0x${"ab".repeat(32)}` });
       expect(response.status, JSON.stringify(response.body)).to.equal(201);
     }
+    await recordAccounts(inspector, [
+      [addressA, A.creditCode],
+      [addressC, C.creditCode],
+    ]);
     const imported = await inspector.post("/whitelist/import", {
       csv: `creditCode,name,grade,credit,management,brand,foundation,innovation\n${BORROWER.creditCode},${BORROWER.name},C,78,74,66,81,72\n91330282MA2BBBBB2Y,Cixi Valve Works,C,70,70,70,70,70\n`,
     });

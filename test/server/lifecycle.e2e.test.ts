@@ -6,6 +6,7 @@ import { deploy } from "../../scripts/deploy";
 import { startChainNode, type ChainNode } from "../../scripts/lib/chain-node";
 import { devWallet, parseDeployConfig } from "../../scripts/lib/deploy-config";
 import { freePort } from "../../scripts/bench/lib/system";
+import { recordAccounts } from "../helpers/liveFacility";
 import { client, issueKey, startNodeProcess, tempDir, waitFor, type NodeProcess } from "../helpers/processes";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -156,6 +157,12 @@ describe("loan lifecycle, end to end", function () {
       holderCreditCode: "91330206MA2AAAAA1X",
     });
     expect(firm.status, JSON.stringify(firm.body)).to.equal(201);
+    // And of the payees' accounts: a licence a document cites is bound to the payee account by these records.
+    await recordAccounts(inspector, [
+      [equipmentVendor, "91330200MA2H8K3X1Y"],
+      [materialsVendor, "91330201MA2J4L7P2Q"],
+      [lab, "12330200MB1234567X"],
+    ]);
   });
 
   it("refuses a plan under the quality floor with the share and the floor", async function () {

@@ -10,12 +10,28 @@ const LICENCE_C = "91330201MA2J4L7P2Q";
 describe("the verifiers' record checks", function () {
   forEachDatabase((db) => {
     const payeeA = Wallet.createRandom().address;
+    const payeeC = Wallet.createRandom().address;
     const borrower = Wallet.createRandom().address;
 
     before(async function () {
       for (const reference of [LICENCE_A, LICENCE_C]) {
         await db().prisma.registryRecord.create({
-          data: { id: randomUUID(), type: "LICENSED_SUPPLIER", reference, holder: `firm ${reference}` },
+          data: {
+            id: randomUUID(),
+            type: "LICENSED_SUPPLIER",
+            reference,
+            holder: `firm ${reference}`,
+            holderCreditCode: reference,
+          },
+        });
+      }
+      // The regulator's own binding of chain accounts to firms: A's account is A's, C's is C's.
+      for (const [account, holderCreditCode] of [
+        [payeeA, LICENCE_A],
+        [payeeC, LICENCE_C],
+      ]) {
+        await db().prisma.registryRecord.create({
+          data: { id: randomUUID(), type: "FIRM_ACCOUNT", reference: account, holder: "firm", holderCreditCode },
         });
       }
       await db().prisma.payee.create({
@@ -66,6 +82,45 @@ describe("the verifiers' record checks", function () {
           ok: false,
           reason: `INVOICE:${payeeA}:FP-1 was already presented as evidence ${e1}`,
         });
+      });
+    });
+
+    describe("when an earlier evidence with the same bytes or number was rejected on chain", function () {
+      it("lets another evidence present them, while one still awaiting its verdict keeps them", async function () {
+        const rejected = new Set<string>();
+        const check = regulatorRecordCheck(db(), { rejected: async (evidenceId) => rejected.has(evidenceId) });
+        const [forged, genuine] = [id("forged"), id("genuine")];
+        expect(await check(invoice(forged, id("forged bytes"), "FP-9"))).to.deep.equal({ ok: true });
+        expect(await check(invoice(genuine, id("genuine bytes"), "FP-9"))).to.deep.equal({
+          ok: false,
+          reason: `INVOICE:${payeeA}:FP-9 was already presented as evidence ${forged}`,
+        });
+        rejected.add(forged);
+        const again = id("genuine again");
+        expect(await check(invoice(again, id("genuine bytes 2"), "FP-9"))).to.deep.equal({ ok: true });
+        expect(await check(invoice(id("resent"), id("forged bytes"), "FP-10"))).to.deep.equal({ ok: true });
+        expect(await check(invoice(id("third"), id("third bytes"), "FP-9"))).to.deep.equal({
+          ok: false,
+          reason: `INVOICE:${payeeA}:FP-9 was already presented as evidence ${again}`,
+        });
+      });
+    });
+
+    describe("when the regulator binds a licence to the payee's account", function () {
+      it("rejects a payee account its registry does not hold, and one of another firm than the licence's", async function () {
+        const check = regulatorRecordCheck(db());
+        const unknown = Wallet.createRandom().address;
+        expect(await check({ ...invoice(id("u1"), id("u1"), "FP-U1"), counterparty: unknown })).to.deep.equal({
+          ok: false,
+          reason: `payee account ${unknown} is not in the regulator's registry: it cannot be bound to supplier licence ${LICENCE_A}`,
+        });
+        expect(await check({ ...invoice(id("u2"), id("u2"), "FP-U2"), counterparty: payeeC })).to.deep.equal({
+          ok: false,
+          reason: `supplier licence ${LICENCE_A} is held by ${LICENCE_A}, but payee account ${payeeC} is of firm ${LICENCE_C} in the regulator's registry`,
+        });
+        expect(await check({ ...invoice(id("u3"), id("u3"), "FP-U3", LICENCE_C), counterparty: payeeC })).to.deep.equal(
+          { ok: true },
+        );
       });
     });
 

@@ -394,6 +394,22 @@ describe("web dashboard in Chromium", function () {
         .getByText("Paid", { exact: true })
         .waitFor({ timeout: 30_000 });
       await page.getByTestId("evidence-timeline").getByText("INV-99001").waitFor();
+      // The documents table: whom each document is with, and which payment the invoice released once it is indexed.
+      await waitFor(
+        "the invoice shown as consumed by payment 3",
+        async () => {
+          await page.reload();
+          await page.getByTestId("documents").waitFor();
+          return (await page.getByTestId("documents").innerText()).includes("Payment #3");
+        },
+        60_000,
+        1_000,
+      );
+      const consumed = page.getByTestId("document-row").filter({ hasText: "Payment #3" });
+      expect(await consumed.count()).to.be.greaterThan(0);
+      expect(await consumed.first().getByTestId("document-counterparty").innerText()).to.match(
+        /^Payee: .*Zhejiang Special Alloys$/,
+      );
       await page.screenshot({ path: path.join(SHOTS, "bank-facility.png"), fullPage: true });
     });
 

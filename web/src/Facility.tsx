@@ -5,6 +5,7 @@ import { Card, Empty, Loading, StatusBadge, UploadForm, facilitiesWithChainStatu
 import { EChart } from "./EChart";
 import { useT } from "./i18n";
 import { cny, pct, shortAddress, yuanNumber } from "./money";
+import { DocumentTable } from "./Documents";
 import { FundingCard, ReviewForm } from "./FacilityActions";
 import { NewFacilityForm } from "./NewFacility";
 
@@ -352,6 +353,7 @@ export function FacilityDetail({ api, id, role, onBack }: { api: Api; id: string
             ))}
         </ol>
       </Card>
+      {role !== "supplier" && <DocumentTable api={api} facilityId={id} />}
       <Card title={t("reviews")} testId="reviews">
         {reviews.items.length === 0 && <p className="muted">{t("noReview")}</p>}
         {reviews.items

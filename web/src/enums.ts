@@ -42,6 +42,9 @@ export const ENUMS = {
     REFUSED: ["已拒绝", "Refused"],
     FAILED: ["失败", "Failed"],
     UNRESOLVED: ["无法解析（低频重试中）", "Unresolved (retried at low frequency)"],
+    QUEUED: ["待锚定", "Queued for anchoring"],
+    BATCHED: ["锚定中", "Being anchored"],
+    ANCHORED: ["已锚定", "Anchored"],
   },
   /** Where a facility's funding stands (the facility detail's funding.status). */
   funding: {
