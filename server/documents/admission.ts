@@ -51,21 +51,17 @@ export function businessKeyOf(kind: EvidenceKind, counterparty: string, metadata
 }
 
 /**
- * Whether an API key's holder is the party at `address` (a payee's or a borrower's). Keys carry a role and an
- * institution name today, so the name on file for the address is compared; when keys are bound to a subject address
- * (the tenants work), this one function compares addresses instead.
+ * Whether an API key's holder is the party at `address` (a payee's or a borrower's): the key's bound subject (its
+ * chain address, fixed when the key was issued) is that party. Names are not compared: a payee filed by the bank under
+ * another firm's name does not make that firm's key its holder.
  */
 export async function keyIsSubject(
-  db: Database,
+  _db: Database,
   principal: Principal,
   subject: { address: string; as: "payee" | "borrower"; facilityId: bigint },
 ): Promise<boolean> {
-  if (subject.as === "payee") {
-    const payee = await db.prisma.payee.findUnique({ where: { address: getAddress(subject.address) } });
-    return payee !== null && payee.name === principal.institution;
-  }
-  const facility = await db.prisma.facility.findUnique({ where: { facilityId: subject.facilityId } });
-  return facility !== null && facility.borrowerName === principal.institution;
+  const bound = principal.subject;
+  return bound.kind === subject.as && bound.address.toLowerCase() === subject.address.toLowerCase();
 }
 
 /**

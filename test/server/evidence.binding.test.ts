@@ -202,6 +202,56 @@ describe("evidence bound to its counterparty, against live nodes", function () {
       expect(response.body.code).to.equal("not_your_document");
     });
 
+    it("refuses a supplier's upload naming a shell payee the bank filed under the supplier's own name (403)", async function () {
+      // An insider files a second account under A's name (another credit code) and plans a payment to it beside A's.
+      const shell = Wallet.createRandom().address;
+      const filed = await officer.post("/payees", {
+        address: shell,
+        ...A,
+        creditCode: "91330200MA2SHELL99",
+        licenceHash: `0x${"cd".repeat(32)}`,
+      });
+      expect(filed.status, JSON.stringify(filed.body)).to.equal(201);
+      const facility = await officer.post("/facilities", {
+        borrower,
+        borrowerName: BORROWER.name,
+        creditCode: BORROWER.creditCode,
+        creditLimit: yuan(1_000_000),
+        plan: [
+          {
+            payee: addressA,
+            category: "EQUIPMENT",
+            amount: yuan(100_000),
+            qualityPurpose: true,
+            requiredEvidence: ["INVOICE"],
+          },
+          {
+            payee: shell,
+            category: "EQUIPMENT",
+            amount: yuan(100_000),
+            qualityPurpose: true,
+            requiredEvidence: ["INVOICE"],
+          },
+        ],
+      });
+      expect(facility.status, JSON.stringify(facility.body)).to.equal(201);
+      // A's key is bound to A's chain address: a payee of the same name is still not A.
+      const response = await upload(supplierA, {
+        facilityId: String(facility.body.facilityId),
+        kind: "INVOICE",
+        counterparty: shell,
+      });
+      expect(response.status, JSON.stringify(response.body)).to.equal(403);
+      expect(response.body.code).to.equal("not_your_document");
+      const own = await upload(supplierA, {
+        facilityId: String(facility.body.facilityId),
+        kind: "INVOICE",
+        counterparty: addressA,
+        metadata: { invoiceNumber: "SHELL-TEST-0001" },
+      });
+      expect(own.status, JSON.stringify(own.body)).to.equal(201);
+    });
+
     it("refuses a borrower's upload for another borrower's facility (404 from the policy, else 403)", async function () {
       const refused = await upload(borrowerKey, { facilityId: "2", kind: "PATENT_FILING" });
       expect(refused.status).to.be.oneOf([403, 404]); // hidden by the access policy, or refused by admission
