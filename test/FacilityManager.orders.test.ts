@@ -121,12 +121,8 @@ describe("FacilityManager: repayments and subsidy payments on the payer's signed
     it("takes the fiscal account's tokens, up to the subsidy due", async () => {
       const fx = await loadFixture(orderFixture);
       await time.setNextBlockTimestamp(fx.t0 + 90n * DAY + 10n);
-      await fx.manager
-        .connect(fx.bank)
-        .paySubsidyWithSignature(
-          fx.fiscal.address,
-          ...Object.values(await signedOrder(fx, "SUBSIDY", fx.fiscal, fx.id, 2_000_000n)),
-        );
+      const { order, permit } = await signedOrder(fx, "SUBSIDY", fx.fiscal, fx.id, 2_000_000n);
+      await fx.manager.connect(fx.bank).paySubsidyWithSignature(fx.fiscal.address, order, permit);
       expect((await fx.manager.facility(fx.id)).subsidyPaid).to.equal(2_000_000n);
       expect(await fx.token.balanceOf(fx.fiscal.address)).to.equal(yuan(100_000) - 2_000_000n);
     });

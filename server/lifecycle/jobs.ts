@@ -1,6 +1,7 @@
 import { isError } from "ethers";
 import { chainNow, type Chain } from "../chain/chain";
 import { signPermit } from "../chain/permit";
+import { orderCall, type OrderRequest, type OrderSignatures } from "../chain/payer-orders";
 import type { JobHandler, Landed } from "../outbox/outbox";
 
 /** The chain writes of the loan lifecycle, each idempotent by what it finds on chain before sending. */
@@ -17,6 +18,10 @@ export const JOB = {
   FREEZE: "FREEZE",
   UNFREEZE: "UNFREEZE",
   APPLY_REVIEW: "APPLY_REVIEW",
+  REPAY: "REPAY",
+  PAY_SUBSIDY: "PAY_SUBSIDY",
+  CLOSE: "CLOSE",
+  WITHDRAW: "WITHDRAW",
 } as const;
 
 export interface PlannedPayment {
@@ -213,6 +218,51 @@ export function lifecycleHandlers({
       build: ({ message, bankSignature, regulatorSignature }) =>
         chain.manager.applyReview.populateTransaction(message, bankSignature, regulatorSignature),
       onConfirmed: hook("APPLY_REVIEW"),
+    },
+    {
+      kind: JOB.REPAY,
+      // The payer's order nonce is used exactly once: once it has moved past this order's, the order has landed.
+      locate: async ({ request }: { request: OrderRequest }) =>
+        (await chain.manager.nonces(request.payer)) > BigInt(request.order.message.nonce)
+          ? landedAt(chain, chain.manager.filters.Repaid(BigInt(request.facilityId), request.payer))
+          : NOT_YET,
+      build: ({ request, signatures }: { request: OrderRequest; signatures: OrderSignatures }) => {
+        const { order, permit } = orderCall(request, signatures);
+        return chain.manager.repayWithSignature.populateTransaction(order, permit);
+      },
+      onConfirmed: hook("REPAY"),
+    },
+    {
+      kind: JOB.PAY_SUBSIDY,
+      locate: async ({ request }: { request: OrderRequest }) =>
+        (await chain.manager.nonces(request.payer)) > BigInt(request.order.message.nonce)
+          ? landedAt(chain, chain.manager.filters.SubsidyPaid(BigInt(request.facilityId), request.payer))
+          : NOT_YET,
+      build: ({ request, signatures }: { request: OrderRequest; signatures: OrderSignatures }) => {
+        const { order, permit } = orderCall(request, signatures);
+        return chain.manager.paySubsidyWithSignature.populateTransaction(request.payer, order, permit);
+      },
+      onConfirmed: hook("PAY_SUBSIDY"),
+    },
+    {
+      kind: JOB.CLOSE,
+      locate: async ({ facilityId }: { facilityId: string }) =>
+        (await chain.manager.facility(BigInt(facilityId))).status === 3n
+          ? landedAt(chain, chain.manager.filters.FacilityClosed(BigInt(facilityId)))
+          : NOT_YET,
+      build: ({ facilityId }) => chain.manager.close.populateTransaction(BigInt(facilityId)),
+      onConfirmed: hook("CLOSE"),
+    },
+    {
+      kind: JOB.WITHDRAW,
+      // Keyed by the facility's withdrawn total after this withdrawal: found once the chain's total reaches it.
+      locate: async ({ facilityId, withdrawnAfter }: { facilityId: string; withdrawnAfter: string }) =>
+        (await chain.manager.facility(BigInt(facilityId))).withdrawn >= BigInt(withdrawnAfter)
+          ? landedAt(chain, chain.manager.filters.FundsWithdrawn(BigInt(facilityId)))
+          : NOT_YET,
+      build: ({ facilityId, amount, to }) =>
+        chain.manager.withdraw.populateTransaction(BigInt(facilityId), BigInt(amount), to),
+      onConfirmed: hook("WITHDRAW"),
     },
   ];
   return handlers;
