@@ -40,9 +40,10 @@ export function settlementRoutes({
   policy: Policy;
 }): RouteDef<any, any, any, any>[] {
   async function statement(facilityId: bigint) {
-    const [p, events] = await Promise.all([settlement.position(facilityId), facilities.history(facilityId)]);
+    const p = await settlement.position(facilityId);
+    const events = await facilities.history(facilityId, p.block.number);
     const { state } = p;
-    const named = (name: string) => events.filter((e) => e.name === name && e.blockNumber <= BigInt(p.block.number));
+    const named = (name: string) => events.filter((e) => e.name === name);
     const segments = named("InterestAccrued").map((e) => ({
       from: iso(e.args.from),
       to: iso(e.args.to),

@@ -43,16 +43,26 @@ export function createSettlement({
   /** Throws the facility's 404 when the bank node does not know it (its row). */
   known: (facilityId: bigint) => Promise<unknown>;
 }) {
+  /** The latest block, asked for raw: the provider caches "latest" between its polls, and a statement must not lag. */
+  async function latestBlock() {
+    const block = (await chain.reads.provider.send("eth_getBlockByNumber", ["latest", false])) as {
+      number: string;
+      timestamp: string;
+    };
+    return { number: Number(BigInt(block.number)), timestamp: Number(BigInt(block.timestamp)) };
+  }
+
   /** What is owed by whom at the latest block: the chain's views, read at one block, with that block's time. */
   async function position(facilityId: bigint) {
     await known(facilityId);
-    const block = (await chain.provider.getBlock("latest"))!;
+    const block = await latestBlock();
     const at = { blockTag: block.number };
+    const manager = chain.reads.manager;
     const [state, [principal, interestDue], subsidyDue, treasury] = await Promise.all([
-      chain.manager.facility(facilityId, at),
-      chain.manager.outstanding(facilityId, at),
-      chain.manager.subsidyDue(facilityId, at),
-      chain.manager.treasury(at),
+      manager.facility(facilityId, at),
+      manager.outstanding(facilityId, at),
+      manager.subsidyDue(facilityId, at),
+      manager.treasury(at),
     ]);
     return {
       block: { number: block.number, timestamp: block.timestamp },
@@ -129,7 +139,7 @@ export function createSettlement({
         `the ${kind === "REPAYMENT" ? "repayment" : "subsidy payment"} must be signed by ${who} ${request.payer}: the order is signed by ${signers.order ?? "nobody"}, the permit by ${signers.permit ?? "nobody"} (an order prepared before another of the payer's orders landed must be prepared and signed again)`,
       );
     }
-    if (BigInt((await chain.provider.getBlock("latest"))!.timestamp) > body.deadline)
+    if (BigInt((await latestBlock()).timestamp) > body.deadline)
       throw unprocessable(
         "order_expired",
         `the signed order expired at ${new Date(Number(body.deadline) * 1000).toISOString()}: prepare it again`,
