@@ -38,11 +38,11 @@ contract FacilityManager is FacilityRoles, Nonces, ReentrancyGuardTransient {
     uint8 private constant _ALL_KINDS = 0x7f; // seven evidence kinds
 
     bytes32 private constant _REPAYMENT_TYPEHASH = keccak256(
-        "Repayment(uint64 facilityId,uint256 amount,uint256 nonce,uint64 deadline)"
+        "Repayment(uint64 facilityId,uint256 amount,bool inFull,uint256 nonce,uint64 deadline)"
     );
 
     bytes32 private constant _SUBSIDY_TYPEHASH = keccak256(
-        "SubsidyPayment(uint64 facilityId,uint256 amount,uint256 nonce,uint64 deadline)"
+        "SubsidyPayment(uint64 facilityId,uint256 amount,bool inFull,uint256 nonce,uint64 deadline)"
     );
 
     /// @dev Field order is storage layout. Slot 0 is read by every action; slot 1 holds everything a payment or a
@@ -210,19 +210,19 @@ contract FacilityManager is FacilityRoles, Nonces, ReentrancyGuardTransient {
 
     /// @inheritdoc IFacilityManager
     function repay(uint64 facilityId, uint256 amount) external nonReentrant {
-        _repay(facilityId, amount, msg.sender);
+        _repay(facilityId, amount, msg.sender, false);
     }
 
     /// @inheritdoc IFacilityManager
     function repayWithSignature(PayerOrder calldata order, Permit calldata permit) external nonReentrant {
         address borrower = _existing(order.facilityId).borrower;
         _checkOrder(_REPAYMENT_TYPEHASH, borrower, order, permit);
-        _repay(order.facilityId, order.amount, borrower);
+        _repay(order.facilityId, order.amount, borrower, order.inFull);
     }
 
     /// @inheritdoc IFacilityManager
     function paySubsidy(uint64 facilityId, uint256 amount) external onlyRole(FISCAL_ROLE) nonReentrant {
-        _paySubsidy(facilityId, amount, msg.sender);
+        _paySubsidy(facilityId, amount, msg.sender, false);
     }
 
     /// @inheritdoc IFacilityManager
@@ -233,7 +233,7 @@ contract FacilityManager is FacilityRoles, Nonces, ReentrancyGuardTransient {
     ) external nonReentrant {
         if (!hasRole(FISCAL_ROLE, payer)) revert FacilityPayerNotFiscal(payer);
         _checkOrder(_SUBSIDY_TYPEHASH, payer, order, permit);
-        _paySubsidy(order.facilityId, order.amount, payer);
+        _paySubsidy(order.facilityId, order.amount, payer, order.inFull);
     }
 
     /// @inheritdoc IFacilityManager
@@ -409,13 +409,15 @@ contract FacilityManager is FacilityRoles, Nonces, ReentrancyGuardTransient {
         return _facilityCount;
     }
 
-    /// @dev Takes `amount` from `payer` for the facility's debt: interest due first, then principal.
-    function _repay(uint64 facilityId, uint256 amount, address payer) private {
+    /// @dev Takes `amount` from `payer` for the facility's debt: interest due first, then principal. `upTo`: `amount`
+    /// is a ceiling, and what is owed now is taken, up to it.
+    function _repay(uint64 facilityId, uint256 amount, address payer, bool upTo) private {
         Facility storage f = _existing(facilityId);
-        if (amount == 0) revert FacilityZeroAmount();
         _accrue(facilityId, f);
         uint256 interestDue = _interestDue(f);
         uint256 principal = f.principal;
+        if (upTo && amount > interestDue + principal) amount = interestDue + principal;
+        if (amount == 0) revert FacilityZeroAmount();
         if (amount > interestDue + principal)
             revert FacilityRepaymentExceedsDebt(facilityId, amount, interestDue + principal);
         uint256 interestPaid = amount < interestDue ? amount : interestDue;
@@ -432,11 +434,12 @@ contract FacilityManager is FacilityRoles, Nonces, ReentrancyGuardTransient {
         emit Repaid(facilityId, payer, interestPaid, principalPaid);
     }
 
-    /// @dev Takes `amount` of subsidy due from `payer` (a FISCAL_ROLE account) into the facility.
-    function _paySubsidy(uint64 facilityId, uint256 amount, address payer) private {
+    /// @dev Takes `amount` of subsidy due from `payer` (a FISCAL_ROLE account) into the facility (`upTo`: at most).
+    function _paySubsidy(uint64 facilityId, uint256 amount, address payer, bool upTo) private {
         Facility storage f = _existing(facilityId);
-        if (amount == 0) revert FacilityZeroAmount();
         uint256 due = _subsidyDue(f);
+        if (upTo && amount > due) amount = due;
+        if (amount == 0) revert FacilityZeroAmount();
         if (amount > due) revert FacilitySubsidyExceedsDue(facilityId, amount, due);
         f.subsidyPaid += uint128(amount); // ≤ subsidy accrued, < 2^128
         f.balance = (f.balance + amount).toUint56();
@@ -449,7 +452,7 @@ contract FacilityManager is FacilityRoles, Nonces, ReentrancyGuardTransient {
     function _checkOrder(bytes32 typehash, address payer, PayerOrder calldata order, Permit calldata permit) private {
         if (block.timestamp > order.deadline) revert FacilitySignatureExpired(order.deadline);
         bytes32 structHash = keccak256(
-            abi.encode(typehash, order.facilityId, order.amount, _useNonce(payer), order.deadline)
+            abi.encode(typehash, order.facilityId, order.amount, order.inFull, _useNonce(payer), order.deadline)
         );
         address signer = ECDSA.recover(_hashTypedDataV4(structHash), order.signature);
         if (signer != payer) revert FacilityInvalidPayerSignature(signer, payer);

@@ -33,12 +33,13 @@ async function signedOrder(
   payer: Signer,
   id: bigint,
   amount: bigint,
-  options: { nonce?: bigint; deadline?: bigint } = {},
+  options: { nonce?: bigint; deadline?: bigint; inFull?: boolean } = {},
 ) {
   const owner = await payer.getAddress();
   const deadline = options.deadline ?? BigInt(await time.latest()) + 3_600n;
   const nonce = options.nonce ?? (await fx.manager.nonces(owner));
-  const message = { facilityId: id, amount, nonce, deadline };
+  const inFull = options.inFull ?? false;
+  const message = { facilityId: id, amount, inFull, nonce, deadline };
   const signature = await payer.signTypedData(await facilityDomain(fx.manager), ORDER_TYPES[kind], message);
   const [, name, version, chainId, verifyingContract] = await fx.token.eip712Domain();
   const permitMessage = {
@@ -51,7 +52,7 @@ async function signedOrder(
   const { v, r, s } = Signature.from(
     await payer.signTypedData({ name, version, chainId, verifyingContract }, PERMIT_TYPES, permitMessage),
   );
-  return { order: { facilityId: id, amount, deadline, signature }, permit: { deadline, v, r, s } };
+  return { order: { facilityId: id, amount, inFull, deadline, signature }, permit: { deadline, v, r, s } };
 }
 
 describe("FacilityManager: repayments and subsidy payments on the payer's signed order", () => {
@@ -104,6 +105,19 @@ describe("FacilityManager: repayments and subsidy payments on the payer's signed
       await expect(fx.manager.repayWithSignature(order, permit))
         .to.be.revertedWithCustomError(fx.manager, "FacilitySignatureExpired")
         .withArgs(deadline);
+    });
+
+    it("with inFull, takes exactly what is owed when it lands, up to the amount signed for", async () => {
+      const fx = await loadFixture(orderFixture);
+      const ceiling = yuan(4_100_000);
+      const { order, permit } = await signedOrder(fx, "REPAYMENT", fx.borrower, fx.id, ceiling, { inFull: true });
+      await fx.manager.repayWithSignature(order, permit);
+      expect(await fx.manager.outstanding(fx.id)).to.deep.equal([0n, 0n]);
+      const state = await fx.manager.facility(fx.id);
+      expect(await fx.token.balanceOf(fx.borrower.address)).to.equal(
+        yuan(5_000_000) - state.principalRepaid - state.interestRepaid,
+      );
+      expect(state.principalRepaid).to.equal(yuan(4_000_000));
     });
 
     it("refuses more than is owed with FacilityRepaymentExceedsDebt", async () => {

@@ -49,26 +49,33 @@ function readKey(file: string): string {
   }
 }
 
-const amountOption = () =>
-  new Option("--amount <cny>", "the amount, CNY (e.g. 1,000.00), or fen with --fen").makeOptionMandatory();
+const amountOption = () => new Option("--amount <cny>", "the amount, CNY (e.g. 1,000.00), or fen with --fen");
+const allOption = (what: string) =>
+  new Option("--all", `pay ${what} when it lands (interest grows by the second), instead of --amount`);
 
 /** Prepares the payer's order on the node, signs it with the payer's key here, and has the node relay it. */
 async function signedPayment(ctx: Context, path: string, kind: "repayment" | "subsidy payment", options: any) {
   const wallet = payerWallet(options.signerKeyFile);
-  const amount = amountToFen(options.amount, Boolean(options.fen), "--amount");
-  const { body: request } = await ctx.bank.post<OrderRequest>(`${path}/order`, { amount: amount.toString() });
+  if (options.all && options.amount !== undefined) throw new CliError("give --amount or --all, not both");
+  if (!options.all && options.amount === undefined) throw new CliError("give --amount (CNY) or --all");
+  const asked = options.all
+    ? { inFull: true }
+    : { amount: amountToFen(options.amount, Boolean(options.fen), "--amount").toString() };
+  const { body: request } = await ctx.bank.post<OrderRequest>(`${path}/order`, asked);
+  const amount = BigInt(request.amount);
   if (request.payer.toLowerCase() !== wallet.address.toLowerCase())
     throw new CliError(`the ${kind} is the account ${request.payer}'s to sign; the key given is ${wallet.address}'s`);
   const signatures = await signOrderRequest(wallet, request);
   const { status, body } = await ctx.waiting(
-    `${kind} of ${formatFen(amount)} CNY`,
+    request.inFull ? `${kind} in full (at most ${formatFen(amount)} CNY)` : `${kind} of ${formatFen(amount)} CNY`,
     ctx.bank.post<{ txHash: string | null; payer: string }>(path, {
       amount: request.amount,
+      inFull: request.inFull,
       deadline: request.deadline,
       ...signatures,
     }),
   );
-  return { status, body, amount };
+  return { status, body, amount, inFull: request.inFull };
 }
 
 /** `qfm repay`, `qfm subsidy`, `qfm close`, `qfm withdraw`: the end of a loan (bank node). */
@@ -93,6 +100,7 @@ export function settlementCommands(cli: Cli): Command[] {
       "repay a facility (interest first, then principal) from the borrower's account, signed by the borrower",
     )
     .addOption(amountOption())
+    .addOption(allOption("everything owed"))
     .option("--fen", "--amount is in fen")
     .addOption(signerOption())
     .addHelpText(
@@ -100,13 +108,20 @@ export function settlementCommands(cli: Cli): Command[] {
       `${codes}\nWith the borrower's API key (--key) and its chain account's key, which signs the order and the permit here.\n${examples(
         "QFM_SIGNER_KEY=0x… qfm repay 1 --amount 50,000.00",
         "qfm repay 1 --amount 5000000 --fen --signer-key-file borrower.key --quiet",
+        "qfm repay 1 --all --signer-key-file borrower.key          # pay off the loan exactly",
       )}`,
     )
     .action(
       cli.act((ctx, facility: string, options) =>
         refusable(ctx, async () => {
-          const { body, amount } = await signedPayment(ctx, `/facilities/${facility}/repayments`, "repayment", options);
-          return done(ctx, body, `repaid ${formatFen(amount)} CNY of facility ${facility} from ${body.payer}`);
+          const { body, amount, inFull } = await signedPayment(
+            ctx,
+            `/facilities/${facility}/repayments`,
+            "repayment",
+            options,
+          );
+          const what = inFull ? `everything owed (at most ${formatFen(amount)} CNY)` : `${formatFen(amount)} CNY`;
+          return done(ctx, body, `repaid ${what} of facility ${facility} from ${body.payer}`);
         }),
       ),
     );
@@ -115,6 +130,7 @@ export function settlementCommands(cli: Cli): Command[] {
     .argument("<facility>", "the facility id", facilityIdArg)
     .description("pay the fiscal interest subsidy due on a facility from the fiscal account, signed by it")
     .addOption(amountOption())
+    .addOption(allOption("the subsidy due"))
     .option("--fen", "--amount is in fen")
     .addOption(signerOption())
     .addHelpText(
@@ -126,13 +142,16 @@ export function settlementCommands(cli: Cli): Command[] {
     .action(
       cli.act((ctx, facility: string, options) =>
         refusable(ctx, async () => {
-          const { body, amount } = await signedPayment(
+          const { body, amount, inFull } = await signedPayment(
             ctx,
             `/facilities/${facility}/subsidy`,
             "subsidy payment",
             options,
           );
-          return done(ctx, body, `paid ${formatFen(amount)} CNY of subsidy into facility ${facility}`);
+          const what = inFull
+            ? `the subsidy due (at most ${formatFen(amount)} CNY)`
+            : `${formatFen(amount)} CNY of subsidy`;
+          return done(ctx, body, `paid ${what} into facility ${facility}`);
         }),
       ),
     );

@@ -112,10 +112,13 @@ interface IFacilityManager {
     }
 
     /// @notice A payer's signed order to pay into one facility (EIP-712 `Repayment` or `SubsidyPayment` of
-    /// `(uint64 facilityId, uint256 amount, uint256 nonce, uint64 deadline)`, nonce from {nonces}), relayed by anyone.
+    /// `(uint64 facilityId, uint256 amount, bool inFull, uint256 nonce, uint64 deadline)`, nonce from {nonces}),
+    /// relayed by anyone. With `inFull`, `amount` is a ceiling: what is owed (or due) when it lands is paid, up to it,
+    /// so a debt that grows every second can be paid off exactly.
     struct PayerOrder {
         uint64 facilityId;
         uint256 amount;
+        bool inFull;
         uint64 deadline;
         bytes signature;
     }

@@ -12,6 +12,7 @@ export type OrderKind = "REPAYMENT" | "SUBSIDY";
 const ORDER_FIELDS: TypedDataField[] = [
   { name: "facilityId", type: "uint64" },
   { name: "amount", type: "uint256" },
+  { name: "inFull", type: "bool" },
   { name: "nonce", type: "uint256" },
   { name: "deadline", type: "uint64" },
 ];
@@ -37,7 +38,7 @@ export interface TypedMessage {
   domain: { name: string; version: string; chainId: string; verifyingContract: string };
   types: Record<string, TypedDataField[]>;
   primaryType: string;
-  message: Record<string, string>;
+  message: Record<string, string | boolean>;
 }
 
 /** What the node prepares for a payer: the order and the permit to sign. */
@@ -46,6 +47,8 @@ export interface OrderRequest {
   payer: string;
   facilityId: string;
   amount: string;
+  /** `amount` is a ceiling: what is owed (due) when it lands is paid, up to it. */
+  inFull: boolean;
   deadline: string;
   order: TypedMessage;
   permit: TypedMessage;
@@ -63,6 +66,7 @@ export interface OrderFacts {
   payer: string;
   facilityId: bigint;
   amount: bigint;
+  inFull: boolean;
   deadline: bigint;
   manager: { address: string; chainId: bigint; nonce: bigint };
   token: { name: string; version: string; chainId: bigint; address: string; nonce: bigint };
@@ -86,6 +90,7 @@ export function orderRequest(f: OrderFacts): OrderRequest {
     payer: f.payer,
     facilityId: f.facilityId.toString(),
     amount: f.amount.toString(),
+    inFull: f.inFull,
     deadline: f.deadline.toString(),
     order: {
       domain: managerDomain,
@@ -94,6 +99,7 @@ export function orderRequest(f: OrderFacts): OrderRequest {
       message: {
         facilityId: f.facilityId.toString(),
         amount: f.amount.toString(),
+        inFull: f.inFull,
         nonce: f.manager.nonce.toString(),
         deadline: f.deadline.toString(),
       },
@@ -150,6 +156,7 @@ export function orderCall(request: OrderRequest, signatures: OrderSignatures) {
     order: {
       facilityId: BigInt(request.facilityId),
       amount: BigInt(request.amount),
+      inFull: request.inFull,
       deadline: BigInt(request.deadline),
       signature: signatures.orderSignature,
     },

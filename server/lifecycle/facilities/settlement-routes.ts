@@ -12,9 +12,18 @@ const Fen = UintString.refine((v) => v > 0n && v < 2n ** 128n, { message: "must 
 });
 const Signature65 = z.string().regex(/^0x[0-9a-fA-F]{130}$/, { message: "must be a 65-byte hex signature" });
 
-export const OrderBody = z.object({ amount: Fen });
+const InFull = z.boolean().meta({
+  description: "pay what is owed (due) when the order lands, up to `amount` (default: owed now and what may accrue)",
+});
+export const OrderBody = z
+  .object({ amount: Fen.optional(), inFull: InFull.optional() })
+  .refine((b) => b.amount !== undefined || b.inFull === true, {
+    message: "give the amount, or inFull: true",
+    path: ["amount"],
+  });
 export const SignedOrderBody = z.object({
-  amount: Fen,
+  amount: Fen.meta({ description: "the amount as prepared (a ceiling when inFull)" }),
+  inFull: InFull.optional(),
   deadline: UintString.meta({ description: "the order's deadline, seconds of chain time, as prepared" }),
   orderSignature: Signature65.meta({ description: "the payer's EIP-712 signature of the prepared order" }),
   permitSignature: Signature65.meta({ description: "the payer's EIP-2612 permit signature for the amount" }),
@@ -165,7 +174,7 @@ export function settlementRoutes({
       },
       handler: async ({ params, body, principal }) => {
         await policy.facility(principal!, params.id, "write");
-        return { body: await settlement.prepare("REPAYMENT", params.id, body.amount) };
+        return { body: await settlement.prepare("REPAYMENT", params.id, body) };
       },
     }),
     defineRoute({
@@ -207,7 +216,7 @@ export function settlementRoutes({
       },
       handler: async ({ params, body, principal }) => {
         await policy.facility(principal!, params.id, "write");
-        return { body: await settlement.prepare("SUBSIDY", params.id, body.amount) };
+        return { body: await settlement.prepare("SUBSIDY", params.id, body) };
       },
     }),
     defineRoute({

@@ -98,10 +98,42 @@ export function createSettlement({
     }
   }
 
-  /** The order and permit for the payer to sign, with its nonces as the chain has them now. */
-  async function prepare(kind: OrderKind, facilityId: bigint, amount: bigint, deadline?: bigint) {
+  /** What is owed (REPAYMENT) or due (SUBSIDY) at the position's block. */
+  const owedNow = (kind: OrderKind, p: Position) => (kind === "REPAYMENT" ? p.principal + p.interestDue : p.subsidyDue);
+
+  /**
+   * The ceiling of an order "in full": what is owed now plus the most interest can add while the order may wait (the
+   * subsidy never exceeds the interest), so what is owed when it lands is paid exactly.
+   */
+  function ceilingOf(kind: OrderKind, facilityId: bigint, p: Position): bigint {
+    const owed = owedNow(kind, p);
+    if (owed === 0n)
+      throw unprocessable(
+        "nothing_owed",
+        kind === "REPAYMENT"
+          ? `facility ${facilityId} owes nothing: there is nothing to repay`
+          : `no subsidy is due on facility ${facilityId}`,
+      );
+    const growth = (p.principal * p.state.rateBps * ORDER_LIFETIME) / (10_000n * 360n * 86_400n) + 1n;
+    return owed + growth;
+  }
+
+  /**
+   * The order and permit for the payer to sign, with its nonces as the chain has them now. `inFull`: `amount` is a
+   * ceiling (by default what is owed now and what may accrue before the order expires), and what is owed (due) when
+   * it lands is paid.
+   */
+  async function prepare(
+    kind: OrderKind,
+    facilityId: bigint,
+    asked: { amount?: bigint; inFull?: boolean },
+    deadline?: bigint,
+  ) {
     const p = await position(facilityId);
-    checkAmount(kind, facilityId, amount, p);
+    const inFull = asked.inFull ?? false;
+    const amount = asked.amount ?? (inFull ? ceilingOf(kind, facilityId, p) : 0n);
+    if (!inFull) checkAmount(kind, facilityId, amount, p);
+    else if (amount <= 0n) throw unprocessable("zero_amount", "the amount must be more than 0 fen");
     const payer = payerOf(kind, p);
     const [[, name, version, tokenChainId, tokenAddress], managerNonce, tokenNonce] = await Promise.all([
       chain.token.eip712Domain(),
@@ -113,6 +145,7 @@ export function createSettlement({
       payer,
       facilityId,
       amount,
+      inFull,
       deadline: deadline ?? BigInt(p.block.timestamp) + ORDER_LIFETIME,
       manager: { address: await chain.manager.getAddress(), chainId: chain.chainId, nonce: managerNonce },
       token: { name, version, chainId: tokenChainId, address: tokenAddress, nonce: tokenNonce },
@@ -128,9 +161,9 @@ export function createSettlement({
     principal: Principal,
     kind: OrderKind,
     facilityId: bigint,
-    body: { amount: bigint; deadline: bigint } & OrderSignatures,
+    body: { amount: bigint; inFull?: boolean; deadline: bigint } & OrderSignatures,
   ) {
-    const request = await prepare(kind, facilityId, body.amount, body.deadline);
+    const request = await prepare(kind, facilityId, { amount: body.amount, inFull: body.inFull }, body.deadline);
     const who = kind === "REPAYMENT" ? "the facility's borrower" : "the fiscal account";
     const signers = signersOf(request, body);
     if (signers.order !== request.payer || signers.permit !== request.payer) {
@@ -145,10 +178,11 @@ export function createSettlement({
         `the signed order expired at ${new Date(Number(body.deadline) * 1000).toISOString()}: prepare it again`,
       );
     const held = await chain.token.balanceOf(request.payer);
-    if (held < body.amount)
+    const needed = body.inFull ? owedNow(kind, await position(facilityId)) : body.amount;
+    if (held < needed)
       throw unprocessable(
         "payer_insufficient_balance",
-        `${who} ${request.payer} holds ${cny(held)}; the ${kind === "REPAYMENT" ? "repayment" : "subsidy payment"} needs ${cny(body.amount)}`,
+        `${who} ${request.payer} holds ${cny(held)}; the ${kind === "REPAYMENT" ? "repayment" : "subsidy payment"} needs ${cny(needed)}`,
       );
     const key = `${kind === "REPAYMENT" ? "repay" : "subsidy"}:${request.payer}:${request.order.message.nonce}`;
     await db.prisma.$transaction(async (tx) => {
@@ -166,7 +200,12 @@ export function createSettlement({
       "payer's order relayed",
     );
     const landed = await chainWrite(outbox, key, waitMs);
-    return { txHash: landed?.txHash ?? null, payer: request.payer, amount: body.amount.toString() };
+    return {
+      txHash: landed?.txHash ?? null,
+      payer: request.payer,
+      amount: body.amount.toString(),
+      inFull: request.inFull,
+    };
   }
 
   return {
