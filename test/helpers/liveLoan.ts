@@ -43,7 +43,14 @@ export interface LiveLoan {
   stop(): Promise<void>;
 }
 
-export async function startLiveLoan(name: string): Promise<LiveLoan> {
+/**
+ * Starts it. `bankEnv(keys)` adds settings to the bank node from the keys issued for it (the dashboard test serves
+ * web/dist and its demo logins).
+ */
+export async function startLiveLoan(
+  name: string,
+  bankEnv: (keys: LiveLoan["keys"], dir: string) => Record<string, string> = () => ({}),
+): Promise<LiveLoan> {
   const dir = tempDir(name);
   const [chainPort, bankPort, regulatorPort] = [await freePort(), await freePort(), await freePort()];
   const chainLog = fs.createWriteStream(path.join(dir, "chain.log"));
@@ -63,7 +70,7 @@ export async function startLiveLoan(name: string): Promise<LiveLoan> {
   const manager = FacilityManager__factory.connect(deployment.contracts.FacilityManager, provider);
   const token = SettlementToken__factory.connect(deployment.contracts.SettlementToken, provider);
   const common = { DEPLOYMENTS_FILE: deploymentsFile, POLL_INTERVAL_MS: "100", LOG_LEVEL: "warn" };
-  const bankEnv = {
+  const nodeEnv = {
     ...common,
     PORT: String(bankPort),
     DATA_DIR: path.join(dir, "bank"),
@@ -75,31 +82,31 @@ export async function startLiveLoan(name: string): Promise<LiveLoan> {
     PORT: String(regulatorPort),
     DATA_DIR: path.join(dir, "regulator"),
     BANK_NODE_URL: `http://127.0.0.1:${bankPort}`,
-    BANK_NODE_API_KEY: issueKey(bankEnv, "bank", "regulator", "regulator-node"),
+    BANK_NODE_API_KEY: issueKey(nodeEnv, "bank", "regulator", "regulator-node"),
     REGISTRY_SEED_FILE: path.join(ROOT, "seed", "regulator-registry.json"),
   };
   const borrower = devWallet("borrower");
   const fiscal = devWallet("fiscal");
   const payee = Wallet.createRandom().address;
   const keys = {
-    officer: issueKey(bankEnv, "bank", "bank_officer", "officer"),
-    borrower: issueKey(bankEnv, "bank", "borrower", "cfo", "Ningbo Yongxin Bearings", [
+    officer: issueKey(nodeEnv, "bank", "bank_officer", "officer"),
+    borrower: issueKey(nodeEnv, "bank", "borrower", "cfo", "Ningbo Yongxin Bearings", [
       "--borrower",
       borrower.address,
       "--credit-code",
       CREDIT_CODE,
     ]),
-    otherBorrower: issueKey(bankEnv, "bank", "borrower", "cfo", "Cixi Valve Works", [
+    otherBorrower: issueKey(nodeEnv, "bank", "borrower", "cfo", "Cixi Valve Works", [
       "--borrower",
       Wallet.createRandom().address,
       "--credit-code",
       "91330282MA2BBBBB2Y",
     ]),
-    supplier: issueKey(bankEnv, "bank", "supplier", "sales", "Ningbo Precision CNC", ["--payee", payee]),
-    fiscal: issueKey(bankEnv, "bank", "fiscal", "subsidy-desk", "Ningbo Finance Bureau"),
+    supplier: issueKey(nodeEnv, "bank", "supplier", "sales", "Ningbo Precision CNC", ["--payee", payee]),
+    fiscal: issueKey(nodeEnv, "bank", "fiscal", "subsidy-desk", "Ningbo Finance Bureau"),
   };
   const inspectorKey = issueKey(regulatorEnv, "regulator", "regulator", "inspector");
-  const bank = await startNodeProcess("bank", bankEnv);
+  const bank = await startNodeProcess("bank", { ...nodeEnv, ...bankEnv(keys, dir) });
   const regulator = await startNodeProcess("regulator", regulatorEnv);
   const url = `http://127.0.0.1:${bankPort}`;
   const officer = client(url, keys.officer);
