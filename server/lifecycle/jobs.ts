@@ -56,6 +56,26 @@ async function landedAt(chain: Chain, filter: Parameters<Chain["manager"]["query
 }
 
 /**
+ * Where a payer's signed order landed: the latest of `filter`'s events whose transaction carries the order's
+ * signature. Another order with the same nonce (prepared twice, submitted at once) can never land after it, and is
+ * not taken for it.
+ */
+async function orderLandedAt(
+  chain: Chain,
+  filter: Parameters<Chain["manager"]["queryFilter"]>[0],
+  signature: string,
+): Promise<Landed | undefined> {
+  const needle = signature.slice(2).toLowerCase();
+  const events = await chain.manager.queryFilter(filter);
+  for (const event of events.reverse()) {
+    const tx = await chain.provider.getTransaction(event.transactionHash);
+    if (tx?.data.toLowerCase().includes(needle))
+      return { txHash: event.transactionHash, blockNumber: BigInt(event.blockNumber) };
+  }
+  return NOT_YET;
+}
+
+/**
  * Outbox handlers of the lifecycle. `onFacilityCreated` records the on-chain id of a new facility (read from the
  * FacilityCreated event of the landed transaction) inside the confirming database transaction.
  */
@@ -221,10 +241,14 @@ export function lifecycleHandlers({
     },
     {
       kind: JOB.REPAY,
-      // The payer's order nonce is used exactly once: once it has moved past this order's, the order has landed.
-      locate: async ({ request }: { request: OrderRequest }) =>
-        (await chain.manager.nonces(request.payer)) > BigInt(request.order.message.nonce)
-          ? landedAt(chain, chain.manager.filters.Repaid(BigInt(request.facilityId), request.payer))
+      // Not before the payer's order nonce has moved past this order's; then only where its own signature landed.
+      locate: async ({ request, signatures }: { request: OrderRequest; signatures: OrderSignatures }) =>
+        (await chain.manager.nonces(request.payer)) > BigInt(String(request.order.message.nonce))
+          ? orderLandedAt(
+              chain,
+              chain.manager.filters.Repaid(BigInt(request.facilityId), request.payer),
+              signatures.orderSignature,
+            )
           : NOT_YET,
       build: ({ request, signatures }: { request: OrderRequest; signatures: OrderSignatures }) => {
         const { order, permit } = orderCall(request, signatures);
@@ -234,9 +258,13 @@ export function lifecycleHandlers({
     },
     {
       kind: JOB.PAY_SUBSIDY,
-      locate: async ({ request }: { request: OrderRequest }) =>
-        (await chain.manager.nonces(request.payer)) > BigInt(request.order.message.nonce)
-          ? landedAt(chain, chain.manager.filters.SubsidyPaid(BigInt(request.facilityId), request.payer))
+      locate: async ({ request, signatures }: { request: OrderRequest; signatures: OrderSignatures }) =>
+        (await chain.manager.nonces(request.payer)) > BigInt(String(request.order.message.nonce))
+          ? orderLandedAt(
+              chain,
+              chain.manager.filters.SubsidyPaid(BigInt(request.facilityId), request.payer),
+              signatures.orderSignature,
+            )
           : NOT_YET,
       build: ({ request, signatures }: { request: OrderRequest; signatures: OrderSignatures }) => {
         const { order, permit } = orderCall(request, signatures);

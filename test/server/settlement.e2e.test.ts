@@ -42,13 +42,12 @@ describe("the end of a loan: repayment, subsidy, closing and withdrawal, end to 
     expect(prepared.status, JSON.stringify(prepared.body)).to.equal(200);
     const request = prepared.body as OrderRequest;
     const signatures = await signOrderRequest(signer, request);
-    return loan.as(who).post(`/facilities/${id}/${path}`, {
-      amount: request.amount,
-      inFull: request.inFull,
-      deadline: request.deadline,
-      ...signatures,
-    });
+    const body = { amount: request.amount, inFull: request.inFull, deadline: request.deadline, ...signatures };
+    lastOrder = { path, body };
+    return loan.as(who).post(`/facilities/${id}/${path}`, body);
   }
+  /** The last signed order sent, to send again. */
+  let lastOrder: { path: string; body: Record<string, unknown> };
   const statement = async () => {
     const response = await loan.as("officer").get(`/facilities/${id}/statement`);
     expect(response.status, JSON.stringify(response.body)).to.equal(200);
@@ -122,6 +121,11 @@ describe("the end of a loan: repayment, subsidy, closing and withdrawal, end to 
     const response = await signedPayment("borrower", "repayments", 10_000_000n, loan.borrower);
     expect(response.status, JSON.stringify(response.body)).to.equal(200);
     expect(response.body).to.include({ payer: loan.borrower.address, amount: "10000000" });
+    expect(await balanceOf(loan.borrower.address)).to.equal(before - 10_000_000n);
+    // The same signed order again (a replay, or a client's retry): its nonce is used; nothing moves.
+    const replayed = await loan.as("officer").post(`/facilities/${id}/${lastOrder.path}`, lastOrder.body);
+    expect(replayed.status, JSON.stringify(replayed.body)).to.equal(422);
+    expect(replayed.body.code).to.equal("payer_signature_invalid");
     expect(await balanceOf(loan.borrower.address)).to.equal(before - 10_000_000n);
     const s = await statement();
     expect(s.repayments).to.have.length(1);

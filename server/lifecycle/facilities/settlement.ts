@@ -1,4 +1,4 @@
-import { getAddress } from "ethers";
+import { getAddress, keccak256 } from "ethers";
 import type { Logger } from "pino";
 import { fenToCny } from "../../audit/money";
 import type { Principal } from "../../auth/roles";
@@ -184,7 +184,9 @@ export function createSettlement({
         "payer_insufficient_balance",
         `${who} ${request.payer} holds ${cny(held)}; the ${kind === "REPAYMENT" ? "repayment" : "subsidy payment"} needs ${cny(needed)}`,
       );
-    const key = `${kind === "REPAYMENT" ? "repay" : "subsidy"}:${request.payer}:${request.order.message.nonce}`;
+    // One job per signed order: the same order sent twice is one write; another order of the same nonce is its own
+    // job, which the chain refuses (the nonce is used) instead of it being answered with the first one's transaction.
+    const key = `${kind === "REPAYMENT" ? "repay" : "subsidy"}:${request.payer}:${request.order.message.nonce}:${keccak256(body.orderSignature).slice(2, 18)}`;
     await db.prisma.$transaction(async (tx) => {
       await outbox.enqueue(tx, {
         key,
