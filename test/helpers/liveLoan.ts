@@ -16,7 +16,7 @@ import { startChainNode, type ChainNode } from "../../scripts/lib/chain-node";
 import { devWallet, parseDeployConfig } from "../../scripts/lib/deploy-config";
 import { freePort } from "../../scripts/bench/lib/system";
 import { FacilityManager__factory, SettlementToken__factory } from "../../typechain-types";
-import { LICENSED_SUPPLIER } from "./liveFacility";
+import { LICENSED_SUPPLIER, recordAccounts } from "./liveFacility";
 import { client, issueKey, startNodeProcess, tempDir, waitFor, type NodeProcess } from "./processes";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -142,6 +142,8 @@ export async function startLiveLoan(
       holderCreditCode: CREDIT_CODE,
     }),
   );
+  // The payee's account on the regulator's record as the licence holder's: the regulator binds the invoice to it.
+  await recordAccounts(inspector, [[payee, LICENSED_SUPPLIER]]);
   const created = await officer.post("/facilities", {
     borrower: borrower.address,
     borrowerName: "Ningbo Yongxin Bearings",
