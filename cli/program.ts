@@ -7,6 +7,7 @@ import { payeeCommands } from "./commands/payees";
 import { paymentCommands } from "./commands/payments";
 import { regulatorCommands } from "./commands/regulator";
 import { reportCommand } from "./commands/report";
+import { settlementCommands } from "./commands/settlement";
 import { approvalCommands, reviewCommands } from "./commands/reviews";
 import { whiteListCommands } from "./commands/whitelist";
 import { processIo, type Io } from "./context";
@@ -14,7 +15,8 @@ import { reportError } from "./errors";
 import { positiveIntArg } from "./input";
 
 const OVERVIEW = `
-Exit codes: 0 done, 1 an error (the node's problem detail is printed on stderr), 2 an entrusted payment refused.
+Exit codes: 0 done, 1 an error (the node's problem detail is printed on stderr), 2 an entrusted payment, a
+repayment, subsidy payment, closing or withdrawal refused by the loan's rules.
 Amounts are shown in CNY (10,000,000.00) and typed in CNY unless a command says otherwise.
 
 A walk-through (bank officer key in QFM_API_KEY, regulator key in QFM_REGULATOR_KEY):
@@ -28,6 +30,8 @@ A walk-through (bank officer key in QFM_API_KEY, regulator key in QFM_REGULATOR_
   $ qfm payment request 1 0
   $ qfm spot-check 1 --result FAIL --report NB-SC-2026-0043
   $ qfm facility statement 1
+  $ QFM_SIGNER_KEY=0x… qfm repay 1 --amount 50,000.00    # borrower's API key; the borrower's chain key signs
+  $ qfm close 1 && qfm withdraw 1
 `;
 
 /** The whole command tree, writing through `cli.io`. */
@@ -65,6 +69,7 @@ export function buildProgram(cli: Cli): Command {
     reviewCommands(cli),
     ...approvalCommands(cli),
     ...regulatorCommands(cli),
+    ...settlementCommands(cli),
     reportCommand(cli),
   ];
   for (const command of commands) program.addCommand(command);

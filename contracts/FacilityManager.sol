@@ -4,7 +4,9 @@ pragma solidity ^0.8.24;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IEvidenceRegistry} from "./interfaces/IEvidenceRegistry.sol";
@@ -20,7 +22,7 @@ import {ShareMath} from "./libraries/ShareMath.sol";
 /// @dev One contract for all facilities: one token vault, one event stream for the indexers, one deployment for the
 /// bank and the regulator to review. Facilities are isolated by per-facility accounting: a facility can only spend its
 /// own `balance`, and the contract's token balance always equals the sum of the facilities' balances.
-contract FacilityManager is FacilityRoles, ReentrancyGuardTransient {
+contract FacilityManager is FacilityRoles, Nonces, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
     using SafeCast for uint256;
 
@@ -34,6 +36,14 @@ contract FacilityManager is FacilityRoles, ReentrancyGuardTransient {
     uint256 public constant MAX_PLAN_LENGTH = 64;
 
     uint8 private constant _ALL_KINDS = 0x7f; // seven evidence kinds
+
+    bytes32 private constant _REPAYMENT_TYPEHASH = keccak256(
+        "Repayment(uint64 facilityId,uint256 amount,bool inFull,uint256 nonce,uint64 deadline)"
+    );
+
+    bytes32 private constant _SUBSIDY_TYPEHASH = keccak256(
+        "SubsidyPayment(uint64 facilityId,uint256 amount,bool inFull,uint256 nonce,uint64 deadline)"
+    );
 
     /// @dev Field order is storage layout. Slot 0 is read by every action; slot 1 holds everything a payment or a
     /// repayment changes (principal, balance, the open segment's start, accumulated interest), so a payment writes one
@@ -200,37 +210,35 @@ contract FacilityManager is FacilityRoles, ReentrancyGuardTransient {
 
     /// @inheritdoc IFacilityManager
     function repay(uint64 facilityId, uint256 amount) external nonReentrant {
-        Facility storage f = _existing(facilityId);
-        if (amount == 0) revert FacilityZeroAmount();
-        _accrue(facilityId, f);
-        uint256 interestDue = _interestDue(f);
-        uint256 principal = f.principal;
-        if (amount > interestDue + principal)
-            revert FacilityRepaymentExceedsDebt(facilityId, amount, interestDue + principal);
-        uint256 interestPaid = amount < interestDue ? amount : interestDue;
-        // interestPaid ≤ amount, and amount - interestPaid ≤ principal was just checked
-        uint256 principalPaid;
-        unchecked {
-            principalPaid = amount - interestPaid;
-            f.principal = uint56(principal - principalPaid);
-        }
-        f.interestRepaid += uint128(interestPaid); // ≤ interest accrued, < 2^104
-        f.principalRepaid += uint128(principalPaid); // ≤ principal, a uint56
-        f.balance = (f.balance + amount).toUint56();
-        _token.safeTransferFrom(msg.sender, address(this), amount);
-        emit Repaid(facilityId, msg.sender, interestPaid, principalPaid);
+        _repay(facilityId, amount, msg.sender, false);
+    }
+
+    /// @inheritdoc IFacilityManager
+    function repayWithSignature(PayerOrder calldata order, Permit calldata permit) external nonReentrant {
+        address borrower = _existing(order.facilityId).borrower;
+        _checkOrder(_REPAYMENT_TYPEHASH, borrower, order, permit);
+        _repay(order.facilityId, order.amount, borrower, order.inFull);
     }
 
     /// @inheritdoc IFacilityManager
     function paySubsidy(uint64 facilityId, uint256 amount) external onlyRole(FISCAL_ROLE) nonReentrant {
-        Facility storage f = _existing(facilityId);
-        if (amount == 0) revert FacilityZeroAmount();
-        uint256 due = _subsidyDue(f);
-        if (amount > due) revert FacilitySubsidyExceedsDue(facilityId, amount, due);
-        f.subsidyPaid += uint128(amount); // ≤ subsidy accrued, < 2^128
-        f.balance = (f.balance + amount).toUint56();
-        _token.safeTransferFrom(msg.sender, address(this), amount);
-        emit SubsidyPaid(facilityId, msg.sender, amount);
+        _paySubsidy(facilityId, amount, msg.sender, false);
+    }
+
+    /// @inheritdoc IFacilityManager
+    function paySubsidyWithSignature(
+        address payer,
+        PayerOrder calldata order,
+        Permit calldata permit
+    ) external nonReentrant {
+        if (!hasRole(FISCAL_ROLE, payer)) revert FacilityPayerNotFiscal(payer);
+        _checkOrder(_SUBSIDY_TYPEHASH, payer, order, permit);
+        _paySubsidy(order.facilityId, order.amount, payer, order.inFull);
+    }
+
+    /// @inheritdoc IFacilityManager
+    function nonces(address payer) public view override(IFacilityManager, Nonces) returns (uint256) {
+        return super.nonces(payer);
     }
 
     /// @inheritdoc IFacilityManager
@@ -399,6 +407,66 @@ contract FacilityManager is FacilityRoles, ReentrancyGuardTransient {
     /// @inheritdoc IFacilityManager
     function facilityCount() external view returns (uint64) {
         return _facilityCount;
+    }
+
+    /// @dev Takes `amount` from `payer` for the facility's debt: interest due first, then principal. `upTo`: `amount`
+    /// is a ceiling, and what is owed now is taken, up to it.
+    function _repay(uint64 facilityId, uint256 amount, address payer, bool upTo) private {
+        Facility storage f = _existing(facilityId);
+        _accrue(facilityId, f);
+        uint256 interestDue = _interestDue(f);
+        uint256 principal = f.principal;
+        if (upTo && amount > interestDue + principal) amount = interestDue + principal;
+        if (amount == 0) revert FacilityZeroAmount();
+        if (amount > interestDue + principal)
+            revert FacilityRepaymentExceedsDebt(facilityId, amount, interestDue + principal);
+        uint256 interestPaid = amount < interestDue ? amount : interestDue;
+        // interestPaid ≤ amount, and amount - interestPaid ≤ principal was just checked
+        uint256 principalPaid;
+        unchecked {
+            principalPaid = amount - interestPaid;
+            f.principal = uint56(principal - principalPaid);
+        }
+        f.interestRepaid += uint128(interestPaid); // ≤ interest accrued, < 2^104
+        f.principalRepaid += uint128(principalPaid); // ≤ principal, a uint56
+        f.balance = (f.balance + amount).toUint56();
+        _token.safeTransferFrom(payer, address(this), amount);
+        emit Repaid(facilityId, payer, interestPaid, principalPaid);
+    }
+
+    /// @dev Takes `amount` of subsidy due from `payer` (a FISCAL_ROLE account) into the facility (`upTo`: at most).
+    function _paySubsidy(uint64 facilityId, uint256 amount, address payer, bool upTo) private {
+        Facility storage f = _existing(facilityId);
+        uint256 due = _subsidyDue(f);
+        if (upTo && amount > due) amount = due;
+        if (amount == 0) revert FacilityZeroAmount();
+        if (amount > due) revert FacilitySubsidyExceedsDue(facilityId, amount, due);
+        f.subsidyPaid += uint128(amount); // ≤ subsidy accrued, < 2^128
+        f.balance = (f.balance + amount).toUint56();
+        _token.safeTransferFrom(payer, address(this), amount);
+        emit SubsidyPaid(facilityId, payer, amount);
+    }
+
+    /// @dev Checks that `payer` signed `order` with its next nonce (using it), then applies its permit unless its
+    /// allowance already covers the amount (a permit someone copied from the mempool and used first left that).
+    function _checkOrder(bytes32 typehash, address payer, PayerOrder calldata order, Permit calldata permit) private {
+        if (block.timestamp > order.deadline) revert FacilitySignatureExpired(order.deadline);
+        bytes32 structHash = keccak256(
+            abi.encode(typehash, order.facilityId, order.amount, order.inFull, _useNonce(payer), order.deadline)
+        );
+        address signer = ECDSA.recover(_hashTypedDataV4(structHash), order.signature);
+        if (signer != payer) revert FacilityInvalidPayerSignature(signer, payer);
+        if (_token.allowance(payer, address(this)) < order.amount) {
+            IERC20Permit(address(_token)).permit(
+                payer,
+                address(this),
+                order.amount,
+                permit.deadline,
+                permit.v,
+                permit.r,
+                permit.s
+            );
+        }
     }
 
     /// @dev Moves exactly `amount` from the caller into an open (possibly frozen) facility.

@@ -10,6 +10,7 @@ import type { ContractTransactionResponse, Signer } from "ethers";
 import EASArtifact from "@ethereum-attestation-service/eas-contracts/artifacts/contracts/EAS.sol/EAS.json";
 import SchemaRegistryArtifact from "@ethereum-attestation-service/eas-contracts/artifacts/contracts/SchemaRegistry.sol/SchemaRegistry.json";
 import { ATTESTATION_TYPES } from "../server/chain/typed-data";
+import { orderCall, orderRequest, signOrderRequest } from "../server/chain/payer-orders";
 import { deploySystem, type System } from "./lib/deploy";
 
 const LEAF_ENCODING = ["uint64", "uint8", "address", "bytes32"];
@@ -157,6 +158,32 @@ async function main(): Promise<void> {
 
   // Withdrawal of unused funding to the treasury (the hot key may, to the treasury only).
   const withdrawToTreasury = await gasOf(manager.withdraw(facilityId, 1_00n, treasury.address));
+  // The borrower's repayment on its own signed order and permit, relayed by the bank node (the second: nonces warm).
+  await (await minter.mint(borrower.address, 1_000_00n)).wait();
+  async function borrowersRepayment(amount: bigint) {
+    const [, name, version, tokenChainId, tokenAddress] = await token.eip712Domain();
+    const latest = (await ethers.provider.getBlock("latest"))!.timestamp;
+    const request = orderRequest({
+      kind: "REPAYMENT",
+      payer: borrower.address,
+      facilityId,
+      amount,
+      inFull: false,
+      deadline: BigInt(latest + 3_600),
+      manager: { address: await manager.getAddress(), chainId, nonce: await manager.nonces(borrower.address) },
+      token: {
+        name,
+        version,
+        chainId: tokenChainId,
+        address: tokenAddress,
+        nonce: await token.nonces(borrower.address),
+      },
+    });
+    const { order, permit } = orderCall(request, await signOrderRequest(borrower, request));
+    return gasOf(manager.repayWithSignature(order, permit));
+  }
+  await borrowersRepayment(10_00n);
+  const repayWithSignature = await borrowersRepayment(10_00n);
   // The governance path: both institutions approve (the second approval schedules), then anyone executes after the delay.
   const calls = {
     targets: [await manager.getAddress()],
@@ -238,6 +265,7 @@ async function main(): Promise<void> {
     easAttest,
     fundWithPermit,
     withdrawToTreasury,
+    repayWithSignature,
     governanceApprove,
     governanceSchedule,
     governanceExecute,
@@ -272,6 +300,7 @@ async function main(): Promise<void> {
     ["  first EAS attest of the attester", easAttestFirst, ""],
     ["fund a facility with an exact permit (approve + transfer, 1 tx)", fundWithPermit, ""],
     ["withdraw to the treasury", withdrawToTreasury, ""],
+    ["repayment on the borrower's signed order + permit, relayed", repayWithSignature, ""],
     ["governance: first approval (bank)", governanceApprove, ""],
     ["governance: second approval, schedules in the timelock", governanceSchedule, ""],
     ["governance: execute after the delay (setTreasury)", governanceExecute, ""],

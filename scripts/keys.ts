@@ -6,6 +6,7 @@
  *     --borrower 0xBorrowerAddress --credit-code 91330206MA2AAAAA1X
  *   npm run keys -- issue --node bank --role supplier --institution "Ningbo Precision CNC" --label sales \
  *     --payee 0xPayeeAddress
+ *   npm run keys -- issue --node bank --role fiscal --institution "Ningbo Finance Bureau" --label subsidy-desk
  *   npm run keys -- list --node regulator
  *   npm run keys -- revoke --node bank --id <key id>
  *

@@ -20,9 +20,10 @@ import { createDatabase } from "../server/db/client";
 import { migrateDatabase } from "../server/db/migrate";
 import { deploy } from "./deploy";
 import { assertPortFree, startChainNode, type ChainNode } from "./lib/chain-node";
-import { parseDeployConfig } from "./lib/deploy-config";
+import { devWallet, parseDeployConfig } from "./lib/deploy-config";
+import { fundDemoIssuer, seedDeposits } from "./lib/demo-deposits";
 import { readDeployment } from "./lib/deployments";
-import { DEMO_SUBJECTS, seedDemo } from "./lib/demo-seed";
+import { DEMO_SIGNER_KEYS, DEMO_SUBJECTS, seedDemo } from "./lib/demo-seed";
 
 const ROOT = path.resolve(__dirname, "..");
 /** Everything `npm start` keeps: the chain's state, both nodes' databases and documents, demo keys, logs. */
@@ -57,14 +58,29 @@ const step = (n: number, total: number, text: string) => console.log(`[${n}/${to
 /** Demo API keys: made once, kept in data/demo-keys.json, registered in each node's database. */
 async function demoKeys(): Promise<DemoKeys> {
   const file = path.join(DATA, "demo-keys.json");
-  if (fs.existsSync(file)) return JSON.parse(fs.readFileSync(file, "utf8")) as DemoKeys;
   const key = () => `qfm_${randomBytes(24).toString("base64url")}`;
+  const fiscal = () => ({
+    role: "fiscal" as Role,
+    institution: "Ningbo Finance Bureau",
+    label: "subsidy-desk",
+    key: key(),
+  });
+  if (fs.existsSync(file)) {
+    const kept = JSON.parse(fs.readFileSync(file, "utf8")) as DemoKeys;
+    // Keys made before the fiscal account had one: add it.
+    if (!kept.bank.some((k) => k.role === "fiscal")) {
+      kept.bank.push(fiscal());
+      fs.writeFileSync(file, JSON.stringify(kept, null, 2) + "\n", { mode: 0o600 });
+    }
+    return kept;
+  }
   const keys: DemoKeys = {
     bank: [
       { role: "bank_officer", institution: "Ningbo Bank", label: "credit-officer", key: key() },
       { role: "regulator", institution: "Ningbo AMR", label: "regulator-node", key: key() },
       { role: "borrower", institution: "Ningbo Yongxin Bearings", label: "finance", key: key() },
       { role: "supplier", institution: "Ningbo Precision CNC", label: "sales", key: key() },
+      fiscal(),
     ],
     regulator: [
       { role: "regulator", institution: "Ningbo AMR", label: "inspector", key: key() },
@@ -241,8 +257,11 @@ async function main(): Promise<void> {
     if (deployed) step(2, 5, `contracts already deployed (${shown(deploymentsFile)})`);
     else {
       step(2, 5, "deploying the contracts…");
-      await deploy(parseDeployConfig({ RPC_URL: chain.url, DEPLOYMENTS_FILE: deploymentsFile }), (line) =>
-        console.log(`      ${line}`),
+      // A demo deposit issuer mints the payers' money (scripts/lib/demo-deposits.ts).
+      const issuer = await fundDemoIssuer(chain.url);
+      await deploy(
+        parseDeployConfig({ RPC_URL: chain.url, DEPLOYMENTS_FILE: deploymentsFile, ISSUER_ADDRESS: issuer }),
+        (line) => console.log(`      ${line}`),
       );
     }
 
@@ -265,8 +284,20 @@ async function main(): Promise<void> {
             bankKey: keys.bank[1].key,
             regulatorKey: keys.regulator[0].key,
           },
-          { role: "borrower", label: "Ningbo Yongxin Bearings", bankKey: keys.bank[2].key },
+          // The payers' chain keys (development chain only): the dashboard signs their repayments and subsidy.
+          {
+            role: "borrower",
+            label: "Ningbo Yongxin Bearings",
+            bankKey: keys.bank[2].key,
+            signerKey: DEMO_SIGNER_KEYS.yongxin,
+          },
           { role: "supplier", label: "Ningbo Precision CNC", bankKey: keys.bank[3].key },
+          {
+            role: "fiscal",
+            label: "Ningbo Finance Bureau",
+            bankKey: keys.bank.find((k) => k.role === "fiscal")!.key,
+            signerKey: devWallet("fiscal").privateKey,
+          },
         ],
         null,
         2,
@@ -305,12 +336,13 @@ async function main(): Promise<void> {
         { officer: keys.bank[0].key, inspector: keys.regulator[0].key },
         (line) => console.log(`      ${line}`),
       );
+      await seedDeposits(chain.url, readDeployment(deploymentsFile), (line) => console.log(`      ${line}`));
       fs.writeFileSync(seededMarker, new Date().toISOString() + "\n");
     }
 
     console.log(`
 ready.
-  dashboard       http://127.0.0.1:${BANK_PORT}/   (log in with a demo role: bank officer, regulator, borrower, supplier)
+  dashboard       http://127.0.0.1:${BANK_PORT}/   (log in with a demo role: bank officer, regulator, borrower, supplier, fiscal)
   bank node       http://127.0.0.1:${BANK_PORT}   (API docs: http://127.0.0.1:${BANK_PORT}/docs)
   regulator node  http://127.0.0.1:${REGULATOR_PORT}   (API docs: http://127.0.0.1:${REGULATOR_PORT}/docs)
   chain (anvil)   ${chain.url}   chain id 31337

@@ -13,6 +13,8 @@ import { createChainGate, keyProblems } from "./chain/startup";
 import { auditRoutes } from "./audit/router";
 import { onApprovalApplied, createFacilityService, type FacilityService } from "./lifecycle/facilities/service";
 import { facilityRoutes } from "./lifecycle/facilities/router";
+import { settlementRoutes } from "./lifecycle/facilities/settlement-routes";
+import { createSettlement } from "./lifecycle/facilities/settlement";
 import { lifecycleHandlers } from "./lifecycle/jobs";
 import { onPayeeRegistered, payeeRoutes } from "./lifecycle/payees";
 import { regulatorRoutes } from "./lifecycle/regulator";
@@ -65,6 +67,9 @@ export function routesOf(role: NodeRole, deps: RouteDeps): RouteDef<any, any, an
   ];
   if (role === "bank") {
     const documents = createDocumentService({ db, store, outbox, chain, metrics });
+    const facilities =
+      deps.facilities ??
+      createFacilityService({ db, chain, outbox, catalog, waitMs, logger: pino({ level: "silent" }) });
     return [
       ...common,
       ...documentRoutes({
@@ -73,12 +78,17 @@ export function routesOf(role: NodeRole, deps: RouteDeps): RouteDef<any, any, an
         policy,
       }),
       ...payeeRoutes({ db, chain, outbox, waitMs }),
-      ...facilityRoutes({
-        facilities:
-          deps.facilities ??
-          createFacilityService({ db, chain, outbox, catalog, waitMs, logger: pino({ level: "silent" }) }),
-        catalog,
-        db,
+      ...facilityRoutes({ facilities, catalog, db, policy }),
+      ...settlementRoutes({
+        facilities,
+        settlement: createSettlement({
+          db,
+          chain,
+          outbox,
+          waitMs,
+          logger: pino({ level: "silent" }),
+          known: (facilityId) => facilities.row(facilityId),
+        }),
         policy,
       }),
     ];

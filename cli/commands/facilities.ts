@@ -354,14 +354,19 @@ ${examples(
   facility
     .command("statement")
     .argument("<id>", "the facility id", facilityIdArg)
-    .description("the interest statement: rate segments (ACT/360), subsidy, amount owed, repayments and rate changes")
+    .description(
+      "the statement at chain time: what the borrower and the fiscal account owe, rate segments (ACT/360), repayments",
+    )
     .addHelpText("after", examples("qfm facility statement 1"))
     .action(
       cli.act(async (ctx, id: string) => {
         const { body } = await ctx.bank.get<Record<string, any>>(`/facilities/${id}/statement`);
         ctx.print(body, () => {
           const summary = renderPairs([
-            ["at", formatTime(body.at)],
+            ["at (chain time)", formatTime(body.at)],
+            ["status", body.status],
+            ["owed by the borrower", `${cny(body.owedBy.borrower.total)} (principal and interest)`],
+            ["owed by the fiscal account", `${cny(body.owedBy.fiscal.subsidy)} (subsidy)`],
             ["rate", formatBps(body.rateBps)],
             ["subsidy eligible", mark(body.subsidyEligible)],
             ["outstanding principal", cny(body.principal)],
@@ -371,6 +376,9 @@ ${examples(
             ["amount owed", cny(body.amountOwed)],
             ["subsidy accrued", cny(body.subsidyAccrued)],
             ["subsidy due", cny(body.subsidyDue)],
+            ["subsidy paid", cny(body.subsidyPaid)],
+            ["balance held", cny(body.balance)],
+            ["withdrawn to the treasury", cny(body.withdrawn)],
           ]);
           const segments = renderTable(
             ["from", "to", "principal (CNY)", "rate", "interest (CNY)", "subsidy (CNY)"],

@@ -102,6 +102,27 @@ interface IFacilityManager {
 
     /// @notice A joint decision to lift a freeze, signed by a bank officer and a regulator as EIP-712
     /// `Unfreeze(uint64 facilityId,uint16 freezeCount,bytes32 reasonHash,uint64 deadline)`; `freezeCount` binds it to one freeze.
+    /// @notice An ERC-2612 permit of the payer's for this contract and the amount, used when the payer's allowance does
+    /// not already cover it (all zero then).
+    struct Permit {
+        uint256 deadline;
+        uint8 v;
+        bytes32 r;
+        bytes32 s;
+    }
+
+    /// @notice A payer's signed order to pay into one facility (EIP-712 `Repayment` or `SubsidyPayment` of
+    /// `(uint64 facilityId, uint256 amount, bool inFull, uint256 nonce, uint64 deadline)`, nonce from {nonces}),
+    /// relayed by anyone. With `inFull`, `amount` is a ceiling: what is owed (or due) when it lands is paid, up to it,
+    /// so a debt that grows every second can be paid off exactly.
+    struct PayerOrder {
+        uint64 facilityId;
+        uint256 amount;
+        bool inFull;
+        uint64 deadline;
+        bytes signature;
+    }
+
     struct Unfreeze {
         uint64 facilityId;
         uint16 freezeCount;
@@ -262,6 +283,13 @@ interface IFacilityManager {
     /// @notice Thrown when closing a facility that still owes principal or interest.
     error FacilityOutstandingDebt(uint64 facilityId, uint256 principal, uint256 interestDue);
 
+    /// @notice Thrown when a payer's order is not signed by the payer it names (the facility's borrower for a
+    /// repayment, a FISCAL_ROLE account for a subsidy payment).
+    error FacilityInvalidPayerSignature(address signer, address payer);
+
+    /// @notice Thrown when a subsidy payment's payer does not hold FISCAL_ROLE.
+    error FacilityPayerNotFiscal(address payer);
+
     /// @notice Thrown when a joint approval has expired.
     error FacilitySignatureExpired(uint64 deadline);
 
@@ -339,6 +367,30 @@ interface IFacilityManager {
     ///
     /// Emits a {SubsidyPaid} event.
     function paySubsidy(uint64 facilityId, uint256 amount) external;
+
+    /// @notice Repays from the facility's borrower on the borrower's signed order, relayed by anyone (the bank node):
+    /// the borrower's tokens move only with the borrower's signature over this facility, this amount and its nonce,
+    /// and its permit (or allowance) for the amount.
+    ///
+    /// Requirements:
+    /// - as {repay}; `order` is signed by the facility's borrower with its current nonce and its deadline not passed;
+    /// - the borrower's allowance covers the amount, or `permit` is the borrower's for this contract and the amount.
+    ///
+    /// Emits {InterestAccrued} (when a segment closes) and {Repaid} with the borrower as payer.
+    function repayWithSignature(PayerOrder calldata order, Permit calldata permit) external;
+
+    /// @notice Pays subsidy from `payer`, a FISCAL_ROLE account, on its signed order, relayed by anyone (the bank
+    /// node): the fiscal account's tokens move only with its signature over this facility, amount and nonce.
+    ///
+    /// Requirements:
+    /// - as {paySubsidy} for `payer`; `order` is signed by `payer` with its current nonce and its deadline not passed;
+    /// - the payer's allowance covers the amount, or `permit` is the payer's for this contract and the amount.
+    ///
+    /// Emits a {SubsidyPaid} event with `payer`.
+    function paySubsidyWithSignature(address payer, PayerOrder calldata order, Permit calldata permit) external;
+
+    /// @notice The next nonce of `payer`'s signed orders.
+    function nonces(address payer) external view returns (uint256);
 
     /// @notice Funds the facility with exactly `amount`, approved by the caller's ERC-2612 permit in the same call, so
     /// no allowance is shared between fundings that run at the same time (one cannot overwrite another's).

@@ -66,7 +66,9 @@ async function until<T>(what: string, check: () => Promise<T | undefined | false
 
 /**
  * The demo's addresses are fixed, so the README's walk-through and examples/plan.json can name the seeded payees.
- * Nobody holds their keys: payees only receive, and the borrowers act through the bank's API.
+ * Nobody holds the payees' keys (they only receive). The borrower of facility 1 signs its own repayments, so its key
+ * is published here for the development chain only (keccak256 of "qfm demo borrower: Ningbo Yongxin Bearings";
+ * scripts/lib/demo-deposits.ts checks it gives the address); the dashboard's demo login carries it.
  */
 export const DEMO_PAYEES = {
   equipment: "0x5A0b54D5dc17e0AadC383d2db43B0a0D3E029c4c",
@@ -74,8 +76,12 @@ export const DEMO_PAYEES = {
   lab: "0x29c7a0DF08fb44799959E6254b9FF4286c9083c3",
 } as const;
 export const DEMO_BORROWERS = {
-  yongxin: "0x90b5Cef743f35FadF15e0F31bedcfff54C523952",
+  yongxin: "0xd4FAc08147Aa7Af6c93946Afb3C1b3337b02FAb3",
   cixi: "0x358940C080171621764b3c84c9E681552cA8B5D5",
+} as const;
+
+export const DEMO_SIGNER_KEYS = {
+  yongxin: "0x73e02376e865a8bbf47b5a75a6888ecd065e1615293fa16c11d8166c51e6fdd1",
 } as const;
 
 const SUPPLIER = "91330200MA2H8K3X1Y";

@@ -1,5 +1,5 @@
 /** The roles an API key can carry; each institution's people and services get keys of one role. */
-export const ROLES = ["bank_officer", "regulator", "borrower", "supplier"] as const;
+export const ROLES = ["bank_officer", "regulator", "borrower", "supplier", "fiscal"] as const;
 export type Role = (typeof ROLES)[number];
 
 /**
@@ -18,6 +18,9 @@ export const SUBJECT_OF_ROLE: Record<Role, Subject["kind"]> = {
   regulator: "institution",
   borrower: "borrower",
   supplier: "payee",
+  // The fiscal account (the finance bureau paying interest subsidy) is an institution: it reads the statements it
+  // pays subsidy on, and its chain account signs each subsidy payment itself.
+  fiscal: "institution",
 };
 
 /** Who made a request, as established from its API key. */

@@ -1,6 +1,7 @@
 import { isError } from "ethers";
 import { chainNow, type Chain } from "../chain/chain";
 import { signPermit } from "../chain/permit";
+import { orderCall, type OrderRequest, type OrderSignatures } from "../chain/payer-orders";
 import type { JobHandler, Landed } from "../outbox/outbox";
 
 /** The chain writes of the loan lifecycle, each idempotent by what it finds on chain before sending. */
@@ -17,6 +18,10 @@ export const JOB = {
   FREEZE: "FREEZE",
   UNFREEZE: "UNFREEZE",
   APPLY_REVIEW: "APPLY_REVIEW",
+  REPAY: "REPAY",
+  PAY_SUBSIDY: "PAY_SUBSIDY",
+  CLOSE: "CLOSE",
+  WITHDRAW: "WITHDRAW",
 } as const;
 
 export interface PlannedPayment {
@@ -48,6 +53,26 @@ async function landedAt(chain: Chain, filter: Parameters<Chain["manager"]["query
   return event
     ? { txHash: event.transactionHash, blockNumber: BigInt(event.blockNumber) }
     : { txHash: "0x", blockNumber: 0n };
+}
+
+/**
+ * Where a payer's signed order landed: the latest of `filter`'s events whose transaction carries the order's
+ * signature. Another order with the same nonce (prepared twice, submitted at once) can never land after it, and is
+ * not taken for it.
+ */
+async function orderLandedAt(
+  chain: Chain,
+  filter: Parameters<Chain["manager"]["queryFilter"]>[0],
+  signature: string,
+): Promise<Landed | undefined> {
+  const needle = signature.slice(2).toLowerCase();
+  const events = await chain.manager.queryFilter(filter);
+  for (const event of events.reverse()) {
+    const tx = await chain.provider.getTransaction(event.transactionHash);
+    if (tx?.data.toLowerCase().includes(needle))
+      return { txHash: event.transactionHash, blockNumber: BigInt(event.blockNumber) };
+  }
+  return NOT_YET;
 }
 
 /**
@@ -213,6 +238,59 @@ export function lifecycleHandlers({
       build: ({ message, bankSignature, regulatorSignature }) =>
         chain.manager.applyReview.populateTransaction(message, bankSignature, regulatorSignature),
       onConfirmed: hook("APPLY_REVIEW"),
+    },
+    {
+      kind: JOB.REPAY,
+      // Not before the payer's order nonce has moved past this order's; then only where its own signature landed.
+      locate: async ({ request, signatures }: { request: OrderRequest; signatures: OrderSignatures }) =>
+        (await chain.manager.nonces(request.payer)) > BigInt(String(request.order.message.nonce))
+          ? orderLandedAt(
+              chain,
+              chain.manager.filters.Repaid(BigInt(request.facilityId), request.payer),
+              signatures.orderSignature,
+            )
+          : NOT_YET,
+      build: ({ request, signatures }: { request: OrderRequest; signatures: OrderSignatures }) => {
+        const { order, permit } = orderCall(request, signatures);
+        return chain.manager.repayWithSignature.populateTransaction(order, permit);
+      },
+      onConfirmed: hook("REPAY"),
+    },
+    {
+      kind: JOB.PAY_SUBSIDY,
+      locate: async ({ request, signatures }: { request: OrderRequest; signatures: OrderSignatures }) =>
+        (await chain.manager.nonces(request.payer)) > BigInt(String(request.order.message.nonce))
+          ? orderLandedAt(
+              chain,
+              chain.manager.filters.SubsidyPaid(BigInt(request.facilityId), request.payer),
+              signatures.orderSignature,
+            )
+          : NOT_YET,
+      build: ({ request, signatures }: { request: OrderRequest; signatures: OrderSignatures }) => {
+        const { order, permit } = orderCall(request, signatures);
+        return chain.manager.paySubsidyWithSignature.populateTransaction(request.payer, order, permit);
+      },
+      onConfirmed: hook("PAY_SUBSIDY"),
+    },
+    {
+      kind: JOB.CLOSE,
+      locate: async ({ facilityId }: { facilityId: string }) =>
+        (await chain.manager.facility(BigInt(facilityId))).status === 3n
+          ? landedAt(chain, chain.manager.filters.FacilityClosed(BigInt(facilityId)))
+          : NOT_YET,
+      build: ({ facilityId }) => chain.manager.close.populateTransaction(BigInt(facilityId)),
+      onConfirmed: hook("CLOSE"),
+    },
+    {
+      kind: JOB.WITHDRAW,
+      // Keyed by the facility's withdrawn total after this withdrawal: found once the chain's total reaches it.
+      locate: async ({ facilityId, withdrawnAfter }: { facilityId: string; withdrawnAfter: string }) =>
+        (await chain.manager.facility(BigInt(facilityId))).withdrawn >= BigInt(withdrawnAfter)
+          ? landedAt(chain, chain.manager.filters.FundsWithdrawn(BigInt(facilityId)))
+          : NOT_YET,
+      build: ({ facilityId, amount, to }) =>
+        chain.manager.withdraw.populateTransaction(BigInt(facilityId), BigInt(amount), to),
+      onConfirmed: hook("WITHDRAW"),
     },
   ];
   return handlers;

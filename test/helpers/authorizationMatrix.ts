@@ -86,6 +86,11 @@ const FIELD_SAMPLES: Record<string, () => unknown> = {
   periodFrom: () => "2026-01-01T00:00:00.000Z",
   periodTo: () => "2026-03-31T23:59:59.000Z",
   signature: () => hexlify(randomBytes(65)),
+  // repayments, subsidy payments (signatures of no one's: refused 422), withdrawals
+  amount: () => "100",
+  deadline: () => "4102444800",
+  orderSignature: () => hexlify(randomBytes(65)),
+  permitSignature: () => hexlify(randomBytes(65)),
   // spot checks
   result: () => "PASS",
   reportNumber: () => `SC-2026-${randomBytes(3).toString("hex").toUpperCase()}`,

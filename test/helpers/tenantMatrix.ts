@@ -158,6 +158,8 @@ export const TENANT_ROUTES: Route[] = CATALOGUE.bank.filter(
 export const TENANT_LISTS = ["listFacilities", "listEntrustedPayments", "listDocuments"];
 
 const isPaymentRoute = (route: Route) => route.path.includes(":index");
+/** The borrower's repayment routes: a tenant reaches its own facility's, and the amounts decide the rest. */
+const SETTLEMENT = /\/repayments(\/order)?$/;
 
 /** A route's request for a resource of `owned`: its path, and its body naming that facility. */
 function requestFor(route: Route, owned: Owned, index: number) {
@@ -190,6 +192,11 @@ function judge(route: Route, tenant: Tenant, own: boolean, answer: { status: num
   if (!own)
     return answer.status === 404 && answer.code === "not_found" ? undefined : `expected 404 not_found — ${cell}`;
   if (route.upload) return answer.status !== 404 && answer.status < 500 ? undefined : `expected no 404/5xx — ${cell}`;
+  // A repayment's amount decides past the policy (the matrix's facilities owe nothing yet: 422).
+  if (SETTLEMENT.test(route.path))
+    return answer.status !== 403 && answer.status !== 404 && answer.status < 500
+      ? undefined
+      : `expected no 403/404/5xx — ${cell}`;
   if (answer.status < 300 || (route.path.endsWith("/proof") && answer.status === 409)) return undefined;
   return `expected the owner's 2xx — ${cell}`;
 }

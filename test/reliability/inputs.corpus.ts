@@ -93,6 +93,13 @@ export function facilityBody(payee: string) {
 /** A valid body for each operation that has one: the corpus breaks one thing in it at a time, never sends it whole. */
 export function validBodiesOf(seeded: Seeded): Record<string, any> {
   const { facilityId, document, payee } = seeded;
+  const signedOrder = {
+    amount: "100",
+    inFull: false,
+    deadline: "4102444800",
+    orderSignature: `0x${"11".repeat(65)}`,
+    permitSignature: `0x${"11".repeat(65)}`,
+  };
   return {
     uploadDocument: {
       facilityId,
@@ -128,6 +135,12 @@ export function validBodiesOf(seeded: Seeded): Record<string, any> {
     // The evidence the payment is to use, named (optional): the seeded invoice.
     requestPayment: { evidence: [seeded.document.id] },
     proposeUnfreeze: { reason: "re-inspection passed" },
+    // The end of a loan: well formed; the signatures are no one's, so the node refuses the orders (422).
+    prepareRepayment: { amount: "100" },
+    repay: signedOrder,
+    prepareSubsidyPayment: { amount: "100", inFull: false },
+    paySubsidy: signedOrder,
+    withdrawToTreasury: { amount: "100" },
     cosignApproval: { signature: `0x${"11".repeat(65)}` },
     refuseApproval: { reason: "the re-inspection report is not on the regulator's record" },
     importWhiteList: { source: "Ningbo AMR 2026 Q1", entries: [seededFirm] },

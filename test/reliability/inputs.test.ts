@@ -102,6 +102,8 @@ describe("bad input against both nodes, generated from their OpenAPI documents",
     keys.bank = {
       bank_officer: issueKey(env.bank, "bank", "bank_officer", "officer"),
       regulator: issueKey(env.bank, "bank", "regulator", "regulator-node"),
+      // The subsidy routes are the fiscal account's alone.
+      fiscal: issueKey(env.bank, "bank", "fiscal", "subsidy-desk", "Ningbo Finance Bureau"),
     };
     keys.regulator = { regulator: issueKey(env.regulator, "regulator", "regulator", "inspector") };
     // No scheduled review: the state must hold still while the corpus runs.

@@ -4,8 +4,9 @@ import { useLoad } from "./common";
 import { FacilityDetail, FacilityList } from "./Facility";
 import { LangContext, translate, type Lang } from "./i18n";
 import { Borrower, Regulator, Supplier } from "./Roles";
+import { Fiscal } from "./Settlement";
 
-const ROLES: Role[] = ["bank_officer", "regulator", "borrower", "supplier"];
+const ROLES: Role[] = ["bank_officer", "regulator", "borrower", "supplier", "fiscal"];
 
 function useHash(): [string, (h: string) => void] {
   const [hash, setHash] = useState(window.location.hash.slice(1));
@@ -101,7 +102,8 @@ export function App() {
       page = <FacilityDetail api={api} id={facilityMatch[1]} role={session.role} onBack={() => go("/")} />;
     else if (session.role === "bank_officer") page = <FacilityList api={api} onOpen={(id) => go(`/facility/${id}`)} />;
     else if (session.role === "regulator") page = <Regulator api={api} />;
-    else if (session.role === "borrower") page = <Borrower api={api} />;
+    else if (session.role === "borrower") page = <Borrower api={api} signerKey={session.signerKey} />;
+    else if (session.role === "fiscal") page = <Fiscal api={api} signerKey={session.signerKey} />;
     else page = <Supplier api={api} />;
   }
   return (

@@ -8,6 +8,7 @@ import { cny, pct, shortAddress, yuanNumber } from "./money";
 import { DocumentTable } from "./Documents";
 import { FundingCard, ReviewForm } from "./FacilityActions";
 import { NewFacilityForm } from "./NewFacility";
+import { SettlementCard } from "./Settlement";
 
 export function FacilityList({ api, onOpen }: { api: Api; onOpen: (id: string) => void }) {
   const { t } = useT();
@@ -424,6 +425,7 @@ export function FacilityDetail({ api, id, role, onBack }: { api: Api; id: string
           </table>
         </div>
       </Card>
+      {role === "bank_officer" && <SettlementCard api={api} statement={statement} onDone={reload} />}
       {role === "bank_officer" && (
         <ReviewForm api={api} facilityId={id} periodStart={f.nextReviewFrom ?? null} onDone={reload} />
       )}

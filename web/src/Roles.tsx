@@ -6,6 +6,7 @@ import { EChart } from "./EChart";
 import { reasonText } from "./enums";
 import { useT } from "./i18n";
 import { cny, pct, shortAddress } from "./money";
+import { OwedBy, PayerOrderForm } from "./Settlement";
 
 const DIMENSIONS = ["credit", "management", "brand", "foundation", "innovation"] as const;
 
@@ -321,7 +322,7 @@ export function Supplier({ api }: { api: Api }) {
   );
 }
 
-function BorrowerFacility({ api, f }: { api: Api; f: any }) {
+function BorrowerFacility({ api, f, signerKey }: { api: Api; f: any; signerKey?: string }) {
   const { t, lang, e, metric, points } = useT();
   const { data, error, reload } = useLoad(
     () =>
@@ -422,12 +423,30 @@ function BorrowerFacility({ api, f }: { api: Api; f: any }) {
           ))}
         </ul>
       )}
+      {statement && (
+        <>
+          <h3>{t("repayment")}</h3>
+          <OwedBy statement={statement} />
+          {statement.amountOwed === "0" ? (
+            <p className="ok">{t("nothingOwed")}</p>
+          ) : (
+            <PayerOrderForm
+              api={api}
+              facilityId={f.facilityId}
+              kind="repayments"
+              suggested={statement.amountOwed}
+              signerKey={signerKey}
+              onDone={reload}
+            />
+          )}
+        </>
+      )}
       <UploadForm api={api} facilityId={f.facilityId} onDone={reload} />
     </Card>
   );
 }
 
-export function Borrower({ api }: { api: Api }) {
+export function Borrower({ api, signerKey }: { api: Api; signerKey?: string }) {
   const { t } = useT();
   const { data, error } = useLoad(() => api.get("/facilities"), []);
   if (!data) return <Loading error={error} />;
@@ -438,7 +457,7 @@ export function Borrower({ api }: { api: Api }) {
       {data.items
         .filter((f: any) => f.facilityId)
         .map((f: any) => (
-          <BorrowerFacility key={f.facilityId} api={api} f={f} />
+          <BorrowerFacility key={f.facilityId} api={api} f={f} signerKey={signerKey} />
         ))}
     </div>
   );

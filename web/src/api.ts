@@ -1,10 +1,12 @@
-export type Role = "bank_officer" | "regulator" | "borrower" | "supplier";
+export type Role = "bank_officer" | "regulator" | "borrower" | "supplier" | "fiscal";
 
 export interface Session {
   role: Role;
   label: string;
   bankKey: string;
   regulatorKey?: string;
+  /** Demo logins on the development chain only: the payer's chain key, which signs in the browser. */
+  signerKey?: string;
 }
 
 export class ApiError extends Error {

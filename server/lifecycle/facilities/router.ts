@@ -171,7 +171,7 @@ export function facilityRoutes({
       operationId: "listFacilities",
       summary: "List facilities",
       tags: ["facilities"],
-      auth: ["bank_officer", "regulator", "borrower"],
+      auth: ["bank_officer", "regulator", "borrower", "fiscal"],
       query: z.object({ borrower: z.string().optional() }),
       responses: { 200: { description: "facilities", schema: z.object({ items: z.array(Any) }) } },
       handler: async ({ query, principal }) => {
@@ -302,82 +302,6 @@ export function facilityRoutes({
         await policy.facility(principal!, params.id);
         await facilities.row(params.id); // an unknown facility is a 404, not an empty list
         return { body: { items: toJson(await facilities.evidenceOf(params.id)) } };
-      },
-    }),
-    defineRoute({
-      method: "get",
-      path: "/facilities/:id/statement",
-      operationId: "getStatement",
-      summary: "Interest statement: segments, subsidy, amount owed, repayments",
-      tags: ["facilities"],
-      auth: ["bank_officer", "regulator", "borrower"],
-      params: FacilityParams,
-      responses: { 200: { description: "the statement", schema: Any } },
-      handler: async ({ params, principal: caller }) => {
-        await policy.facility(caller!, params.id);
-        const [state, [principal, interestDue], subsidyDue, events] = await Promise.all([
-          facilities.onChain(params.id),
-          facilities.outstandingOf(params.id),
-          facilities.subsidyDueOf(params.id),
-          facilities.history(params.id),
-        ]);
-        const segments = events
-          .filter((e) => e.name === "InterestAccrued")
-          .map((e) => ({
-            from: new Date(Number(e.args.from) * 1000).toISOString(),
-            to: new Date(Number(e.args.to) * 1000).toISOString(),
-            principal: e.args.principal,
-            rateBps: Number(e.args.rateBps),
-            interest: e.args.interest,
-            subsidy: e.args.subsidy,
-            txHash: e.txHash,
-          }));
-        const booked = segments.reduce((sum, s) => sum + BigInt(s.interest), 0n);
-        return {
-          body: {
-            facilityId: params.id.toString(),
-            at: new Date().toISOString(),
-            rateBps: Number(state.rateBps),
-            subsidyEligible: state.subsidyEligible,
-            principal: principal.toString(),
-            interestAccrued: state.interestAccrued.toString(),
-            subsidyAccrued: state.subsidyAccrued.toString(),
-            interestRepaid: state.interestRepaid.toString(),
-            interestDue: interestDue.toString(),
-            subsidyDue: subsidyDue.toString(),
-            amountOwed: (principal + interestDue).toString(),
-            segments: [
-              ...segments,
-              {
-                from: new Date(Number(state.lastAccrual) * 1000).toISOString(),
-                to: null,
-                principal: state.principal.toString(),
-                rateBps: Number(state.rateBps),
-                interest: (state.interestAccrued - booked).toString(),
-                subsidy: null,
-                open: true,
-              },
-            ],
-            repayments: events
-              .filter((e) => e.name === "Repaid")
-              .map((e) => ({
-                at: new Date(e.at * 1000).toISOString(),
-                payer: e.args.payer,
-                interestPaid: e.args.interestPaid,
-                principalPaid: e.args.principalPaid,
-                txHash: e.txHash,
-              })),
-            rateHistory: events
-              .filter((e) => e.name === "ReviewApplied")
-              .map((e) => ({
-                at: new Date(e.at * 1000).toISOString(),
-                from: Number(e.args.previousRateBps),
-                to: Number(e.args.newRateBps),
-                subsidyEligible: e.args.subsidyEligible,
-                txHash: e.txHash,
-              })),
-          },
-        };
       },
     }),
     defineRoute({

@@ -329,14 +329,14 @@ export function createFacilityService({
 
   /**
    * The facility's FacilityManager events straight from the chain (filtered by the indexed facility id), with their
-   * block times: a statement must not lag behind the indexer.
+   * block times: a statement must not lag behind the indexer. `toBlock`: up to that block (a statement's).
    */
-  async function history(facilityId: bigint) {
+  async function history(facilityId: bigint, toBlock: number | "latest" = "latest") {
     const logs = await chain.provider.getLogs({
       address: await chain.manager.getAddress(),
       topics: [null, zeroPadValue(toBeHex(facilityId), 32)],
       fromBlock: chain.deployment.startBlock ?? 0,
-      toBlock: "latest",
+      toBlock,
     });
     const events = logs
       .map((log) => ({ log, parsed: chain.manager.interface.parseLog(log) }))

@@ -1,0 +1,291 @@
+/**
+ * The end of a loan in the dashboard: the borrower's repayment and the fiscal account's subsidy payment (the node
+ * prepares the order and the permit, this browser signs them with the payer's key — typed here and never sent — or a
+ * browser wallet, the node relays), and the bank's closing and withdrawal to the treasury.
+ */
+import { Wallet } from "ethers";
+import { useState } from "react";
+import type { Api } from "./api";
+import { Card, Empty, Loading, StatusBadge, useLoad } from "./common";
+import { useT } from "./i18n";
+import { cny, parseCny } from "./money";
+
+interface Typed {
+  domain: { name: string; version: string; chainId: string; verifyingContract: string };
+  types: Record<string, Array<{ name: string; type: string }>>;
+  primaryType: string;
+  message: Record<string, string | boolean>;
+}
+interface Prepared {
+  payer: string;
+  amount: string;
+  inFull: boolean;
+  deadline: string;
+  order: Typed;
+  permit: Typed;
+}
+
+const DOMAIN_FIELDS = [
+  { name: "name", type: "string" },
+  { name: "version", type: "string" },
+  { name: "chainId", type: "uint256" },
+  { name: "verifyingContract", type: "address" },
+];
+
+/** Both signatures, by the typed key or else an injected wallet (eth_signTypedData_v4). */
+async function signPrepared(prepared: Prepared, key: string) {
+  const eth = (window as { ethereum?: { request(a: { method: string; params: unknown[] }): Promise<string> } })
+    .ethereum;
+  const sign = (m: Typed) =>
+    key
+      ? new Wallet(key).signTypedData(m.domain, m.types, m.message)
+      : eth!.request({
+          method: "eth_signTypedData_v4",
+          params: [prepared.payer, JSON.stringify({ ...m, types: { EIP712Domain: DOMAIN_FIELDS, ...m.types } })],
+        });
+  return { orderSignature: await sign(prepared.order), permitSignature: await sign(prepared.permit) };
+}
+
+/** fen → "1234.56", what the amount box starts with. */
+const yuanText = (fen: string | undefined) =>
+  fen ? `${BigInt(fen) / 100n}.${(BigInt(fen) % 100n).toString().padStart(2, "0")}` : "";
+
+type Message = { ok: boolean; text: string; txHash?: string | null };
+
+function Result({ message, testId }: { message?: Message; testId: string }) {
+  if (!message) return null;
+  return (
+    <p className={message.ok ? "ok" : "error"} data-testid={testId} data-tx={message.txHash ?? ""}>
+      {message.text}
+    </p>
+  );
+}
+
+/** A repayment (borrower) or a subsidy payment (fiscal account), signed in this browser. */
+export function PayerOrderForm({
+  api,
+  facilityId,
+  kind,
+  suggested,
+  signerKey,
+  onDone,
+}: {
+  api: Api;
+  facilityId: string;
+  kind: "repayments" | "subsidy";
+  suggested?: string;
+  signerKey?: string;
+  onDone: () => void;
+}) {
+  const { t, problem } = useT();
+  const [amount, setAmount] = useState(yuanText(suggested));
+  // In full: what is owed (due) when the order lands is paid, so interest accruing meanwhile leaves nothing behind.
+  const [inFull, setInFull] = useState(true);
+  const [key, setKey] = useState(signerKey ?? "");
+  const [busy, setBusy] = useState(false);
+  const [message, setMessage] = useState<Message>();
+  async function submit(event: React.FormEvent) {
+    event.preventDefault();
+    const fen = inFull ? undefined : parseCny(amount);
+    if (!inFull && (!fen || fen === "0")) return setMessage({ ok: false, text: t("badAmount") });
+    if (!key.trim() && !(window as { ethereum?: unknown }).ethereum)
+      return setMessage({ ok: false, text: t("noSigner") });
+    setBusy(true);
+    setMessage({ ok: true, text: t("pending") });
+    try {
+      const prepared: Prepared = await api.post(
+        `/facilities/${facilityId}/${kind}/order`,
+        inFull ? { inFull: true } : { amount: fen },
+      );
+      if (key.trim() && new Wallet(key.trim()).address.toLowerCase() !== prepared.payer.toLowerCase())
+        return setMessage({ ok: false, text: `${t("wrongSigner")} ${prepared.payer}` });
+      const signatures = await signPrepared(prepared, key.trim());
+      setMessage({ ok: true, text: t("onItsWay") });
+      const done = await api.post(`/facilities/${facilityId}/${kind}`, {
+        amount: prepared.amount,
+        inFull: prepared.inFull,
+        deadline: prepared.deadline,
+        ...signatures,
+      });
+      setMessage({
+        ok: true,
+        text: done.txHash ? `${t("doneTx")} ${done.txHash}` : t("onItsWay"),
+        txHash: done.txHash,
+      });
+      onDone();
+    } catch (error) {
+      setMessage({ ok: false, text: problem(error) });
+    } finally {
+      setBusy(false);
+    }
+  }
+  const testId = kind === "repayments" ? "repay" : "subsidy";
+  return (
+    <form className="form" onSubmit={submit} data-testid={`${testId}-form`}>
+      <label className="check">
+        <input name="inFull" type="checkbox" checked={inFull} onChange={(e) => setInFull(e.target.checked)} />
+        {kind === "repayments" ? t("repayInFull") : t("payDueInFull")}
+      </label>
+      <label>
+        {t("amountCny")}
+        <input
+          name="amount"
+          value={amount}
+          disabled={inFull}
+          onChange={(e) => setAmount(e.target.value)}
+          inputMode="decimal"
+        />
+      </label>
+      <label>
+        {t("signingKey")}
+        <input
+          name="signerKey"
+          type="password"
+          autoComplete="off"
+          value={key}
+          onChange={(e) => setKey(e.target.value)}
+          placeholder="0x…"
+        />
+      </label>
+      <button type="submit" disabled={busy}>
+        {busy ? t("pending") : kind === "repayments" ? t("repay") : t("paySubsidy")}
+      </button>
+      <Result message={message} testId={`${testId}-result`} />
+    </form>
+  );
+}
+
+/** What is owed by whom, at the chain's time (the statement's figures). */
+export function OwedBy({ statement }: { statement: any }) {
+  const { t, time } = useT();
+  return (
+    <div className="kpis" data-testid="owed-by">
+      <div>
+        <span>{t("owedByBorrower")}</span>
+        <b data-testid="owed-borrower">{cny(statement.owedBy.borrower.total)}</b>
+      </div>
+      <div>
+        <span>{t("owedByFiscal")}</span>
+        <b data-testid="owed-fiscal">{cny(statement.owedBy.fiscal.subsidy)}</b>
+      </div>
+      <div>
+        <span>{t("subsidyPaid")}</span>
+        <b>{cny(statement.subsidyPaid)}</b>
+      </div>
+      <div>
+        <span>{t("balance")}</span>
+        <b data-testid="settlement-balance">{cny(statement.balance)}</b>
+      </div>
+      <div>
+        <span>{t("withdrawn")}</span>
+        <b>{cny(statement.withdrawn)}</b>
+      </div>
+      <div>
+        <span>{t("statementAt")}</span>
+        <b>{time(statement.at)}</b>
+      </div>
+    </div>
+  );
+}
+
+/** The bank officer's end of a loan: close once nothing is owed, withdraw the balance to the treasury. */
+export function SettlementCard({ api, statement, onDone }: { api: Api; statement: any; onDone: () => void }) {
+  const { t, problem } = useT();
+  const [amount, setAmount] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [message, setMessage] = useState<Message>();
+  const id = statement.facilityId;
+  async function act(path: string, body: object) {
+    setBusy(true);
+    setMessage({ ok: true, text: t("onItsWay") });
+    try {
+      const done = await api.post(`/facilities/${id}/${path}`, body);
+      setMessage({
+        ok: true,
+        text: done.txHash ? `${t("doneTx")} ${done.txHash}` : t("onItsWay"),
+        txHash: done.txHash,
+      });
+      setAmount("");
+      onDone();
+    } catch (error) {
+      setMessage({ ok: false, text: problem(error) });
+    } finally {
+      setBusy(false);
+    }
+  }
+  function withdraw(event: React.FormEvent) {
+    event.preventDefault();
+    const fen = amount.trim() ? parseCny(amount) : undefined;
+    if (fen === null) return setMessage({ ok: false, text: t("badAmount") });
+    void act("withdraw", fen ? { amount: fen } : {});
+  }
+  return (
+    <Card title={t("settlement")} testId="settlement">
+      <OwedBy statement={statement} />
+      <p className="muted">
+        {t("treasury")}: <code>{statement.treasury ?? "—"}</code>
+      </p>
+      <div className="buttons">
+        <button data-testid="close-facility" disabled={busy || !statement.closable} onClick={() => act("close", {})}>
+          {t("closeFacility")}
+        </button>
+        {!statement.closable && statement.status !== "CLOSED" && <span className="muted">{t("notClosable")}</span>}
+      </div>
+      <form className="form" onSubmit={withdraw} data-testid="withdraw-form">
+        <label>
+          {t("amountCny")}
+          <input
+            name="amount"
+            value={amount}
+            onChange={(e) => setAmount(e.target.value)}
+            placeholder={t("withdrawHint")}
+          />
+        </label>
+        <button type="submit" disabled={busy || statement.balance === "0" || statement.status === "FROZEN"}>
+          {t("withdraw")}
+        </button>
+      </form>
+      <Result message={message} testId="settlement-result" />
+    </Card>
+  );
+}
+
+/** The fiscal account's desk: each facility's subsidy due, and its payment signed here. */
+export function Fiscal({ api, signerKey }: { api: Api; signerKey?: string }) {
+  const { t } = useT();
+  const { data, error, reload } = useLoad(async () => {
+    const { items } = await api.get("/facilities");
+    const open = items.filter((f: any) => f.facilityId);
+    const statements = await Promise.all(open.map((f: any) => api.get(`/facilities/${f.facilityId}/statement`)));
+    return open.map((f: any, i: number) => ({ f, statement: statements[i] }));
+  }, []);
+  if (!data) return <Loading error={error} />;
+  return (
+    <div data-testid="fiscal">
+      <h2>{t("subsidyDesk")}</h2>
+      {data.length === 0 && <Empty>{t("noFacilities")}</Empty>}
+      {data.map(({ f, statement }: any) => (
+        <Card
+          key={f.facilityId}
+          title={`${t("facility")} #${f.facilityId} · ${f.borrowerName}`}
+          testId="fiscal-facility"
+        >
+          <StatusBadge status={statement.status} />
+          <OwedBy statement={statement} />
+          {statement.subsidyDue === "0" ? (
+            <p className="muted">{t("noSubsidyDue")}</p>
+          ) : (
+            <PayerOrderForm
+              api={api}
+              facilityId={f.facilityId}
+              kind="subsidy"
+              suggested={statement.subsidyDue}
+              signerKey={signerKey}
+              onDone={reload}
+            />
+          )}
+        </Card>
+      ))}
+    </div>
+  );
+}
