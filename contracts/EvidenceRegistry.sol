@@ -270,7 +270,11 @@ contract EvidenceRegistry is IEvidenceRegistry, AccessControl, EIP712, Nonces {
         uint256 word
     ) external view returns (uint256 accepted, uint256 rejected, uint256 registered) {
         uint8 slotPlusOne = _slotOf[verifier];
-        (accepted, rejected, registered) = BatchVerdicts.word(_batchBits[root], word, slotPlusOne == 0 ? 0 : slotPlusOne - 1);
+        (accepted, rejected, registered) = BatchVerdicts.wordOf(
+            _batchBits[root],
+            word,
+            slotPlusOne == 0 ? 0 : slotPlusOne - 1
+        );
         if (slotPlusOne == 0) (accepted, rejected) = (0, 0);
     }
 
@@ -358,7 +362,13 @@ contract EvidenceRegistry is IEvidenceRegistry, AccessControl, EIP712, Nonces {
     function _revocationStructHash(RevocationRequest calldata request) private pure returns (bytes32) {
         return
             keccak256(
-                abi.encode(_REVOCATION_TYPEHASH, request.evidenceId, request.reasonHash, request.nonce, request.deadline)
+                abi.encode(
+                    _REVOCATION_TYPEHASH,
+                    request.evidenceId,
+                    request.reasonHash,
+                    request.nonce,
+                    request.deadline
+                )
             );
     }
 

@@ -30,6 +30,7 @@ library BatchTree {
     }
 
     function _pair(bytes32 left, bytes32 right) private pure returns (bytes32 node) {
+        // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
             mstore(0x00, left)
             mstore(0x20, right)

@@ -15,8 +15,8 @@ library BatchVerdicts {
         mapping(uint256 key => uint256) verdicts; // key: word << 6 | slot << 1 | (1 for rejected)
     }
 
-    function _key(uint256 word, uint256 slot, bool rejected) private pure returns (uint256) {
-        return (word << 6) | (slot << 1) | (rejected ? 1 : 0);
+    function _key(uint256 w, uint256 slot, bool rejected) private pure returns (uint256) {
+        return (w << 6) | (slot << 1) | (rejected ? 1 : 0);
     }
 
     /// @notice Records a verifier's verdicts on leaves of a batch of `size`; reverts on anything but fresh, disjoint
@@ -107,7 +107,7 @@ library BatchVerdicts {
     }
 
     /// @notice A verifier slot's accepted and rejected bitmaps of word `w`, and the word's registered leaves.
-    function word(
+    function wordOf(
         Bits storage bits,
         uint256 w,
         uint256 slot
