@@ -20,6 +20,7 @@ const VERDICT = { NONE: 0n, ACCEPT: 1, REJECT: 2 } as const;
 
 interface RegisterPayload {
   root: string;
+  index: number;
   facilityId: string;
   kind: number;
   counterparty: string;
@@ -78,6 +79,7 @@ export function verifierHandlers({
     build(p) {
       return chain.evidence.registerBatchedEvidence.populateTransaction(
         p.root,
+        p.index,
         BigInt(p.facilityId),
         p.kind,
         p.counterparty,
@@ -265,6 +267,7 @@ export function createVerifier({
       }
       const register: RegisterPayload = {
         root,
+        index: candidate.index,
         facilityId: candidate.facilityId.toString(),
         kind: kindIndex(candidate.kind),
         counterparty: candidate.counterparty,
