@@ -8,6 +8,7 @@ import type { Metrics } from "../http/metrics";
 import { readEvents } from "../indexer/indexer";
 import type { JobHandler, Outbox } from "../outbox/outbox";
 import type { Check, RecordCheck } from "./checks";
+import { batchAttestHandler } from "./batch-verdicts";
 import type { AttestPayload, Decisions, RevokePayload } from "./decisions";
 import { ContentTampered, type CandidateEvidence, type DocumentSource } from "./sources";
 import { createUnresolvedAnchors, type AnchorRef, type UnresolvedAnchorOptions } from "./unresolved";
@@ -132,7 +133,7 @@ export function verifierHandlers({
       // the revocation is recorded on the verdict row when decided; the chain event is what the indexer keeps
     },
   };
-  return [register, attest, revoke];
+  return [register, attest, revoke, batchAttestHandler({ chain, verifierWallet, decisions })];
 }
 
 /**
