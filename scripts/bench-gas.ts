@@ -292,7 +292,7 @@ async function main(): Promise<void> {
       `target ≤ 1,000 (whole tx ${batchVerdict256}, second verifier ${batchVerdictSecond256})`,
     ],
     [
-      "  register one batched leaf (8 siblings), copying both batch verdicts",
+      "  register a batched leaf (8 siblings) with both batch verdicts",
       registerBatched,
       "once, by the bank's payment pre-flight",
     ],
