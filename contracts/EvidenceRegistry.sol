@@ -4,9 +4,10 @@ pragma solidity ^0.8.24;
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
-import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
 import {IEvidenceRegistry} from "./interfaces/IEvidenceRegistry.sol";
+import {BatchTree} from "./libraries/BatchTree.sol";
+import {BatchVerdicts} from "./libraries/BatchVerdicts.sol";
 import {BitMath} from "./libraries/BitMath.sol";
 import {EvidenceLeaf} from "./libraries/EvidenceLeaf.sol";
 
@@ -26,6 +27,13 @@ contract EvidenceRegistry is IEvidenceRegistry, AccessControl, EIP712, Nonces {
         "Revocation(bytes32 evidenceId,bytes32 reasonHash,uint256 nonce,uint64 deadline)"
     );
 
+    bytes32 private constant _BATCH_ATTESTATION_TYPEHASH = keccak256(
+        "BatchAttestation(bytes32 root,uint256[] accepted,uint256[] rejected,uint256 nonce,uint64 deadline)"
+    );
+
+    /// @notice Most leaves in one batch: bounds a batch attestation's and a registration's work (docs/architecture.md).
+    uint32 public constant MAX_BATCH_SIZE = 1_024;
+
     uint8 private constant _MAX_SLOTS = 32;
 
     /// @dev Read together on every verification and consumption, so kept in one slot.
@@ -38,6 +46,7 @@ contract EvidenceRegistry is IEvidenceRegistry, AccessControl, EIP712, Nonces {
 
     mapping(bytes32 evidenceId => Evidence) private _evidence;
     mapping(bytes32 root => uint256 packed) private _batches; // anchoredAt << 32 | size
+    mapping(bytes32 root => BatchVerdicts.Bits) private _batchBits;
     mapping(address verifier => uint8 slotPlusOne) private _slotOf;
     address[_MAX_SLOTS] private _verifierAt;
     VerifierSet private _set;
@@ -71,7 +80,9 @@ contract EvidenceRegistry is IEvidenceRegistry, AccessControl, EIP712, Nonces {
 
     /// @inheritdoc IEvidenceRegistry
     function anchorBatch(bytes32 root, uint32 size) external onlyRole(ANCHORER_ROLE) {
-        if (root == bytes32(0) || size == 0 || _batches[root] != 0) revert EvidenceInvalidBatch(root, size);
+        if (root == bytes32(0) || size == 0 || size > MAX_BATCH_SIZE || _batches[root] != 0) {
+            revert EvidenceInvalidBatch(root, size);
+        }
         _batches[root] = (block.timestamp << 32) | size;
         emit BatchAnchored(root, size);
     }
@@ -79,18 +90,68 @@ contract EvidenceRegistry is IEvidenceRegistry, AccessControl, EIP712, Nonces {
     /// @inheritdoc IEvidenceRegistry
     function registerBatchedEvidence(
         bytes32 root,
+        uint256 index,
         uint64 facilityId,
         Kind kind,
         address counterparty,
         bytes32 saltedHash,
         bytes32[] calldata proof
     ) external returns (bytes32 evidenceId) {
-        uint256 batch = _batches[root];
-        if (batch == 0) revert EvidenceBatchNotAnchored(root);
         evidenceId = EvidenceLeaf.hash(facilityId, uint8(kind), counterparty, saltedHash);
-        if (!MerkleProof.verifyCalldata(proof, root, evidenceId)) revert EvidenceInvalidProof(root, evidenceId);
-        _record(evidenceId, facilityId, kind, uint40(batch >> 32));
+        _registerLeaf(root, index, evidenceId, facilityId, kind, proof);
         emit EvidenceAnchored(evidenceId, facilityId, kind, counterparty, saltedHash, root);
+        if (_isVerified(_evidence[evidenceId], _set)) emit EvidenceVerified(evidenceId);
+    }
+
+    /// @inheritdoc IEvidenceRegistry
+    function attestBatch(BatchAttestation calldata attestation, bytes calldata signature) external {
+        (address verifier, uint32 bit) = _useSignature(
+            _batchStructHash(attestation),
+            attestation.nonce,
+            attestation.deadline,
+            signature
+        );
+        uint256 batch = _batches[attestation.root];
+        if (batch == 0) revert EvidenceBatchNotAnchored(attestation.root);
+        (uint256 acceptedCount, uint256 rejectedCount) = BatchVerdicts.record(
+            _batchBits[attestation.root],
+            attestation.root,
+            uint32(batch),
+            _slotOfBit(bit),
+            verifier,
+            attestation.accepted,
+            attestation.rejected
+        );
+        emit BatchAttested(
+            attestation.root,
+            verifier,
+            attestation.nonce,
+            acceptedCount,
+            rejectedCount,
+            attestation.accepted,
+            attestation.rejected
+        );
+    }
+
+    /// @inheritdoc IEvidenceRegistry
+    function revokeBatched(
+        RevocationRequest calldata request,
+        bytes calldata signature,
+        bytes32 root,
+        uint256 index,
+        bytes32[] calldata proof
+    ) external {
+        (address verifier, uint32 bit) = _useSignature(
+            _revocationStructHash(request),
+            request.nonce,
+            request.deadline,
+            signature
+        );
+        _provenLeaf(root, index, request.evidenceId, proof);
+        if (!BatchVerdicts.revoke(_batchBits[root], root, index, _slotOfBit(bit))) {
+            revert EvidenceNotAccepted(request.evidenceId, verifier);
+        }
+        emit AttestationRevoked(request.evidenceId, verifier, request.reasonHash, request.nonce);
     }
 
     /// @inheritdoc IEvidenceRegistry
@@ -136,15 +197,7 @@ contract EvidenceRegistry is IEvidenceRegistry, AccessControl, EIP712, Nonces {
     /// @inheritdoc IEvidenceRegistry
     function revoke(RevocationRequest calldata request, bytes calldata signature) external {
         (address verifier, uint32 bit) = _useSignature(
-            keccak256(
-                abi.encode(
-                    _REVOCATION_TYPEHASH,
-                    request.evidenceId,
-                    request.reasonHash,
-                    request.nonce,
-                    request.deadline
-                )
-            ),
+            _revocationStructHash(request),
             request.nonce,
             request.deadline,
             signature
@@ -208,6 +261,26 @@ contract EvidenceRegistry is IEvidenceRegistry, AccessControl, EIP712, Nonces {
     function batchOf(bytes32 root) external view returns (uint40 anchoredAt, uint32 size) {
         uint256 batch = _batches[root];
         return (uint40(batch >> 32), uint32(batch));
+    }
+
+    /// @inheritdoc IEvidenceRegistry
+    function batchVerdictsOf(
+        bytes32 root,
+        address verifier,
+        uint256 word
+    ) external view returns (uint256 accepted, uint256 rejected, uint256 registered) {
+        uint8 slotPlusOne = _slotOf[verifier];
+        (accepted, rejected, registered) = BatchVerdicts.wordOf(
+            _batchBits[root],
+            word,
+            slotPlusOne == 0 ? 0 : slotPlusOne - 1
+        );
+        if (slotPlusOne == 0) (accepted, rejected) = (0, 0);
+    }
+
+    /// @inheritdoc IEvidenceRegistry
+    function batchAttestationDigest(BatchAttestation calldata attestation) external view returns (bytes32) {
+        return _hashTypedDataV4(_batchStructHash(attestation));
     }
 
     /// @inheritdoc IEvidenceRegistry
@@ -283,18 +356,77 @@ contract EvidenceRegistry is IEvidenceRegistry, AccessControl, EIP712, Nonces {
 
     /// @inheritdoc IEvidenceRegistry
     function revocationDigest(RevocationRequest calldata request) external view returns (bytes32) {
+        return _hashTypedDataV4(_revocationStructHash(request));
+    }
+
+    function _revocationStructHash(RevocationRequest calldata request) private pure returns (bytes32) {
         return
-            _hashTypedDataV4(
-                keccak256(
-                    abi.encode(
-                        _REVOCATION_TYPEHASH,
-                        request.evidenceId,
-                        request.reasonHash,
-                        request.nonce,
-                        request.deadline
-                    )
+            keccak256(
+                abi.encode(
+                    _REVOCATION_TYPEHASH,
+                    request.evidenceId,
+                    request.reasonHash,
+                    request.nonce,
+                    request.deadline
                 )
             );
+    }
+
+    function _batchStructHash(BatchAttestation calldata attestation) private pure returns (bytes32) {
+        return
+            keccak256(
+                abi.encode(
+                    _BATCH_ATTESTATION_TYPEHASH,
+                    attestation.root,
+                    keccak256(abi.encodePacked(attestation.accepted)),
+                    keccak256(abi.encodePacked(attestation.rejected)),
+                    attestation.nonce,
+                    attestation.deadline
+                )
+            );
+    }
+
+    /// @dev The anchored batch `root` (packed) after checking that `proof` puts `leaf` at position `index` in it.
+    function _provenLeaf(
+        bytes32 root,
+        uint256 index,
+        bytes32 leaf,
+        bytes32[] calldata proof
+    ) private view returns (uint256 batch) {
+        batch = _batches[root];
+        if (batch == 0) revert EvidenceBatchNotAnchored(root);
+        if (!BatchTree.verify(proof, root, leaf, index, uint32(batch))) revert EvidenceInvalidProof(root, leaf);
+    }
+
+    /// @dev Records batch leaf `index`, proven by `proof`, as evidence with the current verifiers' batch verdicts on it.
+    function _registerLeaf(
+        bytes32 root,
+        uint256 index,
+        bytes32 evidenceId,
+        uint64 facilityId,
+        Kind kind,
+        bytes32[] calldata proof
+    ) private {
+        uint40 anchoredAt = uint40(_provenLeaf(root, index, evidenceId, proof) >> 32);
+        VerifierSet memory set = _set;
+        (bool fresh, uint32 accepted, uint32 rejected) = BatchVerdicts.register(
+            _batchBits[root],
+            index,
+            set.activeMask,
+            set.nextSlot
+        );
+        if (!fresh) revert EvidenceAlreadyAnchored(evidenceId);
+        _record(evidenceId, facilityId, kind, anchoredAt);
+        Evidence storage evidence = _evidence[evidenceId];
+        evidence.acceptedMask = accepted;
+        evidence.rejectedMask = rejected;
+    }
+
+    function _slotOfBit(uint32 bit) private pure returns (uint256 slot) {
+        while (bit > 1) {
+            bit >>= 1;
+            ++slot;
+        }
     }
 
     function _record(bytes32 evidenceId, uint64 facilityId, Kind kind, uint40 anchoredAt) private {

@@ -1,19 +1,19 @@
 /**
  * `npm run bench:gas`: gas of the hot paths, measured in one Hardhat run, against an EAS attestation as the peer.
  * Prints a table, then one JSON line with erc20TransferFresh, entrustedPayment, anchorSingle, anchorBatchPerDoc256,
- * dualAttestation and easAttest (integers, gas). Steady-state figures: the accounts involved have transacted before,
+ * dualAttestation, batchVerdictPerDocPerVerifier256 and easAttest (integers, gas). Steady-state figures: the accounts involved have transacted before,
  * as they would have in production; first-use figures are shown in the table for comparison.
  */
 import { ethers, network } from "hardhat";
-import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import type { ContractTransactionResponse, Signer } from "ethers";
 import EASArtifact from "@ethereum-attestation-service/eas-contracts/artifacts/contracts/EAS.sol/EAS.json";
 import SchemaRegistryArtifact from "@ethereum-attestation-service/eas-contracts/artifacts/contracts/SchemaRegistry.sol/SchemaRegistry.json";
-import { ATTESTATION_TYPES } from "../server/chain/typed-data";
+import { batchTreeOf } from "../server/chain/batch-tree";
+import { evidenceIdOf, EVIDENCE_KINDS } from "../server/chain/evidence";
 import { orderCall, orderRequest, signOrderRequest } from "../server/chain/payer-orders";
+import { ATTESTATION_TYPES, BATCH_ATTESTATION_TYPES } from "../server/chain/typed-data";
 import { deploySystem, type System } from "./lib/deploy";
 
-const LEAF_ENCODING = ["uint64", "uint8", "address", "bytes32"];
 const Kind = { PURCHASE_CONTRACT: 0, INVOICE: 1, INSPECTION_REPORT: 3 } as const;
 
 async function gasOf(tx: Promise<ContractTransactionResponse>): Promise<number> {
@@ -204,21 +204,49 @@ async function main(): Promise<void> {
       .executeBatch(calls.targets, calls.values, calls.payloads, ethers.ZeroHash, ethers.ZeroHash),
   );
 
-  // A batch of 256 evidence leaves under one root.
-  const values = Array.from({ length: 256 }, (_, i) => [facilityId, i % 7, payeeAddresses[i % payeeCount], nextHash()]);
-  const tree = StandardMerkleTree.of(values, LEAF_ENCODING);
-  const anchorBatch256 = await gasOf(evidence.anchorBatch(tree.root, 256));
+  // A batch of 256 evidence leaves under one root (a position-bound batch tree: server/chain/batch-tree.ts).
+  const batchOf = (size: number) => {
+    const values = Array.from(
+      { length: size },
+      (_, i) => [facilityId as bigint, i % 7, payeeAddresses[i % payeeCount] as string, nextHash()] as const,
+    );
+    const tree = batchTreeOf(values.map(([f, k, c, h]) => evidenceIdOf(f, EVIDENCE_KINDS[k], c, h)));
+    return { values, tree };
+  };
+  /** Every leaf of a batch of `size` accepted: the fullest (costliest) bitmaps. */
+  const allAccepted = (size: number) =>
+    Array.from({ length: Math.ceil(size / 256) }, (_, w) =>
+      size - 256 * w >= 256 ? ethers.MaxUint256 : (1n << BigInt(size - 256 * w)) - 1n,
+    );
+  async function batchVerdict(verifier: Signer, root: string, size: number) {
+    const request = {
+      root,
+      accepted: allAccepted(size),
+      rejected: [] as bigint[],
+      nonce: await evidence.nonces(await verifier.getAddress()),
+      deadline: BigInt((await ethers.provider.getBlock("latest"))!.timestamp + 3_600),
+    };
+    const signature = await verifier.signTypedData(domain, BATCH_ATTESTATION_TYPES, request);
+    return gasOf(evidence.attestBatch(request, signature));
+  }
+  const register = (batch: ReturnType<typeof batchOf>, index: number) => {
+    const [f, k, c, h] = batch.values[index];
+    return gasOf(evidence.registerBatchedEvidence(batch.tree.root, index, f, k, c, h, batch.tree.proof(index)));
+  };
+  const batch256 = batchOf(256);
+  const anchorBatch256 = await gasOf(evidence.anchorBatch(batch256.tree.root, 256));
   const anchorBatchPerDoc256 = Math.ceil(anchorBatch256 / 256);
-  const registerBatched = await gasOf(
-    evidence.registerBatchedEvidence(
-      tree.root,
-      values[5][0] as bigint,
-      values[5][1] as number,
-      values[5][2] as string,
-      values[5][3] as string,
-      tree.getProof(5),
-    ),
-  );
+  const batchVerdict256 = await batchVerdict(bankVerifier, batch256.tree.root, 256);
+  const batchVerdictSecond256 = await batchVerdict(regulatorVerifier, batch256.tree.root, 256);
+  const batchVerdictPerDocPerVerifier256 = Math.ceil(Math.max(batchVerdict256, batchVerdictSecond256) / 256);
+  const registerBatched = await register(batch256, 5);
+  // The block-gas bound: the largest batch the registry takes, every leaf decided in one attestation.
+  const maxSize = Number(await evidence.MAX_BATCH_SIZE());
+  const batchMax = batchOf(maxSize);
+  await gasOf(evidence.anchorBatch(batchMax.tree.root, maxSize));
+  const batchVerdictMax = await batchVerdict(bankVerifier, batchMax.tree.root, maxSize);
+  await batchVerdict(regulatorVerifier, batchMax.tree.root, maxSize);
+  const registerBatchedMax = await register(batchMax, maxSize - 1);
 
   // The peer: an EAS attestation of a bytes32 schema, from the artifacts shipped in @ethereum-attestation-service/eas-contracts.
   const schemaRegistry = await new ethers.ContractFactory(
@@ -262,6 +290,7 @@ async function main(): Promise<void> {
     anchorSingle,
     anchorBatchPerDoc256,
     dualAttestation,
+    batchVerdictPerDocPerVerifier256,
     easAttest,
     fundWithPermit,
     withdrawToTreasury,
@@ -286,10 +315,21 @@ async function main(): Promise<void> {
     ["  first anchor ever", anchorSingleFirst, ""],
     ["anchor a batch of 256: per document", anchorBatchPerDoc256, `target ≤ 300 (whole tx ${anchorBatch256})`],
     [
-      "  register one batched leaf with its proof (8 siblings)",
-      registerBatched,
-      "paid only for evidence that gates a payment",
+      "batch verdict (256 documents): per document per verifier",
+      batchVerdictPerDocPerVerifier256,
+      `target ≤ 1,000 (whole tx ${batchVerdict256}, second verifier ${batchVerdictSecond256})`,
     ],
+    [
+      "  register a batched leaf (8 siblings) with both batch verdicts",
+      registerBatched,
+      "once, by the bank's payment pre-flight",
+    ],
+    [
+      `  batch verdict on all ${maxSize} leaves of a largest batch (one tx)`,
+      batchVerdictMax,
+      "MAX_BATCH_SIZE: the block-gas bound",
+    ],
+    [`  register a leaf of a ${maxSize}-leaf batch (10 siblings)`, registerBatchedMax, ""],
     [
       "dual attestation (2 signatures, 1 tx)",
       dualAttestation,

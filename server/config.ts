@@ -41,7 +41,7 @@ const EnvSchema = z.object({
   UNRESOLVED_ANCHOR_RETRY_MS: positiveInt.default(600_000),
   CONFIRMATIONS: z.coerce.number().int().min(0).max(1_000).default(0),
   POLL_INTERVAL_MS: positiveInt.default(500),
-  BATCH_MAX_SIZE: z.coerce.number().int().min(1).max(65_536).default(256),
+  BATCH_MAX_SIZE: z.coerce.number().int().min(1).max(1_024).default(256), // EvidenceRegistry.MAX_BATCH_SIZE
   BATCH_MAX_AGE_MS: positiveInt.default(2_000),
   UPLOAD_MAX_BYTES: positiveInt.default(10 * 1024 * 1024),
   JSON_MAX_BYTES: positiveInt.default(256 * 1024),

@@ -5,6 +5,7 @@ import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { hashTypedData, recoverTypedDataAddress, verifyTypedData, type Hex } from "viem";
 import { Kind, LEAF_ENCODING, Verdict } from "./helpers/constants";
+import { evidenceTree, type EvidenceTree } from "./helpers/batchTree";
 import { anchorEvidence, attestation, saltedHash, verifyEvidence } from "./helpers/factories";
 import { governed } from "./helpers/governance";
 import { deployFixture } from "./helpers/fixtures";
@@ -69,25 +70,20 @@ async function record(fx: EvidenceFixture, evidenceId: string) {
   return { facilityId, kind, anchoredAt, acceptedMask, rejectedMask, consumed };
 }
 
-/** A StandardMerkleTree of `size` fresh evidence leaves of the facility, cycling through the kinds. */
-function evidenceBatch(size: number): StandardMerkleTree<Leaf> {
+/** A position-bound batch tree of `size` fresh evidence leaves of the facility, cycling through the kinds. */
+function evidenceBatch(size: number): EvidenceTree<Leaf> {
   const values: Leaf[] = Array.from({ length: size }, (_, i) => [
     FACILITY,
     i % 7,
     COUNTERPARTY,
     saltedHash(`batched-${i}`),
   ]);
-  return StandardMerkleTree.of(values, LEAF_ENCODING);
+  return evidenceTree(values);
 }
 
-function registerLeaf(
-  fx: EvidenceFixture,
-  tree: StandardMerkleTree<Leaf>,
-  index: number,
-  proof = tree.getProof(index),
-) {
+function registerLeaf(fx: EvidenceFixture, tree: EvidenceTree<Leaf>, index: number, proof = tree.getProof(index)) {
   const [facilityId, kind, counterparty, hash] = tree.at(index)!;
-  return fx.evidence.registerBatchedEvidence(tree.root, facilityId, kind, counterparty, hash, proof);
+  return fx.evidence.registerBatchedEvidence(tree.root, index, facilityId, kind, counterparty, hash, proof);
 }
 
 function viemDomain(domain: TypedDataDomain) {
@@ -277,7 +273,7 @@ describe("EvidenceRegistry", () => {
       for (const [i, value] of tree.entries()) {
         const proof = tree.getProof(i);
         expect(proof).to.have.lengthOf(3);
-        expect(StandardMerkleTree.verify(tree.root, LEAF_ENCODING, value, proof)).to.equal(true);
+        expect(tree.verify(i, proof)).to.equal(true);
         await expect(registerLeaf(fx, tree, i))
           .to.emit(fx.evidence, "EvidenceAnchored")
           .withArgs(tree.leafHash(value), ...value, tree.root);
@@ -291,7 +287,7 @@ describe("EvidenceRegistry", () => {
       for (const [i, value] of tree.entries()) {
         const proof = tree.getProof(i);
         expect(proof).to.have.lengthOf(8);
-        expect(StandardMerkleTree.verify(tree.root, LEAF_ENCODING, value, proof)).to.equal(true);
+        expect(tree.verify(i, proof)).to.equal(true);
         await registerLeaf(fx, tree, i);
         expect((await record(fx, tree.leafHash(value))).kind).to.equal(BigInt(value[1]));
       }
@@ -322,7 +318,7 @@ describe("EvidenceRegistry", () => {
       await expect(
         fx.evidence
           .connect(fx.stranger)
-          .registerBatchedEvidence(tree.root, facilityId, kind, counterparty, hash, tree.getProof(2)),
+          .registerBatchedEvidence(tree.root, 2, facilityId, kind, counterparty, hash, tree.getProof(2)),
       ).to.emit(fx.evidence, "EvidenceAnchored");
     });
 
@@ -357,7 +353,7 @@ describe("EvidenceRegistry", () => {
       const tree = evidenceBatch(8);
       await fx.evidence.anchorBatch(tree.root, 8);
       const value = tree.at(0)!;
-      expect(StandardMerkleTree.verify(tree.root, LEAF_ENCODING, value, tree.getProof(1))).to.equal(false);
+      expect(tree.verify(0, tree.getProof(1))).to.equal(false);
       await expect(registerLeaf(fx, tree, 0, tree.getProof(1)))
         .to.be.revertedWithCustomError(fx.evidence, "EvidenceInvalidProof")
         .withArgs(tree.root, tree.leafHash(value));
@@ -370,7 +366,7 @@ describe("EvidenceRegistry", () => {
       await fx.evidence.anchorBatch(other.root, 8);
       const [facilityId, kind, counterparty, hash] = tree.at(4)!;
       await expect(
-        fx.evidence.registerBatchedEvidence(other.root, facilityId, kind, counterparty, hash, tree.getProof(4)),
+        fx.evidence.registerBatchedEvidence(other.root, 4, facilityId, kind, counterparty, hash, tree.getProof(4)),
       )
         .to.be.revertedWithCustomError(fx.evidence, "EvidenceInvalidProof")
         .withArgs(other.root, tree.leafHash(tree.at(4)!));
@@ -388,7 +384,15 @@ describe("EvidenceRegistry", () => {
       );
       const forged = ethers.id("forged document");
       await expect(
-        fx.evidence.registerBatchedEvidence(tree.root, FACILITY, Kind.INVOICE, COUNTERPARTY, forged, tree.getProof(1)),
+        fx.evidence.registerBatchedEvidence(
+          tree.root,
+          1,
+          FACILITY,
+          Kind.INVOICE,
+          COUNTERPARTY,
+          forged,
+          tree.getProof(1),
+        ),
       )
         .to.be.revertedWithCustomError(fx.evidence, "EvidenceInvalidProof")
         .withArgs(tree.root, await fx.evidence.evidenceIdOf(FACILITY, Kind.INVOICE, COUNTERPARTY, forged));
@@ -396,7 +400,7 @@ describe("EvidenceRegistry", () => {
       const [facilityId, kind, , hash] = tree.at(1)!;
       const swapped = ethers.getAddress("0x" + "c1".repeat(20));
       await expect(
-        fx.evidence.registerBatchedEvidence(tree.root, facilityId, kind, swapped, hash, tree.getProof(1)),
+        fx.evidence.registerBatchedEvidence(tree.root, 1, facilityId, kind, swapped, hash, tree.getProof(1)),
       ).to.be.revertedWithCustomError(fx.evidence, "EvidenceInvalidProof");
     });
 
@@ -406,7 +410,7 @@ describe("EvidenceRegistry", () => {
         [FACILITY, Kind.PURCHASE_CONTRACT, COUNTERPARTY, fx.hash], // the fixture's evidence, anchored alone
         [FACILITY, Kind.INVOICE, COUNTERPARTY, saltedHash()],
       ];
-      const tree = StandardMerkleTree.of(values, LEAF_ENCODING);
+      const tree = evidenceTree(values);
       await fx.evidence.anchorBatch(tree.root, 2);
       await expect(registerLeaf(fx, tree, 0))
         .to.be.revertedWithCustomError(fx.evidence, "EvidenceAlreadyAnchored")

@@ -1,4 +1,5 @@
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
+import { verifyBatchProof } from "../../server/chain/batch-tree";
 import { Command, Option } from "commander";
 import path from "node:path";
 import { EVIDENCE_KINDS } from "../../server/chain/evidence";
@@ -40,6 +41,7 @@ interface ProofView {
   leaf: [string, number, string, string];
   leafEncoding: string[];
   root: string;
+  index: number;
   proof: string[];
   single: boolean;
   txHash: string;
@@ -55,6 +57,7 @@ interface VerifyResult {
   leaf: [string, number, string, string];
   leafEncoding: string[];
   root: string | null;
+  index: number | null;
   proof: string[];
   anchoredAt: string | null;
   verifiedOnChain: boolean;
@@ -97,8 +100,11 @@ function renderDocument(d: DocumentView): string {
   ]);
 }
 
-/** Whether a proof holds: the leaf hashes to the evidence id, and the proof leads from it to the root. */
-export function checkProof(p: Pick<ProofView, "evidenceId" | "leaf" | "leafEncoding" | "root" | "proof">) {
+/**
+ * Whether a proof holds: the leaf hashes to the evidence id (StandardMerkleTree's leaf hash), and the position-bound
+ * proof leads from it at its index to the root.
+ */
+export function checkProof(p: Pick<ProofView, "evidenceId" | "leaf" | "leafEncoding" | "root" | "index" | "proof">) {
   const safely = (check: () => boolean) => {
     try {
       return check();
@@ -108,7 +114,7 @@ export function checkProof(p: Pick<ProofView, "evidenceId" | "leaf" | "leafEncod
   };
   return {
     leafIsEvidence: safely(() => StandardMerkleTree.verify(p.evidenceId, p.leafEncoding, p.leaf, [])),
-    proofReachesRoot: safely(() => StandardMerkleTree.verify(p.root, p.leafEncoding, p.leaf, p.proof)),
+    proofReachesRoot: safely(() => verifyBatchProof(p.root, p.evidenceId, p.index, p.proof)),
   };
 }
 
@@ -296,7 +302,9 @@ export function documentCommands(cli: Cli): Command[] {
           { name: path.basename(file), type: "application/octet-stream", bytes },
         );
         const proofHolds =
-          body.anchored && body.root !== null && checkProof({ ...body, root: body.root }).proofReachesRoot;
+          body.anchored &&
+          body.root !== null &&
+          checkProof({ ...body, root: body.root, index: body.index ?? 0 }).proofReachesRoot;
         ctx.print({ ...body, proofCheckedLocally: proofHolds }, () =>
           body.anchored
             ? [

@@ -64,6 +64,17 @@ interface IEvidenceRegistry {
         uint64 deadline;
     }
 
+    /// @notice One verifier's verdicts on many leaves of one anchored batch, by position. Signed as EIP-712
+    /// `BatchAttestation(bytes32 root,uint256[] accepted,uint256[] rejected,uint256 nonce,uint64 deadline)`.
+    /// Bit b of word w stands for leaf 256·w + b; a leaf in neither bitmap is left undecided (decided later).
+    struct BatchAttestation {
+        bytes32 root;
+        uint256[] accepted;
+        uint256[] rejected;
+        uint256 nonce;
+        uint64 deadline;
+    }
+
     /// @notice Emitted when evidence is anchored on its own (`batchRoot` zero) or proven to be in an anchored batch.
     /// `counterparty` is the payee or borrower the document names, as committed to by the evidence id.
     event EvidenceAnchored(
@@ -77,6 +88,18 @@ interface IEvidenceRegistry {
 
     /// @notice Emitted when a Merkle root of `size` evidence leaves is anchored.
     event BatchAnchored(bytes32 indexed root, uint32 size);
+
+    /// @notice Emitted for each batch attestation: the verifier's verdicts on the batch's leaves by position (bit b of
+    /// word w is leaf 256·w + b), with how many of each.
+    event BatchAttested(
+        bytes32 indexed root,
+        address indexed verifier,
+        uint256 nonce,
+        uint256 acceptedCount,
+        uint256 rejectedCount,
+        uint256[] accepted,
+        uint256[] rejected
+    );
 
     /// @notice Emitted for every verdict recorded.
     event EvidenceAttested(
@@ -121,6 +144,20 @@ interface IEvidenceRegistry {
 
     /// @notice Thrown when a batch root is zero, its size is zero, or it was already anchored.
     error EvidenceInvalidBatch(bytes32 root, uint32 size);
+
+    /// @notice Thrown when a batch attestation has more words than the batch, sets a bit past its last leaf, or sets
+    /// no bit at all.
+    error EvidenceBatchBitsOutOfRange(bytes32 root, uint256 word);
+
+    /// @notice Thrown when a batch attestation both accepts and rejects a leaf.
+    error EvidenceOverlappingVerdicts(bytes32 root, uint256 word);
+
+    /// @notice Thrown when a batch attestation decides a leaf its verifier already decided in that batch.
+    error EvidenceBatchAlreadyAttested(bytes32 root, uint256 word, address verifier);
+
+    /// @notice Thrown when a batch verdict or batch revocation names a leaf already registered as evidence: from then on
+    /// its verdicts go through {attest} and {revoke}.
+    error EvidenceLeafRegistered(bytes32 root, uint256 index);
 
     /// @notice Thrown when registering batched evidence against a root that was never anchored.
     error EvidenceBatchNotAnchored(bytes32 root);
@@ -178,25 +215,28 @@ interface IEvidenceRegistry {
         bytes32 saltedHash
     ) external returns (bytes32 evidenceId);
 
-    /// @notice Anchors the root of a StandardMerkleTree of evidence leaves (`["uint64", "uint8", "address", "bytes32"]`).
+    /// @notice Anchors the root of a position-bound batch tree ({BatchTree}) of `size` evidence ids.
     ///
     /// Requirements:
     /// - the caller has ANCHORER_ROLE;
-    /// - `root` is not zero and not anchored yet; `size` is not zero.
+    /// - `root` is not zero and not anchored yet; 0 < `size` ≤ MAX_BATCH_SIZE.
     ///
     /// Emits a {BatchAnchored} event.
     function anchorBatch(bytes32 root, uint32 size) external;
 
-    /// @notice Records one leaf of an anchored batch as evidence, so that it can be attested and consumed.
-    /// Anyone may call it: the proof is the authority.
+    /// @notice Records leaf `index` of an anchored batch as evidence, so that it can be consumed, copying every current
+    /// verifier's batch verdict on that position into the evidence's masks. Anyone may call it: the proof is the
+    /// authority. From then on the leaf's verdicts go through {attest} and {revoke}.
     ///
     /// Requirements:
-    /// - `root` is anchored and `proof` leads from the leaf to it;
-    /// - the evidence is not recorded yet.
+    /// - `root` is anchored and `proof` leads from the leaf at position `index` to it;
+    /// - neither the position nor the evidence is recorded yet.
     ///
-    /// Emits an {EvidenceAnchored} event carrying the batch root.
+    /// Emits an {EvidenceAnchored} event carrying the batch root, and {EvidenceVerified} when the copied verdicts
+    /// verify it.
     function registerBatchedEvidence(
         bytes32 root,
+        uint256 index,
         uint64 facilityId,
         Kind kind,
         address counterparty,
@@ -213,6 +253,33 @@ interface IEvidenceRegistry {
     ///
     /// Emits an {EvidenceAttested} event per request, and {EvidenceVerified} or {EvidenceUnverified} when the state flips.
     function attest(AttestationRequest[] calldata requests, bytes[] calldata signatures) external;
+
+    /// @notice Records one verifier's verdicts on many leaves of a batch by position; anyone may relay it.
+    ///
+    /// Requirements:
+    /// - the deadline not passed; the signature recovers to a current verifier whose next nonce is the request's;
+    /// - the batch is anchored; at most ceil(size / 256) words, no bit at or past `size`, at least one bit;
+    /// - no leaf both accepted and rejected; none already decided by this verifier in the batch; none registered.
+    ///
+    /// Emits one {BatchAttested} event.
+    function attestBatch(BatchAttestation calldata attestation, bytes calldata signature) external;
+
+    /// @notice Withdraws a verifier's batch acceptance of a leaf not yet registered (the signed {RevocationRequest}
+    /// names its evidence id; `index` and `proof` show where it sits in batch `root`): from then on it counts as a
+    /// rejection, also once the leaf is registered.
+    ///
+    /// Requirements:
+    /// - as {revoke}'s signature requirements; the proof leads from the evidence id at `index` to the anchored `root`;
+    /// - the leaf is not registered; the verifier accepted it in the batch.
+    ///
+    /// Emits an {AttestationRevoked} event.
+    function revokeBatched(
+        RevocationRequest calldata request,
+        bytes calldata signature,
+        bytes32 root,
+        uint256 index,
+        bytes32[] calldata proof
+    ) external;
 
     /// @notice Withdraws a verifier's acceptance with a reason; from then on it counts as a rejection.
     ///
@@ -271,6 +338,17 @@ interface IEvidenceRegistry {
 
     /// @notice When a batch root was anchored (zero if never) and how many leaves it holds.
     function batchOf(bytes32 root) external view returns (uint40 anchoredAt, uint32 size);
+
+    /// @notice A verifier's batch verdicts on leaves 256·word … 256·word + 255 of batch `root`, and which of them are
+    /// registered as evidence (whose verdicts live in the evidence record from then on).
+    function batchVerdictsOf(
+        bytes32 root,
+        address verifier,
+        uint256 word
+    ) external view returns (uint256 accepted, uint256 rejected, uint256 registered);
+
+    /// @notice The EIP-712 digest a verifier signs for a batch attestation.
+    function batchAttestationDigest(BatchAttestation calldata attestation) external view returns (bytes32);
 
     /// @notice Whether the evidence is verified under the current verifier set and threshold.
     function isVerified(bytes32 evidenceId) external view returns (bool);

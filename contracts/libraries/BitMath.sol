@@ -13,4 +13,17 @@ library BitMath {
             }
         }
     }
+
+    /// @notice Number of set bits in a 256-bit word, in constant time (SWAR: pairs, nibbles, bytes, then one multiply).
+    function popCount256(uint256 word) internal pure returns (uint256) {
+        if (word == type(uint256).max) return 256; // the byte sum below holds at most 255
+        unchecked {
+            word -= (word >> 1) & 0x5555555555555555555555555555555555555555555555555555555555555555;
+            word =
+                (word & 0x3333333333333333333333333333333333333333333333333333333333333333) +
+                ((word >> 2) & 0x3333333333333333333333333333333333333333333333333333333333333333);
+            word = (word + (word >> 4)) & 0x0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f;
+            return (word * 0x0101010101010101010101010101010101010101010101010101010101010101) >> 248;
+        }
+    }
 }

@@ -28,6 +28,10 @@ contract TestMath {
         return BitMath.popCount(mask);
     }
 
+    function popCount256(uint256 word) external pure returns (uint256) {
+        return BitMath.popCount256(word);
+    }
+
     function leaf(
         uint64 facilityId,
         uint8 kind,

@@ -1,8 +1,8 @@
-import { SimpleMerkleTree } from "@openzeppelin/merkle-tree";
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import type { Chain } from "../chain/chain";
 import { EVIDENCE_KINDS, kindIndex, type EvidenceKind } from "../chain/evidence";
+import { batchTreeOf } from "../chain/batch-tree";
 import { Prisma, type Database, type Tx } from "../db/client";
 import type { Metrics } from "../http/metrics";
 import type { JobHandler, Landed, Outbox } from "../outbox/outbox";
@@ -101,33 +101,11 @@ export async function queueSingleAnchor(
   await outbox.enqueue(tx, { key: `anchor-single:${document.evidenceId}`, kind: ANCHOR_SINGLE, payload });
 }
 
-/**
- * The Merkle tree of a batch. Evidence ids are StandardMerkleTree's leaf hashes of [facilityId, kind, counterparty,
- * saltedHash], so a
- * SimpleMerkleTree over them has StandardMerkleTree's root and proofs without hashing every leaf again
- * (test/server/evidence.test.ts). Proofs are read off the tree's array: SimpleMerkleTree.getProof re-encodes the leaf
- * and re-verifies the proof each time, about ten hashes a document.
- */
-function evidenceTree(evidenceIds: string[]) {
-  const { tree, values } = SimpleMerkleTree.of(evidenceIds).dump();
-  return {
-    root: tree[0],
-    /** The sibling hashes from the `index`th evidence id's leaf up to the root. */
-    proof(index: number): string[] {
-      const proof: string[] = [];
-      for (let node = values[index].treeIndex; node > 0; node = (node - 1) >> 1) {
-        proof.push(tree[node % 2 === 1 ? node + 1 : node - 1]);
-      }
-      return proof;
-    },
-  };
-}
-
 /** Documents per UPDATE when a batch is sealed: three bind parameters each, far below SQLite's and PostgreSQL's limits. */
 const SEAL_ROWS = 500;
 
 /**
- * The batcher: seals queued documents into a Merkle tree (StandardMerkleTree's leaves and root) when `maxSize` are waiting or the oldest has waited
+ * The batcher: seals queued documents into a position-bound batch tree (at most MAX_BATCH_SIZE leaves) when `maxSize` are waiting or the oldest has waited
  * `maxAgeMs`, and queues the root's anchor through the outbox — all in one database transaction, so a document is in
  * exactly one batch and every batch gets exactly one anchor job.
  */
@@ -160,7 +138,8 @@ export function createBatcher({
     const due = force || documents.length >= maxSize || Date.now() - oldest.createdAt.getTime() >= maxAgeMs;
     if (!due) return undefined;
 
-    const tree = evidenceTree(documents.map((d) => d.evidenceId));
+    // Position-bound: leaf i is the i-th document, the bit every batch verdict gives it (server/chain/batch-tree.ts).
+    const tree = batchTreeOf(documents.map((d) => d.evidenceId));
     const root = tree.root;
     const batchId = randomUUID();
     await db.prisma.$transaction(async (tx) => {
@@ -170,9 +149,11 @@ export function createBatcher({
         const proofs = chunk.map(
           (document, i) => Prisma.sql`WHEN ${document.id} THEN ${JSON.stringify(tree.proof(start + i))}`,
         );
+        const indexes = chunk.map((document, i) => Prisma.sql`WHEN ${document.id} THEN ${start + i}`);
         const count = await tx.$executeRaw`
           UPDATE "Document" SET "status" = 'BATCHED', "batchId" = ${batchId},
-            "proof" = CASE "id" ${Prisma.join(proofs, " ")} END
+            "proof" = CASE "id" ${Prisma.join(proofs, " ")} END,
+            "leafIndex" = CAST(CASE "id" ${Prisma.join(indexes, " ")} END AS INTEGER)
           WHERE "status" = 'QUEUED' AND "id" IN (${Prisma.join(chunk.map((document) => document.id))})`;
         if (count !== chunk.length) throw new Error(`documents left the queue while batch ${root} was sealed`);
       }

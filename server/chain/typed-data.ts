@@ -22,6 +22,17 @@ export const REVOCATION_TYPES = {
   ],
 };
 
+/** EIP-712 type of a verifier's verdicts on a batch's leaves by position (EvidenceRegistry's BatchAttestation). */
+export const BATCH_ATTESTATION_TYPES = {
+  BatchAttestation: [
+    { name: "root", type: "bytes32" },
+    { name: "accepted", type: "uint256[]" },
+    { name: "rejected", type: "uint256[]" },
+    { name: "nonce", type: "uint256" },
+    { name: "deadline", type: "uint64" },
+  ],
+};
+
 /** EIP-712 types of the joint decisions (FacilityManager's Review and Unfreeze). */
 export const REVIEW_TYPES = {
   Review: [

@@ -21,6 +21,7 @@ export interface DocumentRow {
   createdAt: Date;
   status: string;
   proof: string | null;
+  leafIndex: number | null;
   anchoredAt: Date | null;
   batch: { root: string; single: boolean; status: string; txHash: string | null; blockNumber: bigint | null } | null;
 }
@@ -65,6 +66,7 @@ export function presentProof(
     leaf: [row.facilityId.toString(), kindIndex(row.kind as EvidenceKind), row.counterparty, row.saltedHash],
     leafEncoding: LEAF_ENCODING,
     root: row.batch!.root,
+    index: row.leafIndex ?? 0,
     proof: JSON.parse(row.proof ?? "[]") as string[],
     single: row.batch!.single,
     txHash: row.batch!.txHash!,
@@ -101,6 +103,7 @@ export function presentBatch(
       salt: d.salt,
       contentHash: d.contentHash,
       evidenceId: d.evidenceId,
+      index: d.leafIndex ?? 0,
       proof: JSON.parse(d.proof ?? "[]") as string[],
       metadata: JSON.parse(d.metadata) as Record<string, unknown>,
     })),

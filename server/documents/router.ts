@@ -39,6 +39,7 @@ const VerifyResult = z
     leaf: z.tuple([z.string(), z.number(), z.string(), z.string()]),
     leafEncoding: z.array(z.string()),
     root: z.string().nullable(),
+    index: z.number().int().nullable(),
     proof: z.array(z.string()),
     anchoredAt: z.string().nullable(),
     verifiedOnChain: z
@@ -199,7 +200,7 @@ export function documentRoutes({
       auth: ["bank_officer", "regulator", "borrower", "supplier"],
       params: DocumentIdParams,
       responses: {
-        200: { description: "verifies with StandardMerkleTree.verify", schema: ProofView },
+        200: { description: "verifies as a position-bound batch proof (see Proof)", schema: ProofView },
         409: { description: "not anchored yet" },
       },
       handler: async ({ params, principal }) => {
@@ -235,7 +236,7 @@ export function documentRoutes({
       auth: ["bank_officer", "regulator", "borrower", "supplier"],
       params: EvidenceIdParams,
       responses: {
-        200: { description: "verifies with StandardMerkleTree.verify", schema: ProofView },
+        200: { description: "verifies as a position-bound batch proof (see Proof)", schema: ProofView },
         404: { description: "unknown evidence" },
       },
       handler: async ({ params, principal }) => {

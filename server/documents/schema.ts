@@ -179,6 +179,10 @@ export const ProofView = z
       .meta({ description: "[facilityId, kind, counterparty, saltedHash]" }),
     leafEncoding: z.array(z.string()),
     root: z.string(),
+    index: z
+      .number()
+      .int()
+      .meta({ description: "the leaf's position in the batch: the proof's sides, the verdict bit" }),
     proof: z.array(z.string()),
     single: z.boolean(),
     txHash: z.string(),
@@ -186,7 +190,12 @@ export const ProofView = z
     chainId: z.string(),
     evidenceRegistry: z.string(),
   })
-  .meta({ id: "Proof", description: "Verifies with StandardMerkleTree.verify(root, leafEncoding, leaf, proof)" });
+  .meta({
+    id: "Proof",
+    description:
+      "The leaf hash is StandardMerkleTree's; the proof is a position-bound batch proof: from the leaf, at level k " +
+      "hash keccak256(node ‖ sibling) when bit k of index is 0, keccak256(sibling ‖ node) when it is 1, up to root",
+  });
 
 export const BatchView = z
   .object({
@@ -206,6 +215,7 @@ export const BatchView = z
         salt: z.string(),
         contentHash: z.string(),
         evidenceId: z.string(),
+        index: z.number().int(),
         proof: z.array(z.string()),
         metadata: z.record(z.string(), z.unknown()),
       }),

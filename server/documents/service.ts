@@ -1,4 +1,3 @@
-import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { hexlify, randomBytes } from "ethers";
 import { createHash, randomUUID } from "node:crypto";
 import { queueSingleAnchor } from "../anchoring/anchoring";
@@ -6,6 +5,7 @@ import type { Principal } from "../auth/roles";
 import type { Chain } from "../chain/chain";
 import { isTransient } from "../chain/reverts";
 import { LEAF_ENCODING, evidenceIdOf, leafValue, saltedHashOf, type EvidenceKind } from "../chain/evidence";
+import { verifyBatchProof } from "../chain/batch-tree";
 import { Prisma, type Database, type Tx } from "../db/client";
 import { isUniqueViolation } from "../db/errors";
 import { insertRows } from "../db/rows";
@@ -65,7 +65,7 @@ function fingerprintOf(operation: string, files: UploadedFile[], fields: unknown
 }
 
 const withBatch = {
-  batch: { select: { root: true, single: true, status: true, txHash: true, blockNumber: true } },
+  batch: { select: { root: true, size: true, single: true, status: true, txHash: true, blockNumber: true } },
 } as const;
 
 /** Documents on the bank node: store the bytes, record the evidence, queue it for anchoring, serve proofs. */
@@ -323,6 +323,7 @@ export function createDocumentService({
             status: "QUEUED",
             batchId: null,
             proof: null,
+            leafIndex: null,
             anchoredAt: null,
             batch: null,
           }));
@@ -401,7 +402,7 @@ export function createDocumentService({
       if (!batch) throw notFound(`batch ${root}`);
       const documents = await db.prisma.document.findMany({
         where: { batchId: batch.id },
-        orderBy: { createdAt: "asc" },
+        orderBy: [{ leafIndex: "asc" }, { createdAt: "asc" }],
         include: withBatch,
       });
       return { batch, documents };
@@ -433,6 +434,7 @@ export function createDocumentService({
           anchored: true,
           anchoredAt: new Date(Number(onChain.anchoredAt) * 1000).toISOString(),
           root: row?.batch?.root ?? evidenceId,
+          index: row?.leafIndex ?? 0,
           proof: JSON.parse(row?.proof ?? "[]") as string[],
           verifiedOnChain: verified,
         };
@@ -441,18 +443,20 @@ export function createDocumentService({
       if (row?.batch && !row.batch.single) {
         const proof = JSON.parse(row.proof ?? "[]") as string[];
         const [anchoredAt] = await fromChain(chain.evidence.batchOf(row.batch.root));
-        if (anchoredAt !== 0n && StandardMerkleTree.verify(row.batch.root, LEAF_ENCODING, leaf, proof)) {
+        const index = row.leafIndex ?? 0;
+        if (anchoredAt !== 0n && verifyBatchProof(row.batch.root, evidenceId, index, proof, row.batch.size)) {
           return {
             ...base,
             anchored: true,
             anchoredAt: new Date(Number(anchoredAt) * 1000).toISOString(),
             root: row.batch.root,
+            index,
             proof,
             verifiedOnChain: false,
           };
         }
       }
-      return { ...base, anchored: false, anchoredAt: null, root: null, proof: [], verifiedOnChain: false };
+      return { ...base, anchored: false, anchoredAt: null, root: null, index: null, proof: [], verifiedOnChain: false };
     },
   };
 }

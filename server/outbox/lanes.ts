@@ -18,8 +18,8 @@ export type Lane = (typeof LANE)[keyof typeof LANE];
 
 /** Job kinds of the CONTROL lane (JOB.FREEZE and JOB.UNFREEZE of server/lifecycle/jobs.ts). */
 export const CONTROL_KINDS: readonly string[] = ["FREEZE", "UNFREEZE"];
-/** Job kinds of the RELAY lane (REGISTER_LEAF, ATTEST and REVOKE of server/verification/verifier.ts). */
-export const RELAY_KINDS: readonly string[] = ["REGISTER_LEAF", "ATTEST", "REVOKE"];
+/** Job kinds of the RELAY lane (REGISTER_LEAF, ATTEST, REVOKE of server/verification/verifier.ts, BATCH_ATTEST). */
+export const RELAY_KINDS: readonly string[] = ["REGISTER_LEAF", "ATTEST", "REVOKE", "BATCH_ATTEST"];
 
 export function laneOf(kind: string): Lane {
   if (CONTROL_KINDS.includes(kind)) return LANE.CONTROL;

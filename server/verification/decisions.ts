@@ -21,6 +21,25 @@ export interface RevokePayload {
   mac?: string;
 }
 
+/** One leaf of a BATCH_ATTEST job: its position in the batch, the evidence there, and this node's verdict on it. */
+export interface BatchLeafVerdict {
+  index: number;
+  evidenceId: string;
+  verdict: Verdict;
+}
+
+/** A BATCH_ATTEST job's payload: this node's verdicts on leaves of one batch, by position, and the MAC it made. */
+export interface BatchAttestPayload {
+  root: string;
+  leaves: BatchLeafVerdict[];
+  mac?: string;
+}
+
+const batchFields = (root: string, leaves: BatchLeafVerdict[]) => [
+  root,
+  ...leaves.flatMap((l) => [String(l.index), String(l.evidenceId), String(l.verdict)]),
+];
+
 /** The fields of a verdict record that its MAC covers. */
 interface VerdictRecord {
   evidenceId: string;
@@ -73,6 +92,12 @@ export function createDecisions({
     mac: mac.of("attest-job", [evidenceId, verdict, reason]),
   });
 
+  /** A BATCH_ATTEST payload, its leaves sorted by index (both nodes decide the same positions in the same order). */
+  const batchAttestPayload = (root: string, leaves: BatchLeafVerdict[]): BatchAttestPayload => {
+    const sorted = [...leaves].sort((a, b) => a.index - b.index);
+    return { root, leaves: sorted, mac: mac.of("batch-attest-job", batchFields(root, sorted)) };
+  };
+
   const revokePayload = (evidenceId: string, reason: string): RevokePayload => ({
     evidenceId,
     reason,
@@ -118,6 +143,39 @@ export function createDecisions({
     return undefined;
   }
 
+  /**
+   * Why a BATCH_ATTEST job must not be signed, or undefined when every leaf's verdict is exactly this node's sealed
+   * record for that evidence (and the leaves are distinct positions in increasing order). An acceptance this node has
+   * revoked since is not tampering, but the job is not signed either: it is queued again without that leaf.
+   */
+  async function refuseBatchAttest(p: BatchAttestPayload): Promise<string | undefined> {
+    if (typeof p?.root !== "string" || !Array.isArray(p.leaves) || p.leaves.length === 0) {
+      return refused("BATCH_ATTEST", undefined, "the job names no batch leaves");
+    }
+    if (!mac.verify("batch-attest-job", batchFields(p.root, p.leaves), p.mac)) {
+      return refused("BATCH_ATTEST", p.root, "the job's payload has no valid MAC");
+    }
+    for (const [i, leaf] of p.leaves.entries()) {
+      if (!Number.isInteger(leaf.index) || leaf.index < 0 || (i > 0 && leaf.index <= p.leaves[i - 1].index)) {
+        return refused("BATCH_ATTEST", p.root, "the job's leaves are not distinct positions in increasing order");
+      }
+      const own = await ownRecord(leaf.evidenceId);
+      if (!own.record) return refused("BATCH_ATTEST", leaf.evidenceId, own.problem);
+      if (own.record.verdict !== leaf.verdict) {
+        return refused(
+          "BATCH_ATTEST",
+          leaf.evidenceId,
+          `the job says ${leaf.verdict} but this node's verdict record says ${own.record.verdict}`,
+        );
+      }
+      if (leaf.verdict === "ACCEPT" && own.record.revokedAt) {
+        logger.warn({ evidenceId: leaf.evidenceId }, "acceptance withdrawn before its batch verdict was signed");
+        return `this node has revoked its acceptance of evidence ${leaf.evidenceId}`;
+      }
+    }
+    return undefined;
+  }
+
   /** Why a REVOKE job must not be signed, or undefined when this node's records decided that revocation. */
   async function refuseRevoke(p: RevokePayload): Promise<string | undefined> {
     if (typeof p?.evidenceId !== "string") return refused("REVOKE", undefined, "the job names no evidence");
@@ -159,7 +217,17 @@ export function createDecisions({
     return true;
   }
 
-  return { sealVerdict, isOwn, attestPayload, revokePayload, refuseAttest, refuseRevoke, revoke };
+  return {
+    sealVerdict,
+    isOwn,
+    attestPayload,
+    batchAttestPayload,
+    revokePayload,
+    refuseAttest,
+    refuseBatchAttest,
+    refuseRevoke,
+    revoke,
+  };
 }
 
 export type Decisions = ReturnType<typeof createDecisions>;

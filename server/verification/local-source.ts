@@ -12,6 +12,7 @@ type Row = {
   saltedHash: string;
   evidenceId: string;
   proof: string | null;
+  leafIndex: number | null;
   metadata: string;
 };
 
@@ -23,6 +24,7 @@ const candidate = (row: Row): CandidateEvidence => ({
   salt: row.salt,
   saltedHash: row.saltedHash,
   evidenceId: row.evidenceId,
+  index: row.leafIndex ?? 0,
   proof: JSON.parse(row.proof ?? "[]") as string[],
   metadata: JSON.parse(row.metadata) as Record<string, unknown>,
 });
@@ -31,7 +33,10 @@ const candidate = (row: Row): CandidateEvidence => ({
 export function localSource({ db, store }: { db: Database; store: DocumentStore }): DocumentSource {
   return {
     async batch(root) {
-      const batch = await db.prisma.batch.findUnique({ where: { root }, include: { documents: true } });
+      const batch = await db.prisma.batch.findUnique({
+        where: { root },
+        include: { documents: { orderBy: { leafIndex: "asc" } } },
+      });
       return batch ? batch.documents.map(candidate) : [];
     },
     async evidence(evidenceId) {

@@ -13,7 +13,7 @@ export interface NodeMac {
 }
 
 /** What a MAC vouches for; the kind is part of the MAC so one record's MAC never passes for another's. */
-export type DecisionKind = "verdict" | "attest-job" | "revocation" | "revoke-job";
+export type DecisionKind = "verdict" | "attest-job" | "batch-attest-job" | "revocation" | "revoke-job";
 
 const DERIVATION_LABEL = "qfm/node-mac/v1";
 

@@ -11,6 +11,8 @@ export interface CandidateEvidence {
   /** The salted hash the bank says it anchored; only trusted once the chain's root or anchor proves it. */
   saltedHash: string;
   evidenceId: string;
+  /** The leaf's position in its batch (0 for evidence anchored alone): what its proof and its verdict bit stand for. */
+  index: number;
   proof: string[];
   metadata: Record<string, unknown>;
 }
@@ -42,6 +44,7 @@ interface BatchLeafJson {
   salt: string;
   saltedHash: string;
   evidenceId: string;
+  index: number;
   proof: string[];
   metadata: Record<string, unknown>;
 }
@@ -103,6 +106,7 @@ export function bankNodeSource({
         salt: d.salt,
         saltedHash: d.saltedHash,
         evidenceId: d.evidenceId,
+        index: 0,
         proof: [],
         metadata: d.metadata,
       };

@@ -8,6 +8,7 @@ import type { Metrics } from "../http/metrics";
 import { readEvents } from "../indexer/indexer";
 import type { JobHandler, Outbox } from "../outbox/outbox";
 import type { Check, RecordCheck } from "./checks";
+import { batchAttestHandler } from "./batch-verdicts";
 import type { AttestPayload, Decisions, RevokePayload } from "./decisions";
 import { ContentTampered, type CandidateEvidence, type DocumentSource } from "./sources";
 import { createUnresolvedAnchors, type AnchorRef, type UnresolvedAnchorOptions } from "./unresolved";
@@ -20,6 +21,7 @@ const VERDICT = { NONE: 0n, ACCEPT: 1, REJECT: 2 } as const;
 
 interface RegisterPayload {
   root: string;
+  index: number;
   facilityId: string;
   kind: number;
   counterparty: string;
@@ -78,6 +80,7 @@ export function verifierHandlers({
     build(p) {
       return chain.evidence.registerBatchedEvidence.populateTransaction(
         p.root,
+        p.index,
         BigInt(p.facilityId),
         p.kind,
         p.counterparty,
@@ -130,7 +133,7 @@ export function verifierHandlers({
       // the revocation is recorded on the verdict row when decided; the chain event is what the indexer keeps
     },
   };
-  return [register, attest, revoke];
+  return [register, attest, revoke, batchAttestHandler({ chain, verifierWallet, decisions })];
 }
 
 /**
@@ -265,6 +268,7 @@ export function createVerifier({
       }
       const register: RegisterPayload = {
         root,
+        index: candidate.index,
         facilityId: candidate.facilityId.toString(),
         kind: kindIndex(candidate.kind),
         counterparty: candidate.counterparty,

@@ -1,7 +1,7 @@
-import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { ZeroHash, id as labelHash, type ContractTransactionResponse, type Provider, type Signer } from "ethers";
 import type { EvidenceRegistry, FacilityManager, PayeeRegistry, SettlementToken } from "../../typechain-types";
-import { Category, DAY, Kind, LEAF_ENCODING, Verdict, kindsMask, yuan } from "./constants";
+import { Category, DAY, Kind, Verdict, kindsMask, yuan } from "./constants";
+import { evidenceTree } from "./batchTree";
 import { signAttestation, signReview, signRevocation, signUnfreeze } from "./signatures";
 
 /**
@@ -216,11 +216,13 @@ export async function createAuditHistory(a: AuditActors): Promise<AuditHistory> 
     [facilityId.toString(), Kind.INVOICE, a.equipmentVendor, labelHash("invoice:equipment")],
     [facilityId.toString(), Kind.DELIVERY_NOTE, a.materials, labelHash("delivery-note:materials")],
   ];
-  const tree = StandardMerkleTree.of(leaves, LEAF_ENCODING);
+  const tree = evidenceTree(leaves);
   const batch = await mined(a.evidence.anchorBatch(tree.root, leaves.length));
   const batched: string[] = [];
   for (const [i, [, kind, counterparty, hash]] of leaves.entries()) {
-    await mined(a.evidence.registerBatchedEvidence(tree.root, facilityId, kind, counterparty, hash, tree.getProof(i)));
+    await mined(
+      a.evidence.registerBatchedEvidence(tree.root, i, facilityId, kind, counterparty, hash, tree.getProof(i)),
+    );
     const id = await a.evidence.evidenceIdOf(facilityId, kind, counterparty, hash);
     offered.set(id, { kind, saltedHash: hash });
     batched.push(id);

@@ -21,6 +21,16 @@ export const revocationTypes = {
   ],
 };
 
+export const batchAttestationTypes = {
+  BatchAttestation: [
+    { name: "root", type: "bytes32" },
+    { name: "accepted", type: "uint256[]" },
+    { name: "rejected", type: "uint256[]" },
+    { name: "nonce", type: "uint256" },
+    { name: "deadline", type: "uint64" },
+  ],
+};
+
 export const reviewTypes = {
   Review: [
     { name: "facilityId", type: "uint64" },
@@ -52,6 +62,14 @@ export interface AttestationRequest {
 export interface RevocationRequest {
   evidenceId: string;
   reasonHash: string;
+  nonce: bigint;
+  deadline: bigint;
+}
+
+export interface BatchAttestation {
+  root: string;
+  accepted: bigint[];
+  rejected: bigint[];
   nonce: bigint;
   deadline: bigint;
 }
@@ -97,6 +115,16 @@ export async function signRevocation(
   domainOverride: Partial<TypedDataDomain> = {},
 ): Promise<string> {
   return verifier.signTypedData({ ...(await evidenceDomain(registry)), ...domainOverride }, revocationTypes, request);
+}
+
+export async function signBatchAttestation(
+  registry: EvidenceRegistry,
+  verifier: Signer,
+  attestation: BatchAttestation,
+  domainOverride: Partial<TypedDataDomain> = {},
+): Promise<string> {
+  const domain = { ...(await evidenceDomain(registry)), ...domainOverride };
+  return verifier.signTypedData(domain, batchAttestationTypes, attestation);
 }
 
 export async function signReview(

@@ -41,6 +41,22 @@ describe("BitMath", () => {
     });
   });
 
+  describe("popCount256 (constant time, for batch verdict words)", () => {
+    it("counts 0, 1, 255 and 256 bits, and matches the reference on random words", async () => {
+      const { math } = await loadFixture(testMathFixture);
+      expect(await math.popCount256(0n)).to.equal(0n);
+      expect(await math.popCount256(1n << 255n)).to.equal(1n);
+      expect(await math.popCount256(ethers.MaxUint256 - 1n)).to.equal(255n);
+      expect(await math.popCount256(ethers.MaxUint256)).to.equal(256n);
+      await fc.assert(
+        fc.asyncProperty(fc.bigInt({ min: 0n, max: ethers.MaxUint256 }), async (word) => {
+          expect(await math.popCount256(word)).to.equal(popCount(word));
+        }),
+        { numRuns: 100 },
+      );
+    });
+  });
+
   describe("when the mask is random", () => {
     it("matches a reference count of the binary digits", async () => {
       const { math } = await loadFixture(testMathFixture);

@@ -1,10 +1,10 @@
 import { expect } from "chai";
-import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { ethers } from "ethers";
 import { randomUUID } from "node:crypto";
 import pino from "pino";
 import { createBatcher } from "../../server/anchoring/anchoring";
-import { EVIDENCE_KINDS, LEAF_ENCODING, evidenceIdOf, leafValue } from "../../server/chain/evidence";
+import { batchTreeOf, verifyBatchProof } from "../../server/chain/batch-tree";
+import { EVIDENCE_KINDS, evidenceIdOf } from "../../server/chain/evidence";
 import type { Tx } from "../../server/db/client";
 import type { Outbox } from "../../server/outbox/outbox";
 import { forEachDatabase, type TestDatabase } from "../helpers/databases";
@@ -62,7 +62,7 @@ describe("the batcher", function () {
     const batcherOf = (outbox: Outbox, maxSize: number) =>
       createBatcher({ db: db(), outbox, logger: pino({ level: "silent" }), maxSize, maxAgeMs: 1_000 });
 
-    it("seals the oldest queued documents into StandardMerkleTree batches, one anchor job each", async function () {
+    it("seals the oldest queued documents into position-bound batch trees in order, one anchor job each", async function () {
       const rows = await queueDocuments(db(), 1_200);
       const { outbox, pokes } = recordingOutbox();
       const batcher = batcherOf(outbox, 1_000);
@@ -75,10 +75,8 @@ describe("the batcher", function () {
         [first, rows.slice(0, 1_000)],
         [second, rows.slice(1_000)],
       ] as const) {
-        const tree = StandardMerkleTree.of(
-          expected.map((row) => leafValue(row.facilityId, row.kind, row.counterparty, row.saltedHash)),
-          LEAF_ENCODING,
-        );
+        const ids = expected.map((row) => evidenceIdOf(row.facilityId, row.kind, row.counterparty, row.saltedHash));
+        const tree = batchTreeOf(ids);
         expect(root).to.equal(tree.root);
         const batch = await db().prisma.batch.findUniqueOrThrow({ where: { root: root! } });
         expect(batch.size).to.equal(expected.length);
@@ -86,15 +84,12 @@ describe("the batcher", function () {
         expect(stored).to.have.length(expected.length);
         for (const document of stored) {
           expect(document.status).to.equal("BATCHED");
-          const leaf = leafValue(
-            document.facilityId,
-            document.kind as never,
-            document.counterparty,
-            document.saltedHash,
-          );
+          // leaf i is the i-th oldest document: its position and its verdict bit
+          const index = ids.indexOf(document.evidenceId);
+          expect(document.leafIndex).to.equal(index);
           const proof = JSON.parse(document.proof!) as string[];
-          expect(proof).to.deep.equal(tree.getProof(leaf));
-          expect(StandardMerkleTree.verify(tree.root, LEAF_ENCODING, leaf, proof)).to.equal(true);
+          expect(proof).to.deep.equal(tree.proof(index));
+          expect(verifyBatchProof(tree.root, document.evidenceId, index, proof, expected.length)).to.equal(true);
         }
       }
       const jobs = await db().prisma.outboxJob.findMany({ orderBy: { key: "asc" } });

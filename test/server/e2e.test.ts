@@ -8,6 +8,7 @@ import { freePort } from "../../scripts/bench/lib/system";
 import { startChainNode, type ChainNode } from "../../scripts/lib/chain-node";
 import { devWallet, parseDeployConfig } from "../../scripts/lib/deploy-config";
 import { readDeployment } from "../../scripts/lib/deployments";
+import { verifyBatchProof } from "../../server/chain/batch-tree";
 import { EvidenceRegistry__factory, type EvidenceRegistry } from "../../typechain-types";
 import { openFacility } from "../helpers/liveFacility";
 import { client, issueKey, startNodeProcess, tempDir, waitFor, type NodeProcess } from "../helpers/processes";
@@ -129,9 +130,12 @@ describe("bank and regulator nodes, end to end", function () {
     const proof = await officer.get(`/documents/${contract.id}/proof`);
     expect(proof.status).to.equal(200);
     expect(proof.body.single).to.equal(false);
-    expect(
-      StandardMerkleTree.verify(proof.body.root, proof.body.leafEncoding, proof.body.leaf, proof.body.proof),
-    ).to.equal(true);
+    expect(StandardMerkleTree.verify(proof.body.evidenceId, proof.body.leafEncoding, proof.body.leaf, [])).to.equal(
+      true,
+    );
+    expect(verifyBatchProof(proof.body.root, proof.body.evidenceId, proof.body.index, proof.body.proof, 2)).to.equal(
+      true,
+    );
     const [anchoredAt, size] = await registry.batchOf(proof.body.root);
     expect(anchoredAt).to.be.greaterThan(0n);
     expect(size).to.equal(2n);

@@ -2,7 +2,8 @@ import { expect } from "chai";
 import fc from "fast-check";
 import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
-import { SimpleMerkleTree, StandardMerkleTree } from "@openzeppelin/merkle-tree";
+import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
+import { batchTreeDepth, batchTreeOf, processBatchProof, verifyBatchProof } from "../../server/chain/batch-tree";
 import {
   EVIDENCE_KINDS,
   LEAF_ENCODING,
@@ -44,48 +45,44 @@ describe("evidence ids (server/chain/evidence)", function () {
     }
   });
 
-  it("build the same root and proofs as StandardMerkleTree when used as a SimpleMerkleTree's leaves", function () {
+  it("build position-bound batch trees: each proof leads to the root from its own index only", function () {
     fc.assert(
       fc.property(fc.array(fc.tuple(uint64, kind, address, bytes32), { minLength: 1, maxLength: 40 }), (leaves) => {
-        const standard = StandardMerkleTree.of(
-          leaves.map(([f, k, c, h]) => leafValue(f, k, c, h)),
-          LEAF_ENCODING,
-        );
-        const simple = SimpleMerkleTree.of(leaves.map(([f, k, c, h]) => evidenceIdOf(f, k, c, h)));
-        expect(simple.root).to.equal(standard.root);
-        for (const [i, [f, k, c, h]] of leaves.entries()) {
-          expect(simple.getProof(i)).to.deep.equal(standard.getProof(leafValue(f, k, c, h)));
+        const ids = leaves.map(([f, k, c, h]) => evidenceIdOf(f, k, c, h));
+        const tree = batchTreeOf(ids);
+        expect(tree.size).to.equal(ids.length);
+        for (const [i, id] of ids.entries()) {
+          const proof = tree.proof(i);
+          expect(proof).to.have.lengthOf(batchTreeDepth(ids.length));
+          expect(processBatchProof(id, i, proof)).to.equal(tree.root);
+          expect(verifyBatchProof(tree.root, id, i, proof, ids.length)).to.equal(true);
+          const j = (i + 1) % ids.length;
+          if (j !== i && ids[j] !== id) expect(verifyBatchProof(tree.root, id, j, proof)).to.equal(false);
+          expect(verifyBatchProof(tree.root, id, i + 2 ** proof.length, proof)).to.equal(false);
         }
       }),
-      { numRuns: 200 },
+      { numRuns: 100 },
     );
   });
 
-  it("prove a leaf into its root exactly when StandardMerkleTree.verify does", function () {
+  it("prove a leaf into its root at its index, and nothing the bank could change", function () {
     fc.assert(
       fc.property(fc.array(fc.tuple(uint64, kind, address, bytes32), { minLength: 2, maxLength: 30 }), (leaves) => {
-        const values = leaves.map(([f, k, c, h]) => leafValue(f, k, c, h));
-        const tree = StandardMerkleTree.of(values, LEAF_ENCODING);
+        const ids = leaves.map(([f, k, c, h]) => evidenceIdOf(f, k, c, h));
+        const tree = batchTreeOf(ids);
         const [facilityId, evidenceKind, counterparty, saltedHash] = leaves[0];
-        const evidence = {
-          facilityId,
-          kind: evidenceKind,
-          counterparty,
-          saltedHash,
-          evidenceId: evidenceIdOf(facilityId, evidenceKind, counterparty, saltedHash),
-        };
-        const proof = tree.getProof(values[0]);
+        const evidence = { facilityId, kind: evidenceKind, counterparty, saltedHash, evidenceId: ids[0], index: 0 };
+        const proof = tree.proof(0);
         expect(provesInto(tree.root, evidence, proof)).to.equal(true);
-        // Each lie the bank could tell: another id for the leaf, another leaf for the id, another proof or root.
-        const other = evidenceIdOf(...leaves[1]);
+        // Each lie the bank could tell: another id for the leaf, another leaf for the id, another index, proof or root.
+        const other = ids[1];
         expect(provesInto(tree.root, { ...evidence, evidenceId: other }, proof)).to.equal(false);
         expect(provesInto(tree.root, { ...evidence, facilityId: facilityId ^ 1n }, proof)).to.equal(false);
         // the same document claimed to name another party is another leaf
         const otherParty = ethers.getAddress(`0x${(BigInt(counterparty) ^ 1n).toString(16).padStart(40, "0")}`);
         expect(provesInto(tree.root, { ...evidence, counterparty: otherParty }, proof)).to.equal(false);
-        expect(provesInto(tree.root, evidence, tree.getProof(values[1]))).to.equal(
-          evidence.evidenceId === other, // only if the two leaves are the same
-        );
+        expect(provesInto(tree.root, { ...evidence, index: 1 }, proof)).to.equal(ids[0] === other);
+        expect(provesInto(tree.root, evidence, tree.proof(1))).to.equal(ids[0] === other);
         expect(provesInto(other, evidence, proof)).to.equal(false);
       }),
       { numRuns: 200 },

@@ -1,4 +1,3 @@
-import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { expect } from "chai";
 import {
   JsonRpcProvider,
@@ -28,7 +27,8 @@ import {
   PayeeRegistry__factory,
   SettlementToken__factory,
 } from "../../typechain-types";
-import { Category, Kind, LEAF_ENCODING, Verdict, kindsMask } from "../helpers/constants";
+import { Category, Kind, Verdict, kindsMask } from "../helpers/constants";
+import { evidenceTree } from "../helpers/batchTree";
 import { createTestDatabase, type TestDatabase } from "../helpers/databases";
 import { tempDir, waitFor } from "../helpers/processes";
 import { signAttestation } from "../helpers/signatures";
@@ -293,16 +293,21 @@ function behavesLikeAnIndexer(kind: ChainNodeKind, port: number, databaseProvide
         // an inspection report names the borrower; a certification (test report) names the lab it pays
         const anchored = await mined(bank.evidence.anchor(1n, Kind.INSPECTION_REPORT, borrower, report));
         const certificate = id("certificate #1");
-        const tree = StandardMerkleTree.of(
-          [
-            [1n, Kind.CERTIFICATION, lab, certificate],
-            [1n, Kind.INVOICE, supplier, id("invoice #1")],
-          ],
-          LEAF_ENCODING,
-        );
+        const tree = evidenceTree([
+          [1n, Kind.CERTIFICATION, lab, certificate],
+          [1n, Kind.INVOICE, supplier, id("invoice #1")],
+        ]);
         const batch = await mined(bank.evidence.anchorBatch(tree.root, 2));
         const leaf = await mined(
-          bank.evidence.registerBatchedEvidence(tree.root, 1n, Kind.CERTIFICATION, lab, certificate, tree.getProof(0)),
+          bank.evidence.registerBatchedEvidence(
+            tree.root,
+            0,
+            1n,
+            Kind.CERTIFICATION,
+            lab,
+            certificate,
+            tree.getProof(0),
+          ),
         );
         const evidenceIds = [
           await bank.evidence.evidenceIdOf(1n, Kind.INSPECTION_REPORT, borrower, report),

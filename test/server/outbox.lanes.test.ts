@@ -12,6 +12,7 @@ import { orderedId } from "../../server/ids";
 import { JOB } from "../../server/lifecycle/jobs";
 import { CONTROL_KINDS, LANE, RELAY_KINDS, laneOf } from "../../server/outbox/lanes";
 import { createOutbox, type JobHandler } from "../../server/outbox/outbox";
+import { BATCH_ATTEST } from "../../server/verification/batch-verdicts";
 import { ATTEST, REGISTER_LEAF, REVOKE } from "../../server/verification/verifier";
 import { createTestDatabase, type TestDatabase } from "../helpers/databases";
 
@@ -109,15 +110,10 @@ describe("the outbox's lanes", function () {
 
   it("puts freezes and unfreezes in CONTROL and the verifiers' relays in RELAY, as the nodes name those jobs", function () {
     expect(CONTROL_KINDS).to.deep.equal([JOB.FREEZE, JOB.UNFREEZE]);
-    expect(RELAY_KINDS).to.deep.equal([REGISTER_LEAF, ATTEST, REVOKE]);
-    expect([JOB.FREEZE, JOB.UNFREEZE, ATTEST, REGISTER_LEAF, REVOKE, JOB.EXECUTE_PAYMENT].map(laneOf)).to.deep.equal([
-      LANE.CONTROL,
-      LANE.CONTROL,
-      LANE.RELAY,
-      LANE.RELAY,
-      LANE.RELAY,
-      LANE.MAIN,
-    ]);
+    expect(RELAY_KINDS).to.deep.equal([REGISTER_LEAF, ATTEST, REVOKE, BATCH_ATTEST]);
+    expect(
+      [JOB.FREEZE, JOB.UNFREEZE, ATTEST, REGISTER_LEAF, REVOKE, BATCH_ATTEST, JOB.EXECUTE_PAYMENT].map(laneOf),
+    ).to.deep.equal([LANE.CONTROL, LANE.CONTROL, LANE.RELAY, LANE.RELAY, LANE.RELAY, LANE.RELAY, LANE.MAIN]);
   });
 
   describe("when thousands of attestations are queued and a freeze arrives", function () {

@@ -109,6 +109,45 @@ describe("a node signs only its own decisions", function () {
         expect(await counted(metrics, "qfm_tampered_jobs_total")).to.equal(5);
       });
 
+      it("signs a batch verdict only when every leaf is its sealed verdict, in increasing positions", async function () {
+        const root = evidence(0xb0);
+        await decide(0xb1, "ACCEPT");
+        await decide(0xb2, "REJECT", "inspection record says FAIL");
+        await decide(0xb3, "ACCEPT", "", false);
+        const leaf = (index: number, n: number, verdict: "ACCEPT" | "REJECT") => ({
+          index,
+          evidenceId: evidence(n),
+          verdict,
+        });
+        const honest = decisions.batchAttestPayload(root, [leaf(7, 0xb2, "REJECT"), leaf(3, 0xb1, "ACCEPT")]);
+        expect(honest.leaves.map((l) => l.index)).to.deep.equal([3, 7]);
+        expect(await decisions.refuseBatchAttest(honest)).to.equal(undefined);
+        const before = await counted(metrics, "qfm_tampered_jobs_total");
+        const refusals = await Promise.all([
+          decisions.refuseBatchAttest({ ...honest, leaves: [leaf(3, 0xb1, "ACCEPT"), leaf(7, 0xb2, "ACCEPT")] }),
+          decisions.refuseBatchAttest({ ...honest, root: evidence(0xbf) }),
+          decisions.refuseBatchAttest(
+            decisions.batchAttestPayload(root, [leaf(3, 0xb1, "ACCEPT"), leaf(7, 0xb2, "ACCEPT")]),
+          ),
+          decisions.refuseBatchAttest(decisions.batchAttestPayload(root, [leaf(4, 0xb3, "ACCEPT")])),
+          decisions.refuseBatchAttest(decisions.batchAttestPayload(root, [leaf(5, 0xb4, "REJECT")])),
+          decisions.refuseBatchAttest(
+            decisions.batchAttestPayload(root, [leaf(3, 0xb1, "ACCEPT"), leaf(3, 0xb1, "ACCEPT")]),
+          ),
+          decisions.refuseBatchAttest(decisions.batchAttestPayload(root, [])),
+        ]);
+        expect(refusals).to.deep.equal([
+          "the job's payload has no valid MAC",
+          "the job's payload has no valid MAC",
+          "the job says ACCEPT but this node's verdict record says REJECT",
+          "the verdict record has no valid MAC (not written by this node's verifier)",
+          "this node has no verdict record for the evidence",
+          "the job's leaves are not distinct positions in increasing order",
+          "the job names no batch leaves",
+        ]);
+        expect((await counted(metrics, "qfm_tampered_jobs_total")) - before).to.equal(7);
+      });
+
       it("revokes a sealed acceptance once, and signs no revocation it did not decide", async function () {
         const queued: unknown[] = [];
         const enqueue = async (payload: unknown) => void queued.push(payload);

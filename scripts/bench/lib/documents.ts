@@ -1,5 +1,6 @@
-import { SimpleMerkleTree, StandardMerkleTree } from "@openzeppelin/merkle-tree";
+import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { randomBytes } from "node:crypto";
+import { verifyBatchProof } from "../../../server/chain/batch-tree";
 import { EVIDENCE_KINDS, LEAF_ENCODING, type EvidenceKind } from "../../../server/chain/evidence";
 import type { HttpClient } from "./http";
 import { mapPool } from "./pool";
@@ -31,6 +32,7 @@ export interface Proof {
   leaf: [string, number, string, string];
   leafEncoding: string[];
   root: string;
+  index: number;
   proof: string[];
   single: boolean;
   txHash: string;
@@ -111,6 +113,7 @@ interface BatchLeaves {
     counterparty: string;
     saltedHash: string;
     evidenceId: string;
+    index: number;
     proof: string[];
   }[];
 }
@@ -140,6 +143,7 @@ export async function proofsByBatch(
         leaf: [leaf.facilityId, EVIDENCE_KINDS.indexOf(leaf.kind), leaf.counterparty, leaf.saltedHash],
         leafEncoding: LEAF_ENCODING,
         root: batch.root,
+        index: leaf.index,
         proof: leaf.proof,
         single: false,
         txHash: batch.txHash,
@@ -180,8 +184,8 @@ export async function waitAnchored(client: HttpClient, count: number, timeoutMs:
 }
 
 /**
- * Checks a proof the way a third party would with @openzeppelin/merkle-tree: the leaf [facilityId, kind, counterparty, saltedHash]
- * is the uploaded document's, it proves into the root, and so does the evidence id (the leaf's hash) itself.
+ * Checks a proof the way a third party would: the leaf [facilityId, kind, counterparty, saltedHash] is the uploaded
+ * document's, its StandardMerkleTree leaf hash is the evidence id, and the evidence id proves into the root at its index.
  */
 export function checkProof(document: UploadedDocument, proof: Proof): void {
   const problem =
@@ -191,10 +195,10 @@ export function checkProof(document: UploadedDocument, proof: Proof): void {
           proof.leaf[2].toLowerCase() !== document.counterparty.toLowerCase() ||
           proof.leaf[3] !== document.saltedHash
         ? "another leaf"
-        : !StandardMerkleTree.verify(proof.root, proof.leafEncoding, proof.leaf, proof.proof)
-          ? "the leaf does not prove into the root"
-          : !SimpleMerkleTree.verify(proof.root, proof.evidenceId, proof.proof)
-            ? "the evidence id does not prove into the root"
+        : !StandardMerkleTree.verify(proof.evidenceId, proof.leafEncoding, proof.leaf, [])
+          ? "the leaf does not hash to the evidence id"
+          : !verifyBatchProof(proof.root, proof.evidenceId, proof.index, proof.proof)
+            ? "the evidence id does not prove into the root at its index"
             : undefined;
   if (problem) throw new Error(`the proof of document ${document.id} is wrong: ${problem}`);
 }
