@@ -153,6 +153,16 @@ const STAGES: Stage[] = [
     pipeline: true,
   },
   {
+    name: "  processProof on bytes (server/chain/keccak)",
+    note: "provesInto's walk: hex read once, 64-byte WebAssembly keccak",
+    run: (c) =>
+      processProofBytes(
+        wordOf(c.evidenceId)!,
+        c.proof.map((p) => wordOf(p)!),
+      ),
+    pipeline: true,
+  },
+  {
     name: "SimpleMerkleTree.verify(root, evidenceId)",
     note: "the proof walk provesInto made before (@openzeppelin/merkle-tree)",
     run: (c) => SimpleMerkleTree.verify(c.root, c.evidenceId, c.proof),
@@ -172,15 +182,6 @@ const STAGES: Stage[] = [
     name: "processProof over hex (ethers keccak256)",
     note: "MerkleProof.processProof, no library checks",
     run: (c) => processProof(c.evidenceId, c.proof) === c.root,
-  },
-  {
-    name: "processProof on bytes (server/chain/keccak)",
-    note: "the same walk as provesInto: hex read once, 64-byte WebAssembly keccak",
-    run: (c) =>
-      processProofBytes(
-        wordOf(c.evidenceId)!,
-        c.proof.map((p) => wordOf(p)!),
-      ),
   },
 ];
 
