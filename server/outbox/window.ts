@@ -86,7 +86,9 @@ export function createWindow(ctx: WindowContext) {
   }
 
   const deepEnough = (landed: Landed, block: number) =>
-    ctx.confirmations === 0 || landed.blockNumber === 0n || BigInt(block) >= landed.blockNumber + BigInt(ctx.confirmations);
+    ctx.confirmations === 0 ||
+    landed.blockNumber === 0n ||
+    BigInt(block) >= landed.blockNumber + BigInt(ctx.confirmations);
 
   /** The revert of a mined, failed transaction, replayed as a call at its block to decode the reason. */
   async function revertOf(rawTx: string, blockNumber: number): Promise<unknown> {
@@ -102,7 +104,9 @@ export function createWindow(ctx: WindowContext) {
   /** A refusal, unless the effect is on chain already (another node, an earlier attempt). */
   async function refused(job: OutboxJob, error: unknown): Promise<void> {
     const handler = handlers.get(job.kind)!;
-    const landed = isTransient(error) ? undefined : await handler.locate(JSON.parse(job.payload)).catch(() => undefined);
+    const landed = isTransient(error)
+      ? undefined
+      : await handler.locate(JSON.parse(job.payload)).catch(() => undefined);
     if (landed) await ctx.confirm(job, landed);
     else await ctx.fail(job, error);
   }
