@@ -4,7 +4,7 @@ import type { Chain } from "../chain/chain";
 import { isTransient } from "../chain/reverts";
 import type { Database } from "../db/client";
 import { isDatabaseUnavailable } from "../db/errors";
-import type { LaneWorker } from "./lanes";
+import { sequenceOf, type LaneWorker } from "./lanes";
 import type { JobHandler, Landed } from "./outbox";
 
 /** An outbox row, as the window reads it. */
@@ -71,6 +71,8 @@ export function createWindow(ctx: WindowContext) {
   const followed = new Map<string, { block: number; count: number }>();
   /** Jobs waiting for earlier transactions: the account's nonce count that has to be reached first. */
   const waitingFor = new Map<string, number>();
+  /** The highest gas estimate seen per kind: the gas limit of a job of a sequence sent behind an unmined one. */
+  const gasOfKind = new Map<string, bigint>();
 
   /** Broadcasts signed bytes; false when their nonce is already spent. */
   async function broadcast(rawTx: string): Promise<boolean> {
@@ -223,27 +225,37 @@ export function createWindow(ctx: WindowContext) {
       return "done";
     }
     let populated;
+    let unsigned: Awaited<ReturnType<typeof handler.build>> | undefined;
     try {
-      const unsigned = await handler.build(payload);
+      unsigned = await handler.build(payload);
       populated = await signer.populateTransaction({ ...unsigned, nonce });
+      const estimate = BigInt(populated.gasLimit!);
+      if (estimate > (gasOfKind.get(job.kind) ?? 0n)) gasOfKind.set(job.kind, estimate);
+      // A margin over the estimate: the estimate is made against the current block, and a write can cost more in the
+      // block it lands in (interest accrued over a new second writes a storage slot the estimate did not).
+      populated.gasLimit = (estimate * 125n) / 100n;
     } catch (error) {
       if (isTransient(error) || isDatabaseUnavailable(error)) throw error;
-      // Estimated against the chain as mined so far: an earlier transaction of the account may be what it needs. It
-      // waits until the ones unmined when it first failed are mined, then a failing estimate is a refusal.
-      const until = waitingFor.get(job.id) ?? nonce;
-      if (account.inFlight > 0 && account.count < until) {
-        waitingFor.set(job.id, until);
-        logger.debug({ job: job.id, kind: job.kind, nonce }, "estimate failed; waiting for earlier transactions");
-        return "waiting";
+      // Estimated against the chain as mined so far: an earlier transaction of the account may be what it needs. A job
+      // of a sequence (an attestation behind the one before it, or behind its leaf's registration) goes at once with
+      // the most its kind has cost: the account's nonces make it run after them. Another waits until the transactions
+      // unmined when it first failed are mined; then a failing estimate is a refusal.
+      const known = gasOfKind.get(job.kind);
+      if (unsigned && account.inFlight > 0 && sequenceOf(job.kind) && known) {
+        populated = await signer.populateTransaction({ ...unsigned, nonce, gasLimit: (known * 150n) / 100n });
+      } else {
+        const until = waitingFor.get(job.id) ?? nonce;
+        if (account.inFlight > 0 && account.count < until) {
+          waitingFor.set(job.id, until);
+          logger.debug({ job: job.id, kind: job.kind, nonce }, "estimate failed; waiting for earlier transactions");
+          return "waiting";
+        }
+        waitingFor.delete(job.id);
+        await refused(job, error);
+        return "done";
       }
-      waitingFor.delete(job.id);
-      await refused(job, error);
-      return "done";
     }
     waitingFor.delete(job.id);
-    // A margin over the estimate: the estimate is made against the current block, and a write can cost more in the
-    // block it lands in (interest accrued over a new second writes a storage slot the estimate did not).
-    populated.gasLimit = (BigInt(populated.gasLimit!) * 125n) / 100n;
     const rawTx = await signer.signTransaction(populated);
     const txHash = Transaction.from(rawTx).hash!;
     await db.prisma.outboxJob.update({
@@ -283,6 +295,8 @@ export function createWindow(ctx: WindowContext) {
     // Mined nonces of ours are a floor too, whatever a lagging node reports.
     const floor = Math.max(count, (highest._max.nonce ?? -1) + 1);
     const now = Date.now();
+    /** Sequences held in this pass by a job of theirs that waits: their later jobs wait too. */
+    const waitingSequences = new Set<string>();
     for (const tier of worker.tiers) {
       if (held.size >= ctx.window) break;
       const open = await db.prisma.outboxJob.findMany({
@@ -292,11 +306,18 @@ export function createWindow(ctx: WindowContext) {
       });
       for (const job of open) {
         if (held.size >= ctx.window) break;
-        // A job waiting to re-check a refusal holds no other: its retry takes a later nonce.
-        if (job.nextRunAt.getTime() > now) continue;
+        const sequence = sequenceOf(job.kind);
+        if (sequence && waitingSequences.has(sequence)) continue;
+        // A job waiting to re-check a refusal holds no other job (its retry takes a later nonce), except the later jobs
+        // of its sequence.
+        if (job.nextRunAt.getTime() > now) {
+          if (sequence) waitingSequences.add(sequence);
+          continue;
+        }
         const nonce = nextFreeNonce(floor, held);
         const outcome = await sendOne(worker, job, nonce, { inFlight: held.size, count });
         if (outcome === "sent") held.add(nonce);
+        if (outcome === "waiting" && sequence) waitingSequences.add(sequence);
         if (outcome !== "waiting") worked = true;
       }
     }
