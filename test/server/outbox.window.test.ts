@@ -11,6 +11,7 @@ import { JsonRpcProvider, Network, Wallet, parseEther } from "ethers";
 import pino from "pino";
 import type { Chain } from "../../server/chain/chain";
 import { createMetrics } from "../../server/http/metrics";
+import { ATTEST } from "../../server/verification/verifier";
 import { orderedId } from "../../server/ids";
 import { JOB } from "../../server/lifecycle/jobs";
 import { laneOf } from "../../server/outbox/lanes";
@@ -85,7 +86,7 @@ describe("the outbox's window (a real Hardhat node)", function () {
       chain: { signer, provider } as unknown as Chain,
       logger: pino({ level: "silent" }),
       metrics: createMetrics("bank"),
-      handlers: [transfer(PAY), transfer(JOB.FREEZE)],
+      handlers: [transfer(PAY), transfer(JOB.FREEZE), transfer(ATTEST)],
       confirmations: 0,
       pollIntervalMs: 10,
       receiptTimeoutMs: 60_000,
@@ -228,6 +229,42 @@ describe("the outbox's window (a real Hardhat node)", function () {
       );
       const freezeBlock = (await provider.getTransactionReceipt(freeze.txHash!))!.blockNumber;
       expect(mainBlocks.every((block) => block >= freezeBlock)).to.equal(true);
+    });
+  });
+
+  describe("when a job of a sequence waits to re-check a refusal", function () {
+    it("holds the later jobs of its sequence (attestation nonces go in turn) and no other job", async function () {
+      const [first] = await queuePayments([1], ATTEST);
+      await queuePayments([2], ATTEST);
+      const [other] = await queuePayments([3]);
+      const attests = await db.prisma.outboxJob.findMany({ where: { kind: ATTEST }, orderBy: { id: "asc" } });
+      await db.prisma.outboxJob.update({
+        where: { id: attests[0].id },
+        data: { attempts: 1, nextRunAt: new Date(Date.now() + 60_000) },
+      });
+      const outbox = outboxOf();
+      await outbox.processNext();
+      await mine();
+      await outbox.processNext();
+      const after = await db.prisma.outboxJob.findMany({ orderBy: { id: "asc" } });
+      expect(after.map((r) => [r.kind, r.status])).to.deep.equal([
+        [ATTEST, "PENDING"],
+        [ATTEST, "PENDING"],
+        [PAY, "CONFIRMED"],
+      ]);
+      expect(await token.balanceOf(other)).to.equal(3n);
+
+      // Once the first is due it goes, and the second right behind it, in one block.
+      await db.prisma.outboxJob.update({ where: { id: attests[0].id }, data: { nextRunAt: new Date() } });
+      await outbox.processNext();
+      await mine();
+      await outbox.processNext();
+      const sent = await db.prisma.outboxJob.findMany({ where: { kind: ATTEST }, orderBy: { id: "asc" } });
+      expect(sent.map((r) => [r.status, r.nonce])).to.deep.equal([
+        ["CONFIRMED", 1],
+        ["CONFIRMED", 2],
+      ]);
+      expect(await token.balanceOf(first)).to.equal(1n);
     });
   });
 });
