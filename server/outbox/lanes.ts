@@ -22,11 +22,13 @@ export const CONTROL_KINDS: readonly string[] = ["FREEZE", "UNFREEZE"];
 export const RELAY_KINDS: readonly string[] = ["REGISTER_LEAF", "ATTEST", "REVOKE", "BATCH_ATTEST"];
 
 /**
- * Kinds whose jobs must land strictly in creation order, by sequence: a verifier's attestations and revocations carry
- * its EIP-712 nonce (the registry refuses one out of turn: InvalidAccountNonce), and a freeze and the unfreeze after it
- * must not cross. A job of a sequence that waits (to re-check a refusal, or for an earlier transaction) holds the later
- * jobs of its sequence, not other jobs. Other kinds have no order between them beyond what their gas estimates show
- * (a leaf registered before its attestation, a facility created before its funding: the window waits for those).
+ * Kinds whose jobs go strictly one after another, by sequence: a verifier's attestations and revocations carry its
+ * EIP-712 nonce, which their handlers read from the chain when they build (the registry refuses one out of turn:
+ * InvalidAccountNonce), and a freeze and the unfreeze after it must not cross. A job of a sequence is built only when
+ * no earlier job of its sequence is unmined or waiting (to re-check a refusal, or for an earlier transaction); other
+ * jobs go on meanwhile. Other kinds have no order between them beyond what their gas estimates show (a leaf registered
+ * before its attestation, a facility created before its funding: the window waits for those). A handler that builds
+ * from chain state its own earlier transactions change belongs in a sequence.
  */
 export const SEQUENCES: Readonly<Record<string, string>> = {
   ATTEST: "verifier-nonce",

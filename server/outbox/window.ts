@@ -71,8 +71,6 @@ export function createWindow(ctx: WindowContext) {
   const followed = new Map<string, { block: number; count: number }>();
   /** Jobs waiting for earlier transactions: the account's nonce count that has to be reached first. */
   const waitingFor = new Map<string, number>();
-  /** The highest gas estimate seen per kind: the gas limit of a job of a sequence sent behind an unmined one. */
-  const gasOfKind = new Map<string, bigint>();
 
   /** Broadcasts signed bytes; false when their nonce is already spent. */
   async function broadcast(rawTx: string): Promise<boolean> {
@@ -127,6 +125,8 @@ export function createWindow(ctx: WindowContext) {
       orderBy: { nonce: "asc" },
     });
     const held = new Set<number>();
+    /** Sequences with a transaction unmined: the next job of each is built only once it is mined. */
+    const busy = new Set<string>();
     let worked = false;
     const mined = inFlight.filter((job) => job.nonce! < count);
     if (moved) {
@@ -159,6 +159,8 @@ export function createWindow(ctx: WindowContext) {
     for (const job of inFlight) {
       if (job.nonce! < count) continue;
       held.add(job.nonce!);
+      const sequence = sequenceOf(job.kind);
+      if (sequence) busy.add(sequence);
       if (broadcastHere.has(job.txHash!) && job.nextRunAt.getTime() > Date.now()) continue;
       let accepted: boolean;
       try {
@@ -180,7 +182,7 @@ export function createWindow(ctx: WindowContext) {
         });
       }
     }
-    return { count, held, worked };
+    return { count, held, busy, worked };
   }
 
   /**
@@ -225,35 +227,27 @@ export function createWindow(ctx: WindowContext) {
       return "done";
     }
     let populated;
-    let unsigned: Awaited<ReturnType<typeof handler.build>> | undefined;
     try {
-      unsigned = await handler.build(payload);
+      const unsigned = await handler.build(payload);
       populated = await signer.populateTransaction({ ...unsigned, nonce });
       const estimate = BigInt(populated.gasLimit!);
-      if (estimate > (gasOfKind.get(job.kind) ?? 0n)) gasOfKind.set(job.kind, estimate);
       // A margin over the estimate: the estimate is made against the current block, and a write can cost more in the
       // block it lands in (interest accrued over a new second writes a storage slot the estimate did not).
       populated.gasLimit = (estimate * 125n) / 100n;
     } catch (error) {
       if (isTransient(error) || isDatabaseUnavailable(error)) throw error;
-      // Estimated against the chain as mined so far: an earlier transaction of the account may be what it needs. A job
-      // of a sequence (an attestation behind the one before it, or behind its leaf's registration) goes at once with
-      // the most its kind has cost: the account's nonces make it run after them. Another waits until the transactions
+      // Estimated against the chain as mined so far: an earlier transaction of the account may be what it needs (a
+      // leaf registered before its attestation, a facility created before its funding). It waits until the ones
       // unmined when it first failed are mined; then a failing estimate is a refusal.
-      const known = gasOfKind.get(job.kind);
-      if (unsigned && account.inFlight > 0 && sequenceOf(job.kind) && known) {
-        populated = await signer.populateTransaction({ ...unsigned, nonce, gasLimit: (known * 150n) / 100n });
-      } else {
-        const until = waitingFor.get(job.id) ?? nonce;
-        if (account.inFlight > 0 && account.count < until) {
-          waitingFor.set(job.id, until);
-          logger.debug({ job: job.id, kind: job.kind, nonce }, "estimate failed; waiting for earlier transactions");
-          return "waiting";
-        }
-        waitingFor.delete(job.id);
-        await refused(job, error);
-        return "done";
+      const until = waitingFor.get(job.id) ?? nonce;
+      if (account.inFlight > 0 && account.count < until) {
+        waitingFor.set(job.id, until);
+        logger.debug({ job: job.id, kind: job.kind, nonce }, "estimate failed; waiting for earlier transactions");
+        return "waiting";
       }
+      waitingFor.delete(job.id);
+      await refused(job, error);
+      return "done";
     }
     waitingFor.delete(job.id);
     const rawTx = await signer.signTransaction(populated);
@@ -286,7 +280,7 @@ export function createWindow(ctx: WindowContext) {
     const sender = worker.signer.address;
     // Rows signed before lanes existed name no sender: the node's signer signed them all.
     const ours = sender === chain.signer.address ? { OR: [{ sender }, { sender: null }] } : { sender };
-    const { count, held, worked: followedWork } = await follow(sender, ours);
+    const { count, held, busy, worked: followedWork } = await follow(sender, ours);
     let worked = followedWork;
     const highest = await db.prisma.outboxJob.aggregate({
       where: { status: "CONFIRMED", nonce: { not: null }, ...ours },
@@ -295,8 +289,8 @@ export function createWindow(ctx: WindowContext) {
     // Mined nonces of ours are a floor too, whatever a lagging node reports.
     const floor = Math.max(count, (highest._max.nonce ?? -1) + 1);
     const now = Date.now();
-    /** Sequences held in this pass by a job of theirs that waits: their later jobs wait too. */
-    const waitingSequences = new Set<string>();
+    /** Sequences held in this pass: one of their jobs is unmined, or waits; their later jobs wait too. */
+    const waitingSequences = busy;
     for (const tier of worker.tiers) {
       if (held.size >= ctx.window) break;
       const open = await db.prisma.outboxJob.findMany({
@@ -317,7 +311,9 @@ export function createWindow(ctx: WindowContext) {
         const nonce = nextFreeNonce(floor, held);
         const outcome = await sendOne(worker, job, nonce, { inFlight: held.size, count });
         if (outcome === "sent") held.add(nonce);
-        if (outcome === "waiting" && sequence) waitingSequences.add(sequence);
+        // A handler may build from chain state its sequence's last transaction changes (an attestation signs the
+        // verifier's current EIP-712 nonce): one transaction of a sequence in flight at a time.
+        if (sequence) waitingSequences.add(sequence);
         if (outcome !== "waiting") worked = true;
       }
     }
