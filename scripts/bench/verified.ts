@@ -107,8 +107,10 @@ runBenchmark("bench:verified", async () => {
   onCleanup("close the provider", () => provider.destroy());
   const registry = EvidenceRegistry__factory.connect(system.deployment.contracts.EvidenceRegistry, provider);
 
+  const inspector = createHttpClient(system.nodes.regulator.url, system.keys.regulator.active.regulator, 4);
+  onCleanup("close the regulator's HTTP client", () => inspector.close());
   log(`opening ${opts.facilities + 1} facilities`);
-  const facilityIds = await openFacilities(officer, opts.facilities + 1);
+  const facilityIds = await openFacilities(officer, opts.facilities + 1, inspector);
   const freezeFacility = BigInt(facilityIds.pop()!);
   if (facilityIds.join() !== facilityIds.map((_, i) => String(i + 1)).join()) {
     throw new Error(`facilities opened as ${facilityIds.join()}, not 1..${opts.facilities}`);

@@ -14,13 +14,21 @@ export const BENCH_SUPPLIER_LICENCE = "91330200MA2H8K3X1Y";
  * Opens `count` facilities through the API, as evidence needs them (an upload for a facility id never opened is
  * answered 404): each with a registered payee holding the seeded supplier licence, the development borrower (whose
  * firm the regulator's registry knows), and one payment requiring every payee kind, so that an upload of any kind
- * names the payee or the borrower without saying so. Answers the facility ids in the order opened; on a fresh chain
- * they are "1".."count".
+ * names the payee or the borrower without saying so. With `regulator` (a regulator key on the regulator node), each
+ * payee's account is put on the regulator's record (FIRM_ACCOUNT) as the licence holder's, so that the regulator can
+ * bind the licence a document cites to the payee it names. Answers the facility ids in the order opened; on a fresh
+ * chain they are "1".."count".
  */
-export async function openFacilities(client: HttpClient, count: number): Promise<string[]> {
+export async function openFacilities(client: HttpClient, count: number, regulator?: HttpClient): Promise<string[]> {
   const ids: string[] = [];
   for (let i = 0; i < count; i++) {
     const payee = Wallet.createRandom().address;
+    await regulator?.postJson("/registry/records", {
+      type: "FIRM_ACCOUNT",
+      reference: payee,
+      holder: `Ningbo Precision CNC Equipment ${i + 1}`,
+      holderCreditCode: BENCH_SUPPLIER_LICENCE,
+    });
     await client.postJson("/payees", {
       address: payee,
       name: `Ningbo Precision CNC Equipment ${i + 1}`,
