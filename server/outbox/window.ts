@@ -119,7 +119,6 @@ export function createWindow(ctx: WindowContext) {
     ]);
     const last = followed.get(sender);
     const moved = !last || last.block !== block || last.count !== count;
-    followed.set(sender, { block, count });
     const inFlight = await db.prisma.outboxJob.findMany({
       where: { status: "SENT", rawTx: { not: null }, nonce: { not: null }, ...ours },
       orderBy: { nonce: "asc" },
@@ -156,6 +155,9 @@ export function createWindow(ctx: WindowContext) {
         }
       }
     }
+    // Recorded only once every mined job was looked at: a pass cut short (the chain or the database gone mid-way) looks
+    // again on the next pass, not only at the next block.
+    followed.set(sender, { block, count });
     for (const job of inFlight) {
       if (job.nonce! < count) continue;
       held.add(job.nonce!);
