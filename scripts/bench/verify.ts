@@ -16,7 +16,8 @@
  * Each figure is the median of --rounds timed passes over every proof; an untimed pass first checks that every genuine
  * proof verifies (and warms the code up).
  */
-import { SimpleMerkleTree, StandardMerkleTree } from "@openzeppelin/merkle-tree";
+import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
+import { batchTreeOf, verifyBatchProof } from "../../server/chain/batch-tree";
 import Table from "cli-table3";
 import { concat, hexlify, keccak256 } from "ethers";
 import crypto from "node:crypto";
@@ -31,7 +32,7 @@ import {
   saltedHashOf,
   type EvidenceKind,
 } from "../../server/chain/evidence";
-import { keccakReady, processProof as processProofBytes, wordOf } from "../../server/chain/keccak";
+import { keccakReady, processIndexedProof, wordOf } from "../../server/chain/keccak";
 import { checkProof, startProofWorkers } from "./lib/proof-workers";
 import { PLAIN, fmt, machine } from "./lib/report";
 
@@ -47,6 +48,8 @@ interface Candidate {
   saltedHash: string;
   evidenceId: string;
   root: string;
+  /** The leaf's position in its batch tree. */
+  index: number;
   proof: string[];
 }
 
@@ -94,17 +97,10 @@ function buildCandidates(count: number, batchSize: number, size: number): Candid
       const counterparty = COUNTERPARTIES[i % COUNTERPARTIES.length];
       return { bytes, salt, facilityId, kind, counterparty, contentHash, saltedHash };
     });
-    const tree = StandardMerkleTree.of(
-      batch.map((d) => leafValue(d.facilityId, d.kind, d.counterparty, d.saltedHash)),
-      LEAF_ENCODING,
-    );
+    const ids = batch.map((d) => evidenceIdOf(d.facilityId, d.kind, d.counterparty, d.saltedHash));
+    const tree = batchTreeOf(ids);
     batch.forEach((d, k) =>
-      candidates.push({
-        ...d,
-        evidenceId: evidenceIdOf(d.facilityId, d.kind, d.counterparty, d.saltedHash),
-        root: tree.root,
-        proof: tree.getProof(k),
-      }),
+      candidates.push({ ...d, evidenceId: ids[k], root: tree.root, index: k, proof: tree.proof(k) }),
     );
   }
   return candidates;
@@ -156,16 +152,17 @@ const STAGES: Stage[] = [
     name: "  processProof on bytes (server/chain/keccak)",
     note: "provesInto's walk: hex read once, 64-byte WebAssembly keccak",
     run: (c) =>
-      processProofBytes(
+      processIndexedProof(
         wordOf(c.evidenceId)!,
+        c.index,
         c.proof.map((p) => wordOf(p)!),
       ),
     pipeline: true,
   },
   {
-    name: "SimpleMerkleTree.verify(root, evidenceId)",
-    note: "the proof walk provesInto made before (@openzeppelin/merkle-tree)",
-    run: (c) => SimpleMerkleTree.verify(c.root, c.evidenceId, c.proof),
+    name: "verifyBatchProof(root, evidenceId, index)",
+    note: "the same position-bound walk with ethers' keccak256 (server/chain/batch-tree.ts)",
+    run: (c) => verifyBatchProof(c.root, c.evidenceId, c.index, c.proof),
   },
   {
     name: "StandardMerkleTree.verify",

@@ -1,6 +1,6 @@
 import { concat, getAddress, getBytes, keccak256 } from "ethers";
 import { createHash } from "node:crypto";
-import { hexOf, keccakBytes, processProof, sameBytes, wordOf } from "./keccak";
+import { hexOf, keccakBytes, processIndexedProof, sameBytes, wordOf } from "./keccak";
 
 /** Evidence kinds in the order of the contract's enum: the index is the on-chain value. */
 export const EVIDENCE_KINDS = [
@@ -103,17 +103,27 @@ export function leafValue(
 }
 
 /**
- * Whether an evidence — a leaf [facilityId, kind, counterparty, saltedHash] and the evidence id claimed for it — is in
- * the Merkle tree of `root` by `proof`. The evidence id is recomputed from the leaf, and since it is the leaf's hash the
- * proof is processed from it directly (StandardMerkleTree.verify would hash the leaf again), on bytes: each word is
- * read from hex once and each step is one 64-byte keccak (./keccak.ts; bench:verify). A root, evidence id or proof
- * element that is not a 32-byte hex word proves nothing.
+ * Whether an evidence — a leaf [facilityId, kind, counterparty, saltedHash] and the evidence id claimed for it — is
+ * leaf `index` of the batch tree of `root` by `proof` (server/chain/batch-tree.ts: the proof also proves the position,
+ * which a batch verdict's bit stands for). The evidence id is recomputed from the leaf and the proof is processed from
+ * it directly, on bytes: each word is read from hex once and each step is one 64-byte keccak (./keccak.ts;
+ * bench:verify). A root, evidence id or proof element that is not a 32-byte hex word, or an index the proof's depth
+ * cannot hold, proves nothing.
  */
 export function provesInto(
   root: string,
-  evidence: { facilityId: bigint; kind: EvidenceKind; counterparty: string; saltedHash: string; evidenceId: string },
+  evidence: {
+    facilityId: bigint;
+    kind: EvidenceKind;
+    counterparty: string;
+    saltedHash: string;
+    evidenceId: string;
+    index: number;
+  },
   proof: string[],
 ): boolean {
+  const { index } = evidence;
+  if (!Number.isInteger(index) || index < 0 || index >= 2 ** proof.length) return false;
   const evidenceId = evidenceIdBytes(evidence.facilityId, evidence.kind, evidence.counterparty, evidence.saltedHash);
   const claimed = wordOf(evidence.evidenceId);
   const rootWord = wordOf(root);
@@ -124,5 +134,5 @@ export function provesInto(
     if (!word) return false;
     siblings.push(word);
   }
-  return sameBytes(processProof(evidenceId, siblings), rootWord);
+  return sameBytes(processIndexedProof(evidenceId, index, siblings), rootWord);
 }

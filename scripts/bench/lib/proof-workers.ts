@@ -20,6 +20,8 @@ export interface ProofCase {
   saltedHash: string;
   evidenceId: string;
   root: string;
+  /** The leaf's position in its batch tree. */
+  index: number;
   proof: string[];
 }
 

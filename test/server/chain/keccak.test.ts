@@ -6,6 +6,7 @@ import { expect } from "chai";
 import fc from "fast-check";
 import { SimpleMerkleTree } from "@openzeppelin/merkle-tree";
 import { concat, getAddress, hexlify, keccak256 } from "ethers";
+import { batchTreeOf } from "../../../server/chain/batch-tree";
 import { evidenceIdOf, provesInto, saltedHashOf, type EvidenceKind } from "../../../server/chain/evidence";
 import {
   fastKeccakLoaded,
@@ -111,17 +112,18 @@ describe("fast keccak (server/chain/keccak)", function () {
       expect(saltedHashOf("0x0102", content)).to.equal(keccak256(concat(["0x0102", content])));
     });
 
-    it("prove nothing from a malformed root or proof element", function () {
+    it("prove nothing from a malformed root or proof element, or an index the proof cannot hold", function () {
       const kind: EvidenceKind = "INVOICE";
       const ids = [1n, 2n, 3n].map((f) => evidenceIdOf(f, kind, mixed, salted));
-      const tree = SimpleMerkleTree.of(ids);
-      const evidence = { facilityId: 1n, kind, counterparty: mixed, saltedHash: salted, evidenceId: ids[0] };
-      const index = [...tree.entries()].find(([, v]) => v === ids[0])![0];
-      const proof = tree.getProof(index);
+      const tree = batchTreeOf(ids);
+      const evidence = { facilityId: 1n, kind, counterparty: mixed, saltedHash: salted, evidenceId: ids[0], index: 0 };
+      const proof = tree.proof(0);
       expect(provesInto(tree.root, evidence, proof)).to.equal(true);
-      expect(
-        provesInto(tree.root, { ...evidence, evidenceId: ids[0].toUpperCase().replace("0X", "0x") }, proof),
-      ).to.equal(true);
+      const upper = ids[0].toUpperCase().replace("0X", "0x");
+      expect(provesInto(tree.root, { ...evidence, evidenceId: upper }, proof)).to.equal(true);
+      expect(provesInto(tree.root, { ...evidence, index: 1 }, proof)).to.equal(false);
+      expect(provesInto(tree.root, { ...evidence, index: 4 }, proof)).to.equal(false);
+      expect(provesInto(tree.root, { ...evidence, index: -1 }, proof)).to.equal(false);
       expect(provesInto(tree.root.slice(0, 64), evidence, proof)).to.equal(false);
       expect(provesInto(tree.root, evidence, [...proof.slice(1), "0x1234"])).to.equal(false);
       expect(provesInto(tree.root, evidence, [])).to.equal(false);
