@@ -41,6 +41,8 @@ const EnvSchema = z.object({
   UNRESOLVED_ANCHOR_RETRY_MS: positiveInt.default(600_000),
   CONFIRMATIONS: z.coerce.number().int().min(0).max(1_000).default(0),
   POLL_INTERVAL_MS: positiveInt.default(500),
+  /** The most chain transactions of one account in flight (broadcast, not yet mined) at once. */
+  OUTBOX_WINDOW: z.coerce.number().int().min(1).max(256).default(16),
   BATCH_MAX_SIZE: z.coerce.number().int().min(1).max(1_024).default(256), // EvidenceRegistry.MAX_BATCH_SIZE
   BATCH_MAX_AGE_MS: positiveInt.default(2_000),
   UPLOAD_MAX_BYTES: positiveInt.default(10 * 1024 * 1024),
@@ -90,6 +92,7 @@ export interface NodeConfig {
   unresolvedAnchors: { retries: number; waitMs: number; retryMs: number };
   confirmations: number;
   pollIntervalMs: number;
+  outboxWindow: number;
   batch: { maxSize: number; maxAgeMs: number };
   limits: { uploadBytes: number; jsonBytes: number; requestsPerMinute: number; uploadsPerMinute: number };
   bankNode?: { url: string; apiKey: string };
@@ -209,6 +212,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): NodeConfig {
     },
     confirmations: e.CONFIRMATIONS,
     pollIntervalMs: e.POLL_INTERVAL_MS,
+    outboxWindow: e.OUTBOX_WINDOW,
     batch: { maxSize: e.BATCH_MAX_SIZE, maxAgeMs: e.BATCH_MAX_AGE_MS },
     limits: {
       uploadBytes: e.UPLOAD_MAX_BYTES,

@@ -252,6 +252,7 @@ export async function startNode(config: NodeConfig, options: { logger?: Logger }
     handlers,
     confirmations: config.confirmations,
     pollIntervalMs: config.pollIntervalMs,
+    window: config.outboxWindow,
     // Bulk verifier work goes from the verifier's own account: the signer's lane stays free for freezes.
     relaySigner: verifierWallet,
   });

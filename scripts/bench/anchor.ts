@@ -31,6 +31,7 @@ import {
   anchoredCount,
   benchDocuments,
   checkProof,
+  openFacilities,
   proofsByBatch,
   uploadAll,
   uploadAllBulk,
@@ -111,6 +112,9 @@ async function endToEnd(mode: Mode, documents: readonly BenchDocument[]) {
   const provider = new JsonRpcProvider(system.chain.url, undefined, { staticNetwork: true });
   const registry = EvidenceRegistry__factory.connect(system.deployment.contracts.EvidenceRegistry, provider);
   try {
+    // The documents name facility 1: open it (off the clock), as evidence needs an open facility.
+    const opened = await openFacilities(client, 1);
+    if (opened[0] !== "1") throw new Error(`the first facility on a fresh chain got id ${opened[0]}, not 1`);
     let uploaded = 0;
     let anchored = 0;
     let proofs = 0;

@@ -2,8 +2,8 @@
  * `npm run bench:api`: latency of the bank node's read endpoints at a fixed 500 requests a second.
  *
  * Starts a chain node (anvil), deploys, starts a real bank node process (SQLite, verifier off, the rate limit raised so
- * that it does not refuse the benchmark's one key), and gives it data: BENCH_SEED_DOCUMENTS (2,000) documents over four
- * facility ids, every one anchored, and one facility created on chain (a registered payee, a one-payment plan). Then
+ * that it does not refuse the benchmark's one key), and gives it data: four facilities opened through the API (each a
+ * registered payee and a one-payment plan) and BENCH_SEED_DOCUMENTS (2,000) documents over them, every one anchored. Then
  * autocannon drives, in turn, GET /documents/:id/proof, GET /evidence/:evidenceId/proof, GET /documents?facilityId=…
  * (the evidence list, first page of 50) and GET /facilities/:id (terms, chain state read from the chain node, plan) at
  * BENCH_RATE (500) requests a second for BENCH_DURATION (30) seconds after a 5-second warm-up: BENCH_SLICES (10)
@@ -12,11 +12,9 @@
  * Progress goes to stderr; a table (with the node's own timings by route, from /metrics) and, as the last line,
  * {"rps","p50Ms","p99Ms","errors"} to stdout.
  */
-import { Wallet } from "ethers";
-import { devWallet } from "../lib/deploy-config";
 import { quantile, steadyLoad } from "./lib/autocannon";
 import { onCleanup, runBenchmark } from "./lib/cleanup";
-import { benchDocuments, uploadAll, waitAnchored } from "./lib/documents";
+import { benchDocuments, openFacilities, uploadAll, waitAnchored } from "./lib/documents";
 import { createHttpClient, type HttpClient } from "./lib/http";
 import { every } from "./lib/pool";
 import { fmt, machine, markdownTable, round, today, verdict } from "./lib/report";
@@ -32,45 +30,6 @@ const WARMUP_S = 5;
 const TARGET_P99_MS = 50;
 
 const log = (line: string) => console.error(`[bench:api] ${line}`);
-
-/** A facility on chain, as cheaply as the API allows: one registered payee, one entrusted payment. */
-async function createFacility(client: HttpClient): Promise<string> {
-  const payee = Wallet.createRandom().address;
-  await client.postJson("/payees", {
-    address: payee,
-    name: "Ningbo Precision CNC Equipment",
-    creditCode: "91330200MA2H8K3X1Y",
-    category: "EQUIPMENT",
-    licenceHash: `0x${"ab".repeat(32)}`,
-  });
-  const created = await client.postJson<{ applicationId: string; facilityId: string | null }>("/facilities", {
-    borrower: devWallet("borrower").address,
-    borrowerName: "Ningbo Yongxin Bearings",
-    creditCode: "91330206MA2AAAAA1X",
-    grade: "B",
-    creditLimit: "100000000",
-    plan: [
-      {
-        payee,
-        category: "EQUIPMENT",
-        amount: "100000000",
-        qualityPurpose: true,
-        requiredEvidence: ["PURCHASE_CONTRACT", "INVOICE"],
-      },
-    ],
-  });
-  if (created.facilityId) return created.facilityId;
-  // 202: the chain write is on its way; the facility id is known once it lands.
-  for (let attempt = 0; attempt < 300; attempt++) {
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    const { items } = await client.getJson<{ items: Array<{ applicationId: string; facilityId: string | null }> }>(
-      "/facilities",
-    );
-    const facilityId = items.find((item) => item.applicationId === created.applicationId)?.facilityId;
-    if (facilityId) return facilityId;
-  }
-  throw new Error(`facility application ${created.applicationId} did not land on chain within 60 s`);
-}
 
 interface RouteTiming {
   count: number;
@@ -131,13 +90,16 @@ runBenchmark("bench:api", async () => {
   const client = createHttpClient(system.bank.url, system.apiKey, 32);
   onCleanup("close the HTTP client", () => client.close());
 
-  log(`seeding ${fmt(SEED_DOCUMENTS)} documents over ${FACILITY_IDS} facility ids`);
+  log(`opening ${FACILITY_IDS} facilities, then seeding ${fmt(SEED_DOCUMENTS)} documents over them`);
+  const facilityIds = await openFacilities(client, FACILITY_IDS);
+  const expected = Array.from({ length: FACILITY_IDS }, (_, i) => String(i + 1));
+  if (facilityIds.join() !== expected.join()) throw new Error(`facilities opened as ${facilityIds.join()}, not 1..`);
   let uploaded = 0;
   const stopProgress = every(2_000, () => log(`uploaded ${fmt(uploaded)} / ${fmt(SEED_DOCUMENTS)}`));
   const documents = await uploadAll(client, benchDocuments(SEED_DOCUMENTS, FACILITY_IDS), 16, () => uploaded++);
   stopProgress();
   await waitAnchored(client, SEED_DOCUMENTS, 300_000);
-  const facilityId = endpoints.includes("facility") ? await createFacility(client) : undefined;
+  const facilityId = endpoints.includes("facility") ? facilityIds[0] : undefined;
   log(`every document anchored${facilityId ? `; facility ${facilityId} created on chain` : ""}`);
 
   const pathOf: Record<Endpoint, (i: number) => string> = {

@@ -2,13 +2,15 @@
  * `npm run bench:verify`: how many evidence proofs a regulator node checks per second, without a database or chain.
  *
  * Builds --proofs documents (--bytes random bytes each, a random 32-byte salt, a facility and a kind), their salted
- * hashes and evidence ids, and position-bound batch trees of --batch leaves as the bank node seals them. Then times what the
+ * hashes and evidence ids, and StandardMerkleTrees of --batch leaves as the bank node seals them. Then times what the
  * verifier does for each document (server/verification/verifier.ts, with server/chain/evidence.ts): re-hash the bytes
  * (sha256), recompute the salted hash (keccak256) and compare it with the anchored one, recompute the evidence id and
  * process the proof from it to the batch root (provesInto). Each stage is also timed on its own, next to
  * StandardMerkleTree.verify (what the verifier did before) and a bare processProof, to show where the time goes.
+ * Then the full check runs on --workers worker threads (default: one per core), each over its share of the proofs:
+ * proofsPerSec is that figure, singleThreadProofsPerSec the one-thread one.
  *
- *   npm run bench:verify -- [--proofs 10000] [--batch 256] [--bytes 16384] [--rounds 3]
+ *   npm run bench:verify -- [--proofs 10000] [--batch 256] [--bytes 16384] [--rounds 3] [--workers <cores>]
  *
  * Progress goes to stderr; stdout gets the tables and, as its last line, one JSON object: { proofsPerSec, ... }.
  * Each figure is the median of --rounds timed passes over every proof; an untimed pass first checks that every genuine
@@ -27,11 +29,12 @@ import {
   contentHashOf,
   evidenceIdOf,
   leafValue,
-  provesInto,
   saltedHashOf,
   type EvidenceKind,
 } from "../../server/chain/evidence";
-import { PLAIN, fmt } from "./lib/report";
+import { keccakReady, processIndexedProof, wordOf } from "../../server/chain/keccak";
+import { checkProof, startProofWorkers } from "./lib/proof-workers";
+import { PLAIN, fmt, machine } from "./lib/report";
 
 /** One uploaded document as the regulator receives it from the bank node: bytes, salt, claimed leaf and proof. */
 interface Candidate {
@@ -62,6 +65,7 @@ function options() {
       batch: { type: "string", default: "256" },
       bytes: { type: "string", default: "16384" },
       rounds: { type: "string", default: "3" },
+      workers: { type: "string", default: String(os.availableParallelism()) },
     },
   });
   const positive = (name: keyof typeof values) => {
@@ -69,10 +73,16 @@ function options() {
     if (!Number.isInteger(value) || value <= 0) throw new Error(`--${name} must be a positive integer`);
     return value;
   };
-  return { proofs: positive("proofs"), batch: positive("batch"), bytes: positive("bytes"), rounds: positive("rounds") };
+  return {
+    proofs: positive("proofs"),
+    batch: positive("batch"),
+    bytes: positive("bytes"),
+    rounds: positive("rounds"),
+    workers: positive("workers"),
+  };
 }
 
-/** The bank side, untimed: documents, their hashes, and one batch tree per batch with each leaf's proof. */
+/** The bank side, untimed: documents, their hashes, and one StandardMerkleTree per batch with each leaf's proof. */
 function buildCandidates(count: number, batchSize: number, size: number): Candidate[] {
   const candidates: Candidate[] = [];
   for (let start = 0; start < count; start += batchSize) {
@@ -96,12 +106,7 @@ function buildCandidates(count: number, batchSize: number, size: number): Candid
   return candidates;
 }
 
-/** The regulator's check of one document, as verifier.ts does it: integrity first, then the leaf against the root. */
-function verifyCandidate(c: Candidate): boolean {
-  const saltedHash = saltedHashOf(c.salt, contentHashOf(c.bytes));
-  if (saltedHash !== c.saltedHash.toLowerCase()) return false;
-  return provesInto(c.root, { ...c, saltedHash }, c.proof);
-}
+const verifyCandidate = checkProof;
 
 /**
  * OpenZeppelin MerkleProof.processProof over lowercase hex: for equal-length lowercase hex, string order is numeric
@@ -144,14 +149,24 @@ const STAGES: Stage[] = [
     pipeline: true,
   },
   {
-    name: "  verifyBatchProof(root, evidenceId, index)",
-    note: "the position-bound proof from the evidence id (the leaf hash)",
-    run: (c) => verifyBatchProof(c.root, c.evidenceId, c.index, c.proof),
+    name: "  processProof on bytes (server/chain/keccak)",
+    note: "provesInto's walk: hex read once, 64-byte WebAssembly keccak",
+    run: (c) =>
+      processIndexedProof(
+        wordOf(c.evidenceId)!,
+        c.index,
+        c.proof.map((p) => wordOf(p)!),
+      ),
     pipeline: true,
   },
   {
+    name: "verifyBatchProof(root, evidenceId, index)",
+    note: "the same position-bound walk with ethers' keccak256 (server/chain/batch-tree.ts)",
+    run: (c) => verifyBatchProof(c.root, c.evidenceId, c.index, c.proof),
+  },
+  {
     name: "StandardMerkleTree.verify",
-    note: "sorted-pair tree, before batch verdicts: hashes the leaf again, then the proof (timing only)",
+    note: "what the verifier used before: hashes the leaf again, then the proof",
     run: (c) =>
       StandardMerkleTree.verify(
         c.root,
@@ -178,8 +193,9 @@ function time(candidates: Candidate[], run: (c: Candidate) => unknown, rounds: n
   return passes.sort((a, b) => a - b)[Math.floor(passes.length / 2)];
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const opts = options();
+  await keccakReady;
   log(`building ${fmt(opts.proofs)} documents of ${fmt(opts.bytes)} bytes in batches of ${opts.batch} …`);
   const built = performance.now();
   const candidates = buildCandidates(opts.proofs, opts.batch, opts.bytes);
@@ -205,18 +221,34 @@ function main(): void {
     return { stage, seconds: time(candidates, stage.run, opts.rounds) };
   });
   const full = results[0].seconds;
-  const proofsPerSec = Math.round(opts.proofs / full);
+  const singleThreadProofsPerSec = Math.round(opts.proofs / full);
+
+  log(`  full check on ${opts.workers} worker thread(s)`);
+  const workers = await startProofWorkers(candidates, opts.workers);
+  const passes: number[] = [];
+  try {
+    for (let round = 0; round < opts.rounds; round++) {
+      const { seconds, failed } = await workers.round();
+      if (failed > 0) throw new Error(`${failed} genuine documents failed verification in a worker`);
+      passes.push(seconds);
+    }
+  } finally {
+    await workers.stop();
+  }
+  const parallel = passes.sort((a, b) => a - b)[Math.floor(passes.length / 2)];
+  const proofsPerSec = Math.round(opts.proofs / parallel);
 
   const setup = new Table({ head: ["regulator verification", "value"], style: PLAIN, colAligns: ["left", "right"] });
   setup.push(
-    ["machine", `${os.cpus().length} cores, ${os.cpus()[0]?.model.trim() ?? "unknown CPU"}`],
-    ["Node.js", process.version],
+    ["machine", machine()],
     ["proofs", fmt(opts.proofs)],
     ["document size (bytes)", fmt(opts.bytes)],
     ["batch size / trees / proof length", `${opts.batch} / ${trees} / ${candidates[0].proof.length}`],
     ["timed passes (median)", `${opts.rounds}, after an untimed checking pass`],
-    ["seconds (full check of every proof)", fmt(full, 3)],
-    ["proofs/s", fmt(proofsPerSec)],
+    ["seconds (full check of every proof, one thread)", fmt(full, 3)],
+    ["proofs/s, one thread", fmt(singleThreadProofsPerSec)],
+    [`seconds on ${opts.workers} worker thread(s)`, fmt(parallel, 3)],
+    [`proofs/s on ${opts.workers} worker thread(s)`, fmt(proofsPerSec)],
   );
   console.log(setup.toString());
 
@@ -242,19 +274,20 @@ function main(): void {
   console.log(
     JSON.stringify({
       proofsPerSec,
+      workers: opts.workers,
+      singleThreadProofsPerSec,
       proofs: opts.proofs,
-      seconds: Number(full.toFixed(3)),
+      seconds: Number(parallel.toFixed(3)),
       documentBytes: opts.bytes,
       batchSize: opts.batch,
       standardMerkleTreeVerifyPerSec: Math.round(opts.proofs / of("StandardMerkleTree.verify")),
       processProofPerSec: Math.round(opts.proofs / of("processProof over hex (ethers keccak256)")),
+      processProofBytesPerSec: Math.round(opts.proofs / of("  processProof on bytes (server/chain/keccak)")),
     }),
   );
 }
 
-try {
-  main();
-} catch (error) {
+main().catch((error) => {
   log(`bench:verify failed: ${(error as Error).stack ?? String(error)}`);
   process.exitCode = 1;
-}
+});

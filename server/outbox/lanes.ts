@@ -10,7 +10,7 @@ import type { Wallet } from "ethers";
  *   nonces and its place in the chain node's pool are its own.
  * - MAIN: everything else (anchoring, payees, facilities, payments, reviews), from the node's role-holding key.
  *
- * Within a lane jobs go strictly in creation order (a leaf registration lands before its attestation). Lanes that
+ * Jobs are signed in creation order and an account's nonces make the chain execute them so (./window.ts). Lanes that
  * share an account share one worker and one nonce sequence, in the order of `tiers`.
  */
 export const LANE = { CONTROL: "CONTROL", MAIN: "MAIN", RELAY: "RELAY" } as const;
@@ -20,6 +20,24 @@ export type Lane = (typeof LANE)[keyof typeof LANE];
 export const CONTROL_KINDS: readonly string[] = ["FREEZE", "UNFREEZE"];
 /** Job kinds of the RELAY lane (REGISTER_LEAF, ATTEST, REVOKE of server/verification/verifier.ts, BATCH_ATTEST). */
 export const RELAY_KINDS: readonly string[] = ["REGISTER_LEAF", "ATTEST", "REVOKE", "BATCH_ATTEST"];
+
+/**
+ * Kinds whose jobs go strictly one after another, by sequence: a verifier's attestations and revocations carry its
+ * EIP-712 nonce, which their handlers read from the chain when they build (the registry refuses one out of turn:
+ * InvalidAccountNonce), and a freeze and the unfreeze after it must not cross. A job of a sequence is built only when
+ * no earlier job of its sequence is unmined or waiting (to re-check a refusal, or for an earlier transaction); other
+ * jobs go on meanwhile. Other kinds have no order between them beyond what their gas estimates show (a leaf registered
+ * before its attestation, a facility created before its funding: the window waits for those). A handler that builds
+ * from chain state its own earlier transactions change belongs in a sequence.
+ */
+export const SEQUENCES: Readonly<Record<string, string>> = {
+  ATTEST: "verifier-nonce",
+  REVOKE: "verifier-nonce",
+  FREEZE: "control",
+  UNFREEZE: "control",
+};
+
+export const sequenceOf = (kind: string): string | undefined => SEQUENCES[kind];
 
 export function laneOf(kind: string): Lane {
   if (CONTROL_KINDS.includes(kind)) return LANE.CONTROL;

@@ -1,4 +1,4 @@
-import { Transaction, type ContractTransaction, type Wallet } from "ethers";
+import type { ContractTransaction, Wallet } from "ethers";
 import type { Logger } from "pino";
 import type { Chain } from "../chain/chain";
 import { decodeRevert, describeError, isTransient } from "../chain/reverts";
@@ -7,7 +7,8 @@ import { isDatabaseUnavailable } from "../db/errors";
 import type { Metrics } from "../http/metrics";
 import { orderedId } from "../ids";
 import { createLoop } from "../loop";
-import { laneOf, laneWorkers, type LaneWorker } from "./lanes";
+import { laneOf, laneWorkers } from "./lanes";
+import { createWindow, type OutboxJob } from "./window";
 
 /** A chain write the chain refused for good; `reason` is the decoded revert (e.g. FacilityIsFrozen(3)). */
 export class ChainWriteFailed extends Error {
@@ -54,8 +55,10 @@ export interface OutboxOptions {
   handlers: JobHandler<any>[];
   confirmations: number;
   pollIntervalMs: number;
-  /** How long to wait for a broadcast transaction's receipt in one pass. */
+  /** How long a broadcast transaction may stay unmined before its stored bytes are broadcast again (default 10 s). */
   receiptTimeoutMs?: number;
+  /** The most transactions of one account broadcast and not yet mined (default 16). */
+  window?: number;
   /**
    * The account that sends the RELAY lane (verifier attestations and leaf registrations, which need no role): the
    * node's verifier key. Without it the node's signer sends them too, after its CONTROL and beside its MAIN jobs.
@@ -68,21 +71,23 @@ const MAX_REFUSALS = 5;
 
 /**
  * The durable outbox. Every chain write is a row first, created in the same database transaction as the state it
- * belongs to, in the lane its kind belongs to (./lanes.ts). Each account has one worker, which handles its jobs one at
- * a time: a due CONTROL job first, then the lanes behind it, each strictly in creation order:
+ * belongs to, in the lane its kind belongs to (./lanes.ts). Each account has one worker, which keeps up to `window`
+ * transactions in flight with consecutive nonces (./window.ts): a due CONTROL job first, then the lanes behind it in
+ * creation order. For each job:
  *
- * 1. if the job's transaction has a receipt, or its effect is found on chain, the job is confirmed;
- * 2. otherwise, if the job holds a signed transaction whose nonce is still unused, the same bytes are broadcast again;
- * 3. otherwise a transaction is built, given the next nonce, signed, and stored (nonce, hash, raw bytes) BEFORE it is
- *    broadcast.
+ * 1. if its effect is found on chain (`locate`), the job is confirmed and nothing is sent;
+ * 2. otherwise a transaction is built, given the account's next free nonce, signed, and stored (nonce, hash, raw bytes)
+ *    BEFORE it is broadcast;
+ * 3. once a block mines it the job is confirmed (at the configured depth), or, reverted, re-checked and refused; until
+ *    then the same stored bytes are broadcast again after a restart or when they stay unmined.
  *
  * So a crash at any point can only rebroadcast the identical transaction: each job lands at most once, and because the
  * row survives, at least once. A refused transaction is re-checked on chain a few times (a race with a transaction not
- * yet mined) before the job fails with the decoded revert.
+ * yet mined) before the job fails with the decoded revert; the jobs behind it go on meanwhile.
  */
 export function createOutbox(options: OutboxOptions) {
   const { db, chain, logger, metrics, confirmations, pollIntervalMs } = options;
-  const receiptTimeoutMs = options.receiptTimeoutMs ?? 30_000;
+  const rebroadcastMs = options.receiptTimeoutMs ?? 10_000;
   const handlers = new Map(options.handlers.map((handler) => [handler.kind, handler]));
   const relaySigner = options.relaySigner?.connect(chain.provider) as Wallet | undefined;
   const workers = laneWorkers(chain.signer, relaySigner);
@@ -157,183 +162,30 @@ export function createOutbox(options: OutboxOptions) {
     );
   }
 
-  async function nextNonce(sender: string): Promise<number> {
-    // Rows signed before lanes existed name no sender: the node's signer signed them all.
-    const ours = sender === chain.signer.address ? { OR: [{ sender }, { sender: null }] } : { sender };
-    const [pending, highest] = await Promise.all([
-      chain.provider.getTransactionCount(sender, "pending"),
-      db.prisma.outboxJob.aggregate({
-        where: { status: { in: ["PENDING", "SENT", "CONFIRMED"] }, nonce: { not: null }, ...ours },
-        _max: { nonce: true },
-      }),
-    ]);
-    // Never reuse a nonce held by an open job or spent by a mined one of ours.
-    return Math.max(pending, (highest._max.nonce ?? -1) + 1);
-  }
+  const window = createWindow({
+    db,
+    chain,
+    logger,
+    handlers,
+    confirmations,
+    pollIntervalMs,
+    rebroadcastMs,
+    window: options.window ?? 16,
+    confirm: (job, landed) => confirm(job, landed),
+    fail: (job, error) => fail(job, error),
+  });
 
-  async function deepEnough(landed: Landed): Promise<boolean> {
-    if (confirmations === 0 || landed.blockNumber === 0n) return true;
-    return BigInt(await chain.provider.getBlockNumber()) >= landed.blockNumber + BigInt(confirmations);
-  }
-
-  /**
-   * The worker's next due job: the oldest open job of its first tier whose oldest is due. Within a tier, strictly in
-   * creation order: a job waiting to retry holds the ones behind it (a leaf registration must land before its
-   * attestation); it does not hold a tier behind it, which has its own jobs and takes the next nonce.
-   */
-  async function nextJob(worker: LaneWorker) {
-    for (const tier of worker.tiers) {
-      const job = await db.prisma.outboxJob.findFirst({
-        where: { lane: { in: tier }, status: { in: ["PENDING", "SENT"] } },
-        orderBy: { id: "asc" },
-      });
-      if (job && job.nextRunAt.getTime() <= Date.now()) return job;
-    }
-    return undefined;
-  }
-
-  /** Processes one due job of each worker in turn (tests and the drain); false when none of them had one. */
+  /** One pass of each worker in turn (tests and the drain); false when none of them did anything. */
   async function processNext(): Promise<boolean> {
     let worked = false;
-    for (const worker of workers) worked = (await processNextOf(worker)) || worked;
+    for (const worker of workers) worked = (await window.pass(worker)) || worked;
     return worked;
   }
 
-  /** Processes the worker's next due job; returns false when there is nothing to do now. */
-  async function processNextOf(worker: LaneWorker): Promise<boolean> {
-    const job = await nextJob(worker);
-    if (!job) return false;
-    const signer = worker.signer;
-    const handler = handlers.get(job.kind);
-    if (!handler) {
-      await db.prisma.outboxJob.update({
-        where: { id: job.id },
-        data: { status: "FAILED", lastError: `no handler for ${job.kind}` },
-      });
-      return true;
-    }
-    const payload = JSON.parse(job.payload);
-    const refusal = job.rawTx ? undefined : await handler.refuse?.(payload);
-    if (refusal) {
-      logger.error({ job: job.id, key: job.key, kind: job.kind, reason: refusal }, "job refused before signing");
-      await db.prisma.outboxJob.update({
-        where: { id: job.id },
-        data: { status: "FAILED", lastError: `refused before signing: ${refusal}`, nonce: null },
-      });
-      return true;
-    }
-    const later = () =>
-      db.prisma.outboxJob.update({ where: { id: job.id }, data: { nextRunAt: new Date(Date.now() + pollIntervalMs) } });
-    try {
-      // 1. Landed already?
-      let landed: Landed | undefined;
-      if (job.txHash) {
-        const receipt = await chain.provider.getTransactionReceipt(job.txHash);
-        if (receipt?.status === 1) landed = { txHash: receipt.hash, blockNumber: BigInt(receipt.blockNumber) };
-      }
-      landed ??= await handler.locate(payload);
-      if (landed) {
-        if (await deepEnough(landed)) await confirm(job, landed);
-        else await later();
-        return true;
-      }
-
-      // 2. Signed before: rebroadcast the same bytes while their nonce is unused; if it was used by them and they
-      // reverted, or lost, start over with a new transaction.
-      if (job.rawTx && job.nonce !== null) {
-        const used = await chain.provider.getTransactionCount(job.sender ?? chain.signer.address, "latest");
-        if (used <= job.nonce) {
-          if (await broadcast(job.rawTx)) await awaitReceipt(job, job.txHash!);
-          else await later();
-          return true;
-        }
-        const receipt = await chain.provider.getTransactionReceipt(job.txHash!);
-        if (receipt && receipt.status === 0) throw await revertOf(job.rawTx, receipt.blockNumber);
-        await db.prisma.outboxJob.update({ where: { id: job.id }, data: { rawTx: null, txHash: null, nonce: null } });
-        return true;
-      }
-
-      // 3. Build, sign, store, broadcast.
-      const unsigned = await handler.build(payload);
-      const nonce = job.nonce ?? (await nextNonce(signer.address));
-      const populated = await signer.populateTransaction({ ...unsigned, nonce });
-      // A margin over the estimate: the estimate is made against the current block, and a write can cost more in the
-      // block it lands in (interest accrued over a new second writes a storage slot the estimate did not).
-      populated.gasLimit = (BigInt(populated.gasLimit!) * 125n) / 100n;
-      const rawTx = await signer.signTransaction(populated);
-      const txHash = Transaction.from(rawTx).hash!;
-      await db.prisma.outboxJob.update({
-        where: { id: job.id },
-        data: { status: "SENT", rawTx, txHash, nonce, sender: signer.address, attempts: { increment: 1 } },
-      });
-      logger.debug({ job: job.id, kind: job.kind, lane: job.lane, nonce, txHash }, "chain write signed");
-      if (await broadcast(rawTx)) await awaitReceipt({ ...job, txHash }, txHash);
-      else await db.prisma.outboxJob.update({ where: { id: job.id }, data: { nextRunAt: new Date() } });
-    } catch (error) {
-      // The database dropped out under the job (a restart, a failover): this is no verdict on the chain write, and the
-      // row still holds what was signed and sent, so leave it as it is; the next pass starts again from the chain.
-      if (isDatabaseUnavailable(error)) throw error;
-      // A refusal may mean the effect is already there (another node registered the same leaf, an earlier attempt
-      // landed): ask the chain before calling it a failure.
-      const landed = isTransient(error) ? undefined : await handler.locate(payload).catch(() => undefined);
-      if (landed) await confirm(job, landed);
-      else await fail(job, error);
-    }
-    return true;
-  }
-
-  /**
-   * Broadcasts signed bytes; false when their nonce is already spent (the next pass finds out by what: this job's own
-   * earlier broadcast, which its receipt shows, or something else, and then it builds a new transaction).
-   */
-  async function broadcast(rawTx: string): Promise<boolean> {
-    try {
-      await chain.provider.broadcastTransaction(rawTx);
-      return true;
-    } catch (error) {
-      const text = String((error as Error).message);
-      if (/already known|known transaction|already imported/i.test(text)) return true;
-      if (/nonce too low|nonce has already been used|NONCE_EXPIRED/i.test(text)) return false;
-      throw error;
-    }
-  }
-
-  async function awaitReceipt(
-    job: { id: string; kind: string; payload: string; txHash: string | null },
-    txHash: string,
-  ): Promise<void> {
-    // Poll for the receipt rather than wait for new blocks: on an idle chain that mines only on transactions no new
-    // block may come after ours.
-    let receipt = await chain.provider.getTransactionReceipt(txHash);
-    const deadline = Date.now() + receiptTimeoutMs;
-    while (!receipt && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, Math.min(pollIntervalMs, 250)));
-      receipt = await chain.provider.getTransactionReceipt(txHash);
-    }
-    if (!receipt) logger.warn({ job: job.id, kind: job.kind, txHash }, "no receipt yet; will look again");
-    if (receipt?.status === 1) {
-      const landed = { txHash, blockNumber: BigInt(receipt.blockNumber) };
-      if (await deepEnough(landed)) return confirm(job, landed);
-    }
-    // Not mined yet, not deep enough, or reverted: the next pass looks again.
-    await db.prisma.outboxJob.update({
-      where: { id: job.id },
-      data: { nextRunAt: new Date(Date.now() + pollIntervalMs) },
-    });
-  }
-
-  /** The revert of a mined, failed transaction, replayed as a call at its block to decode the reason. */
-  async function revertOf(rawTx: string, blockNumber: number): Promise<unknown> {
-    const tx = Transaction.from(rawTx);
-    try {
-      await chain.provider.call({ to: tx.to, data: tx.data, from: tx.from, blockTag: blockNumber });
-      return new Error("the transaction reverted");
-    } catch (error) {
-      return error;
-    }
-  }
-
-  async function fail(job: { id: string; kind: string; attempts: number }, error: unknown): Promise<void> {
+  async function fail(job: OutboxJob, error: unknown): Promise<void> {
+    // The database dropped out under the job (a restart, a failover): this is no verdict on the chain write, and the
+    // row still holds what was signed and sent, so leave it as it is; the next pass starts again from the chain.
+    if (isDatabaseUnavailable(error)) throw error;
     const retryable = isTransient(error);
     const decoded = decodeRevert(error);
     metrics.outboxFailures.inc({ kind: job.kind, retryable: String(retryable) });
@@ -383,7 +235,7 @@ export function createOutbox(options: OutboxOptions) {
   const loops = workers.map((worker) =>
     createLoop(
       async () => {
-        const worked = await processNextOf(worker);
+        const worked = await window.pass(worker);
         if (!worked) await updateGauge();
         return worked;
       },
@@ -400,10 +252,17 @@ export function createOutbox(options: OutboxOptions) {
     enqueue,
     processNext,
 
-    /** Runs until no job is due (tests and the drain after start-up). */
+    /** Runs until no job is due and none is in flight, or nothing moved for `receiptTimeoutMs` (tests). */
     async drain(): Promise<void> {
-      while (await processNext()) {
-        // keep going
+      let idleSince = Date.now();
+      for (;;) {
+        if (await processNext()) {
+          idleSince = Date.now();
+          continue;
+        }
+        const inFlight = await db.prisma.outboxJob.count({ where: { status: "SENT", rawTx: { not: null } } });
+        if (inFlight === 0 || Date.now() - idleSince >= Math.max(rebroadcastMs, 1_000)) break;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(pollIntervalMs, 50)));
       }
       await updateGauge();
     },

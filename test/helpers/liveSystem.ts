@@ -8,7 +8,7 @@ import { JsonRpcProvider } from "ethers";
 import fs from "node:fs";
 import path from "node:path";
 import { deploy } from "../../scripts/deploy";
-import { startChainNode, type ChainNode } from "../../scripts/lib/chain-node";
+import { startChainNode, type ChainNode, type ChainNodeKind } from "../../scripts/lib/chain-node";
 import { parseDeployConfig } from "../../scripts/lib/deploy-config";
 import type { Deployment } from "../../scripts/lib/deployments";
 import { createApiKeys } from "../../server/auth/api-keys";
@@ -93,11 +93,14 @@ export async function startLiveSystem(options: {
   ports: { chain: number; bank: number; regulator: number };
   env?: Record<string, string>;
   bankEnv?: Record<string, string>;
+  /** The chain node: a `hardhat node` mining on each transaction by default; `npm start` runs anvil, a block a second. */
+  chain?: { kind: ChainNodeKind; intervalMs?: number };
 }): Promise<LiveSystem> {
   const dir = tempDir(options.name);
   const chainLog = fs.createWriteStream(path.join(dir, "chain.log"));
   const chainNode = await startChainNode({
-    kind: "hardhat",
+    kind: options.chain?.kind ?? "hardhat",
+    intervalMs: options.chain?.intervalMs,
     port: options.ports.chain,
     log: (line) => chainLog.write(line),
   });

@@ -137,7 +137,9 @@ describe("the outbox's lanes", function () {
           `      freeze mined ${freeze.block - before} block(s) after it was queued, ${pending} attestations still queued`,
         );
         expect(freeze).to.deep.include({ sender: signer.address, nonce: 0 });
-        expect(freeze.block - before).to.be.at.most(2);
+        // Every transaction is a block of its own here, so the relays the verifier's worker has in flight (one window,
+        // 16) may be mined before it; on a real chain they share blocks (test/reliability/controls.test.ts: 2 blocks).
+        expect(freeze.block - before).to.be.at.most(16 + 2);
         expect(pending).to.be.above(4_900);
         const relays = mined.filter((m) => m.kind === ATTEST);
         expect(relays.every((m) => m.sender === verifier.address)).to.equal(true);

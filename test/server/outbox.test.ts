@@ -69,6 +69,7 @@ describe("the outbox", function () {
       const chain = {
         signer: { address: `0x${"11".repeat(20)}` },
         provider: {
+          getBlockNumber: async () => 100,
           getTransactionReceipt: async () => null,
           getTransactionCount: async () => 7,
           broadcastTransaction: async () => undefined,

@@ -1,9 +1,74 @@
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
+import { Wallet } from "ethers";
 import { randomBytes } from "node:crypto";
 import { verifyBatchProof } from "../../../server/chain/batch-tree";
-import { EVIDENCE_KINDS, LEAF_ENCODING, type EvidenceKind } from "../../../server/chain/evidence";
+import { EVIDENCE_KINDS, LEAF_ENCODING, PAYEE_KINDS, type EvidenceKind } from "../../../server/chain/evidence";
+import { devWallet } from "../../lib/deploy-config";
 import type { HttpClient } from "./http";
 import { mapPool } from "./pool";
+
+/** The supplier licence the seeded regulator registry knows (seed/regulator-registry.json): the payees' credit code. */
+export const BENCH_SUPPLIER_LICENCE = "91330200MA2H8K3X1Y";
+
+/**
+ * Opens `count` facilities through the API, as evidence needs them (an upload for a facility id never opened is
+ * answered 404): each with a registered payee holding the seeded supplier licence, the development borrower (whose
+ * firm the regulator's registry knows), and one payment requiring every payee kind, so that an upload of any kind
+ * names the payee or the borrower without saying so. With `regulator` (a regulator key on the regulator node), each
+ * payee's account is put on the regulator's record (FIRM_ACCOUNT) as the licence holder's, so that the regulator can
+ * bind the licence a document cites to the payee it names. Answers the facility ids in the order opened; on a fresh
+ * chain they are "1".."count".
+ */
+export async function openFacilities(client: HttpClient, count: number, regulator?: HttpClient): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const payee = Wallet.createRandom().address;
+    await regulator?.postJson("/registry/records", {
+      type: "FIRM_ACCOUNT",
+      reference: payee,
+      holder: `Ningbo Precision CNC Equipment ${i + 1}`,
+      holderCreditCode: BENCH_SUPPLIER_LICENCE,
+    });
+    await client.postJson("/payees", {
+      address: payee,
+      name: `Ningbo Precision CNC Equipment ${i + 1}`,
+      creditCode: BENCH_SUPPLIER_LICENCE,
+      category: "EQUIPMENT",
+      licenceHash: `0x${"ab".repeat(32)}`,
+    });
+    const created = await client.postJson<{ applicationId: string; facilityId: string | null }>("/facilities", {
+      borrower: devWallet("borrower").address,
+      borrowerName: "Ningbo Yongxin Bearings",
+      creditCode: "91330206MA2AAAAA1X",
+      grade: "B",
+      creditLimit: "100000000",
+      plan: [
+        {
+          payee,
+          category: "EQUIPMENT",
+          amount: "100000000",
+          qualityPurpose: true,
+          requiredEvidence: [...PAYEE_KINDS],
+        },
+      ],
+    });
+    ids.push(created.facilityId ?? (await facilityIdOf(client, created.applicationId)));
+  }
+  return ids;
+}
+
+/** A facility application's on-chain id, once its creation has landed (a 202 answered before it did). */
+async function facilityIdOf(client: HttpClient, applicationId: string): Promise<string> {
+  for (let attempt = 0; attempt < 300; attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const { items } = await client.getJson<{ items: Array<{ applicationId: string; facilityId: string | null }> }>(
+      "/facilities",
+    );
+    const facilityId = items.find((item) => item.applicationId === applicationId)?.facilityId;
+    if (facilityId) return facilityId;
+  }
+  throw new Error(`facility application ${applicationId} did not land on chain within 60 s`);
+}
 
 /** One document to upload: small, PDF-like, and distinct from every other (and from earlier runs'). */
 export interface BenchDocument {
@@ -41,16 +106,24 @@ export interface Proof {
 
 const FILLER = "BT /F1 10 Tf 72 720 Td (quality evidence: inspection, invoice, contract) Tj ET\n".repeat(12);
 
-/** `count` documents of about 1 KiB, spread over facilities 1..`facilities` and over every evidence kind. */
-export function benchDocuments(count: number, facilities = 1): BenchDocument[] {
+/**
+ * `count` documents of about 1 KiB, spread over facilities 1..`facilities` (open them first: openFacilities) and over
+ * `kinds` (every evidence kind by default). Payee kinds cite the payees' supplier licence, as the regulator requires.
+ */
+export function benchDocuments(
+  count: number,
+  facilities = 1,
+  kinds: readonly EvidenceKind[] = EVIDENCE_KINDS,
+): BenchDocument[] {
   const run = randomBytes(8).toString("hex");
   return Array.from({ length: count }, (_, i) => {
-    const kind = EVIDENCE_KINDS[i % EVIDENCE_KINDS.length];
+    const kind = kinds[i % kinds.length];
+    const licence = PAYEE_KINDS.includes(kind) ? { supplierLicence: BENCH_SUPPLIER_LICENCE } : {};
     return {
       facilityId: String((i % facilities) + 1),
       kind,
       name: `${kind.toLowerCase()}-${i}.pdf`,
-      metadata: JSON.stringify({ reference: `BENCH-${run}-${i}` }),
+      metadata: JSON.stringify({ reference: `BENCH-${run}-${i}`, ...licence }),
       bytes: Buffer.from(`%PDF-1.7\n% qfm benchmark ${run} document ${i}\n${FILLER}%%EOF\n`),
     };
   });
