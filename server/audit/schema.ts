@@ -1,15 +1,13 @@
 import { z } from "zod";
-import { EVIDENCE_KINDS } from "../chain/evidence";
+import { EVIDENCE_KINDS, FACILITY_STATUSES, PAYEE_CATEGORIES, VERDICTS } from "../../domain/enums";
 import { FacilityId } from "../http/route";
-import { PAYEE_CATEGORIES } from "../lifecycle/payees";
 
 /**
  * The fund-use audit report: the schemas are the one definition of its shape (the TypeScript types are inferred from
  * them, and the OpenAPI document is generated from them). Money is fen as a decimal string, rates are basis points.
  */
 
-export const VERDICTS = ["NONE", "ACCEPT", "REJECT"] as const;
-export const FACILITY_STATUSES = ["ACTIVE", "FROZEN", "CLOSED"] as const;
+export { FACILITY_STATUSES, VERDICTS };
 
 const Fen = z.string().meta({ description: "an amount in fen (CNY minor unit) as a decimal string" });
 const Address = z.string().meta({ description: "a checksummed 0x address" });

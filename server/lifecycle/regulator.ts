@@ -1,6 +1,7 @@
 import { keccak256, toUtf8Bytes } from "ethers";
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
+import { FACILITY_STATUS as STATUS, VERDICTS, enumName } from "../../domain/enums";
 import { chainNow, type Chain } from "../chain/chain";
 import type { Database } from "../db/client";
 import { authorize } from "../auth/policy";
@@ -15,7 +16,6 @@ import { managerDomain, typesOf, type ApprovalKind } from "../chain/typed-data";
 import { chainWrite } from "./wait";
 
 const Any = z.record(z.string(), z.unknown());
-const STATUS = ["NONE", "ACTIVE", "FROZEN", "CLOSED"] as const;
 
 const SpotCheckBody = z.object({
   facilityId: FacilityId,
@@ -24,6 +24,9 @@ const SpotCheckBody = z.object({
   findings: Text(4_000, { min: 0 }).default(""),
   inspector: Text(200).optional(),
 });
+
+/** The bank verifier's verdict as the queue shows it: PENDING until it has decided. */
+const pendingForNone = (verdict: (typeof VERDICTS)[number]) => (verdict === "NONE" ? "PENDING" : verdict);
 
 function presentSpotCheck(s: {
   id: string;
@@ -384,7 +387,7 @@ export function regulatorRoutes({
               metadata: JSON.parse(r.metadata),
               regulatorVerdict: r.verdict,
               regulatorReason: r.reason,
-              bankVerdict: ["PENDING", "ACCEPT", "REJECT"][Number(bankVerdict)],
+              bankVerdict: pendingForNone(enumName(VERDICTS, bankVerdict, "verdict")),
               verifiedOnChain: verified,
               checkedAt: r.checkedAt.toISOString(),
             };

@@ -1,6 +1,6 @@
 import { keccak256, toUtf8Bytes } from "ethers";
 import { chainNow, type Chain } from "../chain/chain";
-import { EVIDENCE_KINDS } from "../chain/evidence";
+import { EVIDENCE_KINDS, facilityStatusOf } from "../../domain/enums";
 import type { Database } from "../db/client";
 import { readEvents } from "../indexer/indexer";
 import { borrowerOf, figureMismatch, figuresAsMetadata, findRecord, inspectionFigures } from "../registry/records";
@@ -8,8 +8,6 @@ import { decideReview, type ReviewDecision } from "../rules/engine";
 import { computeMetrics, type MetricsInput, type QualityMetrics } from "../rules/metrics";
 import { GRADES, type Grade, type ProductCatalog, type ProductDefinition } from "../rules/products";
 import { frozenDuring, periodRefusal, type FreezeChange } from "../rules/periods";
-
-const FROZEN = 2n;
 
 /** A review report as the bank node proposes it (its hash is what both institutions sign). */
 export interface ProposedReport {
@@ -177,7 +175,7 @@ export function createReviewRebuilder({ db, chain, catalog }: { db: Database; ch
     const metrics = computeMetrics(input);
     const decision = decideReview(chosen.product, {
       baseRateBps: Number(state.baseRateBps),
-      frozen: frozenDuring(changes, period, state.status === FROZEN),
+      frozen: frozenDuring(changes, period, facilityStatusOf(state.status) === "FROZEN"),
       metrics: metrics.values,
     });
     return { ok: true, metrics, decision, input };

@@ -3,22 +3,18 @@ import path from "node:path";
 import { z } from "zod";
 import yongzhidaiV1 from "./catalog/yongzhidai.v1.json";
 import { Bps, RulesInputError, expected, requiredMessage } from "./values";
+import {
+  COMPARATORS,
+  GRADES,
+  GRADE_SCORE,
+  METRICS,
+  type Comparator,
+  type Grade,
+  type Metric,
+} from "../../domain/enums";
 
-/** The five Ningbo-style quality grades, best first. */
-export const GRADES = ["A", "B", "C", "D", "E"] as const;
-export type Grade = (typeof GRADES)[number];
-
-/**
- * A grade as a number for the GRADE metric, higher is better (A = 5 … E = 1), so "at least grade B" is `gte 4` like
- * every other target.
- */
-export const GRADE_SCORE: Readonly<Record<Grade, number>> = { A: 5, B: 4, C: 3, D: 2, E: 1 };
-
-export const METRICS = ["PATENTS_ADDED", "PASS_RATE_BPS", "QUALITY_SPEND_SHARE_BPS", "GRADE"] as const;
-export type Metric = (typeof METRICS)[number];
-
-export const COMPARATORS = ["gte", "lte"] as const;
-export type Comparator = (typeof COMPARATORS)[number];
+// The grades, metrics and comparators are the domain's (domain/enums.ts), shared with the CLI and the dashboard.
+export { COMPARATORS, GRADES, GRADE_SCORE, METRICS, type Comparator, type Grade, type Metric };
 
 export const REVIEW_PERIODS = ["QUARTER"] as const;
 

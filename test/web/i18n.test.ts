@@ -3,6 +3,7 @@ import { missingTranslations, serverCodes } from "../../web/check-i18n";
 import { D } from "../../web/src/dictionary";
 import { blockerText, ENUMS, enumText, problemText, reasonText } from "../../web/src/enums";
 import { dayStart, metricValue } from "../../web/src/format";
+import { cny, parseCny, parseCnyError } from "../../web/src/money";
 import { statusOf } from "../../web/src/status";
 
 /** The dashboard's words and formats without a browser: the build's check, blockers, days, statuses. */
@@ -149,6 +150,21 @@ describe("dashboard words and formats", function () {
       expect(metricValue("en", "PATENTS_ADDED", 1)).to.equal("1 patent");
       expect(metricValue("en", "GRADE", 4)).to.equal("B");
       expect(metricValue("en", "PASS_RATE_BPS", null)).to.equal("—");
+    });
+  });
+
+  describe("when reading and showing money", function () {
+    it("reads a typed amount by the domain's rule, the same as the CLI's", function () {
+      expect(parseCny("￥1，234.5")).to.equal("123450");
+      expect(parseCny("1,00")).to.equal(null);
+      expect(parseCnyError("1,00")).to.contain("groups its digits wrongly");
+      expect(parseCny("1.234")).to.equal(null);
+    });
+
+    it("shows fen with the yuan sign, and a dash for no amount", function () {
+      expect(cny("100000050")).to.equal("¥1,000,000.50");
+      expect(cny(-5n)).to.equal("-¥0.05");
+      expect(cny(null)).to.equal("—");
     });
   });
 

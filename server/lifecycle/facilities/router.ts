@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { FACILITY_STATUS as STATUS } from "../../../domain/enums";
 import type { Policy } from "../../auth/policy";
 import { Text, defineRoute, type RouteDef } from "../../http/route";
 import { Address } from "../payees";
@@ -16,7 +17,6 @@ import {
 } from "./schema";
 import type { FacilityService } from "./service";
 
-const STATUS = ["NONE", "ACTIVE", "FROZEN", "CLOSED"] as const;
 const Any = z.record(z.string(), z.unknown());
 
 type FacilityRow = Awaited<ReturnType<FacilityService["list"]>>[number];
