@@ -1,4 +1,5 @@
 import { keccak256, toUtf8Bytes } from "ethers";
+import type { ReviewReport } from "../../domain/api/reviews";
 import { chainNow, type Chain } from "../chain/chain";
 import { EVIDENCE_KINDS, facilityStatusOf } from "../../domain/enums";
 import type { Database } from "../db/client";
@@ -9,13 +10,8 @@ import { computeMetrics, type MetricsInput, type QualityMetrics } from "../rules
 import { GRADES, type Grade, type ProductCatalog, type ProductDefinition } from "../rules/products";
 import { frozenDuring, periodRefusal, type FreezeChange } from "../rules/periods";
 
-/** A review report as the bank node proposes it (its hash is what both institutions sign). */
-export interface ProposedReport {
-  facilityId: string;
-  period: { from: string; to: string };
-  metrics: QualityMetrics;
-  decision: ReviewDecision;
-}
+/** A review report as the bank node proposes it (its hash is what both institutions sign): domain/api/reviews.ts. */
+export type ProposedReport = ReviewReport;
 
 /** The review as the regulator rebuilt it itself, or why it could not. */
 export type Rebuilt =

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { ReviewDecision, TargetOutcome } from "../../domain/api/reviews";
 import { METRIC_LABELS, formatValue } from "../../domain/metrics";
 import { METRICS, METRIC_RANGE, ProductDefinition, type Comparator, type Metric, type QualityTarget } from "./products";
 import { Bps, expected, parseInput } from "./values";
@@ -36,39 +37,8 @@ export const ReviewInput = z
   });
 export type ReviewInput = z.input<typeof ReviewInput>;
 
-export interface TargetOutcome {
-  id: string;
-  metric: Metric;
-  label: { en: string; zh: string };
-  comparator: Comparator;
-  threshold: number;
-  /** The metric's value in the period, null when there was no data. */
-  actual: number | null;
-  met: boolean;
-  /** The discount this target earned (0 when not met). */
-  discountBps: number;
-  subsidyEligible: boolean;
-  reason: string;
-}
-
-/** A review's outcome with everything it was decided from: JSON as it is, deterministic for the same input. */
-export interface ReviewDecision {
-  rulesVersion: number;
-  product: { id: string; version: number };
-  /** The validated input: decideReview(product, decision.input) gives this decision again. */
-  input: { baseRateBps: number; frozen: boolean; metrics: Record<Metric, number | null> };
-  targets: TargetOutcome[];
-  /** Sum of the met targets' discounts, before the caps. */
-  earnedDiscountBps: number;
-  /** What comes off the base rate: the earned discount capped at maxDiscountBps and at the base rate itself. */
-  discountBps: number;
-  baseRateBps: number;
-  newRateBps: number;
-  /** True only when the product has subsidy-eligible targets and every one of them is met. */
-  subsidyEligible: boolean;
-  explanation: string;
-  explanationZh: string;
-}
+// A target's outcome and a decision are the domain's API types (domain/api/reviews.ts): the report the nodes sign.
+export type { ReviewDecision, TargetOutcome };
 
 /**
  * Decides a quarterly review. Each target is judged on this period alone and the discount is taken off the base
