@@ -119,3 +119,7 @@ export type ApprovalStatus = (typeof APPROVAL_STATUSES)[number];
 /** A regulator's spot-check result: FAIL freezes the facility. */
 export const SPOT_CHECK_RESULTS = ["PASS", "FAIL"] as const;
 export type SpotCheckResult = (typeof SPOT_CHECK_RESULTS)[number];
+
+/** The roles an API key is issued for. */
+export const ROLES = ["bank_officer", "regulator", "borrower", "supplier", "fiscal"] as const;
+export type Role = (typeof ROLES)[number];

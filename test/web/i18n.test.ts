@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import type { ApprovalStatus } from "../../domain/enums";
 import { missingTranslations, serverCodes } from "../../web/check-i18n";
 import { D } from "../../web/src/dictionary";
 import { blockerText, ENUMS, enumText, problemText, reasonText } from "../../web/src/enums";
@@ -185,13 +186,18 @@ describe("dashboard words and formats", function () {
   });
 
   describe("when computing a facility's status without a request per facility", function () {
-    const facility = { facilityId: "2", status: "ACTIVE" };
-    const fail = (at: string) => ({ facilityId: "2", result: "FAIL", createdAt: at });
-    const unfreeze = (at: string, status = "APPLIED") => ({ facilityId: "2", kind: "UNFREEZE", status, createdAt: at });
+    const facility = { facilityId: "2", status: "ACTIVE" } as const;
+    const fail = (at: string) => ({ facilityId: "2", result: "FAIL" as const, createdAt: at });
+    const unfreeze = (at: string, status: ApprovalStatus = "APPLIED") => ({
+      facilityId: "2",
+      kind: "UNFREEZE" as const,
+      status,
+      createdAt: at,
+    });
 
     it("is FROZEN after a failed spot check, until a joint unfreeze proposed after it is applied", function () {
       expect(statusOf(facility, [], [])).to.equal("ACTIVE");
-      expect(statusOf(facility, [{ ...fail("2026-01-01T00:00:00Z"), result: "PASS" }], [])).to.equal("ACTIVE");
+      expect(statusOf(facility, [{ ...fail("2026-01-01T00:00:00Z"), result: "PASS" as const }], [])).to.equal("ACTIVE");
       expect(statusOf(facility, [fail("2026-01-01T00:00:00Z")], [])).to.equal("FROZEN");
       expect(
         statusOf(facility, [fail("2026-01-01T00:00:00Z")], [unfreeze("2026-01-02T00:00:00Z", "AWAITING_REGULATOR")]),

@@ -17,7 +17,6 @@ import {
 } from "../../../domain/api/facilities";
 import { ProductList } from "../../../domain/api/products";
 import { ReviewList } from "../../../domain/api/reviews";
-import { Statement } from "../../../domain/api/statement";
 import { APPROVAL_STATUSES, FACILITY_STATUS as STATUS } from "../../../domain/enums";
 import type { Policy } from "../../auth/policy";
 import { Text, defineRoute, type RouteDef } from "../../http/route";
