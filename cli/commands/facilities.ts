@@ -7,6 +7,7 @@ import type {
   FundResult,
   Funding,
 } from "../../domain/api/facilities";
+import type { PayeeList } from "../../domain/api/payees";
 import type { Statement } from "../../domain/api/statement";
 import { formatValue, METRIC_LABELS } from "../../domain/metrics";
 import type { Cli } from "../command";
@@ -109,7 +110,7 @@ function targetsOf(f: FacilityRow): string {
 /** Payee names by lower-case address, from the bank's register (empty when this key may not list payees). */
 export async function payeeNames(ctx: Context): Promise<Map<string, string>> {
   try {
-    const { body } = await ctx.bank.get<{ items: Array<{ address: string; name: string }> }>("/payees");
+    const { body } = await ctx.bank.get<PayeeList>("/payees");
     return new Map(body.items.map((p) => [p.address.toLowerCase(), p.name]));
   } catch {
     return new Map();

@@ -9,6 +9,7 @@ import type { Outbox } from "../outbox/outbox";
 import { orderedId } from "../ids";
 import { JOB } from "./jobs";
 import { chainWrite } from "./wait";
+import { PayeeView } from "../../domain/api/payees";
 import { PAYEE_CATEGORIES, type PayeeCategory } from "../../domain/enums";
 
 export { PAYEE_CATEGORIES, type PayeeCategory };
@@ -45,19 +46,6 @@ const UpdatePayeeBody = z.object({
   category: Category.optional(),
   licenceHash: Hex32.optional(),
 });
-
-const PayeeView = z
-  .object({
-    address: z.string(),
-    name: z.string(),
-    creditCode: z.string(),
-    category: Category,
-    licenceHash: z.string(),
-    active: z.boolean(),
-    chainStatus: z.enum(["PENDING", "CONFIRMED"]),
-    txHash: z.string().nullable(),
-  })
-  .meta({ id: "Payee" });
 
 type PayeeRow = {
   address: string;
