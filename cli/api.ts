@@ -1,4 +1,4 @@
-import type { Problem as ServerProblem } from "../server/errors";
+import type { Problem as ServerProblem } from "../domain/api/problem";
 
 /** The two nodes' HTTP APIs, as the CLI sees them: JSON in, JSON (or problem+json) out. */
 

@@ -1,19 +1,11 @@
 import type { ErrorRequestHandler } from "express";
 import type { Logger } from "pino";
 import { ZodError } from "zod";
+import type { Problem } from "../domain/api/problem";
 import { isDatabaseUnavailable } from "./db/errors";
 
-/** Problem details (RFC 9457) as the API renders them. */
-export interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  code: string;
-  detail: string;
-  retryable: boolean;
-  errors?: Array<{ path: string; message: string }>;
-  [extension: string]: unknown;
-}
+/** Problem details (RFC 9457) as the API renders them: the domain's (domain/api/problem.ts), shared with the CLI. */
+export type { Problem };
 
 /**
  * Every error the API reports: an HTTP status, a stable machine-readable code, a message that says what is wrong,

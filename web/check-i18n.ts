@@ -2,12 +2,20 @@
  * The build's translation check (npm run build:web runs it before vite): every word of the dashboard and every code
  * the nodes send that people read has a Chinese text. It fails the build, naming what is missing, when
  *   - a dictionary entry or an enum entry has an empty Chinese text, or one with no Chinese character in it;
- *   - a code the server defines — payee categories, evidence kinds, verdicts, facility statuses, review metrics,
- *     payment blockers, refusal codes, funding statuses — has no entry in web/src/enums.ts (read from the server's sources, so a new code added there
- *     fails the dashboard's build until it is translated).
+ *   - a code the nodes send — payee categories, evidence kinds, verdicts, facility statuses, review metrics and funding
+ *     statuses (from domain/enums.ts), payment blockers and refusal codes (read from the server's sources) — has no
+ *     entry in web/src/enums.ts, so a new code fails the dashboard's build until it is translated.
  */
 import fs from "node:fs";
 import path from "node:path";
+import {
+  EVIDENCE_KINDS,
+  FACILITY_VIEW_STATUSES,
+  FUNDING_STATUSES,
+  METRICS,
+  PAYEE_CATEGORIES,
+  VERDICTS,
+} from "../domain/enums";
 import { D } from "./src/dictionary";
 import { ENUMS } from "./src/enums";
 
@@ -59,15 +67,10 @@ function serverSources(): string[] {
   return files;
 }
 
-/** The codes the server defines, read from its sources (`export const NAME = [ "…", … ]` and blockers it pushes). */
+/** The codes the nodes send: the domain's enums, and the blockers and refusals read from the server's sources. */
 export function serverCodes(): Record<string, string[]> {
   const sources = serverSources().map((file) => fs.readFileSync(file, "utf8"));
   const all = sources.join("\n");
-  const list = (name: string): string[] => {
-    const match = new RegExp(`export const ${name}\\s*=\\s*\\[([^\\]]*)\\]`).exec(all);
-    if (!match) throw new Error(`check-i18n: the server no longer defines ${name}; update web/check-i18n.ts`);
-    return [...match[1].matchAll(/"([A-Z_]+)"/g)].map((m) => m[1]);
-  };
   const blockers = [...all.matchAll(/blockers\.push\(\{\s*code:\s*"([a-z_]+)"/g)].map((m) => m[1]);
   // Refusals: the code of every conflict(…), unprocessable(…), badRequest(…), unavailable(…) and new AppError(…).
   const refusals = [
@@ -75,17 +78,15 @@ export function serverCodes(): Record<string, string[]> {
   ].map((m) => m[1]);
   // Codes a rule returns as { code: "…", message } (a regulator's refusal, a blocker), but not zod's own "custom".
   const returned = [...all.matchAll(/\bcode:\s*"([a-z_]+)"/g)].map((m) => m[1]).filter((c) => c !== "custom");
-  const fundingType = /export type FundingStatus\s*=([^;]*);/.exec(all);
-  if (!fundingType) throw new Error("check-i18n: the server no longer defines FundingStatus; update web/check-i18n.ts");
   return {
-    category: list("PAYEE_CATEGORIES"),
-    kind: list("EVIDENCE_KINDS"),
-    verdict: list("VERDICTS"),
-    status: list("FACILITY_STATUSES"),
-    metric: list("METRICS"),
+    category: [...PAYEE_CATEGORIES],
+    kind: [...EVIDENCE_KINDS],
+    verdict: [...VERDICTS],
+    status: [...FACILITY_VIEW_STATUSES],
+    metric: [...METRICS],
     blocker: [...new Set(blockers)],
     problem: [...new Set([...refusals, ...returned.filter((c) => !blockers.includes(c))])],
-    funding: [...fundingType[1].matchAll(/"([A-Z_]+)"/g)].map((m) => m[1]),
+    funding: [...FUNDING_STATUSES],
   };
 }
 

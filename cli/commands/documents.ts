@@ -2,7 +2,7 @@ import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { verifyBatchProof } from "../../server/chain/batch-tree";
 import { Command, Option } from "commander";
 import path from "node:path";
-import { EVIDENCE_KINDS } from "../../server/chain/evidence";
+import { EVIDENCE_KINDS } from "../../domain/enums";
 import type { Cli } from "../command";
 import { examples, facilityIdArg, jsonObjectArg, mediaTypeOfFile, positiveIntArg, readBytes } from "../input";
 import { formatTime, mark, renderPairs, renderTable, shortHash } from "../table";

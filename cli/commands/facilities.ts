@@ -1,6 +1,15 @@
 import { Command } from "commander";
-import { formatValue, METRIC_LABELS } from "../../server/rules/engine";
-import type { QualityTarget } from "../../server/rules/products";
+import type {
+  CreatedFacility,
+  FacilityDetail,
+  FacilityList,
+  FacilityView as FacilityRow,
+  FundResult,
+  Funding,
+} from "../../domain/api/facilities";
+import type { PayeeList } from "../../domain/api/payees";
+import type { Statement } from "../../domain/api/statement";
+import { formatValue, METRIC_LABELS } from "../../domain/metrics";
 import type { Cli } from "../command";
 import { CliError, type Context } from "../context";
 import { amountToFen, examples, facilityIdArg, positiveIntArg, readJson, timeArg } from "../input";
@@ -44,39 +53,6 @@ export function readPlan(file: string, fen: boolean): PlannedPayment[] {
   });
 }
 
-interface FacilityRow {
-  applicationId: string;
-  facilityId: string | null;
-  status: string;
-  borrower: string;
-  borrowerName: string;
-  creditCode: string;
-  product: { id: string; version: number };
-  grade: string;
-  creditLimit: string;
-  termMonths: number;
-  baseRateBps: number;
-  qualityFloorBps: number;
-  subsidyBps: number;
-  fastTrack: boolean;
-  appliedAt: string;
-  firstPaymentAt: string | null;
-  applicationToFirstPaymentSeconds: number | null;
-  targets: QualityTarget[];
-  createdTx: string | null;
-  txHash?: string | null;
-}
-
-/** Funded against the plan and the limit, and where the funding stands. */
-interface Funding {
-  status: "FUNDED" | "FUNDING" | "FAILED" | "UNFUNDED";
-  funded: string;
-  planTotal: string;
-  creditLimit: string;
-  shortfall: string;
-  lastError: string | null;
-}
-
 function fundingOf(f: Funding): string {
   return renderPairs([
     ["funding", f.status],
@@ -85,20 +61,6 @@ function fundingOf(f: Funding): string {
     ...(f.shortfall !== "0" ? [["still to fund", cny(f.shortfall)] as [string, string]] : []),
     ...(f.lastError ? [["refused", `${f.lastError} (retry: qfm facility fund <id>)`] as [string, string]] : []),
   ]);
-}
-
-interface FacilityDetail extends FacilityRow {
-  funding?: Funding;
-  chain: Record<string, string | number | boolean>;
-  payments: Array<{
-    index: number;
-    payee: string;
-    amount: string;
-    category: string;
-    requiredEvidence: string[];
-    qualityPurpose: boolean;
-    paid: boolean;
-  }>;
 }
 
 const cny = (fen: string | number | bigint) => `${formatFen(fen)} CNY`;
@@ -148,7 +110,7 @@ function targetsOf(f: FacilityRow): string {
 /** Payee names by lower-case address, from the bank's register (empty when this key may not list payees). */
 export async function payeeNames(ctx: Context): Promise<Map<string, string>> {
   try {
-    const { body } = await ctx.bank.get<{ items: Array<{ address: string; name: string }> }>("/payees");
+    const { body } = await ctx.bank.get<PayeeList>("/payees");
     return new Map(body.items.map((p) => [p.address.toLowerCase(), p.name]));
   } catch {
     return new Map();
@@ -181,22 +143,22 @@ function planOf(payments: FacilityDetail["payments"], names: Map<string, string>
 
 function chainOf(c: FacilityDetail["chain"]): string {
   return renderPairs([
-    ["status", String(c.status)],
-    ["rate", `${formatBps(c.rateBps as number)} (base ${formatBps(c.baseRateBps as number)})`],
-    ["subsidy eligible", mark(Boolean(c.subsidyEligible))],
+    ["status", c.status],
+    ["rate", `${formatBps(c.rateBps)} (base ${formatBps(c.baseRateBps)})`],
+    ["subsidy eligible", mark(c.subsidyEligible)],
     ["freezes so far", String(c.freezeCount)],
     ["reviews applied", String(c.reviewNonce)],
-    ["credit limit", cny(c.creditLimit as string)],
-    ["plan total", cny(c.planTotal as string)],
-    ["quality-purpose total", cny(c.qualityTotal as string)],
-    ["funded", cny(c.funded as string)],
-    ["drawn (paid out)", cny(c.drawn as string)],
-    ["outstanding principal", cny(c.principal as string)],
-    ["balance held", cny(c.balance as string)],
-    ["interest accrued", cny(c.interestAccrued as string)],
-    ["interest repaid", cny(c.interestRepaid as string)],
-    ["subsidy accrued", cny(c.subsidyAccrued as string)],
-    ["subsidy paid", cny(c.subsidyPaid as string)],
+    ["credit limit", cny(c.creditLimit)],
+    ["plan total", cny(c.planTotal)],
+    ["quality-purpose total", cny(c.qualityTotal)],
+    ["funded", cny(c.funded)],
+    ["drawn (paid out)", cny(c.drawn)],
+    ["outstanding principal", cny(c.principal)],
+    ["balance held", cny(c.balance)],
+    ["interest accrued", cny(c.interestAccrued)],
+    ["interest repaid", cny(c.interestRepaid)],
+    ["subsidy accrued", cny(c.subsidyAccrued)],
+    ["subsidy paid", cny(c.subsidyPaid)],
   ]);
 }
 
@@ -204,7 +166,7 @@ function chainOf(c: FacilityDetail["chain"]): string {
 async function facilityIdOf(ctx: Context, applicationId: string, timeoutMs = 120_000): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const { body } = await ctx.bank.get<{ items: FacilityRow[] }>("/facilities");
+    const { body } = await ctx.bank.get<FacilityList>("/facilities");
     const row = body.items.find((f) => f.applicationId === applicationId);
     if (row?.facilityId) return row.facilityId;
     if (Date.now() > deadline)
@@ -254,7 +216,7 @@ ${examples(
         const plan = readPlan(options.plan, Boolean(options.fen));
         const { status, body } = await ctx.waiting(
           "creating on chain",
-          ctx.bank.post<FacilityRow>("/facilities", {
+          ctx.bank.post<CreatedFacility>("/facilities", {
             productId: options.product,
             productVersion: options.productVersion,
             borrower: options.borrower,
@@ -288,7 +250,7 @@ ${examples(
     .addHelpText("after", examples("qfm facility list", "qfm facility list --borrower 0x90F7…b906 --json"))
     .action(
       cli.act(async (ctx, options) => {
-        const { body } = await ctx.bank.get<{ items: FacilityRow[] }>("/facilities", { borrower: options.borrower });
+        const { body } = await ctx.bank.get<FacilityList>("/facilities", { borrower: options.borrower });
         ctx.print(body, () =>
           renderTable(
             ["id", "status", "borrower", "credit code", "grade", "limit (CNY)", "rate", "fast track", "applied"],
@@ -337,10 +299,7 @@ ${examples(
     .addHelpText("after", examples("qfm facility fund 2"))
     .action(
       cli.act(async (ctx, id: string) => {
-        const { body } = await ctx.waiting(
-          "funding on chain",
-          ctx.bank.post<{ facilityId: string; funding: Funding; txHash: string | null }>(`/facilities/${id}/fund`, {}),
-        );
+        const { body } = await ctx.waiting("funding on chain", ctx.bank.post<FundResult>(`/facilities/${id}/fund`, {}));
         ctx.print(body, () => {
           const headline =
             body.funding.status === "FUNDED"
@@ -360,7 +319,7 @@ ${examples(
     .addHelpText("after", examples("qfm facility statement 1"))
     .action(
       cli.act(async (ctx, id: string) => {
-        const { body } = await ctx.bank.get<Record<string, any>>(`/facilities/${id}/statement`);
+        const { body } = await ctx.bank.get<Statement>(`/facilities/${id}/statement`);
         ctx.print(body, () => {
           const summary = renderPairs([
             ["at (chain time)", formatTime(body.at)],
@@ -382,7 +341,7 @@ ${examples(
           ]);
           const segments = renderTable(
             ["from", "to", "principal (CNY)", "rate", "interest (CNY)", "subsidy (CNY)"],
-            (body.segments as Array<Record<string, any>>).map((s) => [
+            body.segments.map((s) => [
               formatTime(s.from),
               s.open ? "now (open)" : formatTime(s.to),
               formatFen(s.principal),
@@ -394,7 +353,7 @@ ${examples(
           );
           const repayments = renderTable(
             ["at", "payer", "interest (CNY)", "principal (CNY)", "transaction"],
-            (body.repayments as Array<Record<string, any>>).map((r) => [
+            body.repayments.map((r) => [
               formatTime(r.at),
               r.payer,
               formatFen(r.interestPaid),
@@ -405,7 +364,7 @@ ${examples(
           );
           const rates = renderTable(
             ["at", "from", "to", "subsidy", "transaction"],
-            (body.rateHistory as Array<Record<string, any>>).map((r) => [
+            body.rateHistory.map((r) => [
               formatTime(r.at),
               formatBps(r.from),
               formatBps(r.to),

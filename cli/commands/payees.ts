@@ -1,19 +1,9 @@
 import { Command } from "commander";
+import type { PayeeList, PayeeView } from "../../domain/api/payees";
 import type { Cli } from "../command";
 import { CliError } from "../context";
 import { examples } from "../input";
 import { mark, renderPairs, renderTable } from "../table";
-
-interface PayeeView {
-  address: string;
-  name: string;
-  creditCode: string;
-  category: string;
-  licenceHash: string;
-  active: boolean;
-  chainStatus: "PENDING" | "CONFIRMED";
-  txHash: string | null;
-}
 
 const CATEGORIES = "EQUIPMENT, TESTING_CERT, MATERIALS, R_AND_D or SERVICES";
 
@@ -84,7 +74,7 @@ export function payeeCommands(cli: Cli): Command {
     .action(
       cli.act(async (ctx, options) => {
         if (options.active && options.inactive) throw new CliError("give --active or --inactive, not both");
-        const { body } = await ctx.bank.get<{ items: PayeeView[] }>("/payees", {
+        const { body } = await ctx.bank.get<PayeeList>("/payees", {
           category: options.category,
           active: options.active ? "true" : options.inactive ? "false" : undefined,
         });

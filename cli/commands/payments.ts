@@ -4,14 +4,7 @@ import type { Context } from "../context";
 import { EXIT } from "../errors";
 import { examples, facilityIdArg, indexArg, positiveIntArg } from "../input";
 import { formatFen } from "../money";
-
-interface Readiness {
-  ready: boolean;
-  blockers: Array<{ code: string; message: string }>;
-  evidenceIds: string[];
-  documentIds?: string[];
-  considered?: Array<{ documentId: string; kind: string; counterparty: string; use: string; reason: string }>;
-}
+import type { PaymentResult, Readiness } from "../../domain/api/facilities";
 
 /** "✓ ready" or "✗ blocked" with one line per blocker. */
 export function renderReadiness(facility: string, index: number, r: Readiness): string {
@@ -114,13 +107,10 @@ export function paymentCommands(cli: Cli): Command {
         const evidence = options.evidence as string[] | undefined;
         const { status, body } = await ctx.waiting(
           `paying ${index} of facility ${facility}`,
-          ctx.bank.post<{
-            txHash: string | null;
-            evidenceIds: string[];
-            documentIds?: string[];
-            payee: string;
-            amount: string;
-          }>(`/facilities/${facility}/payments/${index}`, evidence?.length ? { evidence } : {}),
+          ctx.bank.post<PaymentResult>(
+            `/facilities/${facility}/payments/${index}`,
+            evidence?.length ? { evidence } : {},
+          ),
         );
         ctx.print(body, () =>
           [

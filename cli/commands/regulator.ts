@@ -1,21 +1,11 @@
 import { Command, Option } from "commander";
+import type { RecordedSpotCheck, SpotCheckView } from "../../domain/api/regulator";
 import type { Cli } from "../command";
 import { examples, facilityIdArg } from "../input";
 import { formatTime, mark, renderPairs, renderTable, shortHash } from "../table";
 
-interface SpotCheck {
-  id: string;
-  facilityId: string;
-  result: "PASS" | "FAIL";
-  reportNumber: string;
-  findings: string;
-  reportHash: string;
-  inspector: string;
-  freezeTx: string | null;
-  createdAt: string;
-  facilityStatus?: string;
-  frozen?: boolean;
-}
+/** A spot check as listed, or as recorded (with the facility's status on chain after it). */
+type SpotCheck = SpotCheckView & Partial<Pick<RecordedSpotCheck, "facilityStatus" | "frozen">>;
 
 const REGULATOR_KEY = "\nTalks to the regulator node with --regulator-key (or QFM_REGULATOR_KEY, else --key).\n";
 

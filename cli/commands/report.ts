@@ -1,36 +1,13 @@
 import { Command, Option } from "commander";
 import fs from "node:fs";
 import path from "node:path";
+import type { AuditReport } from "../../domain/api/audit";
 import { ApiError } from "../api";
 import type { Cli } from "../command";
 import { CliError } from "../context";
 import { examples, facilityIdArg } from "../input";
 import { formatBps, formatFen } from "../money";
 import { formatTime, mark, renderPairs, renderTable, section, shortHash } from "../table";
-
-/** The parts of the audit report (server/audit/schema.ts) the summary shows. */
-interface AuditReport {
-  facilityId: string;
-  status: string;
-  lastBlock: string;
-  totals: Record<string, any>;
-  payments: Array<{
-    index: number;
-    payee: string;
-    category: string;
-    amount: string;
-    qualityPurpose: boolean;
-    at: { tx: string; time: string | null };
-    evidence: Array<{ kind: string; verifiedAtPayment: boolean }>;
-  }>;
-  freezes: Array<{
-    freezeCount: number;
-    at: { time: string | null; tx: string };
-    unfrozen: { at: { time: string | null } } | null;
-  }>;
-  evidence: unknown[];
-  ledger: unknown[];
-}
 
 function renderSummary(r: AuditReport): string {
   const t = r.totals;

@@ -1,22 +1,14 @@
 import { Command, Option } from "commander";
-import { formatValue, type ReviewDecision } from "../../server/rules/engine";
+import type { ApprovalList, ApprovalView, ProposedReview, SignedApproval } from "../../domain/api/approvals";
+import type { ReviewDecision, ReviewList } from "../../domain/api/reviews";
+import { formatValue } from "../../domain/metrics";
 import type { Cli } from "../command";
 import { CliError } from "../context";
 import { examples, facilityIdArg, timeArg } from "../input";
 import { formatBps } from "../money";
 import { formatTime, mark, renderPairs, renderTable, section, shortHash } from "../table";
 
-interface Approval {
-  id: string;
-  kind: "REVIEW" | "UNFREEZE";
-  facilityId: string;
-  message: Record<string, unknown>;
-  status: string;
-  reason: string;
-  txHash: string | null;
-  createdBy: string;
-  createdAt: string;
-}
+type Approval = ApprovalView;
 
 /** What the review shows of a decision (server/rules/engine.ts). */
 type Decision = Pick<
@@ -84,10 +76,7 @@ export function reviewCommands(cli: Cli): Command {
       cli.act(async (ctx, facility: string, options: { from?: string; to?: string }) => {
         if (options.from && options.to && new Date(options.from) >= new Date(options.to))
           throw new CliError("--from must be before --to");
-        const { body } = await ctx.bank.post<{
-          approval: Approval;
-          report: { period: { from: string; to: string }; decision: Decision };
-        }>(`/facilities/${facility}/reviews`, {
+        const { body } = await ctx.bank.post<ProposedReview>(`/facilities/${facility}/reviews`, {
           ...(options.from ? { periodFrom: options.from } : {}),
           ...(options.to ? { periodTo: options.to } : {}),
         });
@@ -111,12 +100,12 @@ export function reviewCommands(cli: Cli): Command {
     .addHelpText("after", examples("qfm review list 1", "qfm review list 1 --json"))
     .action(
       cli.act(async (ctx, facility: string) => {
-        const { body } = await ctx.bank.get<{ items: Array<Record<string, any>> }>(`/facilities/${facility}/reviews`);
+        const { body } = await ctx.bank.get<ReviewList>(`/facilities/${facility}/reviews`);
         ctx.print(body, () =>
           renderTable(
             ["period", "targets met", "rate", "subsidy", "approval", "proposed"],
             body.items.map((r) => {
-              const d = r.decision.decision as Decision;
+              const d = r.decision.decision;
               return [
                 `${String(r.periodFrom).slice(0, 10)} → ${String(r.periodTo).slice(0, 10)}`,
                 `${d.targets.filter((t) => t.met).length}/${d.targets.length}`,
@@ -161,7 +150,7 @@ export function approvalCommands(cli: Cli): Command[] {
     .addHelpText("after", examples("qfm approval list", "qfm approval list --status AWAITING_REGULATOR"))
     .action(
       cli.act(async (ctx, options) => {
-        const { body } = await ctx.bank.get<{ items: Approval[] }>("/approvals", { status: options.status });
+        const { body } = await ctx.bank.get<ApprovalList>("/approvals", { status: options.status });
         ctx.print(body, () =>
           renderTable(
             ["approval", "kind", "facility", "status", "reason", "proposed", "transaction"],
@@ -199,9 +188,7 @@ export function approvalCommands(cli: Cli): Command[] {
       cli.act(async (ctx, approvalId: string) => {
         const { status, body } = await ctx.waiting(
           "checking and co-signing",
-          ctx.regulator.post<Approval & { txHash: string | null }>(
-            `/approvals/${encodeURIComponent(approvalId)}/cosign`,
-          ),
+          ctx.regulator.post<SignedApproval>(`/approvals/${encodeURIComponent(approvalId)}/cosign`),
         );
         ctx.print(body, () =>
           [

@@ -1,6 +1,6 @@
 import { Command, Option } from "commander";
 import path from "node:path";
-import { parseWhiteListCsv, WhiteListEntryInput } from "../../server/lifecycle/whitelist";
+import { parseWhiteListCsv, WhiteListEntryInput } from "../../domain/api/whitelist";
 import { ApiError, type Api } from "../api";
 import type { Cli } from "../command";
 import { CliError, type Context } from "../context";

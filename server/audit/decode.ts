@@ -1,7 +1,6 @@
 import { getAddress } from "ethers";
-import { EVIDENCE_KINDS } from "../chain/evidence";
-import { PAYEE_CATEGORIES } from "../lifecycle/payees";
-import { VERDICTS, type ChainRef } from "./schema";
+import { EVIDENCE_KINDS, PAYEE_CATEGORIES, VERDICTS, enumName, kindsOfMask } from "../../domain/enums";
+import type { ChainRef } from "./schema";
 
 /**
  * A contract event as the indexer stores it (a ChainEvent row through `readEvents`): arguments by name, bigints as
@@ -46,17 +45,10 @@ export function inChainOrder(events: readonly AuditEvent[]): Positioned[] {
 export type Category = (typeof PAYEE_CATEGORIES)[number];
 export type Kind = (typeof EVIDENCE_KINDS)[number];
 
-function enumName<T extends string>(names: readonly T[], value: unknown, what: string): T {
-  const name = names[Number(value)];
-  if (name === undefined) throw new Error(`unknown ${what} ${String(value)} in an indexed event`);
-  return name;
-}
-
 export const categoryOf = (value: unknown): Category => enumName(PAYEE_CATEGORIES, value, "payee category");
 export const kindOf = (value: unknown): Kind => enumName(EVIDENCE_KINDS, value, "evidence kind");
 export const verdictOf = (value: unknown) => enumName(VERDICTS, value, "verdict");
-/** The evidence kinds set in a payment's required-kinds mask, lowest bit first. */
-export const kindsOfMask = (mask: number): Kind[] => EVIDENCE_KINDS.filter((_, bit) => (mask >> bit) & 1);
+export { kindsOfMask };
 
 export const hex = (value: unknown) => String(value).toLowerCase();
 export const address = (value: unknown) => getAddress(String(value));

@@ -1,6 +1,7 @@
-/** The roles an API key can carry; each institution's people and services get keys of one role. */
-export const ROLES = ["bank_officer", "regulator", "borrower", "supplier", "fiscal"] as const;
-export type Role = (typeof ROLES)[number];
+import { ROLES, type Role } from "../../domain/enums";
+
+/** The roles an API key can carry (domain/enums.ts); each institution's people and services get keys of one role. */
+export { ROLES, type Role };
 
 /**
  * Whom a key acts for. A borrower's key sees the facilities lent to its chain address; a payee's key (a supplier or

@@ -2,17 +2,10 @@ import { concat, getAddress, getBytes, keccak256 } from "ethers";
 import { createHash } from "node:crypto";
 import { hexOf, keccakBytes, processIndexedProof, sameBytes, wordOf } from "./keccak";
 
-/** Evidence kinds in the order of the contract's enum: the index is the on-chain value. */
-export const EVIDENCE_KINDS = [
-  "PURCHASE_CONTRACT",
-  "INVOICE",
-  "DELIVERY_NOTE",
-  "INSPECTION_REPORT",
-  "CERTIFICATION",
-  "PATENT_FILING",
-  "SPOT_CHECK_REPORT",
-] as const;
-export type EvidenceKind = (typeof EVIDENCE_KINDS)[number];
+import { EVIDENCE_KINDS, type EvidenceKind } from "../../domain/enums";
+
+/** Evidence kinds in the order of the contract's enum (domain/enums.ts): the index is the on-chain value. */
+export { EVIDENCE_KINDS, type EvidenceKind };
 
 export const kindIndex = (kind: EvidenceKind): number => EVIDENCE_KINDS.indexOf(kind);
 

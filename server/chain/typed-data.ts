@@ -1,4 +1,5 @@
 import type { TypedDataDomain } from "ethers";
+import type { ApprovalKind } from "../../domain/enums";
 import type { Chain } from "./chain";
 
 /** EIP-712 type of a verifier's verdict (EvidenceRegistry's Attestation). */
@@ -54,7 +55,7 @@ export const UNFREEZE_TYPES = {
   ],
 };
 
-export type ApprovalKind = "REVIEW" | "UNFREEZE";
+export type { ApprovalKind };
 
 export const typesOf = (kind: ApprovalKind) => (kind === "REVIEW" ? REVIEW_TYPES : UNFREEZE_TYPES);
 

@@ -1,19 +1,7 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from "@asteasolutions/zod-to-openapi";
 import { z, type ZodType } from "zod";
+import { Problem as ProblemSchema } from "../../domain/api/problem";
 import type { RouteDef } from "./route";
-
-const ProblemSchema = z
-  .object({
-    type: z.string(),
-    title: z.string(),
-    status: z.number().int(),
-    code: z.string().meta({ description: "stable machine-readable code, e.g. validation_failed, facility_is_frozen" }),
-    detail: z.string().meta({ description: "what is wrong, for people" }),
-    retryable: z.boolean(),
-    instance: z.string().optional(),
-    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
-  })
-  .meta({ id: "Problem" });
 
 const toOpenApiPath = (path: string) => path.replace(/:([A-Za-z0-9_]+)/g, "{$1}");
 

@@ -1,4 +1,5 @@
 import { isError } from "ethers";
+import { facilityStatusOf } from "../../domain/enums";
 import { chainNow, type Chain } from "../chain/chain";
 import { signPermit } from "../chain/permit";
 import { orderCall, type OrderRequest, type OrderSignatures } from "../chain/payer-orders";
@@ -221,7 +222,7 @@ export function lifecycleHandlers({
       kind: JOB.UNFREEZE,
       locate: async ({ message }: { message: { facilityId: string; freezeCount: number } }) => {
         const state = await chain.manager.facility(BigInt(message.facilityId));
-        return Number(state.freezeCount) === message.freezeCount && state.status !== 2n
+        return Number(state.freezeCount) === message.freezeCount && facilityStatusOf(state.status) !== "FROZEN"
           ? landedAt(chain, chain.manager.filters.FacilityUnfrozen(BigInt(message.facilityId)))
           : NOT_YET;
       },

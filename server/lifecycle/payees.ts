@@ -9,9 +9,10 @@ import type { Outbox } from "../outbox/outbox";
 import { orderedId } from "../ids";
 import { JOB } from "./jobs";
 import { chainWrite } from "./wait";
+import { PayeeView } from "../../domain/api/payees";
+import { PAYEE_CATEGORIES, type PayeeCategory } from "../../domain/enums";
 
-export const PAYEE_CATEGORIES = ["EQUIPMENT", "TESTING_CERT", "MATERIALS", "R_AND_D", "SERVICES"] as const;
-export type PayeeCategory = (typeof PAYEE_CATEGORIES)[number];
+export { PAYEE_CATEGORIES, type PayeeCategory };
 export const categoryIndex = (category: string) => PAYEE_CATEGORIES.indexOf(category as PayeeCategory);
 
 /** An address as 0x and 40 hex digits, in lower case or with its EIP-55 checksum (ethers would also take ICAP). */
@@ -45,19 +46,6 @@ const UpdatePayeeBody = z.object({
   category: Category.optional(),
   licenceHash: Hex32.optional(),
 });
-
-const PayeeView = z
-  .object({
-    address: z.string(),
-    name: z.string(),
-    creditCode: z.string(),
-    category: Category,
-    licenceHash: z.string(),
-    active: z.boolean(),
-    chainStatus: z.enum(["PENDING", "CONFIRMED"]),
-    txHash: z.string().nullable(),
-  })
-  .meta({ id: "Payee" });
 
 type PayeeRow = {
   address: string;

@@ -1,6 +1,10 @@
 import { keccak256, toUtf8Bytes } from "ethers";
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
+import { SignedApproval, type ApprovalDetail } from "../../domain/api/approvals";
+import { Queue, RecordedSpotCheck, RegulatorDecisionList, SpotCheckList } from "../../domain/api/regulator";
+import { ReviewReport } from "../../domain/api/reviews";
+import { FACILITY_STATUS as STATUS, VERDICTS, enumName } from "../../domain/enums";
 import { chainNow, type Chain } from "../chain/chain";
 import type { Database } from "../db/client";
 import { authorize } from "../auth/policy";
@@ -14,9 +18,6 @@ import { JOB } from "./jobs";
 import { managerDomain, typesOf, type ApprovalKind } from "../chain/typed-data";
 import { chainWrite } from "./wait";
 
-const Any = z.record(z.string(), z.unknown());
-const STATUS = ["NONE", "ACTIVE", "FROZEN", "CLOSED"] as const;
-
 const SpotCheckBody = z.object({
   facilityId: FacilityId,
   result: z.enum(["PASS", "FAIL"]),
@@ -24,6 +25,9 @@ const SpotCheckBody = z.object({
   findings: Text(4_000, { min: 0 }).default(""),
   inspector: Text(200).optional(),
 });
+
+/** The bank verifier's verdict as the queue shows it: PENDING until it has decided. */
+const pendingForNone = (verdict: (typeof VERDICTS)[number]) => (verdict === "NONE" ? "PENDING" : verdict);
 
 function presentSpotCheck(s: {
   id: string;
@@ -119,7 +123,14 @@ export function regulatorRoutes({
     const state = await chain.manager.facility(facilityId);
     if (Number(message.nonce) !== Number(state.reviewNonce))
       return `the decision is review ${message.nonce} of facility ${facilityId}; its next review is ${state.reviewNonce}`;
-    const report = review.decision as ProposedReport;
+    // The report is the contract between the nodes (domain/api/reviews.ts): one of another shape is not compared.
+    const parsed = ReviewReport.safeParse(review.decision);
+    if (!parsed.success)
+      return `the review report is not a review report: ${parsed.error.issues
+        .slice(0, 3)
+        .map((issue) => `${issue.path.join(".") || "(root)"} ${issue.message}`)
+        .join("; ")}`;
+    const report: ProposedReport = parsed.data;
     const mine = await rebuilder.rebuild(facilityId, report);
     if (!mine.ok) return mine.reason;
     const differences = reviewDifferences(mine, report, message);
@@ -194,14 +205,14 @@ export function regulatorRoutes({
       auth: ["regulator"],
       body: SpotCheckBody,
       responses: {
-        201: { description: "recorded (and frozen on chain when FAIL)", schema: Any },
-        202: { description: "recorded; the freeze is on its way", schema: Any },
+        201: { description: "recorded (and frozen on chain when FAIL)", schema: RecordedSpotCheck },
+        202: { description: "recorded; the freeze is on its way", schema: RecordedSpotCheck },
         422: { description: "the report is not an inspection record of this borrower with this result" },
       },
       handler: async ({ principal, body }) => {
         authorize(principal!, "write", { type: "institutional" });
         const state = await chain.manager.facility(body.facilityId).catch(() => undefined);
-        if (!state || state.status === 0n) throw notFound(`facility ${body.facilityId} on chain`);
+        if (!state || STATUS[Number(state.status)] === "NONE") throw notFound(`facility ${body.facilityId} on chain`);
         const unsupported = await spotCheckRefusal(db, body, state.borrower);
         if (unsupported) throw unprocessable(unsupported.code, unsupported.message);
         const id = randomUUID();
@@ -258,7 +269,7 @@ export function regulatorRoutes({
       tags: ["spot checks"],
       auth: ["regulator", "bank_officer"],
       query: z.object({ facilityId: FacilityId.optional() }),
-      responses: { 200: { description: "spot checks", schema: z.object({ items: z.array(Any) }) } },
+      responses: { 200: { description: "spot checks", schema: SpotCheckList } },
       handler: async ({ query, principal }) => {
         authorize(principal!, "read", { type: "institutional" });
         const rows = await db.prisma.spotCheck.findMany({
@@ -277,7 +288,8 @@ export function regulatorRoutes({
       auth: ["regulator"],
       params: z.object({ approvalId: z.uuid() }),
       responses: {
-        200: { description: "co-signed and applied on chain", schema: Any },
+        200: { description: "co-signed and applied on chain", schema: SignedApproval },
+        202: { description: "co-signed; the decision is on its way to the chain", schema: SignedApproval },
         409: { description: "refused by the regulator's own checks" },
       },
       handler: async ({ params, principal }) => {
@@ -290,7 +302,8 @@ export function regulatorRoutes({
             "bank_node_error",
             `the bank node answered ${fetched.status}: ${fetched.body.detail ?? ""}`,
           );
-        const approval = fetched.body;
+        // Typed as the bank node's GET /approvals/:id declares it; every part the decision rests on is checked below.
+        const approval = fetched.body as ApprovalDetail;
         if (approval.status !== "AWAITING_REGULATOR")
           throw conflict(
             "approval_not_pending",
@@ -332,7 +345,7 @@ export function regulatorRoutes({
       tags: ["reviews"],
       auth: ["regulator", "bank_officer"],
       query: z.object({ facilityId: FacilityId.optional() }),
-      responses: { 200: { description: "newest first", schema: z.object({ items: z.array(Any) }) } },
+      responses: { 200: { description: "newest first", schema: RegulatorDecisionList } },
       handler: async ({ query }) => {
         const rows = await db.prisma.approval.findMany({
           where: { facilityId: query.facilityId },
@@ -362,7 +375,7 @@ export function regulatorRoutes({
       tags: ["verification"],
       auth: ["regulator"],
       query: z.object({ facilityId: FacilityId.optional() }),
-      responses: { 200: { description: "newest first", schema: z.object({ items: z.array(Any) }) } },
+      responses: { 200: { description: "newest first", schema: Queue } },
       handler: async ({ query, principal }) => {
         authorize(principal!, "read", { type: "institutional" });
         const rows = await db.prisma.verification.findMany({
@@ -384,7 +397,7 @@ export function regulatorRoutes({
               metadata: JSON.parse(r.metadata),
               regulatorVerdict: r.verdict,
               regulatorReason: r.reason,
-              bankVerdict: ["PENDING", "ACCEPT", "REJECT"][Number(bankVerdict)],
+              bankVerdict: pendingForNone(enumName(VERDICTS, bankVerdict, "verdict")),
               verifiedOnChain: verified,
               checkedAt: r.checkedAt.toISOString(),
             };

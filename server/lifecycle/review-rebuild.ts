@@ -1,6 +1,7 @@
 import { keccak256, toUtf8Bytes } from "ethers";
+import type { ReviewReport } from "../../domain/api/reviews";
 import { chainNow, type Chain } from "../chain/chain";
-import { EVIDENCE_KINDS } from "../chain/evidence";
+import { EVIDENCE_KINDS, facilityStatusOf } from "../../domain/enums";
 import type { Database } from "../db/client";
 import { readEvents } from "../indexer/indexer";
 import { borrowerOf, figureMismatch, figuresAsMetadata, findRecord, inspectionFigures } from "../registry/records";
@@ -9,15 +10,8 @@ import { computeMetrics, type MetricsInput, type QualityMetrics } from "../rules
 import { GRADES, type Grade, type ProductCatalog, type ProductDefinition } from "../rules/products";
 import { frozenDuring, periodRefusal, type FreezeChange } from "../rules/periods";
 
-const FROZEN = 2n;
-
-/** A review report as the bank node proposes it (its hash is what both institutions sign). */
-export interface ProposedReport {
-  facilityId: string;
-  period: { from: string; to: string };
-  metrics: QualityMetrics;
-  decision: ReviewDecision;
-}
+/** A review report as the bank node proposes it (its hash is what both institutions sign): domain/api/reviews.ts. */
+export type ProposedReport = ReviewReport;
 
 /** The review as the regulator rebuilt it itself, or why it could not. */
 export type Rebuilt =
@@ -177,7 +171,7 @@ export function createReviewRebuilder({ db, chain, catalog }: { db: Database; ch
     const metrics = computeMetrics(input);
     const decision = decideReview(chosen.product, {
       baseRateBps: Number(state.baseRateBps),
-      frozen: frozenDuring(changes, period, state.status === FROZEN),
+      frozen: frozenDuring(changes, period, facilityStatusOf(state.status) === "FROZEN"),
       metrics: metrics.values,
     });
     return { ok: true, metrics, decision, input };

@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import { facilityStatusOf } from "../../domain/enums";
 import { chainNow, type Chain } from "../chain/chain";
 import type { Database } from "../db/client";
 import type { FacilityService } from "./facilities/service";
@@ -63,7 +64,7 @@ export function createReviewScheduler({
         });
         if (pending) continue;
         const state = await facilities.onChain(facilityId);
-        if (state.status === 3n) continue; // closed
+        if (facilityStatusOf(state.status) === "CLOSED") continue;
         const { report } = await facilities.proposeReview(SCHEDULER, facilityId, { from, to });
         proposed++;
         logger.info(

@@ -1,23 +1,11 @@
 import { z } from "zod";
-import {
-  GRADES,
-  GRADE_SCORE,
-  METRICS,
-  METRIC_RANGE,
-  ProductDefinition,
-  type Comparator,
-  type Metric,
-  type QualityTarget,
-} from "./products";
+import type { ReviewDecision, TargetOutcome } from "../../domain/api/reviews";
+import { METRIC_LABELS, formatValue } from "../../domain/metrics";
+import { METRICS, METRIC_RANGE, ProductDefinition, type Comparator, type Metric, type QualityTarget } from "./products";
 import { Bps, expected, parseInput } from "./values";
 
-/** Names of the metrics for people, in English and Chinese. */
-export const METRIC_LABELS: Readonly<Record<Metric, { en: string; zh: string }>> = {
-  PATENTS_ADDED: { en: "patents added", zh: "新增专利数" },
-  PASS_RATE_BPS: { en: "product pass rate", zh: "产品合格率" },
-  QUALITY_SPEND_SHARE_BPS: { en: "quality-purpose share of spending", zh: "质量用途资金占比" },
-  GRADE: { en: "quality grade", zh: "质量等级" },
-};
+// The metrics' names and how their values read are the domain's, shared with the CLI.
+export { METRIC_LABELS, formatValue };
 
 /** Bumped when the rules change meaning, so a stored decision says which rules made it. */
 export const RULES_VERSION = 2;
@@ -49,39 +37,8 @@ export const ReviewInput = z
   });
 export type ReviewInput = z.input<typeof ReviewInput>;
 
-export interface TargetOutcome {
-  id: string;
-  metric: Metric;
-  label: { en: string; zh: string };
-  comparator: Comparator;
-  threshold: number;
-  /** The metric's value in the period, null when there was no data. */
-  actual: number | null;
-  met: boolean;
-  /** The discount this target earned (0 when not met). */
-  discountBps: number;
-  subsidyEligible: boolean;
-  reason: string;
-}
-
-/** A review's outcome with everything it was decided from: JSON as it is, deterministic for the same input. */
-export interface ReviewDecision {
-  rulesVersion: number;
-  product: { id: string; version: number };
-  /** The validated input: decideReview(product, decision.input) gives this decision again. */
-  input: { baseRateBps: number; frozen: boolean; metrics: Record<Metric, number | null> };
-  targets: TargetOutcome[];
-  /** Sum of the met targets' discounts, before the caps. */
-  earnedDiscountBps: number;
-  /** What comes off the base rate: the earned discount capped at maxDiscountBps and at the base rate itself. */
-  discountBps: number;
-  baseRateBps: number;
-  newRateBps: number;
-  /** True only when the product has subsidy-eligible targets and every one of them is met. */
-  subsidyEligible: boolean;
-  explanation: string;
-  explanationZh: string;
-}
+// A target's outcome and a decision are the domain's API types (domain/api/reviews.ts): the report the nodes sign.
+export type { ReviewDecision, TargetOutcome };
 
 /**
  * Decides a quarterly review. Each target is judged on this period alone and the discount is taken off the base
@@ -151,20 +108,6 @@ function judge(target: QualityTarget, actual: number | null, frozen: boolean): T
     subsidyEligible: target.subsidyEligible,
     reason,
   };
-}
-
-const GRADE_OF_SCORE = Object.fromEntries(GRADES.map((grade) => [GRADE_SCORE[grade], grade]));
-
-/** A metric's value as people read it: "3 patents", "98.50% (9850 bps)", "grade B". */
-export function formatValue(metric: Metric, value: number): string {
-  switch (metric) {
-    case "PATENTS_ADDED":
-      return `${value} patent${value === 1 ? "" : "s"}`;
-    case "GRADE":
-      return `grade ${GRADE_OF_SCORE[value] ?? value}`;
-    default:
-      return `${(value / 100).toFixed(2)}% (${value} bps)`;
-  }
 }
 
 type Decided = Omit<ReviewDecision, "explanation" | "explanationZh">;

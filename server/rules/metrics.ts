@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { MetricResult, QualityMetrics } from "../../domain/api/reviews";
 import { EVIDENCE_KINDS } from "../chain/evidence";
 import { GRADES, GRADE_SCORE, type Metric } from "./products";
 import { Fen, Instant, expected, parseInput } from "./values";
@@ -49,29 +50,8 @@ export const MetricsInput = z
   });
 export type MetricsInput = z.input<typeof MetricsInput>;
 
-type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
-
-/** One metric's value with what it was computed from, so a review can show (and store) its evidence. */
-export interface MetricResult {
-  metric: Metric;
-  /** The value, or null when the period has no data for it (a target on it is then not met). */
-  value: number | null;
-  /** The evidence the value was computed from. */
-  evidenceIds: string[];
-  /** Evidence of this metric's kind anchored in the period that did not count, and why. */
-  excluded: Array<{ evidenceId: string; reason: string }>;
-  /** The figures behind the value (money as decimal strings of fen). */
-  inputs: { [key: string]: JsonValue };
-  /** How the value was obtained, or why there is none. */
-  note: string;
-}
-
-export interface QualityMetrics {
-  period: { from: string; to: string };
-  /** The values alone, as {@link decideReview} takes them. */
-  values: Record<Metric, number | null>;
-  metrics: Record<Metric, MetricResult>;
-}
+// A metric's result and a period's metrics are the domain's API types (domain/api/reviews.ts): a review report's parts.
+export type { MetricResult, QualityMetrics };
 
 /** Computes every metric of the period. Throws a RulesInputError when the input does not validate. */
 export function computeMetrics(input: MetricsInput): QualityMetrics {

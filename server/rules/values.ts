@@ -1,4 +1,8 @@
 import { z } from "zod";
+import { Bps, expected } from "../../domain/schema";
+
+// Rates in basis points and the "is required" message are the domain's (domain/schema.ts), shared with the API.
+export { Bps, expected };
 
 /**
  * Value schemas shared by the rules: money in fen and time in seconds arrive as bigints from the chain, as decimal
@@ -22,12 +26,6 @@ export const Fen = wholeNumber("a whole number of fen");
 
 /** A chain timestamp: whole seconds since the Unix epoch. */
 export const Seconds = wholeNumber("whole seconds since the epoch");
-
-/** A rate or share in basis points, 0 to 10,000 (the contract's bound). */
-export const Bps = z
-  .int(expected("must be a whole number of basis points"))
-  .min(0, { message: "must be at least 0 bps" })
-  .max(10_000, { message: "must be at most 10000 bps" });
 
 /** A point in time as a Date or an ISO 8601 date-time with offset. */
 export const Instant = z.union(
@@ -75,11 +73,6 @@ export function describeIssues(error: z.ZodError): string {
 /** A missing field says so, instead of zod's "expected string, received undefined". */
 export const requiredMessage: z.core.$ZodErrorMap = (issue) =>
   issue.code === "invalid_type" && issue.input === undefined ? "is required" : undefined;
-
-/** A schema's own message for a wrong value that still says "is required" when the value is missing. */
-export function expected(message: string) {
-  return { error: (issue: { input?: unknown }) => (issue.input === undefined ? "is required" : message) };
-}
 
 /** Thrown when an input to a rule does not validate; `issues` lists every problem. */
 export class RulesInputError extends Error {

@@ -1,10 +1,12 @@
 import type { Logger } from "pino";
+import type { GivenVerdict } from "../../domain/enums";
 import type { Database, Tx } from "../db/client";
 import type { Metrics } from "../http/metrics";
 import { integrityMetrics } from "./integrity-metrics";
 import type { NodeMac } from "./mac";
 
-export type Verdict = "ACCEPT" | "REJECT";
+/** A verdict a verifier gives (domain/enums.ts GIVEN_VERDICTS). */
+export type Verdict = GivenVerdict;
 
 /** An ATTEST job's payload: the verdict to sign, and the MAC this node made when it queued it. */
 export interface AttestPayload {

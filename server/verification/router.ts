@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { GIVEN_VERDICTS } from "../../domain/enums";
 import { EvidenceKind } from "../documents/schema";
 import type { Database } from "../db/client";
 import { listUnresolvedAnchors } from "./unresolved";
@@ -10,7 +11,7 @@ const VerificationView = z
     evidenceId: z.string(),
     facilityId: z.string(),
     kind: EvidenceKind,
-    verdict: z.enum(["ACCEPT", "REJECT"]),
+    verdict: z.enum(GIVEN_VERDICTS),
     reason: z.string(),
     checkedAt: z.string(),
     submitted: z.boolean().meta({ description: "whether the signed verdict is confirmed on chain" }),
@@ -34,7 +35,7 @@ const UnresolvedAnchorView = z
 
 const ListVerificationsQuery = z.object({
   facilityId: FacilityId.optional(),
-  verdict: z.enum(["ACCEPT", "REJECT"]).optional(),
+  verdict: z.enum(GIVEN_VERDICTS).optional(),
   limit: QueryInteger(1, 500).default(100),
 });
 

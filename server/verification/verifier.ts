@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import { chainNow, type Chain } from "../chain/chain";
 import { ATTESTATION_TYPES, REVOCATION_TYPES } from "../chain/typed-data";
 import { EVIDENCE_KINDS, contentHashOf, kindIndex, provesInto, saltedHashOf } from "../chain/evidence";
+import { VERDICTS } from "../../domain/enums";
 import type { Database } from "../db/client";
 import type { Metrics } from "../http/metrics";
 import { readEvents } from "../indexer/indexer";
@@ -17,7 +18,12 @@ export const REGISTER_LEAF = "REGISTER_LEAF";
 export const ATTEST = "ATTEST";
 export const REVOKE = "REVOKE";
 
-const VERDICT = { NONE: 0n, ACCEPT: 1, REJECT: 2 } as const;
+// The contract's Verdict values (domain/enums.ts): NONE as the bigint a read returns, the others as signed.
+const VERDICT = {
+  NONE: BigInt(VERDICTS.indexOf("NONE")),
+  ACCEPT: VERDICTS.indexOf("ACCEPT"),
+  REJECT: VERDICTS.indexOf("REJECT"),
+} as const;
 
 interface RegisterPayload {
   root: string;

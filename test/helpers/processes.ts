@@ -2,6 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { expectDeclaredResponse } from "./openApiContract";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 /** Runs a TypeScript entry point in one process (node with tsx's loader), so a signal reaches the program itself. */
@@ -155,11 +156,13 @@ export function client(url: string, apiKey?: string) {
       headers: headers({ "content-type": "application/json" }),
       body: JSON.stringify(body),
     });
-    return {
+    const reply = {
       status: response.status,
       body: (await response.json().catch(() => undefined)) as any,
       headers: response.headers,
     };
+    await expectDeclaredResponse(url, method, pathname, reply.status, reply.body);
+    return reply;
   }
   return {
     async get(pathname: string) {
@@ -169,11 +172,13 @@ export function client(url: string, apiKey?: string) {
         if (!/other side closed/.test(String((error as { cause?: unknown }).cause))) throw error;
         return fetch(`${url}${pathname}`, { headers: headers() });
       });
-      return {
+      const reply = {
         status: response.status,
         body: (await response.json().catch(() => undefined)) as any,
         headers: response.headers,
       };
+      await expectDeclaredResponse(url, "GET", pathname, reply.status, reply.body);
+      return reply;
     },
     post(pathname: string, body: unknown) {
       return send("POST", pathname, body);

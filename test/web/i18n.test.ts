@@ -1,8 +1,10 @@
 import { expect } from "chai";
+import type { ApprovalStatus } from "../../domain/enums";
 import { missingTranslations, serverCodes } from "../../web/check-i18n";
 import { D } from "../../web/src/dictionary";
 import { blockerText, ENUMS, enumText, problemText, reasonText } from "../../web/src/enums";
 import { dayStart, metricValue } from "../../web/src/format";
+import { cny, parseCny, parseCnyError } from "../../web/src/money";
 import { statusOf } from "../../web/src/status";
 
 /** The dashboard's words and formats without a browser: the build's check, blockers, days, statuses. */
@@ -152,6 +154,21 @@ describe("dashboard words and formats", function () {
     });
   });
 
+  describe("when reading and showing money", function () {
+    it("reads a typed amount by the domain's rule, the same as the CLI's", function () {
+      expect(parseCny("￥1，234.5")).to.equal("123450");
+      expect(parseCny("1,00")).to.equal(null);
+      expect(parseCnyError("1,00")).to.contain("groups its digits wrongly");
+      expect(parseCny("1.234")).to.equal(null);
+    });
+
+    it("shows fen with the yuan sign, and a dash for no amount", function () {
+      expect(cny("100000050")).to.equal("¥1,000,000.50");
+      expect(cny(-5n)).to.equal("-¥0.05");
+      expect(cny(null)).to.equal("—");
+    });
+  });
+
   describe("when reading a day typed in a date field", function () {
     const zone = process.env.TZ;
     afterEach(function () {
@@ -169,13 +186,18 @@ describe("dashboard words and formats", function () {
   });
 
   describe("when computing a facility's status without a request per facility", function () {
-    const facility = { facilityId: "2", status: "ACTIVE" };
-    const fail = (at: string) => ({ facilityId: "2", result: "FAIL", createdAt: at });
-    const unfreeze = (at: string, status = "APPLIED") => ({ facilityId: "2", kind: "UNFREEZE", status, createdAt: at });
+    const facility = { facilityId: "2", status: "ACTIVE" } as const;
+    const fail = (at: string) => ({ facilityId: "2", result: "FAIL" as const, createdAt: at });
+    const unfreeze = (at: string, status: ApprovalStatus = "APPLIED") => ({
+      facilityId: "2",
+      kind: "UNFREEZE" as const,
+      status,
+      createdAt: at,
+    });
 
     it("is FROZEN after a failed spot check, until a joint unfreeze proposed after it is applied", function () {
       expect(statusOf(facility, [], [])).to.equal("ACTIVE");
-      expect(statusOf(facility, [{ ...fail("2026-01-01T00:00:00Z"), result: "PASS" }], [])).to.equal("ACTIVE");
+      expect(statusOf(facility, [{ ...fail("2026-01-01T00:00:00Z"), result: "PASS" as const }], [])).to.equal("ACTIVE");
       expect(statusOf(facility, [fail("2026-01-01T00:00:00Z")], [])).to.equal("FROZEN");
       expect(
         statusOf(facility, [fail("2026-01-01T00:00:00Z")], [unfreeze("2026-01-02T00:00:00Z", "AWAITING_REGULATOR")]),

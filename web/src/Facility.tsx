@@ -7,6 +7,9 @@ import { useT } from "./i18n";
 import { cny, pct, shortAddress, yuanNumber } from "./money";
 import { DocumentTable } from "./Documents";
 import { FundingCard, ReviewForm } from "./FacilityActions";
+import type { EvidenceList, FacilityDetail as FacilityView } from "../../domain/api/facilities";
+import type { ReviewList } from "../../domain/api/reviews";
+import type { Statement } from "../../domain/api/statement";
 import { NewFacilityForm } from "./NewFacility";
 import { SettlementCard } from "./Settlement";
 
@@ -68,7 +71,7 @@ export function FacilityList({ api, onOpen }: { api: Api; onOpen: (id: string) =
 
 type Words = ReturnType<typeof useT>;
 
-function rateOption(facility: any, statement: any, { t }: Words): EChartsOption {
+function rateOption(facility: FacilityView, statement: Statement, { t }: Words): EChartsOption {
   const base = facility.chain.baseRateBps / 100;
   const points: Array<[number, number]> = [[new Date(facility.appliedAt).getTime(), base]];
   for (const r of statement.rateHistory) points.push([new Date(r.at).getTime(), r.to / 100]);
@@ -95,8 +98,12 @@ function rateOption(facility: any, statement: any, { t }: Words): EChartsOption 
   };
 }
 
-function sankeyOption(facility: any, payeeNames: Record<string, string>, { t, e }: Words): EChartsOption | null {
-  const paid = facility.payments.filter((p: any) => p.paid);
+function sankeyOption(
+  facility: FacilityView,
+  payeeNames: Record<string, string>,
+  { t, e }: Words,
+): EChartsOption | null {
+  const paid = facility.payments.filter((p) => p.paid);
   if (paid.length === 0) return null;
   const root = `${t("facility")} #${facility.facilityId}`;
   const sums = new Map<string, bigint>();
@@ -225,10 +232,10 @@ export function FacilityDetail({ api, id, role, onBack }: { api: Api; id: string
   const { t, e, lang, time, day, points, problem } = words;
   const load = () =>
     Promise.all([
-      api.get(`/facilities/${id}`),
-      api.get(`/facilities/${id}/statement`),
-      api.get(`/facilities/${id}/evidence`),
-      api.get(`/facilities/${id}/reviews`),
+      api.get<FacilityView>(`/facilities/${id}`),
+      api.get<Statement>(`/facilities/${id}/statement`),
+      api.get<EvidenceList>(`/facilities/${id}/evidence`),
+      api.get<ReviewList>(`/facilities/${id}/reviews`),
       api.get("/payees").catch(() => ({ items: [] })),
     ]);
   const { data, error, reload } = useLoad(load, [id]);

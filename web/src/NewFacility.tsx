@@ -2,7 +2,7 @@ import { useState } from "react";
 import type { Api } from "./api";
 import { Card, EVIDENCE_KINDS, Loading, useLoad } from "./common";
 import { useT } from "./i18n";
-import { cny, parseCny, pct } from "./money";
+import { cny, parseCny, pct, shareOf } from "./money";
 
 const GRADES = ["A", "B", "C", "D", "E"];
 
@@ -81,7 +81,7 @@ export function NewFacilityForm({
   const fen = rows.map((r) => parseCny(r.amount));
   const total = fen.reduce((s, f) => s + BigInt(f ?? 0), 0n);
   const quality = rows.reduce((s, r, i) => s + (r.quality ? BigInt(fen[i] ?? 0) : 0n), 0n);
-  const shareBps = total > 0n ? Number((quality * 10_000n) / total) : null;
+  const shareBps = total > 0n ? shareOf(quality, total) : null;
   const limitFen = parseCny(limit);
 
   async function submit(e: React.FormEvent) {

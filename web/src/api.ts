@@ -1,4 +1,6 @@
-export type Role = "bank_officer" | "regulator" | "borrower" | "supplier" | "fiscal";
+import type { Role } from "../../domain/enums";
+
+export type { Role };
 
 export interface Session {
   role: Role;
@@ -33,13 +35,17 @@ async function call(key: string | undefined, method: string, path: string, body?
   return json;
 }
 
-/** Same-origin calls to the bank node; regulator calls go through the bank node's /regulator-api proxy. */
+/**
+ * Same-origin calls to the bank node; regulator calls go through the bank node's /regulator-api proxy. The type
+ * argument is the response's type from domain/api (what the route declares in /openapi.json).
+ */
 export function apiFor(session: Session) {
   return {
-    get: (path: string) => call(session.bankKey, "GET", path),
-    post: (path: string, body: unknown = {}) => call(session.bankKey, "POST", path, body),
-    regGet: (path: string) => call(session.regulatorKey, "GET", `/regulator-api${path}`),
-    regPost: (path: string, body: unknown = {}) => call(session.regulatorKey, "POST", `/regulator-api${path}`, body),
+    get: <T = any>(path: string): Promise<T> => call(session.bankKey, "GET", path),
+    post: <T = any>(path: string, body: unknown = {}): Promise<T> => call(session.bankKey, "POST", path, body),
+    regGet: <T = any>(path: string): Promise<T> => call(session.regulatorKey, "GET", `/regulator-api${path}`),
+    regPost: <T = any>(path: string, body: unknown = {}): Promise<T> =>
+      call(session.regulatorKey, "POST", `/regulator-api${path}`, body),
   };
 }
 export type Api = ReturnType<typeof apiFor>;

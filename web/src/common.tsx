@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useState } from "react";
+import { EVIDENCE_KINDS } from "../../domain/enums";
 import type { Api } from "./api";
 import { statusOf } from "./status";
 import { useT } from "./i18n";
@@ -72,15 +73,7 @@ export const METADATA_TEMPLATES: Record<string, object> = {
   SPOT_CHECK_REPORT: { reportNumber: "" },
 };
 
-export const EVIDENCE_KINDS = [
-  "PURCHASE_CONTRACT",
-  "INVOICE",
-  "DELIVERY_NOTE",
-  "INSPECTION_REPORT",
-  "CERTIFICATION",
-  "PATENT_FILING",
-  "SPOT_CHECK_REPORT",
-];
+export { EVIDENCE_KINDS };
 
 /** POST /documents as multipart: the facility, the evidence kind, metadata JSON and the file. */
 export function UploadForm({ api, facilityId, onDone }: { api: Api; facilityId?: string; onDone?: () => void }) {

@@ -1,17 +1,15 @@
 /** Numbers and days as people read and type them (pure functions: no React, no DOM). */
+import { gradeOfScore } from "../../domain/enums";
 import type { Lang } from "./enums";
+import { pct } from "./money";
 
-/** Basis points as a percentage: 9850 → "98.50%". */
-export const pct = (bps: number | string | null | undefined): string =>
-  bps === null || bps === undefined || bps === "" ? "—" : `${(Number(bps) / 100).toFixed(2)}%`;
-
-const GRADE_OF_SCORE: Record<number, string> = { 5: "A", 4: "B", 3: "C", 2: "D", 1: "E" };
+export { pct };
 
 /** A review metric's value as people read it: a count of patents, a grade letter, or a percentage. */
 export function metricValue(lang: Lang, metric: string, value: number | null | undefined): string {
   if (value === null || value === undefined) return "—";
   if (metric === "PATENTS_ADDED") return lang === "zh" ? `${value} 项` : `${value} patent${value === 1 ? "" : "s"}`;
-  if (metric === "GRADE") return GRADE_OF_SCORE[value] ?? String(value);
+  if (metric === "GRADE") return gradeOfScore(value) ?? String(value);
   return pct(value);
 }
 

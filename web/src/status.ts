@@ -1,9 +1,14 @@
+import type { ApprovalView } from "../../domain/api/approvals";
+import type { FacilityView } from "../../domain/api/facilities";
+import type { SpotCheckView } from "../../domain/api/regulator";
+import type { FacilityViewStatus } from "../../domain/enums";
+
 /** A facility's status from the spot checks and joint unfreezes on record (see facilitiesWithChainStatus). */
 export function statusOf(
-  facility: { facilityId: string | null; status: string },
-  spotChecks: Array<{ facilityId: string; result: string; createdAt: string }>,
-  approvals: Array<{ facilityId: string; kind: string; status: string; createdAt: string }>,
-): string {
+  facility: Pick<FacilityView, "facilityId" | "status">,
+  spotChecks: Array<Pick<SpotCheckView, "facilityId" | "result" | "createdAt">>,
+  approvals: Array<Pick<ApprovalView, "facilityId" | "kind" | "status" | "createdAt">>,
+): FacilityViewStatus {
   if (!facility.facilityId || facility.status !== "ACTIVE") return facility.status;
   const id = String(facility.facilityId);
   const lastUnfreeze = approvals

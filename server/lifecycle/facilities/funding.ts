@@ -1,4 +1,6 @@
 import type { Logger } from "pino";
+import { FUNDING_STATUSES, facilityStatusOf } from "../../../domain/enums";
+import { formatCny as cny } from "../../../domain/money";
 import type { Principal } from "../../auth/roles";
 import type { Chain } from "../../chain/chain";
 import type { Database } from "../../db/client";
@@ -6,9 +8,6 @@ import { conflict } from "../../errors";
 import type { Outbox } from "../../outbox/outbox";
 import { JOB } from "../jobs";
 import { chainWrite } from "../wait";
-
-const cny = (fen: bigint) => `${(fen / 100n).toLocaleString("en-US")}.${(fen % 100n).toString().padStart(2, "0")} CNY`;
-const CLOSED = 3n;
 
 /** The outbox key of a facility's funding: one per facility, retried under the same key. */
 export const fundKey = (applicationId: string) => `facility-fund:${applicationId}`;
@@ -21,7 +20,7 @@ export interface FundedState {
   creditLimit: bigint;
 }
 
-export type FundingStatus = "FUNDED" | "FUNDING" | "FAILED" | "UNFUNDED";
+export type FundingStatus = (typeof FUNDING_STATUSES)[number];
 
 /**
  * A facility's funding: where it stands, and the retry when the chain refused it. Each funding is one FUND job under
@@ -82,7 +81,8 @@ export function createFunding({
     async fund(principal: Principal, facilityId: bigint) {
       const applicationId = await applicationOf(facilityId);
       const state = await onChain(facilityId);
-      if (state.status === CLOSED) throw conflict("facility_is_closed", `facility ${facilityId} is closed`);
+      if (facilityStatusOf(state.status) === "CLOSED")
+        throw conflict("facility_is_closed", `facility ${facilityId} is closed`);
       if (state.funded >= state.planTotal) return { funding: await fundingOf(facilityId, state), txHash: null };
       const shortfall = state.planTotal - state.funded;
       const float = await chain.token.balanceOf(chain.signer.address);

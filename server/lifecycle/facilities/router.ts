@@ -1,4 +1,23 @@
 import { z } from "zod";
+import {
+  ApprovalDetail,
+  ApprovalList,
+  ApprovalView,
+  ProposedReview,
+  SignedApproval,
+} from "../../../domain/api/approvals";
+import {
+  CreatedFacility,
+  EvidenceList,
+  FacilityDetail,
+  FacilityList,
+  FundResult,
+  PaymentList,
+  PaymentResult,
+} from "../../../domain/api/facilities";
+import { ProductList } from "../../../domain/api/products";
+import { ReviewList } from "../../../domain/api/reviews";
+import { APPROVAL_STATUSES, FACILITY_STATUS as STATUS } from "../../../domain/enums";
 import type { Policy } from "../../auth/policy";
 import { Text, defineRoute, type RouteDef } from "../../http/route";
 import { Address } from "../payees";
@@ -15,9 +34,6 @@ import {
   UnfreezeBody,
 } from "./schema";
 import type { FacilityService } from "./service";
-
-const STATUS = ["NONE", "ACTIVE", "FROZEN", "CLOSED"] as const;
-const Any = z.record(z.string(), z.unknown());
 
 type FacilityRow = Awaited<ReturnType<FacilityService["list"]>>[number];
 
@@ -140,7 +156,7 @@ export function facilityRoutes({
       summary: "List loan products",
       tags: ["facilities"],
       auth: ["bank_officer", "regulator", "borrower"],
-      responses: { 200: { description: "the products (rules as data)", schema: z.object({ items: z.array(Any) }) } },
+      responses: { 200: { description: "the products (rules as data)", schema: ProductList } },
       handler: async ({ principal }) => {
         policy.institutional(principal!, { type: "catalog" });
         return { body: { items: catalog.products } };
@@ -155,8 +171,8 @@ export function facilityRoutes({
       auth: ["bank_officer"],
       body: CreateFacilityBody,
       responses: {
-        201: { description: "created on chain", schema: Any },
-        202: { description: "accepted; the chain write is on its way", schema: Any },
+        201: { description: "created on chain", schema: CreatedFacility },
+        202: { description: "accepted; the chain write is on its way", schema: CreatedFacility },
         422: { description: "plan under the quality floor, over the limit, unknown payee, or no grade" },
       },
       handler: async ({ principal, body }) => {
@@ -173,7 +189,7 @@ export function facilityRoutes({
       tags: ["facilities"],
       auth: ["bank_officer", "regulator", "borrower", "fiscal"],
       query: z.object({ borrower: z.string().optional() }),
-      responses: { 200: { description: "facilities", schema: z.object({ items: z.array(Any) }) } },
+      responses: { 200: { description: "facilities", schema: FacilityList } },
       handler: async ({ query, principal }) => {
         let rows = await facilities.list(policy.facilityWhere(principal!));
         if (query.borrower) rows = rows.filter((r) => r.borrower.toLowerCase() === query.borrower!.toLowerCase());
@@ -188,7 +204,10 @@ export function facilityRoutes({
       tags: ["facilities"],
       auth: ["bank_officer", "regulator", "borrower"],
       params: FacilityParams,
-      responses: { 200: { description: "the facility", schema: Any }, 404: { description: "no such facility" } },
+      responses: {
+        200: { description: "the facility", schema: FacilityDetail },
+        404: { description: "no such facility" },
+      },
       handler: async ({ params, principal }) => {
         await policy.facility(principal!, params.id);
         return { body: await detail(params.id) };
@@ -203,8 +222,8 @@ export function facilityRoutes({
       auth: ["bank_officer"],
       params: FacilityParams,
       responses: {
-        200: { description: "funded on chain (or already funded)", schema: Any },
-        202: { description: "the funding is on its way", schema: Any },
+        200: { description: "funded on chain (or already funded)", schema: FundResult },
+        202: { description: "the funding is on its way", schema: FundResult },
         404: { description: "no such facility" },
         409: { description: "closed, the bank node's float is short, or the chain refused the funding" },
       },
@@ -225,7 +244,7 @@ export function facilityRoutes({
       tags: ["payments"],
       auth: ["bank_officer", "regulator", "supplier"],
       query: z.object({ payee: Address.optional().meta({ description: "only payments to this payee" }) }),
-      responses: { 200: { description: "payments, read from the chain", schema: z.object({ items: z.array(Any) }) } },
+      responses: { 200: { description: "payments, read from the chain", schema: PaymentList } },
       handler: async ({ query, principal }) => {
         const items = [];
         for (const row of await facilities.list(policy.facilityWhere(principal!))) {
@@ -276,8 +295,8 @@ export function facilityRoutes({
       params: PaymentParams,
       body: RequestPaymentBody,
       responses: {
-        200: { description: "paid to the payee on chain", schema: Any },
-        202: { description: "submitted; on its way", schema: Any },
+        200: { description: "paid to the payee on chain", schema: PaymentResult },
+        202: { description: "submitted; on its way", schema: PaymentResult },
         409: { description: "blocked: the problem lists every blocker (evidence, verdicts, freeze, funds)" },
       },
       handler: async ({ principal, params, body }) => {
@@ -297,7 +316,7 @@ export function facilityRoutes({
       tags: ["facilities"],
       auth: ["bank_officer", "regulator", "borrower"],
       params: FacilityParams,
-      responses: { 200: { description: "evidence", schema: z.object({ items: z.array(Any) }) } },
+      responses: { 200: { description: "evidence", schema: EvidenceList } },
       handler: async ({ params, principal }) => {
         await policy.facility(principal!, params.id);
         await facilities.row(params.id); // an unknown facility is a 404, not an empty list
@@ -314,7 +333,10 @@ export function facilityRoutes({
       params: FacilityParams,
       body: ReviewBody,
       responses: {
-        201: { description: "the decision with its inputs, awaiting the regulator's signature", schema: Any },
+        201: {
+          description: "the decision with its inputs, awaiting the regulator's signature",
+          schema: ProposedReview,
+        },
       },
       handler: async ({ principal, params, body }) => {
         await policy.facility(principal!, params.id, "write");
@@ -333,7 +355,7 @@ export function facilityRoutes({
       tags: ["reviews"],
       auth: ["bank_officer", "regulator", "borrower"],
       params: FacilityParams,
-      responses: { 200: { description: "reviews", schema: z.object({ items: z.array(Any) }) } },
+      responses: { 200: { description: "reviews", schema: ReviewList } },
       handler: async ({ params, principal }) => {
         await policy.facility(principal!, params.id);
         await facilities.row(params.id); // an unknown facility is a 404, not an empty list
@@ -367,7 +389,7 @@ export function facilityRoutes({
       params: FacilityParams,
       body: UnfreezeBody,
       responses: {
-        201: { description: "awaiting the regulator's signature", schema: Any },
+        201: { description: "awaiting the regulator's signature", schema: ApprovalView },
         409: { description: "not frozen, or already proposed" },
       },
       handler: async ({ principal, params, body }) => {
@@ -385,8 +407,8 @@ export function facilityRoutes({
       summary: "List joint decisions",
       tags: ["reviews"],
       auth: ["bank_officer", "regulator"],
-      query: z.object({ status: z.enum(["AWAITING_REGULATOR", "SUBMITTED", "APPLIED", "REFUSED"]).optional() }),
-      responses: { 200: { description: "approvals", schema: z.object({ items: z.array(Any) }) } },
+      query: z.object({ status: z.enum(APPROVAL_STATUSES).optional() }),
+      responses: { 200: { description: "approvals", schema: ApprovalList } },
       handler: async ({ query, principal }) => {
         policy.institutional(principal!, { type: "institutional" });
         const rows = await db.prisma.approval.findMany({
@@ -404,7 +426,7 @@ export function facilityRoutes({
       tags: ["reviews"],
       auth: ["bank_officer", "regulator"],
       params: z.object({ approvalId: z.uuid() }),
-      responses: { 200: { description: "the approval", schema: Any }, 404: { description: "unknown" } },
+      responses: { 200: { description: "the approval", schema: ApprovalDetail }, 404: { description: "unknown" } },
       handler: async ({ params, principal }) => {
         policy.institutional(principal!, { type: "institutional" });
         const approval = await db.prisma.approval.findUnique({ where: { id: params.approvalId } });
@@ -433,7 +455,8 @@ export function facilityRoutes({
         signature: z.string().regex(/^0x[0-9a-fA-F]{130}$/, { message: "must be a 65-byte hex signature" }),
       }),
       responses: {
-        200: { description: "applied on chain", schema: Any },
+        200: { description: "applied on chain", schema: SignedApproval },
+        202: { description: "co-signed; the decision is on its way to the chain", schema: SignedApproval },
         409: { description: "not pending, or refused by the chain" },
         422: { description: "not a regulator's signature" },
       },
@@ -453,7 +476,7 @@ export function facilityRoutes({
       params: z.object({ approvalId: z.uuid() }),
       body: z.object({ reason: Text(8_000) }),
       responses: {
-        200: { description: "the approval with the refusal", schema: Any },
+        200: { description: "the approval with the refusal", schema: ApprovalView },
         404: { description: "unknown" },
         409: { description: "not pending" },
       },

@@ -69,28 +69,8 @@ export const ReviewBody = z
 
 export const UnfreezeBody = z.object({ reason: Text(1_000) });
 
-export const Blocker = z.object({ code: z.string(), message: z.string() });
-/** A document the pre-flight looked at, and whether (or why not) it releases the payment. */
-export const ConsideredEvidence = z.object({
-  documentId: z.string(),
-  evidenceId: z.string(),
-  kind: z.string(),
-  counterparty: z.string(),
-  use: z.enum(["chosen", "usable", "unusable"]),
-  reason: z.string(),
-});
-
-export const Readiness = z
-  .object({
-    ready: z.boolean(),
-    blockers: z.array(Blocker),
-    evidenceIds: z.array(z.string()).meta({ description: "the evidence the payment will consume" }),
-    documentIds: z.array(z.string()).meta({ description: "the documents the payment will consume" }),
-    considered: z
-      .array(ConsideredEvidence)
-      .meta({ description: "every document looked at: chosen, usable, or why it cannot release this payment" }),
-  })
-  .meta({ id: "PaymentReadiness" });
+// What a pre-flight answers is the domain's (domain/api/facilities.ts): the CLI and the dashboard read it.
+export { Blocker, ConsideredEvidence, Readiness } from "../../../domain/api/facilities";
 
 /** The evidence a payment request or readiness check names (document ids or evidence ids); else the pre-flight picks. */
 const EvidenceChoiceIds = z

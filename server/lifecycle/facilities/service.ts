@@ -1,6 +1,8 @@
 import { keccak256, toBeHex, toUtf8Bytes, verifyTypedData, zeroPadValue } from "ethers";
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
+import { FACILITY_STATUS as STATUS, VERDICTS as VERDICT, kindsOfMask as kindsOf } from "../../../domain/enums";
+import { formatBps as pct, formatCny as cny, shareBps } from "../../../domain/money";
 import type { Principal } from "../../auth/roles";
 import { chainNow, type Chain } from "../../chain/chain";
 import { EVIDENCE_KINDS, evidenceIdOf, isPayeeKind, kindIndex, type EvidenceKind } from "../../chain/evidence";
@@ -21,13 +23,8 @@ import { createFunding, fundKey } from "./funding";
 import { chooseEvidence } from "./evidence-choice";
 import type { CreateFacilityBody } from "./schema";
 
-const STATUS = ["NONE", "ACTIVE", "FROZEN", "CLOSED"] as const;
-const VERDICT = ["NONE", "ACCEPT", "REJECT"] as const;
-const pct = (bps: bigint | number) => `${(Number(bps) / 100).toFixed(2)}%`;
-const cny = (fen: bigint) => `${(fen / 100n).toLocaleString("en-US")}.${(fen % 100n).toString().padStart(2, "0")} CNY`;
 const maskOf = (kinds: readonly string[]) =>
   kinds.reduce((mask, kind) => mask | (1 << kindIndex(kind as EvidenceKind)), 0);
-const kindsOf = (mask: number) => EVIDENCE_KINDS.filter((_, i) => (mask & (1 << i)) !== 0);
 
 export interface Blocker {
   code: string;
@@ -138,12 +135,12 @@ export function createFacilityService({
         `the plan totals ${cny(total)}, more than the credit limit of ${cny(body.creditLimit)}`,
       );
     }
-    const shareBps = (quality * 10_000n) / total;
-    if (shareBps < BigInt(floorBps)) {
+    const share = shareBps(quality, total);
+    if (share < floorBps) {
       throw unprocessable(
         "quality_share_below_floor",
-        `the plan puts ${pct(shareBps)} (${cny(quality)} of ${cny(total)}) into quality purposes; the product's floor is ${pct(floorBps)}`,
-        { shareBps: Number(shareBps), floorBps },
+        `the plan puts ${pct(share)} (${cny(quality)} of ${cny(total)}) into quality purposes; the product's floor is ${pct(floorBps)}`,
+        { shareBps: share, floorBps },
       );
     }
     const problems: string[] = [];

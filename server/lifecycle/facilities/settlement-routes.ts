@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { Statement } from "../../../domain/api/statement";
 import type { Policy } from "../../auth/policy";
 import { UintString, defineRoute, type RouteDef } from "../../http/route";
 import { FacilityParams } from "./schema";
@@ -152,7 +153,7 @@ export function settlementRoutes({
       tags: ["facilities"],
       auth: ["bank_officer", "regulator", "borrower", "fiscal"],
       params: FacilityParams,
-      responses: { 200: { description: "the statement", schema: Any }, 404: { description: "no such facility" } },
+      responses: { 200: { description: "the statement", schema: Statement }, 404: { description: "no such facility" } },
       handler: async ({ params, principal }) => {
         await policy.facility(principal!, params.id);
         return { body: await statement(params.id) };
