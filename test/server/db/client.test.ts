@@ -60,6 +60,7 @@ describe("createDatabase", function () {
           status: "ANCHORED",
           batchId: batch.id,
           proof: JSON.stringify([HASH("56")]),
+          leafIndex: 1,
           anchoredAt: LATER,
           counterparty: "0x5A0b54D5dc17e0AadC383d2db43B0a0D3E029c4c",
           businessKey: "91330200MA2H8K3X1Y:INVOICE:NO-2026-0001",
