@@ -231,7 +231,8 @@ export const AuditReport = z
     repayments: z.array(Repayment),
     subsidies: z.array(SubsidyPayment),
     withdrawals: z.array(Withdrawal),
-    closed: ChainRef.nullable(),
+    // Inline rather than a nullable reference to AuditChainRef: the generated document dropped the null beside the $ref.
+    closed: z.object(ChainRef.shape).nullable(),
     totals: Totals,
     ledger: z.array(LedgerLine),
   })

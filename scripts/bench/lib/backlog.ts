@@ -1,14 +1,14 @@
 /**
  * What a verifier node looks like once thousands of documents have reached it: a facility on chain, a batch of
- * `count` of its evidence leaves anchored (one transaction), and in the node's own database the verdicts and the
+ * `count` of its evidence leaves anchored (batches of at most MAX_BATCH_SIZE, one transaction each), and in the node's own database the verdicts and the
  * outbox jobs its verifier queues for them — a leaf registration and an attestation each, in that order, as
  * createVerifier's `record` writes them, sealed with the node's decision MAC (derived from its verifier key, as a node
  * without NODE_MAC_KEY derives it). Every job is real: the node's outbox signs each one and the chain takes it.
  */
-import { SimpleMerkleTree } from "@openzeppelin/merkle-tree";
 import { Wallet, hexlify, id as keccakText, randomBytes, type JsonRpcProvider } from "ethers";
 import { devWallet } from "../../lib/deploy-config";
 import type { Deployment } from "../../lib/deployments";
+import { batchTreeOf } from "../../../server/chain/batch-tree";
 import { evidenceIdOf, kindIndex } from "../../../server/chain/evidence";
 
 /** The counterparty the backlog's made-up leaves name (part of each evidence id). */
@@ -78,21 +78,20 @@ export async function queueVerifierBacklog(options: {
     const saltedHash = hexlify(randomBytes(32));
     return { saltedHash, evidenceId: evidenceIdOf(facilityId, KIND, BACKLOG_COUNTERPARTY, saltedHash) };
   });
-  // Proofs read off the tree's array, as the bank's batcher does (getProof re-verifies each: minutes for 10,000).
-  const { tree, values } = SimpleMerkleTree.of(leaves.map((leaf) => leaf.evidenceId)).dump();
-  const root = tree[0];
-  const proofOf = (index: number) => {
-    const proof: string[] = [];
-    for (let node = values[index].treeIndex; node > 0; node = (node - 1) >> 1) {
-      proof.push(tree[node % 2 === 1 ? node + 1 : node - 1]);
-    }
-    return proof;
-  };
+  // Batches of at most MAX_BATCH_SIZE leaves on the position-bound batch tree, as the bank's batcher seals them.
   const registry = EvidenceRegistry__factory.connect(
     deployment.contracts.EvidenceRegistry,
     devWallet("bank").connect(provider),
   );
-  await (await registry.anchorBatch(root, count, { nonce: await nextNonce(provider) })).wait();
+  const maxSize = Number(await registry.MAX_BATCH_SIZE());
+  const placed: Array<{ root: string; index: number; proof: string[] }> = [];
+  let root = "";
+  for (let from = 0; from < count; from += maxSize) {
+    const tree = batchTreeOf(leaves.slice(from, from + maxSize).map((leaf) => leaf.evidenceId));
+    await (await registry.anchorBatch(tree.root, tree.size, { nonce: await nextNonce(provider) })).wait();
+    for (let index = 0; index < tree.size; index++) placed.push({ root: tree.root, index, proof: tree.proof(index) });
+    root ||= tree.root;
+  }
 
   const db = await createDatabase(options.databaseUrl);
   const decisions = createDecisions({
@@ -112,12 +111,13 @@ export async function queueVerifierBacklog(options: {
           kind: REGISTER_LEAF,
           lane: laneOf(REGISTER_LEAF),
           payload: JSON.stringify({
-            root,
+            root: placed[from + i].root,
+            index: placed[from + i].index,
             facilityId: facilityId.toString(),
             kind: kindIndex(KIND),
             counterparty: BACKLOG_COUNTERPARTY,
             saltedHash,
-            proof: proofOf(from + i),
+            proof: placed[from + i].proof,
             evidenceId,
           }),
         },
