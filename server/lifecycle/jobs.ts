@@ -1,4 +1,4 @@
-import { isError } from "ethers";
+import { isError, type ContractTransaction } from "ethers";
 import { facilityStatusOf } from "../../domain/enums";
 import { chainNow, type Chain } from "../chain/chain";
 import { signPermit } from "../chain/permit";
@@ -89,6 +89,21 @@ export function lifecycleHandlers({
 }): JobHandler<any>[] {
   const noop: JobHandler<any>["onConfirmed"] = async () => undefined;
   const hook = (kind: keyof typeof JOB) => onConfirmed[kind] ?? noop;
+  /** A payer's signed order relayed: landed once the payer's order nonce moved past it, and only where its own signature did. */
+  const signedOrderJob = (
+    kind: typeof JOB.REPAY | typeof JOB.PAY_SUBSIDY,
+    filterOf: (request: OrderRequest) => Parameters<typeof chain.manager.queryFilter>[0],
+    send: (call: ReturnType<typeof orderCall>, request: OrderRequest) => Promise<ContractTransaction>,
+  ) => ({
+    kind,
+    locate: async ({ request, signatures }: { request: OrderRequest; signatures: OrderSignatures }) =>
+      (await chain.manager.nonces(request.payer)) > BigInt(String(request.order.message.nonce))
+        ? orderLandedAt(chain, filterOf(request), signatures.orderSignature)
+        : NOT_YET,
+    build: ({ request, signatures }: { request: OrderRequest; signatures: OrderSignatures }) =>
+      send(orderCall(request, signatures), request),
+    onConfirmed: hook(kind),
+  });
   const payeeOf = (address: string) => chain.payees.payeeOf(address);
   /**
    * Whether the settlement token takes ERC-2612 permits (the demo token does). Without them the node's key needs a
@@ -240,39 +255,17 @@ export function lifecycleHandlers({
         chain.manager.applyReview.populateTransaction(message, bankSignature, regulatorSignature),
       onConfirmed: hook("APPLY_REVIEW"),
     },
-    {
-      kind: JOB.REPAY,
-      // Not before the payer's order nonce has moved past this order's; then only where its own signature landed.
-      locate: async ({ request, signatures }: { request: OrderRequest; signatures: OrderSignatures }) =>
-        (await chain.manager.nonces(request.payer)) > BigInt(String(request.order.message.nonce))
-          ? orderLandedAt(
-              chain,
-              chain.manager.filters.Repaid(BigInt(request.facilityId), request.payer),
-              signatures.orderSignature,
-            )
-          : NOT_YET,
-      build: ({ request, signatures }: { request: OrderRequest; signatures: OrderSignatures }) => {
-        const { order, permit } = orderCall(request, signatures);
-        return chain.manager.repayWithSignature.populateTransaction(order, permit);
-      },
-      onConfirmed: hook("REPAY"),
-    },
-    {
-      kind: JOB.PAY_SUBSIDY,
-      locate: async ({ request, signatures }: { request: OrderRequest; signatures: OrderSignatures }) =>
-        (await chain.manager.nonces(request.payer)) > BigInt(String(request.order.message.nonce))
-          ? orderLandedAt(
-              chain,
-              chain.manager.filters.SubsidyPaid(BigInt(request.facilityId), request.payer),
-              signatures.orderSignature,
-            )
-          : NOT_YET,
-      build: ({ request, signatures }: { request: OrderRequest; signatures: OrderSignatures }) => {
-        const { order, permit } = orderCall(request, signatures);
-        return chain.manager.paySubsidyWithSignature.populateTransaction(request.payer, order, permit);
-      },
-      onConfirmed: hook("PAY_SUBSIDY"),
-    },
+    signedOrderJob(
+      JOB.REPAY,
+      (request) => chain.manager.filters.Repaid(BigInt(request.facilityId), request.payer),
+      ({ order, permit }) => chain.manager.repayWithSignature.populateTransaction(order, permit),
+    ),
+    signedOrderJob(
+      JOB.PAY_SUBSIDY,
+      (request) => chain.manager.filters.SubsidyPaid(BigInt(request.facilityId), request.payer),
+      ({ order, permit }, request) =>
+        chain.manager.paySubsidyWithSignature.populateTransaction(request.payer, order, permit),
+    ),
     {
       kind: JOB.CLOSE,
       locate: async ({ facilityId }: { facilityId: string }) =>
