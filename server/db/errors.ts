@@ -46,9 +46,21 @@ export function isDatabaseUnavailable(error: unknown): boolean {
 }
 
 /**
- * Whether a Prisma error is a unique constraint's violation (P2002, on both providers): a concurrent writer got there
- * first.
+ * The columns of the unique constraint a Prisma error violated, or undefined when it is not a unique violation: a
+ * concurrent writer got there first. Model writes fail with P2002; raw statements ($executeRaw, e.g. a bulk insert)
+ * with P2010, where only the driver adapter's error says what it was. `names` holds the columns (SQLite) or the
+ * index's name (PostgreSQL, e.g. "Document_contentKey_key"), [] when the driver named neither.
  */
-export function isUniqueViolation(error: unknown): boolean {
-  return (error as { code?: unknown } | null)?.code === "P2002";
+export function uniqueViolation(error: unknown): { names: string[] } | undefined {
+  const e = error as { code?: unknown; meta?: { driverAdapterError?: { cause?: AdapterCause } } } | null;
+  const cause = e?.meta?.driverAdapterError?.cause;
+  const names = [...(cause?.constraint?.fields ?? []), ...(cause?.constraint?.index ? [cause.constraint.index] : [])];
+  if (e?.code === "P2002") return { names };
+  if (e?.code === "P2010" && cause?.kind === "UniqueConstraintViolation") return { names };
+  return undefined;
+}
+
+interface AdapterCause {
+  kind?: string;
+  constraint?: { fields?: string[]; index?: string };
 }

@@ -25,6 +25,9 @@ export interface Admitted {
   counterparty: string;
   businessKey: string | null;
   releases: string | null;
+  /** the newest earlier upload of the same bytes (rejected on chain, else admission refuses), whose content hold the
+   * upload's write releases */
+  releasesContent: string | null;
 }
 
 /** The metadata field holding each kind's business number: with the issuer, one document's identity. */
@@ -245,7 +248,7 @@ export function createAdmission({
         }
         releases = same?.id ?? null;
       }
-      return { counterparty, businessKey, releases };
+      return { counterparty, businessKey, releases, releasesContent: sameBytes[0]?.id ?? null };
     },
   };
 }
@@ -253,14 +256,30 @@ export function createAdmission({
 export type Admission = ReturnType<typeof createAdmission>;
 
 /**
- * Releases the business identities that documents rejected on chain held (admission found them), in the upload's own
- * transaction. The identity stays derivable from the rejected row's kind, counterparty and metadata; the column is the
- * hold, and the unique constraint on it keeps two concurrent uploads from taking one identity.
+ * Releases the business identities and the content holds that documents rejected on chain held (admission found
+ * them), in the upload's own transaction. The identity stays derivable from the rejected row's kind, counterparty and
+ * metadata, and its bytes from contentHash; the columns are the holds, and their unique constraints keep two concurrent
+ * uploads from taking one identity or one content. A hold is released only from the row admission found rejected: a
+ * concurrent upload that took it meanwhile keeps it, and this upload's write fails on the constraint.
  */
-export async function releaseIdentities(tx: Tx, rows: Array<{ businessKey: string | null; releases: string | null }>) {
-  for (const { businessKey, releases } of rows) {
+export async function releaseIdentities(
+  tx: Tx,
+  rows: Array<{
+    businessKey: string | null;
+    releases: string | null;
+    contentHash: string;
+    releasesContent: string | null;
+  }>,
+) {
+  for (const { businessKey, releases, contentHash, releasesContent } of rows) {
     if (businessKey && releases) {
       await tx.document.updateMany({ where: { id: releases, businessKey }, data: { businessKey: null } });
+    }
+    if (releasesContent) {
+      await tx.document.updateMany({
+        where: { id: releasesContent, contentKey: contentHash },
+        data: { contentKey: null },
+      });
     }
   }
 }

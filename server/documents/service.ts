@@ -7,7 +7,7 @@ import { isTransient } from "../chain/reverts";
 import { LEAF_ENCODING, evidenceIdOf, leafValue, saltedHashOf, type EvidenceKind } from "../chain/evidence";
 import { verifyBatchProof } from "../chain/batch-tree";
 import { Prisma, type Database, type Tx } from "../db/client";
-import { isUniqueViolation } from "../db/errors";
+import { uniqueViolation } from "../db/errors";
 import { insertRows } from "../db/rows";
 import { AppError, badRequest, conflict, notFound, unavailable, unprocessable } from "../errors";
 import type { Metrics } from "../http/metrics";
@@ -172,10 +172,17 @@ export function createDocumentService({
       });
       return { documents, replayed: false };
     } catch (error) {
-      if (!isUniqueViolation(error)) throw error;
+      const violated = uniqueViolation(error);
+      if (!violated) throw error;
       const earlier = idempotency && (await replayOf(principal, idempotency));
       if (earlier) return earlier;
-      // Not the Idempotency-Key: a concurrent upload took the same business identity first.
+      // Not the Idempotency-Key: a concurrent upload took the same bytes or the same business identity first.
+      if (violated.names.some((name) => /contentKey/i.test(name))) {
+        throw conflict(
+          "document_duplicate",
+          "another upload of the same bytes was stored at the same moment: one document backs one use",
+        );
+      }
       throw conflict(
         "document_business_duplicate",
         "another upload with the same business identity (issuer and number) was stored at the same moment: " +
@@ -194,7 +201,9 @@ export function createDocumentService({
     entry: { facilityId: bigint; kind: EvidenceKind; counterparty?: string; metadata?: Record<string, unknown> },
   ) {
     const contentHash = file.contentHash;
-    const { counterparty, businessKey, releases } = await fromChain(admission.admit(principal, entry, contentHash));
+    const { counterparty, businessKey, releases, releasesContent } = await fromChain(
+      admission.admit(principal, entry, contentHash),
+    );
     const salt = hexlify(randomBytes(32));
     const saltedHash = saltedHashOf(salt, contentHash);
     await store.putFile(contentHash, file.path);
@@ -207,6 +216,7 @@ export function createDocumentService({
       originalName: file.originalName.slice(0, 255),
       metadata: JSON.stringify(entry.metadata ?? {}),
       contentHash,
+      contentKey: contentHash,
       salt,
       saltedHash,
       evidenceId: evidenceIdOf(entry.facilityId, entry.kind, counterparty, saltedHash),
@@ -214,6 +224,7 @@ export function createDocumentService({
       businessKey,
       uploadedBy: `${principal.institution}/${principal.label}`,
       releases,
+      releasesContent,
     };
   }
 
@@ -239,7 +250,7 @@ export function createDocumentService({
       }
       // Even for one statement: on SQLite a write outside an interactive transaction runs inside whichever one holds
       // the connection (a batch being sealed) and would roll back with it.
-      const { releases: _released, ...row } = data;
+      const { releases: _released, releasesContent: _releasedContent, ...row } = data;
       const written = await writeOnce(principal, idempotency, [data.id], async (tx) => {
         await releaseIdentities(tx, [data]);
         const document = await tx.document.create({ data: row });
@@ -309,16 +320,16 @@ export function createDocumentService({
             tx,
             rows.map(
               (r) => Prisma.sql`(${r.id}, ${r.facilityId}, ${r.kind}, ${r.mimeType}, ${r.size}, ${r.originalName},
-                ${r.metadata}, ${r.contentHash}, ${r.salt}, ${r.saltedHash}, ${r.evidenceId}, ${r.counterparty},
+                ${r.metadata}, ${r.contentHash}, ${r.contentKey}, ${r.salt}, ${r.saltedHash}, ${r.evidenceId}, ${r.counterparty},
                 ${r.businessKey}, ${r.uploadedBy}, ${r.createdAt}, ${"QUEUED"})`,
             ),
             (values) => Prisma.sql`
               INSERT INTO "Document" ("id", "facilityId", "kind", "mimeType", "size", "originalName", "metadata",
-                "contentHash", "salt", "saltedHash", "evidenceId", "counterparty", "businessKey", "uploadedBy",
+                "contentHash", "contentKey", "salt", "saltedHash", "evidenceId", "counterparty", "businessKey", "uploadedBy",
                 "createdAt", "status")
               VALUES ${values}`,
           );
-          return rows.map(({ releases: _, ...row }) => ({
+          return rows.map(({ releases: _, releasesContent: _content, ...row }) => ({
             ...row,
             status: "QUEUED",
             batchId: null,

@@ -950,6 +950,54 @@ describe("the HTTP layer", function () {
     });
   });
 
+  describe("when the same bytes are uploaded at the same moment", function () {
+    const documentCount = () => db.prisma.document.count();
+
+    it("admits one of several concurrent uploads of the same bytes and refuses the others 409 document_duplicate", async function () {
+      const before = await documentCount();
+      const bytes = pdf(`same bytes at once ${randomUUID()}`);
+      const replies = await Promise.all(
+        Array.from({ length: 4 }, () => upload(validFields, { bytes, type: "application/pdf" })),
+      );
+      const stored = replies.filter((reply) => reply.status === 201);
+      expect(stored, replies.map((reply) => reply.text).join("\n")).to.have.length(1);
+      for (const reply of replies.filter((r) => r.status !== 201)) {
+        expect(expectProblem(reply, 409, "document_duplicate").detail).to.include("same bytes");
+      }
+      expect(await documentCount()).to.equal(before + 1);
+    });
+
+    it("admits one of concurrent bulk uploads that share a file, all or none per upload", async function () {
+      const before = await documentCount();
+      const shared = pdf(`shared by two bulk uploads ${randomUUID()}`);
+      const form = (own: string) => {
+        const body = new FormData();
+        body.append(
+          "documents",
+          JSON.stringify([
+            { facilityId: "1", kind: "INVOICE" },
+            { facilityId: "1", kind: "DELIVERY_NOTE" },
+          ]),
+        );
+        for (const bytes of [shared, pdf(own)]) {
+          body.append("files", new Blob([new Uint8Array(bytes)], { type: "application/pdf" }), "doc.pdf");
+        }
+        return body;
+      };
+      const replies = await Promise.all(
+        [randomUUID(), randomUUID(), randomUUID()].map((own) =>
+          send("/documents/bulk", { method: "POST", key: keys.officer, body: form(own) }),
+        ),
+      );
+      expect(
+        replies.filter((reply) => reply.status === 201),
+        replies.map((r) => r.text).join("\n"),
+      ).to.have.length(1);
+      for (const reply of replies.filter((r) => r.status !== 201)) expectProblem(reply, 409, "document_duplicate");
+      expect(await documentCount()).to.equal(before + 2);
+    });
+  });
+
   describe("when documents are listed", function () {
     it("pages newest first with the cursor it hands out, filtered by facility", async function () {
       const facilityId = String(1_000 + Math.floor(Math.random() * 1_000_000));

@@ -52,6 +52,7 @@ describe("createDatabase", function () {
           originalName: "发票 invoice.pdf",
           metadata: '{"supplier":"宁波"}',
           contentHash: HASH("cd"),
+          contentKey: HASH("cd"),
           salt: HASH("ef"),
           saltedHash: HASH("12"),
           evidenceId: HASH("34"),

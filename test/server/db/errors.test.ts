@@ -1,5 +1,6 @@
 import { expect } from "chai";
-import { isDatabaseUnavailable } from "../../../server/db/errors";
+import { Prisma } from "../../../server/db/client";
+import { isDatabaseUnavailable, uniqueViolation } from "../../../server/db/errors";
 import {
   createTestDatabase,
   postgresAdmin,
@@ -60,5 +61,33 @@ describe("isDatabaseUnavailable", function () {
     expect(isDatabaseUnavailable(new Error("something else"))).to.equal(false);
     expect(isDatabaseUnavailable(undefined)).to.equal(false);
     expect(isDatabaseUnavailable("P1001")).to.equal(false);
+  });
+});
+
+describe("uniqueViolation", function () {
+  this.timeout(60_000);
+
+  it("names the constraint a model write or a raw insert violated, on both databases", async function () {
+    await withDatabases(async (db) => {
+      const key = { id: "key-1", keyHash: "hash", role: "bank_officer", institution: "bank", label: "a" };
+      await db.prisma.apiKey.create({ data: key });
+      const modelWrite = await db.prisma.apiKey.create({ data: { ...key, id: "key-2" } }).catch((e: unknown) => e);
+      expect(uniqueViolation(modelWrite)?.names.join(), String(modelWrite)).to.match(/keyHash/);
+      const rawInsert = await db.prisma
+        .$executeRaw(
+          Prisma.sql`INSERT INTO "ApiKey" ("id", "keyHash", "role", "institution", "label") VALUES ('key-3', 'hash', 'bank_officer', 'bank', 'a')`,
+        )
+        .catch((e: unknown) => e);
+      expect(uniqueViolation(rawInsert)?.names.join(), String(rawInsert)).to.match(/keyHash/);
+    });
+  });
+
+  it("is undefined for anything else", async function () {
+    expect(uniqueViolation(new Error("something else"))).to.equal(undefined);
+    expect(uniqueViolation(undefined)).to.equal(undefined);
+    await withDatabases(async (db) => {
+      const missing = await db.prisma.$executeRaw(Prisma.sql`SELECT * FROM "NoSuchTable"`).catch((e: unknown) => e);
+      expect(uniqueViolation(missing), String(missing)).to.equal(undefined);
+    });
   });
 });
