@@ -996,6 +996,28 @@ describe("the HTTP layer", function () {
       for (const reply of replies.filter((r) => r.status !== 201)) expectProblem(reply, 409, "document_duplicate");
       expect(await documentCount()).to.equal(before + 2);
     });
+
+    it("admits one of concurrent bulk uploads citing one invoice number and refuses the others 409", async function () {
+      const before = await documentCount();
+      const invoiceNumber = `FP-RACE-${randomUUID()}`;
+      const form = () => {
+        const body = new FormData();
+        body.append("documents", JSON.stringify([{ facilityId: "1", kind: "INVOICE", metadata: { invoiceNumber } }]));
+        body.append("files", new Blob([new Uint8Array(pdf(randomUUID()))], { type: "application/pdf" }), "doc.pdf");
+        return body;
+      };
+      const replies = await Promise.all(
+        [1, 2, 3].map(() => send("/documents/bulk", { method: "POST", key: keys.officer, body: form() })),
+      );
+      expect(
+        replies.filter((reply) => reply.status === 201),
+        replies.map((r) => r.text).join("\n"),
+      ).to.have.length(1);
+      for (const reply of replies.filter((r) => r.status !== 201)) {
+        expectProblem(reply, 409, "document_business_duplicate");
+      }
+      expect(await documentCount()).to.equal(before + 1);
+    });
   });
 
   describe("when documents are listed", function () {
