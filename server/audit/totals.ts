@@ -1,4 +1,4 @@
-import { PAYEE_CATEGORIES } from "../lifecycle/payees";
+import { PAYEE_CATEGORIES } from "../payees/router";
 import { shareBps } from "./money";
 import type { AuditReport, ExecutedPayment } from "./schema";
 

@@ -16,7 +16,7 @@ import type { Wallet } from "ethers";
 export const LANE = { CONTROL: "CONTROL", MAIN: "MAIN", RELAY: "RELAY" } as const;
 export type Lane = (typeof LANE)[keyof typeof LANE];
 
-/** Job kinds of the CONTROL lane (JOB.FREEZE and JOB.UNFREEZE of server/lifecycle/jobs.ts). */
+/** Job kinds of the CONTROL lane (JOB.FREEZE and JOB.UNFREEZE of server/outbox/jobs.ts). */
 export const CONTROL_KINDS: readonly string[] = ["FREEZE", "UNFREEZE"];
 /** Job kinds of the RELAY lane (REGISTER_LEAF, ATTEST, REVOKE of server/verification/verifier.ts, BATCH_ATTEST). */
 export const RELAY_KINDS: readonly string[] = ["REGISTER_LEAF", "ATTEST", "REVOKE", "BATCH_ATTEST"];

@@ -15,7 +15,7 @@ import { migrateDatabase } from "../../server/db/migrate";
 import { createDocumentStore, type DocumentStore } from "../../server/documents/storage";
 import { createMetrics, type Metrics } from "../../server/http/metrics";
 import type { RouteDef } from "../../server/http/route";
-import { createFacilityService, type FacilityService } from "../../server/lifecycle/facilities/service";
+import { createFacilityService, type FacilityService } from "../../server/facilities/service";
 import { outboxHandlersOf as nodeOutboxHandlers, routesOf, type RouteDeps } from "../../server/node";
 import { createOutbox, type JobHandler, type Outbox } from "../../server/outbox/outbox";
 import { loadProducts, type ProductCatalog } from "../../server/rules/products";

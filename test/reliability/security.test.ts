@@ -40,7 +40,7 @@ import {
   type Party,
 } from "../helpers/tenantMatrix";
 import { revertError } from "../helpers/revertReasons";
-import { sealWhiteList, whiteListDomain } from "../../server/lifecycle/whitelist-signatures";
+import { sealWhiteList, whiteListDomain } from "../../server/whitelist/signatures";
 import {
   signAttestation,
   signReview,

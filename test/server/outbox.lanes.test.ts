@@ -9,7 +9,7 @@ import pino from "pino";
 import type { Chain } from "../../server/chain/chain";
 import { createMetrics } from "../../server/http/metrics";
 import { orderedId } from "../../server/ids";
-import { JOB } from "../../server/lifecycle/jobs";
+import { JOB } from "../../server/outbox/jobs";
 import { CONTROL_KINDS, LANE, RELAY_KINDS, laneOf } from "../../server/outbox/lanes";
 import { createOutbox, type JobHandler } from "../../server/outbox/outbox";
 import { BATCH_ATTEST } from "../../server/verification/batch-verdicts";

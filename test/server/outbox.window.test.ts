@@ -13,7 +13,7 @@ import type { Chain } from "../../server/chain/chain";
 import { createMetrics } from "../../server/http/metrics";
 import { ATTEST } from "../../server/verification/verifier";
 import { orderedId } from "../../server/ids";
-import { JOB } from "../../server/lifecycle/jobs";
+import { JOB } from "../../server/outbox/jobs";
 import { laneOf } from "../../server/outbox/lanes";
 import { createOutbox, type JobHandler } from "../../server/outbox/outbox";
 import { startChainNode, type ChainNode } from "../../scripts/lib/chain-node";

@@ -11,7 +11,7 @@ import { startChainNode, type ChainNode } from "../../scripts/lib/chain-node";
 import { devWallet, parseDeployConfig } from "../../scripts/lib/deploy-config";
 import { createChain, type Chain } from "../../server/chain/chain";
 import { createApp } from "../../server/http/app";
-import { createRegulatorWhiteList, sealWhiteList, whiteListDomain } from "../../server/lifecycle/whitelist-signatures";
+import { createRegulatorWhiteList, sealWhiteList, whiteListDomain } from "../../server/whitelist/signatures";
 import { client } from "../helpers/processes";
 import { createNodeParts, type NodeParts } from "../helpers/nodeParts";
 

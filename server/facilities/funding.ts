@@ -1,13 +1,13 @@
 import type { Logger } from "pino";
-import { FUNDING_STATUSES, facilityStatusOf } from "../../../domain/enums";
-import { formatCny as cny } from "../../../domain/money";
-import type { Principal } from "../../auth/roles";
-import type { Chain } from "../../chain/chain";
-import type { Database } from "../../db/client";
-import { conflict } from "../../errors";
-import type { Outbox } from "../../outbox/outbox";
-import { JOB } from "../jobs";
-import { chainWrite } from "../wait";
+import { FUNDING_STATUSES, facilityStatusOf } from "../../domain/enums";
+import { formatCny as cny } from "../../domain/money";
+import type { Principal } from "../auth/roles";
+import type { Chain } from "../chain/chain";
+import type { Database } from "../db/client";
+import { conflict } from "../errors";
+import type { Outbox } from "../outbox/outbox";
+import { JOB } from "../outbox/jobs";
+import { chainWrite } from "../outbox/wait";
 
 /** The outbox key of a facility's funding: one per facility, retried under the same key. */
 export const fundKey = (applicationId: string) => `facility-fund:${applicationId}`;
@@ -24,7 +24,7 @@ export type FundingStatus = (typeof FUNDING_STATUSES)[number];
 
 /**
  * A facility's funding: where it stands, and the retry when the chain refused it. Each funding is one FUND job under
- * the facility's own key, carrying exactly the missing amount with its own permit (server/lifecycle/jobs.ts), so
+ * the facility's own key, carrying exactly the missing amount with its own permit (server/outbox/jobs.ts), so
  * facilities funded at the same time share nothing.
  */
 export function createFunding({

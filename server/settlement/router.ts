@@ -1,10 +1,10 @@
 import { z } from "zod";
-import { Statement } from "../../../domain/api/statement";
-import type { Policy } from "../../auth/policy";
-import { UintString, defineRoute, type RouteDef } from "../../http/route";
-import { FacilityParams } from "./schema";
-import type { FacilityService } from "./service";
-import type { Settlement } from "./settlement";
+import { Statement } from "../../domain/api/statement";
+import type { Policy } from "../auth/policy";
+import { UintString, defineRoute, type RouteDef } from "../http/route";
+import { FacilityParams } from "../facilities/schema";
+import type { FacilityService } from "../facilities/service";
+import type { Settlement } from "./service";
 
 const STATUS = ["NONE", "ACTIVE", "FROZEN", "CLOSED"] as const;
 const Any = z.record(z.string(), z.unknown());

@@ -1,20 +1,20 @@
 import { getAddress, keccak256 } from "ethers";
 import type { Logger } from "pino";
-import { fenToCny } from "../../audit/money";
-import type { Principal } from "../../auth/roles";
-import type { Chain } from "../../chain/chain";
+import { fenToCny } from "../audit/money";
+import type { Principal } from "../auth/roles";
+import type { Chain } from "../chain/chain";
 import {
   orderRequest,
   signersOf,
   type OrderKind,
   type OrderRequest,
   type OrderSignatures,
-} from "../../chain/payer-orders";
-import type { Database } from "../../db/client";
-import { conflict, unprocessable } from "../../errors";
-import type { Outbox } from "../../outbox/outbox";
-import { JOB } from "../jobs";
-import { chainWrite } from "../wait";
+} from "../chain/payer-orders";
+import type { Database } from "../db/client";
+import { conflict, unprocessable } from "../errors";
+import type { Outbox } from "../outbox/outbox";
+import { JOB } from "../outbox/jobs";
+import { chainWrite } from "../outbox/wait";
 
 const cny = (fen: bigint) => `${fenToCny(fen)} CNY`;
 const STATUS = ["NONE", "ACTIVE", "FROZEN", "CLOSED"] as const;

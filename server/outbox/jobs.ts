@@ -3,7 +3,7 @@ import { facilityStatusOf } from "../../domain/enums";
 import { chainNow, type Chain } from "../chain/chain";
 import { signPermit } from "../chain/permit";
 import { orderCall, type OrderRequest, type OrderSignatures } from "../chain/payer-orders";
-import type { JobHandler, Landed } from "../outbox/outbox";
+import type { JobHandler, Landed } from "./outbox";
 
 /** The chain writes of the loan lifecycle, each idempotent by what it finds on chain before sending. */
 export const JOB = {

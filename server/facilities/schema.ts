@@ -1,8 +1,8 @@
 import { z } from "zod";
-import { EVIDENCE_KINDS } from "../../chain/evidence";
-import { FacilityId, Text, UintString } from "../../http/route";
-import { GRADES } from "../../rules/products";
-import { Address, PAYEE_CATEGORIES } from "../payees";
+import { EVIDENCE_KINDS } from "../chain/evidence";
+import { FacilityId, Text, UintString } from "../http/route";
+import { GRADES } from "../rules/products";
+import { Address, PAYEE_CATEGORIES } from "../payees/router";
 
 /** A time as RFC 3339 (the OpenAPI date-time format): Z or an offset such as +08:00. */
 const IsoTime = z.iso.datetime({ offset: true, message: "must be an ISO 8601 time with Z or an offset" });
@@ -70,7 +70,7 @@ export const ReviewBody = z
 export const UnfreezeBody = z.object({ reason: Text(1_000) });
 
 // What a pre-flight answers is the domain's (domain/api/facilities.ts): the CLI and the dashboard read it.
-export { Blocker, ConsideredEvidence, Readiness } from "../../../domain/api/facilities";
+export { Blocker, ConsideredEvidence, Readiness } from "../../domain/api/facilities";
 
 /** The evidence a payment request or readiness check names (document ids or evidence ids); else the pre-flight picks. */
 const EvidenceChoiceIds = z

@@ -14,9 +14,9 @@ import type { Outbox } from "../outbox/outbox";
 import { findRecord, firmOfAccount, inspectionFigures, spotCheckRefusal } from "../registry/records";
 import { createReviewRebuilder, reviewDifferences, type ProposedReport } from "./review-rebuild";
 import type { ProductCatalog } from "../rules/products";
-import { JOB } from "./jobs";
+import { JOB } from "../outbox/jobs";
 import { managerDomain, typesOf, type ApprovalKind } from "../chain/typed-data";
-import { chainWrite } from "./wait";
+import { chainWrite } from "../outbox/wait";
 
 const SpotCheckBody = z.object({
   facilityId: FacilityId,

@@ -1,5 +1,5 @@
 import { getAddress } from "ethers";
-import { isPayeeKind, kindIndex, type EvidenceKind } from "../../chain/evidence";
+import { isPayeeKind, kindIndex, type EvidenceKind } from "../chain/evidence";
 
 /** One document of a facility as the pre-flight sees it (the chain's record, the verdicts, the bank's row). */
 export interface EvidenceCandidate {

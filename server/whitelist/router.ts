@@ -1,6 +1,6 @@
 /**
- * The quality white list's routes on both nodes (the entries, their CSV form and the import: ./whitelist.ts; the
- * regulator's seal: ./whitelist-signatures.ts).
+ * The quality white list's routes on both nodes (the entries, their CSV form and the import: ./service.ts; the
+ * regulator's seal: ./signatures.ts).
  */
 import { z } from "zod";
 import { authorize } from "../auth/policy";
@@ -10,7 +10,7 @@ import type { Database } from "../db/client";
 import { AppError, badRequest, notFound } from "../errors";
 import { Hex32, Text, defineRoute, type RouteDef } from "../http/route";
 import { GRADES } from "../rules/products";
-import { CSV_COLUMNS, WhiteListEntryInput, importWhiteList, parseWhiteListCsv, type PublishedEntry } from "./whitelist";
+import { CSV_COLUMNS, WhiteListEntryInput, importWhiteList, parseWhiteListCsv, type PublishedEntry } from "./service";
 import {
   createRegulatorCheck,
   createSealReader,
@@ -18,7 +18,7 @@ import {
   whiteListDomain,
   type RegulatorCheck,
   type SealReader,
-} from "./whitelist-signatures";
+} from "./signatures";
 
 /**
  * Entries per request to the bank node: with their proofs (~1.3 kB an entry in a publication of 10,000), ~130 kB,
@@ -81,7 +81,7 @@ const EntryView = WhiteListEntryInput.extend({
   publishedAt: z.string().nullable().meta({ description: "when the regulator published (signed) the entry" }),
   root: z.string().nullable().meta({ description: "the Merkle root of the regulator's publication it came in" }),
   signature: z.string().nullable().meta({
-    description: "the regulator's EIP-712 signature over the root (server/lifecycle/whitelist-signatures.ts)",
+    description: "the regulator's EIP-712 signature over the root (server/whitelist/signatures.ts)",
   }),
 }).meta({
   id: "WhiteListEntry",

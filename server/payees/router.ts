@@ -7,8 +7,8 @@ import { Hex32, Text, defineRoute, type RouteDef } from "../http/route";
 import { authorize } from "../auth/policy";
 import type { Outbox } from "../outbox/outbox";
 import { orderedId } from "../ids";
-import { JOB } from "./jobs";
-import { chainWrite } from "./wait";
+import { JOB } from "../outbox/jobs";
+import { chainWrite } from "../outbox/wait";
 import { PayeeView } from "../../domain/api/payees";
 import { PAYEE_CATEGORIES, type PayeeCategory } from "../../domain/enums";
 

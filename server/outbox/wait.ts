@@ -1,5 +1,5 @@
 import { AppError, codeOfContractError } from "../errors";
-import { ChainWriteFailed, type Outbox } from "../outbox/outbox";
+import { ChainWriteFailed, type Outbox } from "./outbox";
 
 /**
  * Waits for a queued chain write: its transaction once confirmed, undefined if it is still on its way after `waitMs`

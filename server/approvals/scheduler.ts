@@ -2,7 +2,7 @@ import type { Logger } from "pino";
 import { facilityStatusOf } from "../../domain/enums";
 import { chainNow, type Chain } from "../chain/chain";
 import type { Database } from "../db/client";
-import type { FacilityService } from "./facilities/service";
+import type { FacilityService } from "../facilities/service";
 
 /** A quarter of the product's review period, in seconds of chain time (the ACT/360 quarter: 90 days). */
 export const REVIEW_PERIOD_SECONDS = 90 * 86_400;

@@ -1,11 +1,5 @@
 import { z } from "zod";
-import {
-  ApprovalDetail,
-  ApprovalList,
-  ApprovalView,
-  ProposedReview,
-  SignedApproval,
-} from "../../../domain/api/approvals";
+import { ApprovalDetail, ApprovalList, ApprovalView, ProposedReview, SignedApproval } from "../../domain/api/approvals";
 import {
   CreatedFacility,
   EvidenceList,
@@ -14,15 +8,15 @@ import {
   FundResult,
   PaymentList,
   PaymentResult,
-} from "../../../domain/api/facilities";
-import { ProductList } from "../../../domain/api/products";
-import { ReviewList } from "../../../domain/api/reviews";
-import { APPROVAL_STATUSES, FACILITY_STATUS as STATUS } from "../../../domain/enums";
-import type { Policy } from "../../auth/policy";
-import { Text, defineRoute, type RouteDef } from "../../http/route";
-import { Address } from "../payees";
-import type { ProductCatalog } from "../../rules/products";
-import { toJson } from "../../rules/values";
+} from "../../domain/api/facilities";
+import { ProductList } from "../../domain/api/products";
+import { ReviewList } from "../../domain/api/reviews";
+import { APPROVAL_STATUSES, FACILITY_STATUS as STATUS } from "../../domain/enums";
+import type { Policy } from "../auth/policy";
+import { Text, defineRoute, type RouteDef } from "../http/route";
+import { Address } from "../payees/router";
+import type { ProductCatalog } from "../rules/products";
+import { toJson } from "../rules/values";
 import {
   CreateFacilityBody,
   FacilityParams,
@@ -104,7 +98,7 @@ export function facilityRoutes({
 }: {
   facilities: FacilityService;
   catalog: ProductCatalog;
-  db: import("../../db/client").Database;
+  db: import("../db/client").Database;
   policy: Policy;
 }): RouteDef<any, any, any, any>[] {
   async function detail(facilityId: bigint) {
@@ -430,7 +424,7 @@ export function facilityRoutes({
       handler: async ({ params, principal }) => {
         policy.institutional(principal!, { type: "institutional" });
         const approval = await db.prisma.approval.findUnique({ where: { id: params.approvalId } });
-        if (!approval) throw (await import("../../errors")).notFound(`approval ${params.approvalId}`);
+        if (!approval) throw (await import("../errors")).notFound(`approval ${params.approvalId}`);
         const review =
           approval.kind === "REVIEW"
             ? await db.prisma.reviewDecision.findFirst({ where: { approvalId: approval.id } })
