@@ -8,7 +8,7 @@ import { chainNow, type Chain } from "../chain/chain";
 import { EVIDENCE_KINDS, evidenceIdOf, isPayeeKind, kindIndex, type EvidenceKind } from "../chain/evidence";
 import type { Database, Tx } from "../db/client";
 import { AppError, conflict, notFound, unprocessable } from "../errors";
-import type { Outbox } from "../outbox/outbox";
+import type { JobHandler, Outbox } from "../outbox/outbox";
 import { decideReview } from "../rules/engine";
 import { computeMetrics } from "../rules/metrics";
 import { baseRateFor, isFastTrack, type Grade, type ProductCatalog } from "../rules/products";
@@ -504,31 +504,6 @@ export function createFacilityService({
     },
 
     /** Outbox hook: the facility exists on chain; record its id and queue its funding. */
-    async onCreated(tx: Tx, payload: CreateFacilityPayload, landedTxHash: string) {
-      const receipt = await chain.provider.getTransactionReceipt(landedTxHash);
-      const created = receipt?.logs
-        .map((log) => {
-          try {
-            return chain.manager.interface.parseLog(log);
-          } catch {
-            return null;
-          }
-        })
-        .find((parsed) => parsed?.name === "FacilityCreated");
-      if (!created) throw new Error(`no FacilityCreated event in ${landedTxHash}`);
-      const facilityId = created.args.facilityId as bigint;
-      await tx.facility.update({
-        where: { id: payload.applicationId },
-        data: { facilityId, status: "ACTIVE", createdTx: landedTxHash },
-      });
-      const total = payload.plan.reduce((sum, p) => sum + BigInt(p.amount), 0n);
-      await outbox.enqueue(tx, {
-        key: fundKey(payload.applicationId),
-        kind: JOB.FUND,
-        payload: { facilityId: facilityId.toString(), amount: total.toString(), fundedAfter: total.toString() },
-      });
-    },
-
     ...funding,
 
     async byApplication(id: string) {
@@ -793,4 +768,36 @@ interface ChainView {
 /** Outbox hook: a joint decision landed. */
 export async function onApprovalApplied(tx: Tx, payload: { approvalId: string }, landed: { txHash: string }) {
   await tx.approval.update({ where: { id: payload.approvalId }, data: { status: "APPLIED", txHash: landed.txHash } });
+}
+
+/**
+ * Outbox hook of CREATE_FACILITY: records the facility's on-chain id (read from the FacilityCreated event of the
+ * landed transaction) and queues its funding, inside the confirming database transaction.
+ */
+export function onFacilityCreated(chain: Chain): JobHandler<CreateFacilityPayload>["onConfirmed"] {
+  return async (tx, payload, landed, outbox) => {
+    const landedTxHash = landed.txHash;
+    const receipt = await chain.provider.getTransactionReceipt(landedTxHash);
+    const created = receipt?.logs
+      .map((log) => {
+        try {
+          return chain.manager.interface.parseLog(log);
+        } catch {
+          return null;
+        }
+      })
+      .find((parsed) => parsed?.name === "FacilityCreated");
+    if (!created) throw new Error(`no FacilityCreated event in ${landedTxHash}`);
+    const facilityId = created.args.facilityId as bigint;
+    await tx.facility.update({
+      where: { id: payload.applicationId },
+      data: { facilityId, status: "ACTIVE", createdTx: landedTxHash },
+    });
+    const total = payload.plan.reduce((sum, p) => sum + BigInt(p.amount), 0n);
+    await outbox.enqueue(tx, {
+      key: fundKey(payload.applicationId),
+      kind: JOB.FUND,
+      payload: { facilityId: facilityId.toString(), amount: total.toString(), fundedAfter: total.toString() },
+    });
+  };
 }

@@ -38,13 +38,25 @@ export interface JobHandler<P> {
   locate(payload: P): Promise<Landed | undefined>;
   /** The unsigned transaction (a contract method's populateTransaction). */
   build(payload: P): Promise<ContractTransaction>;
-  /** Records the landed effect, inside the database transaction that marks the job confirmed. */
-  onConfirmed(tx: Tx, payload: P, landed: Landed): Promise<void>;
+  /**
+   * Records the landed effect, inside the database transaction that marks the job confirmed; `queue` queues a job
+   * that follows from it in that same transaction (a created facility's funding).
+   */
+  onConfirmed(tx: Tx, payload: P, landed: Landed, queue: JobQueue): Promise<void>;
   /**
    * Why this job is not the node's own decision (a row in the database is not one), or undefined; asked before a job
    * not yet signed is located, built or signed. A refused job fails at once and nothing of it is sent.
    */
   refuse?(payload: P): Promise<string | undefined>;
+}
+
+/** What a confirmation hook may do with the outbox: queue the next job, in the confirming transaction. */
+export interface JobQueue {
+  enqueue(
+    tx: Tx,
+    job: { key: string; kind: string; payload: unknown },
+    options?: { retryFailed?: boolean },
+  ): Promise<void>;
 }
 
 export interface OutboxOptions {
@@ -141,7 +153,7 @@ export function createOutbox(options: OutboxOptions) {
   ): Promise<void> {
     const handler = handlers.get(job.kind)!;
     await db.prisma.$transaction(async (tx) => {
-      await handler.onConfirmed(tx, JSON.parse(job.payload), landed);
+      await handler.onConfirmed(tx, JSON.parse(job.payload), landed, { enqueue });
       // Keep the nonce only when it was this job's own transaction that landed: the nonces of mined transactions are
       // the floor for the next one, whatever a lagging node reports as its pending count.
       const own = job.txHash !== null && job.txHash === landed.txHash;

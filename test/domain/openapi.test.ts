@@ -2,7 +2,7 @@ import { expect } from "chai";
 import http, { type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { buildOpenApi } from "../../server/http/openapi";
-import { routesOf } from "../../server/node";
+import { routesOf } from "../../server/node/compose";
 import { inertRouteDeps } from "../helpers/nodeParts";
 import { expectDeclaredResponse } from "../helpers/openApiContract";
 

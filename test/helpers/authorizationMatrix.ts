@@ -9,7 +9,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import type { z } from "zod";
 import { ROLES, type Role } from "../../server/auth/roles";
 import type { RouteDef } from "../../server/http/route";
-import { routesOf } from "../../server/node";
+import { routesOf } from "../../server/node/compose";
 import { inertRouteDeps } from "./nodeParts";
 
 export type NodeRole = "bank" | "regulator";

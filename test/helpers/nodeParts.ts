@@ -1,36 +1,18 @@
 /**
- * A node's parts for in-process HTTP tests, assembled as server/node.ts assembles them — a migrated SQLite database,
- * real API keys, the outbox with the node's job handlers, the product catalog, a document store, the bank's facility
- * service — and its route set from `routesOf`. Nothing is started: the caller serves `routes` and may start `outbox`.
+ * A node's parts for in-process HTTP tests, composed as a running node composes them (server/node/compose.ts) — a
+ * migrated SQLite database, real API keys, the outbox with the node's job handlers, the product catalog, a document
+ * store, the bank's services — and its route set from `routesOf`. Nothing is started: the caller serves `routes` and
+ * may start `outbox`.
  */
 import { Wallet } from "ethers";
 import path from "node:path";
 import type { Logger } from "pino";
 import { devWallet } from "../../scripts/lib/deploy-config";
-import { createApiKeys, type ApiKeys } from "../../server/auth/api-keys";
 import type { Chain } from "../../server/chain/chain";
 import type { NodeRole } from "../../server/config";
-import { createDatabase, type Database } from "../../server/db/client";
-import { migrateDatabase } from "../../server/db/migrate";
-import { createDocumentStore, type DocumentStore } from "../../server/documents/storage";
-import { createMetrics, type Metrics } from "../../server/http/metrics";
-import type { RouteDef } from "../../server/http/route";
-import { createFacilityService, type FacilityService } from "../../server/facilities/service";
-import { outboxHandlersOf as nodeOutboxHandlers, routesOf, type RouteDeps } from "../../server/node";
-import { createOutbox, type JobHandler, type Outbox } from "../../server/outbox/outbox";
-import { loadProducts, type ProductCatalog } from "../../server/rules/products";
+import { composeNode, openDatabase, type NodeParts, type RouteDeps } from "../../server/node/compose";
 
-export interface NodeParts {
-  role: NodeRole;
-  db: Database;
-  apiKeys: ApiKeys;
-  metrics: Metrics;
-  outbox: Outbox;
-  catalog: ProductCatalog;
-  store: DocumentStore;
-  facilities?: FacilityService;
-  routes: RouteDef<any, any, any, any>[];
-}
+export type { NodeParts };
 
 /** An object any use of which fails: proves route definitions do not touch a dependency when they are built. */
 function inert<T>(name: string): T {
@@ -57,26 +39,15 @@ export function inertRouteDeps(): RouteDeps {
     catalog: inert("catalog"),
     metrics: inert("metrics"),
     store: inert("store"),
-    facilities: undefined,
+    bank: { facilities: inert("facilities"), settlement: inert("settlement") },
     waitMs: 0,
     bankNode: { url: "http://127.0.0.1:9", apiKey: "inert" },
   };
 }
 
-/** The outbox job handlers of a node (server/node.ts's), with the role's development verifier key. */
-export function outboxHandlersOf({
-  role,
-  chain,
-  metrics,
-  facilities,
-}: {
-  role: NodeRole;
-  chain: Chain;
-  metrics: Metrics;
-  facilities: () => FacilityService;
-}): JobHandler<any>[] {
-  const verifierWallet = new Wallet(devWallet(role === "bank" ? "bankVerifier" : "regulatorVerifier").privateKey);
-  return nodeOutboxHandlers({ role, chain, verifierWallet, metrics, facilities });
+/** The role's development verifier key (a running node's VERIFIER_KEY on the development chain). */
+export function devVerifierWallet(role: NodeRole): Wallet {
+  return new Wallet(devWallet(role === "bank" ? "bankVerifier" : "regulatorVerifier").privateKey);
 }
 
 /**
@@ -95,36 +66,16 @@ export async function createNodeParts(options: {
   pollIntervalMs?: number;
 }): Promise<NodeParts> {
   const { role, dir, chain, logger, waitMs } = options;
-  const url = `file:${path.join(dir, "db.sqlite")}`;
-  await migrateDatabase(url);
-  const db = createDatabase(url);
-  const apiKeys = createApiKeys({ db });
-  const metrics = createMetrics(role);
-  // As in server/node.ts: the lifecycle hooks reach the facility service, which itself needs the outbox.
-  let facilities: FacilityService | undefined;
-  const handlers = outboxHandlersOf({ role, chain, metrics, facilities: () => facilities! });
-  const outbox = createOutbox({
+  const { db } = await openDatabase(`file:${path.join(dir, "db.sqlite")}`);
+  return composeNode({
+    role,
     db,
     chain,
     logger,
-    metrics,
-    handlers,
-    confirmations: options.confirmations ?? 0,
-    pollIntervalMs: options.pollIntervalMs ?? 1_000,
-  });
-  const catalog = loadProducts();
-  const store = createDocumentStore({ dir: path.join(dir, "documents") });
-  if (role === "bank") facilities = createFacilityService({ db, chain, outbox, catalog, waitMs, logger });
-  const routes = routesOf(role, {
-    db,
-    chain,
-    outbox,
-    catalog,
-    metrics,
-    store,
-    facilities,
+    verifierWallet: devVerifierWallet(role),
     waitMs,
+    documentsDir: path.join(dir, "documents"),
     bankNode: options.bankNode,
+    outbox: { confirmations: options.confirmations ?? 0, pollIntervalMs: options.pollIntervalMs ?? 1_000 },
   });
-  return { role, db, apiKeys, metrics, outbox, catalog, store, facilities, routes };
 }

@@ -16,17 +16,12 @@ import { createApiKeys, type ApiKeys } from "../../server/auth/api-keys";
 import { createChain, type Chain } from "../../server/chain/chain";
 import { createDatabase, type Database } from "../../server/db/client";
 import { migrateDatabase } from "../../server/db/migrate";
-import { createDocumentStore } from "../../server/documents/storage";
 import { createApp, type AppOptions } from "../../server/http/app";
-import { createMetrics } from "../../server/http/metrics";
 import type { RouteDef } from "../../server/http/route";
-import { createOutbox } from "../../server/outbox/outbox";
 import { registryRoutes } from "../../server/registry/registry";
 import { whiteListRoutes } from "../../server/whitelist/router";
-import { createFacilityService, type FacilityService } from "../../server/facilities/service";
-import { routesOf } from "../../server/node";
-import { loadProducts } from "../../server/rules/products";
-import { outboxHandlersOf } from "../helpers/nodeParts";
+import { composeNode } from "../../server/node/compose";
+import { devVerifierWallet } from "../helpers/nodeParts";
 
 const LIMITS = { jsonBytes: 2_048, uploadBytes: 4_096, requestsPerMinute: 10_000 };
 const PROBLEM_TYPE = (code: string) => `https://qfm.example/problems/${code}`;
@@ -81,36 +76,22 @@ describe("the HTTP layer", function () {
   }
 
   /**
-   * Serves the bank node's route set (`routesOf`, as server/node.ts serves it) and the regulator's registry routes on a
+   * Serves the bank node's route set (composed as server/node/compose.ts composes it) and the regulator's registry routes on a
    * fresh app; `chain` replaces the deployment's chain, `overrides` the app's options.
    */
   async function listen({ chain: target = chain, ...overrides }: Partial<AppOptions> & { chain?: Chain } = {}) {
-    const metrics = createMetrics("bank");
-    let facilities: FacilityService | undefined;
-    const outbox = createOutbox({
+    const bank = composeNode({
+      role: "bank",
       db,
       chain: target,
       logger,
-      metrics,
-      handlers: outboxHandlersOf({ role: "bank", chain: target, metrics, facilities: () => facilities! }),
-      confirmations: 0,
-      pollIntervalMs: 1_000,
+      verifierWallet: devVerifierWallet("bank"),
+      waitMs: 200,
+      documentsDir: path.join(dir, "documents"),
+      outbox: { confirmations: 0, pollIntervalMs: 1_000 },
     });
-    const catalog = loadProducts();
-    facilities = createFacilityService({ db, chain: target, outbox, catalog, waitMs: 200, logger });
-    const routeSet = [
-      ...routesOf("bank", {
-        db,
-        chain: target,
-        outbox,
-        catalog,
-        metrics,
-        store: createDocumentStore({ dir: path.join(dir, "documents") }),
-        facilities,
-        waitMs: 200,
-      }),
-      ...registryRoutes({ db }),
-    ];
+    const { metrics, outbox } = bank;
+    const routeSet = [...bank.routes, ...registryRoutes({ db })];
     const app = createApp({
       title: "test node",
       description: "the HTTP layer under test",

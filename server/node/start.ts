@@ -1,104 +1,34 @@
+/**
+ * Starting a node: its configuration checked against the deployment, its chain probed, its parts composed
+ * (./compose.ts), its loops started (outbox, indexer, verifier, integrity checks, batcher, review scheduler), its HTTP
+ * API served, and stopped on SIGINT/SIGTERM (server/main.ts is the process's entry).
+ */
 import fs from "node:fs";
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import { Wallet } from "ethers";
 import pino, { type Logger } from "pino";
-import { DEV_CHAIN_ID, devWallet } from "../scripts/lib/deploy-config";
-import { readDeployment, type Deployment } from "../scripts/lib/deployments";
-import { anchoringHandlers, createBatcher } from "./anchoring/anchoring";
-import { createApiKeys } from "./auth/api-keys";
-import { createPolicy } from "./auth/policy";
-import { ChainMismatch, createChain, type Chain } from "./chain/chain";
-import { createChainGate, keyProblems } from "./chain/startup";
-import { auditRoutes } from "./audit/router";
-import { onApprovalApplied, createFacilityService, type FacilityService } from "./facilities/service";
-import { facilityRoutes } from "./facilities/router";
-import { settlementRoutes } from "./settlement/router";
-import { createSettlement } from "./settlement/service";
-import { lifecycleHandlers } from "./outbox/jobs";
-import { onPayeeRegistered, payeeRoutes } from "./payees/router";
-import { regulatorRoutes } from "./regulator/router";
-import { whiteListRoutes } from "./whitelist/router";
-import { createReviewScheduler } from "./approvals/scheduler";
-import { mountDashboardHelpers } from "./http/dashboard";
-import { loadProducts, type ProductCatalog } from "./rules/products";
-import { ConfigError, type NodeConfig, type NodeRole } from "./config";
-import { createDatabase, type Database } from "./db/client";
-import { migrateDatabase } from "./db/migrate";
-import { documentRoutes } from "./documents/router";
-import { createDocumentService } from "./documents/service";
-import { createDocumentStore, type DocumentStore } from "./documents/storage";
-import { createApp } from "./http/app";
-import { createMetrics, type Metrics } from "./http/metrics";
-import type { RouteDef } from "./http/route";
-import { createIndexer } from "./indexer/indexer";
-import { createOutbox, type JobHandler, type Outbox } from "./outbox/outbox";
-import { registryRoutes, seedRegistry } from "./registry/registry";
-import { bankRecordCheck, regulatorRecordCheck } from "./verification/checks";
-import { rejectedOnChain } from "./verification/rejected";
-import { localSource } from "./verification/local-source";
-import { verificationRoutes } from "./verification/router";
-import { bankNodeSource } from "./verification/sources";
-import { createDecisions, type Decisions } from "./verification/decisions";
-import { createIntegrityChecker } from "./verification/integrity";
-import { createNodeMac, macKeyOf } from "./verification/mac";
-import { createVerifier, verifierHandlers } from "./verification/verifier";
-
-export interface RouteDeps {
-  db: Database;
-  chain: Chain;
-  outbox: Outbox;
-  catalog: ProductCatalog;
-  metrics: Metrics;
-  store: DocumentStore;
-  facilities?: FacilityService;
-  waitMs: number;
-  bankNode?: { url: string; apiKey: string };
-}
-
-/** Every route a node of this role serves (the authorization matrix walks exactly these). */
-export function routesOf(role: NodeRole, deps: RouteDeps): RouteDef<any, any, any, any>[] {
-  const { db, chain, outbox, catalog, metrics, store, waitMs } = deps;
-  const policy = createPolicy({ db });
-  const common = [
-    ...verificationRoutes({ db, nodeRole: role }),
-    ...whiteListRoutes({ db, role, chain, bankNode: deps.bankNode }),
-    ...auditRoutes({ db, chain }),
-  ];
-  if (role === "bank") {
-    const documents = createDocumentService({ db, store, outbox, chain, metrics });
-    const facilities =
-      deps.facilities ??
-      createFacilityService({ db, chain, outbox, catalog, waitMs, logger: pino({ level: "silent" }) });
-    return [
-      ...common,
-      ...documentRoutes({
-        documents,
-        chain: { chainId: chain.chainId, evidenceRegistry: chain.deployment.contracts.EvidenceRegistry },
-        policy,
-      }),
-      ...payeeRoutes({ db, chain, outbox, waitMs }),
-      ...facilityRoutes({ facilities, catalog, db, policy }),
-      ...settlementRoutes({
-        facilities,
-        settlement: createSettlement({
-          db,
-          chain,
-          outbox,
-          waitMs,
-          logger: pino({ level: "silent" }),
-          known: (facilityId) => facilities.row(facilityId),
-        }),
-        policy,
-      }),
-    ];
-  }
-  return [
-    ...common,
-    ...registryRoutes({ db }),
-    ...(deps.bankNode ? regulatorRoutes({ db, chain, outbox, catalog, bankNode: deps.bankNode, waitMs }) : []),
-  ];
-}
+import { DEV_CHAIN_ID, devWallet } from "../../scripts/lib/deploy-config";
+import { readDeployment, type Deployment } from "../../scripts/lib/deployments";
+import { createBatcher } from "../anchoring/anchoring";
+import { createReviewScheduler } from "../approvals/scheduler";
+import { ChainMismatch, createChain } from "../chain/chain";
+import { createChainGate, keyProblems } from "../chain/startup";
+import { ConfigError, type NodeConfig } from "../config";
+import { createApp } from "../http/app";
+import { mountDashboardHelpers } from "../http/dashboard";
+import { createMetrics } from "../http/metrics";
+import { createIndexer } from "../indexer/indexer";
+import { seedRegistry } from "../registry/registry";
+import { bankRecordCheck, regulatorRecordCheck } from "../verification/checks";
+import { createDecisions } from "../verification/decisions";
+import { createIntegrityChecker } from "../verification/integrity";
+import { localSource } from "../verification/local-source";
+import { createNodeMac, macKeyOf } from "../verification/mac";
+import { rejectedOnChain } from "../verification/rejected";
+import { bankNodeSource } from "../verification/sources";
+import { createVerifier } from "../verification/verifier";
+import { composeNode, openDatabase } from "./compose";
 
 export interface RunningNode {
   url: string;
@@ -152,43 +82,6 @@ function keysOf(config: NodeConfig, deployment: Deployment, logger: Logger): { s
 }
 
 /**
- * A node's outbox job handlers: the verifier's, the lifecycle's (with the hooks that record confirmed payees,
- * facilities and joint decisions) and, on the bank node, the anchoring's. `facilities` is read when a facility's
- * creation is confirmed (the facility service itself needs the outbox, so it exists only later).
- */
-export function outboxHandlersOf({
-  role,
-  chain,
-  verifierWallet,
-  metrics,
-  facilities,
-  decisions,
-}: {
-  role: NodeConfig["role"];
-  chain: Chain;
-  verifierWallet: Wallet;
-  metrics: Metrics;
-  facilities: () => FacilityService;
-  /** The node's MAC-sealed decision records: without them every attestation and revocation job is refused. */
-  decisions?: Decisions;
-}): JobHandler<any>[] {
-  const handlers = [
-    ...verifierHandlers({ chain, verifierWallet, decisions }),
-    ...lifecycleHandlers({
-      chain,
-      onConfirmed: {
-        REGISTER_PAYEE: onPayeeRegistered,
-        CREATE_FACILITY: (tx, payload, landed) => facilities().onCreated(tx, payload, landed.txHash),
-        UNFREEZE: onApprovalApplied,
-        APPLY_REVIEW: onApprovalApplied,
-      },
-    }),
-  ];
-  if (role === "bank") handlers.push(...anchoringHandlers({ chain, metrics }));
-  return handlers;
-}
-
-/**
  * Starts one node — bank or regulator — as configured: checks its chain (refusing another chain id, or an endpoint
  * without the deployment's contracts), migrates and opens its own database, starts its outbox, indexer and verifier
  * (and, on the bank node, the document store and the anchoring batcher), and serves its HTTP API. When the chain node
@@ -220,12 +113,10 @@ export async function startNode(config: NodeConfig, options: { logger?: Logger }
     );
   }
 
-  const applied = await migrateDatabase(config.databaseUrl, (line) => logger.info(line));
+  const { db, applied } = await openDatabase(config.databaseUrl, (line) => logger.info(line));
   logger.info({ applied }, "database ready");
-  const db = await createDatabase(config.databaseUrl);
   const metrics = createMetrics(config.role);
   const verifierWallet = new Wallet(keys.verifier);
-  const apiKeys = createApiKeys({ db });
   // The MAC key is not in the database: a verdict row or outbox job written there by anyone else is refused.
   const decisions = createDecisions({
     db,
@@ -233,52 +124,35 @@ export async function startNode(config: NodeConfig, options: { logger?: Logger }
     metrics,
     logger,
   });
-
-  // Lifecycle hooks reach the facility service, which itself needs the outbox: bound once both exist.
-  let facilities: FacilityService | undefined;
-  const handlers = outboxHandlersOf({
+  const { apiKeys, outbox, store, bank, routes } = composeNode({
     role: config.role,
-    chain,
-    verifierWallet,
-    metrics,
-    facilities: () => facilities!,
-    decisions,
-  });
-  const outbox = createOutbox({
     db,
     chain,
     logger,
+    verifierWallet,
+    waitMs: config.chainWaitMs,
+    documentsDir: config.documentsDir,
+    productsDir: config.productsDir,
+    bankNode: config.bankNode,
+    decisions,
     metrics,
-    handlers,
-    confirmations: config.confirmations,
-    pollIntervalMs: config.pollIntervalMs,
-    window: config.outboxWindow,
-    // Bulk verifier work goes from the verifier's own account: the signer's lane stays free for freezes.
-    relaySigner: verifierWallet,
+    outbox: {
+      confirmations: config.confirmations,
+      pollIntervalMs: config.pollIntervalMs,
+      window: config.outboxWindow,
+      // Bulk verifier work goes from the verifier's own account: the signer's lane stays free for freezes.
+      relaySigner: verifierWallet,
+    },
   });
 
-  const catalog = loadProducts(config.productsDir);
-  const store = createDocumentStore({ dir: config.documentsDir });
   let batcher: ReturnType<typeof createBatcher> | undefined;
   let scheduler: ReturnType<typeof createReviewScheduler> | undefined;
-  if (config.role === "bank") {
-    facilities = createFacilityService({ db, chain, outbox, catalog, waitMs: config.chainWaitMs, logger });
-    if (config.reviewCheckMs > 0) scheduler = createReviewScheduler({ db, chain, facilities, logger });
+  if (bank) {
+    if (config.reviewCheckMs > 0) scheduler = createReviewScheduler({ db, chain, facilities: bank.facilities, logger });
     batcher = createBatcher({ db, outbox, logger, maxSize: config.batch.maxSize, maxAgeMs: config.batch.maxAgeMs });
   } else if (config.registrySeedFile) {
     logger.info({ records: await seedRegistry(db, config.registrySeedFile) }, "registry seeded");
   }
-  const routes = routesOf(config.role, {
-    db,
-    chain,
-    outbox,
-    catalog,
-    metrics,
-    store,
-    facilities,
-    waitMs: config.chainWaitMs,
-    bankNode: config.bankNode,
-  });
 
   const source = config.role === "bank" ? localSource({ db, store }) : bankNodeSource(config.bankNode!);
   const verifier = config.verifierEnabled
@@ -401,4 +275,23 @@ export async function startNode(config: NodeConfig, options: { logger?: Logger }
       logger.info("node stopped");
     },
   };
+}
+
+/** Stops `node` on SIGINT or SIGTERM, once, and ends the process (1 when it did not stop cleanly). */
+export function stopOnSignals(node: RunningNode): void {
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    node.logger.info({ signal }, "stopping");
+    node.close().then(
+      () => process.exit(0),
+      (error: Error) => {
+        node.logger.error({ error: error.message }, "unclean stop");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGTERM", () => stop("SIGTERM"));
 }
