@@ -7,6 +7,8 @@
 import type { Wallet } from "ethers";
 import type { Logger } from "pino";
 import { anchoringHandlers } from "../anchoring/anchoring";
+import { approvalRoutes } from "../approvals/router";
+import { onApprovalApplied } from "../approvals/service";
 import { auditRoutes } from "../audit/router";
 import { createApiKeys, type ApiKeys } from "../auth/api-keys";
 import { createPolicy } from "../auth/policy";
@@ -18,17 +20,13 @@ import { documentRoutes } from "../documents/router";
 import { createDocumentService } from "../documents/service";
 import { createDocumentStore, type DocumentStore } from "../documents/storage";
 import { facilityRoutes } from "../facilities/router";
-import {
-  createFacilityService,
-  onApprovalApplied,
-  onFacilityCreated,
-  type FacilityService,
-} from "../facilities/service";
+import { createFacilityService, onFacilityCreated, type FacilityService } from "../facilities/service";
 import { createMetrics, type Metrics } from "../http/metrics";
 import type { RouteDef } from "../http/route";
 import { lifecycleHandlers } from "../outbox/jobs";
 import { createOutbox, type JobHandler, type Outbox } from "../outbox/outbox";
 import { onPayeeRegistered, payeeRoutes } from "../payees/router";
+import { paymentRoutes } from "../payments/router";
 import { registryRoutes } from "../registry/registry";
 import { regulatorRoutes } from "../regulator/router";
 import { loadProducts, type ProductCatalog } from "../rules/products";
@@ -79,7 +77,9 @@ export function routesOf(role: NodeRole, deps: RouteDeps): RouteDef<any, any, an
         policy,
       }),
       ...payeeRoutes({ db, chain, outbox, waitMs }),
-      ...facilityRoutes({ facilities, catalog, db, policy }),
+      ...facilityRoutes({ facilities, catalog, policy }),
+      ...paymentRoutes({ facilities, policy }),
+      ...approvalRoutes({ facilities, policy }),
       ...settlementRoutes({ facilities, settlement, policy }),
     ];
   }

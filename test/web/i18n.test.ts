@@ -58,7 +58,7 @@ describe("dashboard words and formats", function () {
   });
 
   describe("when showing a blocker in Chinese", function () {
-    // The messages as server/facilities/service.ts writes them.
+    // The messages as server/payments/preflight.ts writes them.
     for (const [code, message, zh] of [
       [
         "facility_is_frozen",

@@ -1,0 +1,157 @@
+import { toBeHex, zeroPadValue } from "ethers";
+import { kindsOfMask as kindsOf } from "../../domain/enums";
+import type { Chain } from "../chain/chain";
+import type { EvidenceKind } from "../chain/evidence";
+import type { Database } from "../db/client";
+import { notFound } from "../errors";
+import { PAYEE_CATEGORIES } from "../payees/router";
+
+/** A facility as FacilityManager.facility returns it. */
+export type ChainFacility = Awaited<ReturnType<Chain["manager"]["facility"]>>;
+
+/** A facility's chain state and payment plan, read at one block. */
+export interface ChainView {
+  state: ChainFacility;
+  payments: {
+    index: number;
+    payee: string;
+    amount: bigint;
+    category: (typeof PAYEE_CATEGORIES)[number];
+    requiredEvidence: EvidenceKind[];
+    qualityPurpose: boolean;
+    paid: boolean;
+  }[];
+}
+
+/**
+ * Reads of a facility: the bank's row, its chain state and payment plan (cached per block for display), its events
+ * with their block times, and what it owes.
+ */
+export function createFacilityReads({ db, chain }: { db: Database; chain: Chain }) {
+  const blockTimes = new Map<number, number>();
+  async function blockTime(blockNumber: number): Promise<number> {
+    let t = blockTimes.get(blockNumber);
+    if (t === undefined) {
+      const block = await chain.provider.getBlock(blockNumber);
+      t = block!.timestamp;
+      blockTimes.set(blockNumber, t);
+    }
+    return t;
+  }
+
+  async function row(facilityId: bigint) {
+    const facility = await db.prisma.facility.findUnique({ where: { facilityId } });
+    if (!facility) throw notFound(`facility ${facilityId}`);
+    return facility;
+  }
+
+  /**
+   * A read of one facility from the chain. The contract reverts (FacilityNotFound) for an id it has not issued: that is
+   * a 404, whichever of several parallel reads fails first, not an internal error.
+   */
+  async function ofFacility<T>(facilityId: bigint, read: () => Promise<T>): Promise<T> {
+    try {
+      return await read();
+    } catch (error) {
+      if (facilityId > (await chain.manager.facilityCount())) throw notFound(`facility ${facilityId} on chain`);
+      throw error;
+    }
+  }
+
+  async function onChain(facilityId: bigint) {
+    return ofFacility(facilityId, () => chain.manager.facility(facilityId));
+  }
+
+  /** Each facility's chain state and payment plan as read at one block: the block's number and hash. */
+  const views = new Map<bigint, { number: number; hash: string; view: Promise<ChainView> }>();
+
+  /**
+   * A facility's chain state and payment plan at the latest block, read once per block and facility: a detail page
+   * under load asked for the same contract state hundreds of times a block, and decoding it was most of the node's
+   * CPU. Keyed by the block's hash too, so a reorganised chain is read again. For display: the checks before a write
+   * read the chain themselves.
+   */
+  async function chainView(facilityId: bigint): Promise<ChainView> {
+    const latest = (await chain.reads.provider.send("eth_getBlockByNumber", ["latest", false])) as {
+      number: string;
+      hash: string;
+    };
+    const number = Number(latest.number);
+    const cached = views.get(facilityId);
+    if (cached && cached.number === number && cached.hash === latest.hash) return cached.view;
+    const view = (async () => {
+      const state = await ofFacility(facilityId, () => chain.reads.manager.facility(facilityId, { blockTag: number }));
+      return { state, payments: await payments(facilityId, { state, blockTag: number }) };
+    })();
+    if (views.size >= 10_000) views.clear();
+    views.set(facilityId, { number, hash: latest.hash, view });
+    view.catch(() => {
+      if (views.get(facilityId)?.view === view) views.delete(facilityId);
+    });
+    return view;
+  }
+
+  async function payments(facilityId: bigint, at?: { state: ChainFacility; blockTag: number }) {
+    const state = at?.state ?? (await onChain(facilityId));
+    const manager = at ? chain.reads.manager : chain.manager;
+    return Promise.all(
+      Array.from({ length: Number(state.paymentCount) }, async (_, index) => {
+        const p = await manager.payment(facilityId, index, { blockTag: at?.blockTag ?? "latest" });
+        return {
+          index,
+          payee: p.payee,
+          amount: p.amount,
+          category: PAYEE_CATEGORIES[Number(p.category)],
+          requiredEvidence: kindsOf(Number(p.requiredKinds)),
+          qualityPurpose: p.qualityPurpose,
+          paid: p.paid,
+        };
+      }),
+    );
+  }
+
+  /**
+   * The facility's FacilityManager events straight from the chain (filtered by the indexed facility id), with their
+   * block times: a statement must not lag behind the indexer. `toBlock`: up to that block (a statement's).
+   */
+  async function history(facilityId: bigint, toBlock: number | "latest" = "latest") {
+    const logs = await chain.provider.getLogs({
+      address: await chain.manager.getAddress(),
+      topics: [null, zeroPadValue(toBeHex(facilityId), 32)],
+      fromBlock: chain.deployment.startBlock ?? 0,
+      toBlock,
+    });
+    const events = logs
+      .map((log) => ({ log, parsed: chain.manager.interface.parseLog(log) }))
+      .filter((e) => e.parsed !== null)
+      .map(({ log, parsed }) => ({
+        name: parsed!.name,
+        blockNumber: BigInt(log.blockNumber),
+        txHash: log.transactionHash,
+        args: Object.fromEntries(
+          parsed!.fragment.inputs.map((input, i) => {
+            const value = parsed!.args[i];
+            return [
+              input.name,
+              typeof value === "bigint" ? value.toString() : Array.isArray(value) ? [...value].map(String) : value,
+            ];
+          }),
+        ) as Record<string, any>,
+      }));
+    return Promise.all(events.map(async (e) => ({ ...e, at: await blockTime(Number(e.blockNumber)) })));
+  }
+
+  return {
+    row,
+    onChain,
+    chainView,
+    payments,
+    history,
+    outstandingOf: (facilityId: bigint) => ofFacility(facilityId, () => chain.manager.outstanding(facilityId)),
+    subsidyDueOf: (facilityId: bigint) => ofFacility(facilityId, () => chain.manager.subsidyDue(facilityId)),
+  };
+}
+
+export type FacilityReads = ReturnType<typeof createFacilityReads>;
+/** A facility's events as `history` reads them. */
+export type FacilityEvents = Awaited<ReturnType<FacilityReads["history"]>>;

@@ -1,0 +1,92 @@
+import { z } from "zod";
+import { PaymentList, PaymentResult } from "../../domain/api/facilities";
+import type { Policy } from "../auth/policy";
+import { PaymentParams, Readiness, ReadinessQuery, RequestPaymentBody } from "../facilities/schema";
+import type { FacilityService } from "../facilities/service";
+import { defineRoute, type RouteDef } from "../http/route";
+import { Address } from "../payees/router";
+import { toJson } from "../rules/values";
+
+/** The bank's entrusted-payment routes: the payments across facilities, the pre-flight, the request. */
+export function paymentRoutes({
+  facilities,
+  policy,
+}: {
+  facilities: FacilityService;
+  policy: Policy;
+}): RouteDef<any, any, any, any>[] {
+  return [
+    defineRoute({
+      method: "get",
+      path: "/payments",
+      operationId: "listEntrustedPayments",
+      summary: "List entrusted payments across facilities, optionally to one payee",
+      tags: ["payments"],
+      auth: ["bank_officer", "regulator", "supplier"],
+      query: z.object({ payee: Address.optional().meta({ description: "only payments to this payee" }) }),
+      responses: { 200: { description: "payments, read from the chain", schema: PaymentList } },
+      handler: async ({ query, principal }) => {
+        const items = [];
+        for (const row of await facilities.list(policy.facilityWhere(principal!))) {
+          if (row.facilityId === null) continue;
+          const facts = { facilityId: row.facilityId, borrower: row.borrower, payees: [] };
+          for (const p of await facilities.payments(row.facilityId)) {
+            if (query.payee && p.payee !== query.payee) continue;
+            // A payee's key sees the facilities that pay it, and of their payments only its own.
+            if (!policy.can(principal!, "read", { type: "payment", facility: facts, payee: p.payee })) continue;
+            items.push({
+              facilityId: row.facilityId.toString(),
+              borrowerName: row.borrowerName,
+              ...p,
+              amount: p.amount.toString(),
+            });
+          }
+        }
+        return { body: { items } };
+      },
+    }),
+    defineRoute({
+      method: "get",
+      path: "/facilities/:id/payments/:index/readiness",
+      operationId: "getPaymentReadiness",
+      summary: "Check what an entrusted payment still needs",
+      tags: ["payments"],
+      auth: ["bank_officer", "regulator", "borrower", "supplier"],
+      params: PaymentParams,
+      query: ReadinessQuery,
+      responses: { 200: { description: "ready, or what blocks it", schema: Readiness } },
+      handler: async ({ params, principal, query }) => {
+        await policy.payment(principal!, params.id, params.index);
+        const { ready, blockers, evidenceIds, documentIds, considered } = await facilities.readiness(
+          params.id,
+          params.index,
+          query.evidence,
+        );
+        return { body: { ready, blockers, evidenceIds, documentIds, considered } };
+      },
+    }),
+    defineRoute({
+      method: "post",
+      path: "/facilities/:id/payments/:index",
+      operationId: "requestPayment",
+      summary: "Request an entrusted payment to its payee",
+      tags: ["payments"],
+      auth: ["bank_officer"],
+      params: PaymentParams,
+      body: RequestPaymentBody,
+      responses: {
+        200: { description: "paid to the payee on chain", schema: PaymentResult },
+        202: { description: "submitted; on its way", schema: PaymentResult },
+        409: { description: "blocked: the problem lists every blocker (evidence, verdicts, freeze, funds)" },
+      },
+      handler: async ({ principal, params, body }) => {
+        await policy.payment(principal!, params.id, params.index, "write");
+        const result = await facilities.requestPayment(principal!, params.id, params.index, body?.evidence);
+        return {
+          status: result.txHash ? 200 : 202,
+          body: toJson({ ...result, facilityId: params.id, index: params.index }),
+        };
+      },
+    }),
+  ];
+}
