@@ -17,6 +17,7 @@ import net from "node:net";
 import path from "node:path";
 import { promisify } from "node:util";
 import { createHttpClient, type HttpClient } from "../../scripts/bench/lib/http";
+import { freePort } from "../../scripts/bench/lib/system";
 import { deploy } from "../../scripts/deploy";
 import { startChainNode, type ChainNode, type ChainNodeKind } from "../../scripts/lib/chain-node";
 import { devWallet, parseDeployConfig } from "../../scripts/lib/deploy-config";
@@ -37,8 +38,17 @@ import {
   type UploadTally,
 } from "../helpers/uploads";
 
-const CHAIN_PORT = 19000;
-const BANK_PORT = 19001;
+/** The chain node's and the bank node's ports, the kernel's picks for each test (a restarted node keeps its port). */
+let CHAIN_PORT = 0;
+let BANK_PORT = 0;
+
+/** Two distinct free ports (the kernel does not hand out a port twice while it is bound, but these are closed again). */
+async function twoFreePorts(): Promise<[number, number]> {
+  const chain = await freePort();
+  let bank = await freePort();
+  while (bank === chain) bank = await freePort();
+  return [chain, bank];
+}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const seconds = (since: number) => `${Math.round((Date.now() - since) / 1000)} s`;
@@ -129,7 +139,8 @@ describe("faults under load", function () {
   /** Run after the bank node and the chain node have stopped, last registered first. */
   const cleanups: Array<() => Promise<void>> = [];
 
-  beforeEach(function () {
+  beforeEach(async function () {
+    [CHAIN_PORT, BANK_PORT] = await twoFreePorts();
     dir = tempDir("reliability-faults");
     deploymentsFile = path.join(dir, "deployment.json");
   });
