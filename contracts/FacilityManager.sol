@@ -4,17 +4,13 @@ pragma solidity ^0.8.24;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
-import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
-import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IEvidenceRegistry} from "./interfaces/IEvidenceRegistry.sol";
 import {IFacilityManager} from "./interfaces/IFacilityManager.sol";
-import {FacilityRoles} from "./FacilityRoles.sol";
 import {IPayeeRegistry} from "./interfaces/IPayeeRegistry.sol";
+import {FacilitySettlement} from "./FacilitySettlement.sol";
 import {EvidenceLeaf} from "./libraries/EvidenceLeaf.sol";
-import {InterestMath} from "./libraries/InterestMath.sol";
 import {ShareMath} from "./libraries/ShareMath.sol";
 
 /// @title FacilityManager
@@ -22,12 +18,13 @@ import {ShareMath} from "./libraries/ShareMath.sol";
 /// @dev One contract for all facilities: one token vault, one event stream for the indexers, one deployment for the
 /// bank and the regulator to review. Facilities are isolated by per-facility accounting: a facility can only spend its
 /// own `balance`, and the contract's token balance always equals the sum of the facilities' balances.
-contract FacilityManager is FacilityRoles, Nonces, ReentrancyGuardTransient {
+///
+/// Its parts, one concept per file, each built on the one before: {FacilityRoles} (roles and the jointly signed
+/// decisions), {FacilityLedger} (the records and their interest), {FacilitySettlement} (repayments and subsidy, signed
+/// orders); this contract adds creation, funding, entrusted payments, withdrawals, freezes, reviews and the views.
+contract FacilityManager is FacilitySettlement {
     using SafeERC20 for IERC20;
     using SafeCast for uint256;
-
-    /// @notice Role of the fiscal subsidy account.
-    bytes32 public constant FISCAL_ROLE = keccak256("FISCAL_ROLE");
 
     /// @notice Quality-purpose floor used when the terms give 0: 30% of the plan (Ningbo practice).
     uint16 public constant DEFAULT_QUALITY_FLOOR_BPS = 3_000;
@@ -37,52 +34,11 @@ contract FacilityManager is FacilityRoles, Nonces, ReentrancyGuardTransient {
 
     uint8 private constant _ALL_KINDS = 0x7f; // seven evidence kinds
 
-    bytes32 private constant _REPAYMENT_TYPEHASH = keccak256(
-        "Repayment(uint64 facilityId,uint256 amount,bool inFull,uint256 nonce,uint64 deadline)"
-    );
-
-    bytes32 private constant _SUBSIDY_TYPEHASH = keccak256(
-        "SubsidyPayment(uint64 facilityId,uint256 amount,bool inFull,uint256 nonce,uint64 deadline)"
-    );
-
-    /// @dev Field order is storage layout. Slot 0 is read by every action; slot 1 holds everything a payment or a
-    /// repayment changes (principal, balance, the open segment's start, accumulated interest), so a payment writes one
-    /// slot of facility state. Principal and balance are 56-bit (7.2e16 fen = 7.2e14 CNY), cast with SafeCast where
-    /// unbounded. Interest and subsidy are kept unrounded, as numerators over InterestMath.DENOMINATOR: booked fen are
-    /// the accumulated numerator rounded down once, so no sequence of short segments loses fractions of a fen.
-    struct Facility {
-        address borrower;
-        Status status;
-        uint16 rateBps;
-        uint16 subsidyBps;
-        uint16 qualityFloorBps;
-        bool subsidyEligible;
-        uint16 freezeCount;
-        uint16 reviewNonce;
-        uint56 principal;
-        uint56 balance;
-        uint40 lastAccrual;
-        uint104 interestNumerator;
-        uint128 subsidyNumerator;
-        uint128 subsidyPaid;
-        uint128 interestRepaid;
-        uint128 principalRepaid;
-        uint128 funded;
-        uint128 withdrawn;
-        uint64 creditLimit;
-        uint64 planTotal;
-        uint64 qualityTotal;
-        uint16 baseRateBps;
-        uint16 paymentCount;
-    }
-
-    IERC20 private immutable _token;
     IPayeeRegistry private immutable _payees;
     IEvidenceRegistry private immutable _evidence;
 
     address private _treasury;
     uint64 private _facilityCount;
-    mapping(uint64 facilityId => Facility) private _facilities;
     mapping(uint64 facilityId => mapping(uint16 index => EntrustedPayment)) private _payments;
 
     constructor(
@@ -90,9 +46,8 @@ contract FacilityManager is FacilityRoles, Nonces, ReentrancyGuardTransient {
         IERC20 token,
         IPayeeRegistry payees,
         IEvidenceRegistry evidence
-    ) EIP712("QFM FacilityManager", "1") {
+    ) EIP712("QFM FacilityManager", "1") FacilitySettlement(token) {
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
-        _token = token;
         _payees = payees;
         _evidence = evidence;
     }
@@ -209,39 +164,6 @@ contract FacilityManager is FacilityRoles, Nonces, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IFacilityManager
-    function repay(uint64 facilityId, uint256 amount) external nonReentrant {
-        _repay(facilityId, amount, msg.sender, false);
-    }
-
-    /// @inheritdoc IFacilityManager
-    function repayWithSignature(PayerOrder calldata order, Permit calldata permit) external nonReentrant {
-        address borrower = _existing(order.facilityId).borrower;
-        _checkOrder(_REPAYMENT_TYPEHASH, borrower, order, permit);
-        _repay(order.facilityId, order.amount, borrower, order.inFull);
-    }
-
-    /// @inheritdoc IFacilityManager
-    function paySubsidy(uint64 facilityId, uint256 amount) external onlyRole(FISCAL_ROLE) nonReentrant {
-        _paySubsidy(facilityId, amount, msg.sender, false);
-    }
-
-    /// @inheritdoc IFacilityManager
-    function paySubsidyWithSignature(
-        address payer,
-        PayerOrder calldata order,
-        Permit calldata permit
-    ) external nonReentrant {
-        if (!hasRole(FISCAL_ROLE, payer)) revert FacilityPayerNotFiscal(payer);
-        _checkOrder(_SUBSIDY_TYPEHASH, payer, order, permit);
-        _paySubsidy(order.facilityId, order.amount, payer, order.inFull);
-    }
-
-    /// @inheritdoc IFacilityManager
-    function nonces(address payer) public view override(IFacilityManager, Nonces) returns (uint256) {
-        return super.nonces(payer);
-    }
-
-    /// @inheritdoc IFacilityManager
     function withdraw(uint64 facilityId, uint256 amount, address to) external onlyRole(BANK_ROLE) nonReentrant {
         Facility storage f = _existing(facilityId);
         if (f.status == Status.FROZEN) revert FacilityIsFrozen(facilityId);
@@ -350,53 +272,10 @@ contract FacilityManager is FacilityRoles, Nonces, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IFacilityManager
-    function facility(uint64 facilityId) external view returns (FacilityState memory state) {
-        Facility storage f = _existing(facilityId);
-        (uint256 interestAccrued, uint256 subsidyAccrued) = _accruedFen(f);
-        state = FacilityState({
-            borrower: f.borrower,
-            status: f.status,
-            baseRateBps: f.baseRateBps,
-            rateBps: f.rateBps,
-            subsidyBps: f.subsidyBps,
-            qualityFloorBps: f.qualityFloorBps,
-            subsidyEligible: f.subsidyEligible,
-            freezeCount: f.freezeCount,
-            reviewNonce: f.reviewNonce,
-            paymentCount: f.paymentCount,
-            creditLimit: f.creditLimit,
-            planTotal: f.planTotal,
-            qualityTotal: f.qualityTotal,
-            drawn: uint256(f.principal) + f.principalRepaid,
-            principal: f.principal,
-            balance: f.balance,
-            funded: f.funded,
-            withdrawn: f.withdrawn,
-            interestAccrued: interestAccrued,
-            subsidyAccrued: subsidyAccrued,
-            interestRepaid: f.interestRepaid,
-            subsidyPaid: f.subsidyPaid,
-            principalRepaid: f.principalRepaid,
-            lastAccrual: f.lastAccrual
-        });
-    }
-
-    /// @inheritdoc IFacilityManager
     function payment(uint64 facilityId, uint16 index) external view returns (EntrustedPayment memory) {
         Facility storage f = _existing(facilityId);
         if (index >= f.paymentCount) revert FacilityPaymentNotFound(facilityId, index);
         return _payments[facilityId][index];
-    }
-
-    /// @inheritdoc IFacilityManager
-    function outstanding(uint64 facilityId) external view returns (uint256 principal, uint256 interestDue) {
-        Facility storage f = _existing(facilityId);
-        return (f.principal, _interestDue(f));
-    }
-
-    /// @inheritdoc IFacilityManager
-    function subsidyDue(uint64 facilityId) external view returns (uint256) {
-        return _subsidyDue(_existing(facilityId));
     }
 
     /// @inheritdoc IFacilityManager
@@ -407,66 +286,6 @@ contract FacilityManager is FacilityRoles, Nonces, ReentrancyGuardTransient {
     /// @inheritdoc IFacilityManager
     function facilityCount() external view returns (uint64) {
         return _facilityCount;
-    }
-
-    /// @dev Takes `amount` from `payer` for the facility's debt: interest due first, then principal. `upTo`: `amount`
-    /// is a ceiling, and what is owed now is taken, up to it.
-    function _repay(uint64 facilityId, uint256 amount, address payer, bool upTo) private {
-        Facility storage f = _existing(facilityId);
-        _accrue(facilityId, f);
-        uint256 interestDue = _interestDue(f);
-        uint256 principal = f.principal;
-        if (upTo && amount > interestDue + principal) amount = interestDue + principal;
-        if (amount == 0) revert FacilityZeroAmount();
-        if (amount > interestDue + principal)
-            revert FacilityRepaymentExceedsDebt(facilityId, amount, interestDue + principal);
-        uint256 interestPaid = amount < interestDue ? amount : interestDue;
-        // interestPaid ≤ amount, and amount - interestPaid ≤ principal was just checked
-        uint256 principalPaid;
-        unchecked {
-            principalPaid = amount - interestPaid;
-            f.principal = uint56(principal - principalPaid);
-        }
-        f.interestRepaid += uint128(interestPaid); // ≤ interest accrued, < 2^104
-        f.principalRepaid += uint128(principalPaid); // ≤ principal, a uint56
-        f.balance = (f.balance + amount).toUint56();
-        _token.safeTransferFrom(payer, address(this), amount);
-        emit Repaid(facilityId, payer, interestPaid, principalPaid);
-    }
-
-    /// @dev Takes `amount` of subsidy due from `payer` (a FISCAL_ROLE account) into the facility (`upTo`: at most).
-    function _paySubsidy(uint64 facilityId, uint256 amount, address payer, bool upTo) private {
-        Facility storage f = _existing(facilityId);
-        uint256 due = _subsidyDue(f);
-        if (upTo && amount > due) amount = due;
-        if (amount == 0) revert FacilityZeroAmount();
-        if (amount > due) revert FacilitySubsidyExceedsDue(facilityId, amount, due);
-        f.subsidyPaid += uint128(amount); // ≤ subsidy accrued, < 2^128
-        f.balance = (f.balance + amount).toUint56();
-        _token.safeTransferFrom(payer, address(this), amount);
-        emit SubsidyPaid(facilityId, payer, amount);
-    }
-
-    /// @dev Checks that `payer` signed `order` with its next nonce (using it), then applies its permit unless its
-    /// allowance already covers the amount (a permit someone copied from the mempool and used first left that).
-    function _checkOrder(bytes32 typehash, address payer, PayerOrder calldata order, Permit calldata permit) private {
-        if (block.timestamp > order.deadline) revert FacilitySignatureExpired(order.deadline);
-        bytes32 structHash = keccak256(
-            abi.encode(typehash, order.facilityId, order.amount, order.inFull, _useNonce(payer), order.deadline)
-        );
-        address signer = ECDSA.recover(_hashTypedDataV4(structHash), order.signature);
-        if (signer != payer) revert FacilityInvalidPayerSignature(signer, payer);
-        if (_token.allowance(payer, address(this)) < order.amount) {
-            IERC20Permit(address(_token)).permit(
-                payer,
-                address(this),
-                order.amount,
-                permit.deadline,
-                permit.v,
-                permit.r,
-                permit.s
-            );
-        }
     }
 
     /// @dev Moves exactly `amount` from the caller into an open (possibly frozen) facility.
@@ -509,8 +328,6 @@ contract FacilityManager is FacilityRoles, Nonces, ReentrancyGuardTransient {
         }
     }
 
-    /// @dev Closes the open rate segment: adds its interest and subsidy numerators and starts a new segment now.
-    /// The event reports the whole fen the segment added to the rounded-down totals.
     /// @dev Consumes the evidence offered for a payment whose payee is `payee`. Each id is recomputed with the payment's
     /// counterparty (`payee` for a payee kind, `borrower` for the others), so evidence that names another party,
     /// facility or kind is not found and the registry reverts with EvidenceNotAnchored. Returns the ids and the mask of
@@ -534,84 +351,6 @@ contract FacilityManager is FacilityRoles, Nonces, ReentrancyGuardTransient {
             _evidence.consume(evidenceId);
             evidenceIds[i] = evidenceId;
         }
-    }
-
-    function _accrue(uint64 facilityId, Facility storage f) private {
-        uint40 from = f.lastAccrual;
-        if (from == block.timestamp) return;
-        uint256 principal = f.principal;
-        f.lastAccrual = uint40(block.timestamp);
-        if (principal == 0) return;
-        uint256 elapsed = block.timestamp - from;
-        uint16 rateBps = f.rateBps;
-        uint256 interestBefore = f.interestNumerator;
-        uint256 interestAfter = interestBefore + InterestMath.numerator(principal, rateBps, elapsed);
-        f.interestNumerator = interestAfter.toUint104();
-        uint256 interest = InterestMath.toFen(interestAfter) - InterestMath.toFen(interestBefore);
-        uint256 subsidy;
-        // Subsidy state lives in another slot: touch it only in subsidy-eligible periods.
-        if (f.subsidyEligible) {
-            uint256 subsidyBefore = f.subsidyNumerator;
-            uint256 subsidyAfter =
-                subsidyBefore + InterestMath.numerator(principal, _subsidyRate(f.subsidyBps, rateBps), elapsed);
-            f.subsidyNumerator = uint128(subsidyAfter); // ≤ interestAfter, a uint104
-            subsidy = InterestMath.toFen(subsidyAfter) - InterestMath.toFen(subsidyBefore);
-        }
-        emit InterestAccrued(facilityId, from, uint40(block.timestamp), principal, f.rateBps, interest, subsidy);
-    }
-
-    /// @dev The accumulated interest and subsidy numerators including the open segment from `from` to now. Subsidy uses
-    /// the lower of the subsidy rate and the loan rate, so it never exceeds the interest.
-    function _numerators(
-        Facility storage f,
-        uint256 from
-    ) private view returns (uint256 interestNumerator, uint256 subsidyNumerator) {
-        interestNumerator = f.interestNumerator;
-        subsidyNumerator = f.subsidyNumerator;
-        uint256 principal = f.principal;
-        if (principal == 0) return (interestNumerator, subsidyNumerator);
-        uint256 elapsed = block.timestamp - from;
-        uint16 rateBps = f.rateBps;
-        interestNumerator += InterestMath.numerator(principal, rateBps, elapsed);
-        if (f.subsidyEligible) {
-            subsidyNumerator += InterestMath.numerator(principal, _subsidyRate(f.subsidyBps, rateBps), elapsed);
-        }
-    }
-
-    /// @dev The subsidy is paid at the subsidy rate, but never above the loan rate itself.
-    function _subsidyRate(uint16 subsidyBps, uint16 rateBps) private pure returns (uint16) {
-        return subsidyBps < rateBps ? subsidyBps : rateBps;
-    }
-
-    /// @dev Interest and subsidy accrued to now, in whole fen.
-    function _accruedFen(Facility storage f) private view returns (uint256 interest, uint256 subsidy) {
-        (uint256 interestNumerator, uint256 subsidyNumerator) = _numerators(f, f.lastAccrual);
-        return (InterestMath.toFen(interestNumerator), InterestMath.toFen(subsidyNumerator));
-    }
-
-    /// @dev Interest the borrower owes now: its share of the exact interest (interest less subsidy, both unrounded),
-    /// rounded down once, less its repayments. That share only grows (the subsidy rate never exceeds the loan rate), so
-    /// what is due never goes negative; and with the subsidy rounded down on its own, borrower and fiscal account
-    /// together are never charged more than the interest itself.
-    function _interestDue(Facility storage f) private view returns (uint256) {
-        (uint256 interestNumerator, uint256 subsidyNumerator) = _numerators(f, f.lastAccrual);
-        return InterestMath.toFen(interestNumerator - subsidyNumerator) - f.interestRepaid;
-    }
-
-    function _subsidyDue(Facility storage f) private view returns (uint256) {
-        (, uint256 subsidy) = _accruedFen(f);
-        return subsidy - f.subsidyPaid;
-    }
-
-    function _existing(uint64 facilityId) private view returns (Facility storage f) {
-        f = _facilities[facilityId];
-        if (f.status == Status.NONE) revert FacilityNotFound(facilityId);
-    }
-
-    /// @dev An existing facility that is not closed (it may be frozen).
-    function _open(uint64 facilityId) private view returns (Facility storage f) {
-        f = _existing(facilityId);
-        if (f.status == Status.CLOSED) revert FacilityIsClosed(facilityId);
     }
 
     function _requireBps(uint256 bps) private pure {

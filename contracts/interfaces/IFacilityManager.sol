@@ -3,6 +3,8 @@ pragma solidity ^0.8.24;
 
 import {IEvidenceRegistry} from "./IEvidenceRegistry.sol";
 import {IPayeeRegistry} from "./IPayeeRegistry.sol";
+import {IFacilityManagerErrors} from "./IFacilityManagerErrors.sol";
+import {IFacilityManagerEvents} from "./IFacilityManagerEvents.sol";
 
 /// @title Quality-loan facilities with entrusted payments
 /// @notice One contract holds every facility. The bank creates a facility with a payment plan and funds it; each
@@ -12,7 +14,9 @@ import {IPayeeRegistry} from "./IPayeeRegistry.sol";
 /// once, to the fen. The regulator (or the bank) freezes at once; only the
 /// bank and the regulator together unfreeze or change the rate (a jointly signed quarterly review).
 /// Every state change emits an event that carries enough to rebuild a facility's history from events alone.
-interface IFacilityManager {
+/// @dev The types live here (their ABI names are `IFacilityManager.<Type>`); the events and the errors are in
+/// {IFacilityManagerEvents} and {IFacilityManagerErrors}, which this interface inherits.
+interface IFacilityManager is IFacilityManagerEvents, IFacilityManagerErrors {
     /// @notice Lifecycle of a facility. NONE means the id is unused.
     enum Status {
         NONE,
@@ -100,8 +104,6 @@ interface IFacilityManager {
         uint64 deadline;
     }
 
-    /// @notice A joint decision to lift a freeze, signed by a bank officer and a regulator as EIP-712
-    /// `Unfreeze(uint64 facilityId,uint16 freezeCount,bytes32 reasonHash,uint64 deadline)`; `freezeCount` binds it to one freeze.
     /// @notice An ERC-2612 permit of the payer's for this contract and the amount, used when the payer's allowance does
     /// not already cover it (all zero then).
     struct Permit {
@@ -123,196 +125,14 @@ interface IFacilityManager {
         bytes signature;
     }
 
+    /// @notice A joint decision to lift a freeze, signed by a bank officer and a regulator as EIP-712
+    /// `Unfreeze(uint64 facilityId,uint16 freezeCount,bytes32 reasonHash,uint64 deadline)`; `freezeCount` binds it to one freeze.
     struct Unfreeze {
         uint64 facilityId;
         uint16 freezeCount;
         bytes32 reasonHash;
         uint64 deadline;
     }
-
-    /// @notice Emitted when a facility is created; its plan follows as {PaymentPlanned} events.
-    event FacilityCreated(
-        uint64 indexed facilityId,
-        address indexed borrower,
-        uint256 creditLimit,
-        uint16 baseRateBps,
-        uint16 qualityFloorBps,
-        uint16 subsidyBps,
-        uint256 planTotal,
-        uint256 qualityShareBps
-    );
-
-    /// @notice Emitted for each entrusted payment of a new facility's plan.
-    event PaymentPlanned(
-        uint64 indexed facilityId,
-        uint16 indexed index,
-        address indexed payee,
-        IPayeeRegistry.Category category,
-        uint56 amount,
-        bool qualityPurpose,
-        uint8 requiredKinds
-    );
-
-    /// @notice Emitted when the bank puts money into a facility.
-    event FacilityFunded(uint64 indexed facilityId, address indexed from, uint256 amount);
-
-    /// @notice Emitted when an entrusted payment goes to its payee, with the evidence that released it.
-    event PaymentExecuted(
-        uint64 indexed facilityId,
-        uint16 indexed index,
-        address indexed payee,
-        uint56 amount,
-        bytes32[] evidenceIds
-    );
-
-    /// @notice Emitted when a rate segment closes: `principal` at `rateBps` from `from` to `to` earned `interest`,
-    /// of which `subsidy` is covered by the fiscal subsidy.
-    event InterestAccrued(
-        uint64 indexed facilityId,
-        uint40 from,
-        uint40 to,
-        uint256 principal,
-        uint16 rateBps,
-        uint256 interest,
-        uint256 subsidy
-    );
-
-    /// @notice Emitted when a jointly signed review is applied.
-    event ReviewApplied(
-        uint64 indexed facilityId,
-        uint16 indexed nonce,
-        uint16 previousRateBps,
-        uint16 newRateBps,
-        bool subsidyEligible,
-        bytes32 reportHash,
-        address bankSigner,
-        address regulatorSigner
-    );
-
-    /// @notice Emitted when a facility is frozen.
-    event FacilityFrozen(uint64 indexed facilityId, address indexed by, bytes32 reasonHash, uint16 freezeCount);
-
-    /// @notice Emitted when a freeze is lifted by the bank and the regulator together.
-    event FacilityUnfrozen(
-        uint64 indexed facilityId,
-        uint16 freezeCount,
-        bytes32 reasonHash,
-        address bankSigner,
-        address regulatorSigner
-    );
-
-    /// @notice Emitted on a repayment: interest first, then principal.
-    event Repaid(uint64 indexed facilityId, address indexed payer, uint256 interestPaid, uint256 principalPaid);
-
-    /// @notice Emitted when the fiscal subsidy account pays subsidy into a facility.
-    event SubsidyPaid(uint64 indexed facilityId, address indexed payer, uint256 amount);
-
-    /// @notice Emitted when the bank takes money out of a facility's balance.
-    event FundsWithdrawn(uint64 indexed facilityId, address indexed to, uint256 amount);
-
-    /// @notice Emitted when a fully repaid facility is closed.
-    event FacilityClosed(uint64 indexed facilityId);
-
-    /// @notice Emitted when governance sets the treasury, the only account withdrawals may go to.
-    event TreasuryChanged(address indexed previousTreasury, address indexed newTreasury);
-
-    /// @notice Thrown when no facility has this id.
-    error FacilityNotFound(uint64 facilityId);
-
-    /// @notice Thrown when an action needs an active facility and it is frozen.
-    error FacilityIsFrozen(uint64 facilityId);
-
-    /// @notice Thrown when an action needs an open facility and it is closed.
-    error FacilityIsClosed(uint64 facilityId);
-
-    /// @notice Thrown when unfreezing a facility that is not frozen.
-    error FacilityNotFrozen(uint64 facilityId);
-
-    /// @notice Thrown when a borrower or recipient is the zero address.
-    error FacilityZeroAddress();
-
-    /// @notice Thrown when a limit or amount is zero.
-    error FacilityZeroAmount();
-
-    /// @notice Thrown when a rate or a share in basis points is above 10,000.
-    error FacilityInvalidBps(uint256 bps);
-
-    /// @notice Thrown when a plan is empty or longer than the maximum.
-    error FacilityInvalidPlanLength(uint256 length, uint256 max);
-
-    /// @notice Thrown when the plan's total is above the credit limit.
-    error FacilityPlanExceedsLimit(uint256 planTotal, uint256 creditLimit);
-
-    /// @notice Thrown when the plan's quality-purpose share is under the floor.
-    error FacilityQualityShareBelowFloor(uint256 shareBps, uint256 floorBps);
-
-    /// @notice Thrown when a planned payment pays the borrower.
-    error FacilityPayeeIsBorrower(address payee);
-
-    /// @notice Thrown when a payment's required evidence mask is empty or names an unknown kind.
-    error FacilityInvalidRequiredKinds(uint16 index, uint8 requiredKinds);
-
-    /// @notice Thrown when a payment's category is not the payee's registered category.
-    error FacilityPayeeCategoryMismatch(
-        address payee,
-        IPayeeRegistry.Category planned,
-        IPayeeRegistry.Category registered
-    );
-
-    /// @notice Thrown when a payment index is outside the plan.
-    error FacilityPaymentNotFound(uint64 facilityId, uint16 index);
-
-    /// @notice Thrown when a payment was already executed.
-    error FacilityPaymentAlreadyPaid(uint64 facilityId, uint16 index);
-
-    /// @notice Thrown when evidence offered for a payment is of a kind the payment does not require, or repeats a kind.
-    error FacilityEvidenceNotRequired(bytes32 evidenceId, IEvidenceRegistry.Kind kind);
-
-    /// @notice Thrown when verified evidence of some required kinds (`missingKinds`, a bit mask) was not offered.
-    error FacilityMissingEvidence(uint64 facilityId, uint16 index, uint8 missingKinds);
-
-    /// @notice Thrown when the facility's balance cannot cover a payment or withdrawal.
-    error FacilityInsufficientFunds(uint64 facilityId, uint256 available, uint256 needed);
-
-    /// @notice Thrown when a repayment is more than principal plus interest due.
-    error FacilityRepaymentExceedsDebt(uint64 facilityId, uint256 amount, uint256 owed);
-
-    /// @notice Thrown when a subsidy payment is more than the subsidy accrued and unpaid.
-    error FacilitySubsidyExceedsDue(uint64 facilityId, uint256 amount, uint256 due);
-
-    /// @notice Thrown when closing a facility that still owes principal or interest.
-    error FacilityOutstandingDebt(uint64 facilityId, uint256 principal, uint256 interestDue);
-
-    /// @notice Thrown when a payer's order is not signed by the payer it names (the facility's borrower for a
-    /// repayment, a FISCAL_ROLE account for a subsidy payment).
-    error FacilityInvalidPayerSignature(address signer, address payer);
-
-    /// @notice Thrown when a subsidy payment's payer does not hold FISCAL_ROLE.
-    error FacilityPayerNotFiscal(address payer);
-
-    /// @notice Thrown when a joint approval has expired.
-    error FacilitySignatureExpired(uint64 deadline);
-
-    /// @notice Thrown when a joint approval's signer does not hold `role`, or both signatures are from one account.
-    error FacilityInvalidSigner(address signer, bytes32 role);
-
-    /// @notice Thrown when a review's nonce is not the facility's next review nonce.
-    error FacilityInvalidReviewNonce(uint64 facilityId, uint16 expected, uint16 given);
-
-    /// @notice Thrown when an unfreeze names another freeze than the current one.
-    error FacilityInvalidFreezeCount(uint64 facilityId, uint16 expected, uint16 given);
-
-    /// @notice Thrown when a review sets the rate above the base rate.
-    error FacilityRateAboveBase(uint16 newRateBps, uint16 baseRateBps);
-
-    /// @notice Thrown when the caller may not freeze (it is neither bank nor regulator).
-    error FacilityUnauthorizedFreeze(address account);
-
-    /// @notice Thrown when a withdrawal names an account other than the treasury that governance set.
-    error FacilityWithdrawalNotToTreasury(address to, address treasury);
-
-    /// @notice Thrown when a withdrawal is asked for before governance has set a treasury.
-    error FacilityTreasuryNotSet();
 
     /// @notice Creates a facility with its payment plan.
     ///

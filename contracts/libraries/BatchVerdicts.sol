@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {IEvidenceRegistry} from "../interfaces/IEvidenceRegistry.sol";
+import {IEvidenceRegistryErrors} from "../interfaces/IEvidenceRegistryErrors.sol";
 import {BitMath} from "./BitMath.sol";
 
 /// @title The verifiers' verdicts on a batch's leaves, by position, until each leaf is registered as evidence
@@ -31,7 +31,7 @@ library BatchVerdicts {
         uint256[] calldata rejected
     ) internal returns (uint256 acceptedCount, uint256 rejectedCount) {
         if (accepted.length > (size + 255) >> 8 || rejected.length > (size + 255) >> 8) {
-            revert IEvidenceRegistry.EvidenceBatchBitsOutOfRange(root, (size + 255) >> 8);
+            revert IEvidenceRegistryErrors.EvidenceBatchBitsOutOfRange(root, (size + 255) >> 8);
         }
         for (uint256 w = 0; w < accepted.length || w < rejected.length; ++w) {
             uint256 acc = w < accepted.length ? accepted[w] : 0;
@@ -39,13 +39,13 @@ library BatchVerdicts {
             if (acc | rej == 0) continue;
             // Bits past the last leaf: the last word holds size % 256 leaves (all 256 when that is zero).
             if (w == (size - 1) >> 8 && size & 255 != 0 && (acc | rej) >> (size & 255) != 0) {
-                revert IEvidenceRegistry.EvidenceBatchBitsOutOfRange(root, w);
+                revert IEvidenceRegistryErrors.EvidenceBatchBitsOutOfRange(root, w);
             }
             _recordWord(bits, root, w, slot, verifier, acc, rej);
             acceptedCount += BitMath.popCount256(acc);
             rejectedCount += BitMath.popCount256(rej);
         }
-        if (acceptedCount + rejectedCount == 0) revert IEvidenceRegistry.EvidenceBatchBitsOutOfRange(root, 0);
+        if (acceptedCount + rejectedCount == 0) revert IEvidenceRegistryErrors.EvidenceBatchBitsOutOfRange(root, 0);
     }
 
     function _recordWord(
@@ -57,14 +57,15 @@ library BatchVerdicts {
         uint256 acc,
         uint256 rej
     ) private {
-        if (acc & rej != 0) revert IEvidenceRegistry.EvidenceOverlappingVerdicts(root, w);
+        if (acc & rej != 0) revert IEvidenceRegistryErrors.EvidenceOverlappingVerdicts(root, w);
         uint256 registered = bits.registered[w] & (acc | rej);
-        if (registered != 0) revert IEvidenceRegistry.EvidenceLeafRegistered(root, (w << 8) + _lowestBit(registered));
+        if (registered != 0)
+            revert IEvidenceRegistryErrors.EvidenceLeafRegistered(root, (w << 8) + _lowestBit(registered));
         uint256 keyA = _key(w, slot, false);
         uint256 prevA = bits.verdicts[keyA];
         uint256 prevR = bits.verdicts[keyA | 1];
         if ((prevA | prevR) & (acc | rej) != 0) {
-            revert IEvidenceRegistry.EvidenceBatchAlreadyAttested(root, w, verifier);
+            revert IEvidenceRegistryErrors.EvidenceBatchAlreadyAttested(root, w, verifier);
         }
         if (acc != 0) bits.verdicts[keyA] = prevA | acc;
         if (rej != 0) bits.verdicts[keyA | 1] = prevR | rej;
@@ -97,7 +98,7 @@ library BatchVerdicts {
     function revoke(Bits storage bits, bytes32 root, uint256 index, uint256 slot) internal returns (bool) {
         uint256 w = index >> 8;
         uint256 bit = uint256(1) << (index & 255);
-        if (bits.registered[w] & bit != 0) revert IEvidenceRegistry.EvidenceLeafRegistered(root, index);
+        if (bits.registered[w] & bit != 0) revert IEvidenceRegistryErrors.EvidenceLeafRegistered(root, index);
         uint256 keyA = _key(w, slot, false);
         uint256 accepted = bits.verdicts[keyA];
         if (accepted & bit == 0) return false;
