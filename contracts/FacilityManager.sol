@@ -21,7 +21,7 @@ import {ShareMath} from "./libraries/ShareMath.sol";
 ///
 /// Its parts, one concept per file, each built on the one before: {FacilityRoles} (roles and the jointly signed
 /// decisions), {FacilityLedger} (the records and their interest), {FacilitySettlement} (repayments and subsidy, signed
-/// orders); this contract adds creation, funding, entrusted payments, withdrawals, freezes, reviews and the views.
+/// orders); this contract adds creation, funding, entrusted payments, withdrawals, freezes, reviews and closing.
 contract FacilityManager is FacilitySettlement {
     using SafeERC20 for IERC20;
     using SafeCast for uint256;
