@@ -101,7 +101,7 @@ export function App() {
     if (facilityMatch && (session.role === "bank_officer" || session.role === "regulator"))
       page = <FacilityDetail api={api} id={facilityMatch[1]} role={session.role} onBack={() => go("/")} />;
     else if (session.role === "bank_officer") page = <FacilityList api={api} onOpen={(id) => go(`/facility/${id}`)} />;
-    else if (session.role === "regulator") page = <Regulator api={api} />;
+    else if (session.role === "regulator") page = <Regulator api={api} onOpen={(id) => go(`/facility/${id}`)} />;
     else if (session.role === "borrower") page = <Borrower api={api} signerKey={session.signerKey} />;
     else if (session.role === "fiscal") page = <Fiscal api={api} signerKey={session.signerKey} />;
     else page = <Supplier api={api} />;

@@ -1,13 +1,16 @@
 import type { EChartsOption } from "echarts";
 import { useMemo, useState } from "react";
 import type { Api, Role } from "./api";
-import { Card, Empty, Loading, StatusBadge, UploadForm, facilitiesWithChainStatus, useLoad } from "./common";
+import { Card, Empty, Loading, REFRESH_MS, StatusBadge, facilitiesWithChainStatus, useLoad } from "./common";
+import { UploadForm } from "./Upload";
 import { EChart } from "./EChart";
 import { useT } from "./i18n";
 import { cny, pct, shortAddress, yuanNumber } from "./money";
 import { DocumentTable } from "./Documents";
-import { FundingCard, ReviewForm } from "./FacilityActions";
-import type { EvidenceList, FacilityDetail as FacilityView } from "../../domain/api/facilities";
+import { FundingCard, InspectorCards, ReviewForm, UnfreezeCard } from "./FacilityActions";
+import { reasonText } from "./enums";
+import { metadataText, ReviewFigures } from "./Review";
+import type { EvidenceList, FacilityDetail as FacilityView, Readiness } from "../../domain/api/facilities";
 import type { ReviewList } from "../../domain/api/reviews";
 import type { Statement } from "../../domain/api/statement";
 import { NewFacilityForm } from "./NewFacility";
@@ -15,7 +18,7 @@ import { SettlementCard } from "./Settlement";
 
 export function FacilityList({ api, onOpen }: { api: Api; onOpen: (id: string) => void }) {
   const { t } = useT();
-  const { data, error } = useLoad(() => facilitiesWithChainStatus(api), []);
+  const { data, error } = useLoad(() => facilitiesWithChainStatus(api), [], REFRESH_MS);
   const [creating, setCreating] = useState(false);
   if (!data) return <Loading error={error} />;
   return (
@@ -75,7 +78,7 @@ function rateOption(facility: FacilityView, statement: Statement, { t }: Words):
   const base = facility.chain.baseRateBps / 100;
   const points: Array<[number, number]> = [[new Date(facility.appliedAt).getTime(), base]];
   for (const r of statement.rateHistory) points.push([new Date(r.at).getTime(), r.to / 100]);
-  points.push([Date.now(), statement.rateBps / 100]);
+  points.push([new Date(statement.at).getTime(), statement.rateBps / 100]);
   return {
     animation: false,
     tooltip: { trigger: "axis", valueFormatter: (v) => `${Number(v).toFixed(2)}%` },
@@ -149,6 +152,8 @@ function PaymentRow({
   p,
   payeeName,
   canPay,
+  funding,
+  refresh,
   onPaid,
 }: {
   api: Api;
@@ -156,20 +161,30 @@ function PaymentRow({
   p: any;
   payeeName: string;
   canPay: boolean;
+  /** The facility's funding status: while FUNDING, "not enough in the account" is the funding on its way. */
+  funding: string;
+  /** Changes whenever the facility view was read again, so the row's readiness is read again too. */
+  refresh: unknown;
   onPaid: () => void;
 }) {
   const { t, e, blocker, problem, lang } = useT();
   const readiness = useLoad(
-    () => (p.paid ? Promise.resolve(null) : api.get(`/facilities/${facilityId}/payments/${p.index}/readiness`)),
-    [facilityId, p.index, p.paid],
+    () =>
+      p.paid ? Promise.resolve(null) : api.get<Readiness>(`/facilities/${facilityId}/payments/${p.index}/readiness`),
+    [facilityId, p.index, p.paid, refresh],
   );
   const [result, setResult] = useState<{ ok: boolean; text: string; blockers?: any[] }>();
   const [busy, setBusy] = useState(false);
+  // The evidence the bank chooses to release this payment with (null: the node's own choice, shown as the default).
+  const [chosen, setChosen] = useState<string[] | null>(null);
   async function pay() {
     setBusy(true);
-    setResult(undefined);
+    setResult({ ok: true, text: t("onItsWay") });
     try {
-      const r = await api.post(`/facilities/${facilityId}/payments/${p.index}`);
+      const r = await api.post(
+        `/facilities/${facilityId}/payments/${p.index}`,
+        chosen?.length ? { evidence: chosen } : {},
+      );
       setResult({ ok: true, text: r.txHash ? `${t("paymentDone")} ${r.txHash}` : t("pending") });
       onPaid();
     } catch (error: any) {
@@ -180,6 +195,9 @@ function PaymentRow({
     }
   }
   const r = readiness.data;
+  const blockers = (r?.blockers ?? []).filter((b) => !(funding === "FUNDING" && b.code === "insufficient_funds"));
+  const candidates = (r?.considered ?? []).filter((c) => c.use !== "unusable");
+  const selected = chosen ?? candidates.filter((c) => c.use === "chosen").map((c) => c.evidenceId);
   return (
     <tr data-testid={`payment-${p.index}`}>
       <td>{p.index}</td>
@@ -198,9 +216,10 @@ function PaymentRow({
             <span className={`badge ${r?.ready ? "badge-ready" : "badge-blocked"}`} data-testid="payment-state">
               {r?.ready ? t("ready") : t("unpaid")}
             </span>
-            {r && r.blockers.length > 0 && (
+            {funding === "FUNDING" && <div className="muted">{t("fundingOnItsWay")}</div>}
+            {blockers.length > 0 && (
               <ul className="blockers" data-testid="blockers">
-                {r.blockers.map((b: any) => (
+                {blockers.map((b: any) => (
                   <li key={b.code + b.message} data-code={b.code}>
                     {blocker(b)}
                   </li>
@@ -217,6 +236,27 @@ function PaymentRow({
         )}
       </td>
       <td>
+        {canPay && !p.paid && candidates.length > 0 && (
+          <details className="choose-evidence" data-testid={`choose-evidence-${p.index}`}>
+            <summary>{t("chooseEvidence")}</summary>
+            {candidates.map((c) => (
+              <label key={c.evidenceId} className="check" title={c.evidenceId}>
+                <input
+                  type="checkbox"
+                  name="evidence"
+                  value={c.evidenceId}
+                  checked={selected.includes(c.evidenceId)}
+                  onChange={(event) =>
+                    setChosen(
+                      event.target.checked ? [...selected, c.evidenceId] : selected.filter((x) => x !== c.evidenceId),
+                    )
+                  }
+                />
+                {e("kind", c.kind)} · {shortAddress(c.documentId)}
+              </label>
+            ))}
+          </details>
+        )}
         {canPay && !p.paid && (
           <button onClick={pay} disabled={busy} data-testid={`pay-${p.index}`}>
             {busy ? t("pending") : t("requestPayment")}
@@ -229,7 +269,8 @@ function PaymentRow({
 
 export function FacilityDetail({ api, id, role, onBack }: { api: Api; id: string; role: Role; onBack?: () => void }) {
   const words = useT();
-  const { t, e, lang, time, day, points, problem } = words;
+  const { t, e, lang, time } = words;
+  const noVerdicts = { items: [] as Array<{ evidenceId: string; verdict: string; reason: string }> };
   const load = () =>
     Promise.all([
       api.get<FacilityView>(`/facilities/${id}`),
@@ -237,8 +278,14 @@ export function FacilityDetail({ api, id, role, onBack }: { api: Api; id: string
       api.get<EvidenceList>(`/facilities/${id}/evidence`),
       api.get<ReviewList>(`/facilities/${id}/reviews`),
       api.get("/payees").catch(() => ({ items: [] })),
+      // Each verifier's reasons (the chain holds only their hashes): the bank node's, and the regulator node's where
+      // this session holds a key there.
+      api.get(`/verifications?facilityId=${id}&limit=500`).catch(() => noVerdicts),
+      api.hasRegulatorKey
+        ? api.regGet(`/verifications?facilityId=${id}&limit=500`).catch(() => noVerdicts)
+        : Promise.resolve(noVerdicts),
     ]);
-  const { data, error, reload } = useLoad(load, [id]);
+  const { data, error, reload } = useLoad(load, [id], REFRESH_MS);
   const payeeNames = useMemo(
     () => Object.fromEntries((data?.[4].items ?? []).map((p: any) => [p.address.toLowerCase(), p.name])),
     [data],
@@ -246,7 +293,13 @@ export function FacilityDetail({ api, id, role, onBack }: { api: Api; id: string
   const rate = useMemo(() => (data ? rateOption(data[0], data[1], words) : null), [data, lang]);
   const sankey = useMemo(() => (data ? sankeyOption(data[0], payeeNames, words) : null), [data, payeeNames, lang]);
   if (!data) return <Loading error={error} />;
-  const [f, statement, evidence, reviews] = data;
+  const [f, statement, evidence, reviews, , bankVerdicts, regulatorVerdicts] = data;
+  type Verdicts = typeof noVerdicts;
+  const reasons = [bankVerdicts as Verdicts, regulatorVerdicts as Verdicts].map(
+    (list) =>
+      new Map<string, string>(list.items.filter((v) => v.verdict === "REJECT").map((v) => [v.evidenceId, v.reason])),
+  );
+  const closed = f.status === "CLOSED";
   const kindOf = (kind: string) => e("kind", kind);
   const verdictOf = (verdict: string) => e("verdict", verdict);
   const verifierName = (i: number) => (i === 0 ? t("bankNode") : i === 1 ? t("regulatorNode") : `#${i}`);
@@ -325,7 +378,9 @@ export function FacilityDetail({ api, id, role, onBack }: { api: Api; id: string
                   facilityId={id}
                   p={p}
                   payeeName={payeeNames[p.payee.toLowerCase()] ?? shortAddress(p.payee)}
-                  canPay={role === "bank_officer"}
+                  canPay={role === "bank_officer" && !closed}
+                  funding={f.funding.status}
+                  refresh={data}
                   onPaid={reload}
                 />
               ))}
@@ -341,17 +396,27 @@ export function FacilityDetail({ api, id, role, onBack }: { api: Api; id: string
             .map((e: any) => (
               <li key={e.evidenceId} data-testid="evidence-item">
                 <time>{time(e.anchoredAt)}</time> <b>{kindOf(e.kind)}</b>{" "}
-                <span className="muted">
-                  {Object.entries(e.metadata)
-                    .map(([k, v]) => `${k}=${String(v)}`)
-                    .join(" · ")}
-                </span>
+                <span className="muted">{metadataText(e.metadata, t)}</span>
                 <div>
                   {e.verdicts.map((v: any, i: number) => (
                     <span key={v.verifier} className={`badge verdict-${v.verdict.toLowerCase()}`} title={v.verifier}>
                       {verifierName(i)}: {verdictOf(v.verdict)}
                     </span>
                   ))}
+                  {e.verdicts.map((v: any, i: number) =>
+                    v.verdict === "REJECT" ? (
+                      <div key={`why-${v.verifier}`} className="error" data-testid="reject-reason">
+                        {verifierName(i)} {t("reason")}:{" "}
+                        {reasons[i]?.has(e.evidenceId) ? (
+                          <span title={reasons[i].get(e.evidenceId)}>
+                            {reasonText(lang, reasons[i].get(e.evidenceId))}
+                          </span>
+                        ) : (
+                          t("reasonAtOtherNode")
+                        )}
+                      </div>
+                    ) : null,
+                  )}
                   <span className={`badge ${e.verified ? "badge-active" : "badge-blocked"}`}>
                     {e.verified ? t("verified") : t("notVerified")}
                   </span>
@@ -364,24 +429,11 @@ export function FacilityDetail({ api, id, role, onBack }: { api: Api; id: string
       {role !== "supplier" && <DocumentTable api={api} facilityId={id} />}
       <Card title={t("reviews")} testId="reviews">
         {reviews.items.length === 0 && <p className="muted">{t("noReview")}</p>}
-        {reviews.items
-          .map(({ id, periodFrom, periodTo, decision }: any) => ({
-            id,
-            periodFrom,
-            periodTo,
-            // A review's record holds the whole report: { period, metrics, decision }.
-            decision: decision.decision ?? decision,
-          }))
-          .map((r: any) => (
-            <div key={r.id} className="review" data-testid="review">
-              <p>
-                {t("period")}: {day(r.periodFrom)} – {day(r.periodTo)} · {t("rate")} {pct(r.decision.baseRateBps)} →{" "}
-                <b>{pct(r.decision.newRateBps)}</b> · {t("discount")} {points(r.decision.discountBps)} · {t("subsidy")}:{" "}
-                {r.decision.subsidyEligible ? t("yes") : t("no")}
-              </p>
-              <p className="explain">{lang === "zh" ? r.decision.explanationZh : r.decision.explanation}</p>
-            </div>
-          ))}
+        {[...reviews.items].reverse().map((r) => (
+          <div key={r.id} className="review" data-testid="review">
+            <ReviewFigures report={r.decision} evidence={(r.inputs as any).evidence} />
+          </div>
+        ))}
       </Card>
       <Card title={t("statement")} testId="statement">
         <div className="kpis">
@@ -433,10 +485,12 @@ export function FacilityDetail({ api, id, role, onBack }: { api: Api; id: string
         </div>
       </Card>
       {role === "bank_officer" && <SettlementCard api={api} statement={statement} onDone={reload} />}
-      {role === "bank_officer" && (
+      {role === "bank_officer" && f.status === "FROZEN" && <UnfreezeCard api={api} facilityId={id} />}
+      {role === "bank_officer" && !closed && (
         <ReviewForm api={api} facilityId={id} periodStart={f.nextReviewFrom ?? null} onDone={reload} />
       )}
-      {(role === "bank_officer" || role === "borrower") && (
+      {role === "regulator" && <InspectorCards api={api} facilityId={id} />}
+      {(role === "bank_officer" || role === "borrower") && !closed && (
         <Card title={t("upload")}>
           <UploadForm api={api} facilityId={id} onDone={reload} />
         </Card>

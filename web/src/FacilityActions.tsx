@@ -1,9 +1,17 @@
-/** What a bank officer does on a facility's page: propose its review, retry its funding. */
+/**
+ * What a bank officer does on a facility's page — propose its review, retry its funding, propose lifting its freeze —
+ * and what an inspector reads there: the facility's fund-use audit from the chain and its spot checks.
+ */
 import { useState } from "react";
+import type { ApprovalList } from "../../domain/api/approvals";
+import type { AuditReport } from "../../domain/api/audit";
+import type { SpotCheckList } from "../../domain/api/regulator";
 import type { Api } from "./api";
-import { Card } from "./common";
+import { SpotCheckHistory } from "./Approval";
+import { Card, Loading, REFRESH_MS, StatusBadge, useLoad } from "./common";
+import { refusalText } from "./enums";
 import { dayStart, useT } from "./i18n";
-import { cny } from "./money";
+import { cny, pct } from "./money";
 
 /**
  * The bank proposes a quarterly review. The period's start is fixed — where the facility opened or the last applied
@@ -137,5 +145,146 @@ export function FundingCard({
         </p>
       )}
     </Card>
+  );
+}
+
+/**
+ * A frozen facility: the bank proposes lifting the freeze with its reason (POST /facilities/:id/unfreeze, signed by the
+ * bank); the regulator co-signs only after a passing re-inspection. The card shows where each proposal stands — awaiting
+ * the regulator, refused (and why), on its way to the chain — and refreshes itself until the chain has applied it.
+ */
+export function UnfreezeCard({ api, facilityId }: { api: Api; facilityId: string }) {
+  const { t, lang, time, problem } = useT();
+  const approvals = useLoad(() => api.get<ApprovalList>("/approvals"), [facilityId], REFRESH_MS);
+  const [reason, setReason] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [message, setMessage] = useState<{ ok: boolean; text: string }>();
+  const mine = (approvals.data?.items ?? [])
+    .filter((a) => a.kind === "UNFREEZE" && String(a.facilityId) === facilityId)
+    .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  const open = mine.find((a) => a.status === "AWAITING_REGULATOR" || a.status === "SUBMITTED");
+  async function submit(event: React.FormEvent) {
+    event.preventDefault();
+    if (!reason.trim()) return setMessage({ ok: false, text: t("reasonRequired") });
+    setBusy(true);
+    setMessage({ ok: true, text: t("pending") });
+    try {
+      await api.post(`/facilities/${facilityId}/unfreeze`, { reason: reason.trim() });
+      setMessage({ ok: true, text: t("proposed") });
+      setReason("");
+      approvals.reload();
+    } catch (error) {
+      setMessage({ ok: false, text: problem(error) });
+    } finally {
+      setBusy(false);
+    }
+  }
+  return (
+    <Card title={t("unfreeze")} testId="unfreeze">
+      <p className="muted">{t("unfreezeHint")}</p>
+      {!approvals.data && <Loading error={approvals.error} />}
+      {mine.length > 0 && (
+        <ul className="plain" data-testid="unfreeze-proposals">
+          {mine.slice(0, 3).map((a) => (
+            <li key={a.id} data-testid="unfreeze-proposal" data-status={a.status}>
+              {time(a.createdAt)} · <StatusBadge status={a.status} /> · {t("reason")}: <q>{a.reason}</q>
+              {a.regulatorRefusal && (
+                <div className="error" title={a.regulatorRefusal.reason} data-testid="unfreeze-refusal">
+                  {t("lastRefusal")}: {refusalText(lang, a.regulatorRefusal.reason)}
+                </div>
+              )}
+            </li>
+          ))}
+        </ul>
+      )}
+      {!open && (
+        <form className="form" onSubmit={submit} data-testid="unfreeze-form">
+          <label>
+            {t("reason")}
+            <textarea name="reason" value={reason} onChange={(event) => setReason(event.target.value)} rows={2} />
+          </label>
+          <button type="submit" disabled={busy}>
+            {busy ? t("pending") : t("proposeUnfreeze")}
+          </button>
+        </form>
+      )}
+      {message && (
+        <p className={message.ok ? "ok" : "error"} data-testid="unfreeze-result">
+          {message.text}
+        </p>
+      )}
+    </Card>
+  );
+}
+
+/** The inspector's reading of a facility: its audit from the chain (regulator node) and its spot-check history. */
+export function InspectorCards({ api, facilityId }: { api: Api; facilityId: string }) {
+  const { t, time } = useT();
+  const audit = useLoad(() => api.regGet<AuditReport>(`/facilities/${facilityId}/audit`), [facilityId], REFRESH_MS);
+  const checks = useLoad(
+    () => api.regGet<SpotCheckList>(`/spot-checks?facilityId=${facilityId}`),
+    [facilityId],
+    REFRESH_MS,
+  );
+  const a = audit.data;
+  const rejected = a ? a.evidence.filter((x) => x.verdicts.some((v) => v.verdict === "REJECT" || v.revoked)).length : 0;
+  return (
+    <>
+      <Card title={t("audit")} testId="audit">
+        {!a ? (
+          <Loading error={audit.error} />
+        ) : (
+          <>
+            <div className="kpis">
+              <div>
+                <span>{t("planTotal")}</span>
+                <b>{cny(a.totals.planned)}</b>
+              </div>
+              <div>
+                <span>{t("paid")}</span>
+                <b data-testid="audit-paid">{cny(a.totals.paid)}</b>
+              </div>
+              <div>
+                <span>{t("qualityShare")}</span>
+                <b>
+                  {pct(a.totals.qualityShareOfPaidBps)} (≥ {pct(a.totals.qualityFloorBps)})
+                </b>
+              </div>
+              <div>
+                <span>{t("evidence")}</span>
+                <b data-testid="audit-evidence">
+                  {a.evidence.length} · {t("rejectedCount")} {rejected}
+                </b>
+              </div>
+              <div>
+                <span>{t("freezes")}</span>
+                <b data-testid="audit-freezes">{a.freezes.length}</b>
+              </div>
+              <div>
+                <span>{t("repaid")}</span>
+                <b>{cny(a.totals.repaid)}</b>
+              </div>
+              <div>
+                <span>{t("subsidyPaid")}</span>
+                <b>{cny(a.totals.subsidyPaid)}</b>
+              </div>
+            </div>
+            {a.freezes.length > 0 && (
+              <ul className="plain" data-testid="audit-freeze-list">
+                {a.freezes.map((f) => (
+                  <li key={f.freezeCount}>
+                    {t("freezeNumber")} {f.freezeCount}: {time(f.at.time)} →{" "}
+                    {f.unfrozen ? `${t("unfrozenAt")} ${time(f.unfrozen.at.time)}` : t("stillFrozen")}
+                  </li>
+                ))}
+              </ul>
+            )}
+          </>
+        )}
+      </Card>
+      <Card title={t("spotCheckHistory")} testId="spot-checks">
+        {!checks.data ? <Loading error={checks.error} /> : <SpotCheckHistory checks={checks.data.items} />}
+      </Card>
+    </>
   );
 }

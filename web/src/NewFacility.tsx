@@ -1,6 +1,7 @@
 import { useState } from "react";
 import type { Api } from "./api";
-import { Card, EVIDENCE_KINDS, Loading, useLoad } from "./common";
+import { EVIDENCE_KINDS } from "../../domain/enums";
+import { Card, Loading, useLoad } from "./common";
 import { useT } from "./i18n";
 import { cny, parseCny, pct, shareOf } from "./money";
 

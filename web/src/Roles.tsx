@@ -1,11 +1,14 @@
 import type { EChartsOption } from "echarts";
 import { useState } from "react";
 import type { Api } from "./api";
-import { Card, Empty, Loading, StatusBadge, UploadForm, facilitiesWithChainStatus, useLoad } from "./common";
+import { ApprovalCard } from "./Approval";
+import { Card, Empty, Loading, REFRESH_MS, StatusBadge, facilitiesWithChainStatus, useLoad } from "./common";
+import { metadataText, TargetsTable } from "./Review";
+import { UploadForm } from "./Upload";
 import { EChart } from "./EChart";
 import { reasonText } from "./enums";
 import { useT } from "./i18n";
-import { cny, pct, shortAddress } from "./money";
+import { cny, pct } from "./money";
 import { OwedBy, PayerOrderForm } from "./Settlement";
 
 const DIMENSIONS = ["credit", "management", "brand", "foundation", "innovation"] as const;
@@ -28,17 +31,28 @@ function radarOption(firm: any, t: ReturnType<typeof useT>["t"]): EChartsOption 
   };
 }
 
-export function Regulator({ api }: { api: Api }) {
+export function Regulator({ api, onOpen }: { api: Api; onOpen: (id: string) => void }) {
   const { t, lang, e, time, problem } = useT();
-  const queue = useLoad(() => api.regGet("/queue"), []);
-  const facilities = useLoad(() => facilitiesWithChainStatus(api, true), []);
-  const approvals = useLoad(() => api.get("/approvals?status=AWAITING_REGULATOR"), []);
+  const queue = useLoad(() => api.regGet("/queue"), [], REFRESH_MS);
+  const facilities = useLoad(() => facilitiesWithChainStatus(api, true), [], REFRESH_MS);
+  // Awaiting the regulator, and those it co-signed until they are mined (SUBMITTED → APPLIED).
+  const approvals = useLoad(
+    async () => ({
+      items: ((await api.get("/approvals")).items as any[]).filter(
+        (a) => a.status === "AWAITING_REGULATOR" || a.status === "SUBMITTED",
+      ),
+    }),
+    [],
+    REFRESH_MS,
+  );
   const whitelist = useLoad(() => api.get("/whitelist"), []);
+  const names: Record<string, string> = Object.fromEntries(
+    (facilities.data?.items ?? []).map((f: any) => [String(f.facilityId), f.borrowerName]),
+  );
   // No facility and no outcome preselected: the inspector chooses both, then confirms.
   const [form, setForm] = useState({ facilityId: "", result: "", reportNumber: "", findings: "" });
   const [busy, setBusy] = useState(false);
   const [spot, setSpot] = useState<{ ok: boolean; text: string; status?: string }>();
-  const [cosign, setCosign] = useState<Record<string, { ok: boolean; text: string }>>({});
 
   async function recordSpotCheck(event: React.FormEvent) {
     event.preventDefault();
@@ -55,17 +69,6 @@ export function Regulator({ api }: { api: Api }) {
       setBusy(false);
     }
   }
-  async function doCosign(id: string) {
-    setCosign((c) => ({ ...c, [id]: { ok: true, text: t("pending") } }));
-    try {
-      const r = await api.regPost(`/approvals/${id}/cosign`);
-      setCosign((c) => ({ ...c, [id]: { ok: true, text: `${t("cosigned")} ${r.txHash ?? ""}` } }));
-      approvals.reload();
-    } catch (error) {
-      setCosign((c) => ({ ...c, [id]: { ok: false, text: `${t("refused")}: ${problem(error)}` } }));
-    }
-  }
-
   return (
     <div>
       <Card title={t("queue")} testId="queue">
@@ -79,7 +82,9 @@ export function Regulator({ api }: { api: Api }) {
               <thead>
                 <tr>
                   <th>{t("facility")}</th>
+                  <th>{t("borrowerName")}</th>
                   <th>{t("kind")}</th>
+                  <th>{t("document")}</th>
                   <th>{t("regulatorVerdict")}</th>
                   <th>{t("bankVerdict")}</th>
                   <th>{t("onChain")}</th>
@@ -90,7 +95,11 @@ export function Regulator({ api }: { api: Api }) {
                 {queue.data.items.map((q: any) => (
                   <tr key={q.evidenceId} data-testid="queue-row">
                     <td>#{q.facilityId}</td>
+                    <td>{names[String(q.facilityId)] ?? "—"}</td>
                     <td title={q.evidenceId}>{e("kind", q.kind)}</td>
+                    <td className="meta" data-testid="queue-document">
+                      {metadataText(q.metadata ?? {}, t)}
+                    </td>
                     <td>
                       <span className={`badge verdict-${q.regulatorVerdict.toLowerCase()}`}>
                         {e("verdict", q.regulatorVerdict)}
@@ -179,6 +188,8 @@ export function Regulator({ api }: { api: Api }) {
               )}
             </p>
           )}
+        </Card>
+        <Card title={t("facilities")} testId="reg-facilities">
           <table>
             <tbody>
               {(facilities.data?.items ?? []).map((f: any) => (
@@ -189,34 +200,30 @@ export function Regulator({ api }: { api: Api }) {
                   <td>
                     <StatusBadge status={f.status} />
                   </td>
+                  <td>
+                    {f.facilityId && (
+                      <button onClick={() => onOpen(f.facilityId)} data-testid={`reg-open-${f.facilityId}`}>
+                        {t("open")}
+                      </button>
+                    )}
+                  </td>
                 </tr>
               ))}
             </tbody>
           </table>
         </Card>
-        <Card title={t("approvals")} testId="approvals">
-          {!approvals.data ? (
-            <Loading error={approvals.error} />
-          ) : approvals.data.items.length === 0 ? (
-            <p className="muted">{t("none")}</p>
-          ) : (
-            <ul className="plain">
-              {approvals.data.items.map((a: any) => (
-                <li key={a.id} data-testid="approval">
-                  <b>{e("approvalKind", a.kind)}</b> · {t("facility")} #{a.facilityId} · {time(a.createdAt)}{" "}
-                  {a.message?.newRateBps !== undefined && <>· {pct(Number(a.message.newRateBps))}</>}
-                  <button onClick={() => doCosign(a.id)}>{t("cosign")}</button>
-                </li>
-              ))}
-            </ul>
-          )}
-          {Object.entries(cosign).map(([id, r]) => (
-            <p key={id} className={r.ok ? "ok" : "error"} data-testid="cosign-result">
-              {r.text}
-            </p>
-          ))}
-        </Card>
       </div>
+      <Card title={t("approvals")} testId="approvals">
+        {!approvals.data ? (
+          <Loading error={approvals.error} />
+        ) : approvals.data.items.length === 0 ? (
+          <Empty>{t("noApprovals")}</Empty>
+        ) : (
+          approvals.data.items.map((a: any) => (
+            <ApprovalCard key={a.id} api={api} approval={a} onDone={approvals.reload} />
+          ))
+        )}
+      </Card>
       <Card title={t("whitelist")} testId="whitelist">
         {!whitelist.data ? (
           <Loading error={whitelist.error} />
@@ -239,25 +246,16 @@ export function Regulator({ api }: { api: Api }) {
   );
 }
 
+/**
+ * The supplier's page: its own entrusted payments (the node answers a supplier's key with the payments to its own
+ * account only) and its uploads. No other payee is listed here.
+ */
 export function Supplier({ api }: { api: Api }) {
   const { t, e } = useT();
-  const [payee, setPayee] = useState("");
-  const payees = useLoad(() => api.get("/payees"), []);
-  const payments = useLoad(() => api.get(`/payments${payee ? `?payee=${payee}` : ""}`), [payee]);
+  const payments = useLoad(() => api.get("/payments"), [], REFRESH_MS);
   return (
     <div>
-      <Card title={t("payments")} testId="supplier-payments">
-        <label>
-          {t("payees")}{" "}
-          <select value={payee} onChange={(event) => setPayee(event.target.value)} data-testid="supplier-payee">
-            <option value="">—</option>
-            {(payees.data?.items ?? []).map((p: any) => (
-              <option key={p.address} value={p.address}>
-                {p.name}
-              </option>
-            ))}
-          </select>
-        </label>
+      <Card title={t("myPayments")} testId="supplier-payments">
         {!payments.data ? (
           <Loading error={payments.error} />
         ) : payments.data.items.length === 0 ? (
@@ -276,7 +274,9 @@ export function Supplier({ api }: { api: Api }) {
             <tbody>
               {payments.data.items.map((p: any) => (
                 <tr key={`${p.facilityId}-${p.index}`} data-testid="supplier-payment">
-                  <td data-label={t("facility")}>#{p.facilityId}</td>
+                  <td data-label={t("facility")}>
+                    #{p.facilityId} {p.borrowerName}
+                  </td>
                   <td data-label={t("payment")}>{p.index}</td>
                   <td data-label={t("category")}>{e("category", p.category)}</td>
                   <td data-label={t("amount")} className="num">
@@ -293,28 +293,6 @@ export function Supplier({ api }: { api: Api }) {
           </table>
         )}
       </Card>
-      <Card title={t("payees")}>
-        {!payees.data ? (
-          <Loading error={payees.error} />
-        ) : payees.data.items.length === 0 ? (
-          <Empty>{t("noPayees")}</Empty>
-        ) : (
-          <table className="stack">
-            <tbody>
-              {payees.data.items.map((p: any) => (
-                <tr key={p.address}>
-                  <td data-label={t("payee")}>{p.name}</td>
-                  <td data-label={t("category")}>{e("category", p.category)}</td>
-                  <td data-label="" title={p.address}>
-                    {shortAddress(p.address)}
-                  </td>
-                  <td data-label={t("status")}>{p.active ? t("active") : "—"}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
-      </Card>
       <Card title={t("upload")}>
         <UploadForm api={api} />
       </Card>
@@ -323,7 +301,7 @@ export function Supplier({ api }: { api: Api }) {
 }
 
 function BorrowerFacility({ api, f, signerKey }: { api: Api; f: any; signerKey?: string }) {
-  const { t, lang, e, metric, points } = useT();
+  const { t, e } = useT();
   const { data, error, reload } = useLoad(
     () =>
       Promise.all([
@@ -333,6 +311,7 @@ function BorrowerFacility({ api, f, signerKey }: { api: Api; f: any; signerKey?:
         api.get(`/facilities/${f.facilityId}/statement`).catch(() => null),
       ]),
     [f.facilityId],
+    REFRESH_MS,
   );
   if (!data) return <Loading error={error} />;
   const [detail, reviews, evidence, statement] = data;
@@ -378,39 +357,7 @@ function BorrowerFacility({ api, f, signerKey }: { api: Api; f: any; signerKey?:
         )}
       </div>
       <h3>{t("targets")}</h3>
-      {!latest ? (
-        <p className="muted">{t("noReview")}</p>
-      ) : (
-        <table className="stack">
-          <thead>
-            <tr>
-              <th>{t("target")}</th>
-              <th>{t("threshold")}</th>
-              <th>{t("actual")}</th>
-              <th>{t("met")}</th>
-              <th>{t("discount")}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {latest.decision.targets.map((target: any) => (
-              <tr key={target.id} data-testid="target">
-                <td data-label={t("target")}>{lang === "zh" ? target.label.zh : target.label.en}</td>
-                <td data-label={t("threshold")}>
-                  {target.comparator === "gte" ? "≥" : "≤"} {metric(target.metric, target.threshold)}
-                </td>
-                <td data-label={t("actual")}>
-                  {metric(target.metric, target.actual)}
-                  {target.actual !== null && target.comparator === "gte" && target.threshold > 0 && (
-                    <progress max={1} value={Math.min(1, target.actual / target.threshold)} />
-                  )}
-                </td>
-                <td data-label={t("met")}>{target.met ? "✓" : "✗"}</td>
-                <td data-label={t("discount")}>{points(target.discountBps)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      {!latest ? <p className="muted">{t("noReview")}</p> : <TargetsTable targets={latest.decision.targets} />}
       <h3>{t("docsToUpload")}</h3>
       {missing.length === 0 ? (
         <p className="ok">{t("allDocs")}</p>
@@ -448,7 +395,7 @@ function BorrowerFacility({ api, f, signerKey }: { api: Api; f: any; signerKey?:
 
 export function Borrower({ api, signerKey }: { api: Api; signerKey?: string }) {
   const { t } = useT();
-  const { data, error } = useLoad(() => api.get("/facilities"), []);
+  const { data, error } = useLoad(() => api.get("/facilities"), [], REFRESH_MS);
   if (!data) return <Loading error={error} />;
   return (
     <div>

@@ -41,6 +41,8 @@ async function call(key: string | undefined, method: string, path: string, body?
  */
 export function apiFor(session: Session) {
   return {
+    /** Whether this session holds a key at the regulator node (its own views, or a bank officer's read access). */
+    hasRegulatorKey: !!session.regulatorKey,
     get: <T = any>(path: string): Promise<T> => call(session.bankKey, "GET", path),
     post: <T = any>(path: string, body: unknown = {}): Promise<T> => call(session.bankKey, "POST", path, body),
     regGet: <T = any>(path: string): Promise<T> => call(session.regulatorKey, "GET", `/regulator-api${path}`),

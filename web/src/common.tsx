@@ -1,11 +1,21 @@
 import { useCallback, useEffect, useState } from "react";
-import { EVIDENCE_KINDS } from "../../domain/enums";
 import type { Api } from "./api";
 import { statusOf } from "./status";
 import { useT } from "./i18n";
 
-/** Loads data with `load`, again whenever `deps` change or `reload()` is called. */
-export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): { data?: T; error?: string; reload: () => void } {
+/** How often a view reads its data again by itself (chain actions land within a few blocks). */
+export const REFRESH_MS = 4_000;
+
+/**
+ * Loads data with `load`, again whenever `deps` change or `reload()` is called, and every `every` ms while the page is
+ * visible (0: never) — so a view shows what the chain did without a manual reload. A refresh keeps the data shown
+ * until the new data arrives; a failed refresh keeps the last data and shows the error beside it.
+ */
+export function useLoad<T>(
+  load: () => Promise<T>,
+  deps: unknown[],
+  every = 0,
+): { data?: T; error?: string; reload: () => void } {
   const [data, setData] = useState<T>();
   const [error, setError] = useState<string>();
   const [tick, setTick] = useState(0);
@@ -20,6 +30,13 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): { data?: T;
     };
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [...deps, tick]);
+  useEffect(() => {
+    if (!every) return;
+    const timer = setInterval(() => {
+      if (document.visibilityState !== "hidden") setTick((n) => n + 1);
+    }, every);
+    return () => clearInterval(timer);
+  }, [every]);
   const reload = useCallback(() => setTick((n) => n + 1), []);
   return { data, error, reload };
 }
@@ -59,99 +76,6 @@ export function Card({ title, children, testId }: { title: string; children: Rea
       <h2>{title}</h2>
       {children}
     </section>
-  );
-}
-
-/** A starting metadata object per evidence kind: the fields both verifiers check (the licence the regulator looks up). */
-export const METADATA_TEMPLATES: Record<string, object> = {
-  PURCHASE_CONTRACT: { supplierLicence: "", contractNumber: "" },
-  INVOICE: { supplierLicence: "", invoiceNumber: "" },
-  DELIVERY_NOTE: { supplierLicence: "", deliveryNumber: "" },
-  INSPECTION_REPORT: { labLicence: "", reportNumber: "", unitsTested: 0, unitsPassed: 0 },
-  CERTIFICATION: { labLicence: "", certificate: "" },
-  PATENT_FILING: { patentNumber: "" },
-  SPOT_CHECK_REPORT: { reportNumber: "" },
-};
-
-export { EVIDENCE_KINDS };
-
-/** POST /documents as multipart: the facility, the evidence kind, metadata JSON and the file. */
-export function UploadForm({ api, facilityId, onDone }: { api: Api; facilityId?: string; onDone?: () => void }) {
-  const { t, e, problem } = useT();
-  const [facility, setFacility] = useState(facilityId ?? "");
-  const [kind, setKind] = useState("INVOICE");
-  const [metadata, setMetadata] = useState(JSON.stringify(METADATA_TEMPLATES.INVOICE));
-  const [message, setMessage] = useState<{ ok: boolean; text: string }>();
-  const [busy, setBusy] = useState(false);
-  useEffect(() => setFacility(facilityId ?? ""), [facilityId]);
-  async function submit(event: React.FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const file = (event.currentTarget.elements.namedItem("file") as HTMLInputElement).files?.[0];
-    if (!file) return setMessage({ ok: false, text: t("file") + "?" });
-    const form = new FormData();
-    form.append("facilityId", facility);
-    form.append("kind", kind);
-    if (metadata.trim()) form.append("metadata", metadata);
-    form.append("file", file, file.name);
-    setBusy(true);
-    setMessage({ ok: true, text: t("pending") });
-    try {
-      const doc = await api.post("/documents", form);
-      setMessage({ ok: true, text: `${t("uploaded")} ${doc.evidenceId ?? doc.id}` });
-      onDone?.();
-    } catch (error) {
-      setMessage({ ok: false, text: problem(error) });
-    } finally {
-      setBusy(false);
-    }
-  }
-  return (
-    <form className="form" onSubmit={submit} data-testid="upload-form">
-      <label>
-        {t("facility")}
-        <input
-          name="facilityId"
-          value={facility}
-          required
-          inputMode="numeric"
-          onChange={(event) => setFacility(event.target.value)}
-          disabled={!!facilityId}
-        />
-      </label>
-      <label>
-        {t("kind")}
-        <select
-          name="kind"
-          value={kind}
-          onChange={(event) => {
-            setKind(event.target.value);
-            setMetadata(JSON.stringify(METADATA_TEMPLATES[event.target.value] ?? {}));
-          }}
-        >
-          {EVIDENCE_KINDS.map((k) => (
-            <option key={k} value={k}>
-              {e("kind", k)}
-            </option>
-          ))}
-        </select>
-      </label>
-      <label>
-        {t("metadata")}
-        <input name="metadata" value={metadata} onChange={(event) => setMetadata(event.target.value)} />
-      </label>
-      <label>
-        {t("file")}
-        <input name="file" type="file" accept=".pdf,.png,.jpg,.jpeg,.json,.xml" />
-      </label>
-      <button type="submit" disabled={busy}>
-        {busy ? t("pending") : t("upload")}
-      </button>
-      {message && (
-        <p className={message.ok ? "ok" : "error"} data-testid="upload-result">
-          {message.text}
-        </p>
-      )}
-    </form>
   );
 }
 

@@ -311,3 +311,28 @@ export function problemText(lang: Lang, error: unknown): string {
   const fields = Array.isArray(body.errors) ? body.errors.map((x: { path: string }) => x.path).join("，") : "";
   return `${known}（HTTP ${e.status}）${fields ? `：${fields}` : ""}`;
 }
+
+/**
+ * The regulator node's reason for refusing to co-sign a joint decision (free text from its own checks), in Chinese
+ * where its shape is known; otherwise a generic refusal (the English original is on the element's title).
+ */
+export function refusalText(lang: Lang, reason: string | null | undefined): string {
+  if (!reason) return "";
+  if (lang === "en") return reason;
+  let m = /^facility (\d+) is not frozen$/.exec(reason);
+  if (m) return `授信 #${m[1]} 未冻结`;
+  m = /^no passing re-inspection of facility (\d+) has been recorded since the failed spot check(?: (\S+))?$/.exec(
+    reason,
+  );
+  if (m) return `授信 #${m[1]} 自抽检不合格${m[2] ? `（${m[2]}）` : ""}以来尚无合格的复检记录`;
+  m =
+    /^the re-inspection (\S+) is not a passing inspection record of the borrower (\S+) in the regulator's registry$/.exec(
+      reason,
+    );
+  if (m) return `复检报告 ${m[1]} 不是借款企业 ${m[2]} 在监管登记库中的合格检验记录`;
+  m = /^the proposal names freeze (\d+); the current freeze is (\d+)$/.exec(reason);
+  if (m) return `提议针对第 ${m[1]} 次冻结，当前为第 ${m[2]} 次冻结`;
+  if (/report hash/.test(reason)) return "评审报告哈希与签署内容不符";
+  if (/its next review is/.test(reason)) return "评审序号与链上下一次评审不符";
+  return "监管节点复核未通过（详见英文原文）";
+}
