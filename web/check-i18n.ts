@@ -4,20 +4,26 @@
  *   - a dictionary entry or an enum entry has an empty Chinese text, or one with no Chinese character in it;
  *   - a code the nodes send — payee categories, evidence kinds, verdicts, facility statuses, review metrics and funding
  *     statuses (from domain/enums.ts), payment blockers and refusal codes (read from the server's sources) — has no
- *     entry in web/src/enums.ts, so a new code fails the dashboard's build until it is translated.
+ *     entry in web/src/enums.ts, so a new code fails the dashboard's build until it is translated; approval kinds and
+ *     statuses and spot-check results count as codes too;
+ *   - a metadata field of the upload forms (web/src/Upload.tsx) has no dictionary entry.
  */
 import fs from "node:fs";
 import path from "node:path";
 import {
+  APPROVAL_KINDS,
+  APPROVAL_STATUSES,
   EVIDENCE_KINDS,
   FACILITY_VIEW_STATUSES,
   FUNDING_STATUSES,
   METRICS,
   PAYEE_CATEGORIES,
+  SPOT_CHECK_RESULTS,
   VERDICTS,
 } from "../domain/enums";
 import { D } from "./src/dictionary";
 import { ENUMS } from "./src/enums";
+import { fieldKey, KIND_FIELDS } from "./src/fields";
 
 type Entries = Readonly<Record<string, readonly [string, string]>>;
 
@@ -82,7 +88,9 @@ export function serverCodes(): Record<string, string[]> {
     category: [...PAYEE_CATEGORIES],
     kind: [...EVIDENCE_KINDS],
     verdict: [...VERDICTS],
-    status: [...FACILITY_VIEW_STATUSES],
+    status: [...FACILITY_VIEW_STATUSES, ...APPROVAL_STATUSES],
+    approvalKind: [...APPROVAL_KINDS],
+    result: [...SPOT_CHECK_RESULTS],
     metric: [...METRICS],
     blocker: [...new Set(blockers)],
     problem: [...new Set([...refusals, ...returned.filter((c) => !blockers.includes(c))])],
@@ -90,9 +98,15 @@ export function serverCodes(): Record<string, string[]> {
   };
 }
 
+/** Every metadata field of the upload forms (web/src/Upload.tsx) needs its words: "field_<name>" in the dictionary. */
+export function missingFieldWords(dictionary: Entries): string[] {
+  const names = [...new Set(Object.values(KIND_FIELDS).flatMap((fields) => fields.map((f) => f.name)))];
+  return names.filter((name) => !(fieldKey(name) in dictionary)).map((name) => `dictionary.${fieldKey(name)}: no text`);
+}
+
 if (require.main === module) {
   const codes = serverCodes();
-  const problems = missingTranslations(D, ENUMS, codes);
+  const problems = [...missingTranslations(D, ENUMS, codes), ...missingFieldWords(D)];
   if (problems.length > 0) {
     console.error(`check-i18n: ${problems.length} missing or untranslated Chinese text(s):`);
     for (const problem of problems) console.error(`  - ${problem}`);

@@ -1,8 +1,8 @@
 import { expect } from "chai";
 import type { ApprovalStatus } from "../../domain/enums";
-import { missingTranslations, serverCodes } from "../../web/check-i18n";
+import { missingFieldWords, missingTranslations, serverCodes } from "../../web/check-i18n";
 import { D } from "../../web/src/dictionary";
-import { blockerText, ENUMS, enumText, problemText, reasonText } from "../../web/src/enums";
+import { blockerText, ENUMS, enumText, problemText, reasonText, refusalText } from "../../web/src/enums";
 import { dayStart, metricValue } from "../../web/src/format";
 import { cny, parseCny, parseCnyError } from "../../web/src/money";
 import { statusOf } from "../../web/src/status";
@@ -40,6 +40,27 @@ describe("dashboard words and formats", function () {
       expect(missingTranslations(D, { ...ENUMS, problem: withoutOne }, codes)).to.deep.equal([
         "enums.problem.insufficient_float: the server sends it; no text",
       ]);
+    });
+
+    it("requires words for every upload form field, approval status and spot-check result", function () {
+      expect(missingFieldWords(D)).to.deep.equal([]);
+      const { field_supplierLicence: _dropped, ...withoutOne } = D;
+      expect(missingFieldWords(withoutOne as typeof D)).to.deep.equal(["dictionary.field_supplierLicence: no text"]);
+      const codes = serverCodes();
+      expect(codes.status).to.include.members(["AWAITING_REGULATOR", "SUBMITTED", "APPLIED", "REFUSED"]);
+      expect(codes.approvalKind).to.deep.equal(["REVIEW", "UNFREEZE"]);
+      expect(codes.result).to.deep.equal(["PASS", "FAIL"]);
+    });
+
+    it("shows the regulator's refusals to co-sign and a licence mismatch in Chinese", function () {
+      expect(
+        refusalText("zh", "no passing re-inspection of facility 2 has been recorded since the failed spot check NB-1"),
+      ).to.equal("授信 #2 自抽检不合格（NB-1）以来尚无合格的复检记录");
+      expect(refusalText("zh", "something new")).to.equal("监管节点复核未通过（详见英文原文）");
+      expect(refusalText("en", "something new")).to.equal("something new");
+      expect(reasonText("zh", "supplier licence 9133X is not the licence of payee 0xabc (credit code 9133Y)")).to.equal(
+        "供应商许可证 9133X 不是收款人 0xabc 的许可证",
+      );
     });
 
     it("fails on a missing Chinese text, an English one in its place, and a server code without an entry", function () {

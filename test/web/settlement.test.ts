@@ -1,17 +1,11 @@
 import { expect } from "chai";
 import fs from "node:fs";
 import path from "node:path";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import type { Role } from "../../server/auth/roles";
 import { ENUMS } from "../../web/src/enums";
+import { browserSessions, ensureWebBuilt, launchBrowser, screenshot, untranslated, WEB_DIST } from "../helpers/browser";
 import { DAY, startLiveLoan, type LiveLoan } from "../helpers/liveLoan";
-
-const ROOT = path.resolve(__dirname, "..", "..");
-const WEB_DIST = path.join(ROOT, "web", "dist");
-const SHOTS = path.join(ROOT, "docs", "screenshots");
-/** Every code the nodes send, which a Chinese page must show in words, and any snake_case code. */
-const CODES = [...new Set(Object.values(ENUMS).flatMap((group) => Object.keys(group)))];
-const RAW_CODE = new RegExp(`\\b(${CODES.join("|")})\\b|\\b[a-z]+_[a-z_]+\\b`);
 
 /**
  * The end of a loan in the dashboard, in real Chromium against real processes (test/helpers/liveLoan.ts; the bank
@@ -23,12 +17,13 @@ describe("web dashboard: repayment, subsidy, closing and withdrawal in Chromium"
   this.timeout(600_000);
   let loan: LiveLoan;
   let browser: Browser;
-  const contexts: BrowserContext[] = [];
-  const pageErrors: string[] = [];
+  const sessions = browserSessions(
+    () => browser,
+    () => loan.bank.url,
+  );
 
   before(async function () {
-    if (!fs.existsSync(path.join(WEB_DIST, "index.html"))) throw new Error("run npm run build:web first");
-    fs.mkdirSync(SHOTS, { recursive: true });
+    ensureWebBuilt();
     loan = await startLiveLoan("web-settlement", (keys, dir) => {
       const logins = path.join(dir, "demo-logins.json");
       fs.writeFileSync(
@@ -48,17 +43,7 @@ describe("web dashboard: repayment, subsidy, closing and withdrawal in Chromium"
     logins[2].signerKey = loan.fiscal.privateKey;
     fs.writeFileSync(file, JSON.stringify(logins));
     await loan.at(loan.t0 + 180 * DAY);
-    browser = await chromium.launch({
-      executablePath: "/usr/bin/chromium",
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    browser = await launchBrowser();
   });
 
   after(async function () {
@@ -67,28 +52,11 @@ describe("web dashboard: repayment, subsidy, closing and withdrawal in Chromium"
   });
 
   afterEach(async function () {
-    if (this.currentTest?.state === "failed") {
-      if (pageErrors.length) console.log(`--- page errors:\n${pageErrors.join("\n")}`);
-      for (const c of contexts)
-        for (const p of c.pages())
-          console.log(`--- page text at failure:\n${(await p.locator("body").innerText()).slice(0, 3_000)}`);
-    }
-    for (const c of contexts.splice(0)) await c.close();
+    if (this.currentTest?.state === "failed") await sessions.dump();
+    await sessions.closeAll();
   });
 
-  async function loginAs(role: Role, lang: "zh" | "en"): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, timezoneId: "Asia/Shanghai" });
-    contexts.push(context);
-    await context.addInitScript((l) => localStorage.setItem("qfm.lang", l), lang);
-    const page = await context.newPage();
-    page.on("pageerror", (e) => pageErrors.push(`${role}: ${e.stack ?? e.message}`));
-    await page.goto(`${loan.bank.url}/`);
-    await page.getByTestId(`login-${role}`).click();
-    await page.getByTestId("who").waitFor();
-    return page;
-  }
-  const untranslated = async (page: Page) =>
-    (await page.locator("main").innerText()).split("\n").filter((line) => RAW_CODE.test(line));
+  const loginAs = (role: Role, lang: "zh" | "en"): Promise<Page> => sessions.loginAs(role, { lang });
   const balanceOf = (address: string) => loan.token.balanceOf(address);
 
   it("borrower (中文): refused more than it owes, repays 1,000.00, then everything owed, signed in its browser", async function () {
@@ -116,7 +84,8 @@ describe("web dashboard: repayment, subsidy, closing and withdrawal in Chromium"
     expect(await page.getByTestId("owed-borrower").innerText()).to.equal("¥0.00");
     expect((await loan.manager.outstanding(loan.facilityId)).map(String)).to.deep.equal(["0", "0"]);
     expect(await untranslated(page)).to.deep.equal([]);
-    await page.screenshot({ path: path.join(SHOTS, "borrower-repaid-zh.png"), fullPage: true });
+    expect(sessions.pageErrors).to.deep.equal([]);
+    await screenshot(page, "borrower-repaid-zh.png");
   });
 
   it("fiscal account (中文): pays the subsidy due from its own account, signed in its browser", async function () {
@@ -132,7 +101,8 @@ describe("web dashboard: repayment, subsidy, closing and withdrawal in Chromium"
     expect(await balanceOf(loan.fiscal.address)).to.equal(before - due);
     expect(await page.getByTestId("owed-fiscal").innerText()).to.equal("¥0.00");
     expect(await untranslated(page)).to.deep.equal([]);
-    await page.screenshot({ path: path.join(SHOTS, "fiscal-subsidy-zh.png"), fullPage: true });
+    expect(sessions.pageErrors).to.deep.equal([]);
+    await screenshot(page, "fiscal-subsidy-zh.png");
   });
 
   it("bank officer: closes the repaid facility and withdraws its whole balance to the treasury", async function () {
@@ -149,6 +119,6 @@ describe("web dashboard: repayment, subsidy, closing and withdrawal in Chromium"
     await card.getByTestId("settlement-balance").getByText("¥0.00").waitFor({ timeout: 60_000 });
     expect(await balanceOf(loan.treasury)).to.equal(before + balance);
     expect(await card.getByTestId("close-facility").isDisabled()).to.equal(true);
-    await page.screenshot({ path: path.join(SHOTS, "bank-settlement.png"), fullPage: true });
+    await screenshot(page, "bank-settlement.png");
   });
 });

@@ -9,7 +9,7 @@ import type { ApprovalDetail, ApprovalView } from "../../domain/api/approvals";
 import type { FacilityDetail } from "../../domain/api/facilities";
 import type { SpotCheckList } from "../../domain/api/regulator";
 import type { Api } from "./api";
-import { Loading, StatusBadge, useLoad } from "./common";
+import { Loading, REFRESH_MS, StatusBadge, useLoad } from "./common";
 import { refusalText } from "./enums";
 import { useT } from "./i18n";
 import { pct } from "./money";
@@ -65,6 +65,7 @@ export function ApprovalCard({ api, approval, onDone }: { api: Api; approval: Ap
           : Promise.resolve(null),
       ]),
     [approval.id],
+    REFRESH_MS,
   );
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState<Message>();

@@ -251,7 +251,7 @@ export function InspectorCards({ api, facilityId }: { api: Api; facilityId: stri
                 </b>
               </div>
               <div>
-                <span>{t("evidence")}</span>
+                <span>{t("documents")}</span>
                 <b data-testid="audit-evidence">
                   {a.evidence.length} · {t("rejectedCount")} {rejected}
                 </b>

@@ -4,7 +4,7 @@
  * regulator's co-signature (which shows all of it before its button).
  */
 import type { ReviewReport, TargetOutcome } from "../../domain/api/reviews";
-import { fieldKey } from "./Upload";
+import { fieldKey } from "./fields";
 import { D } from "./dictionary";
 import { useT } from "./i18n";
 import { pct } from "./money";

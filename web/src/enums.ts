@@ -290,6 +290,8 @@ export function reasonText(lang: Lang, reason: string | null | undefined): strin
   if (m) return `元数据缺少 ${m[1]}，无法核对${WHAT_ZH[m[2]] ?? "登记信息"}`;
   m = /^(.+?) (\S+) is not in the regulator's registry$/.exec(reason);
   if (m) return `${WHAT_ZH[m[1]] ?? "登记信息"} ${m[2]} 不在监管登记库中`;
+  m = /^supplier licence (\S+) is not the licence of payee (\S+)/.exec(reason);
+  if (m) return `供应商许可证 ${m[1]} 不是收款人 ${m[2]} 的许可证`;
   if (reason.startsWith("document not available")) return "无法从银行节点取得文件";
   if (reason.startsWith("tampered")) return "文件已被篡改：内容与上链哈希不符";
   if (reason.includes("leaf is not in the anchored root")) return "银行提交的叶子不在上链的默克尔根中";
