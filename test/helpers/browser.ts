@@ -46,8 +46,12 @@ export const ENGLISH =
 
 /** The lines of a Chinese page that still show a raw code or English text (names of firms aside). */
 export async function untranslated(page: Page): Promise<string[]> {
+  const typed = (await page.locator("main [data-user-text]").allInnerTexts()).filter((text) => text.trim());
   const text = await page.locator("main").innerText();
-  return text.split("\n").filter((line) => RAW_CODE.test(line) || ENGLISH.test(line));
+  return text.split("\n").filter((line) => {
+    const words = typed.reduce((rest, t) => rest.split(t).join(" "), line);
+    return RAW_CODE.test(words) || ENGLISH.test(words);
+  });
 }
 
 /** How wide the page scrolls against its viewport, and the first elements reaching past it. */

@@ -44,7 +44,9 @@ export function SpotCheckHistory({ checks }: { checks: SpotCheckList["items"] })
                 </span>
               </td>
               <td data-label={t("reportNumber")}>{c.reportNumber}</td>
-              <td data-label={t("findings")}>{c.findings || "—"}</td>
+              <td data-label={t("findings")} data-user-text>
+                {c.findings || "—"}
+              </td>
               <td data-label={t("inspector")}>{c.inspector}</td>
             </tr>
           ))}
@@ -109,7 +111,7 @@ export function ApprovalCard({ api, approval, onDone }: { api: Api; approval: Ap
       ) : (
         <div data-testid="unfreeze-figures">
           <p>
-            {t("reason")}: <q>{approval.reason}</q>
+            {t("reason")}: <q data-user-text>{approval.reason}</q>
           </p>
           <p>
             {t("status")}: <StatusBadge status={facility.status} /> · {t("freezeNumber")}{" "}

@@ -187,7 +187,7 @@ export function UnfreezeCard({ api, facilityId }: { api: Api; facilityId: string
         <ul className="plain" data-testid="unfreeze-proposals">
           {mine.slice(0, 3).map((a) => (
             <li key={a.id} data-testid="unfreeze-proposal" data-status={a.status}>
-              {time(a.createdAt)} · <StatusBadge status={a.status} /> · {t("reason")}: <q>{a.reason}</q>
+              {time(a.createdAt)} · <StatusBadge status={a.status} /> · {t("reason")}: <q data-user-text>{a.reason}</q>
               {a.regulatorRefusal && (
                 <div className="error" title={a.regulatorRefusal.reason} data-testid="unfreeze-refusal">
                   {t("lastRefusal")}: {refusalText(lang, a.regulatorRefusal.reason)}
