@@ -277,7 +277,13 @@ async function main(): Promise<void> {
       logins,
       JSON.stringify(
         [
-          { role: "bank_officer", label: "Ningbo Bank credit officer", bankKey: keys.bank[0].key },
+          // The officer's key at the regulator node too: its timeline shows the regulator's reason for a REJECT.
+          {
+            role: "bank_officer",
+            label: "Ningbo Bank credit officer",
+            bankKey: keys.bank[0].key,
+            regulatorKey: keys.regulator.find((k) => k.role === "bank_officer")?.key,
+          },
           {
             role: "regulator",
             label: "Ningbo AMR inspector",
