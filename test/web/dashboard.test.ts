@@ -93,7 +93,11 @@ describe("web dashboard in Chromium", function () {
         .to.include("已因抽检不合格冻结")
         .and.match(/尚未上传并上链“发票”|“发票”暂无可用文件/);
       await row.getByTestId("pay-1").click();
-      await row.getByTestId("payment-result").waitFor();
+      // "Pending…" until the node answers, then its refusal.
+      await row
+        .getByTestId("payment-result")
+        .getByText(/^被拒绝/)
+        .waitFor();
       expect(await row.getByTestId("payment-result").innerText()).to.match(/^被拒绝: .*冻结/);
       await page.getByTestId("evidence-item").first().waitFor();
       expect(await page.getByTestId("evidence-timeline").innerText())
@@ -186,7 +190,10 @@ describe("web dashboard in Chromium", function () {
       await row.getByTestId("blockers").waitFor();
       expect(await row.getByTestId("blockers").textContent()).to.match(/INVOICE/);
       await row.getByTestId("pay-3").click();
-      await row.getByTestId("payment-result").waitFor();
+      await row
+        .getByTestId("payment-result")
+        .getByText(/^Refused/)
+        .waitFor();
       expect(await row.getByTestId("payment-result").textContent()).to.match(/^Refused: no (usable )?INVOICE/);
 
       // Upload the invoice through the invoice form: choosing the payee fills in its licence (its credit code), which

@@ -61,6 +61,15 @@ describe("dashboard words and formats", function () {
       expect(reasonText("zh", "supplier licence 9133X is not the licence of payee 0xabc (credit code 9133Y)")).to.equal(
         "供应商许可证 9133X 不是收款人 0xabc 的许可证",
       );
+      expect(
+        reasonText(
+          "zh",
+          "supplier licence 9133A is held by 9133A, but payee account 0xD5 is of firm 9133B in the regulator's registry",
+        ),
+      ).to.equal("供应商许可证 9133A 的持有人为 9133A，而收款账户 0xD5 在监管登记库中属于 9133B");
+      expect(reasonText("zh", "inspection record R-1 is not in the regulator's registry")).to.equal(
+        "检验记录 R-1 不在监管登记库中",
+      );
     });
 
     it("fails on a missing Chinese text, an English one in its place, and a server code without an entry", function () {

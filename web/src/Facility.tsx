@@ -179,13 +179,13 @@ function PaymentRow({
   const [chosen, setChosen] = useState<string[] | null>(null);
   async function pay() {
     setBusy(true);
-    setResult({ ok: true, text: t("onItsWay") });
+    setResult({ ok: true, text: t("pending") });
     try {
       const r = await api.post(
         `/facilities/${facilityId}/payments/${p.index}`,
         chosen?.length ? { evidence: chosen } : {},
       );
-      setResult({ ok: true, text: r.txHash ? `${t("paymentDone")} ${r.txHash}` : t("pending") });
+      setResult({ ok: true, text: r.txHash ? `${t("paymentDone")} ${r.txHash}` : t("onItsWay") });
       onPaid();
     } catch (error: any) {
       setResult({ ok: false, text: problem(error), blockers: error.body?.blockers });

@@ -290,6 +290,26 @@ export function reasonText(lang: Lang, reason: string | null | undefined): strin
   if (m) return `元数据缺少 ${m[1]}，无法核对${WHAT_ZH[m[2]] ?? "登记信息"}`;
   m = /^(.+?) (\S+) is not in the regulator's registry$/.exec(reason);
   if (m) return `${WHAT_ZH[m[1]] ?? "登记信息"} ${m[2]} 不在监管登记库中`;
+  m = /^(.+?) (\S+) is held by (\S+), but payee account (\S+) is of firm (\S+) in the regulator's registry$/.exec(
+    reason,
+  );
+  if (m)
+    return `${WHAT_ZH[m[1]] ?? "登记信息"} ${m[2]} 的持有人为 ${m[3]}，而收款账户 ${m[4]} 在监管登记库中属于 ${m[5]}`;
+  m = /^payee account (\S+) is not in the regulator's registry/.exec(reason);
+  if (m) return `收款账户 ${m[1]} 不在监管登记库中，无法与许可证对应`;
+  m = /^(.+?) (\S+) records no holder credit code$/.exec(reason);
+  if (m) return `${WHAT_ZH[m[1]] ?? "登记信息"} ${m[2]} 未登记持有人信用代码`;
+  m = /^patent (\S+) is held by (.+) in the regulator's registry, not by the borrower (\S+)$/.exec(reason);
+  if (m) return `专利 ${m[1]} 在监管登记库中不属于借款企业 ${m[3]}`;
+  m = /^inspection record (\S+) is of firm (\S+), not of the borrower (\S+)$/.exec(reason);
+  if (m) return `检验记录 ${m[1]} 属于 ${m[2]}，不是借款企业 ${m[3]} 的`;
+  m = /^inspection record (\S+) is not in the regulator's registry$/.exec(reason);
+  if (m) return `检验记录 ${m[1]} 不在监管登记库中`;
+  if (/^the document names no (payee account|counterparty)$/.test(reason)) return "文件未写明收款人";
+  m = /^(\S+) is not a payee of facility (\d+)'s plan$/.exec(reason);
+  if (m) return `${m[1]} 不是授信 #${m[2]} 支付计划中的收款人`;
+  m = /is already the identity of document (\S+): one document, one use$/.exec(reason);
+  if (m) return `与文件 ${m[1]} 为同一单据：一份凭证只能使用一次`;
   m = /^supplier licence (\S+) is not the licence of payee (\S+)/.exec(reason);
   if (m) return `供应商许可证 ${m[1]} 不是收款人 ${m[2]} 的许可证`;
   if (reason.startsWith("document not available")) return "无法从银行节点取得文件";
