@@ -31,6 +31,8 @@ describe("web dashboard in Chromium", function () {
   const { failedResponses } = sessions;
 
   before(async function () {
+    // Deploying and seeding takes a minute or two, more on a loaded machine.
+    this.timeout(900_000);
     demo = await startLiveDemo("dashboard");
     ({ keys, dir } = demo);
     BANK = demo.bankUrl;

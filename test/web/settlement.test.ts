@@ -119,6 +119,10 @@ describe("web dashboard: repayment, subsidy, closing and withdrawal in Chromium"
     await card.getByTestId("settlement-balance").getByText("¥0.00").waitFor({ timeout: 60_000 });
     expect(await balanceOf(loan.treasury)).to.equal(before + balance);
     expect(await card.getByTestId("close-facility").isDisabled()).to.equal(true);
+    // A closed facility takes no review, upload or payment.
+    expect(await page.getByTestId("review-form").count()).to.equal(0);
+    expect(await page.getByTestId("upload-form").count()).to.equal(0);
+    expect(await page.locator('[data-testid^="pay-"]').count()).to.equal(0);
     await screenshot(page, "bank-settlement.png");
   });
 });

@@ -1,5 +1,5 @@
 import type { Api } from "./api";
-import { Card, Empty, Loading, useLoad } from "./common";
+import { Card, Empty, Loading, REFRESH_MS, useLoad } from "./common";
 import { useT } from "./i18n";
 import { shortAddress } from "./money";
 
@@ -9,7 +9,12 @@ import { shortAddress } from "./money";
  */
 export function DocumentTable({ api, facilityId }: { api: Api; facilityId: string }) {
   const { t, e, time } = useT();
-  const { data, error } = useLoad(() => api.get(`/documents?facilityId=${facilityId}&limit=200`), [facilityId]);
+  // Read again by itself: an upload shows QUEUED, then BATCHED, then ANCHORED as the chain takes it.
+  const { data, error } = useLoad(
+    () => api.get(`/documents?facilityId=${facilityId}&limit=200`),
+    [facilityId],
+    REFRESH_MS,
+  );
   if (!data) return <Loading error={error} />;
   return (
     <Card title={t("documents")} testId="documents">

@@ -18,7 +18,8 @@ import { SettlementCard } from "./Settlement";
 
 export function FacilityList({ api, onOpen }: { api: Api; onOpen: (id: string) => void }) {
   const { t } = useT();
-  const { data, error } = useLoad(() => facilitiesWithChainStatus(api), [], REFRESH_MS);
+  // Slower than a facility's page: without a regulator key the list reads each facility's record.
+  const { data, error } = useLoad(() => facilitiesWithChainStatus(api), [], 3 * REFRESH_MS);
   const [creating, setCreating] = useState(false);
   if (!data) return <Loading error={error} />;
   return (

@@ -6,7 +6,7 @@
 import { Wallet } from "ethers";
 import { useState } from "react";
 import type { Api } from "./api";
-import { Card, Empty, Loading, StatusBadge, useLoad } from "./common";
+import { Card, Empty, Loading, REFRESH_MS, StatusBadge, useLoad } from "./common";
 import { useT } from "./i18n";
 import { cny, parseCny } from "./money";
 
@@ -253,12 +253,16 @@ export function SettlementCard({ api, statement, onDone }: { api: Api; statement
 /** The fiscal account's desk: each facility's subsidy due, and its payment signed here. */
 export function Fiscal({ api, signerKey }: { api: Api; signerKey?: string }) {
   const { t } = useT();
-  const { data, error, reload } = useLoad(async () => {
-    const { items } = await api.get("/facilities");
-    const open = items.filter((f: any) => f.facilityId);
-    const statements = await Promise.all(open.map((f: any) => api.get(`/facilities/${f.facilityId}/statement`)));
-    return open.map((f: any, i: number) => ({ f, statement: statements[i] }));
-  }, []);
+  const { data, error, reload } = useLoad(
+    async () => {
+      const { items } = await api.get("/facilities");
+      const open = items.filter((f: any) => f.facilityId);
+      const statements = await Promise.all(open.map((f: any) => api.get(`/facilities/${f.facilityId}/statement`)));
+      return open.map((f: any, i: number) => ({ f, statement: statements[i] }));
+    },
+    [],
+    REFRESH_MS,
+  );
   if (!data) return <Loading error={error} />;
   return (
     <div data-testid="fiscal">

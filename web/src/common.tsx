@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 import type { Api } from "./api";
 import { statusOf } from "./status";
 import { useT } from "./i18n";
@@ -19,12 +19,17 @@ export function useLoad<T>(
   const [data, setData] = useState<T>();
   const [error, setError] = useState<string>();
   const [tick, setTick] = useState(0);
+  // A slow node is not asked again while it is still answering.
+  const inFlight = useRef(false);
   useEffect(() => {
     let live = true;
-    load().then(
-      (d) => live && (setData(d), setError(undefined)),
-      (e: Error) => live && setError(e.message),
-    );
+    inFlight.current = true;
+    load()
+      .then(
+        (d) => live && (setData(d), setError(undefined)),
+        (e: Error) => live && setError(e.message),
+      )
+      .finally(() => (inFlight.current = false));
     return () => {
       live = false;
     };
@@ -33,7 +38,7 @@ export function useLoad<T>(
   useEffect(() => {
     if (!every) return;
     const timer = setInterval(() => {
-      if (document.visibilityState !== "hidden") setTick((n) => n + 1);
+      if (document.visibilityState !== "hidden" && !inFlight.current) setTick((n) => n + 1);
     }, every);
     return () => clearInterval(timer);
   }, [every]);
