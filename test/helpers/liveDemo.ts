@@ -18,7 +18,8 @@ import { createApiKeys } from "../../server/auth/api-keys";
 import type { Role } from "../../server/auth/roles";
 import { createDatabase } from "../../server/db/client";
 import { migrateDatabase } from "../../server/db/migrate";
-import { ensureWebBuilt, WEB_DIST } from "./browser";
+import type { Browser } from "playwright-core";
+import { browserSessions, ensureWebBuilt, launchBrowser, WEB_DIST } from "./browser";
 import { client, startNodeProcess, tempDir, type NodeProcess } from "./processes";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -172,5 +173,37 @@ export async function startLiveDemo(name: string): Promise<LiveDemo> {
       await chainNode.stop();
       if (!process.env.E2E_KEEP) fs.rmSync(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * The mocha hooks of a suite of dashboard tests on one live demo: before, the demo (then `setUp`, e.g. a decision to
+ * co-sign) and a browser; after each test, the pages' text when it failed and its sessions closed; after, both stopped.
+ */
+export function liveDemoInChromium(name: string, setUp: (demo: LiveDemo) => Promise<void> = async () => undefined) {
+  const state: { demo?: LiveDemo; browser?: Browser } = {};
+  const sessions = browserSessions(
+    () => state.browser!,
+    () => state.demo!.bankUrl,
+  );
+  before(async function () {
+    // Deploying and seeding takes a minute or two, more on a loaded machine.
+    this.timeout(900_000);
+    state.demo = await startLiveDemo(name);
+    await setUp(state.demo);
+    state.browser = await launchBrowser();
+  });
+  after(async function () {
+    await state.browser?.close();
+    await state.demo?.stop();
+  });
+  afterEach(async function () {
+    if (this.currentTest?.state === "failed") await sessions.dump();
+    await sessions.closeAll();
+  });
+  return {
+    sessions,
+    demo: (): LiveDemo => state.demo!,
+    browser: (): Browser => state.browser!,
   };
 }

@@ -7,8 +7,8 @@ import type { Browser, Page } from "playwright-core";
 import { devWallet } from "../../scripts/lib/deploy-config";
 import { SettlementToken__factory } from "../../typechain-types";
 import { ENUMS } from "../../web/src/enums";
-import { browserSessions, launchBrowser, overflow, screenshot, SHOTS, untranslated } from "../helpers/browser";
-import { startLiveDemo, type LiveDemo } from "../helpers/liveDemo";
+import { overflow, screenshot, SHOTS, untranslated } from "../helpers/browser";
+import { liveDemoInChromium, type LiveDemo } from "../helpers/liveDemo";
 import { client, waitFor } from "../helpers/processes";
 
 let BANK = "";
@@ -20,38 +20,22 @@ let BANK = "";
  */
 describe("web dashboard in Chromium", function () {
   this.timeout(300_000);
+  // A joint decision awaiting the regulator: the bank proposes lifting facility 2's freeze.
+  const suite = liveDemoInChromium("dashboard", async (demo) => {
+    const proposed = await demo.officer.post("/facilities/2/unfreeze", { reason: "corrective actions filed" });
+    expect(proposed.status, JSON.stringify(proposed.body)).to.equal(201);
+  });
+  const { sessions } = suite;
+  const { failedResponses } = sessions;
   let demo: LiveDemo;
   let browser: Browser;
   let keys: LiveDemo["keys"];
   let dir: string;
-  const sessions = browserSessions(
-    () => browser,
-    () => BANK,
-  );
-  const { failedResponses } = sessions;
-
-  before(async function () {
-    // Deploying and seeding takes a minute or two, more on a loaded machine.
-    this.timeout(900_000);
-    demo = await startLiveDemo("dashboard");
+  before(function () {
+    demo = suite.demo();
+    browser = suite.browser();
     ({ keys, dir } = demo);
     BANK = demo.bankUrl;
-    // A joint decision awaiting the regulator: the bank proposes lifting facility 2's freeze.
-    const proposed = await client(BANK, keys.officer).post("/facilities/2/unfreeze", {
-      reason: "corrective actions filed",
-    });
-    expect(proposed.status, JSON.stringify(proposed.body)).to.equal(201);
-    browser = await launchBrowser();
-  });
-
-  after(async function () {
-    await browser?.close();
-    await demo?.stop();
-  });
-
-  afterEach(async function () {
-    if (this.currentTest?.state === "failed") await sessions.dump();
-    await sessions.closeAll();
   });
 
   /** A fresh browser session, in English unless asked otherwise, logged in as `role`; no page error on the way. */

@@ -1,7 +1,6 @@
 import { expect } from "chai";
-import type { Browser, Page } from "playwright-core";
-import { browserSessions, launchBrowser, screenshot, untranslated } from "../helpers/browser";
-import { startLiveDemo, type LiveDemo } from "../helpers/liveDemo";
+import { screenshot, untranslated } from "../helpers/browser";
+import { liveDemoInChromium, type LiveDemo } from "../helpers/liveDemo";
 import { waitFor } from "../helpers/processes";
 
 const DAY = 86_400;
@@ -21,25 +20,10 @@ const pdf = (text: string) => ({
  */
 describe("web dashboard: each role's work on chain, in Chromium", function () {
   this.timeout(600_000);
+  const suite = liveDemoInChromium("web-roles");
+  const { sessions } = suite;
   let demo: LiveDemo;
-  let browser: Browser;
-  const sessions = browserSessions(
-    () => browser,
-    () => demo.bankUrl,
-  );
-
-  before(async function () {
-    demo = await startLiveDemo("web-roles");
-    browser = await launchBrowser();
-  });
-  after(async function () {
-    await browser?.close();
-    await demo?.stop();
-  });
-  afterEach(async function () {
-    if (this.currentTest?.state === "failed") await sessions.dump();
-    await sessions.closeAll();
-  });
+  before(() => void (demo = suite.demo()));
 
   const facility = async (id: string) => (await demo.officer.get(`/facilities/${id}`)).body;
 
