@@ -6,6 +6,7 @@ import { batchTreeOf } from "../chain/batch-tree";
 import { Prisma, type Database, type Tx } from "../db/client";
 import type { Metrics } from "../http/metrics";
 import type { JobHandler, Landed, Outbox } from "../outbox/outbox";
+import { createLoop } from "../loop";
 
 export const ANCHOR_BATCH = "ANCHOR_BATCH";
 export const ANCHOR_SINGLE = "ANCHOR_SINGLE";
@@ -122,9 +123,6 @@ export function createBatcher({
   maxSize: number;
   maxAgeMs: number;
 }) {
-  let timer: NodeJS.Timeout | undefined;
-  let busy = false;
-
   /** Seals one batch if one is due; returns its root, or undefined. `force` seals whatever is queued. */
   async function sealOnce(force = false): Promise<string | undefined> {
     const oldest = await db.prisma.document.findFirst({ where: { status: "QUEUED" }, orderBy: { createdAt: "asc" } });
@@ -168,6 +166,12 @@ export function createBatcher({
     return root;
   }
 
+  // A backlog seals several batches in a row: the loop runs again at once while a pass sealed one.
+  const loop = createLoop(
+    async () => (await sealOnce()) !== undefined,
+    (error) => logger.error({ error: (error as Error).message }, "batch sealing failed; will retry"),
+  );
+
   return {
     sealOnce,
 
@@ -178,26 +182,8 @@ export function createBatcher({
       }
     },
 
-    start(intervalMs: number): void {
-      const tick = async () => {
-        if (busy) return;
-        busy = true;
-        try {
-          while (await sealOnce()) {
-            // a backlog seals several batches in a row
-          }
-        } catch (error) {
-          logger.error({ error: (error as Error).message }, "batch sealing failed; will retry");
-        } finally {
-          busy = false;
-        }
-      };
-      timer = setInterval(() => void tick(), intervalMs);
-    },
-
-    stop(): void {
-      if (timer) clearInterval(timer);
-    },
+    start: loop.start,
+    stop: loop.stop,
   };
 }
 

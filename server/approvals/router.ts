@@ -4,17 +4,17 @@ import { ReviewList } from "../../domain/api/reviews";
 import { APPROVAL_STATUSES } from "../../domain/enums";
 import type { Policy } from "../auth/policy";
 import { FacilityParams, ReviewBody, UnfreezeBody } from "../facilities/schema";
-import type { FacilityService } from "../facilities/service";
 import { Text, defineRoute, type RouteDef } from "../http/route";
 import { toJson } from "../rules/values";
 import { presentApproval, presentReview } from "./presenter";
+import type { ApprovalService } from "./service";
 
 /** The joint decisions on the bank node: reviews, unfreezing, and the regulator's co-signature or refusal. */
 export function approvalRoutes({
-  facilities,
+  approvals,
   policy,
 }: {
-  facilities: FacilityService;
+  approvals: ApprovalService;
   policy: Policy;
 }): RouteDef<any, any, any, any>[] {
   return [
@@ -35,7 +35,7 @@ export function approvalRoutes({
       },
       handler: async ({ principal, params, body }) => {
         await policy.facility(principal!, params.id, "write");
-        const { approval, report } = await facilities.proposeReview(principal!, params.id, {
+        const { approval, report } = await approvals.proposeReview(principal!, params.id, {
           from: body.periodFrom === undefined ? undefined : new Date(body.periodFrom),
           to: body.periodTo === undefined ? undefined : new Date(body.periodTo),
         });
@@ -53,8 +53,8 @@ export function approvalRoutes({
       responses: { 200: { description: "reviews", schema: ReviewList } },
       handler: async ({ params, principal }) => {
         await policy.facility(principal!, params.id);
-        await facilities.row(params.id); // an unknown facility is a 404, not an empty list
-        return { body: { items: (await facilities.reviewsOf(params.id)).map(presentReview) } };
+        await approvals.row(params.id); // an unknown facility is a 404, not an empty list
+        return { body: { items: (await approvals.reviewsOf(params.id)).map(presentReview) } };
       },
     }),
     defineRoute({
@@ -74,7 +74,7 @@ export function approvalRoutes({
         await policy.facility(principal!, params.id, "write");
         return {
           status: 201,
-          body: presentApproval(await facilities.proposeUnfreeze(principal!, params.id, body.reason)),
+          body: presentApproval(await approvals.proposeUnfreeze(principal!, params.id, body.reason)),
         };
       },
     }),
@@ -89,7 +89,7 @@ export function approvalRoutes({
       responses: { 200: { description: "approvals", schema: ApprovalList } },
       handler: async ({ query, principal }) => {
         policy.institutional(principal!, { type: "institutional" });
-        const rows = await facilities.listApprovals(query.status);
+        const rows = await approvals.listApprovals(query.status);
         return { body: { items: rows.map(presentApproval) } };
       },
     }),
@@ -104,7 +104,7 @@ export function approvalRoutes({
       responses: { 200: { description: "the approval", schema: ApprovalDetail }, 404: { description: "unknown" } },
       handler: async ({ params, principal }) => {
         policy.institutional(principal!, { type: "institutional" });
-        const { approval, review } = await facilities.approvalOf(params.approvalId);
+        const { approval, review } = await approvals.approvalOf(params.approvalId);
         return {
           body: {
             ...presentApproval(approval),
@@ -132,7 +132,7 @@ export function approvalRoutes({
       },
       handler: async ({ params, body, principal }) => {
         policy.institutional(principal!, { type: "institutional" });
-        const { approval, txHash } = await facilities.cosign(params.approvalId, body.signature);
+        const { approval, txHash } = await approvals.cosign(params.approvalId, body.signature);
         return { status: txHash ? 200 : 202, body: { ...presentApproval(approval), txHash } };
       },
     }),
@@ -152,7 +152,7 @@ export function approvalRoutes({
       },
       handler: async ({ params, body, principal }) => {
         policy.institutional(principal!, { type: "institutional" });
-        return { body: presentApproval(await facilities.recordRefusal(params.approvalId, body.reason)) };
+        return { body: presentApproval(await approvals.recordRefusal(params.approvalId, body.reason)) };
       },
     }),
   ];

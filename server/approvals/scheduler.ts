@@ -2,7 +2,8 @@ import type { Logger } from "pino";
 import { facilityStatusOf } from "../../domain/enums";
 import { chainNow, type Chain } from "../chain/chain";
 import type { Database } from "../db/client";
-import type { FacilityService } from "../facilities/service";
+import { createLoop } from "../loop";
+import type { ApprovalService } from "./service";
 
 /** A quarter of the product's review period, in seconds of chain time (the ACT/360 quarter: 90 days). */
 export const REVIEW_PERIOD_SECONDS = 90 * 86_400;
@@ -23,15 +24,14 @@ const SCHEDULER = {
 export function createReviewScheduler({
   db,
   chain,
-  facilities,
+  approvals,
   logger,
 }: {
   db: Database;
   chain: Chain;
-  facilities: FacilityService;
+  approvals: Pick<ApprovalService, "nextReviewStart" | "onChain" | "proposeReview">;
   logger: Logger;
 }) {
-  let timer: NodeJS.Timeout | undefined;
   let busy = false;
 
   async function due(): Promise<Array<{ facilityId: bigint; from: Date; to: Date }>> {
@@ -40,7 +40,7 @@ export function createReviewScheduler({
     const result: Array<{ facilityId: bigint; from: Date; to: Date }> = [];
     for (const row of rows) {
       // Where the last applied review ended, or the facility's opening: the start the regulator checks.
-      const from = await facilities.nextReviewStart(row.facilityId!).catch(() => undefined);
+      const from = await approvals.nextReviewStart(row.facilityId!).catch(() => undefined);
       if (from === undefined) continue;
       if (now >= from + REVIEW_PERIOD_SECONDS) {
         result.push({
@@ -63,9 +63,9 @@ export function createReviewScheduler({
           where: { facilityId, kind: "REVIEW", status: "AWAITING_REGULATOR" },
         });
         if (pending) continue;
-        const state = await facilities.onChain(facilityId);
+        const state = await approvals.onChain(facilityId);
         if (facilityStatusOf(state.status) === "CLOSED") continue;
-        const { report } = await facilities.proposeReview(SCHEDULER, facilityId, { from, to });
+        const { report } = await approvals.proposeReview(SCHEDULER, facilityId, { from, to });
         proposed++;
         logger.info(
           { facilityId: facilityId.toString(), from, to, newRateBps: report.decision.newRateBps },
@@ -80,13 +80,13 @@ export function createReviewScheduler({
     return proposed;
   }
 
-  return {
-    runOnce,
-    start(intervalMs: number) {
-      timer = setInterval(() => void runOnce(), intervalMs);
+  // runOnce reports its own failures; a pass that proposed reviews is not run again at once (false: sleep).
+  const loop = createLoop(
+    async () => {
+      await runOnce();
+      return false;
     },
-    stop() {
-      if (timer) clearInterval(timer);
-    },
-  };
+    () => undefined,
+  );
+  return { runOnce, start: loop.start, stop: loop.stop };
 }

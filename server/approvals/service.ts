@@ -23,6 +23,8 @@ import type { createRegulatorWhiteList } from "../whitelist/signatures";
  * The joint decisions: the bank's quarterly review and its proposal to unfreeze, each signed by the bank first
  * (EIP-712) and put on chain once the regulator's co-signature, checked against REGULATOR_ROLE, is added.
  */
+export type ApprovalService = ReturnType<typeof createApprovals>;
+
 export function createApprovals({
   db,
   chain,
@@ -105,6 +107,8 @@ export function createApprovals({
   }
 
   return {
+    row,
+    onChain,
     /** The facility's reviews, oldest first. */
     async reviewsOf(facilityId: bigint) {
       return db.prisma.reviewDecision.findMany({ where: { facilityId }, orderBy: { createdAt: "asc" } });

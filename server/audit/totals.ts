@@ -1,4 +1,4 @@
-import { PAYEE_CATEGORIES } from "../payees/router";
+import { PAYEE_CATEGORIES } from "../payees/schema";
 import { shareBps } from "./money";
 import type { AuditReport, ExecutedPayment } from "./schema";
 

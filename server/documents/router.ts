@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { Policy } from "../auth/policy";
 import { defineRoute, FacilityId, Hex32, type HandlerResult, type RouteDef } from "../http/route";
-import { Address } from "../payees/router";
+import { Address } from "../payees/schema";
 import { presentBatch, presentDocument, presentProof, type DocumentRow } from "./presenter";
 import {
   BatchRootParams,

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { EVIDENCE_KINDS } from "../chain/evidence";
 import { FacilityId, Hex32, QueryInteger } from "../http/route";
-import { Address } from "../payees/router";
+import { Address } from "../payees/schema";
 
 export const EvidenceKind = z.enum(EVIDENCE_KINDS, {
   message: `must be one of ${EVIDENCE_KINDS.join(", ")}`,

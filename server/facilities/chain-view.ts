@@ -4,7 +4,7 @@ import type { Chain } from "../chain/chain";
 import type { EvidenceKind } from "../chain/evidence";
 import type { Database } from "../db/client";
 import { notFound } from "../errors";
-import { PAYEE_CATEGORIES } from "../payees/router";
+import { PAYEE_CATEGORIES } from "../payees/schema";
 
 /** A facility as FacilityManager.facility returns it. */
 export type ChainFacility = Awaited<ReturnType<Chain["manager"]["facility"]>>;

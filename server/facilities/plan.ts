@@ -2,7 +2,7 @@ import { formatBps as pct, formatCny as cny, shareBps } from "../../domain/money
 import type { Chain } from "../chain/chain";
 import { kindIndex, type EvidenceKind } from "../chain/evidence";
 import { unprocessable } from "../errors";
-import { PAYEE_CATEGORIES } from "../payees/router";
+import { PAYEE_CATEGORIES } from "../payees/schema";
 import type { CreateFacilityBody } from "./schema";
 
 /** The bit mask of evidence kinds a planned payment requires (as the contract takes it). */

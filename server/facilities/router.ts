@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { CreatedFacility, EvidenceList, FacilityDetail, FacilityList, FundResult } from "../../domain/api/facilities";
 import { ProductList } from "../../domain/api/products";
+import type { ApprovalService } from "../approvals/service";
 import type { Policy } from "../auth/policy";
 import { defineRoute, type RouteDef } from "../http/route";
 import type { ProductCatalog } from "../rules/products";
@@ -12,10 +13,13 @@ import type { FacilityService } from "./service";
 /** The bank's facility routes: products, facilities, their funding and evidence. */
 export function facilityRoutes({
   facilities,
+  approvals,
   catalog,
   policy,
 }: {
   facilities: FacilityService;
+  /** Where a facility's next review period starts is the approvals' rule. */
+  approvals: Pick<ApprovalService, "nextReviewStart">;
   catalog: ProductCatalog;
   policy: Policy;
 }): RouteDef<any, any, any, any>[] {
@@ -23,7 +27,7 @@ export function facilityRoutes({
     const [row, view] = await Promise.all([facilities.row(facilityId), facilities.chainView(facilityId)]);
     const funding = await facilities.fundingOf(facilityId, view.state);
     // Where the next review period must start (the opening, or where the last applied review ended); null if unknown.
-    const nextReviewFrom = await facilities
+    const nextReviewFrom = await approvals
       .nextReviewStart(facilityId)
       .then((s) => new Date(s * 1000).toISOString())
       .catch(() => null);

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { EVIDENCE_KINDS } from "../chain/evidence";
 import { FacilityId, Text, UintString } from "../http/route";
 import { GRADES } from "../rules/products";
-import { Address, PAYEE_CATEGORIES } from "../payees/router";
+import { Address, PAYEE_CATEGORIES } from "../payees/schema";
 
 /** A time as RFC 3339 (the OpenAPI date-time format): Z or an offset such as +08:00. */
 const IsoTime = z.iso.datetime({ offset: true, message: "must be an ISO 8601 time with Z or an offset" });

@@ -7,25 +7,20 @@ import { unprocessable } from "../errors";
 import { JOB, type CreateFacilityPayload } from "../outbox/jobs";
 import type { JobHandler, Outbox } from "../outbox/outbox";
 import { chainWrite } from "../outbox/wait";
-import { createApprovals } from "../approvals/service";
-import { createEvidenceReads } from "../payments/evidence";
-import { createPreflight } from "../payments/preflight";
-import { createPayments } from "../payments/service";
-import { categoryIndex } from "../payees/router";
+import type { EvidenceReads } from "../payments/evidence";
+import { categoryIndex } from "../payees/schema";
 import { baseRateFor, isFastTrack, type Grade, type ProductCatalog } from "../rules/products";
 import { toJson } from "../rules/values";
-import { createRegulatorWhiteList } from "../whitelist/signatures";
-import { createFacilityReads } from "./chain-view";
+import type { createRegulatorWhiteList } from "../whitelist/signatures";
+import type { FacilityReads } from "./chain-view";
 import { createFunding, fundKey } from "./funding";
 import { maskOf, validatePlan } from "./plan";
 import type { CreateFacilityBody } from "./schema";
 
-export type { Blocker } from "../payments/preflight";
-
 /**
- * The bank's loan lifecycle: facilities from a product definition (here), entrusted payments with a pre-flight that
- * says exactly what is missing (server/payments/), statements from the chain (./chain-view.ts), and the joint
- * decisions (reviews, unfreezing) the bank signs first and the regulator co-signs (server/approvals/), as one service.
+ * The bank's facilities: created from a product definition (here), funded (./funding.ts), read from the chain
+ * (./chain-view.ts). Entrusted payments (server/payments/) and the joint decisions (server/approvals/) are services of
+ * their own over the same reads (server/node/compose.ts builds them together).
  */
 export function createFacilityService({
   db,
@@ -34,6 +29,9 @@ export function createFacilityService({
   catalog,
   waitMs,
   logger,
+  reads,
+  evidence,
+  regulatorEntryOf,
 }: {
   db: Database;
   chain: Chain;
@@ -41,23 +39,10 @@ export function createFacilityService({
   catalog: ProductCatalog;
   waitMs: number;
   logger: Logger;
+  reads: FacilityReads;
+  evidence: Pick<EvidenceReads, "evidenceOf">;
+  regulatorEntryOf: ReturnType<typeof createRegulatorWhiteList>;
 }) {
-  const regulatorEntryOf = createRegulatorWhiteList({ db, chain });
-  const reads = createFacilityReads({ db, chain });
-  const evidence = createEvidenceReads({ db, chain });
-  const preflight = createPreflight({ chain, reads, evidence });
-  const payments = createPayments({ db, outbox, waitMs, logger, preflight });
-  const approvals = createApprovals({
-    db,
-    chain,
-    outbox,
-    catalog,
-    waitMs,
-    logger,
-    reads,
-    evidence,
-    regulatorEntryOf,
-  });
   const funding = createFunding({
     db,
     chain,
@@ -69,10 +54,8 @@ export function createFacilityService({
   });
 
   return {
-    readiness: preflight.readiness,
     evidenceOf: evidence.evidenceOf,
     history: reads.history,
-    nextReviewStart: approvals.nextReviewStart,
 
     async create(principal: Principal, body: CreateFacilityBody) {
       const product = catalog.find(body.productId, body.productVersion);
@@ -171,15 +154,6 @@ export function createFacilityService({
     chainView: reads.chainView,
     outstandingOf: reads.outstandingOf,
     subsidyDueOf: reads.subsidyDueOf,
-    payments: reads.payments,
-    requestPayment: payments.requestPayment,
-    proposeReview: approvals.proposeReview,
-    proposeUnfreeze: approvals.proposeUnfreeze,
-    recordRefusal: approvals.recordRefusal,
-    cosign: approvals.cosign,
-    reviewsOf: approvals.reviewsOf,
-    listApprovals: approvals.listApprovals,
-    approvalOf: approvals.approvalOf,
   };
 }
 

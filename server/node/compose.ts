@@ -8,7 +8,7 @@ import type { Wallet } from "ethers";
 import type { Logger } from "pino";
 import { anchoringHandlers } from "../anchoring/anchoring";
 import { approvalRoutes } from "../approvals/router";
-import { onApprovalApplied } from "../approvals/service";
+import { createApprovals, onApprovalApplied, type ApprovalService } from "../approvals/service";
 import { auditRoutes } from "../audit/router";
 import { createApiKeys, type ApiKeys } from "../auth/api-keys";
 import { createPolicy } from "../auth/policy";
@@ -20,15 +20,22 @@ import { documentRoutes } from "../documents/router";
 import { createDocumentService } from "../documents/service";
 import { createDocumentStore, type DocumentStore } from "../documents/storage";
 import { facilityRoutes } from "../facilities/router";
+import { createFacilityReads } from "../facilities/chain-view";
 import { createFacilityService, onFacilityCreated, type FacilityService } from "../facilities/service";
 import { createMetrics, type Metrics } from "../http/metrics";
 import type { RouteDef } from "../http/route";
 import { lifecycleHandlers } from "../outbox/jobs";
 import { createOutbox, type JobHandler, type Outbox } from "../outbox/outbox";
-import { onPayeeRegistered, payeeRoutes } from "../payees/router";
+import { payeeRoutes } from "../payees/router";
+import { createPayeeService, onPayeeRegistered } from "../payees/service";
+import { createEvidenceReads } from "../payments/evidence";
+import { createPreflight } from "../payments/preflight";
 import { paymentRoutes } from "../payments/router";
+import { createPayments, type PaymentService } from "../payments/service";
 import { registryRoutes } from "../registry/registry";
+import { createBankClient, type BankNodeConfig } from "../regulator/bank-client";
 import { regulatorRoutes } from "../regulator/router";
+import { createRegulatorService } from "../regulator/service";
 import { loadProducts, type ProductCatalog } from "../rules/products";
 import { settlementRoutes } from "../settlement/router";
 import { createSettlement, type Settlement } from "../settlement/service";
@@ -36,10 +43,13 @@ import type { Decisions } from "../verification/decisions";
 import { verificationRoutes } from "../verification/router";
 import { verifierHandlers } from "../verification/verifier";
 import { whiteListRoutes } from "../whitelist/router";
+import { createRegulatorWhiteList } from "../whitelist/signatures";
 
 /** The bank node's lifecycle services, one of each per node: the routes and the review scheduler share them. */
 export interface BankServices {
   facilities: FacilityService;
+  payments: PaymentService;
+  approvals: ApprovalService;
   settlement: Settlement;
 }
 
@@ -53,21 +63,24 @@ export interface RouteDeps {
   /** The bank node's services (required on the bank node). */
   bank?: BankServices;
   waitMs: number;
-  bankNode?: { url: string; apiKey: string };
+  bankNode?: BankNodeConfig;
 }
 
 /** Every route a node of this role serves (the authorization matrix walks exactly these). */
 export function routesOf(role: NodeRole, deps: RouteDeps): RouteDef<any, any, any, any>[] {
   const { db, chain, outbox, catalog, metrics, store, waitMs } = deps;
   const policy = createPolicy({ db });
+  // The regulator node's one client of the bank node: it publishes the white list and fetches, refuses and co-signs
+  // joint decisions (a call may wait for the bank's chain write: waitMs, and time to answer).
+  const bankClient = deps.bankNode && createBankClient({ ...deps.bankNode, timeoutMs: waitMs + 10_000 });
   const common = [
     ...verificationRoutes({ db, nodeRole: role }),
-    ...whiteListRoutes({ db, role, chain, bankNode: deps.bankNode }),
+    ...whiteListRoutes({ db, role, chain, bank: bankClient }),
     ...auditRoutes({ db, chain }),
   ];
   if (role === "bank") {
     if (!deps.bank) throw new Error("the bank node's routes need its services (facilities, settlement)");
-    const { facilities, settlement } = deps.bank;
+    const { facilities, payments, approvals, settlement } = deps.bank;
     const documents = createDocumentService({ db, store, outbox, chain, metrics });
     return [
       ...common,
@@ -76,17 +89,21 @@ export function routesOf(role: NodeRole, deps: RouteDeps): RouteDef<any, any, an
         chain: { chainId: chain.chainId, evidenceRegistry: chain.deployment.contracts.EvidenceRegistry },
         policy,
       }),
-      ...payeeRoutes({ db, chain, outbox, waitMs }),
-      ...facilityRoutes({ facilities, catalog, policy }),
-      ...paymentRoutes({ facilities, policy }),
-      ...approvalRoutes({ facilities, policy }),
+      ...payeeRoutes({ payees: createPayeeService({ db, chain, outbox, waitMs }) }),
+      ...facilityRoutes({ facilities, approvals, catalog, policy }),
+      ...paymentRoutes({ payments, policy }),
+      ...approvalRoutes({ approvals, policy }),
       ...settlementRoutes({ facilities, settlement, policy }),
     ];
   }
   return [
     ...common,
     ...registryRoutes({ db }),
-    ...(deps.bankNode ? regulatorRoutes({ db, chain, outbox, catalog, bankNode: deps.bankNode, waitMs }) : []),
+    ...(bankClient
+      ? regulatorRoutes({
+          regulator: createRegulatorService({ db, chain, outbox, catalog, bank: bankClient, waitMs }),
+        })
+      : []),
   ];
 }
 
@@ -140,7 +157,31 @@ export function bankServices({
   waitMs: number;
   logger: Logger;
 }): BankServices {
-  const facilities = createFacilityService({ db, chain, outbox, catalog, waitMs, logger });
+  const reads = createFacilityReads({ db, chain });
+  const evidence = createEvidenceReads({ db, chain });
+  // Only the regulator's signed entry prices a white-listed firm or counts in a review.
+  const regulatorEntryOf = createRegulatorWhiteList({ db, chain });
+  const facilities = createFacilityService({
+    db,
+    chain,
+    outbox,
+    catalog,
+    waitMs,
+    logger,
+    reads,
+    evidence,
+    regulatorEntryOf,
+  });
+  const payments = createPayments({
+    db,
+    outbox,
+    waitMs,
+    logger,
+    preflight: createPreflight({ chain, reads, evidence }),
+    reads,
+    facilities: facilities.list,
+  });
+  const approvals = createApprovals({ db, chain, outbox, catalog, waitMs, logger, reads, evidence, regulatorEntryOf });
   const settlement = createSettlement({
     db,
     chain,
@@ -149,7 +190,7 @@ export function bankServices({
     logger,
     known: (facilityId) => facilities.row(facilityId),
   });
-  return { facilities, settlement };
+  return { facilities, payments, approvals, settlement };
 }
 
 /** Migrates the database at `url` to the current schema and opens it. */
@@ -188,7 +229,7 @@ export function composeNode(options: {
   waitMs: number;
   documentsDir: string;
   productsDir?: string;
-  bankNode?: { url: string; apiKey: string };
+  bankNode?: BankNodeConfig;
   decisions?: Decisions;
   metrics?: Metrics;
   outbox: {

@@ -19,6 +19,7 @@ import { createApp } from "../http/app";
 import { mountDashboardHelpers } from "../http/dashboard";
 import { createMetrics } from "../http/metrics";
 import { createIndexer } from "../indexer/indexer";
+import { createLoop } from "../loop";
 import { seedRegistry } from "../registry/registry";
 import { bankRecordCheck, regulatorRecordCheck } from "../verification/checks";
 import { createDecisions } from "../verification/decisions";
@@ -148,7 +149,7 @@ export async function startNode(config: NodeConfig, options: { logger?: Logger }
   let batcher: ReturnType<typeof createBatcher> | undefined;
   let scheduler: ReturnType<typeof createReviewScheduler> | undefined;
   if (bank) {
-    if (config.reviewCheckMs > 0) scheduler = createReviewScheduler({ db, chain, facilities: bank.facilities, logger });
+    if (config.reviewCheckMs > 0) scheduler = createReviewScheduler({ db, chain, approvals: bank.approvals, logger });
     batcher = createBatcher({ db, outbox, logger, maxSize: config.batch.maxSize, maxAgeMs: config.batch.maxAgeMs });
   } else if (config.registrySeedFile) {
     logger.info({ records: await seedRegistry(db, config.registrySeedFile) }, "registry seeded");
@@ -180,11 +181,14 @@ export async function startNode(config: NodeConfig, options: { logger?: Logger }
     metrics,
     batchSize: config.integrity.batchSize,
   });
-  let verifierTimer: NodeJS.Timeout | undefined;
-  const runVerifier = () =>
-    verifier
-      ?.scan()
-      .catch((error: Error) => logger.warn({ error: error.message }, "verification pass failed; will retry"));
+  // A scan on every interval, and at once when the indexer stored new events.
+  const verifierLoop = createLoop(
+    async () => {
+      await verifier?.scan();
+      return false;
+    },
+    (error) => logger.warn({ error: (error as Error).message }, "verification pass failed; will retry"),
+  );
 
   const indexer = createIndexer({
     db,
@@ -193,7 +197,7 @@ export async function startNode(config: NodeConfig, options: { logger?: Logger }
     metrics,
     confirmations: config.confirmations,
     startBlock: deployment.startBlock ?? 0,
-    onEvents: () => void runVerifier(),
+    onEvents: () => verifierLoop.poke(),
   });
 
   const app = createApp({
@@ -229,7 +233,7 @@ export async function startNode(config: NodeConfig, options: { logger?: Logger }
     indexer.start(config.pollIntervalMs);
     scheduler?.start(config.reviewCheckMs);
     if (config.integrity.intervalMs > 0) integrity.start(config.integrity.intervalMs);
-    if (verifier) verifierTimer = setInterval(() => void runVerifier(), Math.max(config.pollIntervalMs, 1_000));
+    if (verifier) verifierLoop.start(Math.max(config.pollIntervalMs, 1_000));
     keyProblems(chain, config.role, verifier ? verifierWallet.address : undefined).then(
       (problems) => {
         for (const problem of problems) logger.warn({ problem }, "key check failed: writes will be refused");
@@ -266,10 +270,14 @@ export async function startNode(config: NodeConfig, options: { logger?: Logger }
       gate.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections?.();
-      if (verifierTimer) clearInterval(verifierTimer);
-      batcher?.stop();
-      scheduler?.stop();
-      await Promise.all([indexer.stop(), outbox.stop(), integrity.stop()]);
+      await Promise.all([
+        verifierLoop.stop(),
+        batcher?.stop(),
+        scheduler?.stop(),
+        indexer.stop(),
+        outbox.stop(),
+        integrity.stop(),
+      ]);
       chain.close();
       await db.close();
       logger.info("node stopped");

@@ -2,17 +2,17 @@ import { z } from "zod";
 import { PaymentList, PaymentResult } from "../../domain/api/facilities";
 import type { Policy } from "../auth/policy";
 import { PaymentParams, Readiness, ReadinessQuery, RequestPaymentBody } from "../facilities/schema";
-import type { FacilityService } from "../facilities/service";
 import { defineRoute, type RouteDef } from "../http/route";
-import { Address } from "../payees/router";
+import { Address } from "../payees/schema";
 import { toJson } from "../rules/values";
+import type { PaymentService } from "./service";
 
 /** The bank's entrusted-payment routes: the payments across facilities, the pre-flight, the request. */
 export function paymentRoutes({
-  facilities,
+  payments,
   policy,
 }: {
-  facilities: FacilityService;
+  payments: PaymentService;
   policy: Policy;
 }): RouteDef<any, any, any, any>[] {
   return [
@@ -27,10 +27,10 @@ export function paymentRoutes({
       responses: { 200: { description: "payments, read from the chain", schema: PaymentList } },
       handler: async ({ query, principal }) => {
         const items = [];
-        for (const row of await facilities.list(policy.facilityWhere(principal!))) {
+        for (const row of await payments.facilities(policy.facilityWhere(principal!))) {
           if (row.facilityId === null) continue;
           const facts = { facilityId: row.facilityId, borrower: row.borrower, payees: [] };
-          for (const p of await facilities.payments(row.facilityId)) {
+          for (const p of await payments.payments(row.facilityId)) {
             if (query.payee && p.payee !== query.payee) continue;
             // A payee's key sees the facilities that pay it, and of their payments only its own.
             if (!policy.can(principal!, "read", { type: "payment", facility: facts, payee: p.payee })) continue;
@@ -57,7 +57,7 @@ export function paymentRoutes({
       responses: { 200: { description: "ready, or what blocks it", schema: Readiness } },
       handler: async ({ params, principal, query }) => {
         await policy.payment(principal!, params.id, params.index);
-        const { ready, blockers, evidenceIds, documentIds, considered } = await facilities.readiness(
+        const { ready, blockers, evidenceIds, documentIds, considered } = await payments.readiness(
           params.id,
           params.index,
           query.evidence,
@@ -81,7 +81,7 @@ export function paymentRoutes({
       },
       handler: async ({ principal, params, body }) => {
         await policy.payment(principal!, params.id, params.index, "write");
-        const result = await facilities.requestPayment(principal!, params.id, params.index, body?.evidence);
+        const result = await payments.requestPayment(principal!, params.id, params.index, body?.evidence);
         return {
           status: result.txHash ? 200 : 202,
           body: toJson({ ...result, facilityId: params.id, index: params.index }),

@@ -5,21 +5,34 @@ import { AppError } from "../errors";
 import { JOB } from "../outbox/jobs";
 import type { Outbox } from "../outbox/outbox";
 import { chainWrite } from "../outbox/wait";
+import type { FacilityReads } from "../facilities/chain-view";
 import type { Preflight } from "./preflight";
 
-/** Entrusted payments: asked for once the pre-flight finds nothing missing, paid by the contract to the payee. */
+export type PaymentService = ReturnType<typeof createPayments>;
+
+/**
+ * Entrusted payments: asked for once the pre-flight finds nothing missing, paid by the contract to the payee; the
+ * payments of a facility as its chain view shows them; `facilities` lists the facilities a caller may see.
+ */
 export function createPayments({
   db,
   outbox,
   waitMs,
   logger,
   preflight,
+  reads,
+  facilities,
 }: {
   db: Database;
   outbox: Outbox;
   waitMs: number;
   logger: Logger;
   preflight: Preflight;
+  reads: Pick<FacilityReads, "payments">;
+  facilities: (where: {
+    borrower?: string;
+    plan?: { contains: string };
+  }) => Promise<Array<{ facilityId: bigint | null; borrower: string; borrowerName: string }>>;
 }) {
   async function requestPayment(principal: Principal, facilityId: bigint, index: number, chosen?: string[]) {
     const check = await preflight.readiness(facilityId, index, chosen);
@@ -66,5 +79,5 @@ export function createPayments({
     };
   }
 
-  return { requestPayment };
+  return { requestPayment, readiness: preflight.readiness, payments: reads.payments, facilities };
 }

@@ -39,7 +39,12 @@ export function inertRouteDeps(): RouteDeps {
     catalog: inert("catalog"),
     metrics: inert("metrics"),
     store: inert("store"),
-    bank: { facilities: inert("facilities"), settlement: inert("settlement") },
+    bank: {
+      facilities: inert("facilities"),
+      payments: inert("payments"),
+      approvals: inert("approvals"),
+      settlement: inert("settlement"),
+    },
     waitMs: 0,
     bankNode: { url: "http://127.0.0.1:9", apiKey: "inert" },
   };

@@ -461,14 +461,14 @@ describe("what the nodes act on", function () {
 
     it("offers the verified evidence its row and the chain agree on", async function () {
       await storeRow(facility.active, "INVOICE");
-      const { blockers, evidenceIds } = await parts.bank!.facilities.readiness(facility.active, 0);
+      const { blockers, evidenceIds } = await parts.bank!.payments.readiness(facility.active, 0);
       expect(evidenceIds).to.deep.equal([invoice.evidenceId]);
       expect(blockers.map((b) => b.code)).to.not.include("evidence_not_verified");
     });
 
     it("does not offer evidence whose row names another facility than the chain records", async function () {
       const id = await storeRow(facility.reinspected, "INVOICE");
-      const { blockers, evidenceIds } = await parts.bank!.facilities.readiness(facility.reinspected, 0);
+      const { blockers, evidenceIds } = await parts.bank!.payments.readiness(facility.reinspected, 0);
       expect(evidenceIds).to.deep.equal([]);
       expect(blockers).to.deep.include({
         code: "evidence_not_usable",
@@ -482,14 +482,14 @@ describe("what the nodes act on", function () {
       expect(planned.find((e) => e.documentId === id)?.mismatch).to.equal(
         `the chain records it as INVOICE of facility ${facility.active}, not PURCHASE_CONTRACT of facility ${facility.active}`,
       );
-      const { evidenceIds } = await parts.bank!.facilities.readiness(facility.active, 0);
+      const { evidenceIds } = await parts.bank!.payments.readiness(facility.active, 0);
       expect(evidenceIds).to.deep.equal([]);
     });
 
     it("does not offer evidence whose row names another counterparty than its evidence id commits to", async function () {
       const other = getAddress("0x00000000000000000000000000000000000000c3");
       const id = await storeRow(facility.active, "INVOICE", other);
-      const { evidenceIds, considered } = await parts.bank!.facilities.readiness(facility.active, 0);
+      const { evidenceIds, considered } = await parts.bank!.payments.readiness(facility.active, 0);
       expect(evidenceIds).to.deep.equal([]);
       expect(considered.find((c) => c.documentId === id)?.reason).to.equal(
         `its row's counterparty ${other} is not the one its evidence id commits to`,
@@ -498,7 +498,7 @@ describe("what the nodes act on", function () {
 
     it("says which document the payment will consume, and why", async function () {
       const id = await storeRow(facility.active, "INVOICE");
-      const { documentIds, considered } = await parts.bank!.facilities.readiness(facility.active, 0, [id]);
+      const { documentIds, considered } = await parts.bank!.payments.readiness(facility.active, 0, [id]);
       expect(documentIds).to.deep.equal([id]);
       expect(considered).to.deep.include({
         documentId: id,

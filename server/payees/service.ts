@@ -1,0 +1,132 @@
+/** Suppliers and labs: registered on chain by the bank through the outbox; a request waits for its transaction. */
+import { ZeroHash, keccak256, toUtf8Bytes } from "ethers";
+import type { Chain } from "../chain/chain";
+import type { Database, Tx } from "../db/client";
+import { conflict, notFound, unprocessable } from "../errors";
+import { orderedId } from "../ids";
+import { JOB } from "../outbox/jobs";
+import type { Outbox } from "../outbox/outbox";
+import { chainWrite } from "../outbox/wait";
+import { presentPayee } from "./presenter";
+import { categoryIndex, type PayeeFilter, type RegisterPayeeBody, type UpdatePayeeBody } from "./schema";
+
+export type PayeeService = ReturnType<typeof createPayeeService>;
+
+export function createPayeeService({
+  db,
+  chain,
+  outbox,
+  waitMs,
+}: {
+  db: Database;
+  chain: Chain;
+  outbox: Outbox;
+  waitMs: number;
+}) {
+  async function load(address: string) {
+    const row = await db.prisma.payee.findUnique({ where: { address } });
+    if (!row) throw notFound(`payee ${address}`);
+    return row;
+  }
+
+  async function register(body: RegisterPayeeBody) {
+    let licenceHash = body.licenceHash;
+    if (body.licenceDocumentId) {
+      const document = await db.prisma.document.findUnique({ where: { id: body.licenceDocumentId } });
+      if (!document)
+        throw unprocessable(
+          "licence_document_not_found",
+          `no document ${body.licenceDocumentId} to take the licence hash from`,
+        );
+      licenceHash = document.contentHash;
+    }
+    if (!licenceHash || licenceHash === ZeroHash) {
+      throw unprocessable(
+        "licence_missing",
+        "give licenceHash or licenceDocumentId: every payee needs its licence document on file",
+      );
+    }
+    if (await db.prisma.payee.findUnique({ where: { address: body.address } })) {
+      throw conflict("payee_already_registered", `payee ${body.address} is already registered`);
+    }
+    if ((await chain.payees.payeeOf(body.address)).registeredAt !== 0n) {
+      throw conflict("payee_already_registered", `payee ${body.address} is already registered on chain`);
+    }
+    const key = `payee-register:${body.address}`;
+    await db.prisma.$transaction(async (tx) => {
+      await tx.payee.create({
+        data: {
+          address: body.address,
+          name: body.name,
+          creditCode: body.creditCode,
+          category: body.category,
+          licenceHash,
+        },
+      });
+      await outbox.enqueue(tx, {
+        key,
+        kind: JOB.REGISTER_PAYEE,
+        payload: { address: body.address, category: categoryIndex(body.category), licenceHash },
+      });
+    });
+    const landed = await chainWrite(outbox, key, waitMs);
+    return { status: landed ? 201 : 202, body: presentPayee(await load(body.address), landed?.txHash ?? null) };
+  }
+
+  async function list(query: PayeeFilter) {
+    const rows = await db.prisma.payee.findMany({
+      where: { category: query.category, active: query.active === undefined ? undefined : query.active === "true" },
+      orderBy: { name: "asc" },
+    });
+    return { items: rows.map((row) => presentPayee(row)) };
+  }
+
+  async function update(address: string, body: UpdatePayeeBody) {
+    const row = await load(address);
+    const category = body.category ?? row.category;
+    const licenceHash = body.licenceHash ?? row.licenceHash;
+    const onChain = category !== row.category || licenceHash !== row.licenceHash;
+    const key = `payee-update:${address}:${orderedId()}`;
+    await db.prisma.$transaction(async (tx) => {
+      await tx.payee.update({ where: { address }, data: { name: body.name ?? row.name, category, licenceHash } });
+      if (onChain) {
+        await outbox.enqueue(tx, {
+          key,
+          kind: JOB.UPDATE_PAYEE,
+          payload: { address, category: categoryIndex(category), licenceHash },
+        });
+      }
+    });
+    const landed = onChain ? await chainWrite(outbox, key, waitMs) : { txHash: null };
+    return { status: landed ? 200 : 202, body: presentPayee(await load(address), landed?.txHash ?? null) };
+  }
+
+  /** Deactivates (no payment can go to it) or reactivates a payee on chain; 409 when it is already in that state. */
+  async function setActive(address: string, action: "deactivate" | "reactivate", reason: string) {
+    const row = await load(address);
+    if (row.active === (action === "reactivate")) {
+      throw conflict(
+        `payee_already_${action === "deactivate" ? "inactive" : "active"}`,
+        `payee ${address} is already ${row.active ? "active" : "inactive"}`,
+      );
+    }
+    const key = `payee-${action}:${address}:${orderedId()}`;
+    await db.prisma.$transaction(async (tx) => {
+      await tx.payee.update({ where: { address }, data: { active: action === "reactivate" } });
+      await outbox.enqueue(tx, {
+        key,
+        kind: action === "deactivate" ? JOB.DEACTIVATE_PAYEE : JOB.REACTIVATE_PAYEE,
+        payload: { address, reasonHash: keccak256(toUtf8Bytes(reason)) },
+      });
+    });
+    const landed = await chainWrite(outbox, key, waitMs);
+    return { status: landed ? 200 : 202, body: presentPayee(await load(address), landed?.txHash ?? null) };
+  }
+
+  return { register, list, update, setActive };
+}
+
+/** Marks a payee confirmed once its registration landed (outbox hook). */
+export async function onPayeeRegistered(tx: Tx, payload: { address: string }) {
+  await tx.payee.updateMany({ where: { address: payload.address }, data: { chainStatus: "CONFIRMED" } });
+}
