@@ -1,26 +1,10 @@
-import { HDNodeWallet, Mnemonic, getAddress, isAddress } from "ethers";
+import { getAddress, isAddress } from "ethers";
 import { z } from "zod";
+import { DEV_CHAIN_ID } from "../../server/chain/dev-accounts";
 import { readKeyFile } from "../../server/config";
 
-/** The development chain id (hardhat node, anvil by default): the only chain on which dev accounts are used. */
-export const DEV_CHAIN_ID = 31337n;
-
-/** The development mnemonic that both `hardhat node` and anvil fund by default. */
-export const DEV_MNEMONIC = "test test test test test test test test test test test junk";
-
-/** Dev account indices by role, used when no keys or addresses are configured. */
-export const DEV_ACCOUNTS = {
-  admin: 0,
-  bank: 1,
-  regulator: 2,
-  fiscal: 3,
-  bankVerifier: 4,
-  regulatorVerifier: 5,
-  borrower: 6,
-  bankGovernance: 7,
-  regulatorGovernance: 8,
-  treasury: 9,
-} as const;
+// The development accounts are the server's too (a node on the development chain signs with them).
+export { DEV_ACCOUNTS, DEV_CHAIN_ID, DEV_MNEMONIC, devWallet } from "../../server/chain/dev-accounts";
 
 /** Governance delay on the development chain: long enough to see the timelock work, short enough for a demo. */
 export const DEV_GOVERNANCE_DELAY_SECONDS = 60;
@@ -30,10 +14,6 @@ export const DEFAULT_GOVERNANCE_DELAY_SECONDS = 2 * 86_400;
 
 /** The bank node's operating float minted on the development chain (10,000,000,000,000.00 CNY, in fen). */
 export const DEV_FLOAT_FEN = 10n ** 15n;
-
-export function devWallet(role: keyof typeof DEV_ACCOUNTS): HDNodeWallet {
-  return HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase(DEV_MNEMONIC), `m/44'/60'/0'/0/${DEV_ACCOUNTS[role]}`);
-}
 
 const address = z
   .string()

@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { Wallet } from "ethers";
 import pino, { type Logger } from "pino";
-import type { Deployment } from "../../scripts/lib/deployments";
+import type { Deployment } from "../chain/deployment";
 import { createChain, type Chain } from "../chain/chain";
 import { createDatabase } from "../db/client";
 import { migrateDatabase } from "../db/migrate";

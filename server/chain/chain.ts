@@ -1,6 +1,6 @@
 import { FetchRequest, JsonRpcProvider, Network, Wallet } from "ethers";
 import type { Logger } from "pino";
-import type { Deployment } from "../../scripts/lib/deployments";
+import type { Deployment } from "./deployment";
 import {
   EvidenceRegistry__factory,
   FacilityManager__factory,

@@ -5,7 +5,9 @@ import path from "node:path";
 /**
  * The layout's rules, read from the sources: domain/ is the shared core and imports nothing of the project; the
  * dashboard (web/src) and the CLI (cli/, scripts/qfm.ts) reach the nodes only through the HTTP API, so they import
- * the domain and their own code, never the server's.
+ * the domain and their own code, never the server's; the server imports the domain, itself and the contracts' types
+ * (typechain-types), never the scripts, the CLI or the dashboard (scripts/ may import the server: the deploy script
+ * writes what the server reads).
  */
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -76,6 +78,10 @@ const RULES: Record<string, Rule> = {
     files: sourcesUnder("web/src"),
     may: ["web/src", "domain"],
   },
+  "the server (server/) imports only its own code and domain/, never scripts/, cli/ or web/": {
+    files: sourcesUnder("server"),
+    may: ["server", "domain", "typechain-types", "package.json"],
+  },
   "the CLI (cli/, scripts/qfm.ts) imports only its own code and domain/": {
     files: [...sourcesUnder("cli"), "scripts/qfm.ts"],
     may: ["cli", "domain", "package.json"],
@@ -118,6 +124,24 @@ describe("the layering", function () {
         "cli/commands/x.ts → ../../server/rules/engine (resolves to server/rules/engine)",
         "cli/commands/x.ts → ../../server/chain/evidence (resolves to server/chain/evidence)",
         "cli/commands/x.ts → ../../server/errors (resolves to server/errors)",
+      ]);
+    });
+
+    it("names a server file's import of the scripts, the CLI or the dashboard", function () {
+      const server = RULES["the server (server/) imports only its own code and domain/, never scripts/, cli/ or web/"];
+      const source = [
+        'import { devWallet } from "../../scripts/lib/deploy-config";',
+        'import type { Deployment } from "../../scripts/lib/deployments";',
+        'import { formatCny } from "../../cli/format";',
+        'export { api } from "../../web/src/api";',
+        'import { FACILITY_STATUS } from "../../domain/enums";',
+        'import { createLoop } from "../loop";',
+      ].join("\n");
+      expect(violationsOf(ROOT, "server/node/x.ts", source, server)).to.deep.equal([
+        "server/node/x.ts → ../../scripts/lib/deploy-config (resolves to scripts/lib/deploy-config)",
+        "server/node/x.ts → ../../scripts/lib/deployments (resolves to scripts/lib/deployments)",
+        "server/node/x.ts → ../../cli/format (resolves to cli/format)",
+        "server/node/x.ts → ../../web/src/api (resolves to web/src/api)",
       ]);
     });
 
