@@ -1,4 +1,5 @@
 import { createPolicy } from "../auth/policy";
+import type { BlockTimes } from "../chain/block-times";
 import type { Database } from "../db/client";
 import { notFound } from "../errors";
 import { defineRoute, type RouteDef } from "../http/route";
@@ -16,9 +17,9 @@ export function auditRoutes({
   chain,
 }: {
   db: Database;
-  chain?: { provider: RpcSender };
+  chain?: { provider: RpcSender; blockTimes?: BlockTimes };
 }): RouteDef<any, any, any, any>[] {
-  const clock = chain ? createBlockClock(chain.provider) : undefined;
+  const clock = chain ? createBlockClock(chain.blockTimes ?? chain.provider) : undefined;
   const policy = createPolicy({ db });
   const tolerantClock: BlockClock | undefined = clock && {
     timesOf: (events) => clock.timesOf(events).catch(() => ({})),

@@ -1,11 +1,9 @@
+import { blockHashOfEventId, createBlockTimes, type BlockTimes, type RpcSender } from "../chain/block-times";
 import type { Database } from "../db/client";
 import { readEvents } from "../indexer/indexer";
 import { AUDIT_EVENT_NAMES, buildAuditReport, type AuditEvent, type AuditReport } from "./report";
 
-/** The part of a JSON-RPC provider the block clock needs (an ethers JsonRpcProvider, or Hardhat's). */
-export interface RpcSender {
-  send(method: string, params: unknown[]): Promise<any>;
-}
+export type { RpcSender };
 
 /** The indexed events the report reads, oldest first, from a node's ChainEvent table. */
 export function readAuditEvents(db: Database): Promise<AuditEvent[]> {
@@ -13,39 +11,27 @@ export function readAuditEvents(db: Database): Promise<AuditEvent[]> {
 }
 
 /**
- * Block timestamps from the node's block headers. A header is fetched by the hash the indexer recorded (the event id is
- * `<blockHash>:<logIndex>`), so a cached time can never belong to another fork's block of the same number.
+ * Block timestamps from the node's block headers (server/chain/block-times.ts: the node's chain's cache, or one of its
+ * own over `source`). A header is fetched by the hash the indexer recorded (the event id is `<blockHash>:<logIndex>`),
+ * so a cached time can never belong to another fork's block of the same number.
  */
-export function createBlockClock(provider: RpcSender, { maxCached = 100_000 } = {}) {
-  const cache = new Map<string, number>();
-  const blockHashOf = (event: AuditEvent) => /^(0x[0-9a-fA-F]{64}):\d+$/.exec(event.id)?.[1];
-
+export function createBlockClock(source: RpcSender | BlockTimes, { maxCached = 100_000 } = {}) {
+  const times = "many" in source ? source : createBlockTimes(source, { maxCached });
   return {
     /** Unix seconds by decimal block number, for the blocks of `events`; blocks the node no longer has are left out. */
     async timesOf(events: readonly AuditEvent[]): Promise<Record<string, number>> {
       const blocks = new Map<string, string>();
       for (const event of events) {
-        const hash = blockHashOf(event);
-        if (hash) blocks.set(String(event.blockNumber), hash);
+        const hash = blockHashOfEventId(event.id);
+        if (hash) blocks.set(String(event.blockNumber), hash.toLowerCase());
       }
-      const times: Record<string, number> = {};
-      const missing = [...blocks].filter(([, hash]) => !cache.has(hash));
-      // JSON-RPC providers batch concurrent requests; keep each wave small enough for any node's batch limit.
-      for (let i = 0; i < missing.length; i += 20) {
-        await Promise.all(
-          missing.slice(i, i + 20).map(async ([, hash]) => {
-            const block = (await provider.send("eth_getBlockByHash", [hash, false])) as { timestamp?: string } | null;
-            if (block?.timestamp === undefined) return;
-            if (cache.size >= maxCached) cache.clear();
-            cache.set(hash, Number(BigInt(block.timestamp)));
-          }),
-        );
-      }
+      const seconds = await times.many(blocks.values());
+      const result: Record<string, number> = {};
       for (const [number, hash] of blocks) {
-        const seconds = cache.get(hash);
-        if (seconds !== undefined) times[number] = seconds;
+        const time = seconds.get(hash);
+        if (time !== undefined) result[number] = time;
       }
-      return times;
+      return result;
     },
   };
 }

@@ -1,5 +1,6 @@
 import { FetchRequest, JsonRpcProvider, Network, Wallet } from "ethers";
 import type { Logger } from "pino";
+import { createBlockTimes } from "./block-times";
 import type { Deployment } from "./deployment";
 import {
   EvidenceRegistry__factory,
@@ -74,6 +75,8 @@ export function createChain({
     reads: { provider: reader, manager: managerReader },
     payees,
     token,
+    /** Block timestamps, cached by block hash (reorg-safe, bounded): one cache for every reader of this chain. */
+    blockTimes: createBlockTimes(provider),
     /**
      * Fails unless the node answers with the deployment's chain id and has code at each of the deployment's contracts:
      * with ChainMismatch when it answers as another chain, with the transport's error when it does not answer.

@@ -1,4 +1,4 @@
-import { Indexed, type EventFragment, type ParamType } from "ethers";
+import { Indexed, type EventFragment, type Interface, type ParamType } from "ethers";
 
 /**
  * Event arguments as JSON-safe values, shaped by the ABI rather than by what ethers' Result happens to hold: arrays
@@ -62,3 +62,22 @@ function reshape(type: ParamType, value: unknown): unknown {
 /** Whether an event has an argument whose stored shape {@link reshapeStoredArgs} may have to repair. */
 export const hasStructuredArgs = (fragment: EventFragment) =>
   fragment.inputs.some((input) => input.isArray() || input.isTuple());
+
+/**
+ * A log decoded by a contract's ABI, its arguments as {@link plainArgs} shapes them; null for a log of an event the
+ * ABI does not have. The one decoder of logs read straight from the chain (the indexer's stored events are decoded
+ * with the same plainArgs).
+ */
+export function decodeLog(
+  iface: Interface,
+  log: { topics: readonly string[]; data: string },
+): { name: string; fragment: EventFragment; args: Record<string, any> } | null {
+  let parsed: ReturnType<Interface["parseLog"]>;
+  try {
+    parsed = iface.parseLog(log);
+  } catch {
+    return null;
+  }
+  if (!parsed) return null;
+  return { name: parsed.name, fragment: parsed.fragment, args: plainArgs(parsed.fragment, parsed.args) };
+}

@@ -1,6 +1,7 @@
 import { toBeHex, zeroPadValue } from "ethers";
 import { kindsOfMask as kindsOf } from "../../domain/enums";
 import type { Chain } from "../chain/chain";
+import { decodeLog } from "../chain/events";
 import type { EvidenceKind } from "../chain/evidence";
 import type { Database } from "../db/client";
 import { notFound } from "../errors";
@@ -28,17 +29,6 @@ export interface ChainView {
  * with their block times, and what it owes.
  */
 export function createFacilityReads({ db, chain }: { db: Database; chain: Chain }) {
-  const blockTimes = new Map<number, number>();
-  async function blockTime(blockNumber: number): Promise<number> {
-    let t = blockTimes.get(blockNumber);
-    if (t === undefined) {
-      const block = await chain.provider.getBlock(blockNumber);
-      t = block!.timestamp;
-      blockTimes.set(blockNumber, t);
-    }
-    return t;
-  }
-
   async function row(facilityId: bigint) {
     const facility = await db.prisma.facility.findUnique({ where: { facilityId } });
     if (!facility) throw notFound(`facility ${facilityId}`);
@@ -121,24 +111,13 @@ export function createFacilityReads({ db, chain }: { db: Database; chain: Chain 
       fromBlock: chain.deployment.startBlock ?? 0,
       toBlock,
     });
-    const events = logs
-      .map((log) => ({ log, parsed: chain.manager.interface.parseLog(log) }))
-      .filter((e) => e.parsed !== null)
-      .map(({ log, parsed }) => ({
-        name: parsed!.name,
-        blockNumber: BigInt(log.blockNumber),
-        txHash: log.transactionHash,
-        args: Object.fromEntries(
-          parsed!.fragment.inputs.map((input, i) => {
-            const value = parsed!.args[i];
-            return [
-              input.name,
-              typeof value === "bigint" ? value.toString() : Array.isArray(value) ? [...value].map(String) : value,
-            ];
-          }),
-        ) as Record<string, any>,
-      }));
-    return Promise.all(events.map(async (e) => ({ ...e, at: await blockTime(Number(e.blockNumber)) })));
+    const events = logs.flatMap((log) => {
+      const decoded = decodeLog(chain.manager.interface, log);
+      if (!decoded) return [];
+      const event = { name: decoded.name, blockNumber: BigInt(log.blockNumber), txHash: log.transactionHash };
+      return [{ ...event, blockHash: log.blockHash, args: decoded.args }];
+    });
+    return Promise.all(events.map(async ({ blockHash, ...e }) => ({ ...e, at: await chain.blockTimes.of(blockHash) })));
   }
 
   return {

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import type { Principal } from "../auth/roles";
 import type { Chain } from "../chain/chain";
+import { decodeLog } from "../chain/events";
 import type { Database } from "../db/client";
 import { unprocessable } from "../errors";
 import { JOB, type CreateFacilityPayload } from "../outbox/jobs";
@@ -168,16 +169,10 @@ export function onFacilityCreated(chain: Chain): JobHandler<CreateFacilityPayloa
     const landedTxHash = landed.txHash;
     const receipt = await chain.provider.getTransactionReceipt(landedTxHash);
     const created = receipt?.logs
-      .map((log) => {
-        try {
-          return chain.manager.interface.parseLog(log);
-        } catch {
-          return null;
-        }
-      })
-      .find((parsed) => parsed?.name === "FacilityCreated");
+      .map((log) => decodeLog(chain.manager.interface, log))
+      .find((decoded) => decoded?.name === "FacilityCreated");
     if (!created) throw new Error(`no FacilityCreated event in ${landedTxHash}`);
-    const facilityId = created.args.facilityId as bigint;
+    const facilityId = BigInt(created.args.facilityId);
     await tx.facility.update({
       where: { id: payload.applicationId },
       data: { facilityId, status: "ACTIVE", createdTx: landedTxHash },

@@ -1,5 +1,6 @@
 import { keccak256, toUtf8Bytes } from "ethers";
 import type { ReviewReport } from "../../domain/api/reviews";
+import { blockHashOfEventId } from "../chain/block-times";
 import { chainNow, type Chain } from "../chain/chain";
 import { EVIDENCE_KINDS, facilityStatusOf } from "../../domain/enums";
 import type { Database } from "../db/client";
@@ -25,15 +26,11 @@ export type Rebuilt =
  * chain's terms).
  */
 export function createReviewRebuilder({ db, chain, catalog }: { db: Database; chain: Chain; catalog: ProductCatalog }) {
-  const times = new Map<string, number>();
-  async function timeOf(blockNumber: bigint): Promise<number> {
-    const key = blockNumber.toString();
-    let t = times.get(key);
-    if (t === undefined) {
-      t = (await chain.provider.getBlock(Number(blockNumber)))!.timestamp;
-      times.set(key, t);
-    }
-    return t;
+  /** The time of an indexed event's block, by the block hash its id carries. */
+  async function timeOf(event: { id: string; blockNumber: bigint }): Promise<number> {
+    const hash = blockHashOfEventId(event.id);
+    if (!hash) throw new Error(`indexed event ${event.id} (block ${event.blockNumber}) has no block hash in its id`);
+    return chain.blockTimes.of(hash);
   }
 
   /** This facility's indexed events of the given names, in chain order. */
@@ -132,7 +129,7 @@ export function createReviewRebuilder({ db, chain, catalog }: { db: Database; ch
       return { ok: false, reason: "the review report names no valid period" };
     const applied = await eventsOf(facilityId, ["ReviewApplied"]);
     const facts = {
-      openedAt: await timeOf(created.blockNumber),
+      openedAt: await timeOf(created),
       appliedEnds: await appliedEnds(facilityId, new Set(applied.map((e) => String(e.args.reportHash).toLowerCase()))),
       now: await chainNow(chain),
     };
@@ -153,12 +150,12 @@ export function createReviewRebuilder({ db, chain, catalog }: { db: Database; ch
         id: `payment ${event.args.index}`,
         amount: BigInt(event.args.amount),
         qualityPurpose: (await chain.manager.payment(facilityId, Number(event.args.index))).qualityPurpose,
-        paidAt: new Date((await timeOf(event.blockNumber)) * 1000),
+        paidAt: new Date((await timeOf(event)) * 1000),
       })),
     );
     const changes: FreezeChange[] = await Promise.all(
       (await eventsOf(facilityId, ["FacilityFrozen", "FacilityUnfrozen"])).map(async (event) => ({
-        at: await timeOf(event.blockNumber),
+        at: await timeOf(event),
         frozen: event.name === "FacilityFrozen",
       })),
     );
