@@ -141,55 +141,36 @@ export function outboxHandlersOf({
   return handlers;
 }
 
-/** The bank node's services over its outbox. */
-export function bankServices({
-  db,
-  chain,
-  outbox,
-  catalog,
-  waitMs,
-  logger,
-}: {
+/** What each of the bank node's services is built on. */
+export interface ServiceDeps {
   db: Database;
   chain: Chain;
   outbox: Outbox;
   catalog: ProductCatalog;
   waitMs: number;
   logger: Logger;
-}): BankServices {
-  const reads = createFacilityReads({ db, chain });
-  const evidence = createEvidenceReads({ db, chain });
-  // Only the regulator's signed entry prices a white-listed firm or counts in a review.
-  const regulatorEntryOf = createRegulatorWhiteList({ db, chain });
-  const facilities = createFacilityService({
-    db,
-    chain,
-    outbox,
-    catalog,
-    waitMs,
-    logger,
-    reads,
-    evidence,
-    regulatorEntryOf,
-  });
+}
+
+/**
+ * The bank node's services over its outbox: the facilities, payments and approvals share one set of chain reads, and
+ * only the regulator's signed entry prices a white-listed firm or counts in a review.
+ */
+export function bankServices(deps: ServiceDeps): BankServices {
+  const { db, chain } = deps;
+  const shared = {
+    reads: createFacilityReads({ db, chain }),
+    evidence: createEvidenceReads({ db, chain }),
+    regulatorEntryOf: createRegulatorWhiteList({ db, chain }),
+  };
+  const facilities = createFacilityService({ ...deps, ...shared });
   const payments = createPayments({
-    db,
-    outbox,
-    waitMs,
-    logger,
-    preflight: createPreflight({ chain, reads, evidence }),
-    reads,
+    ...deps,
+    preflight: createPreflight({ chain, ...shared }),
+    reads: shared.reads,
     facilities: facilities.list,
   });
-  const approvals = createApprovals({ db, chain, outbox, catalog, waitMs, logger, reads, evidence, regulatorEntryOf });
-  const settlement = createSettlement({
-    db,
-    chain,
-    outbox,
-    waitMs,
-    logger,
-    known: (facilityId) => facilities.row(facilityId),
-  });
+  const approvals = createApprovals({ ...deps, ...shared });
+  const settlement = createSettlement({ ...deps, known: (facilityId) => facilities.row(facilityId) });
   return { facilities, payments, approvals, settlement };
 }
 

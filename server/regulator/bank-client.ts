@@ -5,6 +5,7 @@
  */
 import type { ApprovalDetail } from "../../domain/api/approvals";
 import { AppError } from "../errors";
+import type { SignedFields } from "../whitelist/signatures";
 
 export interface BankNodeConfig {
   url: string;
@@ -18,20 +19,12 @@ export interface BankAnswer<T = Record<string, any>> {
 }
 
 /** A white-list entry as the regulator signed it, in the JSON the bank node's POST /whitelist/import takes. */
-export interface SignedEntryJson {
-  creditCode: string;
-  name: string;
-  grade: string;
-  credit: number;
-  management: number;
-  brand: number;
-  foundation: number;
-  innovation: number;
+export type SignedEntryJson = Omit<SignedFields, "publishedAt"> & {
   publishedAt: string;
   root: string;
   proof: string[];
   signature: string;
-}
+};
 
 export interface BankClient {
   /** The raw request: the regulator's key and a timeout on `init`; the caller reads the response. */

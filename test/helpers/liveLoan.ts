@@ -8,18 +8,15 @@
  * its chain account, whose key the test holds), another borrower, the payee's supplier key and the fiscal account.
  */
 import { expect } from "chai";
-import { JsonRpcProvider, Wallet, type HDNodeWallet } from "ethers";
+import { Wallet, type HDNodeWallet, type JsonRpcProvider } from "ethers";
 import fs from "node:fs";
 import path from "node:path";
-import { deploy } from "../../scripts/deploy";
-import { startChainNode, type ChainNode } from "../../scripts/lib/chain-node";
-import { devWallet, parseDeployConfig } from "../../scripts/lib/deploy-config";
-import { freePort } from "../../scripts/bench/lib/system";
+import { devWallet } from "../../scripts/lib/deploy-config";
 import { FacilityManager__factory, SettlementToken__factory } from "../../typechain-types";
 import { LICENSED_SUPPLIER, recordAccounts } from "./liveFacility";
+import { startLiveChain } from "./liveNodes";
 import { client, issueKey, startNodeProcess, tempDir, waitFor, type NodeProcess } from "./processes";
 
-const ROOT = path.resolve(__dirname, "..", "..");
 export const DAY = 86_400;
 const pdf = (text: string) => Buffer.from(`%PDF-1.7\n% ${text}\n%%EOF\n`);
 const CREDIT_CODE = "91330206MA2AAAAA1X";
@@ -52,39 +49,14 @@ export async function startLiveLoan(
   bankEnv: (keys: LiveLoan["keys"], dir: string) => Record<string, string> = () => ({}),
 ): Promise<LiveLoan> {
   const dir = tempDir(name);
-  const [chainPort, bankPort, regulatorPort] = [await freePort(), await freePort(), await freePort()];
-  const chainLog = fs.createWriteStream(path.join(dir, "chain.log"));
-  const chainNode: ChainNode = await startChainNode({
-    kind: "hardhat",
-    port: chainPort,
-    log: (line) => chainLog.write(line),
-  });
-  const provider = new JsonRpcProvider(chainNode.url, undefined, { staticNetwork: true, pollingInterval: 100 });
+  // A deposit issuer (account 11) mints the borrower's and the fiscal account's money.
+  const live = await startLiveChain(dir, async (provider) => ({
+    ISSUER_ADDRESS: (await provider.getSigner(11)).address,
+  }));
+  const { chainNode, provider, deployment, bankPort, regulatorPort, bankEnv: nodeEnv, regulatorEnv } = live;
   const issuer = await provider.getSigner(11);
-  const deploymentsFile = path.join(dir, "deployment.json");
-  await deploy(
-    parseDeployConfig({ RPC_URL: chainNode.url, DEPLOYMENTS_FILE: deploymentsFile, ISSUER_ADDRESS: issuer.address }),
-    () => undefined,
-  );
-  const deployment = JSON.parse(fs.readFileSync(deploymentsFile, "utf8"));
   const manager = FacilityManager__factory.connect(deployment.contracts.FacilityManager, provider);
   const token = SettlementToken__factory.connect(deployment.contracts.SettlementToken, provider);
-  const common = { DEPLOYMENTS_FILE: deploymentsFile, POLL_INTERVAL_MS: "100", LOG_LEVEL: "warn" };
-  const nodeEnv = {
-    ...common,
-    PORT: String(bankPort),
-    DATA_DIR: path.join(dir, "bank"),
-    BATCH_MAX_AGE_MS: "300",
-    REVIEW_CHECK_MS: "0",
-  };
-  const regulatorEnv = {
-    ...common,
-    PORT: String(regulatorPort),
-    DATA_DIR: path.join(dir, "regulator"),
-    BANK_NODE_URL: `http://127.0.0.1:${bankPort}`,
-    BANK_NODE_API_KEY: issueKey(nodeEnv, "bank", "regulator", "regulator-node"),
-    REGISTRY_SEED_FILE: path.join(ROOT, "seed", "regulator-registry.json"),
-  };
   const borrower = devWallet("borrower");
   const fiscal = devWallet("fiscal");
   const payee = Wallet.createRandom().address;
@@ -211,7 +183,7 @@ export async function startLiveLoan(
     t0,
     borrower,
     fiscal,
-    treasury: deployment.roles.treasury,
+    treasury: deployment.roles.treasury!,
     keys,
     as: (who) => client(url, keys[who]),
     at,

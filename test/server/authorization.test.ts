@@ -6,7 +6,8 @@ import os from "node:os";
 import path from "node:path";
 import pino from "pino";
 import { deploy } from "../../scripts/deploy";
-import { assertPortFree, startChainNode, type ChainNode } from "../../scripts/lib/chain-node";
+import { startChainNode, type ChainNode } from "../../scripts/lib/chain-node";
+import { freePort } from "../../scripts/bench/lib/system";
 import { devWallet, parseDeployConfig } from "../../scripts/lib/deploy-config";
 import type { Deployment } from "../../scripts/lib/deployments";
 import { ROLES, type Role } from "../../server/auth/roles";
@@ -66,17 +67,6 @@ describe("the authorization matrix", function () {
   const logger = pino({ level: "error" }, { write: (line: string) => void errorLogs.push(line.slice(0, 2_000)) });
   let cells = 0;
 
-  async function freePort(from: number, to: number): Promise<number> {
-    for (let port = from; port <= to; port++) {
-      const free = await assertPortFree(port, "test").then(
-        () => true,
-        () => false,
-      );
-      if (free) return port;
-    }
-    throw new Error(`no free port in ${from}–${to}`);
-  }
-
   async function startNode(role: NodeRole, bankNode?: { url: string; apiKey: string }) {
     const chain = createChain({ deployment, signerKey: devWallet(role).privateKey });
     chains.push(chain);
@@ -118,7 +108,7 @@ describe("the authorization matrix", function () {
 
   before(async function () {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "qfm-authz-"));
-    chainNode = await startChainNode({ kind: "hardhat", port: await freePort(18925, 18949) });
+    chainNode = await startChainNode({ kind: "hardhat", port: await freePort() });
     deployment = await deploy(
       parseDeployConfig({ RPC_URL: chainNode.url, DEPLOYMENTS_FILE: path.join(dir, "deployment.json") }),
       () => undefined,

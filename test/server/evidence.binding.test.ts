@@ -1,16 +1,13 @@
 import { expect } from "chai";
-import { JsonRpcProvider, Wallet } from "ethers";
+import { Wallet, type JsonRpcProvider } from "ethers";
 import fs from "node:fs";
-import path from "node:path";
-import { deploy } from "../../scripts/deploy";
-import { freePort } from "../../scripts/bench/lib/system";
-import { startChainNode, type ChainNode } from "../../scripts/lib/chain-node";
-import { devWallet, parseDeployConfig } from "../../scripts/lib/deploy-config";
+import type { ChainNode } from "../../scripts/lib/chain-node";
+import { devWallet } from "../../scripts/lib/deploy-config";
 import { SettlementToken__factory } from "../../typechain-types";
 import { recordAccounts } from "../helpers/liveFacility";
+import { startLiveChain } from "../helpers/liveNodes";
 import { client, issueKey, startNodeProcess, tempDir, waitFor, type NodeProcess } from "../helpers/processes";
 
-const ROOT = path.resolve(__dirname, "..", "..");
 const pdf = (text: string) => Buffer.from(`%PDF-1.7\n% ${text}\n%%EOF\n`);
 const yuan = (n: number) => (BigInt(n) * 100n).toString();
 
@@ -40,33 +37,11 @@ describe("evidence bound to its counterparty, against live nodes", function () {
 
   before(async function () {
     dir = tempDir("evidence-binding");
-    const [chainPort, bankPort, regulatorPort] = [await freePort(), await freePort(), await freePort()];
-    const chainLog = fs.createWriteStream(path.join(dir, "chain.log"));
-    chainNode = await startChainNode({ kind: "hardhat", port: chainPort, log: (line) => chainLog.write(line) });
-    provider = new JsonRpcProvider(chainNode.url, undefined, { staticNetwork: true, pollingInterval: 100 });
-    const deploymentsFile = path.join(dir, "deployment.json");
-    const deployment = await deploy(
-      parseDeployConfig({ RPC_URL: chainNode.url, DEPLOYMENTS_FILE: deploymentsFile }),
-      () => undefined,
-    );
+    const live = await startLiveChain(dir);
+    ({ chainNode, provider } = live);
+    const { deployment, bankPort, regulatorPort, bankEnv, regulatorEnv } = live;
     const token = SettlementToken__factory.connect(deployment.contracts.SettlementToken, provider);
     balanceOf = (address) => token.balanceOf(address);
-    const common = { DEPLOYMENTS_FILE: deploymentsFile, POLL_INTERVAL_MS: "100", LOG_LEVEL: "warn" };
-    const bankEnv = {
-      ...common,
-      PORT: String(bankPort),
-      DATA_DIR: path.join(dir, "bank"),
-      BATCH_MAX_AGE_MS: "300",
-      REVIEW_CHECK_MS: "0",
-    };
-    const regulatorEnv = {
-      ...common,
-      PORT: String(regulatorPort),
-      DATA_DIR: path.join(dir, "regulator"),
-      BANK_NODE_URL: `http://127.0.0.1:${bankPort}`,
-      BANK_NODE_API_KEY: issueKey(bankEnv, "bank", "regulator", "regulator-node"),
-      REGISTRY_SEED_FILE: path.join(ROOT, "seed", "regulator-registry.json"),
-    };
     const url = `http://127.0.0.1:${bankPort}`;
     officer = client(url, issueKey(bankEnv, "bank", "bank_officer", "officer"));
     supplierA = client(url, issueKey(bankEnv, "bank", "supplier", "a", A.name, ["--payee", addressA]));

@@ -337,51 +337,59 @@ describe("evidence identity and the payee account, against live nodes", function
   });
 
   describe("when the bank's file says an account is the licence holder's", function () {
-    it("rejects A's licence for an account the bank registered under A's name, which the regulator does not bind to A", async function () {
+    /**
+     * An invoice to `account` under A's licence: the bank accepts it from its own file, the regulator rejects it with
+     * `regulatorReason` from its registry, and payment 0 of the facility is refused: `account` is paid nothing more.
+     */
+    async function refusedUnderLicenceOfA(
+      facilityId: string,
+      account: string,
+      invoiceNumber: string,
+      regulatorReason: string,
+      balanceBefore: bigint,
+    ) {
       const invoice = await upload(
         officer,
         {
-          facilityId: facility.shell,
+          facilityId,
           kind: "INVOICE",
-          counterparty: shell,
-          metadata: { invoiceNumber: "FP-S-1", supplierLicence: A.creditCode },
+          counterparty: account,
+          metadata: { invoiceNumber, supplierLicence: A.creditCode },
         },
-        pdf("shell invoice"),
+        pdf(`invoice ${invoiceNumber} under A's licence`),
       );
       expect(await verdicts(invoice)).to.deep.equal({
         bank: "ACCEPT",
         regulator: "REJECT",
         bankReason: "",
-        regulatorReason: `payee account ${shell} is not in the regulator's registry: it cannot be bound to supplier licence ${A.creditCode}`,
+        regulatorReason,
       });
-      const refused = await officer.post(`/facilities/${facility.shell}/payments/0`, {});
+      const refused = await officer.post(`/facilities/${facilityId}/payments/0`, {});
       expect(refused.status, JSON.stringify(refused.body)).to.equal(409);
-      expect(await balanceOf(shell)).to.equal(0n);
+      expect(await balanceOf(account)).to.equal(balanceBefore);
+    }
+
+    it("rejects A's licence for an account the bank registered under A's name, which the regulator does not bind to A", async function () {
+      await refusedUnderLicenceOfA(
+        facility.shell,
+        shell,
+        "FP-S-1",
+        `payee account ${shell} is not in the regulator's registry: it cannot be bound to supplier licence ${A.creditCode}`,
+        0n,
+      );
     });
 
     it("rejects A's licence for C's account after an insider rewrote C's credit code in the bank's database", async function () {
       expect(
         bankSql(`UPDATE "Payee" SET "creditCode" = ?, "name" = ? WHERE "address" = ?`, A.creditCode, A.name, addressC),
       ).to.equal(1);
-      const invoice = await upload(
-        officer,
-        {
-          facilityId: facility.tampered,
-          kind: "INVOICE",
-          counterparty: addressC,
-          metadata: { invoiceNumber: "FP-T-1", supplierLicence: A.creditCode },
-        },
-        pdf("invoice for C under A's licence"),
+      await refusedUnderLicenceOfA(
+        facility.tampered,
+        addressC,
+        "FP-T-1",
+        `supplier licence ${A.creditCode} is held by ${A.creditCode}, but payee account ${addressC} is of firm ${C.creditCode} in the regulator's registry`,
+        BigInt(yuan(500_000)),
       );
-      expect(await verdicts(invoice)).to.deep.equal({
-        bank: "ACCEPT",
-        regulator: "REJECT",
-        bankReason: "",
-        regulatorReason: `supplier licence ${A.creditCode} is held by ${A.creditCode}, but payee account ${addressC} is of firm ${C.creditCode} in the regulator's registry`,
-      });
-      const refused = await officer.post(`/facilities/${facility.tampered}/payments/0`, {});
-      expect(refused.status, JSON.stringify(refused.body)).to.equal(409);
-      expect(await balanceOf(addressC)).to.equal(BigInt(yuan(500_000)));
     });
   });
 });

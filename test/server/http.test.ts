@@ -9,7 +9,8 @@ import path from "node:path";
 import pino from "pino";
 import Ajv2020 from "ajv/dist/2020";
 import { deploy } from "../../scripts/deploy";
-import { assertPortFree, startChainNode, type ChainNode } from "../../scripts/lib/chain-node";
+import { startChainNode, type ChainNode } from "../../scripts/lib/chain-node";
+import { freePort } from "../../scripts/bench/lib/system";
 import { devWallet, parseDeployConfig } from "../../scripts/lib/deploy-config";
 import type { Deployment } from "../../scripts/lib/deployments";
 import { createApiKeys, type ApiKeys } from "../../server/auth/api-keys";
@@ -63,18 +64,6 @@ describe("the HTTP layer", function () {
     { write: (line: string) => void errorLogs.push(line.length > 2_000 ? line.slice(0, 2_000) : line) },
   );
 
-  async function freePort(from: number, to: number, taken: number[] = []): Promise<number> {
-    for (let port = from; port <= to; port++) {
-      if (taken.includes(port)) continue;
-      const free = await assertPortFree(port, "test").then(
-        () => true,
-        () => false,
-      );
-      if (free) return port;
-    }
-    throw new Error(`no free port in ${from}–${to}`);
-  }
-
   /**
    * Serves the bank node's route set (composed as server/node/compose.ts composes it) and the regulator's registry routes on a
    * fresh app; `chain` replaces the deployment's chain, `overrides` the app's options.
@@ -118,6 +107,10 @@ describe("the HTTP layer", function () {
    * Every request of this file goes through here, and any 5xx reply fails the test that made it — except a 503 that
    * the caller expects (readiness) — so no test can pass with a server error hidden behind a looser assertion.
    */
+  /** A POST of `body` as it is, declared as `contentType` (with `key`, when given). */
+  const postAs = (contentType: string, pathname: string, body: string, key?: string) =>
+    send(pathname, { method: "POST", key, headers: { "content-type": contentType }, body });
+
   async function send(
     pathname: string,
     init: RequestInit & { key?: string; json?: unknown; at?: string; expect503?: boolean } = {},
@@ -228,7 +221,7 @@ describe("the HTTP layer", function () {
 
   before(async function () {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "qfm-http-"));
-    chainNode = await startChainNode({ kind: "hardhat", port: await freePort(18900, 18924) });
+    chainNode = await startChainNode({ kind: "hardhat", port: await freePort() });
     deployment = await deploy(
       parseDeployConfig({ RPC_URL: chainNode.url, DEPLOYMENTS_FILE: path.join(dir, "deployment.json") }),
       () => undefined,
@@ -363,11 +356,11 @@ describe("the HTTP layer", function () {
 
     it("refuses an id sent as a JSON number past 2^53 - 1, which has already lost digits", async function () {
       const hex = hexlify(randomBytes(32));
-      const reply = await send("/verify", {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: `{"contentHash": "${hex}", "salt": "${hex}", "facilityId": 9007199254740993, "kind": "INVOICE"}`,
-      });
+      const reply = await postAs(
+        "application/json",
+        "/verify",
+        `{"contentHash": "${hex}", "salt": "${hex}", "facilityId": 9007199254740993, "kind": "INVOICE"}`,
+      );
       expect(expectValidationFailed(reply, ["body.facilityId"]).detail).to.include("2^53 - 1");
     });
 
@@ -380,20 +373,16 @@ describe("the HTTP layer", function () {
       };
       const misspelt = await send("/verify", { method: "POST", json: { ...valid, facilityID: "2" } });
       expect(expectValidationFailed(misspelt, ["body"]).detail).to.include("facilityID");
-      const smuggled = await send("/verify", {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify(valid).replace("{", '{"__proto__": {"kind": "PATENT_FILING"}, '),
-      });
+      const smuggled = await postAs(
+        "application/json",
+        "/verify",
+        JSON.stringify(valid).replace("{", '{"__proto__": {"kind": "PATENT_FILING"}, '),
+      );
       expect(expectValidationFailed(smuggled, ["body"]).detail).to.include("__proto__");
     });
 
     it("answers 415 for a JSON route's body in another media type", async function () {
-      const reply = await send("/verify", {
-        method: "POST",
-        headers: { "content-type": "text/plain" },
-        body: JSON.stringify({ facilityId: "1" }),
-      });
+      const reply = await postAs("text/plain", "/verify", JSON.stringify({ facilityId: "1" }));
       expect(expectProblem(reply, 415, "unsupported_media_type").detail).to.include("application/json");
     });
 
@@ -429,12 +418,12 @@ describe("the HTTP layer", function () {
         json: { ...record, holder: "Lab\u0000" },
       });
       expectValidationFailed(nul, ["body.holder"]);
-      const surrogate = await send("/registry/records", {
-        method: "POST",
-        key: keys.regulator,
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ ...record, holder: "Lab X" }).replace("Lab X", "Lab \\ud83d"),
-      });
+      const surrogate = await postAs(
+        "application/json",
+        "/registry/records",
+        JSON.stringify({ ...record, holder: "Lab X" }).replace("Lab X", "Lab \\ud83d"),
+        keys.regulator,
+      );
       expectValidationFailed(surrogate, ["body.holder"]);
     });
 
@@ -468,21 +457,13 @@ describe("the HTTP layer", function () {
 
   describe("when the JSON body cannot be read", function () {
     it("answers 400 malformed_json for JSON that does not parse", async function () {
-      const reply = await send("/verify", {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: '{"contentHash": ',
-      });
+      const reply = await postAs("application/json", "/verify", '{"contentHash": ');
       const problem = expectProblem(reply, 400, "malformed_json", "/verify");
       expect(problem.retryable).to.equal(false);
     });
 
     it("answers 400 malformed_json for a bare JSON string (strict mode)", async function () {
-      const reply = await send("/verify", {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: '"hello"',
-      });
+      const reply = await postAs("application/json", "/verify", '"hello"');
       expectProblem(reply, 400, "malformed_json");
     });
 
@@ -499,11 +480,7 @@ describe("the HTTP layer", function () {
     });
 
     it("answers 415 for a charset it cannot decode", async function () {
-      const reply = await send("/verify", {
-        method: "POST",
-        headers: { "content-type": "application/json; charset=klingon" },
-        body: "{}",
-      });
+      const reply = await postAs("application/json; charset=klingon", "/verify", "{}");
       expectProblem(reply, 415, "unsupported_encoding");
     });
   });
@@ -630,29 +607,24 @@ describe("the HTTP layer", function () {
     it("answers 415 for a body that is not multipart/form-data", async function () {
       const json = await send("/documents", { method: "POST", key: keys.officer, json: validFields });
       expectProblem(json, 415, "unsupported_media_type", "/documents");
-      const form = await send("/documents", {
-        method: "POST",
-        key: keys.officer,
-        headers: { "content-type": "application/x-www-form-urlencoded" },
-        body: "facilityId=1&kind=INVOICE",
-      });
+      const form = await postAs(
+        "application/x-www-form-urlencoded",
+        "/documents",
+        "facilityId=1&kind=INVOICE",
+        keys.officer,
+      );
       expectProblem(form, 415, "unsupported_media_type");
     });
 
     it("answers 400 invalid_multipart for a broken multipart body", async function () {
-      const noBoundary = await send("/documents", {
-        method: "POST",
-        key: keys.officer,
-        headers: { "content-type": "multipart/form-data" },
-        body: "x",
-      });
+      const noBoundary = await postAs("multipart/form-data", "/documents", "x", keys.officer);
       expectProblem(noBoundary, 400, "invalid_multipart");
-      const truncated = await send("/documents", {
-        method: "POST",
-        key: keys.officer,
-        headers: { "content-type": "multipart/form-data; boundary=xyz" },
-        body: '--xyz\r\ncontent-disposition: form-data; name="kind"\r\n\r\nINV',
-      });
+      const truncated = await postAs(
+        "multipart/form-data; boundary=xyz",
+        "/documents",
+        '--xyz\r\ncontent-disposition: form-data; name="kind"\r\n\r\nINV',
+        keys.officer,
+      );
       expectProblem(truncated, 400, "invalid_multipart");
     });
 
@@ -1357,7 +1329,7 @@ describe("the HTTP layer", function () {
     let at: string;
 
     before(async function () {
-      const closedPort = await freePort(18900, 18924, [Number(new URL(chainNode.url).port)]);
+      const closedPort = await freePort();
       const unreachable = createChain({
         deployment,
         rpcUrl: `http://127.0.0.1:${closedPort}`,

@@ -1,15 +1,12 @@
 import { expect } from "chai";
-import { JsonRpcProvider, Wallet } from "ethers";
+import { Wallet, type JsonRpcProvider } from "ethers";
 import fs from "node:fs";
-import path from "node:path";
-import { deploy } from "../../scripts/deploy";
-import { startChainNode, type ChainNode } from "../../scripts/lib/chain-node";
-import { devWallet, parseDeployConfig } from "../../scripts/lib/deploy-config";
-import { freePort } from "../../scripts/bench/lib/system";
+import type { ChainNode } from "../../scripts/lib/chain-node";
+import { devWallet } from "../../scripts/lib/deploy-config";
 import { recordAccounts } from "../helpers/liveFacility";
+import { startLiveChain } from "../helpers/liveNodes";
 import { client, issueKey, startNodeProcess, tempDir, waitFor, type NodeProcess } from "../helpers/processes";
 
-const ROOT = path.resolve(__dirname, "..", "..");
 const DAY = 86_400;
 const pdf = (text: string) => Buffer.from(`%PDF-1.7\n% ${text}\n%%EOF\n`);
 const yuan = (n: number) => (BigInt(n) * 100n).toString();
@@ -34,29 +31,10 @@ describe("loan lifecycle, end to end", function () {
 
   before(async function () {
     dir = tempDir("lifecycle");
-    const chainLog = fs.createWriteStream(path.join(dir, "chain.log"));
-    const [chainPort, bankPort, regulatorPort] = [await freePort(), await freePort(), await freePort()];
-    chainNode = await startChainNode({ kind: "hardhat", port: chainPort, log: (line) => chainLog.write(line) });
-    provider = new JsonRpcProvider(chainNode.url, undefined, { staticNetwork: true, pollingInterval: 100 });
-    const deploymentsFile = path.join(dir, "deployment.json");
-    await deploy(parseDeployConfig({ RPC_URL: chainNode.url, DEPLOYMENTS_FILE: deploymentsFile }), () => undefined);
-    const common = { DEPLOYMENTS_FILE: deploymentsFile, POLL_INTERVAL_MS: "100", LOG_LEVEL: "warn" };
-    // Reviews are run on demand here; the scheduler would propose the same quarter on its own.
-    const bankEnv = {
-      ...common,
-      PORT: String(bankPort),
-      DATA_DIR: path.join(dir, "bank"),
-      BATCH_MAX_AGE_MS: "300",
-      REVIEW_CHECK_MS: "0",
-    };
-    const regulatorEnv = {
-      ...common,
-      PORT: String(regulatorPort),
-      DATA_DIR: path.join(dir, "regulator"),
-      BANK_NODE_URL: `http://127.0.0.1:${bankPort}`,
-      BANK_NODE_API_KEY: issueKey(bankEnv, "bank", "regulator", "regulator-node"),
-      REGISTRY_SEED_FILE: path.join(ROOT, "seed", "regulator-registry.json"),
-    };
+    // Reviews are run on demand here (the helper's bank node has no scheduler); it would propose the same quarter.
+    const live = await startLiveChain(dir);
+    ({ chainNode, provider } = live);
+    const { bankPort, regulatorPort, bankEnv, regulatorEnv } = live;
     officer = client(`http://127.0.0.1:${bankPort}`, issueKey(bankEnv, "bank", "bank_officer", "officer"));
     inspector = client(
       `http://127.0.0.1:${regulatorPort}`,

@@ -17,7 +17,8 @@ import os from "node:os";
 import path from "node:path";
 import pino from "pino";
 import { deploy } from "../../scripts/deploy";
-import { assertPortFree, startChainNode, type ChainNode } from "../../scripts/lib/chain-node";
+import { startChainNode, type ChainNode } from "../../scripts/lib/chain-node";
+import { freePort } from "../../scripts/bench/lib/system";
 import { DEV_ACCOUNTS, devWallet, parseDeployConfig } from "../../scripts/lib/deploy-config";
 import { createChain, chainNow, type Chain } from "../../server/chain/chain";
 import { evidenceIdOf } from "../../server/chain/evidence";
@@ -100,19 +101,6 @@ describe("what the nodes act on", function () {
   /** The registered supplier every facility pays (payment 0, against an invoice naming it). */
   const supplier = Wallet.createRandom().address;
 
-  async function freePort(from: number, to: number): Promise<number> {
-    for (let port = from; port <= to; port++) {
-      if (
-        await assertPortFree(port, "test").then(
-          () => true,
-          () => false,
-        )
-      )
-        return port;
-    }
-    throw new Error(`no free port in ${from}–${to}`);
-  }
-
   /** The chain node's own (unlocked) account of a dev role: the node numbers its transactions. */
   const account = (index: number) => bankChain.provider.getSigner(index);
 
@@ -142,7 +130,7 @@ describe("what the nodes act on", function () {
 
   before(async function () {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "qfm-trust-"));
-    chainNode = await startChainNode({ kind: "hardhat", port: await freePort(19140, 19149) });
+    chainNode = await startChainNode({ kind: "hardhat", port: await freePort() });
     const deployment = await deploy(
       parseDeployConfig({ RPC_URL: chainNode.url, DEPLOYMENTS_FILE: path.join(dir, "deployment.json") }),
       () => undefined,
