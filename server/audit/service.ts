@@ -16,7 +16,9 @@ export function readAuditEvents(db: Database): Promise<AuditEvent[]> {
  * so a cached time can never belong to another fork's block of the same number.
  */
 export function createBlockClock(source: RpcSender | BlockTimes, { maxCached = 100_000 } = {}) {
-  const times = "many" in source ? source : createBlockTimes(source, { maxCached });
+  // Built on first use: route definitions are read (openapi, the authorization matrix) without a chain behind them.
+  let times: BlockTimes | undefined;
+  const blockTimes = () => (times ??= "many" in source ? source : createBlockTimes(source, { maxCached }));
   return {
     /** Unix seconds by decimal block number, for the blocks of `events`; blocks the node no longer has are left out. */
     async timesOf(events: readonly AuditEvent[]): Promise<Record<string, number>> {
@@ -25,7 +27,7 @@ export function createBlockClock(source: RpcSender | BlockTimes, { maxCached = 1
         const hash = blockHashOfEventId(event.id);
         if (hash) blocks.set(String(event.blockNumber), hash.toLowerCase());
       }
-      const seconds = await times.many(blocks.values());
+      const seconds = await blockTimes().many(blocks.values());
       const result: Record<string, number> = {};
       for (const [number, hash] of blocks) {
         const time = seconds.get(hash);
