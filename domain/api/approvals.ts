@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { JsonObject } from "./json";
 import { APPROVAL_KINDS, APPROVAL_STATUSES } from "../enums";
 import { ReviewReport } from "./reviews";
 import { HashText, IdText, IsoTime, TxHash } from "./values";
@@ -66,7 +67,7 @@ export type SignedApproval = z.infer<typeof SignedApproval>;
 export const ApprovalDetail = ApprovalView.extend({
   review: z
     .object({
-      inputs: z.record(z.string(), z.unknown()).meta({ description: "what the bank computed the metrics from" }),
+      inputs: JsonObject.meta({ description: "what the bank computed the metrics from" }),
       decision: ReviewReport,
     })
     .nullable(),

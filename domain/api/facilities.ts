@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { JsonObject } from "./json";
 import {
   EVIDENCE_KINDS,
   FACILITY_STATUSES,
@@ -170,7 +171,7 @@ export const EvidenceView = z
     kind: z.enum(EVIDENCE_KINDS),
     counterparty: AddressText.meta({ description: "the party the document is with: the payee, or the borrower" }),
     saltedHash: z.string(),
-    metadata: z.record(z.string(), z.unknown()).meta({ description: "the document's metadata, by kind" }),
+    metadata: JsonObject.meta({ description: "the document's metadata, by kind" }),
     anchoredAt: IsoTime.meta({ description: "the chain's time of the anchor" }),
     registered: z.boolean(),
     mismatch: z.string().optional().meta({ description: "how the row differs from the chain's record, if it does" }),

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { JsonObject } from "./json";
 import { APPROVAL_KINDS, EVIDENCE_KINDS, FACILITY_STATUS, GIVEN_VERDICTS, SPOT_CHECK_RESULTS } from "../enums";
 import { HashText, IdText, IsoTime, TxHash } from "./values";
 
@@ -37,7 +38,7 @@ export const RegulatorDecision = z
     facilityId: IdText,
     status: z.enum(["SIGNED", "REFUSED"]),
     reason: z.string(),
-    message: z.record(z.string(), z.unknown()).meta({ description: "the typed-data message it was asked to sign" }),
+    message: JsonObject.meta({ description: "the typed-data message it was asked to sign" }),
     decidedAt: IsoTime,
   })
   .meta({ id: "RegulatorDecision" });
@@ -50,7 +51,7 @@ export const QueueItem = z
     evidenceId: HashText,
     facilityId: IdText,
     kind: z.enum(EVIDENCE_KINDS),
-    metadata: z.record(z.string(), z.unknown()).meta({ description: "the document's metadata, by kind" }),
+    metadata: JsonObject.meta({ description: "the document's metadata, by kind" }),
     regulatorVerdict: z.enum(GIVEN_VERDICTS),
     regulatorReason: z.string(),
     bankVerdict: z.enum(["PENDING", ...GIVEN_VERDICTS]),

@@ -2,6 +2,7 @@ import fs from "node:fs";
 import { randomUUID } from "node:crypto";
 import { isAddress } from "ethers";
 import { z } from "zod";
+import { JsonObject } from "../../domain/api/json";
 import type { Database } from "../db/client";
 import { conflict } from "../errors";
 import { Text, defineRoute, type RouteDef } from "../http/route";
@@ -46,7 +47,7 @@ const RecordView = z
     holderCreditCode: z.string().nullable(),
     outcome: z.string().nullable(),
     passRateBps: z.int().nullable(),
-    data: z.record(z.string(), z.unknown()),
+    data: JsonObject,
     createdAt: z.string(),
   })
   .meta({ id: "RegistryRecord" });

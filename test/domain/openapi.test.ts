@@ -43,7 +43,7 @@ function isOpenAtTop(schema: Schema | undefined, components: Record<string, Sche
 
 /** The success responses of a node's document whose JSON schema is open: at the top, or anywhere inside. */
 function openResponses(role: "bank" | "regulator", anywhere: boolean): string[] {
-  const doc = buildOpenApi(routesOf(role, inertRouteDeps()), { title: role, version: "1", description: role }) as any;
+  const doc = buildOpenApi(routesOf(role, inertRouteDeps()), { title: role, description: role }) as any;
   const components = doc.components?.schemas ?? {};
   const open: string[] = [];
   for (const item of Object.values<any>(doc.paths))
