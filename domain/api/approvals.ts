@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { pageOf } from "./page";
 import { JsonObject } from "./json";
 import { APPROVAL_KINDS, APPROVAL_STATUSES } from "../enums";
 import { ReviewReport } from "./reviews";
@@ -53,7 +54,7 @@ export const ApprovalView = z
   .meta({ id: "Approval" });
 export type ApprovalView = z.infer<typeof ApprovalView>;
 
-export const ApprovalList = z.object({ items: z.array(ApprovalView) });
+export const ApprovalList = pageOf(ApprovalView);
 export type ApprovalList = z.infer<typeof ApprovalList>;
 
 /** An approval with the transaction that applied it (null while on its way). */

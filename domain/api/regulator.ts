@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { pageOf } from "./page";
 import { JsonObject } from "./json";
 import { APPROVAL_KINDS, EVIDENCE_KINDS, FACILITY_STATUS, GIVEN_VERDICTS, SPOT_CHECK_RESULTS } from "../enums";
 import { HashText, IdText, IsoTime, TxHash } from "./values";
@@ -20,7 +21,7 @@ export const SpotCheckView = z
   .meta({ id: "SpotCheck" });
 export type SpotCheckView = z.infer<typeof SpotCheckView>;
 
-export const SpotCheckList = z.object({ items: z.array(SpotCheckView) });
+export const SpotCheckList = pageOf(SpotCheckView);
 export type SpotCheckList = z.infer<typeof SpotCheckList>;
 
 /** POST /spot-checks: the spot check and the facility's status on chain after it. */
@@ -42,7 +43,7 @@ export const RegulatorDecision = z
     decidedAt: IsoTime,
   })
   .meta({ id: "RegulatorDecision" });
-export const RegulatorDecisionList = z.object({ items: z.array(RegulatorDecision) });
+export const RegulatorDecisionList = pageOf(RegulatorDecision);
 export type RegulatorDecisionList = z.infer<typeof RegulatorDecisionList>;
 
 /** A document in the regulator's verification queue, with both verifiers' verdicts. */
@@ -59,5 +60,5 @@ export const QueueItem = z
     checkedAt: IsoTime,
   })
   .meta({ id: "VerificationQueueItem" });
-export const Queue = z.object({ items: z.array(QueueItem) });
+export const Queue = pageOf(QueueItem);
 export type Queue = z.infer<typeof Queue>;

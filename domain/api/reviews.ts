@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { pageOf } from "./page";
 import { JsonObject } from "./json";
 import { COMPARATORS, METRICS, type Metric } from "../enums";
 import { Label } from "./products";
@@ -109,5 +110,5 @@ export const ReviewView = z
   .meta({ id: "Review" });
 export type ReviewView = z.infer<typeof ReviewView>;
 
-export const ReviewList = z.object({ items: z.array(ReviewView) });
+export const ReviewList = pageOf(ReviewView);
 export type ReviewList = z.infer<typeof ReviewList>;

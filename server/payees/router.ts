@@ -1,5 +1,7 @@
 import { getAddress, isAddress, keccak256, toUtf8Bytes, ZeroHash } from "ethers";
 import { z } from "zod";
+import { pageOf, pageQuery } from "../../domain/api/page";
+import { pageArgs, pageOfRows } from "../http/page";
 import type { Chain } from "../chain/chain";
 import type { Database } from "../db/client";
 import { conflict, notFound, unprocessable } from "../errors";
@@ -143,15 +145,21 @@ export function payeeRoutes({
       summary: "List payees",
       tags: ["payees"],
       auth: ["bank_officer", "regulator", "borrower", "supplier"],
-      query: z.object({ category: Category.optional(), active: z.enum(["true", "false"]).optional() }),
-      responses: { 200: { description: "payees", schema: z.object({ items: z.array(PayeeView) }) } },
+      query: z.object({
+        category: Category.optional(),
+        active: z.enum(["true", "false"]).optional(),
+        ...pageQuery().shape,
+      }),
+      responses: { 200: { description: "payees, by name", schema: pageOf(PayeeView) } },
       handler: async ({ query, principal }) => {
         authorize(principal!, "read", { type: "catalog" });
         const rows = await db.prisma.payee.findMany({
           where: { category: query.category, active: query.active === undefined ? undefined : query.active === "true" },
-          orderBy: { name: "asc" },
+          orderBy: [{ name: "asc" }, { address: "asc" }],
+          ...pageArgs(query, "address"),
         });
-        return { body: { items: rows.map((row) => present(row)) } };
+        const page = pageOfRows(rows, query, (row) => row.address);
+        return { body: { items: page.items.map((row) => present(row)), nextCursor: page.nextCursor } };
       },
     }),
     defineRoute({

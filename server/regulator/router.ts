@@ -1,6 +1,8 @@
 import { keccak256, toUtf8Bytes } from "ethers";
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
+import { pageQuery } from "../../domain/api/page";
+import { pageArgs, pageOfRows } from "../http/page";
 import { SignedApproval, type ApprovalDetail } from "../../domain/api/approvals";
 import { Queue, RecordedSpotCheck, RegulatorDecisionList, SpotCheckList } from "../../domain/api/regulator";
 import { ReviewReport } from "../../domain/api/reviews";
@@ -268,15 +270,17 @@ export function regulatorRoutes({
       summary: "List spot checks",
       tags: ["spot checks"],
       auth: ["regulator", "bank_officer"],
-      query: z.object({ facilityId: FacilityId.optional() }),
-      responses: { 200: { description: "spot checks", schema: SpotCheckList } },
+      query: z.object({ facilityId: FacilityId.optional(), ...pageQuery().shape }),
+      responses: { 200: { description: "spot checks, newest first", schema: SpotCheckList } },
       handler: async ({ query, principal }) => {
         authorize(principal!, "read", { type: "institutional" });
         const rows = await db.prisma.spotCheck.findMany({
           where: { facilityId: query.facilityId },
-          orderBy: { createdAt: "desc" },
+          orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+          ...pageArgs(query, "id"),
         });
-        return { body: { items: rows.map(presentSpotCheck) } };
+        const page = pageOfRows(rows, query, (row) => row.id);
+        return { body: { items: page.items.map(presentSpotCheck), nextCursor: page.nextCursor } };
       },
     }),
     defineRoute({
@@ -344,17 +348,19 @@ export function regulatorRoutes({
       summary: "The regulator's own decisions on joint decisions: co-signed, or refused with the reason",
       tags: ["reviews"],
       auth: ["regulator", "bank_officer"],
-      query: z.object({ facilityId: FacilityId.optional() }),
+      query: z.object({ facilityId: FacilityId.optional(), ...pageQuery(200).shape }),
       responses: { 200: { description: "newest first", schema: RegulatorDecisionList } },
       handler: async ({ query }) => {
         const rows = await db.prisma.approval.findMany({
           where: { facilityId: query.facilityId },
-          orderBy: { updatedAt: "desc" },
-          take: 200,
+          orderBy: [{ updatedAt: "desc" }, { id: "desc" }],
+          ...pageArgs(query, "id"),
         });
+        const page = pageOfRows(rows, query, (row) => row.id);
         return {
           body: {
-            items: rows.map((row) => ({
+            nextCursor: page.nextCursor,
+            items: page.items.map((row) => ({
               approvalId: row.id,
               kind: row.kind,
               facilityId: row.facilityId.toString(),
@@ -374,18 +380,19 @@ export function regulatorRoutes({
       summary: "Verification queue: each document with the bank's verdict and the regulator's",
       tags: ["verification"],
       auth: ["regulator"],
-      query: z.object({ facilityId: FacilityId.optional() }),
+      query: z.object({ facilityId: FacilityId.optional(), ...pageQuery(200).shape }),
       responses: { 200: { description: "newest first", schema: Queue } },
       handler: async ({ query, principal }) => {
         authorize(principal!, "read", { type: "institutional" });
         const rows = await db.prisma.verification.findMany({
           where: { facilityId: query.facilityId },
-          orderBy: { checkedAt: "desc" },
-          take: 200,
+          orderBy: [{ checkedAt: "desc" }, { evidenceId: "desc" }],
+          ...pageArgs(query, "evidenceId"),
         });
+        const page = pageOfRows(rows, query, (row) => row.evidenceId);
         const [bankVerifier] = await chain.evidence.verifiers();
         const items = await Promise.all(
-          rows.map(async (r) => {
+          page.items.map(async (r) => {
             const [bankVerdict, verified] = await Promise.all([
               chain.evidence.verdictOf(r.evidenceId, bankVerifier),
               chain.evidence.isVerified(r.evidenceId),
@@ -403,7 +410,7 @@ export function regulatorRoutes({
             };
           }),
         );
-        return { body: { items } };
+        return { body: { items, nextCursor: page.nextCursor } };
       },
     }),
   ];

@@ -3,6 +3,8 @@
  * regulator's seal: ./signatures.ts).
  */
 import { z } from "zod";
+import { pageOf, pageQuery } from "../../domain/api/page";
+import { pageArgs, pageOfRows } from "../http/page";
 import { authorize } from "../auth/policy";
 import type { Chain } from "../chain/chain";
 import type { NodeRole } from "../config";
@@ -301,15 +303,17 @@ export function whiteListRoutes({
       summary: "List the quality white list",
       tags: ["white list"],
       auth: ["bank_officer", "regulator", "borrower", "supplier"],
-      query: z.object({ grade: z.enum(GRADES).optional() }),
-      responses: { 200: { description: "firms", schema: z.object({ items: z.array(EntryView) }) } },
+      query: z.object({ grade: z.enum(GRADES).optional(), ...pageQuery().shape }),
+      responses: { 200: { description: "firms, by credit code", schema: pageOf(EntryView) } },
       handler: async ({ query, principal }) => {
         authorize(principal!, "read", { type: "catalog" });
         const rows = await db.prisma.whiteListEntry.findMany({
           where: { grade: query.grade },
           orderBy: { creditCode: "asc" },
+          ...pageArgs(query, "creditCode"),
         });
-        return { body: { items: rows.map(present) } };
+        const page = pageOfRows(rows, query, (row) => row.creditCode);
+        return { body: { items: page.items.map(present), nextCursor: page.nextCursor } };
       },
     }),
     defineRoute({
