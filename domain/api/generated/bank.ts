@@ -2209,7 +2209,7 @@ export interface components {
             publishedAt: string | null;
             /** @description the Merkle root of the regulator's publication it came in */
             root: string | null;
-            /** @description the regulator's EIP-712 signature over the root (server/lifecycle/whitelist-signatures.ts) */
+            /** @description the regulator's EIP-712 signature over the root (server/whitelist/signatures.ts) */
             signature: string | null;
             source: string;
         };
