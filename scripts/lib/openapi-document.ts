@@ -1,6 +1,6 @@
 /**
  * A node's OpenAPI document without a node: its route set read from `routesOf` with dependencies that only serve to
- * read the route definitions. Used by `npm run lint` (scripts/openapi.ts), the client type generation and the tests.
+ * read the route definitions. Used by `npm run lint` (scripts/lint-openapi.ts), the client type generation and the tests.
  */
 import type { Chain } from "../../server/chain/chain";
 import type { NodeRole } from "../../server/config";
