@@ -22,7 +22,7 @@ export const CONTROL_KINDS: readonly string[] = ["FREEZE", "UNFREEZE"];
 export const RELAY_KINDS: readonly string[] = ["REGISTER_LEAF", "ATTEST", "REVOKE", "BATCH_ATTEST"];
 
 /**
- * Kinds whose jobs go strictly one after another, by sequence: a verifier's attestations and revocations carry its
+ * Kinds whose jobs go strictly one after another, by sequence: a verifier's attestations (one evidence or a batch) and revocations carry its
  * EIP-712 nonce, which their handlers read from the chain when they build (the registry refuses one out of turn:
  * InvalidAccountNonce), and a freeze and the unfreeze after it must not cross. A job of a sequence is built only when
  * no earlier job of its sequence is unmined or waiting (to re-check a refusal, or for an earlier transaction); other
@@ -32,6 +32,7 @@ export const RELAY_KINDS: readonly string[] = ["REGISTER_LEAF", "ATTEST", "REVOK
  */
 export const SEQUENCES: Readonly<Record<string, string>> = {
   ATTEST: "verifier-nonce",
+  BATCH_ATTEST: "verifier-nonce",
   REVOKE: "verifier-nonce",
   FREEZE: "control",
   UNFREEZE: "control",
