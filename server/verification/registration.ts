@@ -88,7 +88,11 @@ export async function queueRegistrations(tx: Tx, outbox: Outbox, chosen: ChosenE
       proof: e.batch.proof,
       evidenceId: e.evidenceId,
     };
-    await outbox.enqueue(tx, { key: registerKey(e.evidenceId), kind: REGISTER_EVIDENCE, payload }, { retryFailed: true });
+    await outbox.enqueue(
+      tx,
+      { key: registerKey(e.evidenceId), kind: REGISTER_EVIDENCE, payload },
+      { retryFailed: true },
+    );
     queued.push(e.evidenceId);
   }
   return queued;

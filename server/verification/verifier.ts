@@ -1,7 +1,7 @@
 import { ZeroHash, keccak256, toUtf8Bytes, type Wallet } from "ethers";
 import type { Logger } from "pino";
 import { chainNow, type Chain } from "../chain/chain";
-import { ATTESTATION_TYPES, REVOCATION_TYPES } from "../chain/typed-data";
+import { ATTESTATION_TYPES, BATCH_ATTESTATION_TYPES, REVOCATION_TYPES } from "../chain/typed-data";
 import { EVIDENCE_KINDS, contentHashOf, provesInto, saltedHashOf } from "../chain/evidence";
 import { VERDICTS } from "../../domain/enums";
 import type { Database } from "../db/client";
@@ -9,7 +9,7 @@ import type { Metrics } from "../http/metrics";
 import { readEvents } from "../indexer/indexer";
 import type { JobHandler, Outbox } from "../outbox/outbox";
 import type { Check, RecordCheck } from "./checks";
-import { BATCH_ATTEST, batchAttestHandler } from "./batch-verdicts";
+import { BATCH_ATTEST, batchAttestHandler, bitmapOf } from "./batch-verdicts";
 import type { AttestPayload, BatchLeafVerdict, Decisions, RevokePayload } from "./decisions";
 import { REGISTER_EVIDENCE, registerLeafHandler } from "./registration";
 import { ContentTampered, type CandidateEvidence, type DocumentSource } from "./sources";
@@ -82,26 +82,66 @@ export function verifierHandlers({
       await tx.verification.update({ where: { evidenceId }, data: { submitted: true, txHash: landed.txHash } });
     },
   };
+  /** This verifier's batch verdict on a leaf not registered, or undefined when the leaf is registered (or not batched). */
+  const batchVerdictOf = async (p: RevokePayload) => {
+    if (!p.batch || (await chain.evidence.evidenceOf(p.evidenceId)).anchoredAt !== 0n) return undefined;
+    const [accepted, rejected] = await chain.evidence.batchVerdictsOf(
+      p.batch.root,
+      verifierWallet.address,
+      p.batch.index >> 8,
+    );
+    const bit = 1n << BigInt(p.batch.index & 255);
+    return rejected & bit ? "REJECT" : accepted & bit ? "ACCEPT" : "NONE";
+  };
   const revoke: JobHandler<RevokePayload> = {
     kind: REVOKE,
     refuse: decisions ? (p) => decisions.refuseRevoke(p) : noRecords,
-    async locate({ evidenceId }) {
-      const verdict = await chain.evidence.verdictOf(evidenceId, verifierWallet.address);
-      if (verdict !== BigInt(VERDICT.REJECT)) return undefined;
+    async locate(p) {
+      const { evidenceId } = p;
+      const inBatch = await batchVerdictOf(p);
+      const verdict = inBatch ?? VERDICTS[Number(await chain.evidence.verdictOf(evidenceId, verifierWallet.address))];
+      if (verdict !== "REJECT") return undefined;
       const [revoked] = await chain.evidence.queryFilter(
         chain.evidence.filters.AttestationRevoked(evidenceId, verifierWallet.address),
       );
-      return revoked
-        ? { txHash: revoked.transactionHash, blockNumber: BigInt(revoked.blockNumber) }
+      if (revoked) return { txHash: revoked.transactionHash, blockNumber: BigInt(revoked.blockNumber) };
+      // Rejected without a revocation: the verdict itself went out as a rejection (it was withdrawn before it was sent).
+      return inBatch
+        ? locateEvent(chain.evidence.filters.BatchAttested(p.batch!.root, verifierWallet.address))
         : locateEvent(chain.evidence.filters.EvidenceAttested(evidenceId, verifierWallet.address));
     },
-    async build({ evidenceId, reason }) {
+    async build(p) {
+      const { evidenceId, reason } = p;
+      const inBatch = await batchVerdictOf(p);
+      const nonce = await chain.evidence.nonces(verifierWallet.address);
+      const request = { evidenceId, reasonHash: reasonHashOf(reason), nonce, deadline: await deadline() };
+      if (inBatch === "ACCEPT") {
+        // A batched leaf not registered: the acceptance is withdrawn in its batch's bits, the proof showing where.
+        const signature = await verifierWallet.signTypedData(await domain(), REVOCATION_TYPES, request);
+        return chain.evidence.revokeBatched.populateTransaction(
+          request,
+          signature,
+          p.batch!.root,
+          p.batch!.index,
+          p.batch!.proof,
+        );
+      }
+      if (inBatch === "NONE") {
+        // Its batch verdict never went out: the withdrawal is a rejection in the batch.
+        const batchRequest = {
+          root: p.batch!.root,
+          accepted: [],
+          rejected: bitmapOf([p.batch!.index]),
+          nonce,
+          deadline: request.deadline,
+        };
+        const signature = await verifierWallet.signTypedData(await domain(), BATCH_ATTESTATION_TYPES, batchRequest);
+        return chain.evidence.attestBatch.populateTransaction(batchRequest, signature);
+      }
       // Not attested yet (the acceptance was withdrawn before it landed): the withdrawal is a rejection.
       if ((await chain.evidence.verdictOf(evidenceId, verifierWallet.address)) === VERDICT.NONE) {
         return signedAttestation(evidenceId, VERDICT.REJECT, reason);
       }
-      const nonce = await chain.evidence.nonces(verifierWallet.address);
-      const request = { evidenceId, reasonHash: reasonHashOf(reason), nonce, deadline: await deadline() };
       const signature = await verifierWallet.signTypedData(await domain(), REVOCATION_TYPES, request);
       return chain.evidence.revoke.populateTransaction(request, signature);
     },

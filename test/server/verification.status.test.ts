@@ -9,6 +9,7 @@ import { batchAttestHandler } from "../../server/verification/batch-verdicts";
 import { createDecisions, type BatchLeafVerdict } from "../../server/verification/decisions";
 import { createEvidenceStatus } from "../../server/verification/evidence-status";
 import { createNodeMac, macKeyOf } from "../../server/verification/mac";
+import { REVOKE, verifierHandlers } from "../../server/verification/verifier";
 import { evidenceTree } from "../helpers/batchTree";
 import { saltedHash } from "../helpers/factories";
 import { deployFixture } from "../helpers/fixtures";
@@ -38,7 +39,7 @@ async function fixture() {
   const attest = async (address: string, leaves: Array<[number, "ACCEPT" | "REJECT"]>) => {
     const verifierWallet = walletOf(address);
     const decisions = createDecisions({
-      db: {} as Database,
+      db: { prisma: { verification: { findMany: async () => [] } } } as unknown as Database, // nothing revoked
       mac: createNodeMac(macKeyOf({ verifierKey: verifierWallet.privateKey })),
       metrics: createMetrics("bank"),
       logger: pino({ level: "silent" }),
@@ -49,7 +50,9 @@ async function fixture() {
       evidenceId: tree.ids[index],
       verdict,
     }));
-    await (await fx.bank.sendTransaction(await handler.build(decisions.batchAttestPayload(tree.root, verdicts)))).wait();
+    await (
+      await fx.bank.sendTransaction(await handler.build(decisions.batchAttestPayload(tree.root, verdicts)))
+    ).wait();
   };
   // The node's rows: where each evidence sits, as a verifier stored it (root, index, proof).
   const rows = tree.ids.map((evidenceId, index) => ({
@@ -68,7 +71,9 @@ async function fixture() {
     },
   } as unknown as Database;
   const status = createEvidenceStatus({ chain, db });
-  return { ...fx, tree, values, attest, rows, status };
+  const revokeJob = (address: string) =>
+    verifierHandlers({ chain, verifierWallet: walletOf(address) }).find((h) => h.kind === REVOKE)!;
+  return { ...fx, tree, values, attest, rows, status, revokeJob };
 }
 
 describe("verified by both nodes, by batch bits (server/verification/evidence-status)", function () {
@@ -105,7 +110,15 @@ describe("verified by both nodes, by batch bits (server/verification/evidence-st
     await fx.attest(fx.bankVerifier.address, [[5, "ACCEPT"]]);
     await fx.attest(fx.regulatorVerifier.address, [[5, "ACCEPT"]]);
     const [facilityId, kind, counterparty, hash] = fx.values[5];
-    await fx.evidence.registerBatchedEvidence(fx.tree.root, 5, facilityId, kind, counterparty, hash, fx.tree.getProof(5));
+    await fx.evidence.registerBatchedEvidence(
+      fx.tree.root,
+      5,
+      facilityId,
+      kind,
+      counterparty,
+      hash,
+      fx.tree.getProof(5),
+    );
     const status = await fx.status.statusOf(fx.tree.ids[5]);
     expect([status.registered, status.verified, status.batch]).to.deep.equal([true, true, null]);
   });
@@ -123,5 +136,63 @@ describe("verified by both nodes, by batch bits (server/verification/evidence-st
     fx.rows[7].proof = JSON.stringify(fx.tree.getProof(0));
     const status = await fx.status.statusOf(fx.tree.ids[7]);
     expect([status.verified, status.batch]).to.deep.equal([false, null]);
+  });
+
+  describe("when a verifier withdraws its acceptance of a batched leaf (its bytes changed)", function () {
+    it("revokes it in the batch's bits (revokeBatched), so that leaf is no longer verified, and locates it", async function () {
+      const fx = await loadFixture(fixture);
+      await fx.attest(fx.bankVerifier.address, [
+        [3, "ACCEPT"],
+        [4, "ACCEPT"],
+      ]);
+      await fx.attest(fx.regulatorVerifier.address, [
+        [3, "ACCEPT"],
+        [4, "ACCEPT"],
+      ]);
+      const job = fx.revokeJob(fx.regulatorVerifier.address);
+      const payload = {
+        evidenceId: fx.tree.ids[3],
+        reason: "the stored bytes changed",
+        batch: { root: fx.tree.root, index: 3, proof: fx.tree.getProof(3) },
+      };
+      expect(await job.locate(payload)).to.equal(undefined);
+      const receipt = await (await fx.bank.sendTransaction(await job.build(payload))).wait();
+      const statuses = await fx.status.statusesOf([fx.tree.ids[3], fx.tree.ids[4]]);
+      expect([statuses.get(fx.tree.ids[3])!.verified, statuses.get(fx.tree.ids[4])!.verified]).to.deep.equal([
+        false,
+        true,
+      ]);
+      expect(statuses.get(fx.tree.ids[3])!.verdicts.map((v) => v.verdict)).to.deep.equal(["ACCEPT", "REJECT"]);
+      expect(await job.locate(payload)).to.deep.equal({
+        txHash: receipt!.hash,
+        blockNumber: BigInt(receipt!.blockNumber),
+      });
+      // Registration copies the rejection: the leaf can never be consumed.
+      const [facilityId, kind, counterparty, hash] = fx.values[3];
+      await fx.evidence.registerBatchedEvidence(
+        fx.tree.root,
+        3,
+        facilityId,
+        kind,
+        counterparty,
+        hash,
+        fx.tree.getProof(3),
+      );
+      expect(await fx.evidence.isVerified(fx.tree.ids[3])).to.equal(false);
+    });
+
+    it("rejects the leaf in the batch when its batch verdict never went out", async function () {
+      const fx = await loadFixture(fixture);
+      const job = fx.revokeJob(fx.bankVerifier.address);
+      const payload = {
+        evidenceId: fx.tree.ids[6],
+        reason: "the stored bytes changed",
+        batch: { root: fx.tree.root, index: 6, proof: fx.tree.getProof(6) },
+      };
+      await (await fx.bank.sendTransaction(await job.build(payload))).wait();
+      const [, rejected] = await fx.evidence.batchVerdictsOf(fx.tree.root, fx.bankVerifier.address, 0);
+      expect(rejected).to.equal(1n << 6n);
+      expect(await job.locate(payload)).to.not.equal(undefined);
+    });
   });
 });
