@@ -11,6 +11,7 @@ import { readDeployment } from "../../scripts/lib/deployments";
 import { verifyBatchProof } from "../../server/chain/batch-tree";
 import { EvidenceRegistry__factory, type EvidenceRegistry } from "../../typechain-types";
 import { openFacility } from "../helpers/liveFacility";
+import { chainVerdicts, leafFromNode, verifiedOnChain } from "../helpers/chainVerdicts";
 import { client, issueKey, startNodeProcess, tempDir, waitFor, type NodeProcess } from "../helpers/processes";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -98,12 +99,12 @@ describe("bank and regulator nodes, end to end", function () {
     return response.body as { id: string; evidenceId: string; contentHash: string; salt: string; status: string };
   }
 
+  /** Both verifiers' verdicts on chain: a batched leaf's are its batch's bits until a payment registers it. */
   async function verdicts(evidenceId: string) {
-    return Promise.all([
-      registry.verdictOf(evidenceId, bankVerifier),
-      registry.verdictOf(evidenceId, regulatorVerifier),
-    ]);
+    return chainVerdicts(registry, evidenceId, [bankVerifier, regulatorVerifier], leafFromNode(officer));
   }
+  const isVerified = (evidenceId: string) =>
+    verifiedOnChain(registry, evidenceId, [bankVerifier, regulatorVerifier], leafFromNode(officer));
 
   it("anchors a batch, both nodes accept on chain, and the proof verifies with @openzeppelin/merkle-tree", async function () {
     const contract = await upload(
@@ -144,8 +145,8 @@ describe("bank and regulator nodes, end to end", function () {
       const all = [...(await verdicts(contract.evidenceId)), ...(await verdicts(report.evidenceId))];
       return all.every((verdict) => verdict === Verdict.ACCEPT);
     });
-    expect(await registry.isVerified(contract.evidenceId)).to.equal(true);
-    expect(await registry.isVerified(report.evidenceId)).to.equal(true);
+    expect(await isVerified(contract.evidenceId)).to.equal(true);
+    expect(await isVerified(report.evidenceId)).to.equal(true);
   });
 
   it("anchors a single document in its own transaction and both nodes accept it", async function () {
@@ -173,7 +174,7 @@ describe("bank and regulator nodes, end to end", function () {
       (await verdicts(patent.evidenceId)).every((v) => v !== Verdict.NONE),
     );
     expect(await verdicts(patent.evidenceId)).to.deep.equal([Verdict.ACCEPT, Verdict.REJECT]);
-    expect(await registry.isVerified(patent.evidenceId)).to.equal(false);
+    expect(await isVerified(patent.evidenceId)).to.equal(false);
     const list = await inspector.get("/verifications?verdict=REJECT");
     const rejection = list.body.items.find((item: { evidenceId: string }) => item.evidenceId === patent.evidenceId);
     expect(rejection.reason).to.equal("patent filing CN209999999999.9 is not in the regulator's registry");
@@ -194,7 +195,7 @@ describe("bank and regulator nodes, end to end", function () {
       (await verdicts(note.evidenceId)).every((v) => v !== Verdict.NONE),
     );
     expect(await verdicts(note.evidenceId)).to.deep.equal([Verdict.REJECT, Verdict.REJECT]);
-    expect(await registry.isVerified(note.evidenceId)).to.equal(false);
+    expect(await isVerified(note.evidenceId)).to.equal(false);
 
     // The public check, against the chain: the original is anchored, the forgery is not.
     const publicClient = client(bank.url);
