@@ -170,11 +170,24 @@ describe("bank and regulator nodes, end to end", function () {
 
   it("lets the regulator reject what its own registry does not know, so the evidence is not verified", async function () {
     const patent = await upload("PATENT_FILING", { patentNumber: "CN209999999999.9" }, "unknown patent");
+    // In the same batch: a REJECT of one leaf blocks that leaf only.
+    const note = await upload("DELIVERY_NOTE", { supplierLicence: "91330200MA2H8K3X1Y" }, "delivery note beside");
     await waitFor("both verdicts on chain", async () =>
-      (await verdicts(patent.evidenceId)).every((v) => v !== Verdict.NONE),
+      [...(await verdicts(patent.evidenceId)), ...(await verdicts(note.evidenceId))].every((v) => v !== Verdict.NONE),
     );
+    const leaves = await Promise.all(
+      [patent, note].map(async (d) => (await officer.get(`/evidence/${d.evidenceId}/proof`)).body),
+    );
+    expect(leaves[0].root, "one batch").to.equal(leaves[1].root);
     expect(await verdicts(patent.evidenceId)).to.deep.equal([Verdict.ACCEPT, Verdict.REJECT]);
-    expect(await isVerified(patent.evidenceId)).to.equal(false);
+    expect(await verdicts(note.evidenceId)).to.deep.equal([Verdict.ACCEPT, Verdict.ACCEPT]);
+    expect([await isVerified(patent.evidenceId), await isVerified(note.evidenceId)]).to.deep.equal([false, true]);
+    // The bank node's own view (what its payment pre-flight reads): accepted by one verifier only is not verified.
+    const items = (await officer.get("/facilities/1/evidence")).body.items;
+    const view = (id: string) => items.find((e: any) => e.evidenceId === id);
+    expect([view(patent.evidenceId).verified, view(patent.evidenceId).registered]).to.deep.equal([false, false]);
+    expect(view(patent.evidenceId).verdicts.map((v: any) => v.verdict)).to.deep.equal(["ACCEPT", "REJECT"]);
+    expect(view(note.evidenceId).verified).to.equal(true);
     const list = await inspector.get("/verifications?verdict=REJECT");
     const rejection = list.body.items.find((item: { evidenceId: string }) => item.evidenceId === patent.evidenceId);
     expect(rejection.reason).to.equal("patent filing CN209999999999.9 is not in the regulator's registry");
