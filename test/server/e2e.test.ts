@@ -169,9 +169,25 @@ describe("bank and regulator nodes, end to end", function () {
   });
 
   it("lets the regulator reject what its own registry does not know, so the evidence is not verified", async function () {
-    const patent = await upload("PATENT_FILING", { patentNumber: "CN209999999999.9" }, "unknown patent");
-    // In the same batch: a REJECT of one leaf blocks that leaf only.
-    const note = await upload("DELIVERY_NOTE", { supplierLicence: "91330200MA2H8K3X1Y" }, "delivery note beside");
+    // Uploaded together (one bulk request), so in one batch: a REJECT of one leaf blocks that leaf only.
+    const form = new FormData();
+    const both = [
+      { kind: "PATENT_FILING", metadata: { patentNumber: "CN209999999999.9" }, text: "unknown patent" },
+      { kind: "DELIVERY_NOTE", metadata: { supplierLicence: "91330200MA2H8K3X1Y" }, text: "delivery note beside" },
+    ];
+    form.append(
+      "documents",
+      JSON.stringify(both.map((d) => ({ facilityId: "1", kind: d.kind, metadata: d.metadata }))),
+    );
+    for (const d of both)
+      form.append("files", new Blob([new Uint8Array(pdf(d.text))], { type: "application/pdf" }), "d.pdf");
+    const bulk = await fetch(`${bank.url}/documents/bulk`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${officerKey}` },
+      body: form,
+    });
+    expect(bulk.status).to.equal(201);
+    const [patent, note] = ((await bulk.json()) as { items: Array<{ evidenceId: string }> }).items;
     await waitFor("both verdicts on chain", async () =>
       [...(await verdicts(patent.evidenceId)), ...(await verdicts(note.evidenceId))].every((v) => v !== Verdict.NONE),
     );
