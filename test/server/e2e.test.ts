@@ -29,6 +29,7 @@ describe("bank and regulator nodes, end to end", function () {
   let regulator: NodeProcess;
   let dir: string;
   let officer: ReturnType<typeof client>;
+  let officerKey: string;
   let inspector: ReturnType<typeof client>;
   let registry: EvidenceRegistry;
   let provider: JsonRpcProvider;
@@ -57,7 +58,7 @@ describe("bank and regulator nodes, end to end", function () {
       BATCH_MAX_AGE_MS: "1500",
       BATCH_MAX_SIZE: "64",
     };
-    const officerKey = issueKey(bankEnv, "bank", "bank_officer", "alice");
+    officerKey = issueKey(bankEnv, "bank", "bank_officer", "alice");
     const regulatorKeyAtBank = issueKey(bankEnv, "bank", "regulator", "regulator-node");
     bank = await startNodeProcess("bank", bankEnv);
     regulator = await startNodeProcess("regulator", {
