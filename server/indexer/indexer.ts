@@ -222,6 +222,32 @@ export function createIndexer({
     };
   }
 
+  const registry = byAddress.get(chain.deployment.contracts.EvidenceRegistry.toLowerCase())!;
+
+  /**
+   * A batched leaf's registration (EvidenceAnchored with a batch root) gets the leaf's index among its arguments, read
+   * from the registering transaction's call (registerBatchedEvidence(root, index, …)): the event does not carry it, and
+   * it is what a batch verdict's bit stands for, so the audit can apply batch verdicts from the chain alone. A call
+   * through another contract is not decoded (the leaf is then known only from this node's records).
+   */
+  async function withLeafIndexes(events: IndexedEvent[]): Promise<void> {
+    for (const event of events) {
+      if (event.name !== "EvidenceAnchored" || /^0x0*$/.test(String(event.args.batchRoot))) continue;
+      const tx = (await chain.provider.send("eth_getTransactionByHash", [event.txHash])) as { input?: string } | null;
+      try {
+        const call = registry.iface.parseTransaction({ data: tx?.input ?? "0x" });
+        if (
+          call?.name === "registerBatchedEvidence" &&
+          String(call.args[0]).toLowerCase() === String(event.args.batchRoot).toLowerCase()
+        ) {
+          event.args.leafIndex = Number(call.args[1]);
+        }
+      } catch {
+        // not a direct call of the registry
+      }
+    }
+  }
+
   /**
    * Rows stored by an earlier version may hold an array argument as an object (a one-element bytes32[] as
    * `{"_": value}`): re-shapes them by the ABI, once per start, before the first step. Only events with array or
@@ -325,6 +351,7 @@ export function createIndexer({
     if (!read) return 0;
     const { from, to, toHash, logs } = read;
     const events = logs.map(parse).filter((event): event is IndexedEvent => event !== undefined);
+    await withLeafIndexes(events);
     // Only the blocks the prune below keeps: a long step of sparse events would otherwise write a row per block only
     // to delete most of them in the same transaction.
     const oldestKept = BigInt(to - keepBlocks);
@@ -393,7 +420,11 @@ function positionsOf(words: unknown): number[] {
  * node's record, GET /verifications). Expanded when read, so a leaf this node learns of after the event was indexed
  * (the regulator decides after the bank's verdict landed) is shown too.
  */
-async function expandBatchVerdicts(db: Database, event: StoredEvent): Promise<StoredEvent[]> {
+async function expandBatchVerdicts(
+  db: Database,
+  event: StoredEvent,
+  registered: Map<string, string>,
+): Promise<StoredEvent[]> {
   const root = String(event.args.root);
   const verdicts = new Map<number, string>();
   for (const index of positionsOf(event.args.accepted)) verdicts.set(index, "1");
@@ -410,7 +441,12 @@ async function expandBatchVerdicts(db: Database, event: StoredEvent): Promise<St
       select: { evidenceId: true, leafIndex: true },
     }),
   ]);
+  // The chain's own registrations first (the same for every node, and for a rebuild from the chain alone).
   const evidenceAt = new Map<number, string>();
+  for (const index of indexes) {
+    const id = registered.get(`${root.toLowerCase()}:${index}`);
+    if (id) evidenceAt.set(index, id);
+  }
   for (const row of [...documents, ...own])
     if (!evidenceAt.has(row.leafIndex!)) evidenceAt.set(row.leafIndex!, row.evidenceId);
   return indexes
@@ -451,6 +487,19 @@ export async function readEvents(
     },
     orderBy: [{ blockNumber: "asc" }, { logIndex: "asc" }],
   });
+  // Batched leaves registered on chain, by "root:index" (their EvidenceAnchored carries the index the indexer decoded).
+  const registered = new Map<string, string>();
+  if (expand) {
+    const anchors = await db.prisma.chainEvent.findMany({
+      where: { name: "EvidenceAnchored" },
+      select: { args: true },
+    });
+    for (const { args } of anchors) {
+      const a = JSON.parse(args);
+      if (a.leafIndex !== undefined)
+        registered.set(`${String(a.batchRoot).toLowerCase()}:${a.leafIndex}`, a.evidenceId);
+    }
+  }
   const events: StoredEvent[] = [];
   for (const row of rows) {
     const event = {
@@ -462,7 +511,7 @@ export async function readEvents(
     };
     if (event.name === "BatchAttested" && expand) {
       if (!where.names || where.names.includes("BatchAttested")) events.push(event);
-      events.push(...(await expandBatchVerdicts(db, event)));
+      events.push(...(await expandBatchVerdicts(db, event, registered)));
     } else events.push(event);
   }
   return events;
