@@ -17,7 +17,7 @@ describe("batch verdicts as per-document verdicts (server/indexer readEvents, se
       db = database();
       await db.prisma.chainEvent.deleteMany();
       await db.prisma.verification.deleteMany();
-      // This node knows leaves 2 and 5 of the batch (its verifier proved them); leaf 9 it does not know.
+      // This node's verifier proved leaves 2 and 5 of the batch; leaf 9 only the chain's registration names.
       for (const index of [2, 5]) {
         await db.prisma.verification.create({
           data: {
@@ -52,6 +52,15 @@ describe("batch verdicts as per-document verdicts (server/indexer readEvents, se
             accepted: [String((1n << 5n) | (1n << 9n))],
             rejected: [String(1n << 2n)],
           }),
+          event(2, "EvidenceAnchored", {
+            evidenceId: word(0xe9),
+            facilityId: "1",
+            kind: "1",
+            counterparty: BANK,
+            saltedHash: word(0xe9),
+            batchRoot: ROOT,
+            leafIndex: 9,
+          }),
           event(1, "EvidenceAttested", {
             evidenceId: word(0xf0),
             verifier: BANK,
@@ -65,9 +74,11 @@ describe("batch verdicts as per-document verdicts (server/indexer readEvents, se
 
     it("gives each decided leaf this node knows as an EvidenceAttested in the batch event's place", async function () {
       const events = await readEvents(db, { names: ["EvidenceAttested"] });
+      // Leaf 9 is known from the chain alone: its registration (the index the indexer decoded from the call).
       expect(events.map((e) => [e.name, e.args.evidenceId, e.args.verdict, e.args.leafIndex ?? null])).to.deep.equal([
         ["EvidenceAttested", word(0xe2), "2", 2],
         ["EvidenceAttested", word(0xe5), "1", 5],
+        ["EvidenceAttested", word(0xe9), "1", 9],
         ["EvidenceAttested", word(0xf0), "1", null],
       ]);
       expect(events[0].args).to.include({ verifier: BANK, batchRoot: ROOT, reasonHash: ZeroHash, nonce: "3" });
@@ -77,6 +88,7 @@ describe("batch verdicts as per-document verdicts (server/indexer readEvents, se
       const both = await readEvents(db, { names: ["BatchAttested", "EvidenceAttested"] });
       expect(both.map((e) => e.name)).to.deep.equal([
         "BatchAttested",
+        "EvidenceAttested",
         "EvidenceAttested",
         "EvidenceAttested",
         "EvidenceAttested",
