@@ -13,6 +13,7 @@ import { AppError, badRequest, conflict, notFound, unavailable, unprocessable } 
 import type { Metrics } from "../http/metrics";
 import type { UploadedFile } from "../http/route";
 import type { Outbox } from "../outbox/outbox";
+import { createEvidenceStatus } from "../verification/evidence-status";
 import { createAdmission, releaseIdentities } from "./admission";
 import { partiesOf } from "./parties";
 import { ALLOWED_CONTENT_TYPES, fileMatchesType, isAllowedType, mediaTypeOf } from "./content-types";
@@ -83,6 +84,7 @@ export function createDocumentService({
   metrics: Metrics;
 }) {
   const admission = createAdmission({ db, chain });
+  const evidenceStatus = createEvidenceStatus({ chain, db });
 
   async function load(id: string): Promise<DocumentRow> {
     const row = await db.prisma.document.findUnique({ where: { id }, include: withBatch });
@@ -463,7 +465,8 @@ export function createDocumentService({
             root: row.batch.root,
             index,
             proof,
-            verifiedOnChain: false,
+            // Not registered: verified (or not) by the verifiers' bits for its position in the batch.
+            verifiedOnChain: (await fromChain(evidenceStatus.statusOf(evidenceId))).verified,
           };
         }
       }

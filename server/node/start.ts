@@ -163,7 +163,7 @@ export async function startNode(config: NodeConfig, options: { logger?: Logger }
         verifierWallet,
         source,
         recordCheck: (config.role === "bank" ? bankRecordCheck : regulatorRecordCheck)(db, {
-          rejected: rejectedOnChain(chain),
+          rejected: rejectedOnChain(chain, db),
         }),
         outbox,
         logger,

@@ -6,6 +6,7 @@ import { JOB } from "../outbox/jobs";
 import type { Outbox } from "../outbox/outbox";
 import { chainWrite } from "../outbox/wait";
 import type { Preflight } from "./preflight";
+import { queueRegistrations } from "../verification/registration";
 
 /** Entrusted payments: asked for once the pre-flight finds nothing missing, paid by the contract to the payee. */
 export function createPayments({
@@ -33,6 +34,8 @@ export function createPayments({
     }
     const key = `payment:${facilityId}:${index}`;
     await db.prisma.$transaction(async (tx) => {
+      // Evidence verified in its batch is registered first, by this payment (the MAIN lane keeps the order).
+      await queueRegistrations(tx, outbox, check.use);
       // A payment the chain refused before (frozen in between, say) may be asked for again.
       await outbox.enqueue(
         tx,

@@ -6,9 +6,10 @@ import { pageArgs, pageOfRows } from "../http/page";
 import { SignedApproval, type ApprovalDetail } from "../../domain/api/approvals";
 import { Queue, RecordedSpotCheck, RegulatorDecisionList, SpotCheckList } from "../../domain/api/regulator";
 import { ReviewReport } from "../../domain/api/reviews";
-import { FACILITY_STATUS as STATUS, VERDICTS, enumName } from "../../domain/enums";
+import { FACILITY_STATUS as STATUS, VERDICTS } from "../../domain/enums";
 import { chainNow, type Chain } from "../chain/chain";
 import type { Database } from "../db/client";
+import { createEvidenceStatus } from "../verification/evidence-status";
 import { authorize } from "../auth/policy";
 import { AppError, conflict, notFound, unprocessable } from "../errors";
 import { FacilityId, Text, defineRoute, type RouteDef } from "../http/route";
@@ -390,13 +391,12 @@ export function regulatorRoutes({
           ...pageArgs(query, "evidenceId"),
         });
         const page = pageOfRows(rows, query, (row) => row.evidenceId);
-        const [bankVerifier] = await chain.evidence.verifiers();
+        const statuses = await createEvidenceStatus({ chain, db }).statusesOf(page.items.map((r) => r.evidenceId));
         const items = await Promise.all(
           page.items.map(async (r) => {
-            const [bankVerdict, verified] = await Promise.all([
-              chain.evidence.verdictOf(r.evidenceId, bankVerifier),
-              chain.evidence.isVerified(r.evidenceId),
-            ]);
+            // The bank's verifier is the set's first; a batched leaf not registered is read from its batch's bits.
+            const { verdicts, verified } = statuses.get(r.evidenceId)!;
+            const bankVerdict = verdicts[0]?.verdict ?? "NONE";
             return {
               evidenceId: r.evidenceId,
               facilityId: r.facilityId.toString(),
@@ -404,7 +404,7 @@ export function regulatorRoutes({
               metadata: JSON.parse(r.metadata),
               regulatorVerdict: r.verdict,
               regulatorReason: r.reason,
-              bankVerdict: pendingForNone(enumName(VERDICTS, bankVerdict, "verdict")),
+              bankVerdict: pendingForNone(bankVerdict),
               verifiedOnChain: verified,
               checkedAt: r.checkedAt.toISOString(),
             };
