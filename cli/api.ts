@@ -1,3 +1,6 @@
+import type { paths as BankPaths } from "../domain/api/generated/bank";
+import type { paths as RegulatorPaths } from "../domain/api/generated/regulator";
+import type { Answer } from "../domain/api/paths";
 import type { Problem as ServerProblem } from "../domain/api/problem";
 
 /** The two nodes' HTTP APIs, as the CLI sees them: JSON in, JSON (or problem+json) out. */
@@ -51,12 +54,26 @@ export interface UploadFile {
 
 export type Query = Record<string, string | number | undefined>;
 
-export interface Api {
-  readonly node: NodeName;
+/** A node's paths, as generated from its /openapi.json (domain/api/generated). */
+export interface NodePaths {
+  bank: BankPaths;
+  regulator: RegulatorPaths;
+}
+
+/**
+ * A client of one node. Each answer has the type that node's /openapi.json declares for the path (domain/api/paths.ts),
+ * so a schema change that breaks a command's use of it breaks this build once the types are regenerated.
+ */
+export interface Api<N extends NodeName = NodeName> {
+  readonly node: N;
   readonly baseUrl: string;
-  get<T = any>(path: string, query?: Query): Promise<ApiResponse<T>>;
-  post<T = any>(path: string, body?: unknown): Promise<ApiResponse<T>>;
-  upload<T = any>(path: string, fields: Record<string, string>, file: UploadFile): Promise<ApiResponse<T>>;
+  get<S extends string>(path: S, query?: Query): Promise<ApiResponse<Answer<NodePaths[N], "get", S>>>;
+  post<S extends string>(path: S, body?: unknown): Promise<ApiResponse<Answer<NodePaths[N], "post", S>>>;
+  upload<S extends string>(
+    path: S,
+    fields: Record<string, string>,
+    file: UploadFile,
+  ): Promise<ApiResponse<Answer<NodePaths[N], "post", S>>>;
   /** A response that is not JSON (a CSV report): its text and content type. */
   text(path: string, query?: Query): Promise<ApiResponse<string> & { contentType: string }>;
 }
@@ -80,7 +97,12 @@ function describeFetchFailure(error: unknown): string {
   return e.cause?.message ?? e.message ?? String(error);
 }
 
-export function createApi(options: { node: NodeName; baseUrl: string; apiKey?: string; timeoutMs: number }): Api {
+export function createApi<N extends NodeName>(options: {
+  node: N;
+  baseUrl: string;
+  apiKey?: string;
+  timeoutMs: number;
+}): Api<N> {
   const { node, apiKey, timeoutMs } = options;
   const baseUrl = options.baseUrl.replace(/\/+$/, "");
 
@@ -154,18 +176,18 @@ export function createApi(options: { node: NodeName; baseUrl: string; apiKey?: s
   return {
     node,
     baseUrl,
-    get: (path, query) => json(urlOf(path, query), { method: "GET" }),
+    get: (path, query) => json(urlOf(path, query), { method: "GET" }) as never,
     post: (path, body = {}) =>
       json(urlOf(path), {
         method: "POST",
         headers: { "content-type": "application/json" },
         body: JSON.stringify(body),
-      }),
+      }) as never,
     upload(path, fields, file) {
       const form = new FormData();
       for (const [name, value] of Object.entries(fields)) form.append(name, value);
       form.append("file", new Blob([new Uint8Array(file.bytes)], { type: file.type }), file.name);
-      return json(urlOf(path), { method: "POST", body: form });
+      return json(urlOf(path), { method: "POST", body: form }) as never;
     },
     async text(path, query) {
       const url = urlOf(path, query);

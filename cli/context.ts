@@ -43,11 +43,11 @@ export interface Context {
   io: Io;
   json: boolean;
   /** The bank node with --key. */
-  bank: Api;
+  bank: Api<"bank">;
   /** The regulator node with --regulator-key, else --key. */
-  regulator: Api;
+  regulator: Api<"regulator">;
   /** The bank node without credentials (the public /verify routes). */
-  publicBank: Api;
+  publicBank: Api<"bank">;
   /** --quiet: no progress, and commands that create something print only its id. */
   quiet: boolean;
   /** Prints `data` as JSON with --json, else the human rendering. */

@@ -7,7 +7,7 @@
  */
 import { spawnSync } from "node:child_process";
 import type { Role } from "../domain/enums";
-import { browserSessions, launchBrowser, screenshot } from "../test/helpers/browser";
+import { browserSessions, DOCS_SHOTS, launchBrowser, screenshot } from "../test/helpers/browser";
 import { startLiveDemo } from "../test/helpers/liveDemo";
 
 const VIEWS: Array<{ role: Role; width: number; hash?: string; ready: string; name: string }> = [
@@ -40,7 +40,7 @@ async function main() {
         await page.getByTestId(view.ready).first().waitFor({ timeout: 60_000 });
         await page.waitForTimeout(1_500);
         const file = `${view.name}${lang === "zh" ? "-zh" : ""}.png`;
-        await screenshot(page, file);
+        await screenshot(page, file, true, DOCS_SHOTS);
         console.log(`docs/screenshots/${file}`);
         await sessions.closeAll();
       }

@@ -20,6 +20,8 @@ export class AppError extends Error {
       retryable?: boolean;
       /** sent as Retry-After: when the client should try again */
       retryAfterSeconds?: number;
+      /** sent as WWW-Authenticate (RFC 9110 §11.6.1) with a 401: how to authenticate */
+      challenge?: string;
       errors?: Problem["errors"];
       extensions?: Record<string, unknown>;
     } = {},
@@ -35,7 +37,14 @@ export class AppError extends Error {
 
 export const badRequest = (code: string, message: string, extensions?: Record<string, unknown>) =>
   new AppError(400, code, message, { extensions });
-export const unauthorized = (message: string) => new AppError(401, "unauthorized", message);
+/**
+ * A request without a usable API key. The challenge names the scheme (RFC 6750): `Bearer realm="qfm"`, with
+ * `error="invalid_token"` when a key was sent and refused (unknown, revoked, or not in the Bearer form).
+ */
+export const unauthorized = (message: string, refused = false) =>
+  new AppError(401, "unauthorized", message, {
+    challenge: `Bearer realm="qfm"${refused ? ', error="invalid_token"' : ""}`,
+  });
 export const forbidden = (message: string) => new AppError(403, "forbidden", message);
 export const notFound = (what: string) => new AppError(404, "not_found", `${what} was not found`);
 export const conflict = (code: string, message: string, extensions?: Record<string, unknown>) =>
@@ -149,6 +158,7 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
     if (appError.options.retryAfterSeconds !== undefined) {
       res.setHeader("retry-after", String(appError.options.retryAfterSeconds));
     }
+    if (appError.options.challenge !== undefined) res.setHeader("www-authenticate", appError.options.challenge);
     res
       .status(appError.status)
       .type("application/problem+json")

@@ -50,20 +50,6 @@ interface ProofView {
   evidenceRegistry: string;
 }
 
-interface VerifyResult {
-  anchored: boolean;
-  evidenceId: string;
-  saltedHash: string;
-  leaf: [string, number, string, string];
-  leafEncoding: string[];
-  root: string | null;
-  index: number | null;
-  proof: string[];
-  anchoredAt: string | null;
-  verifiedOnChain: boolean;
-  chainId: string;
-}
-
 const kindOption = () =>
   new Option("--kind <kind>", "the evidence kind").choices([...EVIDENCE_KINDS]).makeOptionMandatory();
 
@@ -150,7 +136,7 @@ export function documentCommands(cli: Cli): Command[] {
         const bytes = readBytes(file, "document");
         const { body } = await ctx.waiting(
           "uploading",
-          ctx.bank.upload<DocumentView>(
+          ctx.bank.upload(
             "/documents",
             {
               facilityId: options.facility,
@@ -184,7 +170,7 @@ export function documentCommands(cli: Cli): Command[] {
     .addHelpText("after", examples("qfm document list --facility 1", "qfm document list --status QUEUED"))
     .action(
       cli.act(async (ctx, options) => {
-        const { body } = await ctx.bank.get<{ items: DocumentView[] }>("/documents", {
+        const { body } = await ctx.bank.get("/documents", {
           facilityId: options.facility,
           kind: options.kind,
           status: options.status,
@@ -226,7 +212,7 @@ export function documentCommands(cli: Cli): Command[] {
     .addHelpText("after", examples("qfm document show 0b9c4a1e-…"))
     .action(
       cli.act(async (ctx, id: string) => {
-        const { body } = await ctx.bank.get<DocumentView>(`/documents/${encodeURIComponent(id)}`);
+        const { body } = await ctx.bank.get(`/documents/${encodeURIComponent(id)}`);
         ctx.print(body, () => renderDocument(body));
       }),
     );
@@ -244,11 +230,11 @@ export function documentCommands(cli: Cli): Command[] {
     .action(
       cli.act(async (ctx, id: string) => {
         const [{ body: doc }, { body: proof }] = await Promise.all([
-          ctx.bank.get<DocumentView>(`/documents/${encodeURIComponent(id)}`),
-          ctx.bank.get<ProofView>(`/documents/${encodeURIComponent(id)}/proof`),
+          ctx.bank.get(`/documents/${encodeURIComponent(id)}`),
+          ctx.bank.get(`/documents/${encodeURIComponent(id)}/proof`),
         ]);
         const local = checkProof(proof);
-        const { body: chain } = await ctx.publicBank.post<VerifyResult>("/verify", {
+        const { body: chain } = await ctx.publicBank.post("/verify", {
           contentHash: doc.contentHash,
           salt: doc.salt,
           facilityId: doc.facilityId,
@@ -296,7 +282,7 @@ export function documentCommands(cli: Cli): Command[] {
     .action(
       cli.act(async (ctx, file: string, options) => {
         const bytes = readBytes(file, "document");
-        const { body } = await ctx.publicBank.upload<VerifyResult>(
+        const { body } = await ctx.publicBank.upload(
           "/verify/document",
           { salt: options.salt, facilityId: options.facility, kind: options.kind, counterparty: options.counterparty },
           { name: path.basename(file), type: "application/octet-stream", bytes },

@@ -1,14 +1,5 @@
 import { Command } from "commander";
-import type {
-  CreatedFacility,
-  FacilityDetail,
-  FacilityList,
-  FacilityView as FacilityRow,
-  FundResult,
-  Funding,
-} from "../../domain/api/facilities";
-import type { PayeeList } from "../../domain/api/payees";
-import type { Statement } from "../../domain/api/statement";
+import type { FacilityDetail, FacilityView as FacilityRow, Funding } from "../../domain/api/facilities";
 import { formatValue, METRIC_LABELS } from "../../domain/metrics";
 import type { Cli } from "../command";
 import { CliError, type Context } from "../context";
@@ -110,7 +101,7 @@ function targetsOf(f: FacilityRow): string {
 /** Payee names by lower-case address, from the bank's register (empty when this key may not list payees). */
 export async function payeeNames(ctx: Context): Promise<Map<string, string>> {
   try {
-    const { body } = await ctx.bank.get<PayeeList>("/payees");
+    const { body } = await ctx.bank.get("/payees");
     return new Map(body.items.map((p) => [p.address.toLowerCase(), p.name]));
   } catch {
     return new Map();
@@ -166,7 +157,7 @@ function chainOf(c: FacilityDetail["chain"]): string {
 async function facilityIdOf(ctx: Context, applicationId: string, timeoutMs = 120_000): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const { body } = await ctx.bank.get<FacilityList>("/facilities");
+    const { body } = await ctx.bank.get("/facilities");
     const row = body.items.find((f) => f.applicationId === applicationId);
     if (row?.facilityId) return row.facilityId;
     if (Date.now() > deadline)
@@ -216,7 +207,7 @@ ${examples(
         const plan = readPlan(options.plan, Boolean(options.fen));
         const { status, body } = await ctx.waiting(
           "creating on chain",
-          ctx.bank.post<CreatedFacility>("/facilities", {
+          ctx.bank.post("/facilities", {
             productId: options.product,
             productVersion: options.productVersion,
             borrower: options.borrower,
@@ -250,7 +241,7 @@ ${examples(
     .addHelpText("after", examples("qfm facility list", "qfm facility list --borrower 0x90F7…b906 --json"))
     .action(
       cli.act(async (ctx, options) => {
-        const { body } = await ctx.bank.get<FacilityList>("/facilities", { borrower: options.borrower });
+        const { body } = await ctx.bank.get("/facilities", { borrower: options.borrower });
         ctx.print(body, () =>
           renderTable(
             ["id", "status", "borrower", "credit code", "grade", "limit (CNY)", "rate", "fast track", "applied"],
@@ -278,7 +269,7 @@ ${examples(
     .addHelpText("after", examples("qfm facility show 1", "qfm facility show 1 --json"))
     .action(
       cli.act(async (ctx, id: string) => {
-        const { body } = await ctx.bank.get<FacilityDetail>(`/facilities/${id}`);
+        const { body } = await ctx.bank.get(`/facilities/${id}`);
         const names = ctx.json ? new Map<string, string>() : await payeeNames(ctx);
         ctx.print(body, () =>
           [
@@ -299,7 +290,7 @@ ${examples(
     .addHelpText("after", examples("qfm facility fund 2"))
     .action(
       cli.act(async (ctx, id: string) => {
-        const { body } = await ctx.waiting("funding on chain", ctx.bank.post<FundResult>(`/facilities/${id}/fund`, {}));
+        const { body } = await ctx.waiting("funding on chain", ctx.bank.post(`/facilities/${id}/fund`, {}));
         ctx.print(body, () => {
           const headline =
             body.funding.status === "FUNDED"
@@ -319,7 +310,7 @@ ${examples(
     .addHelpText("after", examples("qfm facility statement 1"))
     .action(
       cli.act(async (ctx, id: string) => {
-        const { body } = await ctx.bank.get<Statement>(`/facilities/${id}/statement`);
+        const { body } = await ctx.bank.get(`/facilities/${id}/statement`);
         ctx.print(body, () => {
           const summary = renderPairs([
             ["at (chain time)", formatTime(body.at)],
@@ -389,7 +380,7 @@ ${examples(
     .addHelpText("after", examples("qfm facility evidence 1"))
     .action(
       cli.act(async (ctx, id: string) => {
-        const { body } = await ctx.bank.get<{ items: Array<Record<string, any>> }>(`/facilities/${id}/evidence`);
+        const { body } = await ctx.bank.get(`/facilities/${id}/evidence`);
         ctx.print(body, () =>
           renderTable(
             ["document", "kind", "evidence id", "anchored", "verdicts", "verified", "used"],

@@ -1,5 +1,5 @@
 import { Command } from "commander";
-import type { PayeeList, PayeeView } from "../../domain/api/payees";
+import type { PayeeView } from "../../domain/api/payees";
 import type { Cli } from "../command";
 import { CliError } from "../context";
 import { examples } from "../input";
@@ -51,7 +51,7 @@ export function payeeCommands(cli: Cli): Command {
           );
         const { status, body } = await ctx.waiting(
           "registering on chain",
-          ctx.bank.post<PayeeView>("/payees", {
+          ctx.bank.post("/payees", {
             address: options.address,
             name: options.name,
             creditCode: options.creditCode,
@@ -74,7 +74,7 @@ export function payeeCommands(cli: Cli): Command {
     .action(
       cli.act(async (ctx, options) => {
         if (options.active && options.inactive) throw new CliError("give --active or --inactive, not both");
-        const { body } = await ctx.bank.get<PayeeList>("/payees", {
+        const { body } = await ctx.bank.get("/payees", {
           category: options.category,
           active: options.active ? "true" : options.inactive ? "false" : undefined,
         });
@@ -110,7 +110,7 @@ export function payeeCommands(cli: Cli): Command {
         cli.act(async (ctx, address: string, options) => {
           const { status, body } = await ctx.waiting(
             `${action === "deactivate" ? "deactivating" : "reactivating"} on chain`,
-            ctx.bank.post<PayeeView>(`/payees/${encodeURIComponent(address)}/${action}`, {
+            ctx.bank.post(`/payees/${encodeURIComponent(address)}/${action}`, {
               ...(options.reason ? { reason: options.reason } : {}),
             }),
           );

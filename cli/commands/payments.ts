@@ -4,7 +4,7 @@ import type { Context } from "../context";
 import { EXIT } from "../errors";
 import { examples, facilityIdArg, indexArg, positiveIntArg } from "../input";
 import { formatFen } from "../money";
-import type { PaymentResult, Readiness } from "../../domain/api/facilities";
+import type { Readiness } from "../../domain/api/facilities";
 
 /** "✓ ready" or "✗ blocked" with one line per blocker. */
 export function renderReadiness(facility: string, index: number, r: Readiness): string {
@@ -32,8 +32,8 @@ const evidenceList = (value: string) =>
     .filter(Boolean);
 
 async function readiness(ctx: Context, facility: string, index: number, evidence?: string[]): Promise<Readiness> {
-  const query = evidence?.length ? `?evidence=${encodeURIComponent(evidence.join(","))}` : "";
-  return (await ctx.bank.get<Readiness>(`/facilities/${facility}/payments/${index}/readiness${query}`)).body;
+  const query = evidence?.length ? { evidence: evidence.join(",") } : {};
+  return (await ctx.bank.get(`/facilities/${facility}/payments/${index}/readiness`, query)).body;
 }
 
 /** Polls until the payment is ready or `seconds` pass, showing what still blocks it on stderr. */
@@ -107,10 +107,7 @@ export function paymentCommands(cli: Cli): Command {
         const evidence = options.evidence as string[] | undefined;
         const { status, body } = await ctx.waiting(
           `paying ${index} of facility ${facility}`,
-          ctx.bank.post<PaymentResult>(
-            `/facilities/${facility}/payments/${index}`,
-            evidence?.length ? { evidence } : {},
-          ),
+          ctx.bank.post(`/facilities/${facility}/payments/${index}`, evidence?.length ? { evidence } : {}),
         );
         ctx.print(body, () =>
           [

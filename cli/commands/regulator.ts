@@ -1,11 +1,7 @@
 import { Command, Option } from "commander";
-import type { RecordedSpotCheck, SpotCheckView } from "../../domain/api/regulator";
 import type { Cli } from "../command";
 import { examples, facilityIdArg } from "../input";
 import { formatTime, mark, renderPairs, renderTable, shortHash } from "../table";
-
-/** A spot check as listed, or as recorded (with the facility's status on chain after it). */
-type SpotCheck = SpotCheckView & Partial<Pick<RecordedSpotCheck, "facilityStatus" | "frozen">>;
 
 const REGULATOR_KEY = "\nTalks to the regulator node with --regulator-key (or QFM_REGULATOR_KEY, else --key).\n";
 
@@ -29,7 +25,7 @@ export function regulatorCommands(cli: Cli): Command[] {
       cli.act(async (ctx, facility: string, options) => {
         const { status, body } = await ctx.waiting(
           options.result === "FAIL" ? "recording and freezing" : "recording",
-          ctx.regulator.post<SpotCheck>("/spot-checks", {
+          ctx.regulator.post("/spot-checks", {
             facilityId: facility,
             result: options.result,
             reportNumber: options.report,
@@ -64,7 +60,7 @@ export function regulatorCommands(cli: Cli): Command[] {
     .addHelpText("after", `${REGULATOR_KEY}${examples("qfm queue", "qfm queue --facility 1 --json")}`)
     .action(
       cli.act(async (ctx, options) => {
-        const { body } = await ctx.regulator.get<{ items: Array<Record<string, any>> }>("/queue", {
+        const { body } = await ctx.regulator.get("/queue", {
           facilityId: options.facility,
         });
         ctx.print(body, () =>

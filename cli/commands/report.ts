@@ -96,7 +96,7 @@ export function reportCommand(cli: Cli): Command {
         try {
           if (format === "csv") text = (await api.text(`/facilities/${facility}/audit`, { format: "csv" })).body;
           else {
-            report = (await api.get<AuditReport>(`/facilities/${facility}/audit`, { format: "json" })).body;
+            report = (await api.get(`/facilities/${facility}/audit`, { format: "json" })).body;
             text = `${JSON.stringify(report, null, 2)}\n`;
           }
         } catch (error) {

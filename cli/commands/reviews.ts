@@ -1,6 +1,6 @@
 import { Command, Option } from "commander";
-import type { ApprovalList, ApprovalView, ProposedReview, SignedApproval } from "../../domain/api/approvals";
-import type { ReviewDecision, ReviewList } from "../../domain/api/reviews";
+import type { ApprovalView } from "../../domain/api/approvals";
+import type { ReviewDecision } from "../../domain/api/reviews";
 import { formatValue } from "../../domain/metrics";
 import type { Cli } from "../command";
 import { CliError } from "../context";
@@ -76,7 +76,7 @@ export function reviewCommands(cli: Cli): Command {
       cli.act(async (ctx, facility: string, options: { from?: string; to?: string }) => {
         if (options.from && options.to && new Date(options.from) >= new Date(options.to))
           throw new CliError("--from must be before --to");
-        const { body } = await ctx.bank.post<ProposedReview>(`/facilities/${facility}/reviews`, {
+        const { body } = await ctx.bank.post(`/facilities/${facility}/reviews`, {
           ...(options.from ? { periodFrom: options.from } : {}),
           ...(options.to ? { periodTo: options.to } : {}),
         });
@@ -100,7 +100,7 @@ export function reviewCommands(cli: Cli): Command {
     .addHelpText("after", examples("qfm review list 1", "qfm review list 1 --json"))
     .action(
       cli.act(async (ctx, facility: string) => {
-        const { body } = await ctx.bank.get<ReviewList>(`/facilities/${facility}/reviews`);
+        const { body } = await ctx.bank.get(`/facilities/${facility}/reviews`);
         ctx.print(body, () =>
           renderTable(
             ["period", "targets met", "rate", "subsidy", "approval", "proposed"],
@@ -133,7 +133,7 @@ export function approvalCommands(cli: Cli): Command[] {
     .addHelpText("after", examples('qfm unfreeze propose 1 --reason "corrective action verified by re-inspection"'))
     .action(
       cli.act(async (ctx, facility: string, options) => {
-        const { body } = await ctx.bank.post<Approval>(`/facilities/${facility}/unfreeze`, { reason: options.reason });
+        const { body } = await ctx.bank.post(`/facilities/${facility}/unfreeze`, { reason: options.reason });
         ctx.print(body, () => `unfreeze of facility ${facility} proposed\n${cosignHint(body)}`);
       }),
     );
@@ -150,7 +150,7 @@ export function approvalCommands(cli: Cli): Command[] {
     .addHelpText("after", examples("qfm approval list", "qfm approval list --status AWAITING_REGULATOR"))
     .action(
       cli.act(async (ctx, options) => {
-        const { body } = await ctx.bank.get<ApprovalList>("/approvals", { status: options.status });
+        const { body } = await ctx.bank.get("/approvals", { status: options.status });
         ctx.print(body, () =>
           renderTable(
             ["approval", "kind", "facility", "status", "reason", "proposed", "transaction"],
@@ -188,7 +188,7 @@ export function approvalCommands(cli: Cli): Command[] {
       cli.act(async (ctx, approvalId: string) => {
         const { status, body } = await ctx.waiting(
           "checking and co-signing",
-          ctx.regulator.post<SignedApproval>(`/approvals/${encodeURIComponent(approvalId)}/cosign`),
+          ctx.regulator.post(`/approvals/${encodeURIComponent(approvalId)}/cosign`),
         );
         ctx.print(body, () =>
           [

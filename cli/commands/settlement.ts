@@ -1,7 +1,7 @@
 import { Command, Option } from "commander";
 import { Wallet } from "ethers";
 import fs from "node:fs";
-import { signOrderRequest, type OrderRequest } from "../../server/chain/payer-orders";
+import { signOrderRequest } from "../../server/chain/payer-orders";
 import { ApiError } from "../api";
 import type { Cli } from "../command";
 import { CliError, type Context } from "../context";
@@ -54,21 +54,26 @@ const allOption = (what: string) =>
   new Option("--all", `pay ${what} when it lands (interest grows by the second), instead of --amount`);
 
 /** Prepares the payer's order on the node, signs it with the payer's key here, and has the node relay it. */
-async function signedPayment(ctx: Context, path: string, kind: "repayment" | "subsidy payment", options: any) {
+async function signedPayment(
+  ctx: Context,
+  path: `/facilities/${string}/${"repayments" | "subsidy"}`,
+  kind: "repayment" | "subsidy payment",
+  options: any,
+) {
   const wallet = payerWallet(options.signerKeyFile);
   if (options.all && options.amount !== undefined) throw new CliError("give --amount or --all, not both");
   if (!options.all && options.amount === undefined) throw new CliError("give --amount (CNY) or --all");
   const asked = options.all
     ? { inFull: true }
     : { amount: amountToFen(options.amount, Boolean(options.fen), "--amount").toString() };
-  const { body: request } = await ctx.bank.post<OrderRequest>(`${path}/order`, asked);
+  const { body: request } = await ctx.bank.post(`${path}/order`, asked);
   const amount = BigInt(request.amount);
   if (request.payer.toLowerCase() !== wallet.address.toLowerCase())
     throw new CliError(`the ${kind} is the account ${request.payer}'s to sign; the key given is ${wallet.address}'s`);
   const signatures = await signOrderRequest(wallet, request);
   const { status, body } = await ctx.waiting(
     request.inFull ? `${kind} in full (at most ${formatFen(amount)} CNY)` : `${kind} of ${formatFen(amount)} CNY`,
-    ctx.bank.post<{ txHash: string | null; payer: string }>(path, {
+    ctx.bank.post(path, {
       amount: request.amount,
       inFull: request.inFull,
       deadline: request.deadline,
@@ -165,7 +170,7 @@ export function settlementCommands(cli: Cli): Command[] {
         refusable(ctx, async () => {
           const { body } = await ctx.waiting(
             `closing facility ${facility}`,
-            ctx.bank.post<{ txHash: string | null }>(`/facilities/${facility}/close`, {}),
+            ctx.bank.post(`/facilities/${facility}/close`, {}),
           );
           return done(ctx, body, `facility ${facility} closed`);
         }),
@@ -185,7 +190,7 @@ export function settlementCommands(cli: Cli): Command[] {
             options.amount === undefined ? undefined : amountToFen(options.amount, Boolean(options.fen), "--amount");
           const { body } = await ctx.waiting(
             `withdrawing from facility ${facility}`,
-            ctx.bank.post<{ txHash: string | null; amount: string; to: string }>(
+            ctx.bank.post(
               `/facilities/${facility}/withdraw`,
               amount === undefined ? {} : { amount: amount.toString() },
             ),

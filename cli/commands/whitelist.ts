@@ -71,7 +71,8 @@ const nodeOption = () =>
   new Option("--node <node>", "the node to talk to (both keep a white list)")
     .choices(["bank", "regulator"])
     .default("bank");
-const apiOf = (ctx: Context, node: string): Api => (node === "regulator" ? ctx.regulator : ctx.bank);
+const apiOf = (ctx: Context, node: string): Api<"bank"> | Api<"regulator"> =>
+  node === "regulator" ? ctx.regulator : ctx.bank;
 const count = (n: number) => n.toLocaleString("en-US");
 
 /** `qfm whitelist …`: the regulator's quality white list. */
@@ -122,10 +123,7 @@ export function whiteListCommands(cli: Cli): Command {
         importing.update(0, rows.length, "rows");
         for (const [i, chunk] of chunks.entries()) {
           try {
-            const { body } = await api.post<{ imported: number; created: number; updated: number }>(
-              "/whitelist/import",
-              { source, entries: chunk },
-            );
+            const { body } = await api.post("/whitelist/import", { source, entries: chunk });
             totals.imported += body.imported;
             totals.created += body.created;
             totals.updated += body.updated;
@@ -158,7 +156,7 @@ export function whiteListCommands(cli: Cli): Command {
     .addHelpText("after", examples("qfm whitelist list", "qfm whitelist list --grade A --json"))
     .action(
       cli.act(async (ctx, options) => {
-        const { body } = await apiOf(ctx, options.node).get<{ items: Array<Record<string, any>> }>("/whitelist", {
+        const { body } = await apiOf(ctx, options.node).get("/whitelist", {
           grade: options.grade,
         });
         ctx.print(body, () =>

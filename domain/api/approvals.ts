@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { pageOf } from "./page";
+import { JsonObject } from "./json";
 import { APPROVAL_KINDS, APPROVAL_STATUSES } from "../enums";
 import { ReviewReport } from "./reviews";
 import { HashText, IdText, IsoTime, TxHash } from "./values";
@@ -52,7 +54,7 @@ export const ApprovalView = z
   .meta({ id: "Approval" });
 export type ApprovalView = z.infer<typeof ApprovalView>;
 
-export const ApprovalList = z.object({ items: z.array(ApprovalView) });
+export const ApprovalList = pageOf(ApprovalView);
 export type ApprovalList = z.infer<typeof ApprovalList>;
 
 /** An approval with the transaction that applied it (null while on its way). */
@@ -66,7 +68,7 @@ export type SignedApproval = z.infer<typeof SignedApproval>;
 export const ApprovalDetail = ApprovalView.extend({
   review: z
     .object({
-      inputs: z.record(z.string(), z.unknown()).meta({ description: "what the bank computed the metrics from" }),
+      inputs: JsonObject.meta({ description: "what the bank computed the metrics from" }),
       decision: ReviewReport,
     })
     .nullable(),

@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { pageOf } from "./page";
+import { JsonObject } from "./json";
 import {
   EVIDENCE_KINDS,
   FACILITY_STATUSES,
@@ -42,7 +44,7 @@ export const FacilityView = z
   .meta({ id: "Facility" });
 export type FacilityView = z.infer<typeof FacilityView>;
 
-export const FacilityList = z.object({ items: z.array(FacilityView) });
+export const FacilityList = pageOf(FacilityView);
 export type FacilityList = z.infer<typeof FacilityList>;
 
 /** POST /facilities: the facility as applied for, and the transaction that creates it (null while on its way). */
@@ -116,7 +118,7 @@ export type FacilityDetail = z.infer<typeof FacilityDetail>;
 export const PaymentListItem = PaymentView.extend({ facilityId: IdText, borrowerName: z.string() }).meta({
   id: "EntrustedPaymentOfFacility",
 });
-export const PaymentList = z.object({ items: z.array(PaymentListItem) });
+export const PaymentList = pageOf(PaymentListItem);
 export type PaymentList = z.infer<typeof PaymentList>;
 
 /** POST /facilities/:id/payments/:index: paid (txHash) or on its way (txHash null). */
@@ -170,7 +172,7 @@ export const EvidenceView = z
     kind: z.enum(EVIDENCE_KINDS),
     counterparty: AddressText.meta({ description: "the party the document is with: the payee, or the borrower" }),
     saltedHash: z.string(),
-    metadata: z.record(z.string(), z.unknown()).meta({ description: "the document's metadata, by kind" }),
+    metadata: JsonObject.meta({ description: "the document's metadata, by kind" }),
     anchoredAt: IsoTime.meta({ description: "the chain's time of the anchor" }),
     registered: z.boolean(),
     mismatch: z.string().optional().meta({ description: "how the row differs from the chain's record, if it does" }),
@@ -180,5 +182,5 @@ export const EvidenceView = z
   })
   .meta({ id: "Evidence" });
 export type EvidenceView = z.infer<typeof EvidenceView>;
-export const EvidenceList = z.object({ items: z.array(EvidenceView) });
+export const EvidenceList = pageOf(EvidenceView);
 export type EvidenceList = z.infer<typeof EvidenceList>;

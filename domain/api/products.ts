@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { pageOf } from "./page";
 import { COMPARATORS, GRADES, GRADE_SCORE, METRICS, type Grade, type Metric } from "../enums";
 import { Bps, expected } from "../schema";
 
@@ -106,5 +107,5 @@ export const ProductDefinition = z
   });
 export type ProductDefinition = z.infer<typeof ProductDefinition>;
 
-export const ProductList = z.object({ items: z.array(ProductDefinition) });
+export const ProductList = pageOf(ProductDefinition);
 export type ProductList = z.infer<typeof ProductList>;

@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { pageOf } from "./page";
+import { JsonObject } from "./json";
 import { APPROVAL_KINDS, EVIDENCE_KINDS, FACILITY_STATUS, GIVEN_VERDICTS, SPOT_CHECK_RESULTS } from "../enums";
 import { HashText, IdText, IsoTime, TxHash } from "./values";
 
@@ -19,7 +21,7 @@ export const SpotCheckView = z
   .meta({ id: "SpotCheck" });
 export type SpotCheckView = z.infer<typeof SpotCheckView>;
 
-export const SpotCheckList = z.object({ items: z.array(SpotCheckView) });
+export const SpotCheckList = pageOf(SpotCheckView);
 export type SpotCheckList = z.infer<typeof SpotCheckList>;
 
 /** POST /spot-checks: the spot check and the facility's status on chain after it. */
@@ -37,11 +39,11 @@ export const RegulatorDecision = z
     facilityId: IdText,
     status: z.enum(["SIGNED", "REFUSED"]),
     reason: z.string(),
-    message: z.record(z.string(), z.unknown()).meta({ description: "the typed-data message it was asked to sign" }),
+    message: JsonObject.meta({ description: "the typed-data message it was asked to sign" }),
     decidedAt: IsoTime,
   })
   .meta({ id: "RegulatorDecision" });
-export const RegulatorDecisionList = z.object({ items: z.array(RegulatorDecision) });
+export const RegulatorDecisionList = pageOf(RegulatorDecision);
 export type RegulatorDecisionList = z.infer<typeof RegulatorDecisionList>;
 
 /** A document in the regulator's verification queue, with both verifiers' verdicts. */
@@ -50,7 +52,7 @@ export const QueueItem = z
     evidenceId: HashText,
     facilityId: IdText,
     kind: z.enum(EVIDENCE_KINDS),
-    metadata: z.record(z.string(), z.unknown()).meta({ description: "the document's metadata, by kind" }),
+    metadata: JsonObject.meta({ description: "the document's metadata, by kind" }),
     regulatorVerdict: z.enum(GIVEN_VERDICTS),
     regulatorReason: z.string(),
     bankVerdict: z.enum(["PENDING", ...GIVEN_VERDICTS]),
@@ -58,5 +60,5 @@ export const QueueItem = z
     checkedAt: IsoTime,
   })
   .meta({ id: "VerificationQueueItem" });
-export const Queue = z.object({ items: z.array(QueueItem) });
+export const Queue = pageOf(QueueItem);
 export type Queue = z.infer<typeof Queue>;

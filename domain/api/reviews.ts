@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { pageOf } from "./page";
+import { JsonObject } from "./json";
 import { COMPARATORS, METRICS, type Metric } from "../enums";
 import { Label } from "./products";
 import { IsoTime } from "./values";
@@ -24,7 +26,7 @@ export const MetricResult = z.object({
   /** Evidence of this metric's kind anchored in the period that did not count, and why. */
   excluded: z.array(z.object({ evidenceId: z.string(), reason: z.string() })),
   /** The figures behind the value (money as decimal strings of fen). */
-  inputs: z.record(z.string(), z.unknown()).meta({ description: "free-form by metric" }),
+  inputs: JsonObject.meta({ description: "free-form by metric" }),
   /** How the value was obtained, or why there is none. */
   note: z.string(),
 });
@@ -99,7 +101,7 @@ export const ReviewView = z
     periodFrom: IsoTime,
     periodTo: IsoTime,
     product: z.string().meta({ description: "the product as id@version" }),
-    inputs: z.record(z.string(), z.unknown()).meta({ description: "what the metrics were computed from" }),
+    inputs: JsonObject.meta({ description: "what the metrics were computed from" }),
     /** The report the decision was proposed with. */
     decision: ReviewReport,
     approvalId: z.string().nullable(),
@@ -108,5 +110,5 @@ export const ReviewView = z
   .meta({ id: "Review" });
 export type ReviewView = z.infer<typeof ReviewView>;
 
-export const ReviewList = z.object({ items: z.array(ReviewView) });
+export const ReviewList = pageOf(ReviewView);
 export type ReviewList = z.infer<typeof ReviewList>;

@@ -1,6 +1,7 @@
 /**
  * `npm run bench:verified`: documents per second that become payable — uploaded, anchored, verified on chain by both
- * nodes (the registry's EvidenceVerified: the quorum of 2 reached) — against documents per second anchored.
+ * nodes (the quorum of 2 reached: both verifiers' BatchAttested accepting the leaf's position, or the registry's
+ * EvidenceVerified for evidence anchored alone) — against documents per second anchored.
  *
  * The chain set-up of `npm start` (scripts/start.ts): anvil making a block every --block-ms (1,000), both nodes with
  * CONFIRMATIONS=1 and their verifiers on; otherwise the nodes' defaults. --facilities facilities are opened through
@@ -15,7 +16,8 @@
  *   3. sustained: --rate (100) documents a second for --sustained-s (30) seconds, one bulk request a second;
  *      latencyP50S / latencyP99S from each request's start until its document was seen payable on chain.
  * gasPerVerifiedDocPerNode: gas of every transaction the two verifier accounts sent, over documents made payable, over
- * two nodes. The chain is read every 500 ms (EvidenceAnchored and EvidenceVerified logs).
+ * two nodes. The chain is read every 500 ms (BatchAnchored, BatchAttested and EvidenceVerified logs; a batch's leaves'
+ * positions from the bank node's GET /batches/:root).
  *
  * Bounded: the run stops waiting when --budget-s (1,200) is spent, and reports what was reached ("complete": false,
  * the counts, and latencies over the documents that made it, with "unverified" saying how many did not).
@@ -117,14 +119,46 @@ runBenchmark("bench:verified", async () => {
   }
   const firstBlock = await provider.getBlockNumber();
 
-  // The chain, read every 500 ms: when each evidence was first seen payable, and the batches anchored.
+  // The chain, read every 500 ms: when each evidence was first seen payable, and the batches anchored. Payable: the
+  // registry's EvidenceVerified (registered evidence), or both verifiers' BatchAttested accepting the leaf's position
+  // with none rejecting it (what a payment's pre-flight reads, and registers the leaf for).
   const verifiedAt = new Map<string, number>();
   const verifiedTopic = registry.interface.getEvent("EvidenceVerified").topicHash;
+  const batchAttestedTopic = registry.interface.getEvent("BatchAttested").topicHash;
+  const verifierCount = (await registry.verifiers()).length;
+  const threshold = Number(await registry.threshold());
   let batchesAnchored = 0;
   let nextBlock = firstBlock;
   let watching = true;
   const batchTopic = registry.interface.getEvent("BatchAnchored").topicHash;
   const batchRoots = new Set<string>();
+  /** Per batch position ("root:index"): how many verifiers accepted it, whether one rejected it, when it became payable. */
+  const positions = new Map<string, { accepted: number; rejected: boolean; payableAt?: number }>();
+  /** The evidence at each batch position, from the bank node's GET /batches/:root (fetched once per batch). */
+  const evidenceAt = new Map<string, string>();
+  const leavesFetched = new Map<string, Promise<void>>();
+  const fetchLeaves = (root: string) => {
+    if (!leavesFetched.has(root)) {
+      leavesFetched.set(
+        root,
+        officer
+          .getJson<{ leaves: Array<{ evidenceId: string; index: number }> }>(`/batches/${root}`)
+          .then(({ leaves }) => {
+            for (const leaf of leaves) evidenceAt.set(`${root}:${leaf.index}`, leaf.evidenceId);
+          })
+          .catch(() => {
+            leavesFetched.delete(root); // asked again on the next read
+          }),
+      );
+    }
+  };
+  const bitsOf = (words: readonly bigint[]) => {
+    const indexes: number[] = [];
+    words.forEach((word, w) => {
+      for (let b = 0; word >> BigInt(b) !== 0n; b++) if ((word >> BigInt(b)) & 1n) indexes.push(w * 256 + b);
+    });
+    return indexes;
+  };
   const watcher = (async () => {
     while (watching) {
       const head = await provider.getBlockNumber().catch(() => nextBlock - 1);
@@ -137,13 +171,40 @@ runBenchmark("bench:verified", async () => {
           const evidenceId = entry.topics[1];
           if (entry.topics[0] === verifiedTopic && !verifiedAt.has(evidenceId)) verifiedAt.set(evidenceId, now);
           if (entry.topics[0] === batchTopic) batchRoots.add(entry.topics[1]);
+          if (entry.topics[0] === batchAttestedTopic) {
+            const { root, accepted, rejected } = registry.interface.parseLog(entry)!.args as unknown as {
+              root: string;
+              accepted: bigint[];
+              rejected: bigint[];
+            };
+            fetchLeaves(root);
+            for (const index of bitsOf(rejected)) {
+              const at = positions.get(`${root}:${index}`) ?? { accepted: 0, rejected: false };
+              positions.set(`${root}:${index}`, { ...at, rejected: true, payableAt: undefined });
+            }
+            for (const index of bitsOf(accepted)) {
+              const at = positions.get(`${root}:${index}`) ?? { accepted: 0, rejected: false };
+              at.accepted++;
+              if (!at.rejected && at.accepted >= threshold && at.payableAt === undefined) at.payableAt = now;
+              positions.set(`${root}:${index}`, at);
+            }
+          }
         }
         batchesAnchored = batchRoots.size;
         nextBlock = head + 1;
       }
+      await Promise.all(leavesFetched.values());
+      for (const [position, at] of positions) {
+        const evidenceId = evidenceAt.get(position);
+        if (at.payableAt !== undefined && evidenceId && !verifiedAt.has(evidenceId)) {
+          verifiedAt.set(evidenceId, at.payableAt);
+          positions.delete(position);
+        }
+      }
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
   })();
+  log(`${verifierCount} verifiers, threshold ${threshold}`);
   onCleanup("stop watching the chain", async () => {
     watching = false;
     await watcher;

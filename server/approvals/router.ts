@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { pageQuery } from "../../domain/api/page";
+import { pageOfList } from "../http/page";
 import { ApprovalDetail, ApprovalList, ApprovalView, ProposedReview, SignedApproval } from "../../domain/api/approvals";
 import { ReviewList } from "../../domain/api/reviews";
 import { APPROVAL_STATUSES } from "../../domain/enums";
@@ -50,11 +52,13 @@ export function approvalRoutes({
       tags: ["reviews"],
       auth: ["bank_officer", "regulator", "borrower"],
       params: FacilityParams,
-      responses: { 200: { description: "reviews", schema: ReviewList } },
-      handler: async ({ params, principal }) => {
+      query: pageQuery(),
+      responses: { 200: { description: "reviews, oldest first", schema: ReviewList } },
+      handler: async ({ params, query, principal }) => {
         await policy.facility(principal!, params.id);
         await approvals.row(params.id); // an unknown facility is a 404, not an empty list
-        return { body: { items: (await approvals.reviewsOf(params.id)).map(presentReview) } };
+        const reviews = (await approvals.reviewsOf(params.id)).map(presentReview);
+        return { body: pageOfList(reviews, query, (r) => r.id) };
       },
     }),
     defineRoute({
@@ -85,12 +89,12 @@ export function approvalRoutes({
       summary: "List joint decisions",
       tags: ["reviews"],
       auth: ["bank_officer", "regulator"],
-      query: z.object({ status: z.enum(APPROVAL_STATUSES).optional() }),
+      query: z.object({ status: z.enum(APPROVAL_STATUSES).optional(), ...pageQuery().shape }),
       responses: { 200: { description: "approvals", schema: ApprovalList } },
       handler: async ({ query, principal }) => {
         policy.institutional(principal!, { type: "institutional" });
         const rows = await approvals.listApprovals(query.status);
-        return { body: { items: rows.map(presentApproval) } };
+        return { body: pageOfList(rows.map(presentApproval), query, (a) => a.id) };
       },
     }),
     defineRoute({

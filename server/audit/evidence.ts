@@ -27,6 +27,8 @@ export class EvidenceReplay {
   private threshold: number | null = null;
   private readonly batches = new Map<string, { size: number; at: ChainRef }>();
   private readonly evidence = new Map<string, EvidenceState>();
+  /** Batch verdicts (read as per-document EvidenceAttested, server/indexer) on leaves not yet registered. */
+  private readonly batchVerdicts = new Map<string, Array<{ event: Positioned; at: ChainRef }>>();
 
   constructor(
     private readonly facilityId: string,
@@ -60,7 +62,15 @@ export class EvidenceReplay {
         return true;
     }
     const state = a.evidenceId === undefined ? undefined : this.evidence.get(hex(a.evidenceId));
-    if (!state) return false;
+    if (!state) {
+      // A batch verdict on a leaf not registered yet: it counts once the leaf is (registration copies the bits).
+      if (event.name === "EvidenceAttested" && a.batchRoot !== undefined) {
+        const pending = this.batchVerdicts.get(hex(a.evidenceId)) ?? [];
+        pending.push({ event, at });
+        this.batchVerdicts.set(hex(a.evidenceId), pending);
+      }
+      return false;
+    }
     this.judged(state, event, at);
     return true;
   }
@@ -126,6 +136,10 @@ export class EvidenceReplay {
       `evidence ${evidenceId}; kind ${kind}; ` +
         (single ? "single anchor" : `batch root ${root}${batch ? ` anchored in tx ${batch.at.tx}` : ""}`),
     );
+    for (const pending of this.batchVerdicts.get(evidenceId) ?? []) {
+      this.judged(this.evidence.get(evidenceId)!, pending.event, pending.at);
+    }
+    this.batchVerdicts.delete(evidenceId);
   }
 
   private judged(state: EvidenceState, event: Positioned, at: ChainRef): void {
@@ -145,7 +159,15 @@ export class EvidenceReplay {
           at,
           revoked: null,
         });
-        this.line(event, "EVIDENCE_ATTESTED", verifier, null, `${verdict} evidence ${id}; reason ${hex(a.reasonHash)}`);
+        this.line(
+          event,
+          "EVIDENCE_ATTESTED",
+          verifier,
+          null,
+          a.batchRoot === undefined
+            ? `${verdict} evidence ${id}; reason ${hex(a.reasonHash)}`
+            : `${verdict} evidence ${id}; by batch ${hex(a.batchRoot)} leaf ${int(a.leafIndex)}`,
+        );
         return;
       }
       case "AttestationRevoked": {

@@ -78,7 +78,7 @@ export async function keyIsSubject(
 export function createAdmission({
   db,
   chain,
-  rejected = rejectedOnChain(chain),
+  rejected = rejectedOnChain(chain, db),
 }: {
   db: Database;
   chain: Chain;

@@ -8,6 +8,7 @@ import { LEAF_ENCODING, evidenceIdOf, leafValue, saltedHashOf, type EvidenceKind
 import { verifyBatchProof } from "../chain/batch-tree";
 import type { Database } from "../db/client";
 import { AppError, conflict, notFound, unavailable } from "../errors";
+import { createEvidenceStatus } from "../verification/evidence-status";
 import { partiesOf } from "./parties";
 import type { DocumentRow } from "./presenter";
 import type { ListDocumentsQuery } from "./schema";
@@ -31,6 +32,7 @@ export const withBatch = {
 } as const;
 
 export function createDocumentReads({ db, store, chain }: { db: Database; store: DocumentStore; chain: Chain }) {
+  const evidenceStatus = createEvidenceStatus({ chain, db });
   async function load(id: string): Promise<DocumentRow> {
     const row = await db.prisma.document.findUnique({ where: { id }, include: withBatch });
     if (!row) throw notFound(`document ${id}`);
@@ -157,7 +159,8 @@ export function createDocumentReads({ db, store, chain }: { db: Database; store:
             root: row.batch.root,
             index,
             proof,
-            verifiedOnChain: false,
+            // Not registered: verified (or not) by the verifiers' bits for its position in the batch.
+            verifiedOnChain: (await fromChain(evidenceStatus.statusOf(evidenceId))).verified,
           };
         }
       }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { JsonObject } from "../../domain/api/json";
 import { EVIDENCE_KINDS } from "../chain/evidence";
 import { FacilityId, Hex32, QueryInteger } from "../http/route";
 import { Address } from "../payees/schema";
@@ -137,7 +138,7 @@ export const DocumentView = z
     mimeType: z.string(),
     size: z.number().int(),
     originalName: z.string(),
-    metadata: z.record(z.string(), z.unknown()),
+    metadata: JsonObject,
     contentHash: z.string().meta({ description: "sha256 of the bytes" }),
     salt: z.string(),
     saltedHash: z.string().meta({ description: "keccak256(salt ‖ contentHash), anchored on chain" }),
@@ -171,12 +172,15 @@ export const BulkUploadResult = z
   .object({ items: z.array(DocumentView).meta({ description: "in the order of the files" }) })
   .meta({ id: "BulkUploadResult" });
 
+/** A StandardMerkleTree leaf. `items` that nothing matches closes the tuple at four (the oas ruleset refuses `false`). */
+export const Leaf = z
+  .tuple([z.string(), z.number(), z.string(), z.string()])
+  .meta({ description: "[facilityId, kind, counterparty, saltedHash]", items: { not: {} } });
+
 export const ProofView = z
   .object({
     evidenceId: z.string(),
-    leaf: z
-      .tuple([z.string(), z.number(), z.string(), z.string()])
-      .meta({ description: "[facilityId, kind, counterparty, saltedHash]" }),
+    leaf: Leaf,
     leafEncoding: z.array(z.string()),
     root: z.string(),
     index: z
@@ -217,7 +221,7 @@ export const BatchView = z
         evidenceId: z.string(),
         index: z.number().int(),
         proof: z.array(z.string()),
-        metadata: z.record(z.string(), z.unknown()),
+        metadata: JsonObject,
       }),
     ),
   })

@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { pageQuery } from "../../domain/api/page";
+import { pageOfList } from "../http/page";
 import { CreatedFacility, EvidenceList, FacilityDetail, FacilityList, FundResult } from "../../domain/api/facilities";
 import { ProductList } from "../../domain/api/products";
 import type { ApprovalService } from "../approvals/service";
@@ -42,10 +44,11 @@ export function facilityRoutes({
       summary: "List loan products",
       tags: ["facilities"],
       auth: ["bank_officer", "regulator", "borrower"],
+      query: pageQuery(),
       responses: { 200: { description: "the products (rules as data)", schema: ProductList } },
-      handler: async ({ principal }) => {
+      handler: async ({ query, principal }) => {
         policy.institutional(principal!, { type: "catalog" });
-        return { body: { items: catalog.products } };
+        return { body: pageOfList(catalog.products, query, (p) => `${p.id}@${p.version}`) };
       },
     }),
     defineRoute({
@@ -74,12 +77,12 @@ export function facilityRoutes({
       summary: "List facilities",
       tags: ["facilities"],
       auth: ["bank_officer", "regulator", "borrower", "fiscal"],
-      query: z.object({ borrower: z.string().optional() }),
-      responses: { 200: { description: "facilities", schema: FacilityList } },
+      query: z.object({ borrower: z.string().optional(), ...pageQuery().shape }),
+      responses: { 200: { description: "facilities, in the order applied for", schema: FacilityList } },
       handler: async ({ query, principal }) => {
         let rows = await facilities.list(policy.facilityWhere(principal!));
         if (query.borrower) rows = rows.filter((r) => r.borrower.toLowerCase() === query.borrower!.toLowerCase());
-        return { body: { items: rows.map(presentRow) } };
+        return { body: pageOfList(rows.map(presentRow), query, (f) => f.applicationId) };
       },
     }),
     defineRoute({
@@ -130,11 +133,13 @@ export function facilityRoutes({
       tags: ["facilities"],
       auth: ["bank_officer", "regulator", "borrower"],
       params: FacilityParams,
+      query: pageQuery(),
       responses: { 200: { description: "evidence", schema: EvidenceList } },
-      handler: async ({ params, principal }) => {
+      handler: async ({ params, query, principal }) => {
         await policy.facility(principal!, params.id);
         await facilities.row(params.id); // an unknown facility is a 404, not an empty list
-        return { body: { items: toJson(await facilities.evidenceOf(params.id)) } };
+        const evidence = toJson(await facilities.evidenceOf(params.id));
+        return { body: pageOfList(evidence, query, (e) => e.evidenceId) };
       },
     }),
   ];

@@ -70,7 +70,7 @@ export function createApp(options: AppOptions): express.Express {
     next();
   });
 
-  const openapi = buildOpenApi(routes, { title: options.title, version: "1.0.0", description: options.description });
+  const openapi = buildOpenApi(routes, { title: options.title, description: options.description });
   app.get("/openapi.json", (_req, res) => void res.json(openapi));
   app.get("/docs", (_req, res) => void res.type("html").send(DOCS_HTML));
   app.get("/docs/init.js", (_req, res) => void res.type("application/javascript").send(DOCS_INIT_JS));
@@ -136,7 +136,7 @@ export function createApp(options: AppOptions): express.Express {
   app.get("/metrics", async (req, res, next) => {
     const principal = principalOf.get(req);
     const refused = authFailureOf.get(req);
-    if (refused) return next(unauthorized(refused));
+    if (refused) return next(unauthorized(refused, true));
     if (!principal) return next(unauthorized("/metrics needs an API key: send 'Authorization: Bearer <key>'"));
     if (!METRICS_ROLES.includes(principal.role)) {
       return next(forbidden(`role ${principal.role} may not read metrics; allowed: ${METRICS_ROLES.join(", ")}`));
@@ -197,7 +197,7 @@ export function createApp(options: AppOptions): express.Express {
       if (route.auth === "public") return next();
       const principal = principalOf.get(req);
       const refused = authFailureOf.get(req);
-      if (refused) return next(unauthorized(refused));
+      if (refused) return next(unauthorized(refused, true));
       if (!principal) return next(unauthorized("this endpoint needs an API key: send 'Authorization: Bearer <key>'"));
       if (!route.auth.includes(principal.role)) {
         return next(

@@ -1,4 +1,4 @@
-import { Interface, getAddress, toQuantity, type EventFragment, type FetchGetUrlFunc } from "ethers";
+import { Interface, ZeroHash, getAddress, toQuantity, type EventFragment, type FetchGetUrlFunc } from "ethers";
 import type { Logger } from "pino";
 import { EvidenceRegistry__factory, FacilityManager__factory, PayeeRegistry__factory } from "../../typechain-types";
 import type { Chain } from "../chain/chain";
@@ -222,6 +222,32 @@ export function createIndexer({
     };
   }
 
+  const registry = byAddress.get(chain.deployment.contracts.EvidenceRegistry.toLowerCase())!;
+
+  /**
+   * A batched leaf's registration (EvidenceAnchored with a batch root) gets the leaf's index among its arguments, read
+   * from the registering transaction's call (registerBatchedEvidence(root, index, …)): the event does not carry it, and
+   * it is what a batch verdict's bit stands for, so the audit can apply batch verdicts from the chain alone. A call
+   * through another contract is not decoded (the leaf is then known only from this node's records).
+   */
+  async function withLeafIndexes(events: IndexedEvent[]): Promise<void> {
+    for (const event of events) {
+      if (event.name !== "EvidenceAnchored" || /^0x0*$/.test(String(event.args.batchRoot))) continue;
+      const tx = (await chain.provider.send("eth_getTransactionByHash", [event.txHash])) as { input?: string } | null;
+      try {
+        const call = registry.iface.parseTransaction({ data: tx?.input ?? "0x" });
+        if (
+          call?.name === "registerBatchedEvidence" &&
+          String(call.args[0]).toLowerCase() === String(event.args.batchRoot).toLowerCase()
+        ) {
+          event.args.leafIndex = Number(call.args[1]);
+        }
+      } catch {
+        // not a direct call of the registry
+      }
+    }
+  }
+
   /**
    * Rows stored by an earlier version may hold an array argument as an object (a one-element bytes32[] as
    * `{"_": value}`): re-shapes them by the ABI, once per start, before the first step. Only events with array or
@@ -325,6 +351,7 @@ export function createIndexer({
     if (!read) return 0;
     const { from, to, toHash, logs } = read;
     const events = logs.map(parse).filter((event): event is IndexedEvent => event !== undefined);
+    await withLeafIndexes(events);
     // Only the blocks the prune below keeps: a long step of sparse events would otherwise write a row per block only
     // to delete most of them in the same transaction.
     const oldestKept = BigInt(to - keepBlocks);
@@ -373,23 +400,119 @@ export function createIndexer({
 
 export type Indexer = ReturnType<typeof createIndexer>;
 
-/** Reads indexed events back, oldest first. */
+type StoredEvent = { id: string; name: string; blockNumber: bigint; txHash: string; args: Record<string, any> };
+
+/** The positions (leaf indexes) whose bits are set in bitmap words as a BatchAttested event stores them. */
+function positionsOf(words: unknown): number[] {
+  const indexes: number[] = [];
+  if (!Array.isArray(words)) return indexes;
+  words.forEach((value, w) => {
+    let word = BigInt(String(value));
+    for (let b = 0; word !== 0n; b++, word >>= 1n) if (word & 1n) indexes.push(w * 256 + b);
+  });
+  return indexes;
+}
+
+/**
+ * A BatchAttested event as per-document verdicts: one EvidenceAttested for each leaf it decides whose evidence this
+ * node knows at that position (the bank's documents, a verifier's own verdict rows), with the batch's root and the
+ * leaf's index among its arguments and a zero reason hash (a batch verdict carries none: the reason is the verifier
+ * node's record, GET /verifications). Expanded when read, so a leaf this node learns of after the event was indexed
+ * (the regulator decides after the bank's verdict landed) is shown too.
+ */
+async function expandBatchVerdicts(
+  db: Database,
+  event: StoredEvent,
+  registered: Map<string, string>,
+): Promise<StoredEvent[]> {
+  const root = String(event.args.root);
+  const verdicts = new Map<number, string>();
+  for (const index of positionsOf(event.args.accepted)) verdicts.set(index, "1");
+  for (const index of positionsOf(event.args.rejected)) verdicts.set(index, "2");
+  if (verdicts.size === 0) return [];
+  const indexes = [...verdicts.keys()];
+  const [documents, own] = await Promise.all([
+    db.prisma.document.findMany({
+      where: { batch: { root }, leafIndex: { in: indexes } },
+      select: { evidenceId: true, leafIndex: true },
+    }),
+    db.prisma.verification.findMany({
+      where: { batchRoot: root, leafIndex: { in: indexes } },
+      select: { evidenceId: true, leafIndex: true },
+    }),
+  ]);
+  // The chain's own registrations first (the same for every node, and for a rebuild from the chain alone).
+  const evidenceAt = new Map<number, string>();
+  for (const index of indexes) {
+    const id = registered.get(`${root.toLowerCase()}:${index}`);
+    if (id) evidenceAt.set(index, id);
+  }
+  for (const row of [...documents, ...own])
+    if (!evidenceAt.has(row.leafIndex!)) evidenceAt.set(row.leafIndex!, row.evidenceId);
+  return indexes
+    .sort((a, b) => a - b)
+    .filter((index) => evidenceAt.has(index))
+    .map((index) => ({
+      id: `${event.id}:${index}`,
+      name: "EvidenceAttested",
+      blockNumber: event.blockNumber,
+      txHash: event.txHash,
+      args: {
+        evidenceId: evidenceAt.get(index)!,
+        verifier: event.args.verifier,
+        verdict: verdicts.get(index)!,
+        reasonHash: ZeroHash,
+        nonce: event.args.nonce,
+        batchRoot: root,
+        leafIndex: index,
+      },
+    }));
+}
+
+/**
+ * Reads indexed events back, oldest first. Asked for EvidenceAttested, it gives the per-document verdicts of every
+ * BatchAttested too (in the batch event's place), so timelines and the audit see a batch verdict as they see one
+ * attestation.
+ */
 export async function readEvents(
   db: Database,
   where: { names?: string[]; fromBlock?: bigint } = {},
-): Promise<Array<{ id: string; name: string; blockNumber: bigint; txHash: string; args: Record<string, any> }>> {
+): Promise<StoredEvent[]> {
+  const expand = !where.names || where.names.includes("EvidenceAttested");
+  const names = where.names && expand ? [...where.names, "BatchAttested"] : where.names;
   const rows = await db.prisma.chainEvent.findMany({
     where: {
-      name: where.names ? { in: where.names } : undefined,
+      name: names ? { in: names } : undefined,
       blockNumber: where.fromBlock ? { gte: where.fromBlock } : undefined,
     },
     orderBy: [{ blockNumber: "asc" }, { logIndex: "asc" }],
   });
-  return rows.map((row) => ({
-    id: row.id,
-    name: row.name,
-    blockNumber: row.blockNumber,
-    txHash: row.txHash,
-    args: JSON.parse(row.args),
-  }));
+  // Batched leaves registered on chain, by "root:index" (their EvidenceAnchored carries the index the indexer decoded).
+  const registered = new Map<string, string>();
+  if (expand) {
+    const anchors = await db.prisma.chainEvent.findMany({
+      where: { name: "EvidenceAnchored" },
+      select: { args: true },
+    });
+    for (const { args } of anchors) {
+      const a = JSON.parse(args);
+      if (a.leafIndex !== undefined)
+        registered.set(`${String(a.batchRoot).toLowerCase()}:${a.leafIndex}`, a.evidenceId);
+    }
+  }
+  const events: StoredEvent[] = [];
+  for (const row of rows) {
+    const event = {
+      id: row.id,
+      name: row.name,
+      blockNumber: row.blockNumber,
+      txHash: row.txHash,
+      args: JSON.parse(row.args),
+    };
+    if (event.name === "BatchAttested" && expand) {
+      if (!where.names || where.names.includes("BatchAttested")) events.push(event);
+      events.push(...(await expandBatchVerdicts(db, event, registered)));
+    } else events.push(event);
+  }
+  return events;
 }

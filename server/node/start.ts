@@ -16,6 +16,7 @@ import { ChainMismatch, createChain } from "../chain/chain";
 import { createChainGate, keyProblems } from "../chain/startup";
 import { ConfigError, type NodeConfig } from "../config";
 import { createApp } from "../http/app";
+import { NODE_API } from "../http/openapi";
 import { mountDashboardHelpers } from "../http/dashboard";
 import { createMetrics } from "../http/metrics";
 import { createIndexer } from "../indexer/indexer";
@@ -163,7 +164,7 @@ export async function startNode(config: NodeConfig, options: { logger?: Logger }
         verifierWallet,
         source,
         recordCheck: (config.role === "bank" ? bankRecordCheck : regulatorRecordCheck)(db, {
-          rejected: rejectedOnChain(chain),
+          rejected: rejectedOnChain(chain, db),
         }),
         outbox,
         logger,
@@ -201,11 +202,7 @@ export async function startNode(config: NodeConfig, options: { logger?: Logger }
   });
 
   const app = createApp({
-    title: `Quality-financing monitor: ${config.role} node`,
-    description:
-      config.role === "bank"
-        ? "The bank node: documents, anchoring, proofs, the bank's verifier."
-        : "The market regulator's node: its own verifier and registry.",
+    ...NODE_API[config.role],
     routes,
     apiKeys,
     logger,

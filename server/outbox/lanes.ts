@@ -5,10 +5,11 @@ import type { Wallet } from "ethers";
  *
  * - CONTROL: the regulator's controls (a freeze, an unfreeze). Never behind bulk work: its worker takes a due CONTROL
  *   job before any other job of its account, and bulk verifier work is sent from another account altogether.
- * - RELAY: bulk work any account may send, because what it carries was signed elsewhere (a verifier's attestation or
- *   revocation, a batched leaf with its proof). Sent from the relay account (the node's verifier key) when one is configured, so its
+ * - RELAY: bulk work any account may send, because what it carries was signed elsewhere (a verifier's attestation,
+ *   batch verdict or revocation). Sent from the relay account (the node's verifier key) when one is configured, so its
  *   nonces and its place in the chain node's pool are its own.
- * - MAIN: everything else (anchoring, payees, facilities, payments, reviews), from the node's role-holding key.
+ * - MAIN: everything else (anchoring, payees, facilities, payments and the leaf registrations they need, reviews),
+ *   from the node's role-holding key: a payment's REGISTER_EVIDENCE is signed before the payment, on the same nonces.
  *
  * Jobs are signed in creation order and an account's nonces make the chain execute them so (./window.ts). Lanes that
  * share an account share one worker and one nonce sequence, in the order of `tiers`.
@@ -18,11 +19,11 @@ export type Lane = (typeof LANE)[keyof typeof LANE];
 
 /** Job kinds of the CONTROL lane (JOB.FREEZE and JOB.UNFREEZE of server/outbox/jobs.ts). */
 export const CONTROL_KINDS: readonly string[] = ["FREEZE", "UNFREEZE"];
-/** Job kinds of the RELAY lane (REGISTER_LEAF, ATTEST, REVOKE of server/verification/verifier.ts, BATCH_ATTEST). */
+/** Job kinds of the RELAY lane (ATTEST, REVOKE of server/verification/verifier.ts, BATCH_ATTEST; REGISTER_LEAF of earlier versions). */
 export const RELAY_KINDS: readonly string[] = ["REGISTER_LEAF", "ATTEST", "REVOKE", "BATCH_ATTEST"];
 
 /**
- * Kinds whose jobs go strictly one after another, by sequence: a verifier's attestations and revocations carry its
+ * Kinds whose jobs go strictly one after another, by sequence: a verifier's attestations (one evidence or a batch) and revocations carry its
  * EIP-712 nonce, which their handlers read from the chain when they build (the registry refuses one out of turn:
  * InvalidAccountNonce), and a freeze and the unfreeze after it must not cross. A job of a sequence is built only when
  * no earlier job of its sequence is unmined or waiting (to re-check a refusal, or for an earlier transaction); other
@@ -32,6 +33,7 @@ export const RELAY_KINDS: readonly string[] = ["REGISTER_LEAF", "ATTEST", "REVOK
  */
 export const SEQUENCES: Readonly<Record<string, string>> = {
   ATTEST: "verifier-nonce",
+  BATCH_ATTEST: "verifier-nonce",
   REVOKE: "verifier-nonce",
   FREEZE: "control",
   UNFREEZE: "control",

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import { pageOf } from "../../domain/api/page";
 import { PayeeView } from "../../domain/api/payees";
 import { authorize } from "../auth/policy";
 import { defineRoute, type RouteDef } from "../http/route";
@@ -38,7 +38,7 @@ export function payeeRoutes({ payees }: { payees: PayeeService }): RouteDef<any,
       tags: ["payees"],
       auth: ["bank_officer", "regulator", "borrower", "supplier"],
       query: PayeeFilter,
-      responses: { 200: { description: "payees", schema: z.object({ items: z.array(PayeeView) }) } },
+      responses: { 200: { description: "payees, by name", schema: pageOf(PayeeView) } },
       handler: async ({ query, principal }) => {
         authorize(principal!, "read", { type: "catalog" });
         return { body: await payees.list(query) };

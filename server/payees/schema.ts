@@ -1,6 +1,7 @@
 /** Payee requests (the view: domain/api/payees.ts), and the address every room's requests take. */
 import { getAddress, isAddress } from "ethers";
 import { z } from "zod";
+import { pageQuery } from "../../domain/api/page";
 import { PAYEE_CATEGORIES, type PayeeCategory } from "../../domain/enums";
 import { Hex32, Text } from "../http/route";
 
@@ -42,7 +43,11 @@ export const UpdatePayeeBody = z.object({
 });
 export type UpdatePayeeBody = z.infer<typeof UpdatePayeeBody>;
 
-export const PayeeFilter = z.object({ category: Category.optional(), active: z.enum(["true", "false"]).optional() });
+export const PayeeFilter = z.object({
+  category: Category.optional(),
+  active: z.enum(["true", "false"]).optional(),
+  ...pageQuery().shape,
+});
 export type PayeeFilter = z.infer<typeof PayeeFilter>;
 
 export const AddressParams = z.object({ address: Address });

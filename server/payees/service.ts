@@ -3,6 +3,7 @@ import { ZeroHash, keccak256, toUtf8Bytes } from "ethers";
 import type { Chain } from "../chain/chain";
 import type { Database, Tx } from "../db/client";
 import { conflict, notFound, unprocessable } from "../errors";
+import { pageArgs, pageOfRows } from "../http/page";
 import { orderedId } from "../ids";
 import { JOB } from "../outbox/jobs";
 import type { Outbox } from "../outbox/outbox";
@@ -76,9 +77,11 @@ export function createPayeeService({
   async function list(query: PayeeFilter) {
     const rows = await db.prisma.payee.findMany({
       where: { category: query.category, active: query.active === undefined ? undefined : query.active === "true" },
-      orderBy: { name: "asc" },
+      orderBy: [{ name: "asc" }, { address: "asc" }],
+      ...pageArgs(query, "address"),
     });
-    return { items: rows.map((row) => presentPayee(row)) };
+    const page = pageOfRows(rows, query, (row) => row.address);
+    return { items: page.items.map((row) => presentPayee(row)), nextCursor: page.nextCursor };
   }
 
   async function update(address: string, body: UpdatePayeeBody) {

@@ -1,5 +1,6 @@
 import { getAddress } from "ethers";
 import { isPayeeKind, kindIndex, type EvidenceKind } from "../chain/evidence";
+import type { LeafRef } from "../verification/evidence-status";
 
 /** One document of a facility as the pre-flight sees it (the chain's record, the verdicts, the bank's row). */
 export interface EvidenceCandidate {
@@ -10,6 +11,8 @@ export interface EvidenceCandidate {
   counterparty: string;
   saltedHash: string;
   registered: boolean;
+  /** a batched leaf not registered: where it sits (its verdicts are its batch's bits; a payment registers it first) */
+  batch?: LeafRef | null;
   mismatch?: string;
   consumed: boolean;
   verified: boolean;
@@ -58,7 +61,7 @@ export function unusableBecause(
       ? `it names ${e.counterparty}, not this payment's payee ${party}`
       : `it names ${e.counterparty}, not the facility's borrower ${party}`;
   }
-  if (!e.registered) return "it is not anchored (or not registered on chain) yet";
+  if (!e.registered && !e.batch) return "it is not anchored on chain yet";
   if (e.consumed) return "it already released another payment";
   if (!e.verified) return `it is not verified (${verdictText(e)})`;
   return undefined;

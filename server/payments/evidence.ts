@@ -1,7 +1,7 @@
-import { VERDICTS as VERDICT } from "../../domain/enums";
 import type { Chain } from "../chain/chain";
 import { EVIDENCE_KINDS, evidenceIdOf, type EvidenceKind } from "../chain/evidence";
 import type { Database } from "../db/client";
+import { createEvidenceStatus } from "../verification/evidence-status";
 
 /** Whether a row's facility, kind, counterparty and salted hash give its evidence id (else the row was altered). */
 function rowIdHolds(d: {
@@ -22,49 +22,48 @@ function rowIdHolds(d: {
 
 /** A facility's evidence as the chain records it, read for the payment pre-flight, the reviews and the API. */
 export function createEvidenceReads({ db, chain }: { db: Database; chain: Chain }) {
-  const verifiers = () => chain.evidence.verifiers();
+  const evidenceStatus = createEvidenceStatus({ chain, db });
 
-  /** Evidence of a facility as the chain sees it, with each verifier's verdict (bank node's documents only). */
+  /**
+   * Evidence of a facility as the chain sees it, with each verifier's verdict (bank node's documents only): registered
+   * evidence from its record, a batched leaf not registered from its batch's verdict bits
+   * (server/verification/evidence-status.ts).
+   */
   async function evidenceOf(facilityId: bigint) {
     const documents = await db.prisma.document.findMany({
       where: { facilityId, status: "ANCHORED" },
       orderBy: { createdAt: "asc" },
     });
-    const set = await verifiers();
-    return Promise.all(
-      documents.map(async (d) => {
-        const [record, verified, ...verdicts] = await Promise.all([
-          chain.evidence.evidenceOf(d.evidenceId),
-          chain.evidence.isVerified(d.evidenceId),
-          ...set.map((v) => chain.evidence.verdictOf(d.evidenceId, v)),
-        ]);
-        const registered = record.anchoredAt !== 0n;
-        const chainKind = EVIDENCE_KINDS[Number(record.kind)];
-        return {
-          documentId: d.id,
-          evidenceId: d.evidenceId,
-          facilityId: d.facilityId,
-          kind: d.kind as EvidenceKind,
-          counterparty: d.counterparty,
-          saltedHash: d.saltedHash,
-          metadata: JSON.parse(d.metadata) as Record<string, unknown>,
-          // The chain's time of the anchor (a batch's block time), not this node's clock.
-          anchoredAt: new Date(Number(record.anchoredAt) * 1000),
-          registered,
-          // The chain's record is the authority on whose evidence this is and of what kind: a row that says otherwise
-          // was altered, and must not be offered for a payment or counted in a review.
-          mismatch:
-            registered && (record.facilityId !== facilityId || chainKind !== d.kind)
-              ? `the chain records it as ${chainKind} of facility ${record.facilityId}, not ${d.kind} of facility ${facilityId}`
-              : !rowIdHolds(d)
-                ? `its row's counterparty ${d.counterparty} is not the one its evidence id commits to`
-                : undefined,
-          consumed: record.consumed,
-          verified,
-          verdicts: set.map((verifier, i) => ({ verifier, verdict: VERDICT[Number(verdicts[i])] })),
-        };
-      }),
-    );
+    const statuses = await evidenceStatus.statusesOf(documents.map((d) => d.evidenceId));
+    return documents.map((d) => {
+      const { record, registered, batch, consumed, verified, verdicts } = statuses.get(d.evidenceId)!;
+      const chainKind = EVIDENCE_KINDS[Number(record.kind)];
+      return {
+        documentId: d.id,
+        evidenceId: d.evidenceId,
+        facilityId: d.facilityId,
+        kind: d.kind as EvidenceKind,
+        counterparty: d.counterparty,
+        saltedHash: d.saltedHash,
+        metadata: JSON.parse(d.metadata) as Record<string, unknown>,
+        // The chain's time of the anchor (a batch's block time), not this node's clock.
+        anchoredAt: new Date(Number(registered ? record.anchoredAt : (batch?.anchoredAt ?? 0n)) * 1000),
+        registered,
+        // Verified in its batch and not registered: the payment registers it first (its proof is the authority).
+        batch,
+        // The chain's record is the authority on whose evidence this is and of what kind: a row that says otherwise
+        // was altered, and must not be offered for a payment or counted in a review.
+        mismatch:
+          registered && (record.facilityId !== facilityId || chainKind !== d.kind)
+            ? `the chain records it as ${chainKind} of facility ${record.facilityId}, not ${d.kind} of facility ${facilityId}`
+            : !rowIdHolds(d)
+              ? `its row's counterparty ${d.counterparty} is not the one its evidence id commits to`
+              : undefined,
+        consumed,
+        verified,
+        verdicts,
+      };
+    });
   }
 
   /** Named documents that are not this facility's (each is then refused with "wrong facility"). */

@@ -87,6 +87,7 @@ export function createPreflight({
       blockers,
       evidenceIds: choice.use.map((e) => e.evidenceId),
       documentIds: choice.use.map((e) => e.documentId),
+      use: choice.use,
       considered: choice.considered,
       offered: choice.offered,
       payment,

@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { pageQuery } from "../../domain/api/page";
+import { pageOfList } from "../http/page";
 import { PaymentList, PaymentResult } from "../../domain/api/facilities";
 import type { Policy } from "../auth/policy";
 import { PaymentParams, Readiness, ReadinessQuery, RequestPaymentBody } from "../facilities/schema";
@@ -23,7 +25,10 @@ export function paymentRoutes({
       summary: "List entrusted payments across facilities, optionally to one payee",
       tags: ["payments"],
       auth: ["bank_officer", "regulator", "supplier"],
-      query: z.object({ payee: Address.optional().meta({ description: "only payments to this payee" }) }),
+      query: z.object({
+        payee: Address.optional().meta({ description: "only payments to this payee" }),
+        ...pageQuery().shape,
+      }),
       responses: { 200: { description: "payments, read from the chain", schema: PaymentList } },
       handler: async ({ query, principal }) => {
         const items = [];
@@ -42,7 +47,7 @@ export function paymentRoutes({
             });
           }
         }
-        return { body: { items } };
+        return { body: pageOfList(items, query, (p) => `${p.facilityId}:${p.index}`) };
       },
     }),
     defineRoute({

@@ -7,6 +7,7 @@ import type { Outbox } from "../outbox/outbox";
 import { chainWrite } from "../outbox/wait";
 import type { FacilityReads } from "../facilities/chain-view";
 import type { Preflight } from "./preflight";
+import { queueRegistrations } from "../verification/registration";
 
 export type PaymentService = ReturnType<typeof createPayments>;
 
@@ -46,6 +47,8 @@ export function createPayments({
     }
     const key = `payment:${facilityId}:${index}`;
     await db.prisma.$transaction(async (tx) => {
+      // Evidence verified in its batch is registered first, by this payment (the MAIN lane keeps the order).
+      await queueRegistrations(tx, outbox, check.use);
       // A payment the chain refused before (frozen in between, say) may be asked for again.
       await outbox.enqueue(
         tx,

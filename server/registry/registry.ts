@@ -2,6 +2,9 @@ import fs from "node:fs";
 import { randomUUID } from "node:crypto";
 import { isAddress } from "ethers";
 import { z } from "zod";
+import { pageOf, pageQuery } from "../../domain/api/page";
+import { pageArgs, pageOfRows } from "../http/page";
+import { JsonObject } from "../../domain/api/json";
 import type { Database } from "../db/client";
 import { conflict } from "../errors";
 import { Text, defineRoute, type RouteDef } from "../http/route";
@@ -46,7 +49,7 @@ const RecordView = z
     holderCreditCode: z.string().nullable(),
     outcome: z.string().nullable(),
     passRateBps: z.int().nullable(),
-    data: z.record(z.string(), z.unknown()),
+    data: JsonObject,
     createdAt: z.string(),
   })
   .meta({ id: "RegistryRecord" });
@@ -121,14 +124,16 @@ export function registryRoutes({ db }: { db: Database }): RouteDef<any, any, any
       summary: "List the regulator's registry records",
       tags: ["registry"],
       auth: ["regulator"],
-      query: z.object({ type: z.enum(REGISTRY_TYPES).optional() }),
-      responses: { 200: { description: "records", schema: z.object({ items: z.array(RecordView) }) } },
+      query: z.object({ type: z.enum(REGISTRY_TYPES).optional(), ...pageQuery().shape }),
+      responses: { 200: { description: "records, by type and reference", schema: pageOf(RecordView) } },
       handler: async ({ query }) => {
         const rows = await db.prisma.registryRecord.findMany({
           where: { type: query.type },
-          orderBy: [{ type: "asc" }, { reference: "asc" }],
+          orderBy: [{ type: "asc" }, { reference: "asc" }, { id: "asc" }],
+          ...pageArgs(query, "id"),
         });
-        return { body: { items: rows.map(present) } };
+        const page = pageOfRows(rows, query, (row) => row.id);
+        return { body: { items: page.items.map(present), nextCursor: page.nextCursor } };
       },
     }),
     defineRoute({

@@ -5,6 +5,7 @@ import { chainNow, type Chain } from "../chain/chain";
 import { EVIDENCE_KINDS, facilityStatusOf } from "../../domain/enums";
 import type { Database } from "../db/client";
 import { readEvents } from "../indexer/indexer";
+import { createEvidenceStatus } from "../verification/evidence-status";
 import { borrowerOf, figureMismatch, figuresAsMetadata, findRecord, inspectionFigures } from "../registry/records";
 import { decideReview, type ReviewDecision } from "../rules/engine";
 import { computeMetrics, type MetricsInput, type QualityMetrics } from "../rules/metrics";
@@ -26,6 +27,7 @@ export type Rebuilt =
  * chain's terms).
  */
 export function createReviewRebuilder({ db, chain, catalog }: { db: Database; chain: Chain; catalog: ProductCatalog }) {
+  const evidenceStatus = createEvidenceStatus({ chain, db });
   /** The time of an indexed event's block, by the block hash its id carries. */
   async function timeOf(event: { id: string; blockNumber: bigint }): Promise<number> {
     const hash = blockHashOfEventId(event.id);
@@ -47,29 +49,44 @@ export function createReviewRebuilder({ db, chain, catalog }: { db: Database; ch
       .map((row) => Math.floor(row.periodTo.getTime() / 1000));
   }
 
-  /** The evidence of the facility as the regulator counts it: chain kind and time, its own verdict and records. */
+  /**
+   * The evidence of the facility as the regulator counts it: chain kind and time, its own verdict and records. Evidence
+   * registered on chain (its EvidenceAnchored event), and batched leaves its own verifier proved against a batch root
+   * and that are not registered (patents and inspection reports never are): those are judged by the batch's bits.
+   */
   async function evidenceOf(facilityId: bigint, borrowerCreditCode: string | undefined) {
     const anchored = await eventsOf(facilityId, ["EvidenceAnchored"]);
-    const ids = [...new Set(anchored.map((event) => String(event.args.evidenceId)))];
-    return Promise.all(
+    const batched = await db.prisma.verification.findMany({
+      where: { facilityId, batchRoot: { not: null } },
+      select: { evidenceId: true },
+    });
+    const ids = [
+      ...new Set([...anchored.map((event) => String(event.args.evidenceId)), ...batched.map((v) => v.evidenceId)]),
+    ];
+    const statuses = await evidenceStatus.statusesOf(ids);
+    const counted = await Promise.all(
       ids.map(async (evidenceId) => {
-        const [record, verifiedOnChain, own] = await Promise.all([
-          chain.evidence.evidenceOf(evidenceId),
-          chain.evidence.isVerified(evidenceId),
-          db.prisma.verification.findUnique({ where: { evidenceId } }),
-        ]);
-        const kind = EVIDENCE_KINDS[Number(record.kind)];
+        const status = statuses.get(evidenceId)!;
+        const own = await db.prisma.verification.findUnique({ where: { evidenceId } });
+        // Registered: the chain's record says the kind and facility. A batched leaf: its proof against the root bound
+        // the evidence id (which commits to both) to its position, and this node's verdict row says them.
+        const kind = status.registered ? EVIDENCE_KINDS[Number(status.record.kind)] : own?.kind;
+        const ofFacility = status.registered ? status.record.facilityId === facilityId : status.batch !== null;
+        if (!kind) return null;
         const checked = own?.verdict === "ACCEPT" && own.facilityId === facilityId ? JSON.parse(own.metadata) : null;
-        const counted = await countedMetadata(kind, checked, borrowerCreditCode);
+        const metadata = await countedMetadata(kind as (typeof EVIDENCE_KINDS)[number], checked, borrowerCreditCode);
         return {
           id: evidenceId,
-          kind,
-          verifiedByBothNodes: verifiedOnChain && record.facilityId === facilityId && counted !== null,
-          anchoredAt: new Date(Number(record.anchoredAt) * 1000),
-          metadata: counted ?? {},
+          kind: kind as (typeof EVIDENCE_KINDS)[number],
+          verifiedByBothNodes: status.verified && ofFacility && metadata !== null,
+          anchoredAt: new Date(
+            Number(status.registered ? status.record.anchoredAt : (status.batch?.anchoredAt ?? 0n)) * 1000,
+          ),
+          metadata: metadata ?? {},
         };
       }),
     );
+    return counted.filter((item) => item !== null);
   }
 
   /**

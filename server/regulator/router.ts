@@ -3,7 +3,7 @@ import { SignedApproval } from "../../domain/api/approvals";
 import { Queue, RecordedSpotCheck, RegulatorDecisionList, SpotCheckList } from "../../domain/api/regulator";
 import { authorize } from "../auth/policy";
 import { defineRoute, type RouteDef } from "../http/route";
-import { FacilityFilter, SpotCheckBody } from "./schema";
+import { FacilityFilter, SpotCheckBody, SpotCheckFilter } from "./schema";
 import type { RegulatorService } from "./service";
 
 /**
@@ -37,11 +37,11 @@ export function regulatorRoutes({ regulator }: { regulator: RegulatorService }):
       summary: "List spot checks",
       tags: ["spot checks"],
       auth: ["regulator", "bank_officer"],
-      query: FacilityFilter,
-      responses: { 200: { description: "spot checks", schema: SpotCheckList } },
+      query: SpotCheckFilter,
+      responses: { 200: { description: "spot checks, newest first", schema: SpotCheckList } },
       handler: async ({ query, principal }) => {
         authorize(principal!, "read", { type: "institutional" });
-        return { body: await regulator.listSpotChecks(query.facilityId) };
+        return { body: await regulator.listSpotChecks(query) };
       },
     }),
     defineRoute({
@@ -71,7 +71,7 @@ export function regulatorRoutes({ regulator }: { regulator: RegulatorService }):
       auth: ["regulator", "bank_officer"],
       query: FacilityFilter,
       responses: { 200: { description: "newest first", schema: RegulatorDecisionList } },
-      handler: async ({ query }) => ({ body: await regulator.decisions(query.facilityId) }),
+      handler: async ({ query }) => ({ body: await regulator.decisions(query) }),
     }),
     defineRoute({
       method: "get",
@@ -84,7 +84,7 @@ export function regulatorRoutes({ regulator }: { regulator: RegulatorService }):
       responses: { 200: { description: "newest first", schema: Queue } },
       handler: async ({ query, principal }) => {
         authorize(principal!, "read", { type: "institutional" });
-        return { body: await regulator.queue(query.facilityId) };
+        return { body: await regulator.queue(query) };
       },
     }),
   ];

@@ -6,7 +6,7 @@
 import { keccak256, toUtf8Bytes } from "ethers";
 import { randomUUID } from "node:crypto";
 import type { ApprovalDetail } from "../../domain/api/approvals";
-import { FACILITY_STATUS as STATUS, VERDICTS, enumName } from "../../domain/enums";
+import { FACILITY_STATUS as STATUS } from "../../domain/enums";
 import type { Principal } from "../auth/roles";
 import type { Chain } from "../chain/chain";
 import { managerDomain, typesOf, type ApprovalKind } from "../chain/typed-data";
@@ -15,13 +15,15 @@ import { AppError, conflict, notFound, unprocessable } from "../errors";
 import { JOB } from "../outbox/jobs";
 import type { Outbox } from "../outbox/outbox";
 import { chainWrite } from "../outbox/wait";
+import { createEvidenceStatus } from "../verification/evidence-status";
+import { pageArgs, pageOfRows } from "../http/page";
 import { spotCheckRefusal } from "../registry/records";
 import type { ProductCatalog } from "../rules/products";
 import type { BankClient } from "./bank-client";
 import { createDecisionChecks } from "./checks";
 import { presentDecision, presentQueueItem, presentSpotCheck } from "./presenter";
 import type { ProposedReport } from "./review-rebuild";
-import type { SpotCheckBody } from "./schema";
+import type { FacilityFilter, SpotCheckBody, SpotCheckFilter } from "./schema";
 
 export type RegulatorService = ReturnType<typeof createRegulatorService>;
 
@@ -41,6 +43,7 @@ export function createRegulatorService({
   waitMs: number;
 }) {
   const { decisionRefusal } = createDecisionChecks({ db, chain, catalog });
+  const evidenceStatus = createEvidenceStatus({ chain, db });
 
   /**
    * The regulator's own record of what it decided on a joint decision (its Approval row, keyed by the bank's id), and
@@ -131,9 +134,14 @@ export function createRegulatorService({
     };
   }
 
-  async function listSpotChecks(facilityId?: bigint) {
-    const rows = await db.prisma.spotCheck.findMany({ where: { facilityId }, orderBy: { createdAt: "desc" } });
-    return { items: rows.map(presentSpotCheck) };
+  async function listSpotChecks(query: SpotCheckFilter) {
+    const rows = await db.prisma.spotCheck.findMany({
+      where: { facilityId: query.facilityId },
+      orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+      ...pageArgs(query, "id"),
+    });
+    const page = pageOfRows(rows, query, (row) => row.id);
+    return { items: page.items.map(presentSpotCheck), nextCursor: page.nextCursor };
   }
 
   /**
@@ -175,33 +183,31 @@ export function createRegulatorService({
     return { status: submitted.status, body: submitted.body };
   }
 
-  async function decisions(facilityId?: bigint) {
+  async function decisions(query: FacilityFilter) {
     const rows = await db.prisma.approval.findMany({
-      where: { facilityId },
-      orderBy: { updatedAt: "desc" },
-      take: 200,
+      where: { facilityId: query.facilityId },
+      orderBy: [{ updatedAt: "desc" }, { id: "desc" }],
+      ...pageArgs(query, "id"),
     });
-    return { items: rows.map(presentDecision) };
+    const page = pageOfRows(rows, query, (row) => row.id);
+    return { items: page.items.map(presentDecision), nextCursor: page.nextCursor };
   }
 
   /** Each document this node verified, with the bank verifier's verdict and the chain's, newest first. */
-  async function queue(facilityId?: bigint) {
+  async function queue(query: FacilityFilter) {
     const rows = await db.prisma.verification.findMany({
-      where: { facilityId },
-      orderBy: { checkedAt: "desc" },
-      take: 200,
+      where: { facilityId: query.facilityId },
+      orderBy: [{ checkedAt: "desc" }, { evidenceId: "desc" }],
+      ...pageArgs(query, "evidenceId"),
     });
-    const [bankVerifier] = await chain.evidence.verifiers();
-    const items = await Promise.all(
-      rows.map(async (row) => {
-        const [bankVerdict, verifiedOnChain] = await Promise.all([
-          chain.evidence.verdictOf(row.evidenceId, bankVerifier),
-          chain.evidence.isVerified(row.evidenceId),
-        ]);
-        return presentQueueItem(row, { bankVerdict: enumName(VERDICTS, bankVerdict, "verdict"), verifiedOnChain });
-      }),
-    );
-    return { items };
+    const page = pageOfRows(rows, query, (row) => row.evidenceId);
+    const statuses = await evidenceStatus.statusesOf(page.items.map((row) => row.evidenceId));
+    const items = page.items.map((row) => {
+      // The bank's verifier is the set's first; a batched leaf not registered is read from its batch's bits.
+      const { verdicts, verified } = statuses.get(row.evidenceId)!;
+      return presentQueueItem(row, { bankVerdict: verdicts[0]?.verdict ?? "NONE", verifiedOnChain: verified });
+    });
+    return { items, nextCursor: page.nextCursor };
   }
 
   return { recordSpotCheck, listSpotChecks, cosign, decisions, queue };

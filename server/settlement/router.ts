@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { CloseResult, OrderRequest, OrderResult, WithdrawResult } from "../../domain/api/settlement";
 import { Statement } from "../../domain/api/statement";
 import type { Policy } from "../auth/policy";
 import { UintString, defineRoute, type RouteDef } from "../http/route";
@@ -7,7 +8,6 @@ import type { FacilityService } from "../facilities/service";
 import { presentStatement } from "./presenter";
 import type { Settlement } from "./service";
 
-const Any = z.record(z.string(), z.unknown());
 const Fen = UintString.refine((v) => v > 0n && v < 2n ** 128n, { message: "must be more than 0 fen" }).meta({
   description: "fen, as a decimal string",
 });
@@ -82,7 +82,7 @@ export function settlementRoutes({
       params: FacilityParams,
       body: OrderBody,
       responses: {
-        200: { description: "the messages the borrower signs", schema: Any },
+        200: { description: "the messages the borrower signs", schema: OrderRequest },
         404: { description: "no such facility" },
         422: { description: "more than is owed" },
       },
@@ -101,8 +101,8 @@ export function settlementRoutes({
       params: FacilityParams,
       body: SignedOrderBody,
       responses: {
-        200: { description: "repaid on chain", schema: Any },
-        202: { description: "on its way", schema: Any },
+        200: { description: "repaid on chain", schema: OrderResult },
+        202: { description: "on its way", schema: OrderResult },
         404: { description: "no such facility" },
         409: { description: "the chain refused it" },
         422: {
@@ -124,7 +124,7 @@ export function settlementRoutes({
       params: FacilityParams,
       body: OrderBody,
       responses: {
-        200: { description: "the messages the fiscal account signs", schema: Any },
+        200: { description: "the messages the fiscal account signs", schema: OrderRequest },
         404: { description: "no such facility" },
         422: { description: "more than the subsidy due" },
       },
@@ -143,8 +143,8 @@ export function settlementRoutes({
       params: FacilityParams,
       body: SignedOrderBody,
       responses: {
-        200: { description: "paid on chain", schema: Any },
-        202: { description: "on its way", schema: Any },
+        200: { description: "paid on chain", schema: OrderResult },
+        202: { description: "on its way", schema: OrderResult },
         404: { description: "no such facility" },
         409: { description: "the chain refused it" },
         422: { description: "not the fiscal account's signatures, more than due, expired, or too little held" },
@@ -163,8 +163,8 @@ export function settlementRoutes({
       auth: ["bank_officer"],
       params: FacilityParams,
       responses: {
-        200: { description: "closed on chain", schema: Any },
-        202: { description: "on its way", schema: Any },
+        200: { description: "closed on chain", schema: CloseResult },
+        202: { description: "on its way", schema: CloseResult },
         404: { description: "no such facility" },
         409: { description: "principal or interest still owed, frozen, or already closed" },
       },
@@ -183,8 +183,8 @@ export function settlementRoutes({
       params: FacilityParams,
       body: WithdrawBody,
       responses: {
-        200: { description: "withdrawn on chain", schema: Any },
-        202: { description: "on its way", schema: Any },
+        200: { description: "withdrawn on chain", schema: WithdrawResult },
+        202: { description: "on its way", schema: WithdrawResult },
         404: { description: "no such facility" },
         409: { description: "frozen, or no treasury set" },
         422: { description: "more than the facility's balance, or nothing to withdraw" },

@@ -61,10 +61,13 @@ export function batchAttestHandler({
     },
     async build(p) {
       const { open } = await onChain(p);
+      // An acceptance withdrawn since it was queued (its bytes changed) is signed as the rejection it now is.
+      const revoked = decisions ? await decisions.revokedAmong(open.map((leaf) => leaf.evidenceId)) : new Set();
+      const accepts = (leaf: BatchLeafVerdict) => leaf.verdict === "ACCEPT" && !revoked.has(leaf.evidenceId);
       const request = {
         root: p.root,
-        accepted: bitmapOf(open.filter((leaf) => leaf.verdict === "ACCEPT").map((leaf) => leaf.index)),
-        rejected: bitmapOf(open.filter((leaf) => leaf.verdict === "REJECT").map((leaf) => leaf.index)),
+        accepted: bitmapOf(open.filter(accepts).map((leaf) => leaf.index)),
+        rejected: bitmapOf(open.filter((leaf) => !accepts(leaf)).map((leaf) => leaf.index)),
         nonce: await chain.evidence.nonces(verifierWallet.address),
         deadline: BigInt((await chainNow(chain)) + 3_600),
       };

@@ -21,6 +21,11 @@ export interface RevokePayload {
   evidenceId: string;
   reason: string;
   mac?: string;
+  /**
+   * For a batched leaf: where it sits, as this node proved it. Outside the MAC: the contract checks the proof from the
+   * signed evidence id, so a changed position proves nothing.
+   */
+  batch?: { root: string; index: number; proof: string[] };
 }
 
 /** One leaf of a BATCH_ATTEST job: its position in the batch, the evidence there, and this node's verdict on it. */
@@ -148,7 +153,7 @@ export function createDecisions({
   /**
    * Why a BATCH_ATTEST job must not be signed, or undefined when every leaf's verdict is exactly this node's sealed
    * record for that evidence (and the leaves are distinct positions in increasing order). An acceptance this node has
-   * revoked since is not tampering, but the job is not signed either: it is queued again without that leaf.
+   * revoked since is not tampering: the job is signed with that leaf as a rejection (`revokedAmong`).
    */
   async function refuseBatchAttest(p: BatchAttestPayload): Promise<string | undefined> {
     if (typeof p?.root !== "string" || !Array.isArray(p.leaves) || p.leaves.length === 0) {
@@ -170,12 +175,23 @@ export function createDecisions({
           `the job says ${leaf.verdict} but this node's verdict record says ${own.record.verdict}`,
         );
       }
-      if (leaf.verdict === "ACCEPT" && own.record.revokedAt) {
-        logger.warn({ evidenceId: leaf.evidenceId }, "acceptance withdrawn before its batch verdict was signed");
-        return `this node has revoked its acceptance of evidence ${leaf.evidenceId}`;
-      }
     }
     return undefined;
+  }
+
+  /**
+   * The evidence ids among `evidenceIds` whose acceptance this node withdrew (its sealed revocation): a batch verdict
+   * not yet signed gives them as rejections (the REVOKE job behind it then finds the rejection on chain).
+   */
+  async function revokedAmong(evidenceIds: string[]): Promise<Set<string>> {
+    const rows = await db.prisma.verification.findMany({
+      where: { evidenceId: { in: evidenceIds }, verdict: "ACCEPT", revokedAt: { not: null } },
+    });
+    return new Set(
+      rows
+        .filter((r) => mac.verify("revocation", [r.evidenceId, r.revokeReason ?? ""], r.revokeMac))
+        .map((r) => r.evidenceId),
+    );
   }
 
   /** Why a REVOKE job must not be signed, or undefined when this node's records decided that revocation. */
@@ -214,7 +230,11 @@ export function createDecisions({
       where: { evidenceId },
       data: { revokeReason: reason, revokeMac: mac.of("revocation", [evidenceId, reason]), revokedAt: new Date() },
     });
-    await enqueue(revokePayload(evidenceId, reason));
+    const batch =
+      record.batchRoot !== null && record.leafIndex !== null
+        ? { root: record.batchRoot, index: record.leafIndex, proof: JSON.parse(record.proof ?? "[]") as string[] }
+        : undefined;
+    await enqueue({ ...revokePayload(evidenceId, reason), ...(batch ? { batch } : {}) });
     counters.revocations.inc();
     return true;
   }
@@ -227,6 +247,7 @@ export function createDecisions({
     revokePayload,
     refuseAttest,
     refuseBatchAttest,
+    revokedAmong,
     refuseRevoke,
     revoke,
   };

@@ -4,7 +4,9 @@ import { EvidenceKind } from "../documents/schema";
 import type { Database } from "../db/client";
 import { listUnresolvedAnchors } from "./unresolved";
 import { authorize } from "../auth/policy";
-import { FacilityId, QueryInteger, defineRoute, type RouteDef } from "../http/route";
+import { pageOf, pageQuery } from "../../domain/api/page";
+import { pageArgs, pageOfRows } from "../http/page";
+import { FacilityId, defineRoute, type RouteDef } from "../http/route";
 
 const VerificationView = z
   .object({
@@ -36,7 +38,7 @@ const UnresolvedAnchorView = z
 const ListVerificationsQuery = z.object({
   facilityId: FacilityId.optional(),
   verdict: z.enum(GIVEN_VERDICTS).optional(),
-  limit: QueryInteger(1, 500).default(100),
+  ...pageQuery(100).shape,
 });
 
 /** This node's own verdicts (each node lists what its verifier decided). */
@@ -59,19 +61,21 @@ export function verificationRoutes({
       responses: {
         200: {
           description: "newest first; `unresolved`: anchors on chain the bank node cannot serve, skipped and retried",
-          schema: z.object({ items: z.array(VerificationView), unresolved: z.array(UnresolvedAnchorView) }),
+          schema: pageOf(VerificationView).extend({ unresolved: z.array(UnresolvedAnchorView) }),
         },
       },
       handler: async ({ query, principal }) => {
         authorize(principal!, "read", { type: "institutional" });
         const rows = await db.prisma.verification.findMany({
           where: { facilityId: query.facilityId, verdict: query.verdict },
-          orderBy: { checkedAt: "desc" },
-          take: query.limit,
+          orderBy: [{ checkedAt: "desc" }, { evidenceId: "desc" }],
+          ...pageArgs(query, "evidenceId"),
         });
+        const page = pageOfRows(rows, query, (row) => row.evidenceId);
         return {
           body: {
-            items: rows.map((row) => ({
+            nextCursor: page.nextCursor,
+            items: page.items.map((row) => ({
               evidenceId: row.evidenceId,
               facilityId: row.facilityId.toString(),
               kind: row.kind,

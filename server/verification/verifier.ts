@@ -1,16 +1,17 @@
 import { ZeroHash, keccak256, toUtf8Bytes, type Wallet } from "ethers";
 import type { Logger } from "pino";
 import { chainNow, type Chain } from "../chain/chain";
-import { ATTESTATION_TYPES, REVOCATION_TYPES } from "../chain/typed-data";
-import { EVIDENCE_KINDS, contentHashOf, kindIndex, provesInto, saltedHashOf } from "../chain/evidence";
+import { ATTESTATION_TYPES, BATCH_ATTESTATION_TYPES, REVOCATION_TYPES } from "../chain/typed-data";
+import { EVIDENCE_KINDS, contentHashOf, provesInto, saltedHashOf } from "../chain/evidence";
 import { VERDICTS } from "../../domain/enums";
 import type { Database } from "../db/client";
 import type { Metrics } from "../http/metrics";
 import { readEvents } from "../indexer/indexer";
 import type { JobHandler, Outbox } from "../outbox/outbox";
 import type { Check, RecordCheck } from "./checks";
-import { batchAttestHandler } from "./batch-verdicts";
-import type { AttestPayload, Decisions, RevokePayload } from "./decisions";
+import { BATCH_ATTEST, batchAttestHandler, bitmapOf } from "./batch-verdicts";
+import type { AttestPayload, BatchLeafVerdict, Decisions, RevokePayload } from "./decisions";
+import { REGISTER_EVIDENCE, registerLeafHandler } from "./registration";
 import { ContentTampered, type CandidateEvidence, type DocumentSource } from "./sources";
 import { createUnresolvedAnchors, type AnchorRef, type UnresolvedAnchorOptions } from "./unresolved";
 
@@ -25,21 +26,11 @@ const VERDICT = {
   REJECT: VERDICTS.indexOf("REJECT"),
 } as const;
 
-interface RegisterPayload {
-  root: string;
-  index: number;
-  facilityId: string;
-  kind: number;
-  counterparty: string;
-  saltedHash: string;
-  proof: string[];
-  evidenceId: string;
-}
-
 export const reasonHashOf = (reason: string) => (reason === "" ? ZeroHash : keccak256(toUtf8Bytes(reason)));
 
 /**
- * Outbox handlers of a verifier node: register a batched leaf on chain, submit a signed verdict, revoke an acceptance.
+ * Outbox handlers of a verifier node: submit a signed verdict (one evidence, or a batch's leaves by position), revoke an
+ * acceptance.
  * An attestation or revocation is signed only when it is what this node's own MAC-sealed decision records say
  * (`decisions`); without them every one is refused.
  */
@@ -77,27 +68,6 @@ export function verifierHandlers({
     return chain.evidence.attest.populateTransaction([request], [signature]);
   };
   const noRecords = async () => "this node keeps no decision records to check the job against";
-  const register: JobHandler<RegisterPayload> = {
-    kind: REGISTER_LEAF,
-    async locate({ evidenceId }) {
-      const evidence = await chain.evidence.evidenceOf(evidenceId);
-      return evidence.anchoredAt === 0n ? undefined : locateEvent(chain.evidence.filters.EvidenceAnchored(evidenceId));
-    },
-    build(p) {
-      return chain.evidence.registerBatchedEvidence.populateTransaction(
-        p.root,
-        p.index,
-        BigInt(p.facilityId),
-        p.kind,
-        p.counterparty,
-        p.saltedHash,
-        p.proof,
-      );
-    },
-    async onConfirmed() {
-      // nothing to record: the attestation job that follows is what the node tracks
-    },
-  };
   const attest: JobHandler<AttestPayload> = {
     kind: ATTEST,
     refuse: decisions ? (p) => decisions.refuseAttest(p) : noRecords,
@@ -112,26 +82,66 @@ export function verifierHandlers({
       await tx.verification.update({ where: { evidenceId }, data: { submitted: true, txHash: landed.txHash } });
     },
   };
+  /** This verifier's batch verdict on a leaf not registered, or undefined when the leaf is registered (or not batched). */
+  const batchVerdictOf = async (p: RevokePayload) => {
+    if (!p.batch || (await chain.evidence.evidenceOf(p.evidenceId)).anchoredAt !== 0n) return undefined;
+    const [accepted, rejected] = await chain.evidence.batchVerdictsOf(
+      p.batch.root,
+      verifierWallet.address,
+      p.batch.index >> 8,
+    );
+    const bit = 1n << BigInt(p.batch.index & 255);
+    return rejected & bit ? "REJECT" : accepted & bit ? "ACCEPT" : "NONE";
+  };
   const revoke: JobHandler<RevokePayload> = {
     kind: REVOKE,
     refuse: decisions ? (p) => decisions.refuseRevoke(p) : noRecords,
-    async locate({ evidenceId }) {
-      const verdict = await chain.evidence.verdictOf(evidenceId, verifierWallet.address);
-      if (verdict !== BigInt(VERDICT.REJECT)) return undefined;
+    async locate(p) {
+      const { evidenceId } = p;
+      const inBatch = await batchVerdictOf(p);
+      const verdict = inBatch ?? VERDICTS[Number(await chain.evidence.verdictOf(evidenceId, verifierWallet.address))];
+      if (verdict !== "REJECT") return undefined;
       const [revoked] = await chain.evidence.queryFilter(
         chain.evidence.filters.AttestationRevoked(evidenceId, verifierWallet.address),
       );
-      return revoked
-        ? { txHash: revoked.transactionHash, blockNumber: BigInt(revoked.blockNumber) }
+      if (revoked) return { txHash: revoked.transactionHash, blockNumber: BigInt(revoked.blockNumber) };
+      // Rejected without a revocation: the verdict itself went out as a rejection (it was withdrawn before it was sent).
+      return inBatch
+        ? locateEvent(chain.evidence.filters.BatchAttested(p.batch!.root, verifierWallet.address))
         : locateEvent(chain.evidence.filters.EvidenceAttested(evidenceId, verifierWallet.address));
     },
-    async build({ evidenceId, reason }) {
+    async build(p) {
+      const { evidenceId, reason } = p;
+      const inBatch = await batchVerdictOf(p);
+      const nonce = await chain.evidence.nonces(verifierWallet.address);
+      const request = { evidenceId, reasonHash: reasonHashOf(reason), nonce, deadline: await deadline() };
+      if (inBatch === "ACCEPT") {
+        // A batched leaf not registered: the acceptance is withdrawn in its batch's bits, the proof showing where.
+        const signature = await verifierWallet.signTypedData(await domain(), REVOCATION_TYPES, request);
+        return chain.evidence.revokeBatched.populateTransaction(
+          request,
+          signature,
+          p.batch!.root,
+          p.batch!.index,
+          p.batch!.proof,
+        );
+      }
+      if (inBatch === "NONE") {
+        // Its batch verdict never went out: the withdrawal is a rejection in the batch.
+        const batchRequest = {
+          root: p.batch!.root,
+          accepted: [],
+          rejected: bitmapOf([p.batch!.index]),
+          nonce,
+          deadline: request.deadline,
+        };
+        const signature = await verifierWallet.signTypedData(await domain(), BATCH_ATTESTATION_TYPES, batchRequest);
+        return chain.evidence.attestBatch.populateTransaction(batchRequest, signature);
+      }
       // Not attested yet (the acceptance was withdrawn before it landed): the withdrawal is a rejection.
       if ((await chain.evidence.verdictOf(evidenceId, verifierWallet.address)) === VERDICT.NONE) {
         return signedAttestation(evidenceId, VERDICT.REJECT, reason);
       }
-      const nonce = await chain.evidence.nonces(verifierWallet.address);
-      const request = { evidenceId, reasonHash: reasonHashOf(reason), nonce, deadline: await deadline() };
       const signature = await verifierWallet.signTypedData(await domain(), REVOCATION_TYPES, request);
       return chain.evidence.revoke.populateTransaction(request, signature);
     },
@@ -139,7 +149,14 @@ export function verifierHandlers({
       // the revocation is recorded on the verdict row when decided; the chain event is what the indexer keeps
     },
   };
-  return [register, attest, revoke, batchAttestHandler({ chain, verifierWallet, decisions })];
+  return [
+    // REGISTER_LEAF: only for jobs queued by an earlier version (verifiers no longer register leaves; a payment does).
+    registerLeafHandler(chain, REGISTER_LEAF),
+    registerLeafHandler(chain, REGISTER_EVIDENCE),
+    attest,
+    revoke,
+    batchAttestHandler({ chain, verifierWallet, decisions }),
+  ];
 }
 
 /**
@@ -193,9 +210,8 @@ export function createVerifier({
       : { check: { ok: false, reason: "tampered: the document's bytes do not match the anchored hash" }, contentHash };
   }
 
-  async function decide(candidate: CandidateEvidence, anchoredSaltedHash: string) {
-    const checked = await integrity(candidate, anchoredSaltedHash);
-    if (!checked.check.ok) return checked;
+  /** The institution's record checks of a document whose bytes hold. */
+  async function recordChecked(candidate: CandidateEvidence, contentHash: string | null): Promise<Decided> {
     return {
       check: await recordCheck({
         kind: candidate.kind,
@@ -203,96 +219,182 @@ export function createVerifier({
         facilityId: candidate.facilityId,
         counterparty: candidate.counterparty,
         evidenceId: candidate.evidenceId,
-        contentHash: checked.contentHash ?? undefined,
+        contentHash: contentHash ?? undefined,
       }),
-      contentHash: checked.contentHash,
+      contentHash,
     };
   }
 
-  /** Records the verdict and, when the evidence can be attested on chain, queues the chain writes in one transaction. */
+  async function decide(candidate: CandidateEvidence, anchoredSaltedHash: string): Promise<Decided> {
+    const checked = await integrity(candidate, anchoredSaltedHash);
+    return checked.check.ok ? recordChecked(candidate, checked.contentHash) : checked;
+  }
+
+  type Decided = { check: Check; contentHash: string | null };
+  const isDecided = (value: unknown): value is Decided =>
+    typeof value === "object" && value !== null && "check" in value && !(value instanceof Error);
+  type Leaf = { root: string; index: number; proof: string[] };
+
+  /** The verdict row of a decision, sealed with this node's MAC (for a batched leaf: where it sits, as proven). */
+  function verdictRow(candidate: CandidateEvidence, { check, contentHash }: Decided, leaf?: Leaf) {
+    const decided = {
+      evidenceId: candidate.evidenceId,
+      facilityId: candidate.facilityId,
+      kind: candidate.kind,
+      verdict: check.ok ? ("ACCEPT" as const) : ("REJECT" as const),
+      reason: check.ok ? "" : check.reason,
+      contentHash,
+    };
+    return {
+      ...decided,
+      metadata: JSON.stringify(candidate.metadata),
+      mac: decisions.sealVerdict(decided),
+      ...(leaf ? { batchRoot: leaf.root, leafIndex: leaf.index, proof: JSON.stringify(leaf.proof) } : {}),
+    };
+  }
+
+  /**
+   * Records verdicts and queues their chain write in one database transaction, so that after a crash either both are
+   * there or neither: `attest` queues one ATTEST per evidence (anchored alone), `batch` one BATCH_ATTEST over the
+   * batched leaves (sorted by position), none when the evidence cannot be attested on chain. A decision of this node
+   * recorded before (a crash, a concurrent pass) is kept with the job it was queued with; a row without its MAC was
+   * written by someone else and is replaced by the node's own decision. Returns the verdicts newly recorded.
+   */
   async function record(
-    candidate: CandidateEvidence,
-    { check, contentHash }: { check: Check; contentHash: string | null },
-    chainWrites: { register?: RegisterPayload } | null,
-  ): Promise<void> {
-    const verdict = check.ok ? "ACCEPT" : "REJECT";
-    const reason = check.ok ? "" : check.reason;
-    await db.prisma.$transaction(async (tx) => {
-      const existing = await tx.verification.findUnique({ where: { evidenceId: candidate.evidenceId } });
-      if (existing && decisions.isOwn(existing)) return; // decided before a crash: the outbox already holds its jobs
-      // A row without this node's MAC was written by someone else: it is replaced by the node's own decision.
-      if (existing) await tx.verification.delete({ where: { evidenceId: candidate.evidenceId } });
-      const decided = {
-        evidenceId: candidate.evidenceId,
-        facilityId: candidate.facilityId,
-        kind: candidate.kind,
-        verdict,
-        reason,
-        contentHash,
-      };
-      await tx.verification.create({
-        data: { ...decided, metadata: JSON.stringify(candidate.metadata), mac: decisions.sealVerdict(decided) },
-      });
-      if (!chainWrites) return;
-      if (chainWrites.register) {
+    decided: Array<{ candidate: CandidateEvidence; decided: Decided; leaf?: Leaf }>,
+    chainWrite: "attest" | "batch" | "none",
+    root?: string,
+  ): Promise<Array<ReturnType<typeof verdictRow>>> {
+    const recorded = await db.prisma.$transaction(async (tx) => {
+      const ids = decided.map((d) => d.candidate.evidenceId);
+      const existing = await tx.verification.findMany({ where: { evidenceId: { in: ids } } });
+      const own = new Set(existing.filter((row) => decisions.isOwn(row)).map((row) => row.evidenceId));
+      const foreign = existing.filter((row) => !own.has(row.evidenceId)).map((row) => row.evidenceId);
+      if (foreign.length > 0) await tx.verification.deleteMany({ where: { evidenceId: { in: foreign } } });
+      const rows = decided
+        .filter((d) => !own.has(d.candidate.evidenceId))
+        .map((d) => verdictRow(d.candidate, d.decided, d.leaf));
+      if (rows.length === 0) return rows;
+      await tx.verification.createMany({ data: rows });
+      if (chainWrite === "attest") {
+        for (const row of rows) {
+          await outbox.enqueue(tx, {
+            key: `attest:${verifierWallet.address}:${row.evidenceId}`,
+            kind: ATTEST,
+            payload: decisions.attestPayload(row.evidenceId, row.verdict, row.reason),
+          });
+        }
+      } else if (chainWrite === "batch") {
+        const leaves: BatchLeafVerdict[] = rows.map((row) => ({
+          index: row.leafIndex!,
+          evidenceId: row.evidenceId,
+          verdict: row.verdict,
+        }));
+        const payload = decisions.batchAttestPayload(root!, leaves);
+        // One key per set of positions: a later job over leaves decided later has its own.
+        const positions = keccak256(toUtf8Bytes(payload.leaves.map((leaf) => leaf.index).join(","))).slice(2, 18);
         await outbox.enqueue(tx, {
-          key: `register:${candidate.evidenceId}`,
-          kind: REGISTER_LEAF,
-          payload: chainWrites.register,
+          key: `batch-attest:${verifierWallet.address}:${root}:${positions}`,
+          kind: BATCH_ATTEST,
+          payload,
         });
       }
-      await outbox.enqueue(tx, {
-        key: `attest:${verifierWallet.address}:${candidate.evidenceId}`,
-        kind: ATTEST,
-        payload: decisions.attestPayload(candidate.evidenceId, verdict, reason),
-      });
+      return rows;
     });
-    metrics.verdicts.inc({ verdict });
-    logger.info({ evidenceId: candidate.evidenceId, verdict, reason }, "verdict recorded");
+    for (const row of recorded) {
+      metrics.verdicts.inc({ verdict: row.verdict });
+      if (row.verdict === "REJECT") {
+        logger.info({ evidenceId: row.evidenceId, verdict: row.verdict, reason: row.reason }, "verdict recorded");
+      }
+    }
+    return recorded;
   }
 
   /** Whether this node decided on the evidence already (a row without its MAC is not its decision). */
-  async function decidedHere(evidenceId: string): Promise<boolean> {
-    const row = await db.prisma.verification.findUnique({ where: { evidenceId } });
-    return row !== null && decisions.isOwn(row);
+  async function decidedHere(evidenceIds: string[]): Promise<Set<string>> {
+    const rows = await db.prisma.verification.findMany({ where: { evidenceId: { in: evidenceIds } } });
+    return new Set(rows.filter((row) => decisions.isOwn(row)).map((row) => row.evidenceId));
   }
 
-  /** Verifies a batch's documents; false when the bank node does not know the batch. */
+  /** Candidates checked for integrity this many at a time (fetching and hashing the bytes); records checked in order. */
+  const LOOKAHEAD = 16;
+
+  /**
+   * Verifies a batch's documents; false when the bank node does not know the batch. Both nodes decide the same
+   * positions in the same order (by leaf index, whatever order the bank lists them in), record every verdict and
+   * queue ONE signed batch verdict over the leaves decided, in one database transaction. A leaf that cannot be decided
+   * now (its bytes not fetchable) is left out: the pass then fails, the scan comes back to the batch, and a later job
+   * covers the leaves decided then.
+   */
   async function handleBatch(root: string): Promise<boolean> {
-    const candidates = await source.batch(root);
-    if (candidates.length === 0) return false;
-    for (const candidate of candidates) {
-      if (await decidedHere(candidate.evidenceId)) continue;
-      // The bank's claimed leaf counts only if the root on chain proves it; then it is what was anchored.
-      if (!provesInto(root, candidate, candidate.proof)) {
-        await record(
-          candidate,
-          { check: { ok: false, reason: "the bank's leaf is not in the anchored root" }, contentHash: null },
-          null,
-        );
-        continue;
-      }
-      const register: RegisterPayload = {
-        root,
-        index: candidate.index,
-        facilityId: candidate.facilityId.toString(),
-        kind: kindIndex(candidate.kind),
-        counterparty: candidate.counterparty,
-        saltedHash: candidate.saltedHash,
-        proof: candidate.proof,
-        evidenceId: candidate.evidenceId,
-      };
-      await record(candidate, await decide(candidate, candidate.saltedHash), { register });
+    const listed = await source.batch(root);
+    if (listed.length === 0) return false;
+    const done = await decidedHere(listed.map((c) => c.evidenceId));
+    // One candidate per position (a bank listing two for one position has at most one the root proves there).
+    const byPosition = new Map<number, CandidateEvidence>();
+    for (const c of [...listed].sort((a, b) => a.index - b.index)) {
+      if (!done.has(c.evidenceId) && !byPosition.has(c.index)) byPosition.set(c.index, c);
     }
+    const candidates = [...byPosition.values()];
+    const proven: Array<{ candidate: CandidateEvidence; decided: Decided; leaf: Leaf }> = [];
+    const unproven: Array<{ candidate: CandidateEvidence; decided: Decided }> = [];
+    let undecided: unknown;
+    for (let from = 0; from < candidates.length; from += LOOKAHEAD) {
+      const slice = candidates.slice(from, from + LOOKAHEAD);
+      // The bank's claimed leaf counts only if the root on chain proves it at its position; then it is what was anchored.
+      const checked = await Promise.all(
+        slice.map((c) =>
+          provesInto(root, c, c.proof)
+            ? integrity(c, c.saltedHash).catch((error: unknown) => error)
+            : Promise.resolve(null),
+        ),
+      );
+      for (const [i, candidate] of slice.entries()) {
+        const integrityChecked = checked[i];
+        if (integrityChecked === null) {
+          unproven.push({
+            candidate,
+            decided: { check: { ok: false, reason: "the bank's leaf is not in the anchored root" }, contentHash: null },
+          });
+          continue;
+        }
+        if (!isDecided(integrityChecked)) {
+          undecided ??= integrityChecked;
+          continue;
+        }
+        proven.push({
+          candidate,
+          leaf: { root, index: candidate.index, proof: candidate.proof },
+          decided: integrityChecked.check.ok
+            ? await recordChecked(candidate, integrityChecked.contentHash)
+            : integrityChecked,
+        });
+      }
+    }
+    if (unproven.length > 0) await record(unproven, "none");
+    if (proven.length > 0) {
+      const recorded = await record(proven, "batch", root);
+      if (recorded.length > 0) {
+        logger.info(
+          {
+            root,
+            leaves: recorded.length,
+            accepted: recorded.filter((row) => row.verdict === "ACCEPT").length,
+          },
+          "batch verdicts recorded; batch attestation queued",
+        );
+      }
+    }
+    if (undecided !== undefined) throw undecided;
     return true;
   }
 
   /** Verifies a document anchored alone; false when the bank node does not know the evidence. */
   async function handleSingle(evidenceId: string, anchoredSaltedHash: string): Promise<boolean> {
-    if (await decidedHere(evidenceId)) return true;
+    if ((await decidedHere([evidenceId])).has(evidenceId)) return true;
     const candidate = await source.evidence(evidenceId);
     if (!candidate) return false;
-    await record(candidate, await decide(candidate, anchoredSaltedHash), {});
+    await record([{ candidate, decided: await decide(candidate, anchoredSaltedHash) }], "attest");
     return true;
   }
 

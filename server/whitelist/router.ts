@@ -3,6 +3,7 @@
  * ./service.ts; the regulator's seal: ./signatures.ts; requests and views: ./schema.ts).
  */
 import { z } from "zod";
+import { pageOf } from "../../domain/api/page";
 import { authorize } from "../auth/policy";
 import type { Chain } from "../chain/chain";
 import type { NodeRole } from "../config";
@@ -115,10 +116,10 @@ export function whiteListRoutes({
       tags: ["white list"],
       auth: ["bank_officer", "regulator", "borrower", "supplier"],
       query: GradeFilter,
-      responses: { 200: { description: "firms", schema: z.object({ items: z.array(EntryView) }) } },
+      responses: { 200: { description: "firms, by credit code", schema: pageOf(EntryView) } },
       handler: async ({ query, principal }) => {
         authorize(principal!, "read", { type: "catalog" });
-        return { body: await listEntries(db, query.grade) };
+        return { body: await listEntries(db, query) };
       },
     }),
     defineRoute({

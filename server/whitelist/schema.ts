@@ -1,5 +1,6 @@
 /** The white list's requests and views on both nodes (the entry itself: domain/api/whitelist.ts). */
 import { z } from "zod";
+import { pageQuery } from "../../domain/api/page";
 import { Hex32, Text } from "../http/route";
 import { GRADES } from "../rules/products";
 import { CSV_COLUMNS, WhiteListEntryInput } from "../../domain/api/whitelist";
@@ -58,7 +59,8 @@ export const ReceiveBody = z.object({
 });
 export type ReceiveBody = z.infer<typeof ReceiveBody>;
 
-export const GradeFilter = z.object({ grade: z.enum(GRADES).optional() });
+export const GradeFilter = z.object({ grade: z.enum(GRADES).optional(), ...pageQuery().shape });
+export type GradeFilter = z.infer<typeof GradeFilter>;
 
 export const CreditCodeParams = z.object({
   creditCode: z.string().regex(/^[0-9A-Z]{18}$/, { message: "must be an 18-character unified social credit code" }),

@@ -1,6 +1,7 @@
 import type { Chain } from "../chain/chain";
 import type { Database } from "../db/client";
 import { AppError, badRequest, notFound } from "../errors";
+import { pageArgs, pageOfRows } from "../http/page";
 import type { BankClient } from "../regulator/bank-client";
 import {
   CSV_COLUMNS,
@@ -9,7 +10,7 @@ import {
   parseWhiteListCsv as parseCsv,
 } from "../../domain/api/whitelist";
 import { presentEntry, signedEntryJson } from "./presenter";
-import { PUBLISH_CHUNK, type ImportBody, type Publication, type ReceiveBody } from "./schema";
+import { PUBLISH_CHUNK, type GradeFilter, type ImportBody, type Publication, type ReceiveBody } from "./schema";
 import { sealWhiteList, whiteListDomain, type RegulatorCheck, type SealReader } from "./signatures";
 
 // The entry schema and the CSV reader are the domain's (domain/api/whitelist.ts): the CLI checks a file with them
@@ -189,9 +190,14 @@ export async function receiveSignedEntries(
 }
 
 /** The list, by credit code, optionally of one grade. */
-export async function listEntries(db: Database, grade?: string) {
-  const rows = await db.prisma.whiteListEntry.findMany({ where: { grade }, orderBy: { creditCode: "asc" } });
-  return { items: rows.map(presentEntry) };
+export async function listEntries(db: Database, query: GradeFilter) {
+  const rows = await db.prisma.whiteListEntry.findMany({
+    where: { grade: query.grade },
+    orderBy: { creditCode: "asc" },
+    ...pageArgs(query, "creditCode"),
+  });
+  const page = pageOfRows(rows, query, (row) => row.creditCode);
+  return { items: page.items.map(presentEntry), nextCursor: page.nextCursor };
 }
 
 export async function getEntry(db: Database, creditCode: string) {

@@ -25,8 +25,10 @@ interface Rule {
 export function specifiersOf(source: string): string[] {
   const found = new Set<string>();
   const patterns = [
-    /\b(?:import|export)\s[^'"`;]*?\bfrom\s*["']([^"']+)["']/g,
-    /\bimport\s*["']([^"']+)["']/g,
+    // Static imports and re-exports start a line (Prettier puts them there): a path such as "/whitelist/import" in a
+    // string, which domain/api/generated/ is full of, is not an import.
+    /^\s*(?:import|export)\s[^'"`;]*?\bfrom\s*["']([^"']+)["']/gm,
+    /^\s*import\s*["']([^"']+)["']/gm,
     /\bimport\(\s*["']([^"']+)["']\s*\)/g,
     /\brequire\(\s*["']([^"']+)["']\s*\)/g,
   ];

@@ -1,9 +1,8 @@
 import { expect } from "chai";
 import http, { type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { buildOpenApi } from "../../server/http/openapi";
-import { routesOf } from "../../server/node/compose";
-import { inertRouteDeps } from "../helpers/nodeParts";
+import { openApiDocument } from "../../scripts/lib/openapi-document";
+import { API_VERSION } from "../../server/http/openapi";
 import { expectDeclaredResponse } from "../helpers/openApiContract";
 
 type Schema = Record<string, any>;
@@ -41,9 +40,12 @@ function isOpenAtTop(schema: Schema | undefined, components: Record<string, Sche
   return items?.type === "array" && isOpenAtTop(items.items, components);
 }
 
+/** A node's document as it serves it at /openapi.json. */
+const documentOf = (role: "bank" | "regulator") => openApiDocument(role) as any;
+
 /** The success responses of a node's document whose JSON schema is open: at the top, or anywhere inside. */
 function openResponses(role: "bank" | "regulator", anywhere: boolean): string[] {
-  const doc = buildOpenApi(routesOf(role, inertRouteDeps()), { title: role, version: "1", description: role }) as any;
+  const doc = documentOf(role);
   const components = doc.components?.schemas ?? {};
   const open: string[] = [];
   for (const item of Object.values<any>(doc.paths))
@@ -57,52 +59,72 @@ function openResponses(role: "bank" | "regulator", anywhere: boolean): string[] 
   return open.sort();
 }
 
-/** The settlement routes of #14, merged with open responses: to be given domain/api schemas (listed so none is added). */
-const NOT_YET_TYPED = [
-  "closeFacility 200",
-  "closeFacility 202",
-  "paySubsidy 200",
-  "paySubsidy 202",
-  "prepareRepayment 200",
-  "prepareSubsidyPayment 200",
-  "repay 200",
-  "repay 202",
-  "withdrawToTreasury 200",
-  "withdrawToTreasury 202",
-];
+const operationsOf = (doc: any) =>
+  Object.entries<any>(doc.paths).flatMap(([path, item]) =>
+    Object.entries<any>(item).map(([method, operation]) => ({ path, method, operation })),
+  );
 
 describe("the API contract", function () {
   describe("when the OpenAPI document is generated", function () {
     for (const role of ["bank", "regulator"] as const) {
-      it(`declares every success response of the ${role} node as a typed object, not an open one`, function () {
-        expect(openResponses(role, false)).to.deep.equal(role === "bank" ? NOT_YET_TYPED : []);
+      describe(`for the ${role} node`, function () {
+        const doc = documentOf(role);
+
+        it("declares every success response as a typed object, with no open object anywhere inside", function () {
+          expect(openResponses(role, false)).to.deep.equal([]);
+          expect(openResponses(role, true)).to.deep.equal([]);
+        });
+
+        it("declares, with a description, every tag an operation uses, and tags every operation", function () {
+          const declared = new Map<string, string>(doc.tags.map((t: any) => [t.name, t.description]));
+          for (const { method, path, operation } of operationsOf(doc)) {
+            expect(operation.tags, `${method} ${path}`).to.have.length.greaterThan(0);
+            for (const tag of operation.tags) expect(declared.get(tag), `tag ${tag}`).to.be.a("string").and.not.empty;
+          }
+          const used = new Set(operationsOf(doc).flatMap(({ operation }) => operation.tags));
+          expect([...declared.keys()].filter((tag) => !used.has(tag))).to.deep.equal([]);
+        });
+
+        it("pages every list with a cursor: limit and cursor in, nextCursor out", function () {
+          const components = doc.components.schemas;
+          const lists = operationsOf(doc).filter(({ method, operation }) => {
+            const schema = deref(operation.responses[200]?.content?.["application/json"]?.schema, components);
+            return method === "get" && deref(schema?.properties?.items, components)?.type === "array";
+          });
+          expect(lists.length).to.equal(role === "bank" ? 10 : 6);
+          for (const { path, operation } of lists) {
+            const query = (operation.parameters ?? []).filter((p: any) => p.in === "query").map((p: any) => p.name);
+            expect(query, path).to.include.members(["limit", "cursor"]);
+            const schema = deref(operation.responses[200].content["application/json"].schema, components);
+            expect(schema?.required, path).to.include.members(["items", "nextCursor"]);
+          }
+        });
+
+        it("declares the RateLimit headers on every answer, Retry-After on 429, WWW-Authenticate on 401", function () {
+          expect(Object.keys(doc.components.headers)).to.include.members([
+            "RateLimit",
+            "RateLimit-Policy",
+            "Retry-After",
+            "WWW-Authenticate",
+          ]);
+          for (const { method, path, operation } of operationsOf(doc))
+            for (const [status, response] of Object.entries<any>(operation.responses)) {
+              const where = `${method} ${path} ${status}`;
+              expect(Object.keys(response.headers ?? {}), where).to.include.members(["RateLimit", "RateLimit-Policy"]);
+              if (status === "401") expect(response.headers, where).to.have.property("WWW-Authenticate");
+              if (status === "429") expect(response.headers, where).to.have.property("Retry-After");
+            }
+        });
+
+        it("states its version and the versioning policy", function () {
+          expect(doc.info.version)
+            .to.equal(API_VERSION)
+            .and.match(/^\d+\.\d+\.\d+$/);
+          expect(doc.info.description).to.contain("Versioning:");
+          expect(doc.info.license.identifier).to.equal("MIT");
+        });
       });
     }
-
-    it("leaves open only the free-form parts inside: a document's metadata and a metric's figures", function () {
-      // Named here so that a new open object anywhere else fails this test.
-      expect(openResponses("bank", true)).to.deep.equal(
-        [
-          ...NOT_YET_TYPED,
-          "getApproval 200", // the review report's metric figures and the bank's inputs
-          "getBatch 200", // document metadata
-          "getDocument 200",
-          "getEvidence 200",
-          "listDocuments 200",
-          "listFacilityEvidence 200",
-          "listReviews 200", // the review report's metric figures and the inputs
-          "proposeReview 201",
-          "uploadDocument 201",
-          "uploadDocuments 201",
-        ].sort(),
-      );
-      expect(openResponses("regulator", true)).to.deep.equal([
-        "createRegistryRecord 201", // a registry record's figures, by kind
-        "listRegistryRecords 200",
-        "listRegulatorDecisions 200", // the message it was asked to sign
-        "verificationQueue 200", // document metadata
-      ]);
-    });
   });
 
   describe("when a node answers (test/helpers/openApiContract.ts)", function () {

@@ -5,6 +5,7 @@
  */
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import type { Role } from "../../domain/enums";
@@ -12,7 +13,15 @@ import { ENUMS } from "../../web/src/enums";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 export const WEB_DIST = path.join(ROOT, "web", "dist");
-export const SHOTS = path.join(ROOT, "docs", "screenshots");
+/** The screenshots kept as docs (scripts/screenshots.ts writes them). */
+export const DOCS_SHOTS = path.join(ROOT, "docs", "screenshots");
+/**
+ * Where the tests' screenshots go: a temporary folder, so a test run leaves the working tree as it found it, or
+ * SCREENSHOTS_DIR (`SCREENSHOTS_DIR=docs/screenshots npx hardhat test test/web/*.test.ts` retakes the docs' shots).
+ */
+export const SHOTS = process.env.SCREENSHOTS_DIR
+  ? path.resolve(process.env.SCREENSHOTS_DIR)
+  : path.join(os.tmpdir(), "qfm-screenshots");
 const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
 
 /** Builds web/dist when it is missing (the bank node serves it). */
@@ -105,7 +114,7 @@ export function browserSessions(browser: () => Browser, bankUrl: () => string) {
   return { loginAs, dump, closeAll, pageErrors, failedResponses };
 }
 
-export function screenshot(page: Page, name: string, fullPage = true): Promise<Buffer> {
-  fs.mkdirSync(SHOTS, { recursive: true });
-  return page.screenshot({ path: path.join(SHOTS, name), fullPage });
+export function screenshot(page: Page, name: string, fullPage = true, dir = SHOTS): Promise<Buffer> {
+  fs.mkdirSync(dir, { recursive: true });
+  return page.screenshot({ path: path.join(dir, name), fullPage });
 }

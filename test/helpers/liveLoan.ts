@@ -10,9 +10,8 @@
 import { expect } from "chai";
 import { Wallet, type HDNodeWallet, type JsonRpcProvider } from "ethers";
 import fs from "node:fs";
-import path from "node:path";
 import { devWallet } from "../../scripts/lib/deploy-config";
-import { FacilityManager__factory, SettlementToken__factory } from "../../typechain-types";
+import { EvidenceRegistry__factory, FacilityManager__factory, SettlementToken__factory } from "../../typechain-types";
 import { LICENSED_SUPPLIER, recordAccounts } from "./liveFacility";
 import { startLiveChain } from "./liveNodes";
 import { client, issueKey, startNodeProcess, tempDir, waitFor, type NodeProcess } from "./processes";
@@ -158,9 +157,23 @@ export async function startLiveLoan(
     return uploads.every((id) => body.items.find((e: any) => e.evidenceId === id)?.verified === true);
   });
   await quiesce();
-  const t0 = (await provider.getBlock("latest"))!.timestamp + 600;
-  await provider.send("evm_setNextBlockTimestamp", [t0]);
-  ok(await officer.post(`/facilities/${facilityId}/payments/0`, {}), 200);
+  await provider.send("evm_setNextBlockTimestamp", [(await provider.getBlock("latest"))!.timestamp + 600]);
+  const paid = await officer.post(`/facilities/${facilityId}/payments/0`, {});
+  ok(paid, 200);
+  // The payment registers its batched invoice first (a transaction of its own, in the block of the time set), so it
+  // lands a block or two later: the loan starts at its block's time.
+  const t0 = (await provider.getBlock((await provider.getTransactionReceipt(paid.body.txHash))!.blockNumber))!
+    .timestamp;
+  // Exactly once: the invoice was registered by this payment alone, and the payment is not made twice.
+  const registry = EvidenceRegistry__factory.connect(deployment.contracts.EvidenceRegistry, provider);
+  for (const evidenceId of paid.body.evidenceIds as string[]) {
+    const anchored = await registry.queryFilter(registry.filters.EvidenceAnchored(evidenceId));
+    expect(anchored.map((e) => e.args.batchRoot === `0x${"0".repeat(64)}`)).to.deep.equal([false]);
+  }
+  const again = await officer.post(`/facilities/${facilityId}/payments/0`, {});
+  ok(again, 409);
+  expect(again.body.code).to.equal("payment_already_paid");
+  expect(await manager.queryFilter(manager.filters.PaymentExecuted(BigInt(facilityId)))).to.have.length(1);
   await at(t0 + 90 * DAY);
   const proposed = await officer.post(`/facilities/${facilityId}/reviews`, {
     periodTo: new Date((t0 + 90 * DAY) * 1000).toISOString(),

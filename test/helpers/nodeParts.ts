@@ -10,45 +10,12 @@ import type { Logger } from "pino";
 import { devWallet } from "../../scripts/lib/deploy-config";
 import type { Chain } from "../../server/chain/chain";
 import type { NodeRole } from "../../server/config";
-import { composeNode, openDatabase, type NodeParts, type RouteDeps } from "../../server/node/compose";
+import { composeNode, openDatabase, type NodeParts } from "../../server/node/compose";
 
 export type { NodeParts };
 
-/** An object any use of which fails: proves route definitions do not touch a dependency when they are built. */
-function inert<T>(name: string): T {
-  return new Proxy(
-    {},
-    {
-      get(_target, property) {
-        throw new Error(`${name}.${String(property)} was used while only reading the route definitions`);
-      },
-    },
-  ) as T;
-}
-
-/**
- * Dependencies that serve only to read route definitions (method, path, roles, schemas): the chain has the two
- * constants the document routes copy, everything else throws if used. `bankNode` is given so the regulator's
- * lifecycle routes are part of its route set, as they are on a node configured with the bank node's address.
- */
-export function inertRouteDeps(): RouteDeps {
-  return {
-    db: inert("db"),
-    chain: { chainId: 0n, deployment: { contracts: { EvidenceRegistry: "" } } } as unknown as Chain,
-    outbox: inert("outbox"),
-    catalog: inert("catalog"),
-    metrics: inert("metrics"),
-    store: inert("store"),
-    bank: {
-      facilities: inert("facilities"),
-      payments: inert("payments"),
-      approvals: inert("approvals"),
-      settlement: inert("settlement"),
-    },
-    waitMs: 0,
-    bankNode: { url: "http://127.0.0.1:9", apiKey: "inert" },
-  };
-}
+/** Route dependencies that only serve to read route definitions (scripts/lib/openapi-document.ts). */
+export { inertRouteDeps } from "../../scripts/lib/openapi-document";
 
 /** The role's development verifier key (a running node's VERIFIER_KEY on the development chain). */
 export function devVerifierWallet(role: NodeRole): Wallet {

@@ -13,6 +13,7 @@ import { EvidenceRegistry__factory, FacilityManager__factory, SettlementToken__f
 import { emptyDatabase, type EmptyDatabase } from "../helpers/databases";
 import { recordAccounts } from "../helpers/liveFacility";
 import { client, issueKey, startNodeProcess, tempDir, waitFor, type NodeProcess } from "../helpers/processes";
+import { chainVerdicts, leafFromNode, verifiedOnChain } from "../helpers/chainVerdicts";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 /** Not the development chain 31337: no development key or default applies. */
@@ -483,18 +484,27 @@ describe("consortium deployment: two nodes on a chain other than 31337", functio
       await waitFor(
         "both verdicts of both documents on chain",
         async () => {
-          const verdicts = await Promise.all(
-            evidenceIds.flatMap((id) => [
-              registry.verdictOf(id, keys.bankVerifier.address),
-              registry.verdictOf(id, keys.regulatorVerifier.address),
-            ]),
-          );
+          const verdicts = (
+            await Promise.all(
+              evidenceIds.map((id) =>
+                chainVerdicts(
+                  registry,
+                  id,
+                  [keys.bankVerifier.address, keys.regulatorVerifier.address],
+                  leafFromNode(officer),
+                ),
+              ),
+            )
+          ).flat();
           return verdicts.every((verdict) => verdict === Verdict.ACCEPT);
         },
         180_000,
         500,
       );
-      for (const id of evidenceIds) expect(await registry.isVerified(id)).to.equal(true);
+      for (const id of evidenceIds) {
+        const verifiers = [keys.bankVerifier.address, keys.regulatorVerifier.address];
+        expect(await verifiedOnChain(registry, id, verifiers, leafFromNode(officer))).to.equal(true);
+      }
       counts.documentsVerified += evidenceIds.length;
       counts.verdictsOnChain += evidenceIds.length * 2;
 

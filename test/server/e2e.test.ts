@@ -11,6 +11,7 @@ import { readDeployment } from "../../scripts/lib/deployments";
 import { verifyBatchProof } from "../../server/chain/batch-tree";
 import { EvidenceRegistry__factory, type EvidenceRegistry } from "../../typechain-types";
 import { openFacility } from "../helpers/liveFacility";
+import { chainVerdicts, leafFromNode, verifiedOnChain } from "../helpers/chainVerdicts";
 import { client, issueKey, startNodeProcess, tempDir, waitFor, type NodeProcess } from "../helpers/processes";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -28,6 +29,7 @@ describe("bank and regulator nodes, end to end", function () {
   let regulator: NodeProcess;
   let dir: string;
   let officer: ReturnType<typeof client>;
+  let officerKey: string;
   let inspector: ReturnType<typeof client>;
   let registry: EvidenceRegistry;
   let provider: JsonRpcProvider;
@@ -56,7 +58,7 @@ describe("bank and regulator nodes, end to end", function () {
       BATCH_MAX_AGE_MS: "1500",
       BATCH_MAX_SIZE: "64",
     };
-    const officerKey = issueKey(bankEnv, "bank", "bank_officer", "alice");
+    officerKey = issueKey(bankEnv, "bank", "bank_officer", "alice");
     const regulatorKeyAtBank = issueKey(bankEnv, "bank", "regulator", "regulator-node");
     bank = await startNodeProcess("bank", bankEnv);
     regulator = await startNodeProcess("regulator", {
@@ -98,12 +100,12 @@ describe("bank and regulator nodes, end to end", function () {
     return response.body as { id: string; evidenceId: string; contentHash: string; salt: string; status: string };
   }
 
+  /** Both verifiers' verdicts on chain: a batched leaf's are its batch's bits until a payment registers it. */
   async function verdicts(evidenceId: string) {
-    return Promise.all([
-      registry.verdictOf(evidenceId, bankVerifier),
-      registry.verdictOf(evidenceId, regulatorVerifier),
-    ]);
+    return chainVerdicts(registry, evidenceId, [bankVerifier, regulatorVerifier], leafFromNode(officer));
   }
+  const isVerified = (evidenceId: string) =>
+    verifiedOnChain(registry, evidenceId, [bankVerifier, regulatorVerifier], leafFromNode(officer));
 
   it("anchors a batch, both nodes accept on chain, and the proof verifies with @openzeppelin/merkle-tree", async function () {
     const contract = await upload(
@@ -144,8 +146,8 @@ describe("bank and regulator nodes, end to end", function () {
       const all = [...(await verdicts(contract.evidenceId)), ...(await verdicts(report.evidenceId))];
       return all.every((verdict) => verdict === Verdict.ACCEPT);
     });
-    expect(await registry.isVerified(contract.evidenceId)).to.equal(true);
-    expect(await registry.isVerified(report.evidenceId)).to.equal(true);
+    expect(await isVerified(contract.evidenceId)).to.equal(true);
+    expect(await isVerified(report.evidenceId)).to.equal(true);
   });
 
   it("anchors a single document in its own transaction and both nodes accept it", async function () {
@@ -168,12 +170,41 @@ describe("bank and regulator nodes, end to end", function () {
   });
 
   it("lets the regulator reject what its own registry does not know, so the evidence is not verified", async function () {
-    const patent = await upload("PATENT_FILING", { patentNumber: "CN209999999999.9" }, "unknown patent");
-    await waitFor("both verdicts on chain", async () =>
-      (await verdicts(patent.evidenceId)).every((v) => v !== Verdict.NONE),
+    // Uploaded together (one bulk request), so in one batch: a REJECT of one leaf blocks that leaf only.
+    const form = new FormData();
+    const both = [
+      { kind: "PATENT_FILING", metadata: { patentNumber: "CN209999999999.9" }, text: "unknown patent" },
+      { kind: "DELIVERY_NOTE", metadata: { supplierLicence: "91330200MA2H8K3X1Y" }, text: "delivery note beside" },
+    ];
+    form.append(
+      "documents",
+      JSON.stringify(both.map((d) => ({ facilityId: "1", kind: d.kind, metadata: d.metadata }))),
     );
+    for (const d of both)
+      form.append("files", new Blob([new Uint8Array(pdf(d.text))], { type: "application/pdf" }), "d.pdf");
+    const bulk = await fetch(`${bank.url}/documents/bulk`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${officerKey}` },
+      body: form,
+    });
+    expect(bulk.status).to.equal(201);
+    const [patent, note] = ((await bulk.json()) as { items: Array<{ evidenceId: string }> }).items;
+    await waitFor("both verdicts on chain", async () =>
+      [...(await verdicts(patent.evidenceId)), ...(await verdicts(note.evidenceId))].every((v) => v !== Verdict.NONE),
+    );
+    const leaves = await Promise.all(
+      [patent, note].map(async (d) => (await officer.get(`/evidence/${d.evidenceId}/proof`)).body),
+    );
+    expect(leaves[0].root, "one batch").to.equal(leaves[1].root);
     expect(await verdicts(patent.evidenceId)).to.deep.equal([Verdict.ACCEPT, Verdict.REJECT]);
-    expect(await registry.isVerified(patent.evidenceId)).to.equal(false);
+    expect(await verdicts(note.evidenceId)).to.deep.equal([Verdict.ACCEPT, Verdict.ACCEPT]);
+    expect([await isVerified(patent.evidenceId), await isVerified(note.evidenceId)]).to.deep.equal([false, true]);
+    // The bank node's own view (what its payment pre-flight reads): accepted by one verifier only is not verified.
+    const items = (await officer.get("/facilities/1/evidence")).body.items;
+    const view = (id: string) => items.find((e: any) => e.evidenceId === id);
+    expect([view(patent.evidenceId).verified, view(patent.evidenceId).registered]).to.deep.equal([false, false]);
+    expect(view(patent.evidenceId).verdicts.map((v: any) => v.verdict)).to.deep.equal(["ACCEPT", "REJECT"]);
+    expect(view(note.evidenceId).verified).to.equal(true);
     const list = await inspector.get("/verifications?verdict=REJECT");
     const rejection = list.body.items.find((item: { evidenceId: string }) => item.evidenceId === patent.evidenceId);
     expect(rejection.reason).to.equal("patent filing CN209999999999.9 is not in the regulator's registry");
@@ -194,7 +225,7 @@ describe("bank and regulator nodes, end to end", function () {
       (await verdicts(note.evidenceId)).every((v) => v !== Verdict.NONE),
     );
     expect(await verdicts(note.evidenceId)).to.deep.equal([Verdict.REJECT, Verdict.REJECT]);
-    expect(await registry.isVerified(note.evidenceId)).to.equal(false);
+    expect(await isVerified(note.evidenceId)).to.equal(false);
 
     // The public check, against the chain: the original is anchored, the forgery is not.
     const publicClient = client(bank.url);

@@ -9,6 +9,7 @@ import { Verdict } from "../helpers/constants";
 import { recordAccounts } from "../helpers/liveFacility";
 import { issueKeyOn, startLiveSystem, type LiveSystem } from "../helpers/liveSystem";
 import { client, waitFor } from "../helpers/processes";
+import { chainVerdicts, leafFromNode } from "../helpers/chainVerdicts";
 
 const pdf = (text: string) => Buffer.from(`%PDF-1.7\n% ${text}\n%%EOF\n`);
 const yuan = (n: number) => (BigInt(n) * 100n).toString();
@@ -126,7 +127,7 @@ describe("evidence identity and the payee account, against live nodes", function
   /** Both verifiers' verdicts on chain, once both are there, with each node's reason from its own API. */
   async function verdicts(document: Uploaded) {
     const onChain = () =>
-      Promise.all(VERIFIERS.map((v) => system.contracts.registry.verdictOf(document.evidenceId, v)));
+      chainVerdicts(system.contracts.registry, document.evidenceId, VERIFIERS, leafFromNode(officer));
     await waitFor(`both verdicts on ${document.id}`, async () =>
       (await onChain()).every((v) => v !== BigInt(Verdict.NONE)),
     );

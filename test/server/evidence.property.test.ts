@@ -8,6 +8,7 @@ import { Verdict } from "../helpers/constants";
 import { recordAccounts } from "../helpers/liveFacility";
 import { issueKeyOn, startLiveSystem, type LiveSystem } from "../helpers/liveSystem";
 import { client, waitFor } from "../helpers/processes";
+import { chainVerdicts, leafFromNode } from "../helpers/chainVerdicts";
 
 const pdf = (text: string) => Buffer.from(`%PDF-1.7\n% ${text}\n%%EOF\n`);
 const yuan = (n: number) => (BigInt(n) * 100n).toString();
@@ -225,9 +226,13 @@ describe("random evidence and payment actions keep the fund-use promise (fast-ch
     await waitFor(
       `both verdicts on run ${run}'s ${accepted.length} documents`,
       async () => {
-        const verdicts = await Promise.all(
-          accepted.flatMap((d) => VERIFIERS.map((v) => system.contracts.registry.verdictOf(d.evidenceId, v))),
-        );
+        const verdicts = (
+          await Promise.all(
+            accepted.map((d) =>
+              chainVerdicts(system.contracts.registry, d.evidenceId, VERIFIERS, leafFromNode(officer)),
+            ),
+          )
+        ).flat();
         return verdicts.every((v) => v !== BigInt(Verdict.NONE));
       },
       60_000,

@@ -18,6 +18,7 @@ import { createChain, type Chain } from "../../server/chain/chain";
 import { createDatabase, type Database } from "../../server/db/client";
 import { migrateDatabase } from "../../server/db/migrate";
 import { createApp, type AppOptions } from "../../server/http/app";
+import { API_VERSION } from "../../server/http/openapi";
 import type { RouteDef } from "../../server/http/route";
 import { registryRoutes } from "../../server/registry/registry";
 import { whiteListRoutes } from "../../server/whitelist/router";
@@ -1001,6 +1002,56 @@ describe("the HTTP layer", function () {
     });
   });
 
+  describe("when another list is paged (every list takes limit and cursor)", function () {
+    it("hands out a cursor that continues a list built in memory, and null on the last page", async function () {
+      for (const [pathname, keyOf] of [
+        ["/products", (p: { id: string; version: number }) => `${p.id}@${p.version}`],
+        ["/facilities", (f: { applicationId: string }) => f.applicationId],
+      ] as const) {
+        const all = await send(pathname, { key: keys.officer });
+        expect(all.status, all.text).to.equal(200);
+        expect(all.body.nextCursor).to.equal(null);
+        const ids = all.body.items.map(keyOf as (item: unknown) => string);
+        const seen: string[] = [];
+        let cursor: string | null = null;
+        do {
+          const query: string = `?limit=1${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`;
+          const page: Reply = await send(`${pathname}${query}`, { key: keys.officer });
+          expect(page.status, page.text).to.equal(200);
+          expect(page.body.items.length).to.be.at.most(1);
+          seen.push(...page.body.items.map(keyOf as (item: unknown) => string));
+          cursor = page.body.nextCursor;
+          if (cursor !== null) expect(cursor).to.equal(seen[seen.length - 1]);
+        } while (cursor !== null);
+        expect(seen, pathname).to.deep.equal(ids);
+      }
+    });
+
+    it("answers 400 invalid_cursor for a cursor that names no item, and 400 for a limit out of range", async function () {
+      const problem = expectProblem(
+        await send("/products?cursor=nothing@1", { key: keys.officer }),
+        400,
+        "invalid_cursor",
+      );
+      expect(problem.detail).to.contain("start without one");
+      expectProblem(await send("/payees?limit=501", { key: keys.officer }), 400, "validation_failed");
+      expectProblem(await send("/approvals?limit=0", { key: keys.officer }), 400, "validation_failed");
+    });
+
+    it("pages a database list without gaps or repeats", async function () {
+      const all = await send("/payees", { key: keys.officer });
+      expect(all.status, all.text).to.equal(200);
+      const first = await send("/payees?limit=1", { key: keys.officer });
+      expect(first.body.items).to.deep.equal(all.body.items.slice(0, 1));
+      if (all.body.items.length > 1) {
+        expect(first.body.nextCursor).to.equal(all.body.items[0].address);
+        const rest = await send(`/payees?limit=500&cursor=${first.body.nextCursor}`, { key: keys.officer });
+        expect(rest.body.items).to.deep.equal(all.body.items.slice(1));
+        expect(rest.body.nextCursor).to.equal(null);
+      } else expect(first.body.nextCursor).to.equal(null);
+    });
+  });
+
   describe("when something does not exist", function () {
     it("answers 404 route_not_found for an unknown path or method", async function () {
       expectProblem(await send("/nowhere?x=1"), 404, "route_not_found", "/nowhere?x=1");
@@ -1108,6 +1159,22 @@ describe("the HTTP layer", function () {
       expect(reply.status, reply.text).to.equal(200);
     });
 
+    it("challenges with WWW-Authenticate: Bearer, naming invalid_token when a key was refused", async function () {
+      const missing = await send("/verifications");
+      expectProblem(missing, 401, "unauthorized");
+      expect(missing.headers.get("www-authenticate")).to.equal('Bearer realm="qfm"');
+      const bogus = await send("/verifications", { key: `qfm_${randomBytes(32).toString("base64url")}` });
+      expectProblem(bogus, 401, "unauthorized");
+      expect(bogus.headers.get("www-authenticate")).to.equal('Bearer realm="qfm", error="invalid_token"');
+      const metrics = await send("/metrics", { headers: { authorization: "Basic x" } });
+      expect(metrics.status).to.equal(401);
+      expect(metrics.headers.get("www-authenticate")).to.equal('Bearer realm="qfm", error="invalid_token"');
+      // A refusal that is not about credentials carries no challenge.
+      const forbidden = await send("/registry/records", { key: keys.officer });
+      expect(forbidden.status).to.equal(403);
+      expect(forbidden.headers.get("www-authenticate")).to.equal(null);
+    });
+
     it("answers 403 naming the allowed roles for a role the route does not allow", async function () {
       const problem = expectProblem(await send("/registry/records", { key: keys.officer }), 403, "forbidden");
       expect(problem.detail).to.include("allowed: regulator");
@@ -1131,6 +1198,27 @@ describe("the HTTP layer", function () {
       expect(problem.retryable).to.equal(true);
       expect(reply.headers.get("ratelimit-policy")).to.match(new RegExp(`q=${LIMIT}`));
       expect(reply.headers.get("retry-after")).to.match(/^\d+$/);
+    });
+
+    it("sends the RateLimit headers /openapi.json declares on every answer, success or refusal", async function () {
+      // An anonymous client from an address of its own (trust proxy: loopback), not to spend this one's budget.
+      const anonymous = { "x-forwarded-for": "203.0.113.9" };
+      for (const [pathname, init, status] of [
+        ["/verifications", { key: keys.supplier }, 403],
+        ["/verifications", { headers: anonymous }, 401],
+        ["/verifications?limit=x", { key: keys.regulator }, 400],
+      ] as const) {
+        const reply = await send(pathname, { ...init, at: limited });
+        expect(reply.status, reply.text).to.equal(status);
+        expect(reply.headers.get("ratelimit"), pathname).to.match(/^"[^"]+"; r=\d+; t=\d+$/);
+        expect(reply.headers.get("ratelimit-policy"), pathname).to.match(new RegExp(`; q=${LIMIT}; w=60;`));
+      }
+      const ok = await send("/verifications", { key: keys.officer2, at: limited });
+      expect(ok.status).to.equal(200);
+      expect(ok.headers.get("ratelimit")).to.match(/r=\d+/);
+      const declared = (await send("/openapi.json", { at: limited })).body.paths["/verifications"].get.responses;
+      for (const status of ["200", "400", "401", "403", "429"])
+        expect(Object.keys(declared[status].headers), status).to.include.members(["RateLimit", "RateLimit-Policy"]);
     });
 
     it("counts each key on its own", async function () {
@@ -1178,7 +1266,7 @@ describe("the HTTP layer", function () {
 
     it("is OpenAPI 3.1 with info, servers and the bearer API-key scheme", async function () {
       expect(doc.openapi).to.equal("3.1.0");
-      expect(doc.info).to.include({ title: "test node", version: "1.0.0" });
+      expect(doc.info).to.include({ title: "test node", version: API_VERSION });
       expect(doc.servers).to.deep.equal([{ url: "/" }]);
       expect(doc.components.securitySchemes.apiKey).to.include({ type: "http", scheme: "bearer" });
     });

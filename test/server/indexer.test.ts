@@ -420,6 +420,8 @@ function behavesLikeAnIndexer(kind: ChainNodeKind, port: number, databaseProvide
               counterparty: lab,
               saltedHash: certificate,
               batchRoot: tree.root,
+              // decoded from the registering call: what a batch verdict's bit stands for
+              leafIndex: 0,
             },
           },
         ]);

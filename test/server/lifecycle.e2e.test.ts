@@ -1,8 +1,10 @@
 import { expect } from "chai";
 import { Wallet, type JsonRpcProvider } from "ethers";
 import fs from "node:fs";
+import path from "node:path";
 import type { ChainNode } from "../../scripts/lib/chain-node";
 import { devWallet } from "../../scripts/lib/deploy-config";
+import { EvidenceRegistry__factory } from "../../typechain-types";
 import { recordAccounts } from "../helpers/liveFacility";
 import { startLiveChain } from "../helpers/liveNodes";
 import { client, issueKey, startNodeProcess, tempDir, waitFor, type NodeProcess } from "../helpers/processes";
@@ -93,8 +95,38 @@ describe("loan lifecycle, end to end", function () {
     await quiesce();
   }
 
+  /**
+   * Registers on chain the batched evidence payment `index` will use, as anyone may (the proof is the authority), so
+   * that the payment itself lands in the block whose time the test sets: the bank node would otherwise register it in
+   * a transaction of its own just before (test/helpers/liveLoan.ts and the demo seed go that way).
+   */
+  async function registerEvidenceOf(index: number) {
+    const { body } = await officer.get(`/facilities/1/payments/${index}/readiness`);
+    const registry = EvidenceRegistry__factory.connect(
+      JSON.parse(fs.readFileSync(path.join(dir, "deployment.json"), "utf8")).contracts.EvidenceRegistry,
+      await provider.getSigner(15),
+    );
+    for (const evidenceId of body.evidenceIds as string[]) {
+      const proof = (await officer.get(`/evidence/${evidenceId}/proof`)).body;
+      if (proof.single || (await registry.evidenceOf(evidenceId)).anchoredAt !== 0n) continue;
+      const [facilityId, kind, counterparty, saltedHash] = proof.leaf;
+      await (
+        await registry.registerBatchedEvidence(
+          proof.root,
+          proof.index,
+          facilityId,
+          kind,
+          counterparty,
+          saltedHash,
+          proof.proof,
+        )
+      ).wait();
+    }
+  }
+
   async function payAt(index: number, timestamp: number) {
     await quiesce();
+    await registerEvidenceOf(index);
     await provider.send("evm_setNextBlockTimestamp", [timestamp]);
     const response = await officer.post(`/facilities/1/payments/${index}`, {});
     expect(response.status, JSON.stringify(response.body)).to.equal(200);

@@ -31,7 +31,8 @@ async function fixture() {
   const hd = ethers.HDNodeWallet.fromPhrase(mnemonic, undefined, `m/44'/60'/0'/0/${index}`);
   const verifierWallet = new ethers.Wallet(hd.privateKey, ethers.provider);
   const decisions = createDecisions({
-    db: {} as Database, // refuse is not exercised here: test/server/verification.integrity.test.ts covers it
+    // refuse is not exercised here (test/server/verification.integrity.test.ts covers it); nothing is revoked
+    db: { prisma: { verification: { findMany: async () => [] } } } as unknown as Database,
     mac: createNodeMac(macKeyOf({ verifierKey: verifierWallet.privateKey })),
     metrics: createMetrics("bank"),
     logger: pino({ level: "silent" }),

@@ -5,8 +5,7 @@
  * its state until the chain has applied it.
  */
 import { useState } from "react";
-import type { ApprovalDetail, ApprovalView } from "../../domain/api/approvals";
-import type { FacilityDetail } from "../../domain/api/facilities";
+import type { ApprovalView } from "../../domain/api/approvals";
 import type { SpotCheckList } from "../../domain/api/regulator";
 import type { Api } from "./api";
 import { Loading, REFRESH_MS, StatusBadge, useLoad } from "./common";
@@ -60,10 +59,10 @@ export function ApprovalCard({ api, approval, onDone }: { api: Api; approval: Ap
   const loaded = useLoad(
     () =>
       Promise.all([
-        api.get<ApprovalDetail>(`/approvals/${approval.id}`),
-        api.get<FacilityDetail>(`/facilities/${approval.facilityId}`),
+        api.get(`/approvals/${approval.id}`),
+        api.get(`/facilities/${approval.facilityId}`),
         approval.kind === "UNFREEZE"
-          ? api.regGet<SpotCheckList>(`/spot-checks?facilityId=${approval.facilityId}`).catch(() => null)
+          ? api.regGet(`/spot-checks?facilityId=${approval.facilityId}`).catch(() => null)
           : Promise.resolve(null),
       ]),
     [approval.id],

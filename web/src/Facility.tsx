@@ -10,8 +10,7 @@ import { DocumentTable } from "./Documents";
 import { FundingCard, InspectorCards, ReviewForm, UnfreezeCard } from "./FacilityActions";
 import { reasonText } from "./enums";
 import { metadataText, ReviewFigures } from "./Review";
-import type { EvidenceList, FacilityDetail as FacilityView, Readiness } from "../../domain/api/facilities";
-import type { ReviewList } from "../../domain/api/reviews";
+import type { FacilityDetail as FacilityView } from "../../domain/api/facilities";
 import type { Statement } from "../../domain/api/statement";
 import { NewFacilityForm } from "./NewFacility";
 import { SettlementCard } from "./Settlement";
@@ -170,8 +169,7 @@ function PaymentRow({
 }) {
   const { t, e, blocker, problem, lang } = useT();
   const readiness = useLoad(
-    () =>
-      p.paid ? Promise.resolve(null) : api.get<Readiness>(`/facilities/${facilityId}/payments/${p.index}/readiness`),
+    () => (p.paid ? Promise.resolve(null) : api.get(`/facilities/${facilityId}/payments/${p.index}/readiness`)),
     [facilityId, p.index, p.paid, refresh],
   );
   const [result, setResult] = useState<{ ok: boolean; text: string; blockers?: any[] }>();
@@ -274,10 +272,10 @@ export function FacilityDetail({ api, id, role, onBack }: { api: Api; id: string
   const noVerdicts = { items: [] as Array<{ evidenceId: string; verdict: string; reason: string }> };
   const load = () =>
     Promise.all([
-      api.get<FacilityView>(`/facilities/${id}`),
-      api.get<Statement>(`/facilities/${id}/statement`),
-      api.get<EvidenceList>(`/facilities/${id}/evidence`),
-      api.get<ReviewList>(`/facilities/${id}/reviews`),
+      api.get(`/facilities/${id}`),
+      api.get(`/facilities/${id}/statement`),
+      api.get(`/facilities/${id}/evidence`),
+      api.get(`/facilities/${id}/reviews`),
       api.get("/payees").catch(() => ({ items: [] })),
       // Each verifier's reasons (the chain holds only their hashes): the bank node's, and the regulator node's where
       // this session holds a key there.

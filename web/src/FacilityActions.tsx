@@ -3,9 +3,6 @@
  * and what an inspector reads there: the facility's fund-use audit from the chain and its spot checks.
  */
 import { useState } from "react";
-import type { ApprovalList } from "../../domain/api/approvals";
-import type { AuditReport } from "../../domain/api/audit";
-import type { SpotCheckList } from "../../domain/api/regulator";
 import type { Api } from "./api";
 import { SpotCheckHistory } from "./Approval";
 import { Card, Loading, REFRESH_MS, StatusBadge, useLoad } from "./common";
@@ -155,7 +152,7 @@ export function FundingCard({
  */
 export function UnfreezeCard({ api, facilityId }: { api: Api; facilityId: string }) {
   const { t, lang, time, problem } = useT();
-  const approvals = useLoad(() => api.get<ApprovalList>("/approvals"), [facilityId], REFRESH_MS);
+  const approvals = useLoad(() => api.get("/approvals"), [facilityId], REFRESH_MS);
   const [reason, setReason] = useState("");
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState<{ ok: boolean; text: string }>();
@@ -220,12 +217,8 @@ export function UnfreezeCard({ api, facilityId }: { api: Api; facilityId: string
 /** The inspector's reading of a facility: its audit from the chain (regulator node) and its spot-check history. */
 export function InspectorCards({ api, facilityId }: { api: Api; facilityId: string }) {
   const { t, time } = useT();
-  const audit = useLoad(() => api.regGet<AuditReport>(`/facilities/${facilityId}/audit`), [facilityId], REFRESH_MS);
-  const checks = useLoad(
-    () => api.regGet<SpotCheckList>(`/spot-checks?facilityId=${facilityId}`),
-    [facilityId],
-    REFRESH_MS,
-  );
+  const audit = useLoad(() => api.regGet(`/facilities/${facilityId}/audit`), [facilityId], REFRESH_MS);
+  const checks = useLoad(() => api.regGet(`/spot-checks?facilityId=${facilityId}`), [facilityId], REFRESH_MS);
   const a = audit.data;
   const rejected = a ? a.evidence.filter((x) => x.verdicts.some((v) => v.verdict === "REJECT" || v.revoked)).length : 0;
   return (

@@ -195,7 +195,7 @@ export function SettlementCard({ api, statement, onDone }: { api: Api; statement
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState<Message>();
   const id = statement.facilityId;
-  async function act(path: string, body: object) {
+  async function act(path: "close" | "withdraw", body: object) {
     setBusy(true);
     setMessage({ ok: true, text: t("onItsWay") });
     try {

@@ -1,3 +1,6 @@
+import type { paths as BankPaths } from "../../domain/api/generated/bank";
+import type { paths as RegulatorPaths } from "../../domain/api/generated/regulator";
+import type { Answer } from "../../domain/api/paths";
 import type { Role } from "../../domain/enums";
 
 export type { Role };
@@ -36,17 +39,20 @@ async function call(key: string | undefined, method: string, path: string, body?
 }
 
 /**
- * Same-origin calls to the bank node; regulator calls go through the bank node's /regulator-api proxy. The type
- * argument is the response's type from domain/api (what the route declares in /openapi.json).
+ * Same-origin calls to the bank node; regulator calls go through the bank node's /regulator-api proxy. Each answer
+ * has the type /openapi.json declares for the path (domain/api/generated, domain/api/paths.ts), so a schema change
+ * that breaks a use of it breaks this build once the types are regenerated (`npm run api:types`).
  */
 export function apiFor(session: Session) {
   return {
     /** Whether this session holds a key at the regulator node (its own views, or a bank officer's read access). */
     hasRegulatorKey: !!session.regulatorKey,
-    get: <T = any>(path: string): Promise<T> => call(session.bankKey, "GET", path),
-    post: <T = any>(path: string, body: unknown = {}): Promise<T> => call(session.bankKey, "POST", path, body),
-    regGet: <T = any>(path: string): Promise<T> => call(session.regulatorKey, "GET", `/regulator-api${path}`),
-    regPost: <T = any>(path: string, body: unknown = {}): Promise<T> =>
+    get: <S extends string>(path: S): Promise<Answer<BankPaths, "get", S>> => call(session.bankKey, "GET", path),
+    post: <S extends string>(path: S, body: unknown = {}): Promise<Answer<BankPaths, "post", S>> =>
+      call(session.bankKey, "POST", path, body),
+    regGet: <S extends string>(path: S): Promise<Answer<RegulatorPaths, "get", S>> =>
+      call(session.regulatorKey, "GET", `/regulator-api${path}`),
+    regPost: <S extends string>(path: S, body: unknown = {}): Promise<Answer<RegulatorPaths, "post", S>> =>
       call(session.regulatorKey, "POST", `/regulator-api${path}`, body),
   };
 }

@@ -135,6 +135,10 @@ export const ENUMS = {
     not_signed_by_regulator: ["白名单条目未经监管签名", "White-list entries not signed by the regulator"],
     signer_not_regulator: ["签名者不具有链上监管角色", "The signer does not hold the regulator role on chain"],
     upload_quota_exceeded: ["上传额度已用完，请稍后再试", "Upload quota used up; try again later"],
+    invalid_cursor: [
+      "分页游标无效，请从第一页重新开始",
+      "The page cursor names no item of the list; start from the first page",
+    ],
     borrower_not_on_record: ["借款企业不在监管登记记录中", "The borrower is not on the regulator's records"],
     inspection_record_not_found: [
       "监管登记库中没有该检验记录，请先登记",
