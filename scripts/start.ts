@@ -23,7 +23,10 @@ import { assertPortFree, startChainNode, type ChainNode } from "./lib/chain-node
 import { devWallet, parseDeployConfig } from "./lib/deploy-config";
 import { fundDemoIssuer, seedDeposits } from "./lib/demo-deposits";
 import { readDeployment } from "./lib/deployments";
-import { DEMO_SIGNER_KEYS, DEMO_SUBJECTS, seedDemo } from "./lib/demo-seed";
+import { DEMO_QUARTER, DEMO_SIGNER_KEYS, DEMO_SUBJECTS, seedDemo } from "./lib/demo-seed";
+
+/** How far in the past a new demo chain begins: four quarters and an hour for deploying and seeding. */
+const DEMO_YEAR_SECONDS = 4 * DEMO_QUARTER + 3_600;
 
 const ROOT = path.resolve(__dirname, "..");
 /** Everything `npm start` keeps: the chain's state, both nodes' databases and documents, demo keys, logs. */
@@ -240,11 +243,14 @@ async function main(): Promise<void> {
       `starting the chain node (anvil, its state in ${shown(path.join(DATA, "chain"))}) on port ${CHAIN_PORT}…`,
     );
     const chainLog = fs.createWriteStream(path.join(LOGS, "chain.log"), { flags: "a" });
+    const stateFile = path.join(DATA, "chain", "state.json");
     const chain: ChainNode = await startChainNode({
+      // A new chain begins a year ago, so the demo's seed can live a year of loan by moving its clock forward.
+      ...(fs.existsSync(stateFile) ? {} : { genesisTimestamp: Math.floor(Date.now() / 1000) - DEMO_YEAR_SECONDS }),
       kind: "anvil",
       port: CHAIN_PORT,
       intervalMs: 1_000,
-      stateFile: path.join(DATA, "chain", "state.json"),
+      stateFile,
       log: (line) => chainLog.write(line),
       onSpawn: (child) => children.push({ name: "the chain node", process: child, log: path.join(LOGS, "chain.log") }),
     });
@@ -335,10 +341,21 @@ async function main(): Promise<void> {
       );
 
     const seededMarker = path.join(DATA, "demo-seeded");
-    if (!fs.existsSync(seededMarker) && !process.argv.includes("--no-seed")) {
-      console.log("seeding the demo (first start only)…");
+    const seedingMarker = path.join(DATA, "demo-seeding");
+    if (fs.existsSync(seedingMarker) && !fs.existsSync(seededMarker)) {
+      // The seed is not idempotent (payees, facilities): a half-seeded demo is kept as it is, and said so.
+      console.log(
+        `the demo's seed was interrupted on an earlier start: the demo is incomplete (npm start -- --reset seeds it anew)`,
+      );
+    } else if (!fs.existsSync(seededMarker) && !process.argv.includes("--no-seed")) {
+      console.log("seeding the demo (first start only): a year of loan, a quarter at a time…");
+      fs.writeFileSync(seedingMarker, new Date().toISOString() + "\n");
       await seedDemo(
-        { bank: `http://127.0.0.1:${BANK_PORT}`, regulator: `http://127.0.0.1:${REGULATOR_PORT}` },
+        {
+          bank: `http://127.0.0.1:${BANK_PORT}`,
+          regulator: `http://127.0.0.1:${REGULATOR_PORT}`,
+          chain: chain.url,
+        },
         { officer: keys.bank[0].key, inspector: keys.regulator[0].key },
         (line) => console.log(`      ${line}`),
       );

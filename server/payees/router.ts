@@ -5,7 +5,8 @@ import { pageArgs, pageOfRows } from "../http/page";
 import type { Chain } from "../chain/chain";
 import type { Database } from "../db/client";
 import { conflict, notFound, unprocessable } from "../errors";
-import { Hex32, Text, defineRoute, type RouteDef } from "../http/route";
+import { CreditCode, Hex32, Text, defineRoute, type RouteDef } from "../http/route";
+import { uniqueViolation } from "../db/errors";
 import { authorize } from "../auth/policy";
 import type { Outbox } from "../outbox/outbox";
 import { orderedId } from "../ids";
@@ -31,10 +32,7 @@ const Category = z.enum(PAYEE_CATEGORIES, { message: `must be one of ${PAYEE_CAT
 const RegisterPayeeBody = z.object({
   address: Address,
   name: Text(200),
-  creditCode: z
-    .string()
-    .trim()
-    .regex(/^[0-9A-Z]{18}$/, { message: "must be an 18-character unified social credit code" }),
+  creditCode: CreditCode,
   category: Category,
   licenceHash: Hex32.optional().meta({ description: "hash of the licence document" }),
   licenceDocumentId: z
@@ -90,7 +88,7 @@ export function payeeRoutes({
       responses: {
         201: { description: "registered on chain", schema: PayeeView },
         202: { description: "accepted; the chain write is still on its way", schema: PayeeView },
-        409: { description: "already registered" },
+        409: { description: "already registered, or its credit code is another payee's" },
         422: { description: "no licence given" },
       },
       handler: async ({ body, principal }) => {
@@ -117,8 +115,15 @@ export function payeeRoutes({
         if ((await chain.payees.payeeOf(body.address)).registeredAt !== 0n) {
           throw conflict("payee_already_registered", `payee ${body.address} is already registered on chain`);
         }
+        const creditCodeTaken = (holder: { address: string; name: string }) =>
+          conflict(
+            "credit_code_taken",
+            `credit code ${body.creditCode} is already registered to payee ${holder.address} (${holder.name}): one payee per firm`,
+          );
+        const holder = await db.prisma.payee.findUnique({ where: { creditCode: body.creditCode } });
+        if (holder) throw creditCodeTaken(holder);
         const key = `payee-register:${body.address}`;
-        await db.prisma.$transaction(async (tx) => {
+        const registered = db.prisma.$transaction(async (tx) => {
           await tx.payee.create({
             data: {
               address: body.address,
@@ -133,6 +138,13 @@ export function payeeRoutes({
             kind: JOB.REGISTER_PAYEE,
             payload: { address: body.address, category: categoryIndex(body.category), licenceHash },
           });
+        });
+        await registered.catch(async (error) => {
+          // A concurrent registration got there first (the unique indexes on the address and the credit code).
+          if (!uniqueViolation(error)) throw error;
+          const first = await db.prisma.payee.findUnique({ where: { creditCode: body.creditCode } });
+          if (first && first.address !== body.address) throw creditCodeTaken(first);
+          throw conflict("payee_already_registered", `payee ${body.address} is already registered`);
         });
         const landed = await chainWrite(outbox, key, waitMs);
         return { status: landed ? 201 : 202, body: present(await load(body.address), landed?.txHash ?? null) };
