@@ -2,8 +2,9 @@
  * `npm start`: the whole system on one machine, each part its own process:
  *   a chain node (anvil, its state kept in data/chain so a second start resumes it), the contracts deployed once,
  *   the bank node (port 8080) and the market regulator's node (port 8081), each with its own database under data/.
- * `npm start -- --reset` starts over. On the first start it seeds a demo through the APIs (two facilities: one mid-life
- * with a review discount, one frozen after a failed spot check); `--no-seed` skips it.
+ * `npm start -- --reset` starts over. On the first start it seeds a demo through the APIs (two facilities: one a year
+ * into its loan with three quarterly reviews — a new chain begins a year ago and the seed moves its clock forward — one
+ * frozen after a failed spot check); `--no-seed` skips it, and a start stopped mid-seed is not seeded over.
  * SIGINT (Ctrl-C), SIGTERM and SIGHUP stop every child process and free its port (the npm script `exec`s node so that
  * npm's forwarded signal reaches this process, not an intermediate shell). The console speaks to people; each process's
  * own output (the nodes' JSON log lines) goes to data/logs/<chain|bank|regulator>.log.
