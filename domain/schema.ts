@@ -81,3 +81,13 @@ export const Bps = z
   .int(expected("must be a whole number of basis points"))
   .min(0, { message: "must be at least 0 bps" })
   .max(10_000, { message: "must be at most 10000 bps" });
+
+/**
+ * A unified social credit code (统一社会信用代码): 18 digits and capital letters. Written as people copy it, so
+ * spaces anywhere are dropped and letters upper-cased first: " 91330200ma2h8k3x1y" and "91330200MA2H8K3X1Y" are one
+ * firm, which is how duplicates are found.
+ */
+export const CreditCode = z
+  .string()
+  .overwrite((value) => value.replace(/\s+/g, "").toUpperCase())
+  .regex(/^[0-9A-Z]{18}$/, { message: "must be an 18-character unified social credit code" });

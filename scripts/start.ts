@@ -2,8 +2,9 @@
  * `npm start`: the whole system on one machine, each part its own process:
  *   a chain node (anvil, its state kept in data/chain so a second start resumes it), the contracts deployed once,
  *   the bank node (port 8080) and the market regulator's node (port 8081), each with its own database under data/.
- * `npm start -- --reset` starts over. On the first start it seeds a demo through the APIs (two facilities: one mid-life
- * with a review discount, one frozen after a failed spot check); `--no-seed` skips it.
+ * `npm start -- --reset` starts over. On the first start it seeds a demo through the APIs (two facilities: one a year
+ * into its loan with three quarterly reviews — a new chain begins a year ago and the seed moves its clock forward — one
+ * frozen after a failed spot check); `--no-seed` skips it, and a start stopped mid-seed is not seeded over.
  * SIGINT (Ctrl-C), SIGTERM and SIGHUP stop every child process and free its port (the npm script `exec`s node so that
  * npm's forwarded signal reaches this process, not an intermediate shell). The console speaks to people; each process's
  * own output (the nodes' JSON log lines) goes to data/logs/<chain|bank|regulator>.log.
@@ -23,7 +24,10 @@ import { assertPortFree, startChainNode, type ChainNode } from "./lib/chain-node
 import { devWallet, parseDeployConfig } from "./lib/deploy-config";
 import { fundDemoIssuer, seedDeposits } from "./lib/demo-deposits";
 import { readDeployment } from "./lib/deployments";
-import { DEMO_SIGNER_KEYS, DEMO_SUBJECTS, seedDemo } from "./lib/demo-seed";
+import { DEMO_QUARTER, DEMO_SIGNER_KEYS, DEMO_SUBJECTS, seedDemo } from "./lib/demo-seed";
+
+/** How far in the past a new demo chain begins: four quarters and an hour for deploying and seeding. */
+const DEMO_YEAR_SECONDS = 4 * DEMO_QUARTER + 3_600;
 
 const ROOT = path.resolve(__dirname, "..");
 /** Everything `npm start` keeps: the chain's state, both nodes' databases and documents, demo keys, logs. */
@@ -240,11 +244,14 @@ async function main(): Promise<void> {
       `starting the chain node (anvil, its state in ${shown(path.join(DATA, "chain"))}) on port ${CHAIN_PORT}…`,
     );
     const chainLog = fs.createWriteStream(path.join(LOGS, "chain.log"), { flags: "a" });
+    const stateFile = path.join(DATA, "chain", "state.json");
     const chain: ChainNode = await startChainNode({
+      // A new chain begins a year ago, so the demo's seed can live a year of loan by moving its clock forward.
+      ...(fs.existsSync(stateFile) ? {} : { genesisTimestamp: Math.floor(Date.now() / 1000) - DEMO_YEAR_SECONDS }),
       kind: "anvil",
       port: CHAIN_PORT,
       intervalMs: 1_000,
-      stateFile: path.join(DATA, "chain", "state.json"),
+      stateFile,
       log: (line) => chainLog.write(line),
       onSpawn: (child) => children.push({ name: "the chain node", process: child, log: path.join(LOGS, "chain.log") }),
     });
@@ -335,10 +342,21 @@ async function main(): Promise<void> {
       );
 
     const seededMarker = path.join(DATA, "demo-seeded");
-    if (!fs.existsSync(seededMarker) && !process.argv.includes("--no-seed")) {
-      console.log("seeding the demo (first start only)…");
+    const seedingMarker = path.join(DATA, "demo-seeding");
+    if (fs.existsSync(seedingMarker) && !fs.existsSync(seededMarker)) {
+      // The seed is not idempotent (payees, facilities): a half-seeded demo is kept as it is, and said so.
+      console.log(
+        `the demo's seed was interrupted on an earlier start: the demo is incomplete (npm start -- --reset seeds it anew)`,
+      );
+    } else if (!fs.existsSync(seededMarker) && !process.argv.includes("--no-seed")) {
+      console.log("seeding the demo (first start only): a year of loan, a quarter at a time…");
+      fs.writeFileSync(seedingMarker, new Date().toISOString() + "\n");
       await seedDemo(
-        { bank: `http://127.0.0.1:${BANK_PORT}`, regulator: `http://127.0.0.1:${REGULATOR_PORT}` },
+        {
+          bank: `http://127.0.0.1:${BANK_PORT}`,
+          regulator: `http://127.0.0.1:${REGULATOR_PORT}`,
+          chain: chain.url,
+        },
         { officer: keys.bank[0].key, inspector: keys.regulator[0].key },
         (line) => console.log(`      ${line}`),
       );

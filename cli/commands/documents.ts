@@ -1,5 +1,5 @@
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
-import { verifyBatchProof } from "../../server/chain/batch-tree";
+import { verifyBatchProof } from "../../domain/chain/batch-tree";
 import { Command, Option } from "commander";
 import path from "node:path";
 import { EVIDENCE_KINDS } from "../../domain/enums";

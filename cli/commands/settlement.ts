@@ -1,7 +1,7 @@
 import { Command, Option } from "commander";
 import { Wallet } from "ethers";
 import fs from "node:fs";
-import { signOrderRequest } from "../../server/chain/payer-orders";
+import { signOrderRequest } from "../../domain/chain/payer-orders";
 import { ApiError } from "../api";
 import type { Cli } from "../command";
 import { CliError, type Context } from "../context";

@@ -79,6 +79,8 @@ export async function startChainNode(options: {
   intervalMs?: number;
   /** anvil only: load the chain from this file at start and save it there on exit, so a restart resumes it. */
   stateFile?: string;
+  /** anvil only: the genesis block's time (seconds), e.g. a year ago for a demo that moves its clock forward. */
+  genesisTimestamp?: number;
   /** anvil only: further command-line options (e.g. `--base-fee 0 --gas-price 0` for a free-gas chain). */
   args?: string[];
   log?: (line: string) => void;
@@ -99,6 +101,7 @@ export async function startChainNode(options: {
             String(options.chainId ?? 31337),
             "--silent",
             ...(options.intervalMs ? ["--block-time", String(Math.max(1, Math.round(options.intervalMs / 1000)))] : []),
+            ...(options.genesisTimestamp !== undefined ? ["--timestamp", String(options.genesisTimestamp)] : []),
             ...(options.stateFile
               ? ["--state", options.stateFile, "--state-interval", "5", "--preserve-historical-states"]
               : []),

@@ -23,7 +23,7 @@ export async function fundDemoIssuer(rpcUrl: string): Promise<string> {
   }
 }
 
-/** Mints 2,000,000.00 CNY to the demo borrower and 100,000.00 CNY to the fiscal account. */
+/** Mints 2,000,000.00 CNY to the demo borrower and 200,000.00 CNY to the fiscal account (a year's subsidy is ~114,000). */
 export async function seedDeposits(rpcUrl: string, deployment: Deployment, log: (line: string) => void) {
   if (new Wallet(DEMO_SIGNER_KEYS.yongxin).address !== DEMO_BORROWERS.yongxin)
     throw new Error("DEMO_SIGNER_KEYS.yongxin does not give DEMO_BORROWERS.yongxin");
@@ -39,7 +39,7 @@ export async function seedDeposits(rpcUrl: string, deployment: Deployment, log: 
     // Numbered here: the provider's cached transaction count may not have seen the first mint yet.
     const nonce = await provider.getTransactionCount(issuer.address, "pending");
     await (await token.mint(DEMO_BORROWERS.yongxin, 200_000_000n, { nonce })).wait();
-    await (await token.mint(deployment.roles.fiscal, 10_000_000n, { nonce: nonce + 1 })).wait();
+    await (await token.mint(deployment.roles.fiscal, 20_000_000n, { nonce: nonce + 1 })).wait();
   } finally {
     provider.destroy();
   }

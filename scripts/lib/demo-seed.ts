@@ -1,9 +1,12 @@
 /**
  * Seeds a realistic demo through the nodes' HTTP APIs (the same paths a bank officer and an inspector use):
  * payees, the regulator's white list with grades and radar scores, and two facilities —
- *   1. mid-life: payments made to suppliers and a lab, evidence verified by both nodes, a quarterly review that
- *      earned a discount and subsidy eligibility;
+ *   1. mid-life: payments made to suppliers and a lab, evidence verified by both nodes, quarterly reviews (a discount
+ *      and subsidy eligibility, kept, then a quality slide that loses part of it);
  *   2. frozen after a failed regulator spot check.
+ * Given a development chain's JSON-RPC URL (`urls.chain`), the demo lives a year: npm start's chain begins a year in
+ * the past (anvil --timestamp) and the seed moves its clock a quarter at a time (evm_increaseTime, evm_mine), never
+ * past the wall clock, so the facility shows quarters of interest, three reviews and a rate history in months.
  */
 
 type Log = (line: string) => void;
@@ -13,7 +16,14 @@ interface Keys {
   inspector: string;
 }
 
-class SeedError extends Error {}
+class SeedError extends Error {
+  constructor(
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+  }
+}
 
 function api(base: string, key: string) {
   async function call(method: string, path: string, body?: unknown) {
@@ -24,7 +34,10 @@ function api(base: string, key: string) {
     });
     const json = (await response.json().catch(() => ({}))) as any;
     if (response.status >= 400)
-      throw new SeedError(`${method} ${path} → ${response.status} ${json.code ?? ""}: ${json.detail ?? ""}`);
+      throw new SeedError(
+        `${method} ${path} → ${response.status} ${json.code ?? ""}: ${json.detail ?? ""}`,
+        response.status,
+      );
     return json;
   }
   return {
@@ -53,6 +66,46 @@ function api(base: string, key: string) {
     },
   };
 }
+
+const DAY = 86_400;
+/** A quarter as the demo lives it: 91 days of chain time. */
+export const DEMO_QUARTER = 91 * DAY;
+
+/**
+ * The development chain's clock. `advanceTo` moves it forward (evm_increaseTime + evm_mine) but never past the wall
+ * clock less a minute: the nodes set deadlines against chain time, and a chain ahead of the real time would run ahead
+ * of everything signed after the seed. Without a chain URL it does nothing (the demo then lives a few seconds).
+ */
+function devClock(url: string | undefined) {
+  async function rpc(method: string, params: unknown[]): Promise<any> {
+    const response = await fetch(url!, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+    });
+    const body = (await response.json()) as { result?: unknown; error?: { message: string } };
+    if (body.error) throw new SeedError(`${method}: ${body.error.message}`);
+    return body.result;
+  }
+  const now = async () => Number(BigInt((await rpc("eth_getBlockByNumber", ["latest", false])).timestamp));
+  return {
+    enabled: url !== undefined,
+    now,
+    /** Moves the chain's time to `target` (seconds), or as near as the wall clock allows; returns the chain's time. */
+    async advanceTo(target: number): Promise<number> {
+      if (!url) return Math.floor(Date.now() / 1000);
+      const current = await now();
+      const to = Math.min(target, Math.floor(Date.now() / 1000) - 60);
+      if (to > current) {
+        await rpc("evm_increaseTime", [to - current]);
+        await rpc("evm_mine", []);
+      }
+      return now();
+    },
+  };
+}
+
+const dateOf = (seconds: number) => new Date(seconds * 1000).toISOString().slice(0, 10);
 
 async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 120_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -97,9 +150,44 @@ export const DEMO_SUBJECTS = {
 const MATERIALS = "91330201MA2J4L7P2Q";
 const LAB = "CNAS-L12345";
 
-export async function seedDemo(urls: { bank: string; regulator: string }, keys: Keys, log: Log): Promise<void> {
+/** Facility 1's patents of its second and third quarters (the first quarter's are in seed/regulator-registry.json). */
+const LATER_PATENTS: Record<number, string[]> = {
+  2: ["CN202620210001.2", "CN202620210002.0"],
+  3: ["CN202620310001.5", "CN202620310002.3"],
+};
+const YONGXIN = { holder: "Ningbo Yongxin Bearings Co., Ltd.", holderCreditCode: "91330206MA2AAAAA1X" };
+/** What the regulator's registry holds of them: the patents, and the inspection reports with the figures it measured. */
+const LATER_RECORDS = [
+  ...Object.values(LATER_PATENTS)
+    .flat()
+    .map((reference) => ({
+      type: "PATENT_FILING",
+      reference,
+      ...YONGXIN,
+      data: { title: `Bearing patent ${reference}` },
+    })),
+  ...[
+    [2, 11_880],
+    [3, 11_700],
+  ].map(([quarter, unitsPassed]) => ({
+    type: "INSPECTION_RECORD",
+    reference: `R-2026-Q${quarter}`,
+    ...YONGXIN,
+    outcome: unitsPassed * 10_000 >= 9_800 * 12_000 ? "PASS" : "FAIL",
+    passRateBps: Math.floor((unitsPassed * 10_000) / 12_000),
+    data: { unitsTested: 12_000, unitsPassed, lab: LAB },
+  })),
+];
+
+export async function seedDemo(
+  urls: { bank: string; regulator: string; chain?: string },
+  keys: Keys,
+  log: Log,
+): Promise<void> {
   const bank = api(urls.bank, keys.officer);
   const regulator = api(urls.regulator, keys.inspector);
+  const clock = devClock(urls.chain);
+  const opened = clock.enabled ? await clock.now() : 0;
   const payees = DEMO_PAYEES;
   log("registering payees on chain (equipment vendor, materials supplier, testing lab)…");
   await bank.post("/payees", {
@@ -188,8 +276,20 @@ export async function seedDemo(urls: { bank: string; regulator: string }, keys: 
     if (known.includes(account)) continue;
     await regulator.post("/registry/records", { type: "FIRM_ACCOUNT", reference: account, holder, holderCreditCode });
   }
-  log("creating facility 1 (Ningbo Yongxin Bearings, grade B, 10,000,000.00 CNY)…");
+  // The records behind the later quarters' evidence (the regulator checks each patent and report against them).
+  const records = (await regulator.get("/registry/records")).items.map(
+    (r: { type: string; reference: string }) => `${r.type}:${r.reference}`,
+  );
+  for (const record of LATER_RECORDS) {
+    if (records.includes(`${record.type}:${record.reference}`)) continue;
+    await regulator.post("/registry/records", record);
+  }
+
+  log(
+    `creating facility 1 (Ningbo Yongxin Bearings, grade B, 10,000,000.00 CNY)${clock.enabled ? ` on ${dateOf(opened)}` : ""}…`,
+  );
   const a = await bank.post("/facilities", {
+    ...(clock.enabled ? { appliedAt: new Date(opened * 1000).toISOString() } : {}),
     borrower: borrowerA,
     borrowerName: "宁波甬鑫轴承有限公司 Ningbo Yongxin Bearings",
     creditCode: "91330206MA2AAAAA1X",
@@ -270,19 +370,74 @@ export async function seedDemo(urls: { bank: string; regulator: string }, keys: 
     log(`  entrusted payment ${index} of facility 1 paid to its payee`);
   }
 
-  await until("every document of facility 1 to be verified by both nodes", async () =>
-    (await bank.get(`/facilities/${idA}/evidence`)).items.every((e: { verified: boolean }) => e.verified),
-  );
-  log("running facility 1's quarterly review (patents and pass rate met → discount)…");
-  // From the facility's opening to the chain's time (the period the regulator checks).
-  const review = await bank.post(`/facilities/${idA}/reviews`, {});
-  await regulator.post(`/approvals/${review.approval.id}/cosign`);
-  log(
-    `  rate ${review.report.decision.baseRateBps} → ${review.report.decision.newRateBps} bps, subsidy eligible: ${review.report.decision.subsidyEligible}`,
-  );
+  // Every document uploaded so far anchored (on the chain's clock of its quarter) and verified by both nodes, before
+  // the clock moves on: a review counts the evidence anchored in its period.
+  let uploadedA = docs.length;
+  const verifiedA = () =>
+    until("every document of facility 1 to be anchored and verified by both nodes", async () => {
+      const items = (await bank.get(`/facilities/${idA}/evidence`)).items as Array<{ verified: boolean }>;
+      return items.length >= uploadedA && items.every((e) => e.verified);
+    });
+  await verifiedA();
+  /** Facility 1's review of the quarter that ends at the chain's time, co-signed and applied on chain. */
+  const reviewA = async (what: string) => {
+    log(`running facility 1's quarterly review (${what})…`);
+    // From where the last review ended (or the opening) to the chain's time: the period the regulator checks. The
+    // bank node's scheduler may have proposed the quarter's review itself by now: then that one is co-signed.
+    const review = await bank.post(`/facilities/${idA}/reviews`, {}).catch(async (error) => {
+      if (!(error instanceof SeedError) || error.status !== 409) throw error;
+      const pending = (await bank.get("/approvals?status=AWAITING_REGULATOR")).items.find(
+        (a: { kind: string; facilityId: string }) => a.kind === "REVIEW" && a.facilityId === idA,
+      );
+      if (!pending) throw error;
+      const proposed = (await bank.get(`/facilities/${idA}/reviews`)).items.find(
+        (r: { approvalId: string | null }) => r.approvalId === pending.id,
+      );
+      return { approval: pending, report: proposed.decision };
+    });
+    await regulator.post(`/approvals/${review.approval.id}/cosign`);
+    // Applied on chain before the clock moves on: the signatures' deadlines are in chain time.
+    await until(
+      `review ${review.approval.id} to be applied on chain`,
+      async () => (await bank.get(`/approvals/${review.approval.id}`)).status === "APPLIED",
+    );
+    const d = review.report.decision;
+    log(`  rate ${d.baseRateBps} → ${d.newRateBps} bps, subsidy eligible: ${d.subsidyEligible}`);
+  };
+  /** Moves the chain to the end of the facility's `n`th quarter (when it lives a year). */
+  const quarterEnds = async (n: number) => {
+    if (!clock.enabled) return;
+    const at = await clock.advanceTo(opened + n * DEMO_QUARTER);
+    log(`chain time moved to ${dateOf(at)} (quarter ${n} of facility 1)`);
+  };
+  /** The quarter's patents and inspection report of facility 1 (numbers of LATER_RECORDS). */
+  const quarterEvidence = async (quarter: number, unitsPassed: number) => {
+    log(`uploading facility 1's evidence of quarter ${quarter} (two patents, an inspection report)…`);
+    for (const patent of LATER_PATENTS[quarter])
+      await bank.upload(idA, "PATENT_FILING", { patentNumber: patent }, `patent-q${quarter}-${patent}`);
+    uploadedA += LATER_PATENTS[quarter].length + 1;
+    await bank.upload(
+      idA,
+      "INSPECTION_REPORT",
+      { labLicence: LAB, reportNumber: `R-2026-Q${quarter}`, unitsTested: 12000, unitsPassed },
+      `inspection-q${quarter}`,
+    );
+    await verifiedA();
+  };
 
-  log("creating facility 2 (Cixi Valve Works, grade C, 3,000,000.00 CNY)…");
+  if (!clock.enabled) await reviewA("patents and pass rate met → discount");
+  else {
+    await quarterEnds(1);
+    await reviewA("patents and pass rate met → discount and subsidy");
+    await quarterEvidence(2, 11_880);
+  }
+
+  const openedB = clock.enabled ? await clock.now() : 0;
+  log(
+    `creating facility 2 (Cixi Valve Works, grade C, 3,000,000.00 CNY)${clock.enabled ? ` on ${dateOf(openedB)}` : ""}…`,
+  );
   const b = await bank.post("/facilities", {
+    ...(clock.enabled ? { appliedAt: new Date(openedB * 1000).toISOString() } : {}),
     borrower: borrowerB,
     borrowerName: "慈溪阀门厂 Cixi Valve Works",
     creditCode: "91330282MA2BBBBB2Y",
@@ -325,7 +480,26 @@ export async function seedDemo(urls: { bank: string; regulator: string }, keys: 
     reportNumber: "NB-SC-2026-0043",
     findings: "pass rate 91.2% below the 98% standard",
   });
-  log("demo seeded: facility 1 active with a discount, facility 2 frozen");
+  await until(
+    "facility 2 to be frozen on chain",
+    async () => (await bank.get(`/facilities/${idB}`)).status === "FROZEN",
+  );
+
+  if (!clock.enabled) {
+    log("demo seeded: facility 1 active with a discount, facility 2 frozen");
+    return;
+  }
+  await quarterEnds(2);
+  await reviewA("targets met again → discount and subsidy kept");
+  // The third quarter's pass rate slips under 98%: the discount for it and the subsidy are lost (quality slide).
+  await quarterEvidence(3, 11_700);
+  await quarterEnds(3);
+  await reviewA("patents met, pass rate 97.50% missed → part of the discount and the subsidy lost");
+  const now = await clock.advanceTo(opened + 4 * DEMO_QUARTER);
+  log(
+    `chain time moved to ${dateOf(now)}: the fourth quarter runs (its review is due at ${dateOf(opened + 4 * DEMO_QUARTER)})`,
+  );
+  log("demo seeded: facility 1 a year into its loan with three reviews, facility 2 frozen");
 }
 
 export { SeedError };

@@ -1,5 +1,5 @@
 import { toBeHex, zeroPadValue } from "ethers";
-import { kindsOfMask as kindsOf } from "../../domain/enums";
+import { FACILITY_STATUS as STATUS, kindsOfMask as kindsOf } from "../../domain/enums";
 import type { Chain } from "../chain/chain";
 import { decodeLog } from "../chain/events";
 import type { EvidenceKind } from "../chain/evidence";
@@ -50,6 +50,19 @@ export function createFacilityReads({ db, chain }: { db: Database; chain: Chain 
 
   async function onChain(facilityId: bigint) {
     return ofFacility(facilityId, () => chain.manager.facility(facilityId));
+  }
+
+  /**
+   * The chain's status (ACTIVE, FROZEN, CLOSED) of each facility, read at one block: the list shows it, not the
+   * application's row (a freeze or a closing happens on chain). One contract read per facility, in parallel.
+   */
+  async function statusesOnChain(facilityIds: bigint[]): Promise<Map<bigint, string>> {
+    if (facilityIds.length === 0) return new Map();
+    const blockTag = await chain.reads.provider.getBlockNumber();
+    const states = await Promise.all(
+      facilityIds.map((id) => chain.reads.manager.facility(id, { blockTag }).then((state) => [id, state] as const)),
+    );
+    return new Map(states.map(([id, state]) => [id, STATUS[Number(state.status)]]));
   }
 
   /** Each facility's chain state and payment plan as read at one block: the block's number and hash. */
@@ -124,6 +137,7 @@ export function createFacilityReads({ db, chain }: { db: Database; chain: Chain 
     row,
     onChain,
     chainView,
+    statusesOnChain,
     payments,
     history,
     outstandingOf: (facilityId: bigint) => ofFacility(facilityId, () => chain.manager.outstanding(facilityId)),

@@ -62,6 +62,7 @@ export function facilityRoutes({
       responses: {
         201: { description: "created on chain", schema: CreatedFacility },
         202: { description: "accepted; the chain write is on its way", schema: CreatedFacility },
+        409: { description: "the credit code is another borrower account's, or the account has another credit code" },
         422: { description: "plan under the quality floor, over the limit, unknown payee, or no grade" },
       },
       handler: async ({ principal, body }) => {
@@ -74,7 +75,7 @@ export function facilityRoutes({
       method: "get",
       path: "/facilities",
       operationId: "listFacilities",
-      summary: "List facilities",
+      summary: "List facilities, each with its status on chain",
       tags: ["facilities"],
       auth: ["bank_officer", "regulator", "borrower", "fiscal"],
       query: z.object({ borrower: z.string().optional(), ...pageQuery().shape }),
@@ -82,7 +83,16 @@ export function facilityRoutes({
       handler: async ({ query, principal }) => {
         let rows = await facilities.list(policy.facilityWhere(principal!));
         if (query.borrower) rows = rows.filter((r) => r.borrower.toLowerCase() === query.borrower!.toLowerCase());
-        return { body: pageOfList(rows.map(presentRow), query, (f) => f.applicationId) };
+        const page = pageOfList(rows, query, (r) => r.id);
+        // The chain is the authority on a created facility's status (FROZEN, CLOSED): read there, in this request.
+        const onChain = await facilities.statusesOnChain(
+          page.items.flatMap((r) => (r.facilityId === null ? [] : [r.facilityId])),
+        );
+        const items = page.items.map((r) => ({
+          ...presentRow(r),
+          status: r.facilityId === null ? r.status : (onChain.get(r.facilityId) ?? r.status),
+        }));
+        return { body: { ...page, items } };
       },
     }),
     defineRoute({

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { EVIDENCE_KINDS } from "../chain/evidence";
-import { FacilityId, Text, UintString } from "../http/route";
+import { CreditCode, FacilityId, Text, UintString } from "../http/route";
 import { GRADES } from "../rules/products";
 import { Address, PAYEE_CATEGORIES } from "../payees/schema";
 
@@ -26,10 +26,7 @@ export const CreateFacilityBody = z.object({
   productVersion: z.number().int().positive().optional(),
   borrower: Address,
   borrowerName: Text(200),
-  creditCode: z
-    .string()
-    .trim()
-    .regex(/^[0-9A-Z]{18}$/, { message: "must be an 18-character unified social credit code" }),
+  creditCode: CreditCode,
   grade: z.enum(GRADES).optional().meta({ description: "needed when the borrower is not on the white list" }),
   creditLimit: UintString.refine((v) => v > 0n && v < 2n ** 56n, { message: "must be between 1 fen and 2^56 − 1 fen" }),
   termMonths: z.number().int().min(1).max(360).optional(),

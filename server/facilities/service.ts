@@ -3,8 +3,9 @@ import type { Logger } from "pino";
 import type { Principal } from "../auth/roles";
 import type { Chain } from "../chain/chain";
 import { decodeLog } from "../chain/events";
-import type { Database } from "../db/client";
-import { unprocessable } from "../errors";
+import type { Database, Tx } from "../db/client";
+import { uniqueViolation } from "../db/errors";
+import { conflict, unprocessable } from "../errors";
 import { JOB, type CreateFacilityPayload } from "../outbox/jobs";
 import type { JobHandler, Outbox } from "../outbox/outbox";
 import { chainWrite } from "../outbox/wait";
@@ -54,6 +55,33 @@ export function createFacilityService({
     onChain: reads.onChain,
   });
 
+  /**
+   * One firm, one borrower account: a credit code stays with the chain account it first borrowed for, and an account
+   * with its credit code (a second credit code for the same account, or a second account for the same firm, is 409).
+   * Whether the pair is known already; the first facility records it (in its transaction), and a concurrent first
+   * facility loses on the unique indexes.
+   */
+  async function checkBorrower(
+    client: Pick<Tx, "borrower">,
+    body: Pick<CreateFacilityBody, "borrower" | "creditCode">,
+  ): Promise<boolean> {
+    const [byCode, byAddress] = await Promise.all([
+      client.borrower.findUnique({ where: { creditCode: body.creditCode } }),
+      client.borrower.findUnique({ where: { address: body.borrower } }),
+    ]);
+    if (byCode && byCode.address !== body.borrower)
+      throw conflict(
+        "credit_code_taken",
+        `credit code ${body.creditCode} belongs to borrower ${byCode.address} (${byCode.name}): one firm borrows from one chain account`,
+      );
+    if (byAddress && byAddress.creditCode !== body.creditCode)
+      throw conflict(
+        "borrower_credit_code_mismatch",
+        `borrower ${body.borrower} is ${byAddress.name} with credit code ${byAddress.creditCode}, not ${body.creditCode}`,
+      );
+    return byCode !== null;
+  }
+
   return {
     evidenceOf: evidence.evidenceOf,
     history: reads.history,
@@ -65,6 +93,8 @@ export function createFacilityService({
           "unknown_product",
           `no product ${body.productId}${body.productVersion ? ` version ${body.productVersion}` : ""}; see GET /products`,
         );
+      // Refused early, before any chain read; checked again (and recorded) in the transaction below.
+      await checkBorrower(db.prisma, body);
       // Only the regulator's signed entry prices a white-listed firm (never a row someone wrote on the bank node).
       const listed = await regulatorEntryOf(body.creditCode);
       const grade = (listed?.grade ?? body.grade) as Grade | undefined;
@@ -97,7 +127,11 @@ export function createFacilityService({
         chain.token.balanceOf(chain.signer.address),
         chain.token.hasRole(await chain.token.MINTER_ROLE(), chain.signer.address),
       ]);
-      await db.prisma.$transaction(async (tx) => {
+      const created = db.prisma.$transaction(async (tx) => {
+        if (!(await checkBorrower(tx, body)))
+          await tx.borrower.create({
+            data: { creditCode: body.creditCode, address: body.borrower, name: body.borrowerName },
+          });
         await tx.facility.create({
           data: {
             id,
@@ -131,6 +165,12 @@ export function createFacilityService({
         // No approval here: each funding carries its own exact permit (see the FUND job), so facilities created at the
         // same moment cannot overwrite one another's allowance.
       });
+      await created.catch(async (error) => {
+        // A concurrent first facility of the same firm or account recorded its pair first: judge against it.
+        if (!uniqueViolation(error)) throw error;
+        await checkBorrower(db.prisma, body);
+        throw error;
+      });
       logger.info({ application: id, grade, baseRateBps, fastTrack }, "facility application accepted");
       const landed = await chainWrite(outbox, `facility-create:${id}`, waitMs);
       return {
@@ -153,6 +193,7 @@ export function createFacilityService({
     row: reads.row,
     onChain: reads.onChain,
     chainView: reads.chainView,
+    statusesOnChain: reads.statusesOnChain,
     outstandingOf: reads.outstandingOf,
     subsidyDueOf: reads.subsidyDueOf,
   };

@@ -85,4 +85,12 @@ export function defineRoute<P = Record<string, never>, Q = Record<string, never>
 }
 
 /** Shared schema pieces: the domain's (domain/schema.ts), shared with the CLI and the dashboard. */
-export { FacilityId, Hex32, NO_CONTROL_CHARACTERS, QueryInteger, Text, UintString } from "../../domain/schema";
+export {
+  CreditCode,
+  FacilityId,
+  Hex32,
+  NO_CONTROL_CHARACTERS,
+  QueryInteger,
+  Text,
+  UintString,
+} from "../../domain/schema";

@@ -22,7 +22,7 @@ export function payeeRoutes({ payees }: { payees: PayeeService }): RouteDef<any,
       responses: {
         201: { description: "registered on chain", schema: PayeeView },
         202: { description: "accepted; the chain write is still on its way", schema: PayeeView },
-        409: { description: "already registered" },
+        409: { description: "already registered, or its credit code is another payee's" },
         422: { description: "no licence given" },
       },
       handler: async ({ body, principal }) => {

@@ -3,7 +3,7 @@ import { getAddress, isAddress } from "ethers";
 import { z } from "zod";
 import { pageQuery } from "../../domain/api/page";
 import { PAYEE_CATEGORIES, type PayeeCategory } from "../../domain/enums";
-import { Hex32, Text } from "../http/route";
+import { CreditCode, Hex32, Text } from "../http/route";
 
 export { PAYEE_CATEGORIES, type PayeeCategory };
 /** A category's index in the contract's enum. */
@@ -23,10 +23,7 @@ export const Category = z.enum(PAYEE_CATEGORIES, { message: `must be one of ${PA
 export const RegisterPayeeBody = z.object({
   address: Address,
   name: Text(200),
-  creditCode: z
-    .string()
-    .trim()
-    .regex(/^[0-9A-Z]{18}$/, { message: "must be an 18-character unified social credit code" }),
+  creditCode: CreditCode,
   category: Category,
   licenceHash: Hex32.optional().meta({ description: "hash of the licence document" }),
   licenceDocumentId: z

@@ -2,6 +2,7 @@
 import { ZeroHash, keccak256, toUtf8Bytes } from "ethers";
 import type { Chain } from "../chain/chain";
 import type { Database, Tx } from "../db/client";
+import { uniqueViolation } from "../db/errors";
 import { conflict, notFound, unprocessable } from "../errors";
 import { pageArgs, pageOfRows } from "../http/page";
 import { orderedId } from "../ids";
@@ -53,8 +54,15 @@ export function createPayeeService({
     if ((await chain.payees.payeeOf(body.address)).registeredAt !== 0n) {
       throw conflict("payee_already_registered", `payee ${body.address} is already registered on chain`);
     }
+    const creditCodeTaken = (holder: { address: string; name: string }) =>
+      conflict(
+        "credit_code_taken",
+        `credit code ${body.creditCode} is already registered to payee ${holder.address} (${holder.name}): one payee per firm`,
+      );
+    const holder = await db.prisma.payee.findUnique({ where: { creditCode: body.creditCode } });
+    if (holder) throw creditCodeTaken(holder);
     const key = `payee-register:${body.address}`;
-    await db.prisma.$transaction(async (tx) => {
+    const registered = db.prisma.$transaction(async (tx) => {
       await tx.payee.create({
         data: {
           address: body.address,
@@ -69,6 +77,13 @@ export function createPayeeService({
         kind: JOB.REGISTER_PAYEE,
         payload: { address: body.address, category: categoryIndex(body.category), licenceHash },
       });
+    });
+    await registered.catch(async (error) => {
+      // A concurrent registration got there first (the unique indexes on the address and the credit code).
+      if (!uniqueViolation(error)) throw error;
+      const first = await db.prisma.payee.findUnique({ where: { creditCode: body.creditCode } });
+      if (first && first.address !== body.address) throw creditCodeTaken(first);
+      throw conflict("payee_already_registered", `payee ${body.address} is already registered`);
     });
     const landed = await chainWrite(outbox, key, waitMs);
     return { status: landed ? 201 : 202, body: presentPayee(await load(body.address), landed?.txHash ?? null) };

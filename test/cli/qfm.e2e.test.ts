@@ -188,6 +188,57 @@ describe("qfm, end to end through the binary", function () {
     expect((await json(["payee", "list"])).items).to.have.length(2);
   });
 
+  it("refuses a second payee with a payee's credit code, however it is written (409, exit 1)", async function () {
+    const shell = Wallet.createRandom().address;
+    // The same code in lower case and with spaces: one firm, so refused, naming the payee that holds it.
+    for (const written of ["91330200MA2H8K3X1Y", " 91330200ma2h8k3x1y ", "9133 0200 MA2H 8K3X 1Y"]) {
+      const run = await qfm([
+        "payee",
+        "register",
+        "--address",
+        shell,
+        "--name",
+        "Precision CNC Trading (shell)",
+        "--credit-code",
+        written,
+        "--category",
+        "EQUIPMENT",
+        "--licence-hash",
+        `0x${"ef".repeat(32)}`,
+      ]);
+      expect(run.code, `${written}\n${run.stdout}${run.stderr}`).to.equal(1);
+      expect(run.stderr)
+        .to.include("credit_code_taken, HTTP 409")
+        .and.include(`credit code 91330200MA2H8K3X1Y is already registered to payee ${equipmentVendor}`);
+    }
+    expect((await json(["payee", "list"])).items.map((p: any) => p.address)).to.not.include(shell);
+  });
+
+  it("lets only one of two simultaneous registrations with one credit code through", async function () {
+    const [first, second] = [0, 1].map(() => Wallet.createRandom().address);
+    const register = (address: string, creditCode: string) =>
+      qfm([
+        "payee",
+        "register",
+        "--address",
+        address,
+        "--name",
+        `Ningbo Gauge Works ${address.slice(2, 6)}`,
+        "--credit-code",
+        creditCode,
+        "--category",
+        "TESTING_CERT",
+        "--licence-hash",
+        `0x${"cd".repeat(32)}`,
+      ]);
+    const runs = await Promise.all([register(first, "91330299MA2RACE01K"), register(second, "91330299ma2race01k")]);
+    expect(runs.map((r) => r.code).sort(), runs.map((r) => r.stdout + r.stderr).join("\n")).to.deep.equal([0, 1]);
+    expect(runs.find((r) => r.code === 1)!.stderr).to.include("credit_code_taken, HTTP 409");
+    const holders = (await json(["payee", "list"])).items.filter((p: any) => p.creditCode === "91330299MA2RACE01K");
+    expect(holders).to.have.length(1);
+    expect([first, second]).to.include(holders[0].address);
+  });
+
   it("imports a 1,201-firm white list in chunks of 500, showing progress on stderr", async function () {
     // The white list is the regulator's: imported on the regulator node, which publishes the signed entries to the bank.
     const run = await ok(["whitelist", "import", file("whitelist.csv"), "--chunk-size", "500", "--node", "regulator"]);
@@ -213,6 +264,37 @@ describe("qfm, end to end through the binary", function () {
       file("plan.json"),
     ]);
     expect(created).to.include({ facilityId: "1", grade: "C", baseRateBps: 435, creditLimit: "1000000000" });
+  });
+
+  it("refuses a borrower's credit code for another account, and another code for its account (409, exit 1)", async function () {
+    const create = (account: string, creditCode: string) =>
+      qfm([
+        "facility",
+        "create",
+        "--borrower",
+        account,
+        "--borrower-name",
+        "Ningbo Yongxin Bearings",
+        "--credit-code",
+        creditCode,
+        "--limit",
+        "10,000,000.00",
+        "--plan",
+        file("plan.json"),
+      ]);
+    const stranger = Wallet.createRandom().address;
+    const taken = await create(stranger, "91330206ma2aaaaa1x ");
+    expect(taken.code, taken.stderr).to.equal(1);
+    expect(taken.stderr)
+      .to.include("credit_code_taken, HTTP 409")
+      .and.include(`credit code 91330206MA2AAAAA1X belongs to borrower ${borrower}`);
+    const otherCode = await create(borrower, "91330282MA2BBBBB2Y");
+    expect(otherCode.code, otherCode.stderr).to.equal(1);
+    expect(otherCode.stderr)
+      .to.include("borrower_credit_code_mismatch, HTTP 409")
+      .and.include("with credit code 91330206MA2AAAAA1X, not 91330282MA2BBBBB2Y");
+    // Nothing was created by either: facility 1 is still the only one.
+    expect((await json(["facility", "list"])).items.map((f: any) => f.facilityId)).to.deep.equal(["1"]);
   });
 
   it("lists what blocks the first payment, then pays it once both nodes verified the evidence", async function () {
@@ -311,6 +393,9 @@ describe("qfm, end to end through the binary", function () {
     ]);
     expect(failed.stdout).to.include("✗ facility 1 is FROZEN");
     expect(failed.stdout).to.match(/freeze transaction\s*│\s*0x[0-9a-f]{64}/);
+    // The list says so too, from the chain, in the one request it makes.
+    expect((await json(["facility", "list"])).items.find((f: any) => f.facilityId === "1").status).to.equal("FROZEN");
+    expect((await ok(["facility", "list"])).stdout).to.match(/│\s*1\s*│\s*FROZEN\s*│/);
 
     const refused = await qfm(["payment", "request", "1", "1"]);
     expect(refused.code).to.equal(2);

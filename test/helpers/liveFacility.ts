@@ -21,6 +21,9 @@ export async function recordAccounts(
   }
 }
 
+/** The account openFacility's borrower (credit code 91330206MA2AAAAA1X) borrows from, the same for every facility. */
+const BORROWER_ACCOUNT = Wallet.createRandom().address;
+
 /** The supplier licence the seeded regulator registry knows (seed/regulator-registry.json), used as its credit code. */
 export const LICENSED_SUPPLIER = "91330200MA2H8K3X1Y";
 
@@ -35,17 +38,25 @@ export async function openFacility(
   officer: ReturnType<typeof client>,
   options: { creditCode?: string; borrower?: string; inspector?: ReturnType<typeof client> } = {},
 ): Promise<{ facilityId: string; payee: string; borrower: string }> {
-  const payee = Wallet.createRandom().address;
-  const borrower = options.borrower ?? Wallet.createRandom().address;
-  if (options.inspector) await recordAccounts(options.inspector, [[payee, options.creditCode ?? LICENSED_SUPPLIER]]);
-  const registered = await officer.post("/payees", {
-    address: payee,
-    name: `Supplier ${payee.slice(2, 8)}`,
-    creditCode: options.creditCode ?? LICENSED_SUPPLIER,
-    category: "EQUIPMENT",
-    licenceHash: `0x${"ab".repeat(32)}`,
-  });
-  expect(registered.status, JSON.stringify(registered.body)).to.equal(201);
+  const creditCode = options.creditCode ?? LICENSED_SUPPLIER;
+  // One payee per credit code on a node (a second is refused): a later facility pays the one registered first.
+  const known = await officer.get("/payees");
+  expect(known.status, JSON.stringify(known.body)).to.equal(200);
+  let payee: string = known.body.items.find((p: { creditCode: string }) => p.creditCode === creditCode)?.address;
+  if (!payee) {
+    payee = Wallet.createRandom().address;
+    if (options.inspector) await recordAccounts(options.inspector, [[payee, creditCode]]);
+    const registered = await officer.post("/payees", {
+      address: payee,
+      name: `Supplier ${payee.slice(2, 8)}`,
+      creditCode,
+      category: "EQUIPMENT",
+      licenceHash: `0x${"ab".repeat(32)}`,
+    });
+    expect(registered.status, JSON.stringify(registered.body)).to.equal(201);
+  }
+  // One chain account per borrower credit code on a node: the same borrower each time unless one is given.
+  const borrower = options.borrower ?? BORROWER_ACCOUNT;
   const borrowerCode = "91330206MA2AAAAA1X";
   // The white list is the regulator's (a bank key cannot import it): without a regulator node the grade is given.
   const created = await officer.post("/facilities", {

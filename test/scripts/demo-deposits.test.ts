@@ -37,7 +37,7 @@ describe("the demo's deposits (npm start)", function () {
     const provider = new JsonRpcProvider(chainNode.url, undefined, { staticNetwork: true });
     const token = SettlementToken__factory.connect(deployment.contracts.SettlementToken, provider);
     expect(await token.balanceOf(DEMO_BORROWERS.yongxin)).to.equal(200_000_000n);
-    expect(await token.balanceOf(deployment.roles.fiscal)).to.equal(10_000_000n);
+    expect(await token.balanceOf(deployment.roles.fiscal)).to.equal(20_000_000n);
     expect(new Wallet(DEMO_SIGNER_KEYS.yongxin).address).to.equal(DEMO_BORROWERS.yongxin);
     provider.destroy();
   });

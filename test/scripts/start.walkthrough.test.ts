@@ -72,10 +72,13 @@ interface Started {
   ports: { chain: number; bank: number; regulator: number };
 }
 
-/** `npm start` (through npm, as a person or a process manager runs it) on free ports in a temp data folder. */
-async function npmStart(args: string[]): Promise<Started> {
-  const dir = tempDir("start");
-  const ports = { chain: await freePort(), bank: await freePort(), regulator: await freePort() };
+/**
+ * `npm start` (through npm, as a person or a process manager runs it) on free ports in a temp data folder, or again
+ * in the folder and on the ports of an earlier start (`again`).
+ */
+async function npmStart(args: string[], again?: Pick<Started, "dir" | "ports">): Promise<Started> {
+  const dir = again?.dir ?? tempDir("start");
+  const ports = again?.ports ?? { chain: await freePort(), bank: await freePort(), regulator: await freePort() };
   const npm = spawn("npm", ["start", "--", ...args], {
     cwd: ROOT,
     env: {
@@ -132,6 +135,50 @@ describe("npm start", function () {
         expect(started.output()).not.to.include("ready.");
       } finally {
         started.npm.kill("SIGKILL");
+        for (const pid of processesNaming(started.dir)) process.kill(pid, "SIGKILL");
+      }
+    });
+  });
+
+  describe("when SIGINT reaches npm while the demo is being seeded", function () {
+    it("stops every process mid-seed, and the next start says the demo is incomplete instead of failing", async function () {
+      const started = await npmStart([]);
+      let again: Started | undefined;
+      try {
+        await waitFor(
+          "the seed to be creating facility 1",
+          async () => {
+            if (started.npm.exitCode !== null) throw new Error(`npm start exited:\n${started.output()}`);
+            return started.output().includes("creating facility 1");
+          },
+          480_000,
+          100,
+        );
+        const seen = [started.npm.pid!, ...descendants(started.npm.pid!)];
+        expect(seen.length, "node, the chain node and both nodes at least").to.be.greaterThan(3);
+        await stopAndCheck(started, "SIGINT", seen);
+        expect(started.output()).to.include("the bank node stopped").and.not.include("ready.");
+        expect(fs.existsSync(path.join(started.dir, "demo-seeded")), "marked seeded").to.equal(false);
+
+        // The same folder and ports: it resumes the chain, does not seed over the half-seeded demo, and is ready.
+        again = await npmStart([], started);
+        await waitFor(
+          "the second start to be ready",
+          async () => {
+            if (again!.npm.exitCode !== null) throw new Error(`npm start exited:\n${again!.output()}`);
+            return again!.output().includes("Press Ctrl-C to stop");
+          },
+          240_000,
+          250,
+        );
+        expect(again.output())
+          .to.include("the demo's seed was interrupted")
+          .and.include("npm start -- --reset")
+          .and.not.include("seeding the demo");
+        await stopAndCheck(again, "SIGTERM", [again.npm.pid!, ...descendants(again.npm.pid!)]);
+      } finally {
+        started.npm.kill("SIGKILL");
+        again?.npm.kill("SIGKILL");
         for (const pid of processesNaming(started.dir)) process.kill(pid, "SIGKILL");
       }
     });
@@ -245,6 +292,49 @@ describe("npm start", function () {
       expect(run("spot-check $ID").output).to.include("FROZEN");
       expect(run("payment request $ID 2").output).to.include("refused: exit code 2");
       expect(run("facility statement $ID").output).to.include("Statement of facility");
+    });
+
+    it("seeds a demo that lived a year: quarters of interest, three reviews, exact to the fen", async function () {
+      const keys = JSON.parse(fs.readFileSync(path.join(started.dir, "demo-keys.json"), "utf8"));
+      const get = async (route: string) => {
+        const response = await fetch(`http://127.0.0.1:${started.ports.bank}${route}`, {
+          headers: { authorization: `Bearer ${keys.bank[0].key}` },
+        });
+        expect(response.status, route).to.equal(200);
+        return (await response.json()) as any;
+      };
+      const statement = await get("/facilities/1/statement");
+      const day = 86_400_000;
+      const opened = Date.parse(statement.segments[0].from);
+      // The chain lived about a year and ends near the wall clock (never ahead of it: deadlines are in chain time).
+      expect(Date.parse(statement.at) - opened).to.be.greaterThan(360 * day);
+      expect(Date.parse(statement.at)).to.be.lessThan(Date.now());
+      expect(Date.now() - Date.parse(statement.at)).to.be.lessThan(2 * 3_600_000);
+      // Three reviews applied: −50 bps and subsidy, kept, then the pass rate slipped (−25 bps, no subsidy).
+      expect(statement.rateHistory.map((r: { to: number }) => r.to).at(-1)).to.equal(385);
+      expect(statement.rateHistory.map((r: { to: number }) => r.to)).to.include(360);
+      expect(statement.rateBps).to.equal(385);
+      expect(statement.subsidyEligible).to.equal(false);
+      // Three applied (the bank node's scheduler may have proposed the fourth quarter's, awaiting the regulator).
+      const approvals = (await get("/approvals?status=APPLIED")).items.filter(
+        (a: { kind: string; facilityId: string }) => a.kind === "REVIEW" && a.facilityId === "1",
+      );
+      expect(approvals).to.have.length(3);
+      // Each closed segment's interest, from its principal, rate and seconds (ACT/360): the sum, exact to the fen.
+      const closed = statement.segments.filter((g: { to: string | null }) => g.to !== null);
+      expect(closed.length).to.be.greaterThan(2);
+      const numerator = closed.reduce(
+        (sum: bigint, g: { from: string; to: string; principal: string; rateBps: number }) =>
+          sum + BigInt(g.principal) * BigInt(g.rateBps) * BigInt((Date.parse(g.to) - Date.parse(g.from)) / 1000),
+        0n,
+      );
+      const interestOfClosed = closed.reduce((sum: bigint, g: { interest: string }) => sum + BigInt(g.interest), 0n);
+      expect(interestOfClosed).to.equal(numerator / (10_000n * 360n * 86_400n));
+      // Real quarterly interest on 7,500,000.00 CNY drawn: the first quarter alone, at 4.10%, is over 70,000.00 CNY.
+      expect(BigInt(statement.interestAccrued) > 15_000_000n, statement.interestAccrued).to.equal(true);
+      expect(BigInt(statement.subsidyAccrued) > 10_000_000n, statement.subsidyAccrued).to.equal(true);
+      // The fiscal account's demo deposit covers the subsidy the README has it pay (--all).
+      expect(BigInt(statement.owedBy.fiscal.subsidy) < 20_000_000n, statement.owedBy.fiscal.subsidy).to.equal(true);
     });
 
     it("stops every process on SIGTERM to the npm process and frees their ports", async function () {

@@ -16,8 +16,9 @@ const BORROWER = { name: "Ningbo Yongxin Bearings", creditCode: "91330206MA2AAAA
 const FIRMS = {
   A: { name: "Ningbo Precision CNC Equipment", creditCode: "91330200MA2H8K3X1Y", category: "EQUIPMENT" },
   C: { name: "Zhejiang Special Alloys", creditCode: "91330201MA2J4L7P2Q", category: "MATERIALS" },
-  // The bank files this account under A's credit code; the regulator's records bind no account of A's to it.
-  X: { name: "Precision CNC Trading (shell)", creditCode: "91330200MA2H8K3X1Y", category: "EQUIPMENT" },
+  // A shell account that cites A's licence. The bank no longer files it under A's credit code (one payee per credit
+  // code: 409), so it has its own; the regulator's records bind no account of A's to it either.
+  X: { name: "Precision CNC Trading (shell)", creditCode: "91330200MA2SHELL9X", category: "EQUIPMENT" },
 };
 type Payee = keyof typeof FIRMS;
 const PLAN: Array<{ payee: Payee; amount: number }> = [
@@ -148,7 +149,9 @@ describe("random evidence and payment actions keep the fund-use promise (fast-ch
       who === "officer" ? officer : who === "borrower" ? keys.borrower : keys[payee];
     switch (a.type) {
       case "invoice": {
-        const licence = a.licence === "own" ? FIRMS[a.payee].creditCode : FIRMS[a.payee === "C" ? "A" : "C"].creditCode;
+        // The shell's "own" licence is the one it claims: A's.
+        const own = FIRMS[a.payee === "X" ? "A" : a.payee].creditCode;
+        const licence = a.licence === "own" ? own : FIRMS[a.payee === "C" ? "A" : "C"].creditCode;
         const invoiceNumber = a.number ?? `FP-R${run}-${sequence}`;
         const metadata = { supplierLicence: licence, invoiceNumber };
         return { as: as(a.actor, a.payee), kind: "INVOICE", counterparty: address[a.payee], metadata };

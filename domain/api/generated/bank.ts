@@ -253,7 +253,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List facilities
+         * List facilities, each with its status on chain
          * @description Roles: bank_officer, regulator, borrower, fiscal.
          */
         get: operations["listFacilities"];
@@ -3598,6 +3598,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description the credit code is another borrower account's, or the account has another credit code */
+            409: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description plan under the quality floor, over the limit, unknown payee, or no grade */
             422: {
                 headers: {
@@ -5313,7 +5324,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description already registered */
+            /** @description already registered, or its credit code is another payee's */
             409: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];

@@ -23,6 +23,7 @@ const TABLES = [
   "ApiKey",
   "Approval",
   "Batch",
+  "Borrower",
   "ChainEvent",
   "Checkpoint",
   "Document",
@@ -202,6 +203,46 @@ describe("migrateDatabase", function () {
         /Invalid database URL "mysql:\/\/u@h\/db": expected file:<path>/,
       );
     });
+  });
+});
+
+describe("migration 0012 (unique credit codes) on a SQLite database that has facilities", function () {
+  it("records each credit code's first borrower account, and refuses duplicate payee credit codes from then on", function () {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "qfm-0012-"));
+    const db = new Sqlite(path.join(dir, "db.sqlite"));
+    try {
+      const migrations = fs
+        .readdirSync(migrationsDirectory("sqlite"))
+        .filter((name) => /^\d{4}_/.test(name))
+        .sort();
+      const sql = (name: string) =>
+        fs.readFileSync(path.join(migrationsDirectory("sqlite"), name, MIGRATION_FILE), "utf8");
+      for (const name of migrations.filter((n) => n < "0012")) db.exec(sql(name));
+      const facility = db.prepare(
+        `INSERT INTO "Facility" ("id", "borrower", "borrowerName", "creditCode", "productId", "productVersion", "grade",
+          "creditLimit", "termMonths", "baseRateBps", "qualityFloorBps", "subsidyBps", "plan", "targets", "createdBy",
+          "appliedAt") VALUES (?, ?, ?, ?, 'yongzhidai', 1, 'C', 100, 36, 435, 3000, 300, '[]', '[]', 'test', ?)`,
+      );
+      // Two facilities of one firm and account; a later one that put the firm's code on another account (the bug).
+      facility.run("a", "0xA", "Yongxin", "91330206MA2AAAAA1X", 1_000);
+      facility.run("b", "0xA", "Yongxin", "91330206MA2AAAAA1X", 2_000);
+      facility.run("c", "0xB", "Yongxin (again)", "91330206MA2AAAAA1X", 3_000);
+      facility.run("d", "0xC", "Cixi", "91330282MA2BBBBB2Y", 4_000);
+      db.exec(sql(migrations.find((n) => n.startsWith("0012_"))!));
+      expect(db.prepare(`SELECT "creditCode", "address" FROM "Borrower" ORDER BY "creditCode"`).all()).to.deep.equal([
+        { creditCode: "91330206MA2AAAAA1X", address: "0xA" },
+        { creditCode: "91330282MA2BBBBB2Y", address: "0xC" },
+      ]);
+      const payee = db.prepare(
+        `INSERT INTO "Payee" ("address", "name", "creditCode", "category", "licenceHash", "updatedAt")
+          VALUES (?, 'firm', ?, 'EQUIPMENT', '0x', 0)`,
+      );
+      payee.run("0xP1", "91330200MA2H8K3X1Y");
+      expect(() => payee.run("0xP2", "91330200MA2H8K3X1Y")).to.throw(/UNIQUE constraint failed: Payee.creditCode/);
+    } finally {
+      db.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
