@@ -54,13 +54,18 @@ export function createFacilityReads({ db, chain }: { db: Database; chain: Chain 
 
   /**
    * The chain's status (ACTIVE, FROZEN, CLOSED) of each facility, read at one block: the list shows it, not the
-   * application's row (a freeze or a closing happens on chain). One contract read per facility, in parallel.
+   * application's row (a freeze or a closing happens on chain). One contract read per facility, in parallel. An id the
+   * chain has not issued (a row ahead of its chain, as after a chain reset) is left out: the row's status stands, and
+   * the list is not a 500 for it (the facility's own reads answer 404).
    */
   async function statusesOnChain(facilityIds: bigint[]): Promise<Map<bigint, string>> {
     if (facilityIds.length === 0) return new Map();
     const blockTag = await chain.reads.provider.getBlockNumber();
+    const issued = await chain.reads.manager.facilityCount({ blockTag });
     const states = await Promise.all(
-      facilityIds.map((id) => chain.reads.manager.facility(id, { blockTag }).then((state) => [id, state] as const)),
+      facilityIds
+        .filter((id) => id >= 1n && id <= issued)
+        .map((id) => chain.reads.manager.facility(id, { blockTag }).then((state) => [id, state] as const)),
     );
     return new Map(states.map(([id, state]) => [id, STATUS[Number(state.status)]]));
   }

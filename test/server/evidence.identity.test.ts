@@ -15,6 +15,7 @@ const pdf = (text: string) => Buffer.from(`%PDF-1.7\n% ${text}\n%%EOF\n`);
 const yuan = (n: number) => (BigInt(n) * 100n).toString();
 const A = { name: "Ningbo Precision CNC Equipment", creditCode: "91330200MA2H8K3X1Y", category: "EQUIPMENT" };
 const C = { name: "Zhejiang Special Alloys", creditCode: "91330201MA2J4L7P2Q", category: "MATERIALS" };
+const SHELL = { name: "Precision CNC Trading (shell)", creditCode: "91330200MA2SHELL9X", category: "EQUIPMENT" };
 const BORROWER = { name: "Ningbo Yongxin Bearings", creditCode: "91330206MA2AAAAA1X" };
 const VERIFIERS = [devWallet("bankVerifier").address, devWallet("regulatorVerifier").address];
 
@@ -82,15 +83,23 @@ describe("evidence identity and the payee account, against live nodes", function
     inspector = client(system.nodes.regulator.url, system.keys.regulator.active.regulator);
     supplierA = await bankKey("supplier", A.name, { address: addressA });
     borrowerKey = await bankKey("borrower", BORROWER.name, { address: borrower, creditCode: BORROWER.creditCode });
-    // The shell account is filed by the bank under A's name and credit code; the regulator has no record of it.
+    // The shell account is a payee of its own; the regulator has no record of it. The bank files no second account
+    // under A's credit code (one payee per firm): only an insider's write to its database does (below).
     for (const [address, firm] of [
       [addressA, A],
       [addressC, C],
-      [shell, A],
+      [shell, SHELL],
     ] as const) {
       const response = await officer.post("/payees", { address, ...firm, licenceHash: `0x${"ab".repeat(32)}` });
       expect(response.status, JSON.stringify(response.body)).to.equal(201);
     }
+    const asA = await officer.post("/payees", {
+      address: Wallet.createRandom().address,
+      ...A,
+      licenceHash: `0x${"ab".repeat(32)}`,
+    });
+    expect(asA.status, JSON.stringify(asA.body)).to.equal(409);
+    expect(asA.body.code).to.equal("credit_code_taken");
     await recordAccounts(inspector, [
       [borrower, BORROWER.creditCode],
       [addressA, A.creditCode],
@@ -338,6 +347,21 @@ describe("evidence identity and the payee account, against live nodes", function
   });
 
   describe("when the bank's file says an account is the licence holder's", function () {
+    let moved = 0;
+    /**
+     * An insider files `account` under A's name and credit code in the bank's database: one payee per credit code
+     * (its unique index), so A's own row gives the code up first.
+     */
+    function fileUnderA(account: string) {
+      const elsewhere = `91330200MA2MOVED${String(moved++).padStart(2, "0")}`;
+      expect(bankSql(`UPDATE "Payee" SET "creditCode" = ? WHERE "creditCode" = ?`, elsewhere, A.creditCode)).to.equal(
+        1,
+      );
+      expect(
+        bankSql(`UPDATE "Payee" SET "creditCode" = ?, "name" = ? WHERE "address" = ?`, A.creditCode, A.name, account),
+      ).to.equal(1);
+    }
+
     /**
      * An invoice to `account` under A's licence: the bank accepts it from its own file, the regulator rejects it with
      * `regulatorReason` from its registry, and payment 0 of the facility is refused: `account` is paid nothing more.
@@ -370,7 +394,8 @@ describe("evidence identity and the payee account, against live nodes", function
       expect(await balanceOf(account)).to.equal(balanceBefore);
     }
 
-    it("rejects A's licence for an account the bank registered under A's name, which the regulator does not bind to A", async function () {
+    it("rejects A's licence for an account an insider filed under A's name, which the regulator does not bind to A", async function () {
+      fileUnderA(shell);
       await refusedUnderLicenceOfA(
         facility.shell,
         shell,
@@ -381,9 +406,7 @@ describe("evidence identity and the payee account, against live nodes", function
     });
 
     it("rejects A's licence for C's account after an insider rewrote C's credit code in the bank's database", async function () {
-      expect(
-        bankSql(`UPDATE "Payee" SET "creditCode" = ?, "name" = ? WHERE "address" = ?`, A.creditCode, A.name, addressC),
-      ).to.equal(1);
+      fileUnderA(addressC);
       await refusedUnderLicenceOfA(
         facility.tampered,
         addressC,

@@ -55,15 +55,17 @@ describe("the regulator decides from its own records", function () {
     });
     expect(firm.status, JSON.stringify(firm.body)).to.equal(201);
     expect(firm.body.reference).to.equal(borrower);
-    for (const [key, account] of [
-      ["a", borrower],
-      ["b", borrower],
-      ["c", stranger],
+    // The stranger is a firm of its own on the bank's file (one credit code, one borrower account); the regulator's
+    // registry has no record of its account.
+    for (const [key, account, borrowerName, creditCode] of [
+      ["a", borrower, "Ningbo Yongxin Bearings", YONGXIN],
+      ["b", borrower, "Ningbo Yongxin Bearings", YONGXIN],
+      ["c", stranger, "Stranger Trading", "91330206MA2STRAN9X"],
     ] as const) {
       const created = await officer.post("/facilities", {
         borrower: account,
-        borrowerName: "Ningbo Yongxin Bearings",
-        creditCode: YONGXIN,
+        borrowerName,
+        creditCode,
         grade: "C",
         creditLimit: yuan(1_000_000),
         plan: [
