@@ -1,11 +1,9 @@
 import { expect } from "chai";
-import type { ApprovalStatus } from "../../domain/enums";
 import { missingFieldWords, missingTranslations, serverCodes } from "../../web/check-i18n";
 import { D } from "../../web/src/dictionary";
 import { blockerText, ENUMS, enumText, problemText, reasonText, refusalText } from "../../web/src/enums";
 import { dayStart, metricValue } from "../../web/src/format";
 import { cny, parseCny, parseCnyError } from "../../web/src/money";
-import { statusOf } from "../../web/src/status";
 
 /** The dashboard's words and formats without a browser: the build's check, blockers, days, statuses. */
 describe("dashboard words and formats", function () {
@@ -212,35 +210,6 @@ describe("dashboard words and formats", function () {
       process.env.TZ = "UTC";
       expect(dayStart("2026-10-01")).to.equal("2026-10-01T00:00:00.000Z");
       expect(dayStart("01/10/2026")).to.equal(null);
-    });
-  });
-
-  describe("when computing a facility's status without a request per facility", function () {
-    const facility = { facilityId: "2", status: "ACTIVE" } as const;
-    const fail = (at: string) => ({ facilityId: "2", result: "FAIL" as const, createdAt: at });
-    const unfreeze = (at: string, status: ApprovalStatus = "APPLIED") => ({
-      facilityId: "2",
-      kind: "UNFREEZE" as const,
-      status,
-      createdAt: at,
-    });
-
-    it("is FROZEN after a failed spot check, until a joint unfreeze proposed after it is applied", function () {
-      expect(statusOf(facility, [], [])).to.equal("ACTIVE");
-      expect(statusOf(facility, [{ ...fail("2026-01-01T00:00:00Z"), result: "PASS" as const }], [])).to.equal("ACTIVE");
-      expect(statusOf(facility, [fail("2026-01-01T00:00:00Z")], [])).to.equal("FROZEN");
-      expect(
-        statusOf(facility, [fail("2026-01-01T00:00:00Z")], [unfreeze("2026-01-02T00:00:00Z", "AWAITING_REGULATOR")]),
-      ).to.equal("FROZEN");
-      expect(statusOf(facility, [fail("2026-01-01T00:00:00Z")], [unfreeze("2026-01-02T00:00:00Z")])).to.equal("ACTIVE");
-      expect(
-        statusOf(
-          facility,
-          [fail("2026-01-01T00:00:00Z"), fail("2026-01-03T00:00:00Z")],
-          [unfreeze("2026-01-02T00:00:00Z")],
-        ),
-      ).to.equal("FROZEN");
-      expect(statusOf({ ...facility, facilityId: "3" }, [fail("2026-01-01T00:00:00Z")], [])).to.equal("ACTIVE");
     });
   });
 });

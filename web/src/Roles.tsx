@@ -2,7 +2,7 @@ import type { EChartsOption } from "echarts";
 import { useState } from "react";
 import type { Api } from "./api";
 import { ApprovalCard } from "./Approval";
-import { Card, Empty, Loading, REFRESH_MS, StatusBadge, facilitiesWithChainStatus, useLoad } from "./common";
+import { Card, Empty, Loading, REFRESH_MS, StatusBadge, useLoad } from "./common";
 import { metadataText, TargetsTable } from "./Review";
 import { UploadForm } from "./Upload";
 import { EChart } from "./EChart";
@@ -34,7 +34,7 @@ function radarOption(firm: any, t: ReturnType<typeof useT>["t"]): EChartsOption 
 export function Regulator({ api, onOpen }: { api: Api; onOpen: (id: string) => void }) {
   const { t, lang, e, time, problem } = useT();
   const queue = useLoad(() => api.regGet("/queue"), [], REFRESH_MS);
-  const facilities = useLoad(() => facilitiesWithChainStatus(api, true), [], REFRESH_MS);
+  const facilities = useLoad(() => api.get("/facilities"), [], REFRESH_MS);
   // Awaiting the regulator, and those it co-signed until they are mined (SUBMITTED → APPLIED).
   const approvals = useLoad(
     async () => ({

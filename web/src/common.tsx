@@ -1,6 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import type { Api } from "./api";
-import { statusOf } from "./status";
 import { useT } from "./i18n";
 
 /** How often a view reads its data again by itself (chain actions land within a few blocks). */
@@ -82,30 +81,4 @@ export function Card({ title, children, testId }: { title: string; children: Rea
       {children}
     </section>
   );
-}
-
-/**
- * The on-chain status of each facility of GET /facilities, whose rows only know the application (CREATING/ACTIVE).
- * With a regulator key it is computed from two list requests — the spot checks (a FAIL freezes at once) and the
- * applied unfreezes (a joint unfreeze can only be proposed for a frozen facility, so it lifts every failed spot check
- * recorded before it was proposed). A bank officer's key cannot read the regulator's spot checks, so there the status
- * comes from each facility's own record (one request per facility, made in parallel).
- */
-export async function facilitiesWithChainStatus(api: Api, regulatorKey?: boolean): Promise<{ items: any[] }> {
-  const { items } = await api.get("/facilities");
-  if (regulatorKey) {
-    const [spotChecks, approvals] = await Promise.all([
-      api.regGet("/spot-checks").catch(() => null),
-      api.get("/approvals").catch(() => null),
-    ]);
-    if (spotChecks && approvals)
-      return { items: items.map((f: any) => ({ ...f, status: statusOf(f, spotChecks.items, approvals.items) })) };
-  }
-  return {
-    items: await Promise.all(
-      items.map(async (f: any) =>
-        f.facilityId ? { ...f, status: (await api.get(`/facilities/${f.facilityId}`)).status } : f,
-      ),
-    ),
-  };
 }

@@ -127,6 +127,14 @@ export const ENUMS = {
       "The review period must start at the facility's opening or the last applied review's end, and not pass the chain's time",
     ],
     insufficient_float: ["银行节点账户余额不足，无法为授信注资", "The bank node's account is short of the funding"],
+    credit_code_taken: [
+      "该统一社会信用代码已登记在另一收款方或借款人账户名下",
+      "This unified social credit code is already on file for another payee or borrower account",
+    ],
+    borrower_credit_code_mismatch: [
+      "该借款人账户已以另一统一社会信用代码登记",
+      "This borrower account is on file under another unified social credit code",
+    ],
     content_tampered: [
       "存储的文件已被篡改，与上链哈希不符",
       "The stored file was tampered with: it no longer matches its hash",
