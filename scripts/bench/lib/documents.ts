@@ -12,7 +12,7 @@ export const BENCH_SUPPLIER_LICENCE = "91330200MA2H8K3X1Y";
 
 /**
  * Opens `count` facilities through the API, as evidence needs them (an upload for a facility id never opened is
- * answered 404): each with a registered payee holding the seeded supplier licence, the development borrower (whose
+ * answered 404): each paying one registered payee holding the seeded supplier licence, the development borrower (whose
  * firm the regulator's registry knows), and one payment requiring every payee kind, so that an upload of any kind
  * names the payee or the borrower without saying so. With `regulator` (a regulator key on the regulator node), each
  * payee's account is put on the regulator's record (FIRM_ACCOUNT) as the licence holder's, so that the regulator can
@@ -21,21 +21,23 @@ export const BENCH_SUPPLIER_LICENCE = "91330200MA2H8K3X1Y";
  */
 export async function openFacilities(client: HttpClient, count: number, regulator?: HttpClient): Promise<string[]> {
   const ids: string[] = [];
+  // One payee for every facility: a firm (one credit code) is one payee on the bank's file.
+  const payee = Wallet.createRandom().address;
+  const name = "Ningbo Precision CNC Equipment";
+  await regulator?.postJson("/registry/records", {
+    type: "FIRM_ACCOUNT",
+    reference: payee,
+    holder: name,
+    holderCreditCode: BENCH_SUPPLIER_LICENCE,
+  });
+  await client.postJson("/payees", {
+    address: payee,
+    name,
+    creditCode: BENCH_SUPPLIER_LICENCE,
+    category: "EQUIPMENT",
+    licenceHash: `0x${"ab".repeat(32)}`,
+  });
   for (let i = 0; i < count; i++) {
-    const payee = Wallet.createRandom().address;
-    await regulator?.postJson("/registry/records", {
-      type: "FIRM_ACCOUNT",
-      reference: payee,
-      holder: `Ningbo Precision CNC Equipment ${i + 1}`,
-      holderCreditCode: BENCH_SUPPLIER_LICENCE,
-    });
-    await client.postJson("/payees", {
-      address: payee,
-      name: `Ningbo Precision CNC Equipment ${i + 1}`,
-      creditCode: BENCH_SUPPLIER_LICENCE,
-      category: "EQUIPMENT",
-      licenceHash: `0x${"ab".repeat(32)}`,
-    });
     const created = await client.postJson<{ applicationId: string; facilityId: string | null }>("/facilities", {
       borrower: devWallet("borrower").address,
       borrowerName: "Ningbo Yongxin Bearings",
