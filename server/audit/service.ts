@@ -1,6 +1,6 @@
 import { blockHashOfEventId, createBlockTimes, type BlockTimes, type RpcSender } from "../chain/block-times";
 import type { Database } from "../db/client";
-import { readEvents } from "../indexer/indexer";
+import { readEvents } from "../indexer/read";
 import { AUDIT_EVENT_NAMES, buildAuditReport, type AuditEvent, type AuditReport } from "./report";
 
 export type { RpcSender };

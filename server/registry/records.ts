@@ -1,7 +1,7 @@
 import { getAddress, isAddress } from "ethers";
 import { z } from "zod";
 import type { Database } from "../db/client";
-import { readEvents } from "../indexer/indexer";
+import { readEvents } from "../indexer/read";
 import type { RegistryType } from "../verification/checks";
 
 /**

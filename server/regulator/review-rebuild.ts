@@ -4,7 +4,7 @@ import { blockHashOfEventId } from "../chain/block-times";
 import { chainNow, type Chain } from "../chain/chain";
 import { EVIDENCE_KINDS, facilityStatusOf } from "../../domain/enums";
 import type { Database } from "../db/client";
-import { readEvents } from "../indexer/indexer";
+import { readEvents } from "../indexer/read";
 import { createEvidenceStatus } from "../verification/evidence-status";
 import { borrowerOf, figureMismatch, figuresAsMetadata, findRecord, inspectionFigures } from "../registry/records";
 import { decideReview, type ReviewDecision } from "../rules/engine";

@@ -6,7 +6,7 @@ import { EVIDENCE_KINDS, contentHashOf, provesInto, saltedHashOf } from "../chai
 import { VERDICTS } from "../../domain/enums";
 import type { Database } from "../db/client";
 import type { Metrics } from "../http/metrics";
-import { readEvents } from "../indexer/indexer";
+import { readEvents } from "../indexer/read";
 import type { JobHandler, Outbox } from "../outbox/outbox";
 import type { Check, RecordCheck } from "./checks";
 import { BATCH_ATTEST, batchAttestHandler, bitmapOf } from "./batch-verdicts";
