@@ -1,19 +1,18 @@
-import type { EChartsOption } from "echarts";
 import { useMemo, useState } from "react";
 import type { Api, Role } from "./api";
 import { Card, Empty, Loading, REFRESH_MS, StatusBadge, useLoad } from "./common";
 import { UploadForm } from "./Upload";
 import { EChart } from "./EChart";
 import { useT } from "./i18n";
-import { cny, pct, shortAddress, yuanNumber } from "./money";
+import { cny, pct, shortAddress } from "./money";
 import { DocumentTable } from "./Documents";
 import { FundingCard, InspectorCards, ReviewForm, UnfreezeCard } from "./FacilityActions";
 import { reasonText } from "./enums";
 import { metadataText, ReviewFigures } from "./Review";
-import type { FacilityDetail as FacilityView } from "../../domain/api/facilities";
-import type { Statement } from "../../domain/api/statement";
 import { NewFacilityForm } from "./NewFacility";
 import { SettlementCard } from "./Settlement";
+import { rateOption, sankeyOption } from "./facility-charts";
+import { PaymentRow } from "./PaymentRow";
 
 export function FacilityList({ api, onOpen }: { api: Api; onOpen: (id: string) => void }) {
   const { t } = useT();
@@ -69,200 +68,6 @@ export function FacilityList({ api, onOpen }: { api: Api; onOpen: (id: string) =
         </div>
       </Card>
     </>
-  );
-}
-
-type Words = ReturnType<typeof useT>;
-
-function rateOption(facility: FacilityView, statement: Statement, { t }: Words): EChartsOption {
-  const base = facility.chain.baseRateBps / 100;
-  const points: Array<[number, number]> = [[new Date(facility.appliedAt).getTime(), base]];
-  for (const r of statement.rateHistory) points.push([new Date(r.at).getTime(), r.to / 100]);
-  points.push([new Date(statement.at).getTime(), statement.rateBps / 100]);
-  return {
-    animation: false,
-    tooltip: { trigger: "axis", valueFormatter: (v) => `${Number(v).toFixed(2)}%` },
-    legend: { data: [t("rate"), t("baseRate")] },
-    xAxis: { type: "time", axisLabel: { hideOverlap: true } },
-    yAxis: { type: "value", min: 0, axisLabel: { formatter: "{value}%" } },
-    series: [
-      { name: t("rate"), type: "line", step: "end", data: points, symbolSize: 8 },
-      {
-        name: t("baseRate"),
-        type: "line",
-        data: [
-          [points[0][0], base],
-          [points[points.length - 1][0], base],
-        ],
-        lineStyle: { type: "dashed" },
-        symbol: "none",
-      },
-    ],
-  };
-}
-
-function sankeyOption(
-  facility: FacilityView,
-  payeeNames: Record<string, string>,
-  { t, e }: Words,
-): EChartsOption | null {
-  const paid = facility.payments.filter((p) => p.paid);
-  if (paid.length === 0) return null;
-  const root = `${t("facility")} #${facility.facilityId}`;
-  const sums = new Map<string, bigint>();
-  const add = (source: string, target: string, fen: string) => {
-    const key = `${source}\u0000${target}`;
-    sums.set(key, (sums.get(key) ?? 0n) + BigInt(fen));
-  };
-  for (const p of paid) {
-    const payee = payeeNames[p.payee.toLowerCase()] ?? shortAddress(p.payee);
-    add(root, e("category", p.category), p.amount);
-    add(e("category", p.category), payee, p.amount);
-  }
-  const names = new Set<string>();
-  const links = [...sums].map(([key, fen]) => {
-    const [source, target] = key.split("\u0000");
-    names.add(source).add(target);
-    return { source, target, value: yuanNumber(fen), fen: fen.toString() };
-  });
-  return {
-    animation: false,
-    tooltip: {
-      formatter: (p: any) =>
-        p.dataType === "edge" ? `${p.data.source} → ${p.data.target}: ${cny(p.data.fen)}` : p.name,
-    },
-    series: [
-      {
-        type: "sankey",
-        left: 10,
-        right: 170,
-        data: [...names].map((name) => ({ name })),
-        links,
-        emphasis: { focus: "adjacency" },
-        lineStyle: { color: "gradient", curveness: 0.5 },
-        label: { fontSize: 11, width: 160, overflow: "truncate" },
-      },
-    ],
-  };
-}
-
-function PaymentRow({
-  api,
-  facilityId,
-  p,
-  payeeName,
-  canPay,
-  funding,
-  refresh,
-  onPaid,
-}: {
-  api: Api;
-  facilityId: string;
-  p: any;
-  payeeName: string;
-  canPay: boolean;
-  /** The facility's funding status: while FUNDING, "not enough in the account" is the funding on its way. */
-  funding: string;
-  /** Changes whenever the facility view was read again, so the row's readiness is read again too. */
-  refresh: unknown;
-  onPaid: () => void;
-}) {
-  const { t, e, blocker, problem, lang } = useT();
-  const readiness = useLoad(
-    () => (p.paid ? Promise.resolve(null) : api.get(`/facilities/${facilityId}/payments/${p.index}/readiness`)),
-    [facilityId, p.index, p.paid, refresh],
-  );
-  const [result, setResult] = useState<{ ok: boolean; text: string; blockers?: any[] }>();
-  const [busy, setBusy] = useState(false);
-  // The evidence the bank chooses to release this payment with (null: the node's own choice, shown as the default).
-  const [chosen, setChosen] = useState<string[] | null>(null);
-  async function pay() {
-    setBusy(true);
-    setResult({ ok: true, text: t("pending") });
-    try {
-      const r = await api.post(
-        `/facilities/${facilityId}/payments/${p.index}`,
-        chosen?.length ? { evidence: chosen } : {},
-      );
-      setResult({ ok: true, text: r.txHash ? `${t("paymentDone")} ${r.txHash}` : t("onItsWay") });
-      onPaid();
-    } catch (error: any) {
-      setResult({ ok: false, text: problem(error), blockers: error.body?.blockers });
-      readiness.reload();
-    } finally {
-      setBusy(false);
-    }
-  }
-  const r = readiness.data;
-  const blockers = (r?.blockers ?? []).filter((b) => !(funding === "FUNDING" && b.code === "insufficient_funds"));
-  const candidates = (r?.considered ?? []).filter((c) => c.use !== "unusable");
-  const selected = chosen ?? candidates.filter((c) => c.use === "chosen").map((c) => c.evidenceId);
-  return (
-    <tr data-testid={`payment-${p.index}`}>
-      <td>{p.index}</td>
-      <td title={p.payee}>{payeeName}</td>
-      <td>{e("category", p.category)}</td>
-      <td className="num">{cny(p.amount)}</td>
-      <td>{p.requiredEvidence.map((k: string) => e("kind", k)).join(lang === "zh" ? "、" : ", ")}</td>
-      <td>{p.qualityPurpose ? "✓" : ""}</td>
-      <td>
-        {p.paid ? (
-          <span className="badge badge-active" data-testid="payment-state">
-            {t("paid")}
-          </span>
-        ) : (
-          <>
-            <span className={`badge ${r?.ready ? "badge-ready" : "badge-blocked"}`} data-testid="payment-state">
-              {r?.ready ? t("ready") : t("unpaid")}
-            </span>
-            {funding === "FUNDING" && <div className="muted">{t("fundingOnItsWay")}</div>}
-            {blockers.length > 0 && (
-              <ul className="blockers" data-testid="blockers">
-                {blockers.map((b: any) => (
-                  <li key={b.code + b.message} data-code={b.code}>
-                    {blocker(b)}
-                  </li>
-                ))}
-              </ul>
-            )}
-          </>
-        )}
-        {result && (
-          <div className={result.ok ? "ok" : "error"} data-testid="payment-result">
-            {result.ok ? "" : `${t("refused")}: `}
-            {result.text}
-          </div>
-        )}
-      </td>
-      <td>
-        {canPay && !p.paid && candidates.length > 0 && (
-          <details className="choose-evidence" data-testid={`choose-evidence-${p.index}`}>
-            <summary>{t("chooseEvidence")}</summary>
-            {candidates.map((c) => (
-              <label key={c.evidenceId} className="check" title={c.evidenceId}>
-                <input
-                  type="checkbox"
-                  name="evidence"
-                  value={c.evidenceId}
-                  checked={selected.includes(c.evidenceId)}
-                  onChange={(event) =>
-                    setChosen(
-                      event.target.checked ? [...selected, c.evidenceId] : selected.filter((x) => x !== c.evidenceId),
-                    )
-                  }
-                />
-                {e("kind", c.kind)} · {shortAddress(c.documentId)}
-              </label>
-            ))}
-          </details>
-        )}
-        {canPay && !p.paid && (
-          <button onClick={pay} disabled={busy} data-testid={`pay-${p.index}`}>
-            {busy ? t("pending") : t("requestPayment")}
-          </button>
-        )}
-      </td>
-    </tr>
   );
 }
 
