@@ -3,7 +3,8 @@ import { apiFor, demoLogins, type Role, type Session } from "./api";
 import { useLoad } from "./common";
 import { FacilityDetail, FacilityList } from "./Facility";
 import { LangContext, translate, type Lang } from "./i18n";
-import { Borrower, Regulator, Supplier } from "./Roles";
+import { Regulator } from "./Roles";
+import { Borrower, Supplier } from "./Parties";
 import { Fiscal } from "./Settlement";
 
 const ROLES: Role[] = ["bank_officer", "regulator", "borrower", "supplier", "fiscal"];
