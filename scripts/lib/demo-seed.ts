@@ -9,175 +9,15 @@
  * past the wall clock, so the facility shows quarters of interest, three reviews and a rate history in months.
  */
 
+import { DEMO_QUARTER, SeedError, api, dateOf, devClock, until } from "./demo-client";
+import { DEMO_BORROWERS, DEMO_PAYEES, LAB, LATER_PATENTS, LATER_RECORDS, MATERIALS, SUPPLIER } from "./demo-data";
+
 type Log = (line: string) => void;
 
 interface Keys {
   officer: string;
   inspector: string;
 }
-
-class SeedError extends Error {
-  constructor(
-    message: string,
-    readonly status?: number,
-  ) {
-    super(message);
-  }
-}
-
-function api(base: string, key: string) {
-  async function call(method: string, path: string, body?: unknown) {
-    const response = await fetch(`${base}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${key}`, ...(body ? { "content-type": "application/json" } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    const json = (await response.json().catch(() => ({}))) as any;
-    if (response.status >= 400)
-      throw new SeedError(
-        `${method} ${path} → ${response.status} ${json.code ?? ""}: ${json.detail ?? ""}`,
-        response.status,
-      );
-    return json;
-  }
-  return {
-    get: (path: string) => call("GET", path),
-    post: (path: string, body: unknown = {}) => call("POST", path, body),
-    /** `counterparty`: the payee a contract, invoice, delivery note or certificate is with (others name the borrower). */
-    async upload(facilityId: string, kind: string, metadata: object, name: string, counterparty?: string) {
-      const form = new FormData();
-      form.append("facilityId", facilityId);
-      form.append("kind", kind);
-      if (counterparty) form.append("counterparty", counterparty);
-      form.append("metadata", JSON.stringify(metadata));
-      form.append(
-        "file",
-        new Blob([Buffer.from(`%PDF-1.7\n% ${name}\n% ${Date.now()}\n%%EOF\n`)], { type: "application/pdf" }),
-        `${name}.pdf`,
-      );
-      const response = await fetch(`${base}/documents`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${key}` },
-        body: form,
-      });
-      const json = (await response.json()) as any;
-      if (response.status !== 201) throw new SeedError(`upload ${name} → ${response.status}: ${json.detail}`);
-      return json;
-    },
-  };
-}
-
-const DAY = 86_400;
-/** A quarter as the demo lives it: 91 days of chain time. */
-export const DEMO_QUARTER = 91 * DAY;
-
-/**
- * The development chain's clock. `advanceTo` moves it forward (evm_increaseTime + evm_mine) but never past the wall
- * clock less a minute: the nodes set deadlines against chain time, and a chain ahead of the real time would run ahead
- * of everything signed after the seed. Without a chain URL it does nothing (the demo then lives a few seconds).
- */
-function devClock(url: string | undefined) {
-  async function rpc(method: string, params: unknown[]): Promise<any> {
-    const response = await fetch(url!, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
-    });
-    const body = (await response.json()) as { result?: unknown; error?: { message: string } };
-    if (body.error) throw new SeedError(`${method}: ${body.error.message}`);
-    return body.result;
-  }
-  const now = async () => Number(BigInt((await rpc("eth_getBlockByNumber", ["latest", false])).timestamp));
-  return {
-    enabled: url !== undefined,
-    now,
-    /** Moves the chain's time to `target` (seconds), or as near as the wall clock allows; returns the chain's time. */
-    async advanceTo(target: number): Promise<number> {
-      if (!url) return Math.floor(Date.now() / 1000);
-      const current = await now();
-      const to = Math.min(target, Math.floor(Date.now() / 1000) - 60);
-      if (to > current) {
-        await rpc("evm_increaseTime", [to - current]);
-        await rpc("evm_mine", []);
-      }
-      return now();
-    },
-  };
-}
-
-const dateOf = (seconds: number) => new Date(seconds * 1000).toISOString().slice(0, 10);
-
-async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 120_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check().catch(() => undefined);
-    if (value) return value;
-    if (Date.now() > deadline) throw new SeedError(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-}
-
-/**
- * The demo's addresses are fixed, so the README's walk-through and examples/plan.json can name the seeded payees.
- * Nobody holds the payees' keys (they only receive). The borrower of facility 1 signs its own repayments, so its key
- * is published here for the development chain only (keccak256 of "qfm demo borrower: Ningbo Yongxin Bearings";
- * scripts/lib/demo-deposits.ts checks it gives the address); the dashboard's demo login carries it.
- */
-export const DEMO_PAYEES = {
-  equipment: "0x5A0b54D5dc17e0AadC383d2db43B0a0D3E029c4c",
-  materials: "0xD5D4b6930B761Fcc91D5aF71040cc3947C020C61",
-  lab: "0x29c7a0DF08fb44799959E6254b9FF4286c9083c3",
-} as const;
-export const DEMO_BORROWERS = {
-  yongxin: "0xd4FAc08147Aa7Af6c93946Afb3C1b3337b02FAb3",
-  cixi: "0x358940C080171621764b3c84c9E681552cA8B5D5",
-} as const;
-
-export const DEMO_SIGNER_KEYS = {
-  yongxin: "0x73e02376e865a8bbf47b5a75a6888ecd065e1615293fa16c11d8166c51e6fdd1",
-} as const;
-
-const SUPPLIER = "91330200MA2H8K3X1Y";
-
-/**
- * Whom the demo borrower's and supplier's keys act for: the borrower of facility 1 (Ningbo Yongxin Bearings) and the
- * equipment vendor it pays (scripts/start.ts binds the demo keys to these).
- */
-export const DEMO_SUBJECTS = {
-  borrower: { address: DEMO_BORROWERS.yongxin, creditCode: "91330206MA2AAAAA1X" },
-  supplier: { address: DEMO_PAYEES.equipment },
-} as const;
-const MATERIALS = "91330201MA2J4L7P2Q";
-const LAB = "CNAS-L12345";
-
-/** Facility 1's patents of its second and third quarters (the first quarter's are in seed/regulator-registry.json). */
-const LATER_PATENTS: Record<number, string[]> = {
-  2: ["CN202620210001.2", "CN202620210002.0"],
-  3: ["CN202620310001.5", "CN202620310002.3"],
-};
-const YONGXIN = { holder: "Ningbo Yongxin Bearings Co., Ltd.", holderCreditCode: "91330206MA2AAAAA1X" };
-/** What the regulator's registry holds of them: the patents, and the inspection reports with the figures it measured. */
-const LATER_RECORDS = [
-  ...Object.values(LATER_PATENTS)
-    .flat()
-    .map((reference) => ({
-      type: "PATENT_FILING",
-      reference,
-      ...YONGXIN,
-      data: { title: `Bearing patent ${reference}` },
-    })),
-  ...[
-    [2, 11_880],
-    [3, 11_700],
-  ].map(([quarter, unitsPassed]) => ({
-    type: "INSPECTION_RECORD",
-    reference: `R-2026-Q${quarter}`,
-    ...YONGXIN,
-    outcome: unitsPassed * 10_000 >= 9_800 * 12_000 ? "PASS" : "FAIL",
-    passRateBps: Math.floor((unitsPassed * 10_000) / 12_000),
-    data: { unitsTested: 12_000, unitsPassed, lab: LAB },
-  })),
-];
 
 export async function seedDemo(
   urls: { bank: string; regulator: string; chain?: string },
@@ -502,4 +342,5 @@ export async function seedDemo(
   log("demo seeded: facility 1 a year into its loan with three reviews, facility 2 frozen");
 }
 
-export { SeedError };
+export { DEMO_QUARTER, SeedError };
+export { DEMO_BORROWERS, DEMO_PAYEES, DEMO_SIGNER_KEYS, DEMO_SUBJECTS } from "./demo-data";
