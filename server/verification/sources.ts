@@ -36,18 +36,8 @@ export class ContentTampered extends Error {
   }
 }
 
-interface BatchLeafJson {
-  documentId: string;
-  facilityId: string;
-  kind: EvidenceKind;
-  counterparty: string;
-  salt: string;
-  saltedHash: string;
-  evidenceId: string;
-  index: number;
-  proof: string[];
-  metadata: Record<string, unknown>;
-}
+/** A candidate as the bank node's JSON carries it (the facility id as a decimal string). */
+type BatchLeafJson = Omit<CandidateEvidence, "facilityId"> & { facilityId: string };
 
 const fromJson = (leaf: BatchLeafJson): CandidateEvidence => ({ ...leaf, facilityId: BigInt(leaf.facilityId) });
 
