@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import type { Chain } from "../chain/chain";
+import { locateAnchored } from "../chain/anchored";
 import { EVIDENCE_KINDS, kindIndex, type EvidenceKind } from "../chain/evidence";
 import { batchTreeOf } from "../chain/batch-tree";
 import { Prisma, type Database, type Tx } from "../db/client";
@@ -58,14 +59,7 @@ export function anchoringHandlers({ chain, metrics }: { chain: Chain; metrics: M
 
   const singleHandler: JobHandler<SinglePayload> = {
     kind: ANCHOR_SINGLE,
-    async locate({ evidenceId }) {
-      const evidence = await chain.evidence.evidenceOf(evidenceId);
-      if (evidence.anchoredAt === 0n) return undefined;
-      const [event] = await chain.evidence.queryFilter(chain.evidence.filters.EvidenceAnchored(evidenceId));
-      return event
-        ? { txHash: event.transactionHash, blockNumber: BigInt(event.blockNumber) }
-        : { txHash: "0x", blockNumber: 0n };
-    },
+    locate: ({ evidenceId }) => locateAnchored(chain, evidenceId),
     build({ facilityId, kind, counterparty, saltedHash }) {
       return chain.evidence.anchor.populateTransaction(BigInt(facilityId), kindIndex(kind), counterparty, saltedHash);
     },

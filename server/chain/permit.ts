@@ -1,14 +1,5 @@
 import { Signature, type Signer, type TypedDataDomain } from "ethers";
-
-const PERMIT_TYPES = {
-  Permit: [
-    { name: "owner", type: "address" },
-    { name: "spender", type: "address" },
-    { name: "value", type: "uint256" },
-    { name: "nonce", type: "uint256" },
-    { name: "deadline", type: "uint256" },
-  ],
-};
+import { PERMIT_TYPES } from "../../domain/chain/payer-orders";
 
 /** The token calls a permit needs: its EIP-712 domain (ERC-5267) and the owner's permit nonce. */
 export interface PermitToken {

@@ -1,4 +1,5 @@
 import type { Chain } from "../chain/chain";
+import { locateAnchored } from "../chain/anchored";
 import { kindIndex } from "../chain/evidence";
 import type { Tx } from "../db/client";
 import type { JobHandler, Outbox } from "../outbox/outbox";
@@ -33,14 +34,7 @@ export const registerKey = (evidenceId: string) => `register:${evidenceId}`;
 export function registerLeafHandler(chain: Chain, kind: string): JobHandler<RegisterPayload> {
   return {
     kind,
-    async locate({ evidenceId }) {
-      const evidence = await chain.evidence.evidenceOf(evidenceId);
-      if (evidence.anchoredAt === 0n) return undefined;
-      const [event] = await chain.evidence.queryFilter(chain.evidence.filters.EvidenceAnchored(evidenceId));
-      return event
-        ? { txHash: event.transactionHash, blockNumber: BigInt(event.blockNumber) }
-        : { txHash: "0x", blockNumber: 0n };
-    },
+    locate: ({ evidenceId }) => locateAnchored(chain, evidenceId),
     build: (p) =>
       chain.evidence.registerBatchedEvidence.populateTransaction(
         p.root,
