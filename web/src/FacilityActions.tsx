@@ -10,6 +10,25 @@ import { refusalText } from "./enums";
 import { dayStart, useT } from "./i18n";
 import { cny, pct } from "./money";
 
+/** A card's request: busy while it runs, then the text `work` returns, or the problem it raised. */
+function useRequest() {
+  const { t, problem } = useT();
+  const [busy, setBusy] = useState(false);
+  const [message, setMessage] = useState<{ ok: boolean; text: string }>();
+  async function run(work: () => Promise<string>) {
+    setBusy(true);
+    setMessage({ ok: true, text: t("pending") });
+    try {
+      setMessage({ ok: true, text: await work() });
+    } catch (error) {
+      setMessage({ ok: false, text: problem(error) });
+    } finally {
+      setBusy(false);
+    }
+  }
+  return { busy, message, setMessage, run };
+}
+
 /**
  * The bank proposes a quarterly review. The period's start is fixed — where the facility opened or the last applied
  * review ended (the facility detail's nextReviewFrom) — so the form shows it and sends none: the node uses it. The end
@@ -26,27 +45,20 @@ export function ReviewForm({
   periodStart: string | null;
   onDone: () => void;
 }) {
-  const { t, time, problem } = useT();
+  const { t, time } = useT();
   const [to, setTo] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [message, setMessage] = useState<{ ok: boolean; text: string }>();
+  const { busy, message, setMessage, run } = useRequest();
   async function submit(event: React.FormEvent) {
     event.preventDefault();
     const periodTo = to ? dayStart(to) : undefined;
     if (to && (!periodTo || (periodStart && periodTo <= periodStart)))
       return setMessage({ ok: false, text: t("badPeriod") });
-    setBusy(true);
-    setMessage({ ok: true, text: t("pending") });
-    try {
+    await run(async () => {
       await api.post(`/facilities/${facilityId}/reviews`, periodTo ? { periodTo } : {});
-      setMessage({ ok: true, text: t("proposed") });
       setTo("");
       onDone();
-    } catch (error) {
-      setMessage({ ok: false, text: problem(error) });
-    } finally {
-      setBusy(false);
-    }
+      return t("proposed");
+    });
   }
   return (
     <Card title={t("proposeReview")} testId="review-form">
@@ -92,22 +104,15 @@ export function FundingCard({
   funding: { status: string; funded: string; planTotal: string; shortfall: string; lastError: string | null };
   onDone: () => void;
 }) {
-  const { t, e, problem } = useT();
-  const [busy, setBusy] = useState(false);
-  const [message, setMessage] = useState<{ ok: boolean; text: string }>();
+  const { t, e } = useT();
+  const { busy, message, run } = useRequest();
   const canRetry = funding.status === "FAILED" || funding.status === "UNFUNDED";
   async function retry() {
-    setBusy(true);
-    setMessage({ ok: true, text: t("pending") });
-    try {
+    await run(async () => {
       const answer = await api.post(`/facilities/${facilityId}/fund`);
-      setMessage({ ok: true, text: e("funding", answer.funding?.status) });
       onDone();
-    } catch (error) {
-      setMessage({ ok: false, text: problem(error) });
-    } finally {
-      setBusy(false);
-    }
+      return e("funding", answer.funding?.status);
+    });
   }
   return (
     <Card title={t("funding")} testId="funding">
@@ -151,11 +156,10 @@ export function FundingCard({
  * the regulator, refused (and why), on its way to the chain — and refreshes itself until the chain has applied it.
  */
 export function UnfreezeCard({ api, facilityId }: { api: Api; facilityId: string }) {
-  const { t, lang, time, problem } = useT();
+  const { t, lang, time } = useT();
   const approvals = useLoad(() => api.get("/approvals"), [facilityId], REFRESH_MS);
   const [reason, setReason] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [message, setMessage] = useState<{ ok: boolean; text: string }>();
+  const { busy, message, setMessage, run } = useRequest();
   const mine = (approvals.data?.items ?? [])
     .filter((a) => a.kind === "UNFREEZE" && String(a.facilityId) === facilityId)
     .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
@@ -163,18 +167,12 @@ export function UnfreezeCard({ api, facilityId }: { api: Api; facilityId: string
   async function submit(event: React.FormEvent) {
     event.preventDefault();
     if (!reason.trim()) return setMessage({ ok: false, text: t("reasonRequired") });
-    setBusy(true);
-    setMessage({ ok: true, text: t("pending") });
-    try {
+    await run(async () => {
       await api.post(`/facilities/${facilityId}/unfreeze`, { reason: reason.trim() });
-      setMessage({ ok: true, text: t("proposed") });
       setReason("");
       approvals.reload();
-    } catch (error) {
-      setMessage({ ok: false, text: problem(error) });
-    } finally {
-      setBusy(false);
-    }
+      return t("proposed");
+    });
   }
   return (
     <Card title={t("unfreeze")} testId="unfreeze">
