@@ -6,6 +6,13 @@ import type { BatchAttestPayload, BatchLeafVerdict, Decisions } from "./decision
 
 export const BATCH_ATTEST = "BATCH_ATTEST";
 
+/** What signs a verifier's verdicts: the chain, the verifier's key and (when it keeps them) its decision records. */
+export interface VerdictSigner {
+  chain: Chain;
+  verifierWallet: Wallet;
+  decisions?: Decisions;
+}
+
 /** Bitmap words of the leaves' positions (bit b of word w is leaf 256w + b), as EvidenceRegistry.attestBatch takes them. */
 export function bitmapOf(indexes: readonly number[]): bigint[] {
   const words: bigint[] = [];
@@ -26,11 +33,7 @@ export function batchAttestHandler({
   chain,
   verifierWallet,
   decisions,
-}: {
-  chain: Chain;
-  verifierWallet: Wallet;
-  decisions?: Decisions;
-}): JobHandler<BatchAttestPayload> {
+}: VerdictSigner): JobHandler<BatchAttestPayload> {
   /** The payload's leaves by where they stand on chain for this verifier. */
   async function onChain(p: BatchAttestPayload) {
     const words = new Map<number, { decided: bigint; registered: bigint }>();

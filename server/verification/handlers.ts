@@ -1,10 +1,10 @@
-import { ZeroHash, keccak256, toUtf8Bytes, type Wallet } from "ethers";
-import { chainNow, type Chain } from "../chain/chain";
+import { ZeroHash, keccak256, toUtf8Bytes } from "ethers";
+import { chainNow } from "../chain/chain";
 import { ATTESTATION_TYPES, BATCH_ATTESTATION_TYPES, REVOCATION_TYPES } from "../chain/typed-data";
 import { VERDICTS } from "../../domain/enums";
 import type { JobHandler } from "../outbox/outbox";
-import { batchAttestHandler, bitmapOf } from "./batch-verdicts";
-import type { AttestPayload, Decisions, RevokePayload } from "./decisions";
+import { batchAttestHandler, bitmapOf, type VerdictSigner } from "./batch-verdicts";
+import type { AttestPayload, RevokePayload } from "./decisions";
 import { REGISTER_EVIDENCE, registerLeafHandler } from "./registration";
 
 export const REGISTER_LEAF = "REGISTER_LEAF";
@@ -26,15 +26,7 @@ export const reasonHashOf = (reason: string) => (reason === "" ? ZeroHash : kecc
  * An attestation or revocation is signed only when it is what this node's own MAC-sealed decision records say
  * (`decisions`); without them every one is refused.
  */
-export function verifierHandlers({
-  chain,
-  verifierWallet,
-  decisions,
-}: {
-  chain: Chain;
-  verifierWallet: Wallet;
-  decisions?: Decisions;
-}): JobHandler<any>[] {
+export function verifierHandlers({ chain, verifierWallet, decisions }: VerdictSigner): JobHandler<any>[] {
   const locateEvent = async (filter: Parameters<typeof chain.evidence.queryFilter>[0]) => {
     const [event] = await chain.evidence.queryFilter(filter);
     return event
