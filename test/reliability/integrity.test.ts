@@ -20,6 +20,7 @@ import { contentHashOf, kindIndex, saltedHashOf } from "../../server/chain/evide
 import { createDatabase, type Database } from "../../server/db/client";
 import { randomUUID } from "node:crypto";
 import { EvidenceRegistry__factory } from "../../typechain-types";
+import { chainVerdicts, leafFromNode, verifiedOnChain, type Leaf } from "../helpers/chainVerdicts";
 import { Verdict } from "../helpers/constants";
 import { startLiveSystem, type LiveSystem } from "../helpers/liveSystem";
 import { recordAccounts } from "../helpers/liveFacility";
@@ -134,11 +135,32 @@ describe("signing integrity against the running system", function () {
     return response.body as { id: string; evidenceId: string; contentHash: string };
   }
 
-  const verdictsOf = (evidenceId: string) =>
-    Promise.all([
-      system.contracts.registry.verdictOf(evidenceId, verifiers.bank),
-      system.contracts.registry.verdictOf(evidenceId, verifiers.regulator),
-    ]);
+  /** Where an evidence sits in its batch, as the bank node's proof gives it (one cache for the suite). */
+  let leafCache: ((evidenceId: string) => Promise<Leaf | undefined>) | undefined;
+  const leafOf = (evidenceId: string) => (leafCache ??= leafFromNode(as("bank", "bank_officer")))(evidenceId);
+  const verifierList = [verifiers.bank, verifiers.regulator];
+  /** Both verifiers' verdicts by the path the evidence took: its record once registered, else its batch's bits. */
+  const verdictsOf = (evidenceId: string) => chainVerdicts(system.contracts.registry, evidenceId, verifierList, leafOf);
+  /** The evidence record's own verdicts (NONE for a batched leaf no payment registered). */
+  const recordVerdictsOf = (evidenceId: string) =>
+    Promise.all(verifierList.map((verifier) => system.contracts.registry.verdictOf(evidenceId, verifier)));
+  const verified = (evidenceId: string) => verifiedOnChain(system.contracts.registry, evidenceId, verifierList, leafOf);
+  /** The batch bits of an evidence: [accepted, rejected] per verifier (zeroes when it is not in a batch). */
+  async function batchBitsOf(evidenceId: string): Promise<Array<[boolean, boolean]>> {
+    const leaf = await leafOf(evidenceId);
+    if (!leaf) return verifierList.map(() => [false, false]);
+    const bit = 1n << BigInt(leaf.index & 255);
+    return Promise.all(
+      verifierList.map(async (verifier): Promise<[boolean, boolean]> => {
+        const [accepted, rejected] = await system.contracts.registry.batchVerdictsOf(
+          leaf.root,
+          verifier,
+          leaf.index >> 8,
+        );
+        return [(accepted & bit) !== 0n, (rejected & bit) !== 0n];
+      }),
+    );
+  }
 
   async function bothVerdicts(evidenceId: string, expected: [bigint, bigint]) {
     await waitFor(
@@ -242,6 +264,9 @@ describe("signing integrity against the running system", function () {
         supplierLicence: EQUIPMENT_LICENCE,
       });
       await bothVerdicts(later.evidenceId, [ACCEPT, ACCEPT]);
+      // Batched: its verdicts are its batch's bits; no payment registered it as evidence.
+      expect(await leafOf(later.evidenceId)).to.not.equal(undefined);
+      expect(await recordVerdictsOf(later.evidenceId)).to.deep.equal([NONE, NONE]);
       for (const node of ["bank", "regulator"] as const) {
         const unresolved = await unresolvedAt(node);
         expect(
@@ -256,6 +281,14 @@ describe("signing integrity against the running system", function () {
     it("keeps retrying it at low frequency without signing anything for it", async function () {
       await new Promise((resolve) => setTimeout(resolve, 2_500));
       expect(await verdictsOf(single)).to.deep.equal([NONE, NONE]);
+      // Nor for the unknown batch: no verifier set a bit of it.
+      for (const verifier of verifierList) {
+        expect(await system.contracts.registry.batchVerdictsOf(unknownRoot, verifier, 0), verifier).to.deep.equal([
+          0n,
+          0n,
+          0n,
+        ]);
+      }
       const rows = await withDatabase("regulator", (db) =>
         db.prisma.unresolvedAnchor.findMany({ where: { root: { in: [unknownRoot, single] } } }),
       );
@@ -321,7 +354,21 @@ describe("signing integrity against the running system", function () {
         const genuine = await db.prisma.outboxJob.findFirst({ where: { kind: "ATTEST" } });
         return (JSON.parse(genuine!.payload) as { mac: string }).mac;
       });
-      const forged = [
+      // The batch path: the regulator's genuine batch verdict over the rejected leaf, its REJECT turned into ACCEPT.
+      const leaf = (await leafOf(rejected))!;
+      expect(leaf, "the rejected certificate is batched").to.not.equal(undefined);
+      const genuineBatch = await withDatabase("regulator", async (db) => {
+        const jobs = await db.prisma.outboxJob.findMany({ where: { kind: "BATCH_ATTEST" } });
+        return jobs
+          .map(
+            (job) => JSON.parse(job.payload) as { root: string; leaves: Array<Record<string, unknown>>; mac: string },
+          )
+          .find((payload) => payload.root === leaf.root)!;
+      });
+      expect(genuineBatch, "the regulator's batch verdict job").to.not.equal(undefined);
+      const flipped = genuineBatch.leaves.map((l) => (l.evidenceId === rejected ? { ...l, verdict: "ACCEPT" } : l));
+      expect(flipped).to.not.deep.equal(genuineBatch.leaves);
+      const forged: Array<{ key: string; kind: string; payload: Record<string, unknown> }> = [
         { key: "forged:accept-over-reject", payload: { evidenceId: rejected, verdict: "ACCEPT", reason: "" } },
         { key: "forged:stolen-mac", payload: { evidenceId: rejected, verdict: "ACCEPT", reason: "", mac: stolenMac } },
         { key: "forged:no-record", payload: { evidenceId: orphan, verdict: "ACCEPT", reason: "" } },
@@ -329,7 +376,15 @@ describe("signing integrity against the running system", function () {
           key: "forged:forged-record",
           payload: { evidenceId: orphan, verdict: "ACCEPT", reason: "", mac: "ab".repeat(32) },
         },
-      ];
+      ].map((job) => ({ ...job, kind: "ATTEST" }));
+      forged.push(
+        { key: "forged:batch-accept-over-reject", kind: "BATCH_ATTEST", payload: { root: leaf.root, leaves: flipped } },
+        {
+          key: "forged:batch-stolen-mac",
+          kind: "BATCH_ATTEST",
+          payload: { root: leaf.root, leaves: flipped, mac: genuineBatch.mac },
+        },
+      );
       await withDatabase("regulator", async (db) => {
         await db.prisma.verification.create({
           data: {
@@ -344,7 +399,7 @@ describe("signing integrity against the running system", function () {
         for (const [i, job] of forged.entries()) {
           // Ids that sort before every genuine job: the outbox takes them first.
           await db.prisma.outboxJob.create({
-            data: { id: `0000000000000forged${i}`, key: job.key, kind: "ATTEST", payload: JSON.stringify(job.payload) },
+            data: { id: `0000000000000forged${i}`, key: job.key, kind: job.kind, payload: JSON.stringify(job.payload) },
           });
         }
       });
@@ -365,8 +420,17 @@ describe("signing integrity against the running system", function () {
         expect(job.lastError, job.key).to.match(/^refused before signing: /);
         expect(job.txHash, job.key).to.equal(null);
       }
+      // The rejected leaf's bits are as both nodes decided (the bank's accept, the regulator's reject, no other bit
+      // set); its record holds nothing (no payment registered it); the orphan has no verdict at all.
       expect(await verdictsOf(rejected)).to.deep.equal([ACCEPT, REJECT]);
+      expect(await batchBitsOf(rejected)).to.deep.equal([
+        [true, false],
+        [false, true],
+      ]);
+      expect(await recordVerdictsOf(rejected)).to.deep.equal([NONE, NONE]);
       expect(await verdictsOf(orphan)).to.deep.equal([NONE, NONE]);
+      expect(await recordVerdictsOf(orphan)).to.deep.equal([NONE, NONE]);
+      expect(await verified(rejected)).to.equal(false);
       expect(await system.contracts.registry.isVerified(rejected)).to.equal(false);
       expect((await metric("regulator", "qfm_tampered_jobs_total")) - before).to.equal(forged.length);
     });
@@ -383,7 +447,8 @@ describe("signing integrity against the running system", function () {
     before(async function () {
       document = await upload("INVOICE", "genuine equipment invoice", { supplierLicence: EQUIPMENT_LICENCE });
       await bothVerdicts(document.evidenceId, [ACCEPT, ACCEPT]);
-      expect(await system.contracts.registry.isVerified(document.evidenceId)).to.equal(true);
+      expect(await leafOf(document.evidenceId), "batched").to.not.equal(undefined);
+      expect(await verified(document.evidenceId)).to.equal(true);
     });
 
     it("serves an intact document with the hash of the bytes served", async function () {
@@ -407,14 +472,15 @@ describe("signing integrity against the running system", function () {
         60_000,
       );
       const registry = system.contracts.registry;
+      expect(await verified(document.evidenceId)).to.equal(false);
       expect(await registry.isVerified(document.evidenceId)).to.equal(false);
+      // Withdrawn in the batch's bits (revokeBatched): each acceptance bit cleared, a rejection bit set.
+      expect(await batchBitsOf(document.evidenceId)).to.deep.equal([
+        [false, true],
+        [false, true],
+      ]);
       const revoked = await registry.queryFilter(registry.filters.AttestationRevoked(document.evidenceId), fromBlock);
       expect(revoked.map((e) => e.args.verifier).sort()).to.deep.equal([verifiers.bank, verifiers.regulator].sort());
-      const unverified = await registry.queryFilter(
-        registry.filters.EvidenceUnverified(document.evidenceId),
-        fromBlock,
-      );
-      expect(unverified).to.have.length(1);
 
       const refused = await as("bank", "bank_officer").post(`/facilities/${facilityId}/payments/0`, {});
       expect([refused.status, refused.body.code], JSON.stringify(refused.body)).to.deep.equal([
