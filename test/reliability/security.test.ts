@@ -25,6 +25,7 @@ import path from "node:path";
 import { freePort } from "../../scripts/bench/lib/system";
 import { devWallet } from "../../scripts/lib/deploy-config";
 import { CATALOGUE, PRINCIPALS, checkRoute, routeTitle, type NodeRole } from "../helpers/authorizationMatrix";
+import { chainVerdicts, leafFromNode, verifiedOnChain, type Leaf } from "../helpers/chainVerdicts";
 import { Status, Verdict } from "../helpers/constants";
 import { startLiveSystem, type LiveSystem } from "../helpers/liveSystem";
 import { recordAccounts } from "../helpers/liveFacility";
@@ -424,11 +425,16 @@ describe("security against the running system", function () {
       return { ...(response.body as Omit<Uploaded, "kind" | "type" | "bytes">), kind, type, bytes };
     }
 
-    const verdictsOf = (evidenceId: string) =>
-      Promise.all([
-        system.contracts.registry.verdictOf(evidenceId, keys.bankVerifier.address),
-        system.contracts.registry.verdictOf(evidenceId, keys.regulatorVerifier.address),
-      ]);
+    const verifiers = [keys.bankVerifier.address, keys.regulatorVerifier.address];
+    /** Where an evidence sits in its batch, as the bank node's proof gives it (one cache for the suite). */
+    let leafCache: ((evidenceId: string) => Promise<Leaf | undefined>) | undefined;
+    const leafOf = (evidenceId: string) => (leafCache ??= leafFromNode(officer))(evidenceId);
+    /** Both verifiers' verdicts by the path the evidence took: its record once registered, else its batch's bits. */
+    const verdictsOf = (evidenceId: string) => chainVerdicts(system.contracts.registry, evidenceId, verifiers, leafOf);
+    /** The evidence record's own verdicts (NONE for a batched leaf no payment registered). */
+    const recordVerdictsOf = (evidenceId: string) =>
+      Promise.all(verifiers.map((verifier) => system.contracts.registry.verdictOf(evidenceId, verifier)));
+    const verified = (evidenceId: string) => verifiedOnChain(system.contracts.registry, evidenceId, verifiers, leafOf);
 
     /** Waits for both nodes' verdicts on chain and checks that they are `expected`. */
     async function bothVerdicts(documents: Uploaded[], expected: bigint) {
@@ -691,9 +697,11 @@ describe("security against the running system", function () {
         const { registry, manager } = system.contracts;
         const relayed = registry.connect(relayer);
         const { evidenceId } = evidence.contract;
-        // The bank node's own attestation transaction, sent again.
+        // The bank node's own attestation transaction, sent again: its batch verdict over the batch the contract is in.
+        const leaf = await leafOf(evidenceId);
+        expect(leaf, "the contract is batched").to.not.equal(undefined);
         const [attested] = await registry.queryFilter(
-          registry.filters.EvidenceAttested(evidenceId, keys.bankVerifier.address),
+          registry.filters.BatchAttested(leaf!.root, keys.bankVerifier.address),
         );
         const original = (await system.provider.getTransaction(attested.transactionHash))!;
         /** A rejection signed by `signer` at the bank verifier's next nonce, valid for an hour unless overridden. */
@@ -972,6 +980,7 @@ describe("security against the running system", function () {
               document.how === "removed" ? /^document not available/ : /^tampered: /,
             );
           }
+          expect(await verified(document.evidenceId), what).to.equal(false);
           expect(await system.contracts.registry.isVerified(document.evidenceId), what).to.equal(false);
           const check = async (bytes: Buffer) =>
             (
@@ -1010,6 +1019,7 @@ describe("security against the running system", function () {
         // A document of its own: both nodes withdraw their acceptance of it (test/reliability/integrity.test.ts).
         const document = await upload(facility.other, "INVOICE", "invoice swapped after acceptance", "json");
         await bothVerdicts([document], ACCEPT);
+        expect(await verified(document.evidenceId)).to.equal(true);
         const forged = FILE_TYPES.json.bytes("forged invoice");
         fs.writeFileSync(storePath(document.contentHash), forged);
         const content = await regulatorAtBank.get(`/documents/${document.id}/content`);
@@ -1143,6 +1153,8 @@ describe("security against the running system", function () {
         }
         // The forged leaf proves nothing: it was neither registered nor attested on chain.
         expect((await system.contracts.registry.evidenceOf(resalted.evidenceId)).anchoredAt).to.equal(0n);
+        expect(await recordVerdictsOf(resalted.evidenceId)).to.deep.equal([0n, 0n]);
+        expect(await leafOf(resalted.evidenceId), "batched").to.not.equal(undefined);
         expect(await verdictsOf(resalted.evidenceId)).to.deep.equal([0n, 0n]);
         const readiness = await officer.get(`/facilities/${facility.freeze}/payments/0/readiness`);
         const unusable = readiness.body.blockers.find((b: { code: string }) => b.code === "evidence_not_usable");
@@ -1156,6 +1168,18 @@ describe("security against the running system", function () {
       it("refuses evidence moved to another facility or relabelled as another kind in the database", async function () {
         const { registry } = system.contracts;
         const before = await Promise.all([vendor, attacker].map(balanceOf));
+        /**
+         * The bank node's refusal of an altered row: registered evidence by its record on chain; a batched leaf no
+         * payment registered has no record yet, and is refused because the row no longer gives the evidence id, which
+         * commits to the facility and kind.
+         */
+        const refusalOf = async (document: Uploaded, byRecord: string) => {
+          if ((await registry.evidenceOf(document.evidenceId)).anchoredAt !== 0n) {
+            return `document ${document.id}: ${byRecord}`;
+          }
+          expect(await leafOf(document.evidenceId), `${document.kind} ${document.id} batched`).to.not.equal(undefined);
+          return `document ${document.id}: its row's counterparty ${document.counterparty} is not the one its evidence id commits to`;
+        };
         // Another facility's verified delivery note, moved to the facility whose payment 2 needs one.
         const move = (to: bigint) =>
           bankSql(`UPDATE "Document" SET "facilityId" = ? WHERE "id" = ?`, to, evidence.otherNote.id);
@@ -1163,7 +1187,10 @@ describe("security against the running system", function () {
         const moved = await officer.post(`/facilities/${facility.pay}/payments/2`, {});
         expect(moved.status, JSON.stringify(moved.body)).to.equal(409);
         expect(moved.body.detail).to.include(
-          `document ${evidence.otherNote.id}: the chain records it as DELIVERY_NOTE of facility ${facility.other}, not DELIVERY_NOTE of facility ${facility.pay}`,
+          await refusalOf(
+            evidence.otherNote,
+            `the chain records it as DELIVERY_NOTE of facility ${facility.other}, not DELIVERY_NOTE of facility ${facility.pay}`,
+          ),
         );
         move(facility.other);
         // One of this facility's verified invoices, relabelled as the delivery note.
@@ -1173,7 +1200,7 @@ describe("security against the running system", function () {
         const renamed = await officer.post(`/facilities/${facility.pay}/payments/2`, {});
         expect(renamed.status, JSON.stringify(renamed.body)).to.equal(409);
         expect(renamed.body.detail).to.include(
-          `document ${relabelled.id}: the chain records it as INVOICE of facility ${facility.pay}, not DELIVERY_NOTE`,
+          await refusalOf(relabelled, `the chain records it as INVOICE of facility ${facility.pay}, not DELIVERY_NOTE`),
         );
         expect(await Promise.all([vendor, attacker].map(balanceOf))).to.deep.equal(before);
         expect((await registry.evidenceOf(evidence.otherNote.evidenceId)).consumed).to.equal(false);
