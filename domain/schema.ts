@@ -89,5 +89,7 @@ export const Bps = z
  */
 export const CreditCode = z
   .string()
-  .overwrite((value) => value.replace(/\s+/g, "").toUpperCase())
-  .regex(/^[0-9A-Z]{18}$/, { message: "must be an 18-character unified social credit code" });
+  // What is sent: 18 letters and digits in either case, spaces anywhere (the document's pattern says so)…
+  .regex(/^\s*(?:[0-9A-Za-z]\s*){18}$/, { message: "must be an 18-character unified social credit code" })
+  // …and what is kept: without the spaces, in upper case.
+  .overwrite((value) => value.replace(/\s+/g, "").toUpperCase());

