@@ -175,6 +175,9 @@ describe("createDatabase", function () {
           revokeReason: "the stored bytes no longer match the accepted hash",
           revokeMac: HASH("66"),
           revokedAt: LATER,
+          batchRoot: HASH("77"),
+          leafIndex: 1_023,
+          proof: JSON.stringify([HASH("88")]),
         };
         const record = {
           id: "record-1",
