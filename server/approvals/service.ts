@@ -1,13 +1,13 @@
 import { keccak256, toUtf8Bytes, verifyTypedData } from "ethers";
 import { randomUUID } from "node:crypto";
-import type { Logger } from "pino";
 import { FACILITY_STATUS as STATUS } from "../../domain/enums";
 import type { Principal } from "../auth/roles";
-import { chainNow, type Chain } from "../chain/chain";
+import { chainNow } from "../chain/chain";
 import { managerDomain, typesOf, type ApprovalKind } from "../chain/typed-data";
-import type { Database, Tx } from "../db/client";
+import type { Tx } from "../db/client";
 import { conflict, notFound, unprocessable } from "../errors";
 import type { FacilityEvents, FacilityReads } from "../facilities/chain-view";
+import type { ServiceDeps } from "../facilities/service";
 import { JOB } from "../outbox/jobs";
 import type { Outbox } from "../outbox/outbox";
 import { chainWrite } from "../outbox/wait";
@@ -15,7 +15,7 @@ import type { EvidenceReads } from "../payments/evidence";
 import { decideReview } from "../rules/engine";
 import { computeMetrics } from "../rules/metrics";
 import { frozenDuring, nextPeriodStart, periodRefusal, type PeriodFacts } from "../rules/periods";
-import type { Grade, ProductCatalog } from "../rules/products";
+import type { Grade } from "../rules/products";
 import { toJson } from "../rules/values";
 import type { createRegulatorWhiteList } from "../whitelist/signatures";
 
@@ -35,13 +35,7 @@ export function createApprovals({
   reads,
   evidence,
   regulatorEntryOf,
-}: {
-  db: Database;
-  chain: Chain;
-  outbox: Outbox;
-  catalog: ProductCatalog;
-  waitMs: number;
-  logger: Logger;
+}: ServiceDeps & {
   reads: Pick<FacilityReads, "row" | "onChain" | "history" | "payments">;
   evidence: Pick<EvidenceReads, "evidenceOf">;
   regulatorEntryOf: ReturnType<typeof createRegulatorWhiteList>;

@@ -19,6 +19,16 @@ import { createFunding, fundKey } from "./funding";
 import { maskOf, validatePlan } from "./plan";
 import type { CreateFacilityBody } from "./schema";
 
+/** What each of the bank node's services is built on (server/node/compose.ts builds them over one set). */
+export interface ServiceDeps {
+  db: Database;
+  chain: Chain;
+  outbox: Outbox;
+  catalog: ProductCatalog;
+  waitMs: number;
+  logger: Logger;
+}
+
 /**
  * The bank's facilities: created from a product definition (here), funded (./funding.ts), read from the chain
  * (./chain-view.ts). Entrusted payments (server/payments/) and the joint decisions (server/approvals/) are services of
@@ -34,13 +44,7 @@ export function createFacilityService({
   reads,
   evidence,
   regulatorEntryOf,
-}: {
-  db: Database;
-  chain: Chain;
-  outbox: Outbox;
-  catalog: ProductCatalog;
-  waitMs: number;
-  logger: Logger;
+}: ServiceDeps & {
   reads: FacilityReads;
   evidence: Pick<EvidenceReads, "evidenceOf">;
   regulatorEntryOf: ReturnType<typeof createRegulatorWhiteList>;

@@ -21,7 +21,12 @@ import { createDocumentService } from "../documents/service";
 import { createDocumentStore, type DocumentStore } from "../documents/storage";
 import { facilityRoutes } from "../facilities/router";
 import { createFacilityReads } from "../facilities/chain-view";
-import { createFacilityService, onFacilityCreated, type FacilityService } from "../facilities/service";
+import {
+  createFacilityService,
+  onFacilityCreated,
+  type FacilityService,
+  type ServiceDeps,
+} from "../facilities/service";
 import { createMetrics, type Metrics } from "../http/metrics";
 import type { RouteDef } from "../http/route";
 import { lifecycleHandlers } from "../outbox/jobs";
@@ -139,16 +144,6 @@ export function outboxHandlersOf({
   ];
   if (role === "bank") handlers.push(...anchoringHandlers({ chain, metrics }));
   return handlers;
-}
-
-/** What each of the bank node's services is built on. */
-export interface ServiceDeps {
-  db: Database;
-  chain: Chain;
-  outbox: Outbox;
-  catalog: ProductCatalog;
-  waitMs: number;
-  logger: Logger;
 }
 
 /**
