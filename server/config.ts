@@ -43,7 +43,12 @@ const EnvSchema = z.object({
   POLL_INTERVAL_MS: positiveInt.default(500),
   /** The most chain transactions of one account in flight (broadcast, not yet mined) at once. */
   OUTBOX_WINDOW: z.coerce.number().int().min(1).max(256).default(16),
-  BATCH_MAX_SIZE: z.coerce.number().int().min(1).max(1_024).default(256), // EvidenceRegistry.MAX_BATCH_SIZE
+  /**
+   * The most documents a batch seals (EvidenceRegistry.MAX_BATCH_SIZE is 1,024). Each verifier sends one batch verdict
+   * per batch, and its verdicts are signed with its next contract nonce, so one lands per block: the batch size bounds
+   * how many documents a node can make payable a block (bench:verified).
+   */
+  BATCH_MAX_SIZE: z.coerce.number().int().min(1).max(1_024).default(1_024),
   BATCH_MAX_AGE_MS: positiveInt.default(2_000),
   UPLOAD_MAX_BYTES: positiveInt.default(10 * 1024 * 1024),
   JSON_MAX_BYTES: positiveInt.default(256 * 1024),

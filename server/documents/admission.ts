@@ -89,7 +89,7 @@ export function createAdmission({
    * serves while the chain node is away (uploads keep working); the chain is asked whether it is closed for up to a
    * second, and is the only source for a facility the bank's database does not hold.
    */
-  async function facility(facilityId: bigint) {
+  async function facility(facilityId: bigint): Promise<AdmittedFacility> {
     const row = await db.prisma.facility.findUnique({ where: { facilityId } });
     if (row) {
       const plan = JSON.parse(row.plan) as Array<{ payee: string; requiredEvidence?: EvidenceKind[] }>;
@@ -119,7 +119,7 @@ export function createAdmission({
     return { borrower: state.borrower, closed: Number(state.status) === CLOSED, payments };
   }
 
-  async function counterpartyOf(principal: Principal, entry: UploadEntry, f: Awaited<ReturnType<typeof facility>>) {
+  async function counterpartyOf(principal: Principal, entry: UploadEntry, f: AdmittedFacility) {
     const named = entry.counterparty ? getAddress(entry.counterparty) : undefined;
     if (!isPayeeKind(entry.kind)) {
       if (named && named !== getAddress(f.borrower)) {
@@ -204,9 +204,19 @@ export function createAdmission({
   }
 
   return {
-    /** Admits one upload entry (or refuses it with 404/409/403/422) and derives its counterparty and identity. */
-    async admit(principal: Principal, entry: UploadEntry, contentHash: string): Promise<Admitted> {
-      const f = await facility(entry.facilityId);
+    /**
+     * Admits one upload entry (or refuses it with 404/409/403/422) and derives its counterparty and identity. The
+     * entries of one request may share `facilities`: each facility is then read once for all of them.
+     */
+    async admit(
+      principal: Principal,
+      entry: UploadEntry,
+      contentHash: string,
+      facilities: FacilityReads = new Map(),
+    ): Promise<Admitted> {
+      let read = facilities.get(entry.facilityId);
+      if (!read) facilities.set(entry.facilityId, (read = facility(entry.facilityId)));
+      const f = await read;
       if (f.closed) throw conflict("facility_closed", `facility ${entry.facilityId} is closed`);
       const counterparty = await counterpartyOf(principal, entry, f);
       await mayUpload(principal, entry, counterparty);
@@ -254,6 +264,16 @@ export function createAdmission({
 }
 
 export type Admission = ReturnType<typeof createAdmission>;
+
+/** A facility as admission reads it: its borrower, its plan's payees with the kinds each requires, whether it is closed. */
+export interface AdmittedFacility {
+  borrower: string;
+  closed: boolean;
+  payments: ReadonlyArray<{ payee: string; requiredKinds: number | bigint }>;
+}
+
+/** What one request's entries read of their facilities, by facility id. */
+export type FacilityReads = Map<bigint, Promise<AdmittedFacility>>;
 
 /**
  * Releases the business identities and the content holds that documents rejected on chain held (admission found

@@ -15,7 +15,7 @@ import { AppError, badRequest, conflict, unprocessable } from "../errors";
 import type { Metrics } from "../http/metrics";
 import type { UploadedFile } from "../http/route";
 import type { Outbox } from "../outbox/outbox";
-import { createAdmission, releaseIdentities } from "./admission";
+import { createAdmission, releaseIdentities, type FacilityReads } from "./admission";
 import { ALLOWED_CONTENT_TYPES, fileMatchesType, isAllowedType, mediaTypeOf } from "./content-types";
 import type { DocumentRow } from "./presenter";
 import { fromChain, withBatch } from "./reads";
@@ -180,10 +180,11 @@ export function createUploads({
     principal: Principal,
     file: UploadedFile,
     entry: { facilityId: bigint; kind: EvidenceKind; counterparty?: string; metadata?: Record<string, unknown> },
+    facilities?: FacilityReads,
   ) {
     const contentHash = file.contentHash;
     const { counterparty, businessKey, releases, releasesContent } = await fromChain(
-      admission.admit(principal, entry, contentHash),
+      admission.admit(principal, entry, contentHash, facilities),
     );
     const salt = hexlify(randomBytes(32));
     const saltedHash = saltedHashOf(salt, contentHash);
@@ -274,9 +275,13 @@ export function createUploads({
       if (earlier) return earlier;
       const createdAt = new Date();
       let rows: Array<Awaited<ReturnType<typeof prepareRow>> & { createdAt: Date }>;
+      const facilities: FacilityReads = new Map();
       try {
         rows = await Promise.all(
-          files.map(async (file, i) => ({ ...(await prepareRow(principal, file, entries[i])), createdAt })),
+          files.map(async (file, i) => ({
+            ...(await prepareRow(principal, file, entries[i], facilities)),
+            createdAt,
+          })),
         );
       } catch (error) {
         return replayAfter(error, principal, idempotency);

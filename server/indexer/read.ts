@@ -1,5 +1,6 @@
 import { ZeroHash } from "ethers";
 import type { Database } from "../db/client";
+import { inChunks } from "../db/chunks";
 
 type StoredEvent = { id: string; name: string; blockNumber: bigint; txHash: string; args: Record<string, any> };
 
@@ -33,14 +34,18 @@ async function expandBatchVerdicts(
   if (verdicts.size === 0) return [];
   const indexes = [...verdicts.keys()];
   const [documents, own] = await Promise.all([
-    db.prisma.document.findMany({
-      where: { batch: { root }, leafIndex: { in: indexes } },
-      select: { evidenceId: true, leafIndex: true },
-    }),
-    db.prisma.verification.findMany({
-      where: { batchRoot: root, leafIndex: { in: indexes } },
-      select: { evidenceId: true, leafIndex: true },
-    }),
+    inChunks(indexes, (chunk) =>
+      db.prisma.document.findMany({
+        where: { batch: { root }, leafIndex: { in: chunk } },
+        select: { evidenceId: true, leafIndex: true },
+      }),
+    ),
+    inChunks(indexes, (chunk) =>
+      db.prisma.verification.findMany({
+        where: { batchRoot: root, leafIndex: { in: chunk } },
+        select: { evidenceId: true, leafIndex: true },
+      }),
+    ),
   ]);
   // The chain's own registrations first (the same for every node, and for a rebuild from the chain alone).
   const evidenceAt = new Map<number, string>();

@@ -3,6 +3,7 @@ import { chainNow, type Chain } from "../chain/chain";
 import { BATCH_ATTESTATION_TYPES } from "../chain/typed-data";
 import type { JobHandler } from "../outbox/outbox";
 import type { BatchAttestPayload, BatchLeafVerdict, Decisions } from "./decisions";
+import { inChunks } from "../db/chunks";
 
 export const BATCH_ATTEST = "BATCH_ATTEST";
 
@@ -84,10 +85,15 @@ export function batchAttestHandler({
       return chain.evidence.attestBatch.populateTransaction(request, signature);
     },
     async onConfirmed(tx, p, landed) {
-      await tx.verification.updateMany({
-        where: { evidenceId: { in: p.leaves.map((leaf) => leaf.evidenceId) } },
-        data: { submitted: true, txHash: landed.txHash },
-      });
+      await inChunks(
+        p.leaves.map((leaf) => leaf.evidenceId),
+        async (chunk) => [
+          await tx.verification.updateMany({
+            where: { evidenceId: { in: chunk } },
+            data: { submitted: true, txHash: landed.txHash },
+          }),
+        ],
+      );
     },
   };
 }

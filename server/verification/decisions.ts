@@ -4,6 +4,7 @@ import type { Database, Tx } from "../db/client";
 import type { Metrics } from "../http/metrics";
 import { integrityMetrics } from "./integrity-metrics";
 import type { NodeMac } from "./mac";
+import { inChunks } from "../db/chunks";
 
 /** A verdict a verifier gives (domain/enums.ts GIVEN_VERDICTS). */
 export type Verdict = GivenVerdict;
@@ -117,15 +118,22 @@ export function createDecisions({
     return reason;
   }
 
-  /** The node's own verdict record, when it carries this node's MAC. */
-  async function ownRecord(evidenceId: string) {
-    const record = await db.prisma.verification.findUnique({ where: { evidenceId } });
-    if (!record) return { problem: "this node has no verdict record for the evidence" } as const;
-    if (!mac.verify("verdict", verdictFields(record), record.mac)) {
-      return { problem: "the verdict record has no valid MAC (not written by this node's verifier)" } as const;
-    }
-    return { record } as const;
+  /** The node's own verdict record of each evidence (read in one query), when it carries this node's MAC. */
+  async function ownRecords(evidenceIds: string[]) {
+    const rows = await inChunks(evidenceIds, (chunk) =>
+      db.prisma.verification.findMany({ where: { evidenceId: { in: chunk } } }),
+    );
+    const byId = new Map(rows.map((row) => [row.evidenceId, row]));
+    return (evidenceId: string) => {
+      const record = byId.get(evidenceId);
+      if (!record) return { problem: "this node has no verdict record for the evidence" } as const;
+      if (!mac.verify("verdict", verdictFields(record), record.mac)) {
+        return { problem: "the verdict record has no valid MAC (not written by this node's verifier)" } as const;
+      }
+      return { record } as const;
+    };
   }
+  const ownRecord = async (evidenceId: string) => (await ownRecords([evidenceId]))(evidenceId);
 
   /** Why an ATTEST job must not be signed, or undefined when it is exactly this node's recorded verdict. */
   async function refuseAttest(p: AttestPayload): Promise<string | undefined> {
@@ -162,11 +170,12 @@ export function createDecisions({
     if (!mac.verify("batch-attest-job", batchFields(p.root, p.leaves), p.mac)) {
       return refused("BATCH_ATTEST", p.root, "the job's payload has no valid MAC");
     }
+    const recordOf = await ownRecords(p.leaves.map((leaf) => String(leaf.evidenceId)));
     for (const [i, leaf] of p.leaves.entries()) {
       if (!Number.isInteger(leaf.index) || leaf.index < 0 || (i > 0 && leaf.index <= p.leaves[i - 1].index)) {
         return refused("BATCH_ATTEST", p.root, "the job's leaves are not distinct positions in increasing order");
       }
-      const own = await ownRecord(leaf.evidenceId);
+      const own = recordOf(leaf.evidenceId);
       if (!own.record) return refused("BATCH_ATTEST", leaf.evidenceId, own.problem);
       if (own.record.verdict !== leaf.verdict) {
         return refused(
@@ -184,9 +193,11 @@ export function createDecisions({
    * not yet signed gives them as rejections (the REVOKE job behind it then finds the rejection on chain).
    */
   async function revokedAmong(evidenceIds: string[]): Promise<Set<string>> {
-    const rows = await db.prisma.verification.findMany({
-      where: { evidenceId: { in: evidenceIds }, verdict: "ACCEPT", revokedAt: { not: null } },
-    });
+    const rows = await inChunks(evidenceIds, (chunk) =>
+      db.prisma.verification.findMany({
+        where: { evidenceId: { in: chunk }, verdict: "ACCEPT", revokedAt: { not: null } },
+      }),
+    );
     return new Set(
       rows
         .filter((r) => mac.verify("revocation", [r.evidenceId, r.revokeReason ?? ""], r.revokeMac))

@@ -2,6 +2,7 @@ import { VERDICTS, type Verdict } from "../../domain/enums";
 import { verifyBatchProof } from "../chain/batch-tree";
 import type { Chain } from "../chain/chain";
 import type { Database } from "../db/client";
+import { inChunks } from "../db/chunks";
 
 /** Where a batched evidence sits: its batch root, its position (the verdict bit) and the proof of both. */
 export interface LeafRef {
@@ -43,14 +44,18 @@ export function createEvidenceStatus({ chain, db }: { chain: Pick<Chain, "eviden
     const leaves = new Map<string, LeafRef>();
     if (evidenceIds.length === 0) return leaves;
     const [documents, verdicts] = await Promise.all([
-      db.prisma.document.findMany({
-        where: { evidenceId: { in: evidenceIds }, leafIndex: { not: null }, batch: { single: false } },
-        select: { evidenceId: true, leafIndex: true, proof: true, batch: { select: { root: true, size: true } } },
-      }),
-      db.prisma.verification.findMany({
-        where: { evidenceId: { in: evidenceIds }, batchRoot: { not: null }, leafIndex: { not: null } },
-        select: { evidenceId: true, batchRoot: true, leafIndex: true, proof: true },
-      }),
+      inChunks(evidenceIds, (chunk) =>
+        db.prisma.document.findMany({
+          where: { evidenceId: { in: chunk }, leafIndex: { not: null }, batch: { single: false } },
+          select: { evidenceId: true, leafIndex: true, proof: true, batch: { select: { root: true, size: true } } },
+        }),
+      ),
+      inChunks(evidenceIds, (chunk) =>
+        db.prisma.verification.findMany({
+          where: { evidenceId: { in: chunk }, batchRoot: { not: null }, leafIndex: { not: null } },
+          select: { evidenceId: true, batchRoot: true, leafIndex: true, proof: true },
+        }),
+      ),
     ]);
     const offer = (evidenceId: string, root: string, index: number, proofJson: string | null, size?: number) => {
       if (leaves.has(evidenceId)) return;

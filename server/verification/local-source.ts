@@ -29,14 +29,20 @@ const candidate = (row: Row): CandidateEvidence => ({
   metadata: JSON.parse(row.metadata) as Record<string, unknown>,
 });
 
-/** The bank's own verifier reads its node's database and document store directly. */
+/**
+ * The bank's own verifier reads its node's database and document store directly. The content address of each
+ * document of the batch last listed is kept, so reading its bytes next costs no query (the store still checks that
+ * the bytes hash to that address, and the verifier re-hashes them against the chain).
+ */
 export function localSource({ db, store }: { db: Database; store: DocumentStore }): DocumentSource {
+  let listed = new Map<string, string>();
   return {
     async batch(root) {
       const batch = await db.prisma.batch.findUnique({
         where: { root },
         include: { documents: { orderBy: { leafIndex: "asc" } } },
       });
+      listed = new Map((batch?.documents ?? []).map((row) => [row.id, row.contentHash]));
       return batch ? batch.documents.map(candidate) : [];
     },
     async evidence(evidenceId) {
@@ -44,8 +50,11 @@ export function localSource({ db, store }: { db: Database; store: DocumentStore 
       return row ? candidate(row) : undefined;
     },
     async content(documentId) {
-      const row = await db.prisma.document.findUnique({ where: { id: documentId }, select: { contentHash: true } });
-      return row ? store.get(row.contentHash) : undefined;
+      const contentHash =
+        listed.get(documentId) ??
+        (await db.prisma.document.findUnique({ where: { id: documentId }, select: { contentHash: true } }))
+          ?.contentHash;
+      return contentHash ? store.get(contentHash) : undefined;
     },
   };
 }

@@ -6,12 +6,13 @@ import type { Database } from "../db/client";
 import type { Metrics } from "../http/metrics";
 import { readEvents } from "../indexer/read";
 import type { Outbox } from "../outbox/outbox";
-import type { Check, RecordCheck } from "./checks";
+import type { Check, RecordCandidate, RecordCheck } from "./checks";
 import { BATCH_ATTEST } from "./batch-verdicts";
 import type { BatchLeafVerdict, Decisions } from "./decisions";
 import { ATTEST, REVOKE } from "./handlers";
 import { ContentTampered, type CandidateEvidence, type DocumentSource } from "./sources";
 import { createUnresolvedAnchors, type AnchorRef, type UnresolvedAnchorOptions } from "./unresolved";
+import { inChunks } from "../db/chunks";
 
 export { ATTEST, REGISTER_LEAF, REVOKE, reasonHashOf, verifierHandlers } from "./handlers";
 
@@ -66,24 +67,23 @@ export function createVerifier({
       : { check: { ok: false, reason: "tampered: the document's bytes do not match the anchored hash" }, contentHash };
   }
 
-  /** The institution's record checks of a document whose bytes hold. */
-  async function recordChecked(candidate: CandidateEvidence, contentHash: string | null): Promise<Decided> {
-    return {
-      check: await recordCheck({
-        kind: candidate.kind,
-        metadata: candidate.metadata,
-        facilityId: candidate.facilityId,
-        counterparty: candidate.counterparty,
-        evidenceId: candidate.evidenceId,
-        contentHash: contentHash ?? undefined,
-      }),
-      contentHash,
-    };
-  }
+  /** What the institution's record checks see of a document whose bytes hold. */
+  const recordCandidate = (candidate: CandidateEvidence, contentHash: string | null): RecordCandidate => ({
+    kind: candidate.kind,
+    metadata: candidate.metadata,
+    facilityId: candidate.facilityId,
+    counterparty: candidate.counterparty,
+    evidenceId: candidate.evidenceId,
+    contentHash: contentHash ?? undefined,
+  });
 
   async function decide(candidate: CandidateEvidence, anchoredSaltedHash: string): Promise<Decided> {
     const checked = await integrity(candidate, anchoredSaltedHash);
-    return checked.check.ok ? recordChecked(candidate, checked.contentHash) : checked;
+    if (!checked.check.ok) return checked;
+    return {
+      check: await recordCheck(recordCandidate(candidate, checked.contentHash)),
+      contentHash: checked.contentHash,
+    };
   }
 
   type Decided = { check: Check; contentHash: string | null };
@@ -123,10 +123,14 @@ export function createVerifier({
   ): Promise<Array<ReturnType<typeof verdictRow>>> {
     const recorded = await db.prisma.$transaction(async (tx) => {
       const ids = decided.map((d) => d.candidate.evidenceId);
-      const existing = await tx.verification.findMany({ where: { evidenceId: { in: ids } } });
+      const existing = await inChunks(ids, (chunk) =>
+        tx.verification.findMany({ where: { evidenceId: { in: chunk } } }),
+      );
       const own = new Set(existing.filter((row) => decisions.isOwn(row)).map((row) => row.evidenceId));
       const foreign = existing.filter((row) => !own.has(row.evidenceId)).map((row) => row.evidenceId);
-      if (foreign.length > 0) await tx.verification.deleteMany({ where: { evidenceId: { in: foreign } } });
+      await inChunks(foreign, async (chunk) => [
+        await tx.verification.deleteMany({ where: { evidenceId: { in: chunk } } }),
+      ]);
       const rows = decided
         .filter((d) => !own.has(d.candidate.evidenceId))
         .map((d) => verdictRow(d.candidate, d.decided, d.leaf));
@@ -168,19 +172,22 @@ export function createVerifier({
 
   /** Whether this node decided on the evidence already (a row without its MAC is not its decision). */
   async function decidedHere(evidenceIds: string[]): Promise<Set<string>> {
-    const rows = await db.prisma.verification.findMany({ where: { evidenceId: { in: evidenceIds } } });
+    const rows = await inChunks(evidenceIds, (chunk) =>
+      db.prisma.verification.findMany({ where: { evidenceId: { in: chunk } } }),
+    );
     return new Set(rows.filter((row) => decisions.isOwn(row)).map((row) => row.evidenceId));
   }
 
-  /** Candidates checked for integrity this many at a time (fetching and hashing the bytes); records checked in order. */
-  const LOOKAHEAD = 16;
+  /** Candidates checked for integrity (their bytes fetched and hashed) this many at a time. */
+  const LOOKAHEAD = 64;
 
   /**
    * Verifies a batch's documents; false when the bank node does not know the batch. Both nodes decide the same
-   * positions in the same order (by leaf index, whatever order the bank lists them in), record every verdict and
-   * queue ONE signed batch verdict over the leaves decided, in one database transaction. A leaf that cannot be decided
-   * now (its bytes not fetchable) is left out: the pass then fails, the scan comes back to the batch, and a later job
-   * covers the leaves decided then.
+   * positions in the same order (by leaf index, whatever order the bank lists them in): integrity first, every leaf
+   * (LOOKAHEAD at a time), then the record checks of the leaves whose bytes hold, in leaf order in one pass (so "one
+   * document, one use" sees the earlier leaves); then every verdict is recorded and ONE signed batch verdict over the
+   * leaves decided is queued, in one database transaction. A leaf that cannot be decided now (its bytes not fetchable)
+   * is left out: the pass then fails, the scan comes back to the batch, and a later job covers the leaves decided then.
    */
   async function handleBatch(root: string): Promise<boolean> {
     const listed = await source.batch(root);
@@ -192,41 +199,44 @@ export function createVerifier({
       if (!done.has(c.evidenceId) && !byPosition.has(c.index)) byPosition.set(c.index, c);
     }
     const candidates = [...byPosition.values()];
+    const checked: unknown[] = [];
+    for (let from = 0; from < candidates.length; from += LOOKAHEAD) {
+      // The bank's claimed leaf counts only if the root on chain proves it at its position; then it is what was anchored.
+      checked.push(
+        ...(await Promise.all(
+          candidates
+            .slice(from, from + LOOKAHEAD)
+            .map((c) =>
+              provesInto(root, c, c.proof)
+                ? integrity(c, c.saltedHash).catch((error: unknown) => error)
+                : Promise.resolve(null),
+            ),
+        )),
+      );
+    }
     const proven: Array<{ candidate: CandidateEvidence; decided: Decided; leaf: Leaf }> = [];
     const unproven: Array<{ candidate: CandidateEvidence; decided: Decided }> = [];
     let undecided: unknown;
-    for (let from = 0; from < candidates.length; from += LOOKAHEAD) {
-      const slice = candidates.slice(from, from + LOOKAHEAD);
-      // The bank's claimed leaf counts only if the root on chain proves it at its position; then it is what was anchored.
-      const checked = await Promise.all(
-        slice.map((c) =>
-          provesInto(root, c, c.proof)
-            ? integrity(c, c.saltedHash).catch((error: unknown) => error)
-            : Promise.resolve(null),
-        ),
-      );
-      for (const [i, candidate] of slice.entries()) {
-        const integrityChecked = checked[i];
-        if (integrityChecked === null) {
-          unproven.push({
-            candidate,
-            decided: { check: { ok: false, reason: "the bank's leaf is not in the anchored root" }, contentHash: null },
-          });
-          continue;
-        }
-        if (!isDecided(integrityChecked)) {
-          undecided ??= integrityChecked;
-          continue;
-        }
+    for (const [i, candidate] of candidates.entries()) {
+      const integrityChecked = checked[i];
+      if (integrityChecked === null) {
+        unproven.push({
+          candidate,
+          decided: { check: { ok: false, reason: "the bank's leaf is not in the anchored root" }, contentHash: null },
+        });
+      } else if (!isDecided(integrityChecked)) {
+        undecided ??= integrityChecked;
+      } else {
         proven.push({
           candidate,
           leaf: { root, index: candidate.index, proof: candidate.proof },
-          decided: integrityChecked.check.ok
-            ? await recordChecked(candidate, integrityChecked.contentHash)
-            : integrityChecked,
+          decided: integrityChecked,
         });
       }
     }
+    const intact = proven.filter((p) => p.decided.check.ok);
+    const records = await recordCheck.many(intact.map((p) => recordCandidate(p.candidate, p.decided.contentHash)));
+    intact.forEach((p, i) => (p.decided = { check: records[i], contentHash: p.decided.contentHash }));
     if (unproven.length > 0) await record(unproven, "none");
     if (proven.length > 0) {
       const recorded = await record(proven, "batch", root);

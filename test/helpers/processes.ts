@@ -99,11 +99,17 @@ export function revokeKey(env: Record<string, string>, node: "bank" | "regulator
   if (!output.startsWith(`revoked ${id}`)) throw new Error(`keys revoke did not revoke ${id}: ${output}`);
 }
 
-/** Starts a bank or regulator node as a real process (node --import tsx server/main.ts: one process, so SIGKILL kills the node itself) and waits until it answers /health. */
+/**
+ * Starts a bank or regulator node as a real process (node --import tsx server/main.ts: one process, so SIGKILL kills the
+ * node itself) and waits until it answers /health. NODE_CPU_PROFILE=<dir> in this process's environment runs every node
+ * under `node --cpu-prof` and leaves its profiles (written on a clean stop; one a thread) in <dir>/<role>.
+ */
 export async function startNodeProcess(role: "bank" | "regulator", env: Record<string, string>): Promise<NodeProcess> {
   const fullEnv = { ...process.env, NODE_ROLE: role, LOG_LEVEL: "info", ...env } as Record<string, string>;
   const [command, args] = tsNode(path.join(ROOT, "server", "main.ts"));
-  const child = spawn(command, args, {
+  const profileDir = process.env.NODE_CPU_PROFILE;
+  const profile = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(profileDir, role)}`] : [];
+  const child = spawn(command, [...profile, ...args], {
     cwd: ROOT,
     env: fullEnv,
     stdio: ["ignore", "pipe", "pipe"],

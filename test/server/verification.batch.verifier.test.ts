@@ -8,6 +8,7 @@ import type { Tx } from "../../server/db/client";
 import { createMetrics } from "../../server/http/metrics";
 import type { Outbox } from "../../server/outbox/outbox";
 import { BATCH_ATTEST } from "../../server/verification/batch-verdicts";
+import { checkingEach, regulatorRecordCheck, type RecordCheck } from "../../server/verification/checks";
 import { createDecisions, type BatchAttestPayload } from "../../server/verification/decisions";
 import { createNodeMac, macKeyOf } from "../../server/verification/mac";
 import type { CandidateEvidence, DocumentSource } from "../../server/verification/sources";
@@ -52,7 +53,13 @@ describe("the verifier's batch verdicts (server/verification/verifier handleBatc
     });
 
     /** A verifier over `source`, whose outbox records the jobs queued (and can be made to fail, as a crash would). */
-    function verifierOver(source: DocumentSource, failEnqueue: { times: number } = { times: 0 }) {
+    function verifierOver(
+      source: DocumentSource,
+      failEnqueue: { times: number } = { times: 0 },
+      recordCheck: RecordCheck = checkingEach(async ({ metadata }) =>
+        metadata.invoiceNumber === "INV-3" ? { ok: false, reason: "INV-3 is a forgery" } : { ok: true },
+      ),
+    ) {
       const metrics = createMetrics("regulator");
       const decisions = createDecisions({ db, mac, metrics, logger });
       const outbox = {
@@ -76,8 +83,7 @@ describe("the verifier's batch verdicts (server/verification/verifier handleBatc
           chain: {} as Chain,
           verifierWallet: wallet as unknown as Parameters<typeof createVerifier>[0]["verifierWallet"],
           source,
-          recordCheck: async ({ metadata }) =>
-            metadata.invoiceNumber === "INV-3" ? { ok: false, reason: "INV-3 is a forgery" } : { ok: true },
+          recordCheck,
           outbox,
           logger,
           metrics,
@@ -114,6 +120,32 @@ describe("the verifier's batch verdicts (server/verification/verifier handleBatc
       await db.prisma.chainEvent.deleteMany();
       await db.prisma.checkpoint.deleteMany();
       await db.prisma.evidenceSeen.deleteMany();
+    });
+
+    it("decides a largest batch (1,024 leaves) with the regulator's record checks: no query exceeds the database's parameter limit", async function () {
+      this.timeout(120_000);
+      const size = 1_024; // EvidenceRegistry.MAX_BATCH_SIZE
+      const batch = batchOf(size);
+      const { verifier, decisions } = verifierOver(
+        {
+          batch: async () => batch.listed,
+          evidence: async () => undefined,
+          content: async (documentId) => bytesOf(Number(documentId.slice(4))),
+        },
+        { times: 0 },
+        regulatorRecordCheck(db),
+      );
+      await anchorEvent(batch.root, size, 10n);
+      await verifier.scan();
+      const [job, ...more] = await jobsOf();
+      expect(more).to.have.length(0);
+      expect(job.payload.leaves.map((leaf) => leaf.index)).to.deep.equal(batch.candidates.map((_, i) => i));
+      // No supplier licence in the metadata: every leaf is a REJECT with that reason, after "one document, one use"
+      // read and remembered all 1,024 (their bytes and invoice numbers in two lists of 1,024).
+      expect(new Set(job.payload.leaves.map((leaf) => leaf.verdict))).to.deep.equal(new Set(["REJECT"]));
+      expect(await db.prisma.evidenceSeen.count()).to.equal(size);
+      expect(await decisions.refuseBatchAttest(job.payload)).to.equal(undefined);
+      expect((await decisions.revokedAmong(batch.candidates.map((c) => c.evidenceId))).size).to.equal(0);
     });
 
     it("decides every leaf by position, whatever order the bank lists them in, and queues one batch verdict", async function () {

@@ -85,6 +85,63 @@ describe("the verifiers' record checks", function () {
       });
     });
 
+    describe("when a pass decides a batch's documents together (many)", function () {
+      it("decides them in order, as one after another: the second with the same bytes or number is rejected", async function () {
+        const check = regulatorRecordCheck(db());
+        const [m1, m2, m3, m4, m5] = ["m1", "m2", "m3", "m4", "m5"].map((name) => id(name));
+        const verdicts = await check.many([
+          invoice(m1, id("m bytes 1"), "FP-M1"),
+          invoice(m2, id("m bytes 1"), "FP-M2"), // m1's bytes
+          invoice(m3, id("m bytes 3"), "fp-m1 "), // m1's number
+          { ...invoice(m4, id("m bytes 4"), "FP-M4"), counterparty: payeeC }, // passes "one use", fails the binding
+          {
+            ...invoice(m5, id("m bytes 5"), "FP-M5", LICENCE_C),
+            counterparty: payeeC,
+            metadata: { invoiceNumber: "FP-M4", supplierLicence: LICENCE_C },
+          },
+        ]);
+        expect(verdicts).to.deep.equal([
+          { ok: true },
+          {
+            ok: false,
+            reason: `the same document (sha256 ${id("m bytes 1")}) was already presented as evidence ${m1}`,
+          },
+          { ok: false, reason: `INVOICE:${payeeA}:FP-M1 was already presented as evidence ${m1}` },
+          {
+            ok: false,
+            reason: `supplier licence ${LICENCE_A} is held by ${LICENCE_A}, but payee account ${payeeC} is of firm ${LICENCE_C} in the regulator's registry`,
+          },
+          { ok: false, reason: `INVOICE:${payeeC}:FP-M4 was already presented as evidence ${m4}` },
+        ]);
+        // What the pass remembered is written once, and a later pass (or a retry of this one) reads it.
+        const seen = await db().prisma.evidenceSeen.findMany({ where: { evidenceId: { in: [m1, m2, m3, m4, m5] } } });
+        expect(seen.map((row) => row.evidenceId).sort()).to.deep.equal([m1, m4].sort());
+        expect(
+          await check.many([invoice(m1, id("m bytes 1"), "FP-M1"), invoice(id("m6"), id("m bytes 1"), "FP-M6")]),
+        ).to.deep.equal([
+          { ok: true },
+          {
+            ok: false,
+            reason: `the same document (sha256 ${id("m bytes 1")}) was already presented as evidence ${m1}`,
+          },
+        ]);
+      });
+
+      it("gives the bank's checks the same answers in one pass as one at a time", async function () {
+        const candidates = [
+          invoice(id("bm1"), id("bm1"), "FP-BM1"),
+          invoice(id("bm2"), id("bm2"), "FP-BM2", LICENCE_C),
+          { ...invoice(id("bm3"), id("bm3"), "FP-BM3"), counterparty: payeeC },
+          { ...invoice(id("bm4"), id("bm4"), "FP-BM4"), kind: "PURCHASE_CONTRACT" as const },
+          { ...invoice(id("bm5"), id("bm5"), "FP-BM5"), facilityId: 99n },
+        ];
+        const oneByOne = [];
+        for (const candidate of candidates) oneByOne.push(await bankRecordCheck(db())(candidate));
+        expect(await bankRecordCheck(db()).many(candidates)).to.deep.equal(oneByOne);
+        expect(oneByOne.map((check) => check.ok)).to.deep.equal([true, false, false, true, false]);
+      });
+    });
+
     describe("when an earlier evidence with the same bytes or number was rejected on chain", function () {
       it("lets another evidence present them, while one still awaiting its verdict keeps them", async function () {
         const rejected = new Set<string>();
