@@ -27,8 +27,8 @@ export const NO_SUCH_FACILITY = { description: "no such facility" };
  */
 export function authorizedRoute<P = Record<string, never>, Q = Record<string, never>, B = undefined, H = undefined>(
   action: Action,
-  resource: Extract<Resource, { type: "institutional" | "whiteList" | "catalog" }>,
+  resource: Extract<Resource, { type: "institutional" | "whiteList" | "catalog" }>["type"],
   route: RouteDef<P, Q, B, H>,
 ): RouteDef<P, Q, B, H> {
-  return guardRoute(({ principal }) => authorize(principal!, action, resource), defineRoute(route));
+  return guardRoute(({ principal }) => authorize(principal!, action, { type: resource }), defineRoute(route));
 }

@@ -39,43 +39,35 @@ export function facilityRoutes({
 
   const facilityRoute = facilityRouteOf(policy);
   return [
-    authorizedRoute(
-      "read",
-      { type: "catalog" },
-      {
-        method: "get",
-        path: "/products",
-        operationId: "listProducts",
-        summary: "List loan products",
-        tags: ["facilities"],
-        auth: ["bank_officer", "regulator", "borrower"],
-        query: pageQuery(),
-        responses: { 200: { description: "the products (rules as data)", schema: ProductList } },
-        handler: async ({ query }) => ({ body: pageOfList(catalog.products, query, (p) => `${p.id}@${p.version}`) }),
+    authorizedRoute("read", "catalog", {
+      method: "get",
+      path: "/products",
+      operationId: "listProducts",
+      summary: "List loan products",
+      tags: ["facilities"],
+      auth: ["bank_officer", "regulator", "borrower"],
+      query: pageQuery(),
+      responses: { 200: { description: "the products (rules as data)", schema: ProductList } },
+      handler: async ({ query }) => ({ body: pageOfList(catalog.products, query, (p) => `${p.id}@${p.version}`) }),
+    }),
+    authorizedRoute("write", "institutional", {
+      method: "post",
+      path: "/facilities",
+      operationId: "createFacility",
+      summary: "Create a quality loan facility with its payment plan",
+      tags: ["facilities"],
+      auth: ["bank_officer"],
+      body: CreateFacilityBody,
+      responses: {
+        ...chainCreateResponses(CreatedFacility, "created on chain", "accepted; the chain write is on its way"),
+        409: { description: "the credit code is another borrower account's, or the account has another credit code" },
+        422: { description: "plan under the quality floor, over the limit, unknown payee, or no grade" },
       },
-    ),
-    authorizedRoute(
-      "write",
-      { type: "institutional" },
-      {
-        method: "post",
-        path: "/facilities",
-        operationId: "createFacility",
-        summary: "Create a quality loan facility with its payment plan",
-        tags: ["facilities"],
-        auth: ["bank_officer"],
-        body: CreateFacilityBody,
-        responses: {
-          ...chainCreateResponses(CreatedFacility, "created on chain", "accepted; the chain write is on its way"),
-          409: { description: "the credit code is another borrower account's, or the account has another credit code" },
-          422: { description: "plan under the quality floor, over the limit, unknown payee, or no grade" },
-        },
-        handler: async ({ principal, body }) => {
-          const { facility, txHash } = await facilities.create(principal!, body);
-          return { status: facility.facilityId === null ? 202 : 201, body: { ...presentRow(facility), txHash } };
-        },
+      handler: async ({ principal, body }) => {
+        const { facility, txHash } = await facilities.create(principal!, body);
+        return { status: facility.facilityId === null ? 202 : 201, body: { ...presentRow(facility), txHash } };
       },
-    ),
+    }),
     defineRoute({
       method: "get",
       path: "/facilities",
