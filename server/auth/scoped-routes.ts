@@ -1,4 +1,4 @@
-import { FacilityParams } from "../facilities/schema";
+import { FacilityParams, PaymentParams } from "../facilities/schema";
 import { defineRoute, guardRoute, type RouteDef } from "../http/route";
 import { authorize, type Action, type Policy, type Resource } from "./policy";
 
@@ -15,6 +15,21 @@ export function facilityRouteOf(policy: Pick<Policy, "facility">) {
     guardRoute(
       ({ principal, params }) => policy.facility(principal!, params.id, action),
       defineRoute({ ...route, params: FacilityParams }),
+    );
+}
+
+/** A route on one entrusted payment, declared without its params: they are PaymentParams. */
+export type PaymentRouteDef<Q, B, H> = Omit<RouteDef<{ id: bigint; index: number }, Q, B, H>, "params">;
+
+/**
+ * Routes on one entrusted payment (`/facilities/:id/payments/:index…`): the caller's access to that payment (a payee
+ * sees only its own) decided by the policy before the handler runs.
+ */
+export function paymentRouteOf(policy: Pick<Policy, "payment">) {
+  return <Q = Record<string, never>, B = undefined, H = undefined>(action: Action, route: PaymentRouteDef<Q, B, H>) =>
+    guardRoute(
+      ({ principal, params }) => policy.payment(principal!, params.id, params.index, action),
+      defineRoute({ ...route, params: PaymentParams }),
     );
 }
 

@@ -1,6 +1,6 @@
-import { z } from "zod";
 import { SignedApproval } from "../../domain/api/approvals";
 import { Queue, RecordedSpotCheck, RegulatorDecisionList, SpotCheckList } from "../../domain/api/regulator";
+import { ApprovalParams } from "../approvals/schema";
 import { authorizedRoute } from "../auth/scoped-routes";
 import { defineRoute, type RouteDef } from "../http/route";
 import { FacilityFilter, SpotCheckBody, SpotCheckFilter } from "./schema";
@@ -45,7 +45,7 @@ export function regulatorRoutes({ regulator }: { regulator: RegulatorService }):
       summary: "Check a joint decision proposed by the bank and co-sign it",
       tags: ["reviews"],
       auth: ["regulator"],
-      params: z.object({ approvalId: z.uuid() }),
+      params: ApprovalParams,
       responses: {
         200: { description: "co-signed and applied on chain", schema: SignedApproval },
         202: { description: "co-signed; the decision is on its way to the chain", schema: SignedApproval },
