@@ -1,6 +1,8 @@
-import { z } from "zod";
+import { z, type ZodType } from "zod";
 import type { Policy } from "../auth/policy";
-import { defineRoute, FacilityId, Hex32, type HandlerResult, type RouteDef } from "../http/route";
+import type { Principal } from "../auth/roles";
+import { authorizedRoute } from "../auth/scoped-routes";
+import { defineRoute, FacilityId, Hex32, type HandlerResult, type ResponseSpec, type RouteDef } from "../http/route";
 import { Address } from "../payees/schema";
 import { presentBatch, presentDocument, presentProof, type DocumentRow } from "./presenter";
 import {
@@ -75,6 +77,75 @@ export function documentRoutes({
     const parties = await documents.parties(rows);
     return rows.map((row) => presentDocument(row, parties.get(row.id)));
   };
+  /**
+   * The document a path names, by its id or its evidence id, once the policy lets the caller see it: one it may not
+   * is a 404 naming what was asked, as an unknown one is (checked before anything else is read of it).
+   */
+  const visible = async (principal: Principal, named: { id: string } | { evidenceId: string }) => {
+    const [row, notFoundAs] =
+      "id" in named
+        ? [await documents.get(named.id), `document ${named.id}`]
+        : [await documents.byEvidenceId(named.evidenceId), `evidence ${named.evidenceId}`];
+    await policy.document(principal, row.facilityId, notFoundAs);
+    return row;
+  };
+  /**
+   * A document's record and its Merkle proof, by one way of naming it (its id, or its evidence id); the caller's
+   * access is checked before either is read.
+   */
+  const namedRoutes = <P extends { id: string } | { evidenceId: string }>(naming: {
+    path: string;
+    params: ZodType<P>;
+    record: { operationId: string; summary: string };
+    proof: { operationId: string; summary: string };
+    unknown: string;
+    /** The proof's answers other than 200: by id, 409 not anchored (an unknown id is the record's 404). */
+    proofErrors: Record<number, ResponseSpec>;
+  }) => ({
+    record: defineRoute({
+      method: "get",
+      path: naming.path,
+      ...naming.record,
+      tags: ["documents"],
+      auth: ["bank_officer", "regulator", "borrower", "supplier"],
+      params: naming.params,
+      responses: { 200: { description: "the document", schema: DocumentView }, 404: { description: naming.unknown } },
+      handler: async ({ params, principal }) => ({ body: (await present([await visible(principal!, params)]))[0] }),
+    }),
+    proof: defineRoute({
+      method: "get",
+      path: `${naming.path}/proof`,
+      ...naming.proof,
+      tags: ["proofs"],
+      auth: ["bank_officer", "regulator", "borrower", "supplier"],
+      params: naming.params,
+      responses: {
+        200: { description: "verifies as a position-bound batch proof (see Proof)", schema: ProofView },
+        ...naming.proofErrors,
+      },
+      handler: async ({ params, principal }) => {
+        // Checked before the proof: "not anchored yet" would tell another tenant that the document exists.
+        await visible(principal!, params);
+        return { body: presentProof(await documents.proof(params), chain) };
+      },
+    }),
+  });
+  const byId = namedRoutes({
+    path: "/documents/:id",
+    params: DocumentIdParams,
+    record: { operationId: "getDocument", summary: "Get a document's record" },
+    proof: { operationId: "getDocumentProof", summary: "Get the Merkle proof of an anchored document" },
+    unknown: "no such document",
+    proofErrors: { 409: { description: "not anchored yet" } },
+  });
+  const byEvidenceId = namedRoutes({
+    path: "/evidence/:evidenceId",
+    params: EvidenceIdParams,
+    record: { operationId: "getEvidence", summary: "Get the document behind an evidence id" },
+    proof: { operationId: "getEvidenceProof", summary: "Get the Merkle proof of anchored evidence by its id" },
+    unknown: "unknown evidence",
+    proofErrors: { 404: { description: "unknown evidence" } },
+  });
   return [
     defineRoute({
       method: "post",
@@ -146,24 +217,7 @@ export function documentRoutes({
         return { body: { items: await present(page.items), nextCursor: page.nextCursor } };
       },
     }),
-    defineRoute({
-      method: "get",
-      path: "/documents/:id",
-      operationId: "getDocument",
-      summary: "Get a document's record",
-      tags: ["documents"],
-      auth: ["bank_officer", "regulator", "borrower", "supplier"],
-      params: DocumentIdParams,
-      responses: {
-        200: { description: "the document", schema: DocumentView },
-        404: { description: "no such document" },
-      },
-      handler: async ({ params, principal }) => {
-        const row = await documents.get(params.id);
-        await policy.document(principal!, row.facilityId, `document ${params.id}`);
-        return { body: (await present([row]))[0] };
-      },
-    }),
+    byId.record,
     defineRoute({
       method: "get",
       path: "/documents/:id/content",
@@ -181,7 +235,7 @@ export function documentRoutes({
         410: { description: "content_missing, or content_tampered: the stored bytes no longer match the document" },
       },
       handler: async ({ params, res, principal }) => {
-        await policy.document(principal!, (await documents.get(params.id)).facilityId, `document ${params.id}`);
+        await visible(principal!, params);
         const { row, bytes, actualHash } = await documents.content(params.id);
         // RFC 6266: an ASCII fallback name plus filename*=UTF-8''… so non-ASCII names survive the download.
         res.attachment(row.originalName);
@@ -192,61 +246,10 @@ export function documentRoutes({
         res.status(200).end(bytes);
       },
     }),
-    defineRoute({
-      method: "get",
-      path: "/documents/:id/proof",
-      operationId: "getDocumentProof",
-      summary: "Get the Merkle proof of an anchored document",
-      tags: ["proofs"],
-      auth: ["bank_officer", "regulator", "borrower", "supplier"],
-      params: DocumentIdParams,
-      responses: {
-        200: { description: "verifies as a position-bound batch proof (see Proof)", schema: ProofView },
-        409: { description: "not anchored yet" },
-      },
-      handler: async ({ params, principal }) => {
-        // Checked before the proof: "not anchored yet" would tell another tenant that the document exists.
-        await policy.document(principal!, (await documents.get(params.id)).facilityId, `document ${params.id}`);
-        return { body: presentProof(await documents.proof({ id: params.id }), chain) };
-      },
-    }),
-    defineRoute({
-      method: "get",
-      path: "/evidence/:evidenceId",
-      operationId: "getEvidence",
-      summary: "Get the document behind an evidence id",
-      tags: ["documents"],
-      auth: ["bank_officer", "regulator", "borrower", "supplier"],
-      params: EvidenceIdParams,
-      responses: {
-        200: { description: "the document", schema: DocumentView },
-        404: { description: "unknown evidence" },
-      },
-      handler: async ({ params, principal }) => {
-        const row = await documents.byEvidenceId(params.evidenceId);
-        await policy.document(principal!, row.facilityId, `evidence ${params.evidenceId}`);
-        return { body: (await present([row]))[0] };
-      },
-    }),
-    defineRoute({
-      method: "get",
-      path: "/evidence/:evidenceId/proof",
-      operationId: "getEvidenceProof",
-      summary: "Get the Merkle proof of anchored evidence by its id",
-      tags: ["proofs"],
-      auth: ["bank_officer", "regulator", "borrower", "supplier"],
-      params: EvidenceIdParams,
-      responses: {
-        200: { description: "verifies as a position-bound batch proof (see Proof)", schema: ProofView },
-        404: { description: "unknown evidence" },
-      },
-      handler: async ({ params, principal }) => {
-        const { facilityId } = await documents.byEvidenceId(params.evidenceId);
-        await policy.document(principal!, facilityId, `evidence ${params.evidenceId}`);
-        return { body: presentProof(await documents.proof({ evidenceId: params.evidenceId }), chain) };
-      },
-    }),
-    defineRoute({
+    byId.proof,
+    byEvidenceId.record,
+    byEvidenceId.proof,
+    authorizedRoute("write", "institutional", {
       method: "get",
       path: "/batches/:root",
       operationId: "getBatch",
@@ -255,8 +258,7 @@ export function documentRoutes({
       auth: ["bank_officer", "regulator"],
       params: BatchRootParams,
       responses: { 200: { description: "the batch", schema: BatchView }, 404: { description: "unknown root" } },
-      handler: async ({ params, principal }) => {
-        policy.institutional(principal!, { type: "institutional" });
+      handler: async ({ params }) => {
         const { batch, documents: rows } = await documents.batch(params.root);
         return { body: presentBatch(batch, rows) };
       },
