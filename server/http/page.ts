@@ -25,6 +25,20 @@ export function pageOfRows<T>(rows: readonly T[], query: PageQuery, key: (row: T
 }
 
 /**
+ * A page of a table, read by `read` with the `pageArgs` of `field` (its orderBy must end with that column), each
+ * row presented.
+ */
+export async function readPage<F extends string, T extends Record<F, string>, V>(
+  query: PageQuery,
+  field: F,
+  read: (args: ReturnType<typeof pageArgs<F>>) => Promise<T[]>,
+  present: (row: T) => V,
+): Promise<Page<V>> {
+  const page = pageOfRows(await read(pageArgs(query, field)), query, (row) => row[field]);
+  return { items: page.items.map(present), nextCursor: page.nextCursor };
+}
+
+/**
  * A page of a list built in memory (read from the chain or the catalog), in its order: the items after the one whose
  * key is the cursor. A cursor that names no item is refused, rather than answered with the first page again.
  */

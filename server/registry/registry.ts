@@ -9,7 +9,7 @@ import type { Database } from "../db/client";
 import { conflict } from "../errors";
 import { Text, defineRoute, type RouteDef } from "../http/route";
 import { REGISTRY_TYPES } from "../verification/checks";
-import { CreditCode, normalReference } from "./records";
+import { CreditCode, normalReference, type RecordRow } from "./records";
 
 export const RegistryRecordInput = z
   .object({
@@ -54,17 +54,7 @@ const RecordView = z
   })
   .meta({ id: "RegistryRecord" });
 
-function present(row: {
-  id: string;
-  type: string;
-  reference: string;
-  holder: string;
-  holderCreditCode: string | null;
-  outcome: string | null;
-  passRateBps: number | null;
-  data: string;
-  createdAt: Date;
-}) {
+function present(row: RecordRow & { id: string; createdAt: Date }) {
   return {
     id: row.id,
     type: row.type,

@@ -156,6 +156,15 @@ const BORROWER_CHECKS: Partial<Record<EvidenceKind, BorrowerCheck>> = {
   SPOT_CHECK_REPORT: inspectionRecordCheck,
 };
 
+/** Of `others` (newest first), the one whose evidence still holds its bytes or identity: not rejected on chain. */
+async function holderAmong<T extends { evidenceId: string }>(rejected: RejectedOnChain, others: T[]) {
+  const [holding] = await stillHolding(
+    rejected,
+    others.map((o) => o.evidenceId),
+  );
+  return others.find((o) => o.evidenceId === holding);
+}
+
 /**
  * One document, one use, from this node's own memory: a document whose bytes, or whose business identity (issuer and
  * number), this node has already seen for another evidence that may still be verified is a REJECT. The first
@@ -175,11 +184,7 @@ async function seenBefore(db: Database, c: RecordCandidate, rejected: RejectedOn
     orderBy: { createdAt: "desc" },
     take: 20,
   });
-  const [holding] = await stillHolding(
-    rejected,
-    others.map((o) => o.evidenceId),
-  );
-  const other = others.find((o) => o.evidenceId === holding);
+  const other = await holderAmong(rejected, others);
   if (other) {
     return {
       ok: false,
@@ -249,11 +254,7 @@ async function duplicateCheck(
     orderBy: { createdAt: "desc" },
     take: 20,
   });
-  const [holding] = await stillHolding(
-    rejected,
-    others.map((o) => o.evidenceId),
-  );
-  const other = others.find((o) => o.evidenceId === holding);
+  const other = await holderAmong(rejected, others);
   return other
     ? { ok: false, reason: `${key} is already the identity of document ${other.id}: one document, one use` }
     : { ok: true };
