@@ -62,6 +62,14 @@ const uploaded = ({ replayed }: Upload, body: unknown): HandlerResult => ({
   headers: replayed ? { "idempotent-replayed": "true" } : undefined,
 });
 
+/** An upload's answers: 201 with what it stored (or replayed), or why it was refused. */
+const uploadResponses = (stored: ResponseSpec, refused: { tooLarge: string; notAccepted: string }) => ({
+  201: stored,
+  413: { description: refused.tooLarge },
+  415: { description: refused.notAccepted },
+  422: { description: "idempotency_key_reused: the Idempotency-Key was sent with another upload" },
+});
+
 /** The bank node's document routes. */
 export function documentRoutes({
   documents,
@@ -93,57 +101,53 @@ export function documentRoutes({
    * A document's record and its Merkle proof, by one way of naming it (its id, or its evidence id); the caller's
    * access is checked before either is read.
    */
-  const namedRoutes = <P extends { id: string } | { evidenceId: string }>(naming: {
-    path: string;
-    params: ZodType<P>;
-    record: { operationId: string; summary: string };
-    proof: { operationId: string; summary: string };
-    unknown: string;
-    /** The proof's answers other than 200: by id, 409 not anchored (an unknown id is the record's 404). */
-    proofErrors: Record<number, ResponseSpec>;
-  }) => ({
-    record: defineRoute({
-      method: "get",
-      path: naming.path,
-      ...naming.record,
-      tags: ["documents"],
-      auth: ["bank_officer", "regulator", "borrower", "supplier"],
-      params: naming.params,
-      responses: { 200: { description: "the document", schema: DocumentView }, 404: { description: naming.unknown } },
-      handler: async ({ params, principal }) => ({ body: (await present([await visible(principal!, params)]))[0] }),
-    }),
-    proof: defineRoute({
-      method: "get",
-      path: `${naming.path}/proof`,
-      ...naming.proof,
-      tags: ["proofs"],
-      auth: ["bank_officer", "regulator", "borrower", "supplier"],
-      params: naming.params,
-      responses: {
-        200: { description: "verifies as a position-bound batch proof (see Proof)", schema: ProofView },
-        ...naming.proofErrors,
-      },
-      handler: async ({ params, principal }) => {
-        // Checked before the proof: "not anchored yet" would tell another tenant that the document exists.
-        await visible(principal!, params);
-        return { body: presentProof(await documents.proof(params), chain) };
-      },
-    }),
-  });
-  const byId = namedRoutes({
-    path: "/documents/:id",
-    params: DocumentIdParams,
+  const namedRoutes = <P extends { id: string } | { evidenceId: string }>(
+    path: string,
+    params: ZodType<P>,
+    unknown: string,
+    naming: {
+      record: { operationId: string; summary: string };
+      proof: { operationId: string; summary: string };
+      /** The proof's declared answers other than 200. */
+      proofErrors: Record<number, ResponseSpec>;
+    },
+  ) => {
+    // Both read by the facility's parties and the two institutions.
+    const read = { method: "get", auth: ["bank_officer", "regulator", "borrower", "supplier"], params } as const;
+    return {
+      record: defineRoute({
+        ...read,
+        path,
+        ...naming.record,
+        tags: ["documents"],
+        responses: { 200: { description: "the document", schema: DocumentView }, 404: { description: unknown } },
+        handler: async ({ params, principal }) => ({ body: (await present([await visible(principal!, params)]))[0] }),
+      }),
+      proof: defineRoute({
+        ...read,
+        path: `${path}/proof`,
+        ...naming.proof,
+        tags: ["proofs"],
+        responses: {
+          200: { description: "verifies as a position-bound batch proof (see Proof)", schema: ProofView },
+          ...naming.proofErrors,
+        },
+        handler: async ({ params, principal }) => {
+          // Checked before the proof: "not anchored yet" would tell another tenant that the document exists.
+          await visible(principal!, params);
+          return { body: presentProof(await documents.proof(params), chain) };
+        },
+      }),
+    };
+  };
+  const byId = namedRoutes("/documents/:id", DocumentIdParams, "no such document", {
     record: { operationId: "getDocument", summary: "Get a document's record" },
     proof: { operationId: "getDocumentProof", summary: "Get the Merkle proof of an anchored document" },
-    unknown: "no such document",
     proofErrors: { 409: { description: "not anchored yet" } },
   });
-  const byEvidenceId = namedRoutes({
-    path: "/evidence/:evidenceId",
-    params: EvidenceIdParams,
+  const byEvidenceId = namedRoutes("/evidence/:evidenceId", EvidenceIdParams, "unknown evidence", {
     record: { operationId: "getEvidence", summary: "Get the document behind an evidence id" },
     proof: { operationId: "getEvidenceProof", summary: "Get the Merkle proof of anchored evidence by its id" },
-    unknown: "unknown evidence",
     proofErrors: { 404: { description: "unknown evidence" } },
   });
   return [
@@ -157,15 +161,13 @@ export function documentRoutes({
       body: UploadDocumentBody,
       headers: UploadHeaders,
       upload: { fileField: "file", description: "the document: PDF, PNG, JPEG, JSON or XML" },
-      responses: {
-        201: {
+      responses: uploadResponses(
+        {
           description: "stored and queued for anchoring, or stored before under this Idempotency-Key",
           schema: DocumentView,
         },
-        413: { description: "file too large" },
-        415: { description: "type not accepted" },
-        422: { description: "idempotency_key_reused: the Idempotency-Key was sent with another upload" },
-      },
+        { tooLarge: "file too large", notAccepted: "type not accepted" },
+      ),
       handler: async ({ principal, file, body, headers }) => {
         await policy.facility(principal!, body.facilityId, "write");
         const upload = await documents.upload(principal!, file!, body, headers["idempotency-key"]);
@@ -187,15 +189,13 @@ export function documentRoutes({
         maxFiles: BULK_UPLOAD_MAX_FILES,
         maxBytes: BULK_UPLOAD_MAX_BYTES,
       },
-      responses: {
-        201: {
+      responses: uploadResponses(
+        {
           description: "all stored and queued for the next Merkle batch, or stored before under this Idempotency-Key",
           schema: BulkUploadResult,
         },
-        413: { description: "a file, or the whole upload, is too large" },
-        415: { description: "a file's type is not accepted" },
-        422: { description: "idempotency_key_reused: the Idempotency-Key was sent with another upload" },
-      },
+        { tooLarge: "a file, or the whole upload, is too large", notAccepted: "a file's type is not accepted" },
+      ),
       handler: async ({ principal, files, body, headers }) => {
         for (const facilityId of new Set(body.documents.map((entry) => entry.facilityId)))
           await policy.facility(principal!, facilityId, "write");
