@@ -1,7 +1,7 @@
 import { pageOf } from "../../domain/api/page";
 import { PayeeView } from "../../domain/api/payees";
 import { authorizedRoute } from "../auth/scoped-routes";
-import type { RouteDef } from "../http/route";
+import { chainCreateResponses, chainWriteResponses, type RouteDef } from "../http/route";
 import { AddressParams, PayeeFilter, ReasonBody, RegisterPayeeBody, UpdatePayeeBody } from "./schema";
 import type { PayeeService } from "./service";
 
@@ -20,8 +20,7 @@ export function payeeRoutes({ payees }: { payees: PayeeService }): RouteDef<any,
       auth: ["bank_officer"],
       body: RegisterPayeeBody,
       responses: {
-        201: { description: "registered on chain", schema: PayeeView },
-        202: { description: "accepted; the chain write is still on its way", schema: PayeeView },
+        ...chainCreateResponses(PayeeView, "registered on chain", "accepted; the chain write is still on its way"),
         409: { description: "already registered, or its credit code is another payee's" },
         422: { description: "no licence given" },
       },
@@ -47,10 +46,7 @@ export function payeeRoutes({ payees }: { payees: PayeeService }): RouteDef<any,
       auth: ["bank_officer"],
       params: AddressParams,
       body: UpdatePayeeBody,
-      responses: {
-        200: { description: "updated", schema: PayeeView },
-        202: { description: "chain write on its way", schema: PayeeView },
-      },
+      responses: chainWriteResponses(PayeeView, "updated", "chain write on its way"),
       handler: async ({ params, body }) => payees.update(params.address, body),
     }),
     ...(["deactivate", "reactivate"] as const).map((action) =>

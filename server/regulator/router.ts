@@ -2,7 +2,7 @@ import { SignedApproval } from "../../domain/api/approvals";
 import { Queue, RecordedSpotCheck, RegulatorDecisionList, SpotCheckList } from "../../domain/api/regulator";
 import { ApprovalParams } from "../approvals/schema";
 import { authorizedRoute } from "../auth/scoped-routes";
-import { defineRoute, type RouteDef } from "../http/route";
+import { chainCreateResponses, chainWriteResponses, defineRoute, type RouteDef } from "../http/route";
 import { FacilityFilter, SpotCheckBody, SpotCheckFilter } from "./schema";
 import type { RegulatorService } from "./service";
 
@@ -21,8 +21,11 @@ export function regulatorRoutes({ regulator }: { regulator: RegulatorService }):
       auth: ["regulator"],
       body: SpotCheckBody,
       responses: {
-        201: { description: "recorded (and frozen on chain when FAIL)", schema: RecordedSpotCheck },
-        202: { description: "recorded; the freeze is on its way", schema: RecordedSpotCheck },
+        ...chainCreateResponses(
+          RecordedSpotCheck,
+          "recorded (and frozen on chain when FAIL)",
+          "recorded; the freeze is on its way",
+        ),
         422: { description: "the report is not an inspection record of this borrower with this result" },
       },
       handler: async ({ body, principal }) => regulator.recordSpotCheck(body, principal!),
@@ -47,8 +50,11 @@ export function regulatorRoutes({ regulator }: { regulator: RegulatorService }):
       auth: ["regulator"],
       params: ApprovalParams,
       responses: {
-        200: { description: "co-signed and applied on chain", schema: SignedApproval },
-        202: { description: "co-signed; the decision is on its way to the chain", schema: SignedApproval },
+        ...chainWriteResponses(
+          SignedApproval,
+          "co-signed and applied on chain",
+          "co-signed; the decision is on its way to the chain",
+        ),
         409: { description: "refused by the regulator's own checks" },
       },
       handler: async ({ params }) => regulator.cosign(params.approvalId),
