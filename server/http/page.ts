@@ -18,6 +18,9 @@ export function pageArgs<F extends string>(query: PageQuery, field: F) {
   };
 }
 
+/** What `pageArgs` gives, for a query that takes it. */
+export type PageArgs<F extends string> = ReturnType<typeof pageArgs<F>>;
+
 /** The page of rows read with `pageArgs`: the cursor is the last item's key. */
 export function pageOfRows<T>(rows: readonly T[], query: PageQuery, key: (row: T) => string): Page<T> {
   const items = rows.slice(0, query.limit);
@@ -31,7 +34,7 @@ export function pageOfRows<T>(rows: readonly T[], query: PageQuery, key: (row: T
 export async function readPage<F extends string, T extends Record<F, string>, V>(
   query: PageQuery,
   field: F,
-  read: (args: ReturnType<typeof pageArgs<F>>) => Promise<T[]>,
+  read: (args: PageArgs<F>) => Promise<T[]>,
   present: (row: T) => V,
 ): Promise<Page<V>> {
   const page = pageOfRows(await read(pageArgs(query, field)), query, (row) => row[field]);
