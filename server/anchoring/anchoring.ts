@@ -5,6 +5,7 @@ import { locateAnchored } from "../chain/anchored";
 import { EVIDENCE_KINDS, kindIndex, type EvidenceKind } from "../chain/evidence";
 import { batchTreeOf } from "../chain/batch-tree";
 import { Prisma, type Database, type Tx } from "../db/client";
+import type { EvidenceColumns } from "../documents/presenter";
 import type { Metrics } from "../http/metrics";
 import type { JobHandler, Landed, Outbox } from "../outbox/outbox";
 import { createLoop } from "../loop";
@@ -71,18 +72,7 @@ export function anchoringHandlers({ chain, metrics }: { chain: Chain; metrics: M
 }
 
 /** Queues one document for its own anchor transaction, in the caller's database transaction. */
-export async function queueSingleAnchor(
-  tx: Tx,
-  outbox: Outbox,
-  document: {
-    id: string;
-    facilityId: bigint;
-    kind: string;
-    counterparty: string;
-    saltedHash: string;
-    evidenceId: string;
-  },
-): Promise<void> {
+export async function queueSingleAnchor(tx: Tx, outbox: Outbox, document: EvidenceColumns): Promise<void> {
   const batchId = randomUUID();
   await tx.batch.create({ data: { id: batchId, root: document.evidenceId, size: 1, single: true } });
   await tx.document.update({ where: { id: document.id }, data: { status: "BATCHED", batchId, proof: "[]" } });

@@ -7,17 +7,15 @@ import { managerDomain, typesOf, type ApprovalKind } from "../chain/typed-data";
 import type { Tx } from "../db/client";
 import { conflict, notFound, unprocessable } from "../errors";
 import type { FacilityEvents, FacilityReads } from "../facilities/chain-view";
-import type { ServiceDeps } from "../facilities/service";
+import type { FacilityServiceDeps } from "../facilities/service";
 import { JOB } from "../outbox/jobs";
 import type { Outbox } from "../outbox/outbox";
 import { chainWrite } from "../outbox/wait";
-import type { EvidenceReads } from "../payments/evidence";
 import { decideReview } from "../rules/engine";
 import { computeMetrics } from "../rules/metrics";
 import { frozenDuring, nextPeriodStart, periodRefusal, type PeriodFacts } from "../rules/periods";
 import type { Grade } from "../rules/products";
 import { toJson } from "../rules/values";
-import type { createRegulatorWhiteList } from "../whitelist/signatures";
 
 /**
  * The joint decisions: the bank's quarterly review and its proposal to unfreeze, each signed by the bank first
@@ -25,21 +23,10 @@ import type { createRegulatorWhiteList } from "../whitelist/signatures";
  */
 export type ApprovalService = ReturnType<typeof createApprovals>;
 
-export function createApprovals({
-  db,
-  chain,
-  outbox,
-  catalog,
-  waitMs,
-  logger,
-  reads,
-  evidence,
-  regulatorEntryOf,
-}: ServiceDeps & {
-  reads: Pick<FacilityReads, "row" | "onChain" | "history" | "payments">;
-  evidence: Pick<EvidenceReads, "evidenceOf">;
-  regulatorEntryOf: ReturnType<typeof createRegulatorWhiteList>;
-}) {
+export function createApprovals(
+  deps: FacilityServiceDeps<Pick<FacilityReads, "row" | "onChain" | "history" | "payments">>,
+) {
+  const { db, chain, outbox, catalog, waitMs, logger, reads, evidence, regulatorEntryOf } = deps;
   const { row, onChain, history, payments } = reads;
   const { evidenceOf } = evidence;
 

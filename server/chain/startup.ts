@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import type { NodeRole } from "../config";
+import { createLoop } from "../loop";
 import { ChainMismatch, type Chain } from "./chain";
 
 /**
@@ -20,7 +21,7 @@ export function createChainGate({
   logger: Logger;
   retryMs?: number;
 }) {
-  let timer: NodeJS.Timeout | undefined;
+  let retry: ReturnType<typeof createLoop> | undefined;
   let closed = false;
   let lastError = "";
 
@@ -40,27 +41,29 @@ export function createChainGate({
     /** The last transport error of a check that got no answer. */
     lastError: () => lastError,
     whenReady(start: () => void): void {
-      const attempt = async () => {
-        if (closed) return;
-        try {
-          if (await probe()) {
-            if (!closed) start();
-            return;
-          }
-        } catch (error) {
+      if (closed) return;
+      // Checks every `retryMs` until the endpoint answers; then, or on a mismatch (a pass that throws), no more.
+      const loop = createLoop(
+        async () => {
+          if (!(await probe())) return false;
+          void loop.stop();
+          if (!closed) start();
+          return false;
+        },
+        (error) => {
+          void loop.stop();
           logger.error(
             { error: (error as Error).message },
             "the chain endpoint is not the deployment's chain: the outbox, indexer and verifier stay stopped",
           );
-          return;
-        }
-        if (!closed) timer = setTimeout(() => void attempt(), retryMs);
-      };
-      void attempt();
+        },
+      );
+      retry = loop;
+      loop.start(retryMs);
     },
     close(): void {
       closed = true;
-      clearTimeout(timer);
+      void retry?.stop();
     },
   };
 }

@@ -26,6 +26,29 @@ export interface DocumentRow {
   batch: { root: string; single: boolean; status: string; txHash: string | null; blockNumber: bigint | null } | null;
 }
 
+/** The columns of a document row that its evidence id commits to, with the row's id. */
+export type EvidenceColumns = Pick<
+  DocumentRow,
+  "id" | "facilityId" | "kind" | "counterparty" | "saltedHash" | "evidenceId"
+>;
+
+/** A batch leaf as stored on this node: what GET /batches/:root shows, and what the bank's own verifier is given. */
+export const storedLeaf = (
+  d: EvidenceColumns & Pick<DocumentRow, "salt" | "contentHash" | "leafIndex" | "proof" | "metadata">,
+) => ({
+  documentId: d.id,
+  facilityId: d.facilityId,
+  kind: d.kind as EvidenceKind,
+  counterparty: d.counterparty,
+  saltedHash: d.saltedHash,
+  salt: d.salt,
+  contentHash: d.contentHash,
+  evidenceId: d.evidenceId,
+  index: d.leafIndex ?? 0,
+  proof: JSON.parse(d.proof ?? "[]") as string[],
+  metadata: JSON.parse(d.metadata) as Record<string, unknown>,
+});
+
 export function presentDocument(row: DocumentRow, parties = bareParties(row)): z.input<typeof DocumentView> {
   return {
     id: row.id,
@@ -94,18 +117,6 @@ export function presentBatch(
     status: batch.status,
     txHash: batch.txHash,
     blockNumber: batch.blockNumber?.toString() ?? null,
-    leaves: documents.map((d) => ({
-      documentId: d.id,
-      facilityId: d.facilityId.toString(),
-      kind: d.kind as EvidenceKind,
-      counterparty: d.counterparty,
-      saltedHash: d.saltedHash,
-      salt: d.salt,
-      contentHash: d.contentHash,
-      evidenceId: d.evidenceId,
-      index: d.leafIndex ?? 0,
-      proof: JSON.parse(d.proof ?? "[]") as string[],
-      metadata: JSON.parse(d.metadata) as Record<string, unknown>,
-    })),
+    leaves: documents.map((d) => ({ ...storedLeaf(d), facilityId: d.facilityId.toString() })),
   };
 }

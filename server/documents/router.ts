@@ -1,6 +1,8 @@
-import { z } from "zod";
+import { z, type ZodType } from "zod";
 import type { Policy } from "../auth/policy";
-import { defineRoute, FacilityId, Hex32, type HandlerResult, type RouteDef } from "../http/route";
+import type { Principal } from "../auth/roles";
+import { authorizedRoute } from "../auth/scoped-routes";
+import { defineRoute, FacilityId, Hex32, type HandlerResult, type ResponseSpec, type RouteDef } from "../http/route";
 import { Address } from "../payees/schema";
 import { presentBatch, presentDocument, presentProof, type DocumentRow } from "./presenter";
 import {
@@ -60,6 +62,14 @@ const uploaded = ({ replayed }: Upload, body: unknown): HandlerResult => ({
   headers: replayed ? { "idempotent-replayed": "true" } : undefined,
 });
 
+/** An upload's answers: 201 with what it stored (or replayed), or why it was refused. */
+const uploadResponses = (stored: ResponseSpec, refused: { tooLarge: string; notAccepted: string }) => ({
+  201: stored,
+  413: { description: refused.tooLarge },
+  415: { description: refused.notAccepted },
+  422: { description: "idempotency_key_reused: the Idempotency-Key was sent with another upload" },
+});
+
 /** The bank node's document routes. */
 export function documentRoutes({
   documents,
@@ -75,6 +85,71 @@ export function documentRoutes({
     const parties = await documents.parties(rows);
     return rows.map((row) => presentDocument(row, parties.get(row.id)));
   };
+  /**
+   * The document a path names, by its id or its evidence id, once the policy lets the caller see it: one it may not
+   * is a 404 naming what was asked, as an unknown one is (checked before anything else is read of it).
+   */
+  const visible = async (principal: Principal, named: { id: string } | { evidenceId: string }) => {
+    const [row, notFoundAs] =
+      "id" in named
+        ? [await documents.get(named.id), `document ${named.id}`]
+        : [await documents.byEvidenceId(named.evidenceId), `evidence ${named.evidenceId}`];
+    await policy.document(principal, row.facilityId, notFoundAs);
+    return row;
+  };
+  /**
+   * A document's record and its Merkle proof, by one way of naming it (its id, or its evidence id); the caller's
+   * access is checked before either is read.
+   */
+  const namedRoutes = <P extends { id: string } | { evidenceId: string }>(
+    path: string,
+    params: ZodType<P>,
+    unknown: string,
+    naming: {
+      record: { operationId: string; summary: string };
+      proof: { operationId: string; summary: string };
+      /** The proof's declared answers other than 200. */
+      proofErrors: Record<number, ResponseSpec>;
+    },
+  ) => {
+    // Both read by the facility's parties and the two institutions.
+    const read = { method: "get", auth: ["bank_officer", "regulator", "borrower", "supplier"], params } as const;
+    return {
+      record: defineRoute({
+        ...read,
+        path,
+        ...naming.record,
+        tags: ["documents"],
+        responses: { 200: { description: "the document", schema: DocumentView }, 404: { description: unknown } },
+        handler: async ({ params, principal }) => ({ body: (await present([await visible(principal!, params)]))[0] }),
+      }),
+      proof: defineRoute({
+        ...read,
+        path: `${path}/proof`,
+        ...naming.proof,
+        tags: ["proofs"],
+        responses: {
+          200: { description: "verifies as a position-bound batch proof (see Proof)", schema: ProofView },
+          ...naming.proofErrors,
+        },
+        handler: async ({ params, principal }) => {
+          // Checked before the proof: "not anchored yet" would tell another tenant that the document exists.
+          await visible(principal!, params);
+          return { body: presentProof(await documents.proof(params), chain) };
+        },
+      }),
+    };
+  };
+  const byId = namedRoutes("/documents/:id", DocumentIdParams, "no such document", {
+    record: { operationId: "getDocument", summary: "Get a document's record" },
+    proof: { operationId: "getDocumentProof", summary: "Get the Merkle proof of an anchored document" },
+    proofErrors: { 409: { description: "not anchored yet" } },
+  });
+  const byEvidenceId = namedRoutes("/evidence/:evidenceId", EvidenceIdParams, "unknown evidence", {
+    record: { operationId: "getEvidence", summary: "Get the document behind an evidence id" },
+    proof: { operationId: "getEvidenceProof", summary: "Get the Merkle proof of anchored evidence by its id" },
+    proofErrors: { 404: { description: "unknown evidence" } },
+  });
   return [
     defineRoute({
       method: "post",
@@ -86,15 +161,13 @@ export function documentRoutes({
       body: UploadDocumentBody,
       headers: UploadHeaders,
       upload: { fileField: "file", description: "the document: PDF, PNG, JPEG, JSON or XML" },
-      responses: {
-        201: {
+      responses: uploadResponses(
+        {
           description: "stored and queued for anchoring, or stored before under this Idempotency-Key",
           schema: DocumentView,
         },
-        413: { description: "file too large" },
-        415: { description: "type not accepted" },
-        422: { description: "idempotency_key_reused: the Idempotency-Key was sent with another upload" },
-      },
+        { tooLarge: "file too large", notAccepted: "type not accepted" },
+      ),
       handler: async ({ principal, file, body, headers }) => {
         await policy.facility(principal!, body.facilityId, "write");
         const upload = await documents.upload(principal!, file!, body, headers["idempotency-key"]);
@@ -116,15 +189,13 @@ export function documentRoutes({
         maxFiles: BULK_UPLOAD_MAX_FILES,
         maxBytes: BULK_UPLOAD_MAX_BYTES,
       },
-      responses: {
-        201: {
+      responses: uploadResponses(
+        {
           description: "all stored and queued for the next Merkle batch, or stored before under this Idempotency-Key",
           schema: BulkUploadResult,
         },
-        413: { description: "a file, or the whole upload, is too large" },
-        415: { description: "a file's type is not accepted" },
-        422: { description: "idempotency_key_reused: the Idempotency-Key was sent with another upload" },
-      },
+        { tooLarge: "a file, or the whole upload, is too large", notAccepted: "a file's type is not accepted" },
+      ),
       handler: async ({ principal, files, body, headers }) => {
         for (const facilityId of new Set(body.documents.map((entry) => entry.facilityId)))
           await policy.facility(principal!, facilityId, "write");
@@ -146,24 +217,7 @@ export function documentRoutes({
         return { body: { items: await present(page.items), nextCursor: page.nextCursor } };
       },
     }),
-    defineRoute({
-      method: "get",
-      path: "/documents/:id",
-      operationId: "getDocument",
-      summary: "Get a document's record",
-      tags: ["documents"],
-      auth: ["bank_officer", "regulator", "borrower", "supplier"],
-      params: DocumentIdParams,
-      responses: {
-        200: { description: "the document", schema: DocumentView },
-        404: { description: "no such document" },
-      },
-      handler: async ({ params, principal }) => {
-        const row = await documents.get(params.id);
-        await policy.document(principal!, row.facilityId, `document ${params.id}`);
-        return { body: (await present([row]))[0] };
-      },
-    }),
+    byId.record,
     defineRoute({
       method: "get",
       path: "/documents/:id/content",
@@ -181,7 +235,7 @@ export function documentRoutes({
         410: { description: "content_missing, or content_tampered: the stored bytes no longer match the document" },
       },
       handler: async ({ params, res, principal }) => {
-        await policy.document(principal!, (await documents.get(params.id)).facilityId, `document ${params.id}`);
+        await visible(principal!, params);
         const { row, bytes, actualHash } = await documents.content(params.id);
         // RFC 6266: an ASCII fallback name plus filename*=UTF-8''… so non-ASCII names survive the download.
         res.attachment(row.originalName);
@@ -192,61 +246,10 @@ export function documentRoutes({
         res.status(200).end(bytes);
       },
     }),
-    defineRoute({
-      method: "get",
-      path: "/documents/:id/proof",
-      operationId: "getDocumentProof",
-      summary: "Get the Merkle proof of an anchored document",
-      tags: ["proofs"],
-      auth: ["bank_officer", "regulator", "borrower", "supplier"],
-      params: DocumentIdParams,
-      responses: {
-        200: { description: "verifies as a position-bound batch proof (see Proof)", schema: ProofView },
-        409: { description: "not anchored yet" },
-      },
-      handler: async ({ params, principal }) => {
-        // Checked before the proof: "not anchored yet" would tell another tenant that the document exists.
-        await policy.document(principal!, (await documents.get(params.id)).facilityId, `document ${params.id}`);
-        return { body: presentProof(await documents.proof({ id: params.id }), chain) };
-      },
-    }),
-    defineRoute({
-      method: "get",
-      path: "/evidence/:evidenceId",
-      operationId: "getEvidence",
-      summary: "Get the document behind an evidence id",
-      tags: ["documents"],
-      auth: ["bank_officer", "regulator", "borrower", "supplier"],
-      params: EvidenceIdParams,
-      responses: {
-        200: { description: "the document", schema: DocumentView },
-        404: { description: "unknown evidence" },
-      },
-      handler: async ({ params, principal }) => {
-        const row = await documents.byEvidenceId(params.evidenceId);
-        await policy.document(principal!, row.facilityId, `evidence ${params.evidenceId}`);
-        return { body: (await present([row]))[0] };
-      },
-    }),
-    defineRoute({
-      method: "get",
-      path: "/evidence/:evidenceId/proof",
-      operationId: "getEvidenceProof",
-      summary: "Get the Merkle proof of anchored evidence by its id",
-      tags: ["proofs"],
-      auth: ["bank_officer", "regulator", "borrower", "supplier"],
-      params: EvidenceIdParams,
-      responses: {
-        200: { description: "verifies as a position-bound batch proof (see Proof)", schema: ProofView },
-        404: { description: "unknown evidence" },
-      },
-      handler: async ({ params, principal }) => {
-        const { facilityId } = await documents.byEvidenceId(params.evidenceId);
-        await policy.document(principal!, facilityId, `evidence ${params.evidenceId}`);
-        return { body: presentProof(await documents.proof({ evidenceId: params.evidenceId }), chain) };
-      },
-    }),
-    defineRoute({
+    byId.proof,
+    byEvidenceId.record,
+    byEvidenceId.proof,
+    authorizedRoute("write", "institutional", {
       method: "get",
       path: "/batches/:root",
       operationId: "getBatch",
@@ -255,8 +258,7 @@ export function documentRoutes({
       auth: ["bank_officer", "regulator"],
       params: BatchRootParams,
       responses: { 200: { description: "the batch", schema: BatchView }, 404: { description: "unknown root" } },
-      handler: async ({ params, principal }) => {
-        policy.institutional(principal!, { type: "institutional" });
+      handler: async ({ params }) => {
         const { batch, documents: rows } = await documents.batch(params.root);
         return { body: presentBatch(batch, rows) };
       },

@@ -29,6 +29,15 @@ export function createDocumentStore({ dir }: { dir: string }) {
 
   /** Folders made already: a mkdir per document was a tenth of an upload's file-system work. */
   const folders = new Set<string>();
+  /** The folder of `target`, made unless this store made it already. */
+  async function folderFor(target: string): Promise<string> {
+    const folder = path.dirname(target);
+    if (!folders.has(folder)) {
+      await fs.mkdir(folder, { recursive: true });
+      folders.add(folder);
+    }
+    return folder;
+  }
 
   return {
     pathOf,
@@ -39,11 +48,7 @@ export function createDocumentStore({ dir }: { dir: string }) {
     /** Moves a complete file (an upload streamed to `incoming`) to the address of its content hash. */
     async putFile(contentHash: string, file: string): Promise<void> {
       const target = pathOf(contentHash);
-      const folder = path.dirname(target);
-      if (!folders.has(folder)) {
-        await fs.mkdir(folder, { recursive: true });
-        folders.add(folder);
-      }
+      const folder = await folderFor(target);
       try {
         await fs.rename(file, target);
       } catch (error) {
@@ -66,11 +71,7 @@ export function createDocumentStore({ dir }: { dir: string }) {
       // first for every new document.
       const target = pathOf(contentHash);
       const temporary = `${target}.${randomBytes(6).toString("hex")}.tmp`;
-      const folder = path.dirname(target);
-      if (!folders.has(folder)) {
-        await fs.mkdir(folder, { recursive: true });
-        folders.add(folder);
-      }
+      const folder = await folderFor(target);
       try {
         await fs.writeFile(temporary, bytes);
       } catch (error) {

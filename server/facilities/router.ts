@@ -5,11 +5,12 @@ import { CreatedFacility, EvidenceList, FacilityDetail, FacilityList, FundResult
 import { ProductList } from "../../domain/api/products";
 import type { ApprovalService } from "../approvals/service";
 import type { Policy } from "../auth/policy";
-import { defineRoute, type RouteDef } from "../http/route";
+import { NO_SUCH_FACILITY, authorizedRoute, facilityRouteOf } from "../auth/scoped-routes";
+import { chainCreateResponses, chainWriteResponses, defineRoute, type RouteDef } from "../http/route";
 import type { ProductCatalog } from "../rules/products";
 import { toJson } from "../rules/values";
 import { presentDetail, presentRow } from "./presenter";
-import { CreateFacilityBody, FacilityParams } from "./schema";
+import { CreateFacilityBody } from "./schema";
 import type { FacilityService } from "./service";
 
 /** The bank's facility routes: products, facilities, their funding and evidence. */
@@ -36,8 +37,9 @@ export function facilityRoutes({
     return presentDetail(row, view, funding, nextReviewFrom);
   }
 
+  const facilityRoute = facilityRouteOf(policy);
   return [
-    defineRoute({
+    authorizedRoute("read", "catalog", {
       method: "get",
       path: "/products",
       operationId: "listProducts",
@@ -46,12 +48,9 @@ export function facilityRoutes({
       auth: ["bank_officer", "regulator", "borrower"],
       query: pageQuery(),
       responses: { 200: { description: "the products (rules as data)", schema: ProductList } },
-      handler: async ({ query, principal }) => {
-        policy.institutional(principal!, { type: "catalog" });
-        return { body: pageOfList(catalog.products, query, (p) => `${p.id}@${p.version}`) };
-      },
+      handler: async ({ query }) => ({ body: pageOfList(catalog.products, query, (p) => `${p.id}@${p.version}`) }),
     }),
-    defineRoute({
+    authorizedRoute("write", "institutional", {
       method: "post",
       path: "/facilities",
       operationId: "createFacility",
@@ -60,13 +59,11 @@ export function facilityRoutes({
       auth: ["bank_officer"],
       body: CreateFacilityBody,
       responses: {
-        201: { description: "created on chain", schema: CreatedFacility },
-        202: { description: "accepted; the chain write is on its way", schema: CreatedFacility },
+        ...chainCreateResponses(CreatedFacility, "created on chain", "accepted; the chain write is on its way"),
         409: { description: "the credit code is another borrower account's, or the account has another credit code" },
         422: { description: "plan under the quality floor, over the limit, unknown payee, or no grade" },
       },
       handler: async ({ principal, body }) => {
-        policy.institutional(principal!, { type: "institutional" });
         const { facility, txHash } = await facilities.create(principal!, body);
         return { status: facility.facilityId === null ? 202 : 201, body: { ...presentRow(facility), txHash } };
       },
@@ -95,39 +92,29 @@ export function facilityRoutes({
         return { body: { ...page, items } };
       },
     }),
-    defineRoute({
+    facilityRoute("read", {
       method: "get",
       path: "/facilities/:id",
       operationId: "getFacility",
       summary: "Get a facility: terms, chain state and payment plan",
       tags: ["facilities"],
       auth: ["bank_officer", "regulator", "borrower"],
-      params: FacilityParams,
-      responses: {
-        200: { description: "the facility", schema: FacilityDetail },
-        404: { description: "no such facility" },
-      },
-      handler: async ({ params, principal }) => {
-        await policy.facility(principal!, params.id);
-        return { body: await detail(params.id) };
-      },
+      responses: { 200: { description: "the facility", schema: FacilityDetail }, 404: NO_SUCH_FACILITY },
+      handler: async ({ params }) => ({ body: await detail(params.id) }),
     }),
-    defineRoute({
+    facilityRoute("write", {
       method: "post",
       path: "/facilities/:id/fund",
       operationId: "fundFacility",
       summary: "Fund a facility up to its plan total (retry a failed funding; idempotent)",
       tags: ["facilities"],
       auth: ["bank_officer"],
-      params: FacilityParams,
       responses: {
-        200: { description: "funded on chain (or already funded)", schema: FundResult },
-        202: { description: "the funding is on its way", schema: FundResult },
-        404: { description: "no such facility" },
+        ...chainWriteResponses(FundResult, "funded on chain (or already funded)", "the funding is on its way"),
+        404: NO_SUCH_FACILITY,
         409: { description: "closed, the bank node's float is short, or the chain refused the funding" },
       },
       handler: async ({ principal, params }) => {
-        await policy.facility(principal!, params.id, "write");
         const { funding, txHash } = await facilities.fund(principal!, params.id);
         return {
           status: funding.status === "FUNDED" ? 200 : 202,
@@ -135,18 +122,16 @@ export function facilityRoutes({
         };
       },
     }),
-    defineRoute({
+    facilityRoute("read", {
       method: "get",
       path: "/facilities/:id/evidence",
       operationId: "listFacilityEvidence",
       summary: "List a facility's evidence with each verifier's verdict on chain",
       tags: ["facilities"],
       auth: ["bank_officer", "regulator", "borrower"],
-      params: FacilityParams,
       query: pageQuery(),
       responses: { 200: { description: "evidence", schema: EvidenceList } },
-      handler: async ({ params, query, principal }) => {
-        await policy.facility(principal!, params.id);
+      handler: async ({ params, query }) => {
         await facilities.row(params.id); // an unknown facility is a 404, not an empty list
         const evidence = toJson(await facilities.evidenceOf(params.id));
         return { body: pageOfList(evidence, query, (e) => e.evidenceId) };

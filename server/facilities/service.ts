@@ -34,21 +34,18 @@ export interface ServiceDeps {
  * (./chain-view.ts). Entrusted payments (server/payments/) and the joint decisions (server/approvals/) are services of
  * their own over the same reads (server/node/compose.ts builds them together).
  */
-export function createFacilityService({
-  db,
-  chain,
-  outbox,
-  catalog,
-  waitMs,
-  logger,
-  reads,
-  evidence,
-  regulatorEntryOf,
-}: ServiceDeps & {
-  reads: FacilityReads;
+/**
+ * What a service over the facilities' reads is built on: ServiceDeps, the reads it uses (`R`), the evidence reads and
+ * the regulator's signed white list (the only source of a listed firm's grade).
+ */
+export type FacilityServiceDeps<R extends Partial<FacilityReads> = FacilityReads> = ServiceDeps & {
+  reads: R;
   evidence: Pick<EvidenceReads, "evidenceOf">;
   regulatorEntryOf: ReturnType<typeof createRegulatorWhiteList>;
-}) {
+};
+
+export function createFacilityService(deps: FacilityServiceDeps) {
+  const { db, chain, outbox, catalog, waitMs, logger, reads, evidence, regulatorEntryOf } = deps;
   const funding = createFunding({
     db,
     chain,

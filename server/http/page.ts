@@ -18,10 +18,27 @@ export function pageArgs<F extends string>(query: PageQuery, field: F) {
   };
 }
 
+/** What `pageArgs` gives, for a query that takes it. */
+export type PageArgs<F extends string> = ReturnType<typeof pageArgs<F>>;
+
 /** The page of rows read with `pageArgs`: the cursor is the last item's key. */
 export function pageOfRows<T>(rows: readonly T[], query: PageQuery, key: (row: T) => string): Page<T> {
   const items = rows.slice(0, query.limit);
   return { items, nextCursor: rows.length > query.limit ? key(items[items.length - 1]) : null };
+}
+
+/**
+ * A page of a table, read by `read` with the `pageArgs` of `field` (its orderBy must end with that column), each
+ * row presented.
+ */
+export async function readPage<F extends string, T extends Record<F, string>, V>(
+  query: PageQuery,
+  field: F,
+  read: (args: PageArgs<F>) => Promise<T[]>,
+  present: (row: T) => V,
+): Promise<Page<V>> {
+  const page = pageOfRows(await read(pageArgs(query, field)), query, (row) => row[field]);
+  return { items: page.items.map(present), nextCursor: page.nextCursor };
 }
 
 /**

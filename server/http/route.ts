@@ -84,6 +84,41 @@ export function defineRoute<P = Record<string, never>, Q = Record<string, never>
   return route.body instanceof z.ZodObject ? { ...route, body: route.body.strict() as unknown as ZodType<B> } : route;
 }
 
+/**
+ * The route with `guard` run on the parsed inputs before its handler: an authorization that needs them (the facility
+ * or document a path names), declared once beside the route instead of as each handler's first line.
+ */
+export function guardRoute<P, Q, B, H>(
+  guard: (ctx: HandlerContext<P, Q, B, H>) => unknown,
+  route: RouteDef<P, Q, B, H>,
+): RouteDef<P, Q, B, H> {
+  return {
+    ...route,
+    handler: async (ctx) => {
+      await guard(ctx);
+      return route.handler(ctx);
+    },
+  };
+}
+
+/** The answers of a route that queues a chain write and waits a while for it: 200 once on chain, 202 while on its way. */
+export const chainWriteResponses = (schema: ZodType, onChain: string, onItsWay = "on its way") => ({
+  200: { description: onChain, schema },
+  202: { description: onItsWay, schema },
+});
+
+/** The answers of a route that creates something by a chain write: 201 once on chain, 202 while on its way. */
+export const chainCreateResponses = (schema: ZodType, onChain: string, onItsWay: string) => ({
+  201: { description: onChain, schema },
+  202: { description: onItsWay, schema },
+});
+
+/** The answer to a queued chain write: 200 when its transaction landed in the wait, 202 while it is on its way. */
+export const chainWriteAnswer = (txHash: string | null | undefined, body: unknown): HandlerResult => ({
+  status: txHash ? 200 : 202,
+  body,
+});
+
 /** Shared schema pieces: the domain's (domain/schema.ts), shared with the CLI and the dashboard. */
 export {
   CreditCode,

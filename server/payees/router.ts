@@ -1,7 +1,7 @@
 import { pageOf } from "../../domain/api/page";
 import { PayeeView } from "../../domain/api/payees";
-import { authorize } from "../auth/policy";
-import { defineRoute, type RouteDef } from "../http/route";
+import { authorizedRoute } from "../auth/scoped-routes";
+import { chainCreateResponses, chainWriteResponses, type RouteDef } from "../http/route";
 import { AddressParams, PayeeFilter, ReasonBody, RegisterPayeeBody, UpdatePayeeBody } from "./schema";
 import type { PayeeService } from "./service";
 
@@ -11,7 +11,7 @@ export { PAYEE_CATEGORIES } from "./schema";
 /** Suppliers and labs: registered on chain by the bank through the outbox (./service.ts); requests: ./schema.ts. */
 export function payeeRoutes({ payees }: { payees: PayeeService }): RouteDef<any, any, any, any>[] {
   return [
-    defineRoute({
+    authorizedRoute("write", "institutional", {
       method: "post",
       path: "/payees",
       operationId: "registerPayee",
@@ -20,17 +20,13 @@ export function payeeRoutes({ payees }: { payees: PayeeService }): RouteDef<any,
       auth: ["bank_officer"],
       body: RegisterPayeeBody,
       responses: {
-        201: { description: "registered on chain", schema: PayeeView },
-        202: { description: "accepted; the chain write is still on its way", schema: PayeeView },
+        ...chainCreateResponses(PayeeView, "registered on chain", "accepted; the chain write is still on its way"),
         409: { description: "already registered, or its credit code is another payee's" },
         422: { description: "no licence given" },
       },
-      handler: async ({ body, principal }) => {
-        authorize(principal!, "write", { type: "institutional" });
-        return payees.register(body);
-      },
+      handler: async ({ body }) => payees.register(body),
     }),
-    defineRoute({
+    authorizedRoute("read", "catalog", {
       method: "get",
       path: "/payees",
       operationId: "listPayees",
@@ -39,12 +35,9 @@ export function payeeRoutes({ payees }: { payees: PayeeService }): RouteDef<any,
       auth: ["bank_officer", "regulator", "borrower", "supplier"],
       query: PayeeFilter,
       responses: { 200: { description: "payees, by name", schema: pageOf(PayeeView) } },
-      handler: async ({ query, principal }) => {
-        authorize(principal!, "read", { type: "catalog" });
-        return { body: await payees.list(query) };
-      },
+      handler: async ({ query }) => ({ body: await payees.list(query) }),
     }),
-    defineRoute({
+    authorizedRoute("write", "institutional", {
       method: "patch",
       path: "/payees/:address",
       operationId: "updatePayee",
@@ -53,17 +46,11 @@ export function payeeRoutes({ payees }: { payees: PayeeService }): RouteDef<any,
       auth: ["bank_officer"],
       params: AddressParams,
       body: UpdatePayeeBody,
-      responses: {
-        200: { description: "updated", schema: PayeeView },
-        202: { description: "chain write on its way", schema: PayeeView },
-      },
-      handler: async ({ params, body, principal }) => {
-        authorize(principal!, "write", { type: "institutional" });
-        return payees.update(params.address, body);
-      },
+      responses: chainWriteResponses(PayeeView, "updated", "chain write on its way"),
+      handler: async ({ params, body }) => payees.update(params.address, body),
     }),
     ...(["deactivate", "reactivate"] as const).map((action) =>
-      defineRoute({
+      authorizedRoute("write", "institutional", {
         method: "post",
         path: `/payees/:address/${action}`,
         operationId: `${action}Payee`,
@@ -77,10 +64,7 @@ export function payeeRoutes({ payees }: { payees: PayeeService }): RouteDef<any,
           200: { description: "done on chain", schema: PayeeView },
           409: { description: "already in that state" },
         },
-        handler: async ({ params, body, principal }) => {
-          authorize(principal!, "write", { type: "institutional" });
-          return payees.setActive(params.address, action, body.reason);
-        },
+        handler: async ({ params, body }) => payees.setActive(params.address, action, body.reason),
       }),
     ),
   ];

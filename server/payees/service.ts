@@ -4,7 +4,7 @@ import type { Chain } from "../chain/chain";
 import type { Database, Tx } from "../db/client";
 import { uniqueViolation } from "../db/errors";
 import { conflict, notFound, unprocessable } from "../errors";
-import { pageArgs, pageOfRows } from "../http/page";
+import { readPage, type PageArgs } from "../http/page";
 import { orderedId } from "../ids";
 import { JOB } from "../outbox/jobs";
 import type { Outbox } from "../outbox/outbox";
@@ -90,13 +90,13 @@ export function createPayeeService({
   }
 
   async function list(query: PayeeFilter) {
-    const rows = await db.prisma.payee.findMany({
-      where: { category: query.category, active: query.active === undefined ? undefined : query.active === "true" },
-      orderBy: [{ name: "asc" }, { address: "asc" }],
-      ...pageArgs(query, "address"),
-    });
-    const page = pageOfRows(rows, query, (row) => row.address);
-    return { items: page.items.map((row) => presentPayee(row)), nextCursor: page.nextCursor };
+    const where = {
+      category: query.category,
+      active: query.active === undefined ? undefined : query.active === "true",
+    };
+    const orderBy = [{ name: "asc" as const }, { address: "asc" as const }];
+    const read = (page: PageArgs<"address">) => db.prisma.payee.findMany({ where, orderBy, ...page });
+    return readPage(query, "address", read, (row) => presentPayee(row));
   }
 
   async function update(address: string, body: UpdatePayeeBody) {

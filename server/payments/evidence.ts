@@ -1,16 +1,21 @@
 import type { Chain } from "../chain/chain";
 import { EVIDENCE_KINDS, evidenceIdOf, type EvidenceKind } from "../chain/evidence";
 import type { Database } from "../db/client";
+import type { EvidenceColumns } from "../documents/presenter";
 import { createEvidenceStatus } from "../verification/evidence-status";
 
+/** The evidence a document row names, as the pre-flight and the reviews read it. */
+const identityOf = (d: EvidenceColumns) => ({
+  documentId: d.id,
+  evidenceId: d.evidenceId,
+  facilityId: d.facilityId,
+  kind: d.kind as EvidenceKind,
+  counterparty: d.counterparty,
+  saltedHash: d.saltedHash,
+});
+
 /** Whether a row's facility, kind, counterparty and salted hash give its evidence id (else the row was altered). */
-function rowIdHolds(d: {
-  facilityId: bigint;
-  kind: string;
-  counterparty: string;
-  saltedHash: string;
-  evidenceId: string;
-}) {
+function rowIdHolds(d: EvidenceColumns) {
   try {
     return (
       evidenceIdOf(d.facilityId, d.kind as EvidenceKind, d.counterparty, d.saltedHash) === d.evidenceId.toLowerCase()
@@ -39,12 +44,7 @@ export function createEvidenceReads({ db, chain }: { db: Database; chain: Chain 
       const { record, registered, batch, consumed, verified, verdicts } = statuses.get(d.evidenceId)!;
       const chainKind = EVIDENCE_KINDS[Number(record.kind)];
       return {
-        documentId: d.id,
-        evidenceId: d.evidenceId,
-        facilityId: d.facilityId,
-        kind: d.kind as EvidenceKind,
-        counterparty: d.counterparty,
-        saltedHash: d.saltedHash,
+        ...identityOf(d),
         metadata: JSON.parse(d.metadata) as Record<string, unknown>,
         // The chain's time of the anchor (a batch's block time), not this node's clock.
         anchoredAt: new Date(Number(registered ? record.anchoredAt : (batch?.anchoredAt ?? 0n)) * 1000),
@@ -76,12 +76,7 @@ export function createEvidenceReads({ db, chain }: { db: Database; chain: Chain 
       take: 100,
     });
     return rows.map((d) => ({
-      documentId: d.id,
-      evidenceId: d.evidenceId,
-      facilityId: d.facilityId,
-      kind: d.kind as EvidenceKind,
-      counterparty: d.counterparty,
-      saltedHash: d.saltedHash,
+      ...identityOf(d),
       registered: true,
       consumed: false,
       verified: false,

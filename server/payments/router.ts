@@ -3,8 +3,9 @@ import { pageQuery } from "../../domain/api/page";
 import { pageOfList } from "../http/page";
 import { PaymentList, PaymentResult } from "../../domain/api/facilities";
 import type { Policy } from "../auth/policy";
-import { PaymentParams, Readiness, ReadinessQuery, RequestPaymentBody } from "../facilities/schema";
-import { defineRoute, type RouteDef } from "../http/route";
+import { paymentRouteOf } from "../auth/scoped-routes";
+import { Readiness, ReadinessQuery, RequestPaymentBody } from "../facilities/schema";
+import { chainWriteAnswer, chainWriteResponses, defineRoute, type RouteDef } from "../http/route";
 import { Address } from "../payees/schema";
 import { toJson } from "../rules/values";
 import type { PaymentService } from "./service";
@@ -17,6 +18,7 @@ export function paymentRoutes({
   payments: PaymentService;
   policy: Policy;
 }): RouteDef<any, any, any, any>[] {
+  const paymentRoute = paymentRouteOf(policy);
   return [
     defineRoute({
       method: "get",
@@ -50,18 +52,16 @@ export function paymentRoutes({
         return { body: pageOfList(items, query, (p) => `${p.facilityId}:${p.index}`) };
       },
     }),
-    defineRoute({
+    paymentRoute("read", {
       method: "get",
       path: "/facilities/:id/payments/:index/readiness",
       operationId: "getPaymentReadiness",
       summary: "Check what an entrusted payment still needs",
       tags: ["payments"],
       auth: ["bank_officer", "regulator", "borrower", "supplier"],
-      params: PaymentParams,
       query: ReadinessQuery,
       responses: { 200: { description: "ready, or what blocks it", schema: Readiness } },
-      handler: async ({ params, principal, query }) => {
-        await policy.payment(principal!, params.id, params.index);
+      handler: async ({ params, query }) => {
         const { ready, blockers, evidenceIds, documentIds, considered } = await payments.readiness(
           params.id,
           params.index,
@@ -70,27 +70,21 @@ export function paymentRoutes({
         return { body: { ready, blockers, evidenceIds, documentIds, considered } };
       },
     }),
-    defineRoute({
+    paymentRoute("write", {
       method: "post",
       path: "/facilities/:id/payments/:index",
       operationId: "requestPayment",
       summary: "Request an entrusted payment to its payee",
       tags: ["payments"],
       auth: ["bank_officer"],
-      params: PaymentParams,
       body: RequestPaymentBody,
       responses: {
-        200: { description: "paid to the payee on chain", schema: PaymentResult },
-        202: { description: "submitted; on its way", schema: PaymentResult },
+        ...chainWriteResponses(PaymentResult, "paid to the payee on chain", "submitted; on its way"),
         409: { description: "blocked: the problem lists every blocker (evidence, verdicts, freeze, funds)" },
       },
       handler: async ({ principal, params, body }) => {
-        await policy.payment(principal!, params.id, params.index, "write");
         const result = await payments.requestPayment(principal!, params.id, params.index, body?.evidence);
-        return {
-          status: result.txHash ? 200 : 202,
-          body: toJson({ ...result, facilityId: params.id, index: params.index }),
-        };
+        return chainWriteAnswer(result.txHash, toJson({ ...result, facilityId: params.id, index: params.index }));
       },
     }),
   ];

@@ -3,13 +3,13 @@ import { randomUUID } from "node:crypto";
 import { isAddress } from "ethers";
 import { z } from "zod";
 import { pageOf, pageQuery } from "../../domain/api/page";
-import { pageArgs, pageOfRows } from "../http/page";
+import { readPage, type PageArgs } from "../http/page";
 import { JsonObject } from "../../domain/api/json";
 import type { Database } from "../db/client";
 import { conflict } from "../errors";
 import { Text, defineRoute, type RouteDef } from "../http/route";
 import { REGISTRY_TYPES } from "../verification/checks";
-import { CreditCode, normalReference } from "./records";
+import { CreditCode, normalReference, type RecordRow } from "./records";
 
 export const RegistryRecordInput = z
   .object({
@@ -54,17 +54,7 @@ const RecordView = z
   })
   .meta({ id: "RegistryRecord" });
 
-function present(row: {
-  id: string;
-  type: string;
-  reference: string;
-  holder: string;
-  holderCreditCode: string | null;
-  outcome: string | null;
-  passRateBps: number | null;
-  data: string;
-  createdAt: Date;
-}) {
+function present(row: RecordRow & { id: string; createdAt: Date }) {
   return {
     id: row.id,
     type: row.type,
@@ -127,13 +117,10 @@ export function registryRoutes({ db }: { db: Database }): RouteDef<any, any, any
       query: z.object({ type: z.enum(REGISTRY_TYPES).optional(), ...pageQuery().shape }),
       responses: { 200: { description: "records, by type and reference", schema: pageOf(RecordView) } },
       handler: async ({ query }) => {
-        const rows = await db.prisma.registryRecord.findMany({
-          where: { type: query.type },
-          orderBy: [{ type: "asc" }, { reference: "asc" }, { id: "asc" }],
-          ...pageArgs(query, "id"),
-        });
-        const page = pageOfRows(rows, query, (row) => row.id);
-        return { body: { items: page.items.map(present), nextCursor: page.nextCursor } };
+        const where = { type: query.type };
+        const orderBy = [{ type: "asc" as const }, { reference: "asc" as const }, { id: "asc" as const }];
+        const read = (page: PageArgs<"id">) => db.prisma.registryRecord.findMany({ where, orderBy, ...page });
+        return { body: await readPage(query, "id", read, present) };
       },
     }),
     defineRoute({

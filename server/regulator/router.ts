@@ -1,8 +1,8 @@
-import { z } from "zod";
 import { SignedApproval } from "../../domain/api/approvals";
 import { Queue, RecordedSpotCheck, RegulatorDecisionList, SpotCheckList } from "../../domain/api/regulator";
-import { authorize } from "../auth/policy";
-import { defineRoute, type RouteDef } from "../http/route";
+import { ApprovalParams } from "../approvals/schema";
+import { authorizedRoute } from "../auth/scoped-routes";
+import { chainCreateResponses, chainWriteResponses, defineRoute, type RouteDef } from "../http/route";
 import { FacilityFilter, SpotCheckBody, SpotCheckFilter } from "./schema";
 import type { RegulatorService } from "./service";
 
@@ -12,7 +12,7 @@ import type { RegulatorService } from "./service";
  */
 export function regulatorRoutes({ regulator }: { regulator: RegulatorService }): RouteDef<any, any, any, any>[] {
   return [
-    defineRoute({
+    authorizedRoute("write", "institutional", {
       method: "post",
       path: "/spot-checks",
       operationId: "recordSpotCheck",
@@ -21,16 +21,16 @@ export function regulatorRoutes({ regulator }: { regulator: RegulatorService }):
       auth: ["regulator"],
       body: SpotCheckBody,
       responses: {
-        201: { description: "recorded (and frozen on chain when FAIL)", schema: RecordedSpotCheck },
-        202: { description: "recorded; the freeze is on its way", schema: RecordedSpotCheck },
+        ...chainCreateResponses(
+          RecordedSpotCheck,
+          "recorded (and frozen on chain when FAIL)",
+          "recorded; the freeze is on its way",
+        ),
         422: { description: "the report is not an inspection record of this borrower with this result" },
       },
-      handler: async ({ principal, body }) => {
-        authorize(principal!, "write", { type: "institutional" });
-        return regulator.recordSpotCheck(body, principal!);
-      },
+      handler: async ({ body, principal }) => regulator.recordSpotCheck(body, principal!),
     }),
-    defineRoute({
+    authorizedRoute("read", "institutional", {
       method: "get",
       path: "/spot-checks",
       operationId: "listSpotChecks",
@@ -39,28 +39,25 @@ export function regulatorRoutes({ regulator }: { regulator: RegulatorService }):
       auth: ["regulator", "bank_officer"],
       query: SpotCheckFilter,
       responses: { 200: { description: "spot checks, newest first", schema: SpotCheckList } },
-      handler: async ({ query, principal }) => {
-        authorize(principal!, "read", { type: "institutional" });
-        return { body: await regulator.listSpotChecks(query) };
-      },
+      handler: async ({ query }) => ({ body: await regulator.listSpotChecks(query) }),
     }),
-    defineRoute({
+    authorizedRoute("write", "institutional", {
       method: "post",
       path: "/approvals/:approvalId/cosign",
       operationId: "cosignAtBank",
       summary: "Check a joint decision proposed by the bank and co-sign it",
       tags: ["reviews"],
       auth: ["regulator"],
-      params: z.object({ approvalId: z.uuid() }),
+      params: ApprovalParams,
       responses: {
-        200: { description: "co-signed and applied on chain", schema: SignedApproval },
-        202: { description: "co-signed; the decision is on its way to the chain", schema: SignedApproval },
+        ...chainWriteResponses(
+          SignedApproval,
+          "co-signed and applied on chain",
+          "co-signed; the decision is on its way to the chain",
+        ),
         409: { description: "refused by the regulator's own checks" },
       },
-      handler: async ({ params, principal }) => {
-        authorize(principal!, "write", { type: "institutional" });
-        return regulator.cosign(params.approvalId);
-      },
+      handler: async ({ params }) => regulator.cosign(params.approvalId),
     }),
     defineRoute({
       method: "get",
@@ -73,7 +70,7 @@ export function regulatorRoutes({ regulator }: { regulator: RegulatorService }):
       responses: { 200: { description: "newest first", schema: RegulatorDecisionList } },
       handler: async ({ query }) => ({ body: await regulator.decisions(query) }),
     }),
-    defineRoute({
+    authorizedRoute("read", "institutional", {
       method: "get",
       path: "/queue",
       operationId: "verificationQueue",
@@ -82,10 +79,7 @@ export function regulatorRoutes({ regulator }: { regulator: RegulatorService }):
       auth: ["regulator"],
       query: FacilityFilter,
       responses: { 200: { description: "newest first", schema: Queue } },
-      handler: async ({ query, principal }) => {
-        authorize(principal!, "read", { type: "institutional" });
-        return { body: await regulator.queue(query) };
-      },
+      handler: async ({ query }) => ({ body: await regulator.queue(query) }),
     }),
   ];
 }

@@ -16,7 +16,7 @@ import { JOB } from "../outbox/jobs";
 import type { Outbox } from "../outbox/outbox";
 import { chainWrite } from "../outbox/wait";
 import { createEvidenceStatus } from "../verification/evidence-status";
-import { pageArgs, pageOfRows } from "../http/page";
+import { pageArgs, pageOfRows, readPage } from "../http/page";
 import { spotCheckRefusal } from "../registry/records";
 import type { ProductCatalog } from "../rules/products";
 import type { BankClient } from "./bank-client";
@@ -135,13 +135,9 @@ export function createRegulatorService({
   }
 
   async function listSpotChecks(query: SpotCheckFilter) {
-    const rows = await db.prisma.spotCheck.findMany({
-      where: { facilityId: query.facilityId },
-      orderBy: [{ createdAt: "desc" }, { id: "desc" }],
-      ...pageArgs(query, "id"),
-    });
-    const page = pageOfRows(rows, query, (row) => row.id);
-    return { items: page.items.map(presentSpotCheck), nextCursor: page.nextCursor };
+    const where = { facilityId: query.facilityId };
+    const orderBy = [{ createdAt: "desc" as const }, { id: "desc" as const }];
+    return readPage(query, "id", (page) => db.prisma.spotCheck.findMany({ where, orderBy, ...page }), presentSpotCheck);
   }
 
   /**
@@ -184,13 +180,9 @@ export function createRegulatorService({
   }
 
   async function decisions(query: FacilityFilter) {
-    const rows = await db.prisma.approval.findMany({
-      where: { facilityId: query.facilityId },
-      orderBy: [{ updatedAt: "desc" }, { id: "desc" }],
-      ...pageArgs(query, "id"),
-    });
-    const page = pageOfRows(rows, query, (row) => row.id);
-    return { items: page.items.map(presentDecision), nextCursor: page.nextCursor };
+    const where = { facilityId: query.facilityId };
+    const orderBy = [{ updatedAt: "desc" as const }, { id: "desc" as const }];
+    return readPage(query, "id", (page) => db.prisma.approval.findMany({ where, orderBy, ...page }), presentDecision);
   }
 
   /** Each document this node verified, with the bank verifier's verdict and the chain's, newest first. */

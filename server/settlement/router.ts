@@ -2,8 +2,8 @@ import { z } from "zod";
 import { CloseResult, OrderRequest, OrderResult, WithdrawResult } from "../../domain/api/settlement";
 import { Statement } from "../../domain/api/statement";
 import type { Policy } from "../auth/policy";
-import { UintString, defineRoute, type RouteDef } from "../http/route";
-import { FacilityParams } from "../facilities/schema";
+import { NO_SUCH_FACILITY, facilityRouteOf } from "../auth/scoped-routes";
+import { UintString, chainWriteAnswer, chainWriteResponses, type RouteDef } from "../http/route";
 import type { FacilityService } from "../facilities/service";
 import { presentStatement } from "./presenter";
 import type { Settlement } from "./service";
@@ -33,6 +33,46 @@ export const WithdrawBody = z.object({
   amount: Fen.optional().meta({ description: "fen to withdraw; default: the facility's whole balance" }),
 });
 
+/** The two payers of a facility's debt: each signs an order the node prepared, then the node relays it. */
+const PAYERS = [
+  {
+    kind: "REPAYMENT",
+    path: "repayments",
+    auth: ["borrower", "bank_officer"],
+    prepare: {
+      operationId: "prepareRepayment",
+      what: "a repayment",
+      who: "the borrower",
+      tooMuch: "more than is owed",
+    },
+    pay: {
+      operationId: "repay",
+      summary: "Repay with the borrower's signed order and permit, relayed by the bank node (interest first)",
+      onChain: "repaid on chain",
+      refused: "not the borrower's signatures, more than owed, expired, or the borrower holds too little",
+      with: "repay",
+    },
+  },
+  {
+    kind: "SUBSIDY",
+    path: "subsidy",
+    auth: ["fiscal"],
+    prepare: {
+      operationId: "prepareSubsidyPayment",
+      what: "a subsidy payment",
+      who: "the fiscal account",
+      tooMuch: "more than the subsidy due",
+    },
+    pay: {
+      operationId: "paySubsidy",
+      summary: "Pay subsidy with the fiscal account's signed order and permit, relayed by the bank node",
+      onChain: "paid on chain",
+      refused: "not the fiscal account's signatures, more than due, expired, or too little held",
+      with: "paySubsidy",
+    },
+  },
+] as const;
+
 /**
  * The end of the loan on the bank node: the statement (what is owed by whom, at chain time), the borrower's
  * repayments and the fiscal account's subsidy payments — each prepared here, signed by the payer, relayed by the
@@ -47,152 +87,88 @@ export function settlementRoutes({
   settlement: Settlement;
   policy: Policy;
 }): RouteDef<any, any, any, any>[] {
-  async function statement(facilityId: bigint) {
-    const p = await settlement.position(facilityId);
-    return presentStatement(facilityId, p, await facilities.history(facilityId, p.block.number));
-  }
-
-  const written = (result: { txHash: string | null }, facilityId: bigint, extra: object = {}) => ({
-    status: result.txHash ? 200 : 202,
-    body: { facilityId: facilityId.toString(), ...extra, ...result },
-  });
+  const facilityRoute = facilityRouteOf(policy);
+  const written = (result: { txHash: string | null }, facilityId: bigint) =>
+    chainWriteAnswer(result.txHash, { facilityId: facilityId.toString(), ...result });
 
   return [
-    defineRoute({
+    facilityRoute("read", {
       method: "get",
       path: "/facilities/:id/statement",
       operationId: "getStatement",
       summary: "Statement at chain time: interest by segment, what the borrower and the fiscal account owe, payments",
       tags: ["facilities"],
       auth: ["bank_officer", "regulator", "borrower", "fiscal"],
-      params: FacilityParams,
-      responses: { 200: { description: "the statement", schema: Statement }, 404: { description: "no such facility" } },
-      handler: async ({ params, principal }) => {
-        await policy.facility(principal!, params.id);
-        return { body: await statement(params.id) };
+      responses: { 200: { description: "the statement", schema: Statement }, 404: NO_SUCH_FACILITY },
+      handler: async ({ params }) => {
+        const p = await settlement.position(params.id);
+        return { body: presentStatement(params.id, p, await facilities.history(params.id, p.block.number)) };
       },
     }),
-    defineRoute({
-      method: "post",
-      path: "/facilities/:id/repayments/order",
-      operationId: "prepareRepayment",
-      summary: "Prepare a repayment for the borrower to sign: the order and the permit (EIP-712)",
-      tags: ["settlement"],
-      auth: ["borrower", "bank_officer"],
-      params: FacilityParams,
-      body: OrderBody,
-      responses: {
-        200: { description: "the messages the borrower signs", schema: OrderRequest },
-        404: { description: "no such facility" },
-        422: { description: "more than is owed" },
-      },
-      handler: async ({ params, body, principal }) => {
-        await policy.facility(principal!, params.id, "write");
-        return { body: await settlement.prepare("REPAYMENT", params.id, body) };
-      },
-    }),
-    defineRoute({
-      method: "post",
-      path: "/facilities/:id/repayments",
-      operationId: "repay",
-      summary: "Repay with the borrower's signed order and permit, relayed by the bank node (interest first)",
-      tags: ["settlement"],
-      auth: ["borrower", "bank_officer"],
-      params: FacilityParams,
-      body: SignedOrderBody,
-      responses: {
-        200: { description: "repaid on chain", schema: OrderResult },
-        202: { description: "on its way", schema: OrderResult },
-        404: { description: "no such facility" },
-        409: { description: "the chain refused it" },
-        422: {
-          description: "not the borrower's signatures, more than owed, expired, or the borrower holds too little",
+    ...PAYERS.flatMap(({ kind, path, auth, prepare, pay }) => [
+      facilityRoute("write", {
+        method: "post",
+        path: `/facilities/:id/${path}/order`,
+        operationId: prepare.operationId,
+        summary: `Prepare ${prepare.what} for ${prepare.who} to sign: the order and the permit (EIP-712)`,
+        tags: ["settlement"],
+        auth,
+        body: OrderBody,
+        responses: {
+          200: { description: `the messages ${prepare.who} signs`, schema: OrderRequest },
+          404: NO_SUCH_FACILITY,
+          422: { description: prepare.tooMuch },
         },
-      },
-      handler: async ({ params, body, principal }) => {
-        await policy.facility(principal!, params.id, "write");
-        return written(await settlement.repay(principal!, params.id, body), params.id);
-      },
-    }),
-    defineRoute({
-      method: "post",
-      path: "/facilities/:id/subsidy/order",
-      operationId: "prepareSubsidyPayment",
-      summary: "Prepare a subsidy payment for the fiscal account to sign: the order and the permit (EIP-712)",
-      tags: ["settlement"],
-      auth: ["fiscal"],
-      params: FacilityParams,
-      body: OrderBody,
-      responses: {
-        200: { description: "the messages the fiscal account signs", schema: OrderRequest },
-        404: { description: "no such facility" },
-        422: { description: "more than the subsidy due" },
-      },
-      handler: async ({ params, body, principal }) => {
-        await policy.facility(principal!, params.id, "write");
-        return { body: await settlement.prepare("SUBSIDY", params.id, body) };
-      },
-    }),
-    defineRoute({
-      method: "post",
-      path: "/facilities/:id/subsidy",
-      operationId: "paySubsidy",
-      summary: "Pay subsidy with the fiscal account's signed order and permit, relayed by the bank node",
-      tags: ["settlement"],
-      auth: ["fiscal"],
-      params: FacilityParams,
-      body: SignedOrderBody,
-      responses: {
-        200: { description: "paid on chain", schema: OrderResult },
-        202: { description: "on its way", schema: OrderResult },
-        404: { description: "no such facility" },
-        409: { description: "the chain refused it" },
-        422: { description: "not the fiscal account's signatures, more than due, expired, or too little held" },
-      },
-      handler: async ({ params, body, principal }) => {
-        await policy.facility(principal!, params.id, "write");
-        return written(await settlement.paySubsidy(principal!, params.id, body), params.id);
-      },
-    }),
-    defineRoute({
+        handler: async ({ params, body }) => ({ body: await settlement.prepare(kind, params.id, body) }),
+      }),
+      facilityRoute("write", {
+        method: "post",
+        path: `/facilities/:id/${path}`,
+        operationId: pay.operationId,
+        summary: pay.summary,
+        tags: ["settlement"],
+        auth,
+        body: SignedOrderBody,
+        responses: {
+          ...chainWriteResponses(OrderResult, pay.onChain),
+          404: NO_SUCH_FACILITY,
+          409: { description: "the chain refused it" },
+          422: { description: pay.refused },
+        },
+        handler: async ({ params, body, principal }) =>
+          written(await settlement[pay.with](principal!, params.id, body), params.id),
+      }),
+    ]),
+    facilityRoute("write", {
       method: "post",
       path: "/facilities/:id/close",
       operationId: "closeFacility",
       summary: "Close a facility that owes nothing (not while frozen)",
       tags: ["settlement"],
       auth: ["bank_officer"],
-      params: FacilityParams,
       responses: {
-        200: { description: "closed on chain", schema: CloseResult },
-        202: { description: "on its way", schema: CloseResult },
-        404: { description: "no such facility" },
+        ...chainWriteResponses(CloseResult, "closed on chain"),
+        404: NO_SUCH_FACILITY,
         409: { description: "principal or interest still owed, frozen, or already closed" },
       },
-      handler: async ({ params, principal }) => {
-        await policy.facility(principal!, params.id, "write");
-        return written(await settlement.close(principal!, params.id), params.id);
-      },
+      handler: async ({ params, principal }) => written(await settlement.close(principal!, params.id), params.id),
     }),
-    defineRoute({
+    facilityRoute("write", {
       method: "post",
       path: "/facilities/:id/withdraw",
       operationId: "withdrawToTreasury",
       summary: "Withdraw from a facility's balance to the treasury governance set (not while frozen)",
       tags: ["settlement"],
       auth: ["bank_officer"],
-      params: FacilityParams,
       body: WithdrawBody,
       responses: {
-        200: { description: "withdrawn on chain", schema: WithdrawResult },
-        202: { description: "on its way", schema: WithdrawResult },
-        404: { description: "no such facility" },
+        ...chainWriteResponses(WithdrawResult, "withdrawn on chain"),
+        404: NO_SUCH_FACILITY,
         409: { description: "frozen, or no treasury set" },
         422: { description: "more than the facility's balance, or nothing to withdraw" },
       },
-      handler: async ({ params, body, principal }) => {
-        await policy.facility(principal!, params.id, "write");
-        return written(await settlement.withdraw(principal!, params.id, body?.amount), params.id);
-      },
+      handler: async ({ params, body, principal }) =>
+        written(await settlement.withdraw(principal!, params.id, body?.amount), params.id),
     }),
   ];
 }

@@ -4,7 +4,7 @@ import type { Database } from "../db/client";
 import { figureMismatch, inspectionFigures, type RecordRow } from "../registry/records";
 import { businessKeyOf } from "../documents/admission";
 import { bankReads, registryReads, type BankReads, type RegistryReads } from "./record-reads";
-import { stillHolding, type RejectedOnChain } from "./rejected";
+import { holderAmong, type RejectedOnChain } from "./rejected";
 import { seenMemory, type SeenEvidence, type SeenMemory } from "./seen";
 
 /** A verdict before signing: ACCEPT, or REJECT with the reason a person can read. */
@@ -281,11 +281,7 @@ async function duplicateCheck(
   const key = businessKeyOf(kind, counterparty, metadata);
   if (!key) return { ok: true };
   const others = (await bank.holdersOf(key)).filter((o) => o.evidenceId !== (evidenceId ?? "")).slice(0, 20);
-  const [holding] = await stillHolding(
-    rejected,
-    others.map((o) => o.evidenceId),
-  );
-  const other = others.find((o) => o.evidenceId === holding);
+  const other = await holderAmong(rejected, others);
   return other
     ? { ok: false, reason: `${key} is already the identity of document ${other.id}: one document, one use` }
     : { ok: true };

@@ -1,33 +1,16 @@
-import type { EvidenceKind } from "../chain/evidence";
 import type { Database } from "../db/client";
+import { storedLeaf } from "../documents/presenter";
 import type { DocumentStore } from "../documents/storage";
 import type { CandidateEvidence, DocumentSource } from "./sources";
 
-type Row = {
-  id: string;
-  facilityId: bigint;
-  kind: string;
-  counterparty: string;
-  salt: string;
-  saltedHash: string;
-  evidenceId: string;
-  proof: string | null;
-  leafIndex: number | null;
-  metadata: string;
+/**
+ * The bank's own record of a leaf, without the content hash it claims: the verifier hashes the bytes itself (and
+ * takes the hash from them, never from the row).
+ */
+const candidate = (row: Parameters<typeof storedLeaf>[0]): CandidateEvidence => {
+  const { contentHash: _claimed, ...leaf } = storedLeaf(row);
+  return leaf;
 };
-
-const candidate = (row: Row): CandidateEvidence => ({
-  documentId: row.id,
-  facilityId: row.facilityId,
-  kind: row.kind as EvidenceKind,
-  counterparty: row.counterparty,
-  salt: row.salt,
-  saltedHash: row.saltedHash,
-  evidenceId: row.evidenceId,
-  index: row.leafIndex ?? 0,
-  proof: JSON.parse(row.proof ?? "[]") as string[],
-  metadata: JSON.parse(row.metadata) as Record<string, unknown>,
-});
 
 /**
  * The bank's own verifier reads its node's database and document store directly. The content address of each

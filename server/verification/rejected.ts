@@ -27,3 +27,15 @@ export async function stillHolding(rejected: RejectedOnChain, evidenceIds: strin
   const dead = await Promise.all(evidenceIds.map((id) => rejected(id)));
   return evidenceIds.filter((_, i) => !dead[i]);
 }
+
+/** Of `others` (newest first), the one whose evidence still holds its bytes or identity: not rejected on chain. */
+export async function holderAmong<T extends { evidenceId: string }>(
+  rejected: RejectedOnChain,
+  others: T[],
+): Promise<T | undefined> {
+  const [holding] = await stillHolding(
+    rejected,
+    others.map((o) => o.evidenceId),
+  );
+  return others.find((o) => o.evidenceId === holding);
+}

@@ -1,6 +1,6 @@
 import type { Database } from "../db/client";
 import { uniqueViolation } from "../db/errors";
-import { stillHolding, type RejectedOnChain } from "./rejected";
+import { holderAmong, type RejectedOnChain } from "./rejected";
 import { inChunks } from "../db/chunks";
 
 /** What the one-document-one-use memory keeps of an evidence: its bytes and its business identity. */
@@ -63,11 +63,7 @@ export function seenMemory(db: Database, rejected: RejectedOnChain) {
           (o.contentHash === c.contentHash || (c.businessKey !== null && o.businessKey === c.businessKey)),
       )
       .slice(0, HOLDERS_ASKED);
-    const [holding] = await stillHolding(
-      rejected,
-      others.map((o) => o.evidenceId),
-    );
-    const other = others.find((o) => o.evidenceId === holding);
+    const other = await holderAmong(rejected, others);
     if (other) {
       return other.contentHash === c.contentHash
         ? `the same document (sha256 ${c.contentHash}) was already presented as evidence ${other.evidenceId}`

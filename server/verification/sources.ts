@@ -1,4 +1,5 @@
 import type { EvidenceKind } from "../chain/evidence";
+import { createBankClient, type BankNodeConfig } from "../regulator/bank-client";
 
 /** One document as a verifier sees it before checking: what the bank claims, to be re-derived from the bytes. */
 export interface CandidateEvidence {
@@ -41,21 +42,16 @@ type BatchLeafJson = Omit<CandidateEvidence, "facilityId"> & { facilityId: strin
 
 const fromJson = (leaf: BatchLeafJson): CandidateEvidence => ({ ...leaf, facilityId: BigInt(leaf.facilityId) });
 
-/** The regulator's source: the bank node's HTTP API, with the regulator's API key. */
+/** The regulator's source: the bank node's HTTP API, through the regulator node's client of it (its API key). */
 export function bankNodeSource({
-  url,
-  apiKey,
   timeoutMs = 15_000,
-}: {
-  url: string;
-  apiKey: string;
+  ...node
+}: BankNodeConfig & {
   timeoutMs?: number;
 }): DocumentSource {
+  const bank = createBankClient({ ...node, timeoutMs });
   async function get(path: string): Promise<Response | undefined> {
-    const response = await fetch(new URL(path, url), {
-      headers: { authorization: `Bearer ${apiKey}` },
-      signal: AbortSignal.timeout(timeoutMs),
-    });
+    const response = await bank.request(path);
     // 410: the bank knows the document but its store no longer holds the bytes. That is an answer, not an outage: the
     // document cannot be verified (a REJECT), where throwing would retry it, and every anchor behind it, forever.
     if (response.status === 410) {

@@ -4,11 +4,11 @@
  */
 import { z } from "zod";
 import { pageOf } from "../../domain/api/page";
-import { authorize } from "../auth/policy";
+import { authorizedRoute } from "../auth/scoped-routes";
 import type { Chain } from "../chain/chain";
 import type { NodeRole } from "../config";
 import type { Database } from "../db/client";
-import { defineRoute, type RouteDef } from "../http/route";
+import type { RouteDef } from "../http/route";
 import type { BankClient } from "../regulator/bank-client";
 import { CreditCodeParams, EntryView, GradeFilter, ImportBody, ImportResult, Publication, ReceiveBody } from "./schema";
 import { createWhiteListPublisher, getEntry, listEntries, receiveSignedEntries } from "./service";
@@ -26,7 +26,7 @@ function regulatorWhiteListRoutes({
 }): RouteDef<any, any, any, any>[] {
   const whiteList = createWhiteListPublisher({ db, chain, bank });
   return [
-    defineRoute({
+    authorizedRoute("write", "whiteList", {
       method: "post",
       path: "/whitelist/import",
       operationId: "importWhiteList",
@@ -40,12 +40,9 @@ function regulatorWhiteListRoutes({
           schema: ImportResult.extend({ bankNode: Publication }),
         },
       },
-      handler: async ({ body, principal }) => {
-        authorize(principal!, "write", { type: "whiteList" });
-        return { body: await whiteList.importEntries(body) };
-      },
+      handler: async ({ body }) => ({ body: await whiteList.importEntries(body) }),
     }),
-    defineRoute({
+    authorizedRoute("write", "whiteList", {
       method: "post",
       path: "/whitelist/publish",
       operationId: "publishWhiteList",
@@ -53,10 +50,7 @@ function regulatorWhiteListRoutes({
       tags: ["white list"],
       auth: ["regulator"],
       responses: { 200: { description: "what the bank node took", schema: Publication } },
-      handler: async ({ principal }) => {
-        authorize(principal!, "write", { type: "whiteList" });
-        return { body: await whiteList.publishAll() };
-      },
+      handler: async () => ({ body: await whiteList.publishAll() }),
     }),
   ];
 }
@@ -64,7 +58,7 @@ function regulatorWhiteListRoutes({
 /** The bank node's one white-list edit: entries the regulator signed, each newer than what it holds. */
 function bankWhiteListRoute({ db, chain }: { db: Database; chain: Chain }): RouteDef<any, any, any, any> {
   const checks = { db, readSeal: createSealReader(chain), isRegulator: createRegulatorCheck(chain) };
-  return defineRoute({
+  return authorizedRoute("write", "whiteList", {
     method: "post",
     path: "/whitelist/import",
     operationId: "receiveWhiteList",
@@ -80,10 +74,7 @@ function bankWhiteListRoute({ db, chain }: { db: Database; chain: Chain }): Rout
       403: { description: "a bank key: the white list is the regulator's" },
       422: { description: "not_signed_by_regulator: an entry's signature is not the regulator's" },
     },
-    handler: async ({ body, principal }) => {
-      authorize(principal!, "write", { type: "whiteList" });
-      return { body: await receiveSignedEntries(checks, body) };
-    },
+    handler: async ({ body }) => ({ body: await receiveSignedEntries(checks, body) }),
   });
 }
 
@@ -108,7 +99,7 @@ export function whiteListRoutes({
     role === "regulator" ? regulatorWhiteListRoutes({ db, chain, bank }) : [bankWhiteListRoute({ db, chain })];
   return [
     ...editRoutes,
-    defineRoute({
+    authorizedRoute("read", "catalog", {
       method: "get",
       path: "/whitelist",
       operationId: "listWhiteList",
@@ -117,12 +108,9 @@ export function whiteListRoutes({
       auth: ["bank_officer", "regulator", "borrower", "supplier"],
       query: GradeFilter,
       responses: { 200: { description: "firms, by credit code", schema: pageOf(EntryView) } },
-      handler: async ({ query, principal }) => {
-        authorize(principal!, "read", { type: "catalog" });
-        return { body: await listEntries(db, query) };
-      },
+      handler: async ({ query }) => ({ body: await listEntries(db, query) }),
     }),
-    defineRoute({
+    authorizedRoute("read", "catalog", {
       method: "get",
       path: "/whitelist/:creditCode",
       operationId: "getWhiteListEntry",
@@ -130,11 +118,11 @@ export function whiteListRoutes({
       tags: ["white list"],
       auth: ["bank_officer", "regulator", "borrower", "supplier"],
       params: CreditCodeParams,
-      responses: { 200: { description: "the firm", schema: EntryView }, 404: { description: "not on the white list" } },
-      handler: async ({ params, principal }) => {
-        authorize(principal!, "read", { type: "catalog" });
-        return { body: await getEntry(db, params.creditCode) };
+      responses: {
+        200: { description: "the firm", schema: EntryView },
+        404: { description: "not on the white list" },
       },
+      handler: async ({ params }) => ({ body: await getEntry(db, params.creditCode) }),
     }),
   ];
 }

@@ -1,7 +1,7 @@
 import type { Chain } from "../chain/chain";
 import type { Database } from "../db/client";
 import { AppError, badRequest, notFound } from "../errors";
-import { pageArgs, pageOfRows } from "../http/page";
+import { readPage, type PageArgs } from "../http/page";
 import type { BankClient } from "../regulator/bank-client";
 import {
   CSV_COLUMNS,
@@ -191,13 +191,9 @@ export async function receiveSignedEntries(
 
 /** The list, by credit code, optionally of one grade. */
 export async function listEntries(db: Database, query: GradeFilter) {
-  const rows = await db.prisma.whiteListEntry.findMany({
-    where: { grade: query.grade },
-    orderBy: { creditCode: "asc" },
-    ...pageArgs(query, "creditCode"),
-  });
-  const page = pageOfRows(rows, query, (row) => row.creditCode);
-  return { items: page.items.map(presentEntry), nextCursor: page.nextCursor };
+  const read = (page: PageArgs<"creditCode">) =>
+    db.prisma.whiteListEntry.findMany({ where: { grade: query.grade }, orderBy: { creditCode: "asc" }, ...page });
+  return readPage(query, "creditCode", read, presentEntry);
 }
 
 export async function getEntry(db: Database, creditCode: string) {
