@@ -61,6 +61,9 @@ export interface NodePaths {
   regulator: RegulatorPaths;
 }
 
+/** What the bank node answers a GET of `path`. */
+export type BankAnswer<S extends string> = Answer<NodePaths["bank"], "get", S>;
+
 /**
  * A client of one node. Each answer has the type that node's /openapi.json declares for the path (domain/api/paths.ts),
  * so a schema change that breaks a command's use of it breaks this build once the types are regenerated.

@@ -5,7 +5,7 @@
 import { useState } from "react";
 import type { Api } from "./api";
 import { SpotCheckHistory } from "./Approval";
-import { Card, Loading, REFRESH_MS, StatusBadge, useLoad } from "./common";
+import { Card, Kpi, Loading, REFRESH_MS, StatusBadge, useLoad } from "./common";
 import { refusalText } from "./enums";
 import { dayStart, useT } from "./i18n";
 import { cny, pct } from "./money";
@@ -117,24 +117,14 @@ export function FundingCard({
   return (
     <Card title={t("funding")} testId="funding">
       <div className="kpis">
-        <div>
-          <span>{t("status")}</span>
-          <b data-testid="funding-status" data-status={funding.status}>
-            {e("funding", funding.status)}
-          </b>
-        </div>
-        <div>
-          <span>{t("funded")}</span>
-          <b>{cny(funding.funded)}</b>
-        </div>
-        <div>
-          <span>{t("planTotal")}</span>
-          <b>{cny(funding.planTotal)}</b>
-        </div>
-        <div>
-          <span>{t("shortfall")}</span>
-          <b data-testid="funding-shortfall">{cny(funding.shortfall)}</b>
-        </div>
+        <Kpi label="status" testId="funding-status" status={funding.status}>
+          {e("funding", funding.status)}
+        </Kpi>
+        <Kpi label="funded">{cny(funding.funded)}</Kpi>
+        <Kpi label="planTotal">{cny(funding.planTotal)}</Kpi>
+        <Kpi label="shortfall" testId="funding-shortfall">
+          {cny(funding.shortfall)}
+        </Kpi>
       </div>
       {canRetry && (
         <button onClick={retry} disabled={busy} data-testid="retry-funding">
@@ -227,38 +217,21 @@ export function InspectorCards({ api, facilityId }: { api: Api; facilityId: stri
         ) : (
           <>
             <div className="kpis">
-              <div>
-                <span>{t("planTotal")}</span>
-                <b>{cny(a.totals.planned)}</b>
-              </div>
-              <div>
-                <span>{t("paid")}</span>
-                <b data-testid="audit-paid">{cny(a.totals.paid)}</b>
-              </div>
-              <div>
-                <span>{t("qualityShare")}</span>
-                <b>
-                  {pct(a.totals.qualityShareOfPaidBps)} (≥ {pct(a.totals.qualityFloorBps)})
-                </b>
-              </div>
-              <div>
-                <span>{t("documents")}</span>
-                <b data-testid="audit-evidence">
-                  {a.evidence.length} · {t("rejectedCount")} {rejected}
-                </b>
-              </div>
-              <div>
-                <span>{t("freezes")}</span>
-                <b data-testid="audit-freezes">{a.freezes.length}</b>
-              </div>
-              <div>
-                <span>{t("repaid")}</span>
-                <b>{cny(a.totals.repaid)}</b>
-              </div>
-              <div>
-                <span>{t("subsidyPaid")}</span>
-                <b>{cny(a.totals.subsidyPaid)}</b>
-              </div>
+              <Kpi label="planTotal">{cny(a.totals.planned)}</Kpi>
+              <Kpi label="paid" testId="audit-paid">
+                {cny(a.totals.paid)}
+              </Kpi>
+              <Kpi label="qualityShare">
+                {pct(a.totals.qualityShareOfPaidBps)} (≥ {pct(a.totals.qualityFloorBps)})
+              </Kpi>
+              <Kpi label="documents" testId="audit-evidence">
+                {a.evidence.length} · {t("rejectedCount")} {rejected}
+              </Kpi>
+              <Kpi label="freezes" testId="audit-freezes">
+                {a.freezes.length}
+              </Kpi>
+              <Kpi label="repaid">{cny(a.totals.repaid)}</Kpi>
+              <Kpi label="subsidyPaid">{cny(a.totals.subsidyPaid)}</Kpi>
             </div>
             {a.freezes.length > 0 && (
               <ul className="plain" data-testid="audit-freeze-list">

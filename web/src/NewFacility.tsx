@@ -1,7 +1,7 @@
 import { useState } from "react";
 import type { Api } from "./api";
 import { EVIDENCE_KINDS } from "../../domain/enums";
-import { Card, Loading, useLoad } from "./common";
+import { Card, Head, Loading, TextField, useLoad } from "./common";
 import { useT } from "./i18n";
 import { cny, parseCny, pct, shareOf } from "./money";
 
@@ -142,20 +142,15 @@ export function NewFacilityForm({
               ))}
             </select>
           </label>
-          <label>
-            {t("borrowerName")}
-            <input name="borrowerName" value={borrowerName} onChange={(e) => setBorrowerName(e.target.value)} />
-          </label>
-          <label>
-            {t("creditCode")}
-            <input
-              name="creditCode"
-              value={creditCode}
-              maxLength={18}
-              size={20}
-              onChange={(e) => setCreditCode(e.target.value.toUpperCase())}
-            />
-          </label>
+          <TextField label={t("borrowerName")} name="borrowerName" value={borrowerName} onText={setBorrowerName} />
+          <TextField
+            label={t("creditCode")}
+            name="creditCode"
+            value={creditCode}
+            maxLength={18}
+            size={20}
+            onText={(text) => setCreditCode(text.toUpperCase())}
+          />
           <label>
             {listed ? t("grade") : t("gradeIfNotListed")}
             {listed ? (
@@ -169,41 +164,28 @@ export function NewFacilityForm({
               </select>
             )}
           </label>
-          <label>
-            {t("borrowerAddress")}
-            <input
-              name="borrower"
-              value={borrower}
-              size={44}
-              placeholder="0x…"
-              onChange={(e) => setBorrower(e.target.value)}
-            />
-          </label>
-          <label>
-            {t("limitCny")}
-            <input
-              name="creditLimit"
-              value={limit}
-              placeholder="5,000,000.00"
-              className={limit && !limitFen ? "invalid" : undefined}
-              onChange={(e) => setLimit(e.target.value)}
-            />
+          <TextField
+            label={t("borrowerAddress")}
+            name="borrower"
+            value={borrower}
+            size={44}
+            placeholder="0x…"
+            onText={setBorrower}
+          />
+          <TextField
+            label={t("limitCny")}
+            name="creditLimit"
+            value={limit}
+            placeholder="5,000,000.00"
+            className={limit && !limitFen ? "invalid" : undefined}
+            onText={setLimit}
+          >
             <span className="muted">{limitFen ? cny(limitFen) : ""}</span>
-          </label>
+          </TextField>
         </div>
         <div className="scroll">
           <table className="plan-editor">
-            <thead>
-              <tr>
-                <th>#</th>
-                <th>{t("payee")}</th>
-                <th>{t("category")}</th>
-                <th>{t("amountCny")}</th>
-                <th>{t("quality")}</th>
-                <th>{t("requiredEvidence")}</th>
-                <th />
-              </tr>
-            </thead>
+            <Head columns={["#", "payee", "category", "amountCny", "quality", "requiredEvidence", ""]} />
             <tbody>
               {rows.map((r, i) => (
                 <tr key={r.key} data-testid={`plan-row-${i}`}>

@@ -7,7 +7,7 @@
 import { useEffect, useState } from "react";
 import { EVIDENCE_KINDS, type EvidenceKind } from "../../domain/enums";
 import type { Api } from "./api";
-import { useLoad } from "./common";
+import { TextField, useLoad } from "./common";
 import { fieldKey, KIND_FIELDS, PAYEE_KINDS } from "./fields";
 import { useT } from "./i18n";
 
@@ -78,17 +78,15 @@ export function UploadForm({ api, facilityId, onDone }: { api: Api; facilityId?:
   }
   return (
     <form className="form" onSubmit={submit} data-testid="upload-form">
-      <label>
-        {t("facility")}
-        <input
-          name="facilityId"
-          value={facility}
-          required
-          inputMode="numeric"
-          onChange={(event) => setFacility(event.target.value)}
-          disabled={!!facilityId}
-        />
-      </label>
+      <TextField
+        label={t("facility")}
+        name="facilityId"
+        value={facility}
+        required
+        inputMode="numeric"
+        onText={setFacility}
+        disabled={!!facilityId}
+      />
       <label>
         {t("kind")}
         <select
@@ -121,15 +119,14 @@ export function UploadForm({ api, facilityId, onDone }: { api: Api; facilityId?:
         </label>
       )}
       {KIND_FIELDS[kind].map((f) => (
-        <label key={f.name}>
-          {t(fieldKey(f.name))}
-          <input
-            name={f.name}
-            value={fields[f.name] ?? ""}
-            inputMode={f.numeric ? "numeric" : undefined}
-            onChange={(event) => setFields({ ...fields, [f.name]: event.target.value })}
-          />
-        </label>
+        <TextField
+          key={f.name}
+          label={t(fieldKey(f.name))}
+          name={f.name}
+          value={fields[f.name] ?? ""}
+          inputMode={f.numeric ? "numeric" : undefined}
+          onText={(text) => setFields({ ...fields, [f.name]: text })}
+        />
       ))}
       <label>
         {t("file")}
