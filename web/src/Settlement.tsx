@@ -7,24 +7,14 @@ import { Wallet } from "ethers";
 import { useState } from "react";
 import type { Api } from "./api";
 import { Card, Empty, Kpi, Loading, REFRESH_MS, StatusBadge, TextField, useLoad } from "./common";
+import type { OrderRequest } from "../../domain/api/settlement";
 import type { Statement } from "../../domain/api/statement";
 import { useT } from "./i18n";
 import { cny, parseCny } from "./money";
 
-interface Typed {
-  domain: { name: string; version: string; chainId: string; verifyingContract: string };
-  types: Record<string, Array<{ name: string; type: string }>>;
-  primaryType: string;
-  message: Record<string, string | boolean>;
-}
-interface Prepared {
-  payer: string;
-  amount: string;
-  inFull: boolean;
-  deadline: string;
-  order: Typed;
-  permit: Typed;
-}
+/** The payer's order and permit as the node prepares them (POST /facilities/{id}/repayments/order, …/subsidy/order). */
+type Prepared = OrderRequest;
+type Typed = Prepared["order"] | Prepared["permit"];
 
 const DOMAIN_FIELDS = [
   { name: "name", type: "string" },
@@ -116,7 +106,7 @@ function PayerOrderForm({ api, facilityId, kind, due, signerKey, onDone }: Payer
     setBusy(true);
     setMessage({ ok: true, text: t("pending") });
     try {
-      const prepared: Prepared = await api.post(
+      const prepared = await api.post(
         `/facilities/${facilityId}/${kind}/order`,
         inFull ? { inFull: true } : { amount: fen },
       );

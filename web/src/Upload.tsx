@@ -5,17 +5,15 @@
  * field nobody asked for.
  */
 import { useEffect, useState } from "react";
+import type { PayeeView } from "../../domain/api/payees";
 import { EVIDENCE_KINDS, type EvidenceKind } from "../../domain/enums";
 import type { Api } from "./api";
 import { TextField, useLoad } from "./common";
 import { fieldKey, KIND_FIELDS, PAYEE_KINDS } from "./fields";
 import { useT } from "./i18n";
 
-interface PlanPayee {
-  address: string;
-  name: string;
-  creditCode: string;
-}
+/** A payee of the facility's plan, as GET /payees lists it. */
+type PlanPayee = Pick<PayeeView, "address" | "name" | "creditCode">;
 
 export function UploadForm({ api, facilityId, onDone }: { api: Api; facilityId?: string; onDone?: () => void }) {
   const { t, e, problem } = useT();
