@@ -9,6 +9,7 @@ import type { ApprovalView } from "../../domain/api/approvals";
 import type { SpotCheckList } from "../../domain/api/regulator";
 import type { Api } from "./api";
 import { Head, Loading, REFRESH_MS, StatusBadge, useLoad } from "./common";
+import { Outcome, Send } from "./form";
 import { refusalText } from "./enums";
 import { useT } from "./i18n";
 import { pct } from "./money";
@@ -118,19 +119,13 @@ export function ApprovalCard({ api, approval, onDone }: { api: Api; approval: Ap
         </p>
       )}
       {approval.status === "AWAITING_REGULATOR" ? (
-        <button onClick={cosign} disabled={busy || !detail} data-testid="cosign">
-          {busy ? t("pending") : t("cosignThese")}
-        </button>
+        <Send onClick={cosign} busy={busy} disabled={!detail} data-testid="cosign" label={t("cosignThese")} />
       ) : (
         <p className="muted" data-testid="approval-on-its-way">
           {t("onItsWay")}
         </p>
       )}
-      {message && (
-        <p className={message.ok ? "ok" : "error"} data-testid="cosign-result">
-          {message.text}
-        </p>
-      )}
+      <Outcome message={message} testId="cosign-result" />
     </section>
   );
 }

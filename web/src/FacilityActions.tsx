@@ -6,6 +6,7 @@ import { useState } from "react";
 import type { Api } from "./api";
 import { SpotCheckHistory } from "./Approval";
 import { Card, Kpi, Loading, REFRESH_MS, StatusBadge, useLoad } from "./common";
+import { Outcome, Send } from "./form";
 import { refusalText } from "./enums";
 import { dayStart, useT } from "./i18n";
 import { cny, pct } from "./money";
@@ -75,14 +76,8 @@ export function ReviewForm({
           <input type="date" name="periodTo" value={to} onChange={(e) => setTo(e.target.value)} />
         </label>
         <p className="muted">{t("periodEndHint")}</p>
-        <button type="submit" disabled={busy}>
-          {busy ? t("pending") : t("proposeReview")}
-        </button>
-        {message && (
-          <p className={message.ok ? "ok" : "error"} data-testid="review-result">
-            {message.text}
-          </p>
-        )}
+        <Send type="submit" busy={busy} label={t("proposeReview")} />
+        <Outcome message={message} testId="review-result" />
       </form>
     </Card>
   );
@@ -126,16 +121,8 @@ export function FundingCard({
           {cny(funding.shortfall)}
         </Kpi>
       </div>
-      {canRetry && (
-        <button onClick={retry} disabled={busy} data-testid="retry-funding">
-          {busy ? t("pending") : t("retryFunding")}
-        </button>
-      )}
-      {message && (
-        <p className={message.ok ? "ok" : "error"} data-testid="funding-result">
-          {message.text}
-        </p>
-      )}
+      {canRetry && <Send onClick={retry} busy={busy} data-testid="retry-funding" label={t("retryFunding")} />}
+      <Outcome message={message} testId="funding-result" />
     </Card>
   );
 }
@@ -188,16 +175,10 @@ export function UnfreezeCard({ api, facilityId }: { api: Api; facilityId: string
             {t("reason")}
             <textarea name="reason" value={reason} onChange={(event) => setReason(event.target.value)} rows={2} />
           </label>
-          <button type="submit" disabled={busy}>
-            {busy ? t("pending") : t("proposeUnfreeze")}
-          </button>
+          <Send type="submit" busy={busy} label={t("proposeUnfreeze")} />
         </form>
       )}
-      {message && (
-        <p className={message.ok ? "ok" : "error"} data-testid="unfreeze-result">
-          {message.text}
-        </p>
-      )}
+      <Outcome message={message} testId="unfreeze-result" />
     </Card>
   );
 }

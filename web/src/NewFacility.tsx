@@ -1,7 +1,8 @@
 import { useState } from "react";
 import type { Api } from "./api";
 import { EVIDENCE_KINDS } from "../../domain/enums";
-import { Card, Head, Loading, TextField, useLoad } from "./common";
+import { Card, Head, Loading, useLoad } from "./common";
+import { Outcome, PayeeSelect, Send, TextField } from "./form";
 import { useT } from "./i18n";
 import { cny, parseCny, pct, shareOf } from "./money";
 
@@ -191,14 +192,12 @@ export function NewFacilityForm({
                 <tr key={r.key} data-testid={`plan-row-${i}`}>
                   <td>{i}</td>
                   <td>
-                    <select name="payee" value={r.payee} onChange={(e) => update(r.key, { payee: e.target.value })}>
-                      <option value="">{t("choosePayee")}</option>
-                      {activePayees.map((p) => (
-                        <option key={p.address} value={p.address}>
-                          {p.name}
-                        </option>
-                      ))}
-                    </select>
+                    <PayeeSelect
+                      name="payee"
+                      value={r.payee}
+                      payees={activePayees}
+                      onPick={(payee) => update(r.key, { payee })}
+                    />
                   </td>
                   <td>{payeeOf(r.payee) ? enumOf("category", payeeOf(r.payee).category) : "—"}</td>
                   <td>
@@ -272,15 +271,9 @@ export function NewFacilityForm({
           <button type="button" onClick={onCancel}>
             {t("cancel")}
           </button>
-          <button type="submit" disabled={busy}>
-            {busy ? t("pending") : t("createFacility")}
-          </button>
+          <Send type="submit" busy={busy} label={t("createFacility")} />
         </div>
-        {message && (
-          <p className={message.ok ? "ok" : "error"} data-testid="new-facility-result">
-            {message.text}
-          </p>
-        )}
+        <Outcome message={message} testId="new-facility-result" />
       </form>
     </Card>
   );

@@ -2,7 +2,8 @@ import type { EChartsOption } from "echarts";
 import { useState } from "react";
 import type { Api } from "./api";
 import { ApprovalCard } from "./Approval";
-import { Card, Head, Listed, REFRESH_MS, StatusAndOpen, StatusBadge, TextField, useLoad } from "./common";
+import { Card, Head, Listed, REFRESH_MS, StatusAndOpen, StatusBadge, useLoad } from "./common";
+import { Outcome, Send, TextField } from "./form";
 import { metadataText } from "./Review";
 import { EChart } from "./EChart";
 import { reasonText } from "./enums";
@@ -67,6 +68,21 @@ export function Regulator({ api, onOpen }: { api: Api; onOpen: (id: string) => v
       setBusy(false);
     }
   }
+  /** A required choice of the spot check's form, "choose" until one is made. */
+  const choice = (name: "facilityId" | "result", label: "facility" | "result", options: React.ReactNode) => (
+    <label>
+      {t(label)}
+      <select
+        name={name}
+        value={form[name]}
+        required
+        onChange={(event) => setForm({ ...form, [name]: event.target.value })}
+      >
+        <option value="">{t("choose")}</option>
+        {options}
+      </select>
+    </label>
+  );
   return (
     <div>
       <Card title={t("queue")} testId="queue">
@@ -121,37 +137,25 @@ export function Regulator({ api, onOpen }: { api: Api; onOpen: (id: string) => v
       <div className="grid2">
         <Card title={t("spotCheck")} testId="spot-check">
           <form className="form" onSubmit={recordSpotCheck}>
-            <label>
-              {t("facility")}
-              <select
-                name="facilityId"
-                value={form.facilityId}
-                required
-                onChange={(event) => setForm({ ...form, facilityId: event.target.value })}
-              >
-                <option value="">{t("choose")}</option>
-                {(facilities.data?.items ?? [])
-                  .filter((f: any) => f.facilityId)
-                  .map((f: any) => (
-                    <option key={f.facilityId} value={f.facilityId}>
-                      #{f.facilityId} {f.borrowerName} ({e("status", f.status)})
-                    </option>
-                  ))}
-              </select>
-            </label>
-            <label>
-              {t("result")}
-              <select
-                name="result"
-                value={form.result}
-                required
-                onChange={(event) => setForm({ ...form, result: event.target.value })}
-              >
-                <option value="">{t("choose")}</option>
+            {choice(
+              "facilityId",
+              "facility",
+              (facilities.data?.items ?? [])
+                .filter((f: any) => f.facilityId)
+                .map((f: any) => (
+                  <option key={f.facilityId} value={f.facilityId}>
+                    #{f.facilityId} {f.borrowerName} ({e("status", f.status)})
+                  </option>
+                )),
+            )}
+            {choice(
+              "result",
+              "result",
+              <>
                 <option value="PASS">{e("result", "PASS")}</option>
                 <option value="FAIL">{e("result", "FAIL")}</option>
-              </select>
-            </label>
+              </>,
+            )}
             <TextField
               label={t("reportNumber")}
               name="reportNumber"
@@ -165,21 +169,16 @@ export function Regulator({ api, onOpen }: { api: Api; onOpen: (id: string) => v
               value={form.findings}
               onText={(findings) => setForm({ ...form, findings })}
             />
-            <button type="submit" disabled={busy}>
-              {busy ? t("pending") : t("record")}
-            </button>
+            <Send type="submit" busy={busy} label={t("record")} />
           </form>
-          {spot && (
-            <p className={spot.ok ? "ok" : "error"} data-testid="spot-result">
-              {spot.text}
-              {spot.status && (
-                <>
-                  {" "}
-                  · {t("facilityNow")}: <StatusBadge status={spot.status} />
-                </>
-              )}
-            </p>
-          )}
+          <Outcome message={spot} testId="spot-result">
+            {spot?.status && (
+              <>
+                {" "}
+                · {t("facilityNow")}: <StatusBadge status={spot.status} />
+              </>
+            )}
+          </Outcome>
         </Card>
         <Card title={t("facilities")} testId="reg-facilities">
           <table>

@@ -6,7 +6,8 @@
 import { Wallet } from "ethers";
 import { useState } from "react";
 import type { Api } from "./api";
-import { Card, Empty, Kpi, Loading, REFRESH_MS, StatusBadge, TextField, useLoad } from "./common";
+import { Card, Empty, Kpi, Loading, REFRESH_MS, StatusBadge, useLoad } from "./common";
+import { Outcome, Send, TextField } from "./form";
 import type { OrderRequest } from "../../domain/api/settlement";
 import type { Statement } from "../../domain/api/statement";
 import { useT } from "./i18n";
@@ -42,15 +43,6 @@ const yuanText = (fen: string | undefined) =>
   fen ? `${BigInt(fen) / 100n}.${(BigInt(fen) % 100n).toString().padStart(2, "0")}` : "";
 
 type Message = { ok: boolean; text: string; txHash?: string | null };
-
-function Result({ message, testId }: { message?: Message; testId: string }) {
-  if (!message) return null;
-  return (
-    <p className={message.ok ? "ok" : "error"} data-testid={testId} data-tx={message.txHash ?? ""}>
-      {message.text}
-    </p>
-  );
-}
 
 interface PayerOrder {
   api: Api;
@@ -156,10 +148,8 @@ function PayerOrderForm({ api, facilityId, kind, due, signerKey, onDone }: Payer
         onText={setKey}
         placeholder="0x…"
       />
-      <button type="submit" disabled={busy}>
-        {busy ? t("pending") : kind === "repayments" ? t("repay") : t("paySubsidy")}
-      </button>
-      <Result message={message} testId={`${testId}-result`} />
+      <Send type="submit" busy={busy} label={kind === "repayments" ? t("repay") : t("paySubsidy")} />
+      <Outcome message={message} testId={`${testId}-result`} tx />
     </form>
   );
 }
@@ -240,7 +230,7 @@ export function SettlementCard({ api, statement, onDone }: { api: Api; statement
           {t("withdraw")}
         </button>
       </form>
-      <Result message={message} testId="settlement-result" />
+      <Outcome message={message} testId="settlement-result" tx />
     </Card>
   );
 }

@@ -8,7 +8,8 @@ import { useEffect, useState } from "react";
 import type { PayeeView } from "../../domain/api/payees";
 import { EVIDENCE_KINDS, type EvidenceKind } from "../../domain/enums";
 import type { Api } from "./api";
-import { TextField, useLoad } from "./common";
+import { useLoad } from "./common";
+import { Outcome, PayeeSelect, Send, TextField } from "./form";
 import { fieldKey, KIND_FIELDS, PAYEE_KINDS } from "./fields";
 import { useT } from "./i18n";
 
@@ -106,14 +107,7 @@ export function UploadForm({ api, facilityId, onDone }: { api: Api; facilityId?:
       {withPayee && (
         <label>
           {t("payee")}
-          <select name="counterparty" value={counterparty} onChange={(event) => choosePayee(event.target.value)}>
-            <option value="">{t("choosePayee")}</option>
-            {planPayees.map((p) => (
-              <option key={p.address} value={p.address}>
-                {p.name}
-              </option>
-            ))}
-          </select>
+          <PayeeSelect name="counterparty" value={counterparty} payees={planPayees} onPick={choosePayee} />
         </label>
       )}
       {KIND_FIELDS[kind].map((f) => (
@@ -130,14 +124,8 @@ export function UploadForm({ api, facilityId, onDone }: { api: Api; facilityId?:
         {t("file")}
         <input name="file" type="file" accept=".pdf,.png,.jpg,.jpeg,.json,.xml" />
       </label>
-      <button type="submit" disabled={busy}>
-        {busy ? t("pending") : t("upload")}
-      </button>
-      {message && (
-        <p className={message.ok ? "ok" : "error"} data-testid="upload-result">
-          {message.text}
-        </p>
-      )}
+      <Send type="submit" busy={busy} label={t("upload")} />
+      <Outcome message={message} testId="upload-result" />
     </form>
   );
 }

@@ -115,25 +115,6 @@ export function Listed<T>({
   return <>{children(loaded.data.items)}</>;
 }
 
-/** A labelled text input; `onText` gets what was typed. What follows the input (a hint) comes as children. */
-export function TextField({
-  label,
-  onText,
-  children,
-  ...input
-}: { label: string; onText: (text: string) => void; children?: React.ReactNode } & Omit<
-  React.InputHTMLAttributes<HTMLInputElement>,
-  "onChange" | "children"
->) {
-  return (
-    <label>
-      {label}
-      <input {...input} onChange={(event) => onText(event.target.value)} />
-      {children}
-    </label>
-  );
-}
-
 /** A facility row's last cells: its status, and a button that opens it once the chain has given it an id. */
 export function StatusAndOpen({
   facility,
