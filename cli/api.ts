@@ -1,5 +1,6 @@
 import type { paths as BankPaths } from "../domain/api/generated/bank";
 import type { paths as RegulatorPaths } from "../domain/api/generated/regulator";
+import type { Blocker } from "../domain/api/facilities";
 import type { Answer } from "../domain/api/paths";
 import type { Problem as ServerProblem } from "../domain/api/problem";
 
@@ -10,7 +11,7 @@ export type NodeName = "bank" | "regulator";
 /** An RFC 9457 problem as the nodes render it (server/errors.ts), with the extension a refused payment carries. */
 export type Problem = ServerProblem & {
   /** On a refused entrusted payment: everything that blocks it. */
-  blockers?: Array<{ code: string; message: string }>;
+  blockers?: Blocker[];
 };
 
 /** The node answered with an error. */
@@ -59,6 +60,9 @@ export interface NodePaths {
   bank: BankPaths;
   regulator: RegulatorPaths;
 }
+
+/** What the bank node answers a GET of `path`. */
+export type BankAnswer<S extends string> = Answer<NodePaths["bank"], "get", S>;
 
 /**
  * A client of one node. Each answer has the type that node's /openapi.json declares for the path (domain/api/paths.ts),

@@ -2,53 +2,15 @@ import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { verifyBatchProof } from "../../domain/chain/batch-tree";
 import { Command, Option } from "commander";
 import path from "node:path";
+import type { components } from "../../domain/api/generated/bank";
 import { EVIDENCE_KINDS } from "../../domain/enums";
 import type { Cli } from "../command";
 import { examples, facilityIdArg, jsonObjectArg, mediaTypeOfFile, positiveIntArg, readBytes } from "../input";
 import { formatTime, mark, renderPairs, renderTable, shortHash } from "../table";
 
-interface DocumentView {
-  id: string;
-  facilityId: string;
-  kind: string;
-  mimeType: string;
-  size: number;
-  originalName: string;
-  metadata: Record<string, unknown>;
-  contentHash: string;
-  salt: string;
-  saltedHash: string;
-  evidenceId: string;
-  counterparty: string;
-  counterpartyRole: "payee" | "borrower";
-  counterpartyName: string | null;
-  consumedBy: { facilityId: string; paymentIndex: number; txHash: string } | null;
-  status: "QUEUED" | "BATCHED" | "ANCHORED";
-  uploadedBy: string;
-  createdAt: string;
-  anchor: {
-    type: "single" | "batch";
-    root: string;
-    status: string;
-    txHash: string | null;
-    blockNumber: string | null;
-    anchoredAt: string | null;
-  } | null;
-}
-
-interface ProofView {
-  evidenceId: string;
-  leaf: [string, number, string, string];
-  leafEncoding: string[];
-  root: string;
-  index: number;
-  proof: string[];
-  single: boolean;
-  txHash: string;
-  blockNumber: string;
-  chainId: string;
-  evidenceRegistry: string;
-}
+/** A document's record and its Merkle proof, as the bank node's /openapi.json declares them (domain/api/generated). */
+type DocumentView = components["schemas"]["Document"];
+type ProofView = components["schemas"]["Proof"];
 
 const kindOption = () =>
   new Option("--kind <kind>", "the evidence kind").choices([...EVIDENCE_KINDS]).makeOptionMandatory();

@@ -1,10 +1,11 @@
 import { Command } from "commander";
+import type { BankAnswer } from "../api";
 import type { Cli } from "../command";
 import { CliError, type Context } from "../context";
 import { amountToFen, examples, facilityIdArg, positiveIntArg, readJson, timeArg } from "../input";
 import { formatBps, formatFen } from "../money";
-import { formatTime, mark, renderPairs, renderTable, section, shortHash } from "../table";
-import { chainOf, cny, fundingOf, payeeNames, planOf, targetsOf, termsOf } from "./facility-views";
+import { formatTime, mark, renderTable, section, shortHash } from "../table";
+import { chainOf, fundingOf, payeeNames, planOf, renderStatement, targetsOf, termsOf } from "./facility-views";
 
 /** One entrusted payment of a plan file, with its amount converted to fen for the API. */
 export interface PlannedPayment {
@@ -61,6 +62,28 @@ export function facilityCommands(cli: Cli): Command {
   const facility = new Command("facility").description(
     "quality loan facilities and their entrusted-payment plans (bank node)",
   );
+
+  /** `qfm facility <name> <id>`: a command on one facility. */
+  const ofOneFacility = (name: string, description: string, ...usage: string[]) =>
+    facility
+      .command(name)
+      .argument("<id>", "the facility id", facilityIdArg)
+      .description(description)
+      .addHelpText("after", examples(...usage));
+
+  /** `qfm facility <part> <id>`: prints what the bank node answers for GET /facilities/{id}/<part>. */
+  const printsFacility = <Part extends "statement" | "evidence">(
+    part: Part,
+    description: string,
+    usage: string,
+    render: (body: BankAnswer<`/facilities/${string}/${Part}`>) => string,
+  ) =>
+    ofOneFacility(part, description, usage).action(
+      cli.act(async (ctx, id: string) => {
+        const { body } = await ctx.bank.get(`/facilities/${id}/${part}`);
+        ctx.print(body, () => render(body));
+      }),
+    );
 
   facility
     .command("create")
@@ -152,145 +175,73 @@ ${examples(
       }),
     );
 
-  facility
-    .command("show")
-    .argument("<id>", "the facility id", facilityIdArg)
-    .description("a facility: its terms, its state on chain, its quality targets and its payment plan (paid/unpaid)")
-    .addHelpText("after", examples("qfm facility show 1", "qfm facility show 1 --json"))
-    .action(
-      cli.act(async (ctx, id: string) => {
-        const { body } = await ctx.bank.get(`/facilities/${id}`);
-        const names = ctx.json ? new Map<string, string>() : await payeeNames(ctx);
-        ctx.print(body, () =>
-          [
-            section(`Facility ${body.facilityId}: terms`, termsOf(body)),
-            section("On chain", chainOf(body.chain)),
-            ...(body.funding ? [section("Funding", fundingOf(body.funding))] : []),
-            section("Quality targets (quarterly review)", targetsOf(body)),
-            section("Payment plan", planOf(body.payments, names)),
-          ].join("\n\n"),
-        );
-      }),
-    );
+  ofOneFacility(
+    "show",
+    "a facility: its terms, its state on chain, its quality targets and its payment plan (paid/unpaid)",
+    "qfm facility show 1",
+    "qfm facility show 1 --json",
+  ).action(
+    cli.act(async (ctx, id: string) => {
+      const { body } = await ctx.bank.get(`/facilities/${id}`);
+      const names = ctx.json ? new Map<string, string>() : await payeeNames(ctx);
+      ctx.print(body, () =>
+        [
+          section(`Facility ${body.facilityId}: terms`, termsOf(body)),
+          section("On chain", chainOf(body.chain)),
+          ...(body.funding ? [section("Funding", fundingOf(body.funding))] : []),
+          section("Quality targets (quarterly review)", targetsOf(body)),
+          section("Payment plan", planOf(body.payments, names)),
+        ].join("\n\n"),
+      );
+    }),
+  );
 
-  facility
-    .command("fund")
-    .argument("<id>", "the facility id", facilityIdArg)
-    .description("fund a facility up to its plan total: retries a funding the chain refused; does nothing if funded")
-    .addHelpText("after", examples("qfm facility fund 2"))
-    .action(
-      cli.act(async (ctx, id: string) => {
-        const { body } = await ctx.waiting("funding on chain", ctx.bank.post(`/facilities/${id}/fund`, {}));
-        ctx.print(body, () => {
-          const headline =
-            body.funding.status === "FUNDED"
-              ? `facility ${body.facilityId} is funded${body.txHash ? ` (transaction ${body.txHash})` : ""}`
-              : `facility ${body.facilityId}: the funding is on its way (see qfm facility show ${body.facilityId})`;
-          return `${headline}\n${fundingOf(body.funding)}`;
-        });
-      }),
-    );
+  ofOneFacility(
+    "fund",
+    "fund a facility up to its plan total: retries a funding the chain refused; does nothing if funded",
+    "qfm facility fund 2",
+  ).action(
+    cli.act(async (ctx, id: string) => {
+      const { body } = await ctx.waiting("funding on chain", ctx.bank.post(`/facilities/${id}/fund`, {}));
+      ctx.print(body, () => {
+        const headline =
+          body.funding.status === "FUNDED"
+            ? `facility ${body.facilityId} is funded${body.txHash ? ` (transaction ${body.txHash})` : ""}`
+            : `facility ${body.facilityId}: the funding is on its way (see qfm facility show ${body.facilityId})`;
+        return `${headline}\n${fundingOf(body.funding)}`;
+      });
+    }),
+  );
 
-  facility
-    .command("statement")
-    .argument("<id>", "the facility id", facilityIdArg)
-    .description(
-      "the statement at chain time: what the borrower and the fiscal account owe, rate segments (ACT/360), repayments",
-    )
-    .addHelpText("after", examples("qfm facility statement 1"))
-    .action(
-      cli.act(async (ctx, id: string) => {
-        const { body } = await ctx.bank.get(`/facilities/${id}/statement`);
-        ctx.print(body, () => {
-          const summary = renderPairs([
-            ["at (chain time)", formatTime(body.at)],
-            ["status", body.status],
-            ["owed by the borrower", `${cny(body.owedBy.borrower.total)} (principal and interest)`],
-            ["owed by the fiscal account", `${cny(body.owedBy.fiscal.subsidy)} (subsidy)`],
-            ["rate", formatBps(body.rateBps)],
-            ["subsidy eligible", mark(body.subsidyEligible)],
-            ["outstanding principal", cny(body.principal)],
-            ["interest accrued", cny(body.interestAccrued)],
-            ["interest repaid", cny(body.interestRepaid)],
-            ["interest due", cny(body.interestDue)],
-            ["amount owed", cny(body.amountOwed)],
-            ["subsidy accrued", cny(body.subsidyAccrued)],
-            ["subsidy due", cny(body.subsidyDue)],
-            ["subsidy paid", cny(body.subsidyPaid)],
-            ["balance held", cny(body.balance)],
-            ["withdrawn to the treasury", cny(body.withdrawn)],
-          ]);
-          const segments = renderTable(
-            ["from", "to", "principal (CNY)", "rate", "interest (CNY)", "subsidy (CNY)"],
-            body.segments.map((s) => [
-              formatTime(s.from),
-              s.open ? "now (open)" : formatTime(s.to),
-              formatFen(s.principal),
-              formatBps(s.rateBps),
-              formatFen(s.interest),
-              s.subsidy === null ? "—" : formatFen(s.subsidy),
-            ]),
-            ["left", "left", "right", "right", "right", "right"],
-          );
-          const repayments = renderTable(
-            ["at", "payer", "interest (CNY)", "principal (CNY)", "transaction"],
-            body.repayments.map((r) => [
-              formatTime(r.at),
-              r.payer,
-              formatFen(r.interestPaid),
-              formatFen(r.principalPaid),
-              shortHash(r.txHash),
-            ]),
-            ["left", "left", "right", "right", "left"],
-          );
-          const rates = renderTable(
-            ["at", "from", "to", "subsidy", "transaction"],
-            body.rateHistory.map((r) => [
-              formatTime(r.at),
-              formatBps(r.from),
-              formatBps(r.to),
-              mark(r.subsidyEligible),
-              shortHash(r.txHash),
-            ]),
-          );
-          return [
-            section(`Statement of facility ${body.facilityId}`, summary),
-            section("Interest segments", segments),
-            section("Repayments", repayments),
-            section("Rate changes", rates),
-          ].join("\n\n");
-        });
-      }),
-    );
+  printsFacility(
+    "statement",
+    "the statement at chain time: what the borrower and the fiscal account owe, rate segments (ACT/360), repayments",
+    "qfm facility statement 1",
+    renderStatement,
+  );
 
-  facility
-    .command("evidence")
-    .argument("<id>", "the facility id", facilityIdArg)
-    .description("a facility's anchored evidence with each verifier's verdict on chain")
-    .addHelpText("after", examples("qfm facility evidence 1"))
-    .action(
-      cli.act(async (ctx, id: string) => {
-        const { body } = await ctx.bank.get(`/facilities/${id}/evidence`);
-        ctx.print(body, () =>
-          renderTable(
-            ["document", "kind", "evidence id", "anchored", "verdicts", "verified", "used"],
-            body.items.map((e) => [
-              e.documentId,
-              e.kind,
-              shortHash(e.evidenceId),
-              formatTime(e.anchoredAt),
-              (e.verdicts as Array<{ verdict: string }>)
-                .map(
-                  (v, i) =>
-                    `${i === 0 ? "bank" : i === 1 ? "regulator" : `#${i}`}: ${v.verdict === "NONE" ? "pending" : v.verdict}`,
-                )
-                .join(", "),
-              mark(e.verified),
-              e.consumed ? "✓ released a payment" : "—",
-            ]),
-          ),
-        );
-      }),
-    );
+  printsFacility(
+    "evidence",
+    "a facility's anchored evidence with each verifier's verdict on chain",
+    "qfm facility evidence 1",
+    (body) =>
+      renderTable(
+        ["document", "kind", "evidence id", "anchored", "verdicts", "verified", "used"],
+        body.items.map((e) => [
+          e.documentId,
+          e.kind,
+          shortHash(e.evidenceId),
+          formatTime(e.anchoredAt),
+          e.verdicts
+            .map(
+              (v, i) =>
+                `${i === 0 ? "bank" : i === 1 ? "regulator" : `#${i}`}: ${v.verdict === "NONE" ? "pending" : v.verdict}`,
+            )
+            .join(", "),
+          mark(e.verified),
+          e.consumed ? "✓ released a payment" : "—",
+        ]),
+      ),
+  );
   return facility;
 }

@@ -1,8 +1,9 @@
 import type { FacilityDetail, FacilityView as FacilityRow, Funding } from "../../domain/api/facilities";
+import type { Statement } from "../../domain/api/statement";
 import { formatValue, METRIC_LABELS } from "../../domain/metrics";
 import type { Context } from "../context";
 import { formatBps, formatFen } from "../money";
-import { formatTime, mark, renderPairs, renderTable } from "../table";
+import { formatTime, mark, renderPairs, renderTable, section, shortHash } from "../table";
 
 /* Text views of a facility for `qfm facility …`. */
 
@@ -113,4 +114,65 @@ export function chainOf(c: FacilityDetail["chain"]): string {
     ["subsidy accrued", cny(c.subsidyAccrued)],
     ["subsidy paid", cny(c.subsidyPaid)],
   ]);
+}
+
+/** The statement at chain time: what is owed, the interest segments, the repayments and the rate changes. */
+export function renderStatement(body: Statement): string {
+  const summary = renderPairs([
+    ["at (chain time)", formatTime(body.at)],
+    ["status", body.status],
+    ["owed by the borrower", `${cny(body.owedBy.borrower.total)} (principal and interest)`],
+    ["owed by the fiscal account", `${cny(body.owedBy.fiscal.subsidy)} (subsidy)`],
+    ["rate", formatBps(body.rateBps)],
+    ["subsidy eligible", mark(body.subsidyEligible)],
+    ["outstanding principal", cny(body.principal)],
+    ["interest accrued", cny(body.interestAccrued)],
+    ["interest repaid", cny(body.interestRepaid)],
+    ["interest due", cny(body.interestDue)],
+    ["amount owed", cny(body.amountOwed)],
+    ["subsidy accrued", cny(body.subsidyAccrued)],
+    ["subsidy due", cny(body.subsidyDue)],
+    ["subsidy paid", cny(body.subsidyPaid)],
+    ["balance held", cny(body.balance)],
+    ["withdrawn to the treasury", cny(body.withdrawn)],
+  ]);
+  const segments = renderTable(
+    ["from", "to", "principal (CNY)", "rate", "interest (CNY)", "subsidy (CNY)"],
+    body.segments.map((s) => [
+      formatTime(s.from),
+      s.open ? "now (open)" : formatTime(s.to),
+      formatFen(s.principal),
+      formatBps(s.rateBps),
+      formatFen(s.interest),
+      s.subsidy === null ? "—" : formatFen(s.subsidy),
+    ]),
+    ["left", "left", "right", "right", "right", "right"],
+  );
+  const repayments = renderTable(
+    ["at", "payer", "interest (CNY)", "principal (CNY)", "transaction"],
+    body.repayments.map((r) => [
+      formatTime(r.at),
+      r.payer,
+      formatFen(r.interestPaid),
+      formatFen(r.principalPaid),
+      shortHash(r.txHash),
+    ]),
+    ["left", "left", "right", "right", "left"],
+  );
+  const rates = renderTable(
+    ["at", "from", "to", "subsidy", "transaction"],
+    body.rateHistory.map((r) => [
+      formatTime(r.at),
+      formatBps(r.from),
+      formatBps(r.to),
+      mark(r.subsidyEligible),
+      shortHash(r.txHash),
+    ]),
+  );
+  return [
+    section(`Statement of facility ${body.facilityId}`, summary),
+    section("Interest segments", segments),
+    section("Repayments", repayments),
+    section("Rate changes", rates),
+  ].join("\n\n");
 }

@@ -49,16 +49,12 @@ export function payeeCommands(cli: Cli): Command {
           throw new CliError(
             "give exactly one of --licence-hash and --licence-document: every payee needs its licence",
           );
+        // The options are the payee's fields by their API names (address, name, creditCode, category, licenceHash),
+        // but for the licence document, whose id the API names licenceDocumentId.
+        const { licenceDocument, ...fields } = options;
         const { status, body } = await ctx.waiting(
           "registering on chain",
-          ctx.bank.post("/payees", {
-            address: options.address,
-            name: options.name,
-            creditCode: options.creditCode,
-            category: options.category,
-            licenceHash: options.licenceHash,
-            licenceDocumentId: options.licenceDocument,
-          }),
+          ctx.bank.post("/payees", { ...fields, licenceDocumentId: licenceDocument }),
         );
         ctx.print(body, () => renderPayee(body, status, `payee ${body.address} registered`));
       }),

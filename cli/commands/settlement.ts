@@ -99,67 +99,67 @@ export function settlementCommands(cli: Cli): Command[] {
   const codes =
     "\nExit codes: 0 done (or on its way), 1 error, 2 refused by the loan's rules (the reason on stderr).\n--quiet prints only the transaction hash.";
 
-  const repay = new Command("repay")
-    .argument("<facility>", "the facility id", facilityIdArg)
-    .description(
-      "repay a facility (interest first, then principal) from the borrower's account, signed by the borrower",
-    )
-    .addOption(amountOption())
-    .addOption(allOption("everything owed"))
-    .option("--fen", "--amount is in fen")
-    .addOption(signerOption())
-    .addHelpText(
-      "after",
-      `${codes}\nWith the borrower's API key (--key) and its chain account's key, which signs the order and the permit here.\n${examples(
-        "QFM_SIGNER_KEY=0x… qfm repay 1 --amount 50,000.00",
-        "qfm repay 1 --amount 5000000 --fen --signer-key-file borrower.key --quiet",
-        "qfm repay 1 --all --signer-key-file borrower.key          # pay off the loan exactly",
-      )}`,
-    )
-    .action(
-      cli.act((ctx, facility: string, options) =>
-        refusable(ctx, async () => {
-          const { body, amount, inFull } = await signedPayment(
-            ctx,
-            `/facilities/${facility}/repayments`,
-            "repayment",
-            options,
-          );
-          const what = inFull ? `everything owed (at most ${formatFen(amount)} CNY)` : `${formatFen(amount)} CNY`;
-          return done(ctx, body, `repaid ${what} of facility ${facility} from ${body.payer}`);
-        }),
-      ),
-    );
+  /** `qfm repay` and `qfm subsidy`: a payment its payer signs here and the bank node relays. */
+  const payerCommand = (spec: {
+    name: string;
+    description: string;
+    all: string;
+    help: string;
+    route: "repayments" | "subsidy";
+    kind: "repayment" | "subsidy payment";
+    /** The line that says what was paid, given the amount paid or (in full) the most that could be. */
+    paid: (facility: string, amount: string, inFull: boolean, payer: string) => string;
+  }) =>
+    new Command(spec.name)
+      .argument("<facility>", "the facility id", facilityIdArg)
+      .description(spec.description)
+      .addOption(amountOption())
+      .addOption(allOption(spec.all))
+      .option("--fen", "--amount is in fen")
+      .addOption(signerOption())
+      .addHelpText("after", `${codes}\n${spec.help}`)
+      .action(
+        cli.act((ctx, facility: string, options) =>
+          refusable(ctx, async () => {
+            const { body, amount, inFull } = await signedPayment(
+              ctx,
+              `/facilities/${facility}/${spec.route}`,
+              spec.kind,
+              options,
+            );
+            return done(ctx, body, spec.paid(facility, formatFen(amount), inFull, body.payer));
+          }),
+        ),
+      );
 
-  const subsidy = new Command("subsidy")
-    .argument("<facility>", "the facility id", facilityIdArg)
-    .description("pay the fiscal interest subsidy due on a facility from the fiscal account, signed by it")
-    .addOption(amountOption())
-    .addOption(allOption("the subsidy due"))
-    .option("--fen", "--amount is in fen")
-    .addOption(signerOption())
-    .addHelpText(
-      "after",
-      `${codes}\nWith the fiscal account's API key (--key) and its chain account's key (it holds FISCAL_ROLE).\n${examples(
-        "QFM_SIGNER_KEY=0x… qfm subsidy 1 --amount 1,200.00",
-      )}`,
-    )
-    .action(
-      cli.act((ctx, facility: string, options) =>
-        refusable(ctx, async () => {
-          const { body, amount, inFull } = await signedPayment(
-            ctx,
-            `/facilities/${facility}/subsidy`,
-            "subsidy payment",
-            options,
-          );
-          const what = inFull
-            ? `the subsidy due (at most ${formatFen(amount)} CNY)`
-            : `${formatFen(amount)} CNY of subsidy`;
-          return done(ctx, body, `paid ${what} into facility ${facility}`);
-        }),
-      ),
-    );
+  const repay = payerCommand({
+    name: "repay",
+    description:
+      "repay a facility (interest first, then principal) from the borrower's account, signed by the borrower",
+    all: "everything owed",
+    help: `With the borrower's API key (--key) and its chain account's key, which signs the order and the permit here.\n${examples(
+      "QFM_SIGNER_KEY=0x… qfm repay 1 --amount 50,000.00",
+      "qfm repay 1 --amount 5000000 --fen --signer-key-file borrower.key --quiet",
+      "qfm repay 1 --all --signer-key-file borrower.key          # pay off the loan exactly",
+    )}`,
+    route: "repayments",
+    kind: "repayment",
+    paid: (facility, amount, inFull, payer) =>
+      `repaid ${inFull ? `everything owed (at most ${amount} CNY)` : `${amount} CNY`} of facility ${facility} from ${payer}`,
+  });
+
+  const subsidy = payerCommand({
+    name: "subsidy",
+    description: "pay the fiscal interest subsidy due on a facility from the fiscal account, signed by it",
+    all: "the subsidy due",
+    help: `With the fiscal account's API key (--key) and its chain account's key (it holds FISCAL_ROLE).\n${examples(
+      "QFM_SIGNER_KEY=0x… qfm subsidy 1 --amount 1,200.00",
+    )}`,
+    route: "subsidy",
+    kind: "subsidy payment",
+    paid: (facility, amount, inFull) =>
+      `paid ${inFull ? `the subsidy due (at most ${amount} CNY)` : `${amount} CNY of subsidy`} into facility ${facility}`,
+  });
 
   const close = new Command("close")
     .argument("<facility>", "the facility id", facilityIdArg)

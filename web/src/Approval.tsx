@@ -8,7 +8,8 @@ import { useState } from "react";
 import type { ApprovalView } from "../../domain/api/approvals";
 import type { SpotCheckList } from "../../domain/api/regulator";
 import type { Api } from "./api";
-import { Loading, REFRESH_MS, StatusBadge, useLoad } from "./common";
+import { Head, Loading, REFRESH_MS, StatusBadge, useLoad } from "./common";
+import { Outcome, Send } from "./form";
 import { refusalText } from "./enums";
 import { useT } from "./i18n";
 import { pct } from "./money";
@@ -22,15 +23,7 @@ export function SpotCheckHistory({ checks }: { checks: SpotCheckList["items"] })
   if (checks.length === 0) return <p className="muted">{t("noSpotChecks")}</p>;
   return (
     <table className="stack" data-testid="spot-check-history">
-      <thead>
-        <tr>
-          <th>{t("checkedAt")}</th>
-          <th>{t("result")}</th>
-          <th>{t("reportNumber")}</th>
-          <th>{t("findings")}</th>
-          <th>{t("inspector")}</th>
-        </tr>
-      </thead>
+      <Head columns={["checkedAt", "result", "reportNumber", "findings", "inspector"]} />
       <tbody>
         {[...checks]
           .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
@@ -126,19 +119,13 @@ export function ApprovalCard({ api, approval, onDone }: { api: Api; approval: Ap
         </p>
       )}
       {approval.status === "AWAITING_REGULATOR" ? (
-        <button onClick={cosign} disabled={busy || !detail} data-testid="cosign">
-          {busy ? t("pending") : t("cosignThese")}
-        </button>
+        <Send onClick={cosign} busy={busy} disabled={!detail} data-testid="cosign" label={t("cosignThese")} />
       ) : (
         <p className="muted" data-testid="approval-on-its-way">
           {t("onItsWay")}
         </p>
       )}
-      {message && (
-        <p className={message.ok ? "ok" : "error"} data-testid="cosign-result">
-          {message.text}
-        </p>
-      )}
+      <Outcome message={message} testId="cosign-result" />
     </section>
   );
 }

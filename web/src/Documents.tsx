@@ -1,5 +1,5 @@
 import type { Api } from "./api";
-import { Card, Empty, Loading, REFRESH_MS, useLoad } from "./common";
+import { Card, Empty, Head, Loading, REFRESH_MS, useLoad } from "./common";
 import { useT } from "./i18n";
 import { shortAddress } from "./money";
 
@@ -23,15 +23,7 @@ export function DocumentTable({ api, facilityId }: { api: Api; facilityId: strin
       ) : (
         <div className="scroll">
           <table className="plan">
-            <thead>
-              <tr>
-                <th>{t("kind")}</th>
-                <th>{t("counterparty")}</th>
-                <th>{t("status")}</th>
-                <th>{t("consumedBy")}</th>
-                <th>{t("uploadedAt")}</th>
-              </tr>
-            </thead>
+            <Head columns={["kind", "counterparty", "status", "consumedBy", "uploadedAt"]} />
             <tbody>
               {data.items.map((d: any) => (
                 <tr key={d.id} data-testid="document-row">

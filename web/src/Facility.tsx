@@ -1,6 +1,6 @@
 import { useMemo, useState } from "react";
 import type { Api, Role } from "./api";
-import { Card, Empty, Loading, REFRESH_MS, StatusBadge, useLoad } from "./common";
+import { Card, Empty, FacilityFigures, Head, Kpi, Loading, REFRESH_MS, StatusAndOpen, useLoad } from "./common";
 import { UploadForm } from "./Upload";
 import { EChart } from "./EChart";
 import { useT } from "./i18n";
@@ -32,17 +32,7 @@ export function FacilityList({ api, onOpen }: { api: Api; onOpen: (id: string) =
         {data.items.length === 0 && <Empty>{t("noFacilities")}</Empty>}
         <div className="scroll">
           <table hidden={data.items.length === 0}>
-            <thead>
-              <tr>
-                <th>#</th>
-                <th>{t("borrowerName")}</th>
-                <th>{t("grade")}</th>
-                <th>{t("limit")}</th>
-                <th>{t("baseRate")}</th>
-                <th>{t("status")}</th>
-                <th />
-              </tr>
-            </thead>
+            <Head columns={["#", "borrowerName", "grade", "limit", "baseRate", "status", ""]} />
             <tbody>
               {data.items.map((f: any) => (
                 <tr key={f.applicationId} data-testid={`facility-row-${f.facilityId}`}>
@@ -51,16 +41,7 @@ export function FacilityList({ api, onOpen }: { api: Api; onOpen: (id: string) =
                   <td>{f.grade}</td>
                   <td className="num">{cny(f.creditLimit)}</td>
                   <td>{pct(f.baseRateBps)}</td>
-                  <td>
-                    <StatusBadge status={f.status} />
-                  </td>
-                  <td>
-                    {f.facilityId && (
-                      <button onClick={() => onOpen(f.facilityId)} data-testid={`open-facility-${f.facilityId}`}>
-                        {t("open")}
-                      </button>
-                    )}
-                  </td>
+                  <StatusAndOpen facility={f} onOpen={onOpen} testId="open-facility-" />
                 </tr>
               ))}
             </tbody>
@@ -115,36 +96,9 @@ export function FacilityDetail({ api, id, role, onBack }: { api: Api; id: string
         </button>
       )}
       <Card title={`${t("facility")} #${f.facilityId} · ${f.borrowerName}`}>
-        <div className="kpis">
-          <div>
-            <span>{t("status")}</span>
-            <StatusBadge status={f.status} />
-          </div>
-          <div>
-            <span>{t("limit")}</span>
-            <b data-testid="kpi-limit">{cny(f.chain.creditLimit)}</b>
-          </div>
-          <div>
-            <span>{t("drawn")}</span>
-            <b>{cny(f.chain.drawn)}</b>
-          </div>
-          <div>
-            <span>{t("balance")}</span>
-            <b>{cny(f.chain.balance)}</b>
-          </div>
-          <div>
-            <span>{t("rateNow")}</span>
-            <b data-testid="kpi-rate">{pct(f.chain.rateBps)}</b>
-          </div>
-          <div>
-            <span>{t("baseRate")}</span>
-            <b>{pct(f.chain.baseRateBps)}</b>
-          </div>
-          <div>
-            <span>{t("grade")}</span>
-            <b>{f.grade}</b>
-          </div>
-        </div>
+        <FacilityFigures status={f.status} chain={f.chain} balance testIds={{ limit: "kpi-limit", rate: "kpi-rate" }}>
+          <Kpi label="grade">{f.grade}</Kpi>
+        </FacilityFigures>
       </Card>
       {role === "bank_officer" && f.funding && (
         <FundingCard api={api} facilityId={id} funding={f.funding} onDone={reload} />
@@ -162,18 +116,7 @@ export function FacilityDetail({ api, id, role, onBack }: { api: Api; id: string
       <Card title={t("paymentPlan")} testId="payment-plan">
         <div className="scroll">
           <table className="plan">
-            <thead>
-              <tr>
-                <th>#</th>
-                <th>{t("payee")}</th>
-                <th>{t("category")}</th>
-                <th>{t("amount")}</th>
-                <th>{t("requiredEvidence")}</th>
-                <th>{t("quality")}</th>
-                <th>{t("status")}</th>
-                <th />
-              </tr>
-            </thead>
+            <Head columns={["#", "payee", "category", "amount", "requiredEvidence", "quality", "status", ""]} />
             <tbody>
               {f.payments.map((p: any) => (
                 <PaymentRow
@@ -241,39 +184,16 @@ export function FacilityDetail({ api, id, role, onBack }: { api: Api; id: string
       </Card>
       <Card title={t("statement")} testId="statement">
         <div className="kpis">
-          <div>
-            <span>{t("principal")}</span>
-            <b>{cny(statement.principal)}</b>
-          </div>
-          <div>
-            <span>{t("interestAccrued")}</span>
-            <b>{cny(statement.interestAccrued)}</b>
-          </div>
-          <div>
-            <span>{t("interestDue")}</span>
-            <b>{cny(statement.interestDue)}</b>
-          </div>
-          <div>
-            <span>{t("subsidyDue")}</span>
-            <b>{cny(statement.subsidyDue)}</b>
-          </div>
-          <div>
-            <span>{t("amountOwed")}</span>
-            <b>{cny(statement.amountOwed)}</b>
-          </div>
+          <Kpi label="principal">{cny(statement.principal)}</Kpi>
+          <Kpi label="interestAccrued">{cny(statement.interestAccrued)}</Kpi>
+          <Kpi label="interestDue">{cny(statement.interestDue)}</Kpi>
+          <Kpi label="subsidyDue">{cny(statement.subsidyDue)}</Kpi>
+          <Kpi label="amountOwed">{cny(statement.amountOwed)}</Kpi>
         </div>
         {statement.segments.length === 0 && <Empty>{t("noSegments")}</Empty>}
         <div className="scroll">
           <table hidden={statement.segments.length === 0}>
-            <thead>
-              <tr>
-                <th>{t("from")}</th>
-                <th>{t("to")}</th>
-                <th>{t("principal")}</th>
-                <th>{t("rate")}</th>
-                <th>{t("interest")}</th>
-              </tr>
-            </thead>
+            <Head columns={["from", "to", "principal", "rate", "interest"]} />
             <tbody>
               {statement.segments.map((s: any, i: number) => (
                 <tr key={i}>

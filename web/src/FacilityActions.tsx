@@ -5,7 +5,8 @@
 import { useState } from "react";
 import type { Api } from "./api";
 import { SpotCheckHistory } from "./Approval";
-import { Card, Loading, REFRESH_MS, StatusBadge, useLoad } from "./common";
+import { Card, Kpi, Loading, REFRESH_MS, StatusBadge, useLoad } from "./common";
+import { Outcome, Send } from "./form";
 import { refusalText } from "./enums";
 import { dayStart, useT } from "./i18n";
 import { cny, pct } from "./money";
@@ -75,14 +76,8 @@ export function ReviewForm({
           <input type="date" name="periodTo" value={to} onChange={(e) => setTo(e.target.value)} />
         </label>
         <p className="muted">{t("periodEndHint")}</p>
-        <button type="submit" disabled={busy}>
-          {busy ? t("pending") : t("proposeReview")}
-        </button>
-        {message && (
-          <p className={message.ok ? "ok" : "error"} data-testid="review-result">
-            {message.text}
-          </p>
-        )}
+        <Send type="submit" busy={busy} label={t("proposeReview")} />
+        <Outcome message={message} testId="review-result" />
       </form>
     </Card>
   );
@@ -117,35 +112,17 @@ export function FundingCard({
   return (
     <Card title={t("funding")} testId="funding">
       <div className="kpis">
-        <div>
-          <span>{t("status")}</span>
-          <b data-testid="funding-status" data-status={funding.status}>
-            {e("funding", funding.status)}
-          </b>
-        </div>
-        <div>
-          <span>{t("funded")}</span>
-          <b>{cny(funding.funded)}</b>
-        </div>
-        <div>
-          <span>{t("planTotal")}</span>
-          <b>{cny(funding.planTotal)}</b>
-        </div>
-        <div>
-          <span>{t("shortfall")}</span>
-          <b data-testid="funding-shortfall">{cny(funding.shortfall)}</b>
-        </div>
+        <Kpi label="status" testId="funding-status" status={funding.status}>
+          {e("funding", funding.status)}
+        </Kpi>
+        <Kpi label="funded">{cny(funding.funded)}</Kpi>
+        <Kpi label="planTotal">{cny(funding.planTotal)}</Kpi>
+        <Kpi label="shortfall" testId="funding-shortfall">
+          {cny(funding.shortfall)}
+        </Kpi>
       </div>
-      {canRetry && (
-        <button onClick={retry} disabled={busy} data-testid="retry-funding">
-          {busy ? t("pending") : t("retryFunding")}
-        </button>
-      )}
-      {message && (
-        <p className={message.ok ? "ok" : "error"} data-testid="funding-result">
-          {message.text}
-        </p>
-      )}
+      {canRetry && <Send onClick={retry} busy={busy} data-testid="retry-funding" label={t("retryFunding")} />}
+      <Outcome message={message} testId="funding-result" />
     </Card>
   );
 }
@@ -198,16 +175,10 @@ export function UnfreezeCard({ api, facilityId }: { api: Api; facilityId: string
             {t("reason")}
             <textarea name="reason" value={reason} onChange={(event) => setReason(event.target.value)} rows={2} />
           </label>
-          <button type="submit" disabled={busy}>
-            {busy ? t("pending") : t("proposeUnfreeze")}
-          </button>
+          <Send type="submit" busy={busy} label={t("proposeUnfreeze")} />
         </form>
       )}
-      {message && (
-        <p className={message.ok ? "ok" : "error"} data-testid="unfreeze-result">
-          {message.text}
-        </p>
-      )}
+      <Outcome message={message} testId="unfreeze-result" />
     </Card>
   );
 }
@@ -227,38 +198,21 @@ export function InspectorCards({ api, facilityId }: { api: Api; facilityId: stri
         ) : (
           <>
             <div className="kpis">
-              <div>
-                <span>{t("planTotal")}</span>
-                <b>{cny(a.totals.planned)}</b>
-              </div>
-              <div>
-                <span>{t("paid")}</span>
-                <b data-testid="audit-paid">{cny(a.totals.paid)}</b>
-              </div>
-              <div>
-                <span>{t("qualityShare")}</span>
-                <b>
-                  {pct(a.totals.qualityShareOfPaidBps)} (≥ {pct(a.totals.qualityFloorBps)})
-                </b>
-              </div>
-              <div>
-                <span>{t("documents")}</span>
-                <b data-testid="audit-evidence">
-                  {a.evidence.length} · {t("rejectedCount")} {rejected}
-                </b>
-              </div>
-              <div>
-                <span>{t("freezes")}</span>
-                <b data-testid="audit-freezes">{a.freezes.length}</b>
-              </div>
-              <div>
-                <span>{t("repaid")}</span>
-                <b>{cny(a.totals.repaid)}</b>
-              </div>
-              <div>
-                <span>{t("subsidyPaid")}</span>
-                <b>{cny(a.totals.subsidyPaid)}</b>
-              </div>
+              <Kpi label="planTotal">{cny(a.totals.planned)}</Kpi>
+              <Kpi label="paid" testId="audit-paid">
+                {cny(a.totals.paid)}
+              </Kpi>
+              <Kpi label="qualityShare">
+                {pct(a.totals.qualityShareOfPaidBps)} (≥ {pct(a.totals.qualityFloorBps)})
+              </Kpi>
+              <Kpi label="documents" testId="audit-evidence">
+                {a.evidence.length} · {t("rejectedCount")} {rejected}
+              </Kpi>
+              <Kpi label="freezes" testId="audit-freezes">
+                {a.freezes.length}
+              </Kpi>
+              <Kpi label="repaid">{cny(a.totals.repaid)}</Kpi>
+              <Kpi label="subsidyPaid">{cny(a.totals.subsidyPaid)}</Kpi>
             </div>
             {a.freezes.length > 0 && (
               <ul className="plain" data-testid="audit-freeze-list">

@@ -1,7 +1,8 @@
 import { useState } from "react";
 import type { Api } from "./api";
 import { EVIDENCE_KINDS } from "../../domain/enums";
-import { Card, Loading, useLoad } from "./common";
+import { Card, Head, Loading, useLoad } from "./common";
+import { Outcome, PayeeSelect, Send, TextField } from "./form";
 import { useT } from "./i18n";
 import { cny, parseCny, pct, shareOf } from "./money";
 
@@ -142,20 +143,15 @@ export function NewFacilityForm({
               ))}
             </select>
           </label>
-          <label>
-            {t("borrowerName")}
-            <input name="borrowerName" value={borrowerName} onChange={(e) => setBorrowerName(e.target.value)} />
-          </label>
-          <label>
-            {t("creditCode")}
-            <input
-              name="creditCode"
-              value={creditCode}
-              maxLength={18}
-              size={20}
-              onChange={(e) => setCreditCode(e.target.value.toUpperCase())}
-            />
-          </label>
+          <TextField label={t("borrowerName")} name="borrowerName" value={borrowerName} onText={setBorrowerName} />
+          <TextField
+            label={t("creditCode")}
+            name="creditCode"
+            value={creditCode}
+            maxLength={18}
+            size={20}
+            onText={(text) => setCreditCode(text.toUpperCase())}
+          />
           <label>
             {listed ? t("grade") : t("gradeIfNotListed")}
             {listed ? (
@@ -169,54 +165,39 @@ export function NewFacilityForm({
               </select>
             )}
           </label>
-          <label>
-            {t("borrowerAddress")}
-            <input
-              name="borrower"
-              value={borrower}
-              size={44}
-              placeholder="0x…"
-              onChange={(e) => setBorrower(e.target.value)}
-            />
-          </label>
-          <label>
-            {t("limitCny")}
-            <input
-              name="creditLimit"
-              value={limit}
-              placeholder="5,000,000.00"
-              className={limit && !limitFen ? "invalid" : undefined}
-              onChange={(e) => setLimit(e.target.value)}
-            />
+          <TextField
+            label={t("borrowerAddress")}
+            name="borrower"
+            value={borrower}
+            size={44}
+            placeholder="0x…"
+            onText={setBorrower}
+          />
+          <TextField
+            label={t("limitCny")}
+            name="creditLimit"
+            value={limit}
+            placeholder="5,000,000.00"
+            className={limit && !limitFen ? "invalid" : undefined}
+            onText={setLimit}
+          >
             <span className="muted">{limitFen ? cny(limitFen) : ""}</span>
-          </label>
+          </TextField>
         </div>
         <div className="scroll">
           <table className="plan-editor">
-            <thead>
-              <tr>
-                <th>#</th>
-                <th>{t("payee")}</th>
-                <th>{t("category")}</th>
-                <th>{t("amountCny")}</th>
-                <th>{t("quality")}</th>
-                <th>{t("requiredEvidence")}</th>
-                <th />
-              </tr>
-            </thead>
+            <Head columns={["#", "payee", "category", "amountCny", "quality", "requiredEvidence", ""]} />
             <tbody>
               {rows.map((r, i) => (
                 <tr key={r.key} data-testid={`plan-row-${i}`}>
                   <td>{i}</td>
                   <td>
-                    <select name="payee" value={r.payee} onChange={(e) => update(r.key, { payee: e.target.value })}>
-                      <option value="">{t("choosePayee")}</option>
-                      {activePayees.map((p) => (
-                        <option key={p.address} value={p.address}>
-                          {p.name}
-                        </option>
-                      ))}
-                    </select>
+                    <PayeeSelect
+                      name="payee"
+                      value={r.payee}
+                      payees={activePayees}
+                      onPick={(payee) => update(r.key, { payee })}
+                    />
                   </td>
                   <td>{payeeOf(r.payee) ? enumOf("category", payeeOf(r.payee).category) : "—"}</td>
                   <td>
@@ -290,15 +271,9 @@ export function NewFacilityForm({
           <button type="button" onClick={onCancel}>
             {t("cancel")}
           </button>
-          <button type="submit" disabled={busy}>
-            {busy ? t("pending") : t("createFacility")}
-          </button>
+          <Send type="submit" busy={busy} label={t("createFacility")} />
         </div>
-        {message && (
-          <p className={message.ok ? "ok" : "error"} data-testid="new-facility-result">
-            {message.text}
-          </p>
-        )}
+        <Outcome message={message} testId="new-facility-result" />
       </form>
     </Card>
   );

@@ -1,10 +1,10 @@
 import type { Api } from "./api";
-import { Card, Empty, Loading, REFRESH_MS, StatusBadge, useLoad } from "./common";
+import { Card, Empty, FacilityFigures, Head, Kpi, Listed, Loading, REFRESH_MS, useLoad } from "./common";
 import { TargetsTable } from "./Review";
 import { UploadForm } from "./Upload";
 import { useT } from "./i18n";
-import { cny, pct } from "./money";
-import { OwedBy, PayerOrderForm } from "./Settlement";
+import { cny } from "./money";
+import { PayerSettlement } from "./Settlement";
 
 /**
  * The supplier's page: its own entrusted payments (the node answers a supplier's key with the payments to its own
@@ -16,42 +16,32 @@ export function Supplier({ api }: { api: Api }) {
   return (
     <div>
       <Card title={t("myPayments")} testId="supplier-payments">
-        {!payments.data ? (
-          <Loading error={payments.error} />
-        ) : payments.data.items.length === 0 ? (
-          <Empty>{t("noPayments")}</Empty>
-        ) : (
-          <table className="stack">
-            <thead>
-              <tr>
-                <th>{t("facility")}</th>
-                <th>{t("payment")}</th>
-                <th>{t("category")}</th>
-                <th>{t("amount")}</th>
-                <th>{t("status")}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {payments.data.items.map((p: any) => (
-                <tr key={`${p.facilityId}-${p.index}`} data-testid="supplier-payment">
-                  <td data-label={t("facility")}>
-                    #{p.facilityId} {p.borrowerName}
-                  </td>
-                  <td data-label={t("payment")}>{p.index}</td>
-                  <td data-label={t("category")}>{e("category", p.category)}</td>
-                  <td data-label={t("amount")} className="num">
-                    {cny(p.amount)}
-                  </td>
-                  <td data-label={t("status")}>
-                    <span className={`badge ${p.paid ? "badge-active" : "badge-blocked"}`}>
-                      {p.paid ? t("paid") : t("unpaid")}
-                    </span>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
+        <Listed loaded={payments} empty={t("noPayments")}>
+          {(items) => (
+            <table className="stack">
+              <Head columns={["facility", "payment", "category", "amount", "status"]} />
+              <tbody>
+                {items.map((p: any) => (
+                  <tr key={`${p.facilityId}-${p.index}`} data-testid="supplier-payment">
+                    <td data-label={t("facility")}>
+                      #{p.facilityId} {p.borrowerName}
+                    </td>
+                    <td data-label={t("payment")}>{p.index}</td>
+                    <td data-label={t("category")}>{e("category", p.category)}</td>
+                    <td data-label={t("amount")} className="num">
+                      {cny(p.amount)}
+                    </td>
+                    <td data-label={t("status")}>
+                      <span className={`badge ${p.paid ? "badge-active" : "badge-blocked"}`}>
+                        {p.paid ? t("paid") : t("unpaid")}
+                      </span>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </Listed>
       </Card>
       <Card title={t("upload")}>
         <UploadForm api={api} />
@@ -88,34 +78,13 @@ function BorrowerFacility({ api, f, signerKey }: { api: Api; f: any; signerKey?:
     );
   return (
     <Card title={`${t("facility")} #${f.facilityId} · ${f.borrowerName}`} testId="borrower-facility">
-      <div className="kpis">
-        <div>
-          <span>{t("status")}</span>
-          <StatusBadge status={detail.status} />
-        </div>
-        <div>
-          <span>{t("limit")}</span>
-          <b>{cny(detail.chain.creditLimit)}</b>
-        </div>
-        <div>
-          <span>{t("drawn")}</span>
-          <b>{cny(detail.chain.drawn)}</b>
-        </div>
-        <div>
-          <span>{t("rateNow")}</span>
-          <b data-testid="borrower-rate">{pct(detail.chain.rateBps)}</b>
-        </div>
-        <div>
-          <span>{t("baseRate")}</span>
-          <b>{pct(detail.chain.baseRateBps)}</b>
-        </div>
+      <FacilityFigures status={detail.status} chain={detail.chain} testIds={{ rate: "borrower-rate" }}>
         {statement && (
-          <div>
-            <span>{t("amountOwed")}</span>
-            <b data-testid="borrower-owed">{cny(statement.amountOwed)}</b>
-          </div>
+          <Kpi label="amountOwed" testId="borrower-owed">
+            {cny(statement.amountOwed)}
+          </Kpi>
         )}
-      </div>
+      </FacilityFigures>
       <h3>{t("targets")}</h3>
       {!latest ? <p className="muted">{t("noReview")}</p> : <TargetsTable targets={latest.decision.targets} />}
       <h3>{t("docsToUpload")}</h3>
@@ -133,19 +102,7 @@ function BorrowerFacility({ api, f, signerKey }: { api: Api; f: any; signerKey?:
       {statement && (
         <>
           <h3>{t("repayment")}</h3>
-          <OwedBy statement={statement} />
-          {statement.amountOwed === "0" ? (
-            <p className="ok">{t("nothingOwed")}</p>
-          ) : (
-            <PayerOrderForm
-              api={api}
-              facilityId={f.facilityId}
-              kind="repayments"
-              suggested={statement.amountOwed}
-              signerKey={signerKey}
-              onDone={reload}
-            />
-          )}
+          <PayerSettlement api={api} kind="repayments" statement={statement} signerKey={signerKey} onDone={reload} />
         </>
       )}
       <UploadForm api={api} facilityId={f.facilityId} onDone={reload} />

@@ -4,6 +4,7 @@
  * regulator's co-signature (which shows all of it before its button).
  */
 import type { ReviewReport, TargetOutcome } from "../../domain/api/reviews";
+import { Head } from "./common";
 import { fieldKey } from "./fields";
 import { D } from "./dictionary";
 import { useT } from "./i18n";
@@ -33,16 +34,7 @@ export function TargetsTable({
   };
   return (
     <table className="stack targets">
-      <thead>
-        <tr>
-          <th>{t("target")}</th>
-          <th>{t("threshold")}</th>
-          <th>{t("actual")}</th>
-          <th>{t("met")}</th>
-          <th>{t("discount")}</th>
-          {report && <th>{t("records")}</th>}
-        </tr>
-      </thead>
+      <Head columns={["target", "threshold", "actual", "met", "discount", ...(report ? (["records"] as const) : [])]} />
       <tbody>
         {targets.map((target) => (
           <tr key={target.id} data-testid="target" data-metric={target.metric}>

@@ -2,7 +2,8 @@ import type { EChartsOption } from "echarts";
 import { useState } from "react";
 import type { Api } from "./api";
 import { ApprovalCard } from "./Approval";
-import { Card, Empty, Loading, REFRESH_MS, StatusBadge, useLoad } from "./common";
+import { Card, Head, Listed, REFRESH_MS, StatusAndOpen, StatusBadge, useLoad } from "./common";
+import { Outcome, Send, TextField } from "./form";
 import { metadataText } from "./Review";
 import { EChart } from "./EChart";
 import { reasonText } from "./enums";
@@ -67,125 +68,117 @@ export function Regulator({ api, onOpen }: { api: Api; onOpen: (id: string) => v
       setBusy(false);
     }
   }
+  /** A required choice of the spot check's form, "choose" until one is made. */
+  const choice = (name: "facilityId" | "result", label: "facility" | "result", options: React.ReactNode) => (
+    <label>
+      {t(label)}
+      <select
+        name={name}
+        value={form[name]}
+        required
+        onChange={(event) => setForm({ ...form, [name]: event.target.value })}
+      >
+        <option value="">{t("choose")}</option>
+        {options}
+      </select>
+    </label>
+  );
   return (
     <div>
       <Card title={t("queue")} testId="queue">
-        {!queue.data ? (
-          <Loading error={queue.error} />
-        ) : queue.data.items.length === 0 ? (
-          <Empty>{t("noQueue")}</Empty>
-        ) : (
-          <div className="scroll">
-            <table>
-              <thead>
-                <tr>
-                  <th>{t("facility")}</th>
-                  <th>{t("borrowerName")}</th>
-                  <th>{t("kind")}</th>
-                  <th>{t("document")}</th>
-                  <th>{t("regulatorVerdict")}</th>
-                  <th>{t("bankVerdict")}</th>
-                  <th>{t("onChain")}</th>
-                  <th>{t("checkedAt")}</th>
-                </tr>
-              </thead>
-              <tbody>
-                {queue.data.items.map((q: any) => (
-                  <tr key={q.evidenceId} data-testid="queue-row">
-                    <td>#{q.facilityId}</td>
-                    <td>{names[String(q.facilityId)] ?? "—"}</td>
-                    <td title={q.evidenceId}>{e("kind", q.kind)}</td>
-                    <td className="meta" data-testid="queue-document">
-                      {metadataText(q.metadata ?? {}, t)}
-                    </td>
-                    <td>
-                      <span className={`badge verdict-${q.regulatorVerdict.toLowerCase()}`}>
-                        {e("verdict", q.regulatorVerdict)}
-                      </span>{" "}
-                      <span className="muted" title={q.regulatorReason ?? ""}>
-                        {reasonText(lang, q.regulatorReason)}
-                      </span>
-                    </td>
-                    <td>
-                      <span className={`badge verdict-${q.bankVerdict.toLowerCase()}`}>
-                        {e("verdict", q.bankVerdict)}
-                      </span>
-                    </td>
-                    <td>{q.verifiedOnChain ? "✓" : "…"}</td>
-                    <td>{time(q.checkedAt)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
+        <Listed loaded={queue} empty={t("noQueue")}>
+          {(items) => (
+            <div className="scroll">
+              <table>
+                <Head
+                  columns={[
+                    "facility",
+                    "borrowerName",
+                    "kind",
+                    "document",
+                    "regulatorVerdict",
+                    "bankVerdict",
+                    "onChain",
+                    "checkedAt",
+                  ]}
+                />
+                <tbody>
+                  {items.map((q: any) => (
+                    <tr key={q.evidenceId} data-testid="queue-row">
+                      <td>#{q.facilityId}</td>
+                      <td>{names[String(q.facilityId)] ?? "—"}</td>
+                      <td title={q.evidenceId}>{e("kind", q.kind)}</td>
+                      <td className="meta" data-testid="queue-document">
+                        {metadataText(q.metadata ?? {}, t)}
+                      </td>
+                      <td>
+                        <span className={`badge verdict-${q.regulatorVerdict.toLowerCase()}`}>
+                          {e("verdict", q.regulatorVerdict)}
+                        </span>{" "}
+                        <span className="muted" title={q.regulatorReason ?? ""}>
+                          {reasonText(lang, q.regulatorReason)}
+                        </span>
+                      </td>
+                      <td>
+                        <span className={`badge verdict-${q.bankVerdict.toLowerCase()}`}>
+                          {e("verdict", q.bankVerdict)}
+                        </span>
+                      </td>
+                      <td>{q.verifiedOnChain ? "✓" : "…"}</td>
+                      <td>{time(q.checkedAt)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
+        </Listed>
       </Card>
       <div className="grid2">
         <Card title={t("spotCheck")} testId="spot-check">
           <form className="form" onSubmit={recordSpotCheck}>
-            <label>
-              {t("facility")}
-              <select
-                name="facilityId"
-                value={form.facilityId}
-                required
-                onChange={(event) => setForm({ ...form, facilityId: event.target.value })}
-              >
-                <option value="">{t("choose")}</option>
-                {(facilities.data?.items ?? [])
-                  .filter((f: any) => f.facilityId)
-                  .map((f: any) => (
-                    <option key={f.facilityId} value={f.facilityId}>
-                      #{f.facilityId} {f.borrowerName} ({e("status", f.status)})
-                    </option>
-                  ))}
-              </select>
-            </label>
-            <label>
-              {t("result")}
-              <select
-                name="result"
-                value={form.result}
-                required
-                onChange={(event) => setForm({ ...form, result: event.target.value })}
-              >
-                <option value="">{t("choose")}</option>
+            {choice(
+              "facilityId",
+              "facility",
+              (facilities.data?.items ?? [])
+                .filter((f: any) => f.facilityId)
+                .map((f: any) => (
+                  <option key={f.facilityId} value={f.facilityId}>
+                    #{f.facilityId} {f.borrowerName} ({e("status", f.status)})
+                  </option>
+                )),
+            )}
+            {choice(
+              "result",
+              "result",
+              <>
                 <option value="PASS">{e("result", "PASS")}</option>
                 <option value="FAIL">{e("result", "FAIL")}</option>
-              </select>
-            </label>
-            <label>
-              {t("reportNumber")}
-              <input
-                name="reportNumber"
-                required
-                value={form.reportNumber}
-                onChange={(event) => setForm({ ...form, reportNumber: event.target.value })}
-              />
-            </label>
-            <label>
-              {t("findings")}
-              <input
-                name="findings"
-                value={form.findings}
-                onChange={(event) => setForm({ ...form, findings: event.target.value })}
-              />
-            </label>
-            <button type="submit" disabled={busy}>
-              {busy ? t("pending") : t("record")}
-            </button>
+              </>,
+            )}
+            <TextField
+              label={t("reportNumber")}
+              name="reportNumber"
+              required
+              value={form.reportNumber}
+              onText={(reportNumber) => setForm({ ...form, reportNumber })}
+            />
+            <TextField
+              label={t("findings")}
+              name="findings"
+              value={form.findings}
+              onText={(findings) => setForm({ ...form, findings })}
+            />
+            <Send type="submit" busy={busy} label={t("record")} />
           </form>
-          {spot && (
-            <p className={spot.ok ? "ok" : "error"} data-testid="spot-result">
-              {spot.text}
-              {spot.status && (
-                <>
-                  {" "}
-                  · {t("facilityNow")}: <StatusBadge status={spot.status} />
-                </>
-              )}
-            </p>
-          )}
+          <Outcome message={spot} testId="spot-result">
+            {spot?.status && (
+              <>
+                {" "}
+                · {t("facilityNow")}: <StatusBadge status={spot.status} />
+              </>
+            )}
+          </Outcome>
         </Card>
         <Card title={t("facilities")} testId="reg-facilities">
           <table>
@@ -195,16 +188,7 @@ export function Regulator({ api, onOpen }: { api: Api; onOpen: (id: string) => v
                   <td>#{f.facilityId}</td>
                   <td>{f.borrowerName}</td>
                   <td className="num">{cny(f.creditLimit)}</td>
-                  <td>
-                    <StatusBadge status={f.status} />
-                  </td>
-                  <td>
-                    {f.facilityId && (
-                      <button onClick={() => onOpen(f.facilityId)} data-testid={`reg-open-${f.facilityId}`}>
-                        {t("open")}
-                      </button>
-                    )}
-                  </td>
+                  <StatusAndOpen facility={f} onOpen={onOpen} testId="reg-open-" />
                 </tr>
               ))}
             </tbody>
@@ -212,33 +196,27 @@ export function Regulator({ api, onOpen }: { api: Api; onOpen: (id: string) => v
         </Card>
       </div>
       <Card title={t("approvals")} testId="approvals">
-        {!approvals.data ? (
-          <Loading error={approvals.error} />
-        ) : approvals.data.items.length === 0 ? (
-          <Empty>{t("noApprovals")}</Empty>
-        ) : (
-          approvals.data.items.map((a: any) => (
-            <ApprovalCard key={a.id} api={api} approval={a} onDone={approvals.reload} />
-          ))
-        )}
+        <Listed loaded={approvals} empty={t("noApprovals")}>
+          {(items) =>
+            items.map((a: any) => <ApprovalCard key={a.id} api={api} approval={a} onDone={approvals.reload} />)
+          }
+        </Listed>
       </Card>
       <Card title={t("whitelist")} testId="whitelist">
-        {!whitelist.data ? (
-          <Loading error={whitelist.error} />
-        ) : whitelist.data.items.length === 0 ? (
-          <Empty>{t("noWhitelist")}</Empty>
-        ) : (
-          <div className="firms">
-            {whitelist.data.items.map((w: any) => (
-              <div key={w.creditCode} className="firm" data-testid="firm">
-                <h3>
-                  {w.name} <span className="badge">{w.grade}</span>
-                </h3>
-                <EChart key={lang} option={radarOption(w, t)} height={220} testId="radar-chart" />
-              </div>
-            ))}
-          </div>
-        )}
+        <Listed loaded={whitelist} empty={t("noWhitelist")}>
+          {(items) => (
+            <div className="firms">
+              {items.map((w: any) => (
+                <div key={w.creditCode} className="firm" data-testid="firm">
+                  <h3>
+                    {w.name} <span className="badge">{w.grade}</span>
+                  </h3>
+                  <EChart key={lang} option={radarOption(w, t)} height={220} testId="radar-chart" />
+                </div>
+              ))}
+            </div>
+          )}
+        </Listed>
       </Card>
     </div>
   );

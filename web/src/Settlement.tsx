@@ -6,24 +6,16 @@
 import { Wallet } from "ethers";
 import { useState } from "react";
 import type { Api } from "./api";
-import { Card, Empty, Loading, REFRESH_MS, StatusBadge, useLoad } from "./common";
+import { Card, Empty, Kpi, Loading, REFRESH_MS, StatusBadge, useLoad } from "./common";
+import { Outcome, Send, TextField } from "./form";
+import type { OrderRequest } from "../../domain/api/settlement";
+import type { Statement } from "../../domain/api/statement";
 import { useT } from "./i18n";
 import { cny, parseCny } from "./money";
 
-interface Typed {
-  domain: { name: string; version: string; chainId: string; verifyingContract: string };
-  types: Record<string, Array<{ name: string; type: string }>>;
-  primaryType: string;
-  message: Record<string, string | boolean>;
-}
-interface Prepared {
-  payer: string;
-  amount: string;
-  inFull: boolean;
-  deadline: string;
-  order: Typed;
-  permit: Typed;
-}
+/** The payer's order and permit as the node prepares them (POST /facilities/{id}/repayments/order, …/subsidy/order). */
+type Prepared = OrderRequest;
+type Typed = Prepared["order"] | Prepared["permit"];
 
 const DOMAIN_FIELDS = [
   { name: "name", type: "string" },
@@ -52,33 +44,46 @@ const yuanText = (fen: string | undefined) =>
 
 type Message = { ok: boolean; text: string; txHash?: string | null };
 
-function Result({ message, testId }: { message?: Message; testId: string }) {
-  if (!message) return null;
+interface PayerOrder {
+  api: Api;
+  facilityId: string;
+  kind: "repayments" | "subsidy";
+  /** What the payer owes now, in fen: the amount box starts with it. */
+  due: string;
+  signerKey?: string;
+  onDone: () => void;
+}
+
+/**
+ * A payer's part of a facility's statement: what is owed by whom, then the borrower's repayment (`repayments`) or the
+ * fiscal account's subsidy payment (`subsidy`) signed in this browser, or a line that says nothing is due.
+ */
+export function PayerSettlement({
+  statement,
+  ...order
+}: Omit<PayerOrder, "facilityId" | "due"> & {
+  statement: Pick<Statement, "facilityId" | "amountOwed" | "subsidyDue">;
+}) {
+  const { t } = useT();
+  const due = order.kind === "repayments" ? statement.amountOwed : statement.subsidyDue;
   return (
-    <p className={message.ok ? "ok" : "error"} data-testid={testId} data-tx={message.txHash ?? ""}>
-      {message.text}
-    </p>
+    <>
+      <OwedBy statement={statement} />
+      {due !== "0" ? (
+        <PayerOrderForm {...order} facilityId={statement.facilityId} due={due} />
+      ) : order.kind === "repayments" ? (
+        <p className="ok">{t("nothingOwed")}</p>
+      ) : (
+        <p className="muted">{t("noSubsidyDue")}</p>
+      )}
+    </>
   );
 }
 
 /** A repayment (borrower) or a subsidy payment (fiscal account), signed in this browser. */
-export function PayerOrderForm({
-  api,
-  facilityId,
-  kind,
-  suggested,
-  signerKey,
-  onDone,
-}: {
-  api: Api;
-  facilityId: string;
-  kind: "repayments" | "subsidy";
-  suggested?: string;
-  signerKey?: string;
-  onDone: () => void;
-}) {
+function PayerOrderForm({ api, facilityId, kind, due, signerKey, onDone }: PayerOrder) {
   const { t, problem } = useT();
-  const [amount, setAmount] = useState(yuanText(suggested));
+  const [amount, setAmount] = useState(yuanText(due));
   // In full: what is owed (due) when the order lands is paid, so interest accruing meanwhile leaves nothing behind.
   const [inFull, setInFull] = useState(true);
   const [key, setKey] = useState(signerKey ?? "");
@@ -93,7 +98,7 @@ export function PayerOrderForm({
     setBusy(true);
     setMessage({ ok: true, text: t("pending") });
     try {
-      const prepared: Prepared = await api.post(
+      const prepared = await api.post(
         `/facilities/${facilityId}/${kind}/order`,
         inFull ? { inFull: true } : { amount: fen },
       );
@@ -126,64 +131,46 @@ export function PayerOrderForm({
         <input name="inFull" type="checkbox" checked={inFull} onChange={(e) => setInFull(e.target.checked)} />
         {kind === "repayments" ? t("repayInFull") : t("payDueInFull")}
       </label>
-      <label>
-        {t("amountCny")}
-        <input
-          name="amount"
-          value={amount}
-          disabled={inFull}
-          onChange={(e) => setAmount(e.target.value)}
-          inputMode="decimal"
-        />
-      </label>
-      <label>
-        {t("signingKey")}
-        <input
-          name="signerKey"
-          type="password"
-          autoComplete="off"
-          value={key}
-          onChange={(e) => setKey(e.target.value)}
-          placeholder="0x…"
-        />
-      </label>
-      <button type="submit" disabled={busy}>
-        {busy ? t("pending") : kind === "repayments" ? t("repay") : t("paySubsidy")}
-      </button>
-      <Result message={message} testId={`${testId}-result`} />
+      <TextField
+        label={t("amountCny")}
+        name="amount"
+        value={amount}
+        disabled={inFull}
+        onText={setAmount}
+        inputMode="decimal"
+      />
+      <TextField
+        label={t("signingKey")}
+        name="signerKey"
+        type="password"
+        autoComplete="off"
+        value={key}
+        onText={setKey}
+        placeholder="0x…"
+      />
+      <Send type="submit" busy={busy} label={kind === "repayments" ? t("repay") : t("paySubsidy")} />
+      <Outcome message={message} testId={`${testId}-result`} tx />
     </form>
   );
 }
 
 /** What is owed by whom, at the chain's time (the statement's figures). */
-export function OwedBy({ statement }: { statement: any }) {
-  const { t, time } = useT();
+function OwedBy({ statement }: { statement: any }) {
+  const { time } = useT();
   return (
     <div className="kpis" data-testid="owed-by">
-      <div>
-        <span>{t("owedByBorrower")}</span>
-        <b data-testid="owed-borrower">{cny(statement.owedBy.borrower.total)}</b>
-      </div>
-      <div>
-        <span>{t("owedByFiscal")}</span>
-        <b data-testid="owed-fiscal">{cny(statement.owedBy.fiscal.subsidy)}</b>
-      </div>
-      <div>
-        <span>{t("subsidyPaid")}</span>
-        <b>{cny(statement.subsidyPaid)}</b>
-      </div>
-      <div>
-        <span>{t("balance")}</span>
-        <b data-testid="settlement-balance">{cny(statement.balance)}</b>
-      </div>
-      <div>
-        <span>{t("withdrawn")}</span>
-        <b>{cny(statement.withdrawn)}</b>
-      </div>
-      <div>
-        <span>{t("statementAt")}</span>
-        <b>{time(statement.at)}</b>
-      </div>
+      <Kpi label="owedByBorrower" testId="owed-borrower">
+        {cny(statement.owedBy.borrower.total)}
+      </Kpi>
+      <Kpi label="owedByFiscal" testId="owed-fiscal">
+        {cny(statement.owedBy.fiscal.subsidy)}
+      </Kpi>
+      <Kpi label="subsidyPaid">{cny(statement.subsidyPaid)}</Kpi>
+      <Kpi label="balance" testId="settlement-balance">
+        {cny(statement.balance)}
+      </Kpi>
+      <Kpi label="withdrawn">{cny(statement.withdrawn)}</Kpi>
+      <Kpi label="statementAt">{time(statement.at)}</Kpi>
     </div>
   );
 }
@@ -232,20 +219,18 @@ export function SettlementCard({ api, statement, onDone }: { api: Api; statement
         {!statement.closable && statement.status !== "CLOSED" && <span className="muted">{t("notClosable")}</span>}
       </div>
       <form className="form" onSubmit={withdraw} data-testid="withdraw-form">
-        <label>
-          {t("amountCny")}
-          <input
-            name="amount"
-            value={amount}
-            onChange={(e) => setAmount(e.target.value)}
-            placeholder={t("withdrawHint")}
-          />
-        </label>
+        <TextField
+          label={t("amountCny")}
+          name="amount"
+          value={amount}
+          onText={setAmount}
+          placeholder={t("withdrawHint")}
+        />
         <button type="submit" disabled={busy || statement.balance === "0" || statement.status === "FROZEN"}>
           {t("withdraw")}
         </button>
       </form>
-      <Result message={message} testId="settlement-result" />
+      <Outcome message={message} testId="settlement-result" tx />
     </Card>
   );
 }
@@ -275,19 +260,7 @@ export function Fiscal({ api, signerKey }: { api: Api; signerKey?: string }) {
           testId="fiscal-facility"
         >
           <StatusBadge status={statement.status} />
-          <OwedBy statement={statement} />
-          {statement.subsidyDue === "0" ? (
-            <p className="muted">{t("noSubsidyDue")}</p>
-          ) : (
-            <PayerOrderForm
-              api={api}
-              facilityId={f.facilityId}
-              kind="subsidy"
-              suggested={statement.subsidyDue}
-              signerKey={signerKey}
-              onDone={reload}
-            />
-          )}
+          <PayerSettlement api={api} kind="subsidy" statement={statement} signerKey={signerKey} onDone={reload} />
         </Card>
       ))}
     </div>

@@ -5,17 +5,16 @@
  * field nobody asked for.
  */
 import { useEffect, useState } from "react";
+import type { PayeeView } from "../../domain/api/payees";
 import { EVIDENCE_KINDS, type EvidenceKind } from "../../domain/enums";
 import type { Api } from "./api";
 import { useLoad } from "./common";
+import { Outcome, PayeeSelect, Send, TextField } from "./form";
 import { fieldKey, KIND_FIELDS, PAYEE_KINDS } from "./fields";
 import { useT } from "./i18n";
 
-interface PlanPayee {
-  address: string;
-  name: string;
-  creditCode: string;
-}
+/** A payee of the facility's plan, as GET /payees lists it. */
+type PlanPayee = Pick<PayeeView, "address" | "name" | "creditCode">;
 
 export function UploadForm({ api, facilityId, onDone }: { api: Api; facilityId?: string; onDone?: () => void }) {
   const { t, e, problem } = useT();
@@ -78,17 +77,15 @@ export function UploadForm({ api, facilityId, onDone }: { api: Api; facilityId?:
   }
   return (
     <form className="form" onSubmit={submit} data-testid="upload-form">
-      <label>
-        {t("facility")}
-        <input
-          name="facilityId"
-          value={facility}
-          required
-          inputMode="numeric"
-          onChange={(event) => setFacility(event.target.value)}
-          disabled={!!facilityId}
-        />
-      </label>
+      <TextField
+        label={t("facility")}
+        name="facilityId"
+        value={facility}
+        required
+        inputMode="numeric"
+        onText={setFacility}
+        disabled={!!facilityId}
+      />
       <label>
         {t("kind")}
         <select
@@ -110,39 +107,25 @@ export function UploadForm({ api, facilityId, onDone }: { api: Api; facilityId?:
       {withPayee && (
         <label>
           {t("payee")}
-          <select name="counterparty" value={counterparty} onChange={(event) => choosePayee(event.target.value)}>
-            <option value="">{t("choosePayee")}</option>
-            {planPayees.map((p) => (
-              <option key={p.address} value={p.address}>
-                {p.name}
-              </option>
-            ))}
-          </select>
+          <PayeeSelect name="counterparty" value={counterparty} payees={planPayees} onPick={choosePayee} />
         </label>
       )}
       {KIND_FIELDS[kind].map((f) => (
-        <label key={f.name}>
-          {t(fieldKey(f.name))}
-          <input
-            name={f.name}
-            value={fields[f.name] ?? ""}
-            inputMode={f.numeric ? "numeric" : undefined}
-            onChange={(event) => setFields({ ...fields, [f.name]: event.target.value })}
-          />
-        </label>
+        <TextField
+          key={f.name}
+          label={t(fieldKey(f.name))}
+          name={f.name}
+          value={fields[f.name] ?? ""}
+          inputMode={f.numeric ? "numeric" : undefined}
+          onText={(text) => setFields({ ...fields, [f.name]: text })}
+        />
       ))}
       <label>
         {t("file")}
         <input name="file" type="file" accept=".pdf,.png,.jpg,.jpeg,.json,.xml" />
       </label>
-      <button type="submit" disabled={busy}>
-        {busy ? t("pending") : t("upload")}
-      </button>
-      {message && (
-        <p className={message.ok ? "ok" : "error"} data-testid="upload-result">
-          {message.text}
-        </p>
-      )}
+      <Send type="submit" busy={busy} label={t("upload")} />
+      <Outcome message={message} testId="upload-result" />
     </form>
   );
 }
