@@ -1,6 +1,5 @@
 import { z } from "zod";
 import { pageQuery } from "../../domain/api/page";
-import { pageOfList } from "../http/page";
 import { ApprovalDetail, ApprovalList, ApprovalView, ProposedReview, SignedApproval } from "../../domain/api/approvals";
 import { ReviewList } from "../../domain/api/reviews";
 import { APPROVAL_STATUSES } from "../../domain/enums";
@@ -57,8 +56,8 @@ export function approvalRoutes({
       handler: async ({ params, query, principal }) => {
         await policy.facility(principal!, params.id);
         await approvals.row(params.id); // an unknown facility is a 404, not an empty list
-        const reviews = (await approvals.reviewsOf(params.id)).map(presentReview);
-        return { body: pageOfList(reviews, query, (r) => r.id) };
+        const page = await approvals.reviewsOf(params.id, query);
+        return { body: { ...page, items: page.items.map(presentReview) } };
       },
     }),
     defineRoute({
@@ -93,8 +92,8 @@ export function approvalRoutes({
       responses: { 200: { description: "approvals", schema: ApprovalList } },
       handler: async ({ query, principal }) => {
         policy.institutional(principal!, { type: "institutional" });
-        const rows = await approvals.listApprovals(query.status);
-        return { body: pageOfList(rows.map(presentApproval), query, (a) => a.id) };
+        const page = await approvals.listApprovals(query);
+        return { body: { ...page, items: page.items.map(presentApproval) } };
       },
     }),
     defineRoute({
