@@ -1,24 +1,8 @@
 import type { Chain } from "../chain/chain";
-import { EVIDENCE_KINDS, evidenceIdOf, type EvidenceKind } from "../chain/evidence";
+import { EVIDENCE_KINDS, type EvidenceKind } from "../chain/evidence";
 import type { Database } from "../db/client";
 import { createEvidenceStatus } from "../verification/evidence-status";
-
-/** Whether a row's facility, kind, counterparty and salted hash give its evidence id (else the row was altered). */
-function rowIdHolds(d: {
-  facilityId: bigint;
-  kind: string;
-  counterparty: string;
-  saltedHash: string;
-  evidenceId: string;
-}) {
-  try {
-    return (
-      evidenceIdOf(d.facilityId, d.kind as EvidenceKind, d.counterparty, d.saltedHash) === d.evidenceId.toLowerCase()
-    );
-  } catch {
-    return false;
-  }
-}
+import { knownValues, rowIdHolds, rowMismatch, type KnownValues } from "./row-mismatch";
 
 /** A facility's evidence as the chain records it, read for the payment pre-flight, the reviews and the API. */
 export function createEvidenceReads({ db, chain }: { db: Database; chain: Chain }) {
@@ -35,6 +19,10 @@ export function createEvidenceReads({ db, chain }: { db: Database; chain: Chain 
       orderBy: { createdAt: "asc" },
     });
     const statuses = await evidenceStatus.statusesOf(documents.map((d) => d.evidenceId));
+    // Rows that no longer give their evidence id; the chain is read for them only, to say which field changed.
+    const altered = new Set(documents.filter((d) => !rowIdHolds(d)).map((d) => d.id));
+    const known: KnownValues =
+      altered.size > 0 ? await knownValues(chain, facilityId) : { facilityIds: [], parties: [] };
     return documents.map((d) => {
       const { record, registered, batch, consumed, verified, verdicts } = statuses.get(d.evidenceId)!;
       const chainKind = EVIDENCE_KINDS[Number(record.kind)];
@@ -56,8 +44,8 @@ export function createEvidenceReads({ db, chain }: { db: Database; chain: Chain 
         mismatch:
           registered && (record.facilityId !== facilityId || chainKind !== d.kind)
             ? `the chain records it as ${chainKind} of facility ${record.facilityId}, not ${d.kind} of facility ${facilityId}`
-            : !rowIdHolds(d)
-              ? `its row's counterparty ${d.counterparty} is not the one its evidence id commits to`
+            : altered.has(d.id)
+              ? rowMismatch(d, known)
               : undefined,
         consumed,
         verified,

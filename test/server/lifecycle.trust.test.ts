@@ -480,7 +480,7 @@ describe("what the nodes act on", function () {
       const { evidenceIds, considered } = await parts.bank!.payments.readiness(facility.active, 0);
       expect(evidenceIds).to.deep.equal([]);
       expect(considered.find((c) => c.documentId === id)?.reason).to.equal(
-        `its row's counterparty ${other} is not the one its evidence id commits to`,
+        `its row's counterparty ${other} is not the one its evidence id commits to (${supplier})`,
       );
     });
 
