@@ -110,6 +110,7 @@ export function createApprovals({
       const where = { facilityId };
       return pageOfTable(
         query,
+        "id",
         (page) => db.prisma.reviewDecision.findMany({ where, orderBy: [{ createdAt: "asc" }, { id: "asc" }], ...page }),
         async (id) => (await db.prisma.reviewDecision.count({ where: { ...where, id } })) > 0,
       );
@@ -120,6 +121,7 @@ export function createApprovals({
       const where = { status: query.status };
       return pageOfTable(
         query,
+        "id",
         (page) => db.prisma.approval.findMany({ where, orderBy: [{ createdAt: "asc" }, { id: "asc" }], ...page }),
         async (id) => (await db.prisma.approval.count({ where: { ...where, id } })) > 0,
       );

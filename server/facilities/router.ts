@@ -146,8 +146,8 @@ export function facilityRoutes({
       handler: async ({ params, query, principal }) => {
         await policy.facility(principal!, params.id);
         await facilities.row(params.id); // an unknown facility is a 404, not an empty list
-        const evidence = toJson(await facilities.evidenceOf(params.id));
-        return { body: pageOfList(evidence, query, (e) => e.evidenceId) };
+        const page = await facilities.evidencePage(params.id, query);
+        return { body: { items: toJson(page.items), nextCursor: page.nextCursor } };
       },
     }),
   ];

@@ -59,7 +59,7 @@ export function createFacilityService({
   regulatorEntryOf,
 }: ServiceDeps & {
   reads: FacilityReads;
-  evidence: Pick<EvidenceReads, "evidenceOf">;
+  evidence: Pick<EvidenceReads, "evidenceOf" | "evidencePage">;
   regulatorEntryOf: ReturnType<typeof createRegulatorWhiteList>;
 }) {
   const funding = createFunding({
@@ -101,6 +101,7 @@ export function createFacilityService({
 
   return {
     evidenceOf: evidence.evidenceOf,
+    evidencePage: evidence.evidencePage,
     history: reads.history,
 
     async create(principal: Principal, body: CreateFacilityBody) {
@@ -212,6 +213,7 @@ export function createFacilityService({
       const narrowed = { AND: [where, query.borrower ? { borrower: storedAddress(query.borrower) } : {}] };
       return pageOfTable(
         query,
+        "id",
         (page) =>
           db.prisma.facility.findMany({ where: narrowed, orderBy: [{ appliedAt: "desc" }, { id: "desc" }], ...page }),
         async (id) => (await db.prisma.facility.count({ where: { AND: [narrowed, { id }] } })) > 0,

@@ -41,20 +41,21 @@ export function pageOfList<T>(all: readonly T[], query: PageQuery, key: (item: T
 }
 
 /**
- * A page of a table whose rows are keyed by `id`, read in the database: `read` runs the list's query with `pageArgs`
- * (its orderBy ending with the id), `holds` tells whether the cursor is the id of a row of the list (its where clause
- * and that id). A cursor of no row, or of a row outside the list, is refused as pageOfList refuses it: the database
- * would answer it with an empty page, or with the rows after a stranger's position.
+ * A page of a table whose rows are keyed by `field`, read in the database: `read` runs the list's query with
+ * `pageArgs` (its orderBy ending with that key), `holds` tells whether the cursor is the key of a row of the list (its
+ * where clause and that key). A cursor of no row, or of a row outside the list, is refused as pageOfList refuses it:
+ * the database would answer it with an empty page, or with the rows after a stranger's position.
  */
-export async function pageOfTable<T extends { id: string }>(
+export async function pageOfTable<F extends string, T extends Record<F, string>>(
   query: PageQuery,
-  read: (args: ReturnType<typeof pageArgs<"id">>) => Promise<T[]>,
+  field: F,
+  read: (args: ReturnType<typeof pageArgs<F>>) => Promise<T[]>,
   holds: (cursor: string) => Promise<boolean>,
 ): Promise<Page<T>> {
   const [rows, known] = await Promise.all([
-    read(pageArgs(query, "id")),
+    read(pageArgs(query, field)),
     query.cursor === undefined ? true : holds(query.cursor),
   ]);
   if (!known) throw unknownCursor(query.cursor!);
-  return pageOfRows(rows, query, (row) => row.id);
+  return pageOfRows(rows, query, (row) => row[field]);
 }

@@ -1,8 +1,14 @@
 import type { Chain } from "../chain/chain";
 import { EVIDENCE_KINDS, type EvidenceKind } from "../chain/evidence";
-import type { Database } from "../db/client";
+import type { PageQuery } from "../../domain/api/page";
+import type { Database, Prisma } from "../db/client";
+import { pageOfTable } from "../http/page";
 import { createEvidenceStatus } from "../verification/evidence-status";
 import { knownValues, rowIdHolds, rowMismatch, type KnownValues } from "./row-mismatch";
+
+/** A facility's anchored documents, oldest first (the evidence id orders documents of the same instant). */
+const anchoredOf = (facilityId: bigint) => ({ facilityId, status: "ANCHORED" });
+const EVIDENCE_ORDER = [{ createdAt: "asc" as const }, { evidenceId: "asc" as const }];
 
 /** A facility's evidence as the chain records it, read for the payment pre-flight, the reviews and the API. */
 export function createEvidenceReads({ db, chain }: { db: Database; chain: Chain }) {
@@ -14,10 +20,26 @@ export function createEvidenceReads({ db, chain }: { db: Database; chain: Chain 
    * (server/verification/evidence-status.ts).
    */
   async function evidenceOf(facilityId: bigint) {
-    const documents = await db.prisma.document.findMany({
-      where: { facilityId, status: "ANCHORED" },
-      orderBy: { createdAt: "asc" },
-    });
+    return described(
+      facilityId,
+      await db.prisma.document.findMany({ where: anchoredOf(facilityId), orderBy: EVIDENCE_ORDER }),
+    );
+  }
+
+  /** A page of evidenceOf, in its order, read in the database: the chain is read for the page's evidence only. */
+  async function evidencePage(facilityId: bigint, query: PageQuery) {
+    const where = anchoredOf(facilityId);
+    const page = await pageOfTable(
+      query,
+      "evidenceId",
+      (args) => db.prisma.document.findMany({ where, orderBy: EVIDENCE_ORDER, ...args }),
+      async (evidenceId) => (await db.prisma.document.count({ where: { ...where, evidenceId } })) > 0,
+    );
+    return { items: await described(facilityId, page.items), nextCursor: page.nextCursor };
+  }
+
+  /** Documents of the facility with what the chain says of their evidence. */
+  async function described(facilityId: bigint, documents: Prisma.DocumentGetPayload<object>[]) {
     const statuses = await evidenceStatus.statusesOf(documents.map((d) => d.evidenceId));
     // Rows that no longer give their evidence id; the chain is read for them only, to say which field changed.
     const altered = new Set(documents.filter((d) => !rowIdHolds(d)).map((d) => d.id));
@@ -77,7 +99,7 @@ export function createEvidenceReads({ db, chain }: { db: Database; chain: Chain 
     }));
   }
 
-  return { evidenceOf, foreignEvidence };
+  return { evidenceOf, evidencePage, foreignEvidence };
 }
 
 export type EvidenceReads = ReturnType<typeof createEvidenceReads>;

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { Wallet } from "ethers";
+import { Wallet, hexlify, randomBytes } from "ethers";
 import { randomUUID } from "node:crypto";
 import fs from "node:fs";
 import type { Server } from "node:http";
@@ -35,7 +35,7 @@ const oldestFirst = (a: Keyed, b: Keyed) => a.at.getTime() - b.at.getTime() || (
 const newestFirst = (a: Keyed, b: Keyed) => -oldestFirst(a, b);
 
 /**
- * The bank node's database lists (reviews, joint decisions, facilities) are paged in the database query, on SQLite and
+ * The bank node's database lists (reviews, joint decisions, facilities, a facility's evidence) are paged in the database query, on SQLite and
  * on PostgreSQL: walked by the cursor each hands out, a list longer than a page gives every row once, in the list's
  * order (the id breaking ties of the same instant), and a cursor that is no row of that list is a 400.
  */
@@ -66,7 +66,12 @@ describe("the bank node's lists paged in the database", function () {
     let server: Server;
     let api: ReturnType<typeof client>;
     const borrower = Wallet.createRandom().address;
-    const seeded = { reviews: [] as Keyed[], approvals: [] as Keyed[], facilities: [] as Keyed[] };
+    const seeded = {
+      reviews: [] as Keyed[],
+      approvals: [] as Keyed[],
+      facilities: [] as Keyed[],
+      evidence: [] as Keyed[],
+    };
 
     before(async function () {
       const chain = createChain({ deployment, signerKey: devWallet("bank").privateKey });
@@ -163,6 +168,27 @@ describe("the bank node's lists paged in the database", function () {
           },
         });
         seeded.approvals.push(approval);
+        // FACILITY's anchored documents (an evidence list is keyed by evidence id), one of another facility among them.
+        const evidence = { id: hexlify(randomBytes(32)), at };
+        await prisma.document.create({
+          data: {
+            id: randomUUID(),
+            facilityId: i === 4 ? 1_004n : FACILITY,
+            kind: "INSPECTION_REPORT",
+            mimeType: "application/pdf",
+            size: 10,
+            originalName: "report.pdf",
+            contentHash: hexlify(randomBytes(32)),
+            salt: hexlify(randomBytes(32)),
+            saltedHash: hexlify(randomBytes(32)),
+            evidenceId: evidence.id,
+            counterparty: borrower,
+            uploadedBy: "test",
+            status: "ANCHORED",
+            createdAt: at,
+          },
+        });
+        if (i !== 4) seeded.evidence.push(evidence);
       }
     });
 
@@ -196,6 +222,12 @@ describe("the bank node's lists paged in the database", function () {
       );
     });
 
+    it("walks a facility's evidence page by page: each once, oldest first, keyed by evidence id", async function () {
+      expect(await walk(`/facilities/${FACILITY}/evidence`, (e) => e.evidenceId)).to.deep.equal(
+        ids(seeded.evidence, oldestFirst),
+      );
+    });
+
     it("walks the joint decisions, all and of one status, page by page: each once, oldest first", async function () {
       expect(await walk("/approvals", (a) => a.id)).to.deep.equal(ids(seeded.approvals, oldestFirst));
       const applied = seeded.approvals.filter((_, i) => i % 3 === 0);
@@ -213,6 +245,7 @@ describe("the bank node's lists paged in the database", function () {
     it("answers 400 invalid_cursor for a cursor that is no row of the list, naming it", async function () {
       const otherReview = (await db().prisma.reviewDecision.findFirstOrThrow({ where: { facilityId: 1_005n } })).id;
       const pending = seeded.approvals[1].id;
+      const otherEvidence = (await db().prisma.document.findFirstOrThrow({ where: { facilityId: 1_004n } })).evidenceId;
       const strangers = seeded.facilities.filter((_, i) => i % 2 === 1);
       for (const [pathname, cursor] of [
         [`/facilities/${FACILITY}/reviews`, randomUUID()],
@@ -220,6 +253,8 @@ describe("the bank node's lists paged in the database", function () {
         ["/approvals", "not-an-id"],
         ["/approvals?status=APPLIED", pending],
         ["/facilities", randomUUID()],
+        [`/facilities/${FACILITY}/evidence`, hexlify(randomBytes(32))],
+        [`/facilities/${FACILITY}/evidence`, otherEvidence],
         [`/facilities?borrower=${borrower}`, strangers[0].id],
       ]) {
         const reply = await api.get(`${pathname}${pathname.includes("?") ? "&" : "?"}cursor=${cursor}`);
