@@ -9,7 +9,6 @@
 import { Wallet, hexlify, randomBytes } from "ethers";
 import { randomUUID } from "node:crypto";
 import fs from "node:fs";
-import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
@@ -19,8 +18,7 @@ import { createChain } from "../../server/chain/chain";
 import { createDatabase } from "../../server/db/client";
 import { migrateDatabase } from "../../server/db/migrate";
 import { parseDatabaseUrl } from "../../server/db/url";
-import { createApp } from "../../server/http/app";
-import { composeNode } from "../../server/node/compose";
+import { serveBankNode } from "../../test/helpers/nodeParts";
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 5_000);
 const DOCUMENTS = Number(process.env.BENCH_DOCUMENTS ?? 1_000);
@@ -116,31 +114,8 @@ async function main() {
       },
       signerKey: devWallet("bank").privateKey,
     });
-    const parts = composeNode({
-      role: "bank",
-      db,
-      chain,
-      logger,
-      verifierWallet: Wallet.createRandom() as unknown as Wallet,
-      waitMs: 0,
-      documentsDir: path.join(dir, "documents"),
-      outbox: { confirmations: 0, pollIntervalMs: 1_000 },
-    });
-    const app = createApp({
-      title: "bench",
-      description: "documents list",
-      routes: parts.routes,
-      apiKeys: parts.apiKeys,
-      logger,
-      metrics: parts.metrics,
-      limits: { jsonBytes: 1024, uploadBytes: 1024, requestsPerMinute: 1_000_000 },
-      ready: async () => ({}),
-    });
-    const server = await new Promise<import("node:http").Server>((resolve) => {
-      const s = app.listen(0, "127.0.0.1", () => resolve(s));
-    });
-    const { key } = await parts.apiKeys.issue({ role: "bank_officer", institution: "bank", label: "bench" });
-    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const node = await serveBankNode({ db, chain, logger, documentsDir: path.join(dir, "documents") });
+    const [base, key] = [node.url, node.officerKey];
     const list = async () => {
       const started = performance.now();
       const response = await fetch(`${base}/documents?limit=${PAGE}`, { headers: { authorization: `Bearer ${key}` } });
@@ -156,8 +131,7 @@ async function main() {
       times.push(ms);
       consumed = c;
     }
-    server.closeAllConnections();
-    server.close();
+    await node.close();
     chain.close();
     times.sort((a, b) => a - b);
     const at = (q: number) => Math.round(times[Math.min(times.length - 1, Math.floor(q * times.length))] * 100) / 100;

@@ -1,27 +1,19 @@
 import { expect } from "chai";
 import { Wallet, hexlify, id as keccakText, randomBytes } from "ethers";
 import { randomUUID } from "node:crypto";
-import fs from "node:fs";
-import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import os from "node:os";
 import path from "node:path";
 import pino from "pino";
 import { z } from "zod";
 import { EvidenceView } from "../../domain/api/facilities";
-import { deploy } from "../../scripts/deploy";
-import { freePort } from "../../scripts/bench/lib/system";
-import { startChainNode, type ChainNode } from "../../scripts/lib/chain-node";
-import { DEV_ACCOUNTS, devWallet, parseDeployConfig } from "../../scripts/lib/deploy-config";
-import type { Deployment } from "../../scripts/lib/deployments";
+import { DEV_ACCOUNTS, devWallet } from "../../scripts/lib/deploy-config";
 import { batchTreeOf } from "../../server/chain/batch-tree";
-import { createChain, type Chain } from "../../server/chain/chain";
+import type { Chain } from "../../server/chain/chain";
 import { evidenceIdOf, saltedHashOf, type EvidenceKind } from "../../server/chain/evidence";
-import { createApp } from "../../server/http/app";
-import { composeNode } from "../../server/node/compose";
-import { Category, Kind, kindsMask } from "../helpers/constants";
+import { Category } from "../helpers/constants";
 import { forEachDatabase } from "../helpers/databases";
-import { devVerifierWallet } from "../helpers/nodeParts";
+import { startDeployedChain, type DeployedChain } from "../helpers/liveNodes";
+import { createInvoiceFacility } from "../helpers/invoiceFacility";
+import { serveBankNode, type ServedBankNode } from "../helpers/nodeParts";
 import { client } from "../helpers/processes";
 
 /** A leaf of the test batch: the document row the bank node keeps for it. */
@@ -45,55 +37,28 @@ interface Leaf {
 describe("batched evidence whose row was edited, through the bank node's API", function () {
   this.timeout(120_000);
   const logger = pino({ level: "silent" });
-  let dir: string;
-  let chainNode: ChainNode;
-  let deployment: Deployment;
+  let started: DeployedChain | undefined;
   let chain: Chain;
   const [payee, otherPayee] = [Wallet.createRandom().address, Wallet.createRandom().address];
   /** pays: payment 0 to `payee` against an INVOICE, payment 1 to `otherPayee`; other: a facility of its own. */
   const facility = { pays: 0n, other: 0n };
 
   before(async function () {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "qfm-evidence-rows-"));
-    chainNode = await startChainNode({ kind: "hardhat", port: await freePort() });
-    deployment = await deploy(
-      parseDeployConfig({ RPC_URL: chainNode.url, DEPLOYMENTS_FILE: path.join(dir, "deployment.json") }),
-      () => undefined,
-    );
-    chain = createChain({ deployment, signerKey: devWallet("bank").privateKey });
+    started = await startDeployedChain("evidence-rows");
+    chain = started.chain;
     const bank = await chain.provider.getSigner(DEV_ACCOUNTS.bank);
     for (const address of [payee, otherPayee])
       await (await chain.payees.connect(bank).registerPayee(address, Category.EQUIPMENT, keccakText("licence"))).wait();
-    const manager = chain.manager.connect(bank);
-    for (const name of ["pays", "other"] as const) {
-      const terms = {
-        borrower: devWallet("borrower").address,
-        creditLimit: 200_000n,
-        baseRateBps: 435,
-        qualityFloorBps: 3_000,
-        subsidyBps: 300,
-      };
-      const plan = [payee, otherPayee].map((to) => ({
-        payee: to,
-        amount: 100_000n,
-        category: Category.EQUIPMENT,
-        requiredKinds: kindsMask(Kind.INVOICE),
-        qualityPurpose: true,
-        paid: false,
-      }));
-      await (await manager.createFacility(terms, plan)).wait();
-      facility[name] = await chain.manager.facilityCount();
-    }
+    facility.pays = await createInvoiceFacility(chain, [payee, otherPayee]);
+    facility.other = await createInvoiceFacility(chain, [payee, otherPayee]);
   });
 
   after(async function () {
-    chain?.close();
-    await chainNode?.stop();
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    await started?.stop();
   });
 
   forEachDatabase((db) => {
-    let server: Server;
+    let node: ServedBankNode | undefined;
     let officer: ReturnType<typeof client>;
     let root: string;
     let anchoredAt: bigint;
@@ -172,36 +137,12 @@ describe("batched evidence whose row was edited, through the bank node's API", f
         });
       }
 
-      const parts = composeNode({
-        role: "bank",
-        db: db(),
-        chain,
-        logger,
-        verifierWallet: devVerifierWallet("bank"),
-        waitMs: 200,
-        documentsDir: path.join(dir, randomUUID()),
-        outbox: { confirmations: 0, pollIntervalMs: 1_000 },
-      });
-      const app = createApp({
-        title: "bank node",
-        description: "evidence rows",
-        routes: parts.routes,
-        apiKeys: parts.apiKeys,
-        logger,
-        metrics: parts.metrics,
-        limits: { jsonBytes: 64 * 1024, uploadBytes: 1024, requestsPerMinute: 100_000 },
-        ready: async () => ({}),
-      });
-      server = await new Promise((resolve) => {
-        const s = app.listen(0, "127.0.0.1", () => resolve(s));
-      });
-      const key = await parts.apiKeys.issue({ role: "bank_officer", institution: "bank", label: "officer" });
-      officer = client(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, key.key);
+      node = await serveBankNode({ db: db(), chain, logger, documentsDir: path.join(started!.dir, randomUUID()) });
+      officer = client(node.url, node.officerKey);
     });
 
     after(async function () {
-      server?.closeAllConnections();
-      await new Promise((resolve) => server?.close(resolve));
+      await node?.close();
     });
 
     /** Sets `fields` of leaf `l`'s row, asks for payment 0 of `facility.pays`, and puts the row back; the refusal. */

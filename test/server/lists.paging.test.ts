@@ -1,26 +1,15 @@
 import { expect } from "chai";
 import { Wallet, hexlify, randomBytes } from "ethers";
 import { randomUUID } from "node:crypto";
-import fs from "node:fs";
-import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import os from "node:os";
 import path from "node:path";
 import pino from "pino";
-import { deploy } from "../../scripts/deploy";
-import { freePort } from "../../scripts/bench/lib/system";
-import { startChainNode, type ChainNode } from "../../scripts/lib/chain-node";
-import { devWallet, parseDeployConfig } from "../../scripts/lib/deploy-config";
-import type { Deployment } from "../../scripts/lib/deployments";
-import { createChain, type Chain } from "../../server/chain/chain";
-import { createApp } from "../../server/http/app";
-import { composeNode } from "../../server/node/compose";
 import { decideReview } from "../../server/rules/engine";
 import { computeMetrics } from "../../server/rules/metrics";
 import { loadProducts } from "../../server/rules/products";
 import { toJson } from "../../server/rules/values";
 import { forEachDatabase } from "../helpers/databases";
-import { devVerifierWallet } from "../helpers/nodeParts";
+import { startDeployedChain, type DeployedChain } from "../helpers/liveNodes";
+import { serveBankNode, type ServedBankNode } from "../helpers/nodeParts";
 import { client } from "../helpers/processes";
 
 /** Rows in each list: more than three pages of PAGE, with runs of rows written at the same instant. */
@@ -42,28 +31,18 @@ const newestFirst = (a: Keyed, b: Keyed) => -oldestFirst(a, b);
 describe("the bank node's lists paged in the database", function () {
   this.timeout(120_000);
   const logger = pino({ level: "silent" });
-  let dir: string;
-  let chainNode: ChainNode;
-  let deployment: Deployment;
-  const chains: Chain[] = [];
+  let started: DeployedChain | undefined;
 
   before(async function () {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "qfm-paging-"));
-    chainNode = await startChainNode({ kind: "hardhat", port: await freePort() });
-    deployment = await deploy(
-      parseDeployConfig({ RPC_URL: chainNode.url, DEPLOYMENTS_FILE: path.join(dir, "deployment.json") }),
-      () => undefined,
-    );
+    started = await startDeployedChain("paging");
   });
 
   after(async function () {
-    for (const chain of chains) chain.close();
-    await chainNode?.stop();
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    await started?.stop();
   });
 
   forEachDatabase((db) => {
-    let server: Server;
+    let node: ServedBankNode | undefined;
     let api: ReturnType<typeof client>;
     const borrower = Wallet.createRandom().address;
     const seeded = {
@@ -74,33 +53,9 @@ describe("the bank node's lists paged in the database", function () {
     };
 
     before(async function () {
-      const chain = createChain({ deployment, signerKey: devWallet("bank").privateKey });
-      chains.push(chain);
-      const parts = composeNode({
-        role: "bank",
-        db: db(),
-        chain,
-        logger,
-        verifierWallet: devVerifierWallet("bank"),
-        waitMs: 200,
-        documentsDir: path.join(dir, randomUUID()),
-        outbox: { confirmations: 0, pollIntervalMs: 1_000 },
-      });
-      const app = createApp({
-        title: "bank node",
-        description: "paging",
-        routes: parts.routes,
-        apiKeys: parts.apiKeys,
-        logger,
-        metrics: parts.metrics,
-        limits: { jsonBytes: 64 * 1024, uploadBytes: 1024, requestsPerMinute: 100_000 },
-        ready: async () => ({}),
-      });
-      server = await new Promise((resolve) => {
-        const s = app.listen(0, "127.0.0.1", () => resolve(s));
-      });
-      const key = await parts.apiKeys.issue({ role: "bank_officer", institution: "bank", label: "paging" });
-      api = client(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, key.key);
+      const { chain, dir } = started!;
+      node = await serveBankNode({ db: db(), chain, logger, documentsDir: path.join(dir, randomUUID()) });
+      api = client(node.url, node.officerKey);
 
       const { prisma } = db();
       const [product] = loadProducts().products;
@@ -193,8 +148,7 @@ describe("the bank node's lists paged in the database", function () {
     });
 
     after(async function () {
-      server?.closeAllConnections();
-      await new Promise((resolve) => server?.close(resolve));
+      await node?.close();
     });
 
     /** Walks `pathname` PAGE items at a time by the cursors it hands out; the items' keys in the order served. */
