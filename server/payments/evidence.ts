@@ -44,7 +44,14 @@ export function createEvidenceReads({ db, chain }: { db: Database; chain: Chain 
     // Rows that no longer give their evidence id; the chain is read for them only, to say which field changed.
     const altered = new Set(documents.filter((d) => !rowIdHolds(d)).map((d) => d.id));
     const known: KnownValues =
-      altered.size > 0 ? await knownValues(chain, facilityId) : { facilityIds: [], parties: [] };
+      altered.size > 0
+        ? await knownValues(
+            db,
+            chain,
+            facilityId,
+            documents.filter((d) => altered.has(d.id)),
+          )
+        : { facilityIds: [], parties: [] };
     return documents.map((d) => {
       const { record, registered, batch, consumed, verified, verdicts } = statuses.get(d.evidenceId)!;
       const chainKind = EVIDENCE_KINDS[Number(record.kind)];

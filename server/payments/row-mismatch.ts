@@ -1,5 +1,6 @@
 import type { Chain } from "../chain/chain";
 import { EVIDENCE_KINDS, evidenceIdOf, saltedHashOf, type EvidenceKind } from "../chain/evidence";
+import type { Database } from "../db/client";
 
 /** A document row's fields its evidence id commits to, with the salt and content hash its salted hash is made of. */
 export interface EvidenceRow {
@@ -12,7 +13,11 @@ export interface EvidenceRow {
   evidenceId: string;
 }
 
-/** Values a changed field may have had, as the chain knows them: the facilities it issued, the facility's parties. */
+/**
+ * Values a changed field may have had, to try against the evidence id (which alone decides): the facilities this
+ * node's own verifier recorded for those evidence ids and those of the documents batched with them, and the
+ * facility's borrower and payees on chain.
+ */
 export interface KnownValues {
   facilityIds: bigint[];
   /** the facility's borrower and the payees of its plan */
@@ -31,10 +36,30 @@ export function rowIdHolds(row: Omit<EvidenceRow, "salt" | "contentHash">): bool
   }
 }
 
-/** The facilities the chain issued and the parties of `facilityId` on chain (none when the chain has no such facility). */
-export async function knownValues(chain: Chain, facilityId: bigint): Promise<KnownValues> {
-  const count = await chain.manager.facilityCount();
-  const facilityIds = Array.from({ length: Number(count) }, (_, i) => BigInt(i + 1));
+/**
+ * The values to try for the altered `rows` of facility `facilityId`. Bounded by what the rows name (their verdict
+ * rows, their batches), not by the number of facilities: a row's facility is tried among these, never among all.
+ */
+export async function knownValues(
+  db: Database,
+  chain: Chain,
+  facilityId: bigint,
+  rows: Array<{ evidenceId: string; batchId: string | null }>,
+): Promise<KnownValues> {
+  const batchIds = rows.flatMap((row) => (row.batchId ? [row.batchId] : []));
+  const [verified, batched, count] = await Promise.all([
+    db.prisma.verification.findMany({
+      where: { evidenceId: { in: rows.map((row) => row.evidenceId) } },
+      select: { facilityId: true },
+    }),
+    db.prisma.document.findMany({
+      where: { batchId: { in: batchIds } },
+      select: { facilityId: true },
+      distinct: ["facilityId"],
+    }),
+    chain.manager.facilityCount(),
+  ]);
+  const facilityIds = [...new Set([...verified, ...batched].map((row) => row.facilityId))];
   if (facilityId < 1n || facilityId > count) return { facilityIds, parties: [] };
   const state = await chain.manager.facility(facilityId);
   const payments = await Promise.all(
@@ -45,8 +70,8 @@ export async function knownValues(chain: Chain, facilityId: bigint): Promise<Kno
 
 /**
  * What an altered row changed, said by the field that gives the evidence id again when put back: the kind (one of
- * the seven), the facility (one the chain issued), the counterparty (the facility's borrower or a payee of its plan),
- * or the salted hash (the one its salt and content hash give). The evidence id is what the chain holds (a record, or
+ * the seven), the facility (one of `known`'s), the counterparty (the facility's borrower or a payee of its plan), or
+ * the salted hash (the one its salt and content hash give). The evidence id is what the chain holds (a record, or
  * a leaf proven in an anchored batch root), so whichever value reproduces it is the one the chain proves. When no
  * single field does, the salt was changed (a new salt gives a new salted hash), or more than one field was.
  * Undefined when the row gives its evidence id.
@@ -66,6 +91,6 @@ export function rowMismatch(row: EvidenceRow, known: KnownValues): string | unde
   if (holds({ saltedHash: ofSalt })) return notCommitted("salted hash", row.saltedHash, `${ofSalt}, of its salt`);
   return (
     `its row's salted hash ${row.saltedHash} is not the one its evidence id commits to: its salt was changed, or ` +
-    "more than one field (no other kind, facility or party of the facility gives the id)"
+    "more than one field (no other kind, known facility or party of the facility gives the id)"
   );
 }

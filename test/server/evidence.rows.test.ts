@@ -135,6 +135,17 @@ describe("batched evidence whose row was edited, through the bank node's API", f
             proof: JSON.stringify(tree.proof(index)),
           },
         });
+        // The bank node's own verifier checked each document as it was uploaded (its record of what it verified).
+        await prisma.verification.create({
+          data: {
+            evidenceId: l.evidenceId,
+            facilityId: l.facilityId,
+            kind: l.kind,
+            verdict: "ACCEPT",
+            reason: "",
+            contentHash: l.contentHash,
+          },
+        });
       }
 
       node = await serveBankNode({ db: db(), chain, logger, documentsDir: path.join(started!.dir, randomUUID()) });
