@@ -11,7 +11,7 @@ import {
   VERDICTS,
 } from "../enums";
 import { QualityTarget } from "./products";
-import { AddressText, Fen, IdText, IsoTime, TxHash } from "./values";
+import { AddressText, Fen, HashText, IdText, IsoTime, TxHash } from "./values";
 
 /** A facility, its funding, its payment plan and its statement as the bank node's API shows them. */
 
@@ -175,6 +175,18 @@ export const EvidenceView = z
     metadata: JsonObject.meta({ description: "the document's metadata, by kind" }),
     anchoredAt: IsoTime.meta({ description: "the chain's time of the anchor" }),
     registered: z.boolean(),
+    batch: z
+      .object({
+        root: HashText,
+        index: z.int().meta({ description: "the leaf's position in the batch: its verdict bit" }),
+        proof: z.array(HashText).meta({ description: "the position-bound proof of the leaf to the root" }),
+        anchoredAt: IdText.meta({ description: "the batch's anchoring time on chain, seconds since 1970" }),
+      })
+      .nullable()
+      .meta({
+        description:
+          "a batched leaf no payment registered yet: its anchored batch, whose verdict bits decide it; null when registered or not proven in a batch",
+      }),
     mismatch: z.string().optional().meta({ description: "how the row differs from the chain's record, if it does" }),
     consumed: z.boolean(),
     verified: z.boolean(),

@@ -1,6 +1,5 @@
 import { z } from "zod";
 import { pageQuery } from "../../domain/api/page";
-import { pageOfList } from "../http/page";
 import { ApprovalDetail, ApprovalList, ApprovalView, ProposedReview, SignedApproval } from "../../domain/api/approvals";
 import { ReviewList } from "../../domain/api/reviews";
 import { APPROVAL_STATUSES } from "../../domain/enums";
@@ -56,8 +55,8 @@ export function approvalRoutes({
       responses: { 200: { description: "reviews, oldest first", schema: ReviewList } },
       handler: async ({ params, query }) => {
         await approvals.row(params.id); // an unknown facility is a 404, not an empty list
-        const reviews = (await approvals.reviewsOf(params.id)).map(presentReview);
-        return { body: pageOfList(reviews, query, (r) => r.id) };
+        const page = await approvals.reviewsOf(params.id, query);
+        return { body: { ...page, items: page.items.map(presentReview) } };
       },
     }),
     facilityRoute("write", {
@@ -87,8 +86,8 @@ export function approvalRoutes({
       query: z.object({ status: z.enum(APPROVAL_STATUSES).optional(), ...pageQuery().shape }),
       responses: { 200: { description: "approvals", schema: ApprovalList } },
       handler: async ({ query }) => {
-        const rows = await approvals.listApprovals(query.status);
-        return { body: pageOfList(rows.map(presentApproval), query, (a) => a.id) };
+        const page = await approvals.listApprovals(query);
+        return { body: { ...page, items: page.items.map(presentApproval) } };
       },
     }),
     authorizedRoute("write", "institutional", {

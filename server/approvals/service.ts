@@ -1,11 +1,13 @@
 import { keccak256, toUtf8Bytes, verifyTypedData } from "ethers";
 import { randomUUID } from "node:crypto";
+import type { PageQuery } from "../../domain/api/page";
 import { FACILITY_STATUS as STATUS } from "../../domain/enums";
 import type { Principal } from "../auth/roles";
 import { chainNow } from "../chain/chain";
 import { managerDomain, typesOf, type ApprovalKind } from "../chain/typed-data";
 import type { Tx } from "../db/client";
 import { conflict, notFound, unprocessable } from "../errors";
+import { pageOfTable } from "../http/page";
 import type { FacilityEvents, FacilityReads } from "../facilities/chain-view";
 import type { FacilityServiceDeps } from "../facilities/service";
 import { JOB } from "../outbox/jobs";
@@ -90,14 +92,26 @@ export function createApprovals(
   return {
     row,
     onChain,
-    /** The facility's reviews, oldest first. */
-    async reviewsOf(facilityId: bigint) {
-      return db.prisma.reviewDecision.findMany({ where: { facilityId }, orderBy: { createdAt: "asc" } });
+    /** A page of the facility's reviews, oldest first (the id orders reviews of the same instant). */
+    async reviewsOf(facilityId: bigint, query: PageQuery) {
+      const where = { facilityId };
+      return pageOfTable(
+        query,
+        "id",
+        (page) => db.prisma.reviewDecision.findMany({ where, orderBy: [{ createdAt: "asc" }, { id: "asc" }], ...page }),
+        async (id) => (await db.prisma.reviewDecision.count({ where: { ...where, id } })) > 0,
+      );
     },
 
-    /** The joint decisions, oldest first, of one status when given. */
-    async listApprovals(status?: string) {
-      return db.prisma.approval.findMany({ where: { status }, orderBy: { createdAt: "asc" } });
+    /** A page of the joint decisions, oldest first, of one status when given. */
+    async listApprovals(query: PageQuery & { status?: string }) {
+      const where = { status: query.status };
+      return pageOfTable(
+        query,
+        "id",
+        (page) => db.prisma.approval.findMany({ where, orderBy: [{ createdAt: "asc" }, { id: "asc" }], ...page }),
+        async (id) => (await db.prisma.approval.count({ where: { ...where, id } })) > 0,
+      );
     },
 
     /** A joint decision, with its review (inputs and decision) when it is one. */

@@ -26,7 +26,8 @@ export const bareParties = (row: Pick<Row, "kind">): DocumentParties => ({
 /**
  * The parties of a page of documents, by document id: names from the bank's payee and facility records (a label for
  * people, not a decision: the evidence id commits to the address), consumption from the indexed PaymentExecuted events
- * of those documents' facilities (the chain's record of which evidence released which payment).
+ * of those documents' facilities (the chain's record of which evidence released which payment), looked up by the
+ * page's evidence ids in the indexer's ConsumedEvidence rows rather than by reading every payment's event.
  */
 export async function partiesOf(db: Database, rows: Row[]): Promise<Map<string, DocumentParties>> {
   if (rows.length === 0) return new Map();
@@ -38,22 +39,21 @@ export async function partiesOf(db: Database, rows: Row[]): Promise<Map<string, 
       where: { facilityId: { in: facilityIds } },
       select: { facilityId: true, borrowerName: true },
     }),
-    db.prisma.chainEvent.findMany({ where: { name: "PaymentExecuted" }, select: { args: true, txHash: true } }),
+    db.prisma.consumedEvidence.findMany({
+      where: { evidenceId: { in: [...new Set(rows.map((row) => row.evidenceId.toLowerCase()))] } },
+    }),
   ]);
   const payeeName = new Map(payees.map((p) => [getAddress(p.address), p.name]));
   const borrowerName = new Map(facilities.map((f) => [f.facilityId!.toString(), f.borrowerName]));
   const wanted = new Set(facilityIds.map(String));
   const consumedBy = new Map<string, NonNullable<DocumentParties["consumedBy"]>>();
-  for (const event of payments) {
-    const args = JSON.parse(event.args) as { facilityId: unknown; index: unknown; evidenceIds?: unknown };
-    if (!wanted.has(String(args.facilityId)) || !Array.isArray(args.evidenceIds)) continue;
-    for (const evidenceId of args.evidenceIds) {
-      consumedBy.set(String(evidenceId).toLowerCase(), {
-        facilityId: String(args.facilityId),
-        paymentIndex: Number(args.index),
-        txHash: event.txHash,
-      });
-    }
+  for (const payment of payments) {
+    if (!wanted.has(payment.facilityId.toString())) continue;
+    consumedBy.set(payment.evidenceId, {
+      facilityId: payment.facilityId.toString(),
+      paymentIndex: payment.paymentIndex,
+      txHash: payment.txHash,
+    });
   }
   return new Map(
     rows.map((row) => {

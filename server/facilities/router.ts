@@ -78,9 +78,7 @@ export function facilityRoutes({
       query: z.object({ borrower: z.string().optional(), ...pageQuery().shape }),
       responses: { 200: { description: "facilities, in the order applied for", schema: FacilityList } },
       handler: async ({ query, principal }) => {
-        let rows = await facilities.list(policy.facilityWhere(principal!));
-        if (query.borrower) rows = rows.filter((r) => r.borrower.toLowerCase() === query.borrower!.toLowerCase());
-        const page = pageOfList(rows, query, (r) => r.id);
+        const page = await facilities.page(policy.facilityWhere(principal!), query);
         // The chain is the authority on a created facility's status (FROZEN, CLOSED): read there, in this request.
         const onChain = await facilities.statusesOnChain(
           page.items.flatMap((r) => (r.facilityId === null ? [] : [r.facilityId])),
@@ -133,8 +131,8 @@ export function facilityRoutes({
       responses: { 200: { description: "evidence", schema: EvidenceList } },
       handler: async ({ params, query }) => {
         await facilities.row(params.id); // an unknown facility is a 404, not an empty list
-        const evidence = toJson(await facilities.evidenceOf(params.id));
-        return { body: pageOfList(evidence, query, (e) => e.evidenceId) };
+        const page = await facilities.evidencePage(params.id, query);
+        return { body: { items: toJson(page.items), nextCursor: page.nextCursor } };
       },
     }),
   ];

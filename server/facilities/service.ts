@@ -1,11 +1,14 @@
+import { getAddress } from "ethers";
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
+import type { PageQuery } from "../../domain/api/page";
 import type { Principal } from "../auth/roles";
 import type { Chain } from "../chain/chain";
 import { decodeLog } from "../chain/events";
 import type { Database, Tx } from "../db/client";
 import { uniqueViolation } from "../db/errors";
 import { conflict, unprocessable } from "../errors";
+import { pageOfTable } from "../http/page";
 import { JOB, type CreateFacilityPayload } from "../outbox/jobs";
 import type { JobHandler, Outbox } from "../outbox/outbox";
 import { chainWrite } from "../outbox/wait";
@@ -29,6 +32,16 @@ export interface ServiceDeps {
   logger: Logger;
 }
 
+/** The policy's filter of the facilities a caller may list (server/auth/policy.ts, facilityWhere). */
+type FacilityWhere = { borrower?: string; plan?: { contains: string } };
+
+/**
+ * A borrower's address as facilities store it (EIP-55), from one written in any case; anything else as it is (it then
+ * names no facility, as no stored address equals it in any case).
+ */
+const storedAddress = (address: string) =>
+  /^0x[0-9a-f]{40}$/i.test(address) ? getAddress(address.toLowerCase()) : address;
+
 /**
  * The bank's facilities: created from a product definition (here), funded (./funding.ts), read from the chain
  * (./chain-view.ts). Entrusted payments (server/payments/) and the joint decisions (server/approvals/) are services of
@@ -40,7 +53,7 @@ export interface ServiceDeps {
  */
 export type FacilityServiceDeps<R extends Partial<FacilityReads> = FacilityReads> = ServiceDeps & {
   reads: R;
-  evidence: Pick<EvidenceReads, "evidenceOf">;
+  evidence: Pick<EvidenceReads, "evidenceOf" | "evidencePage">;
   regulatorEntryOf: ReturnType<typeof createRegulatorWhiteList>;
 };
 
@@ -85,6 +98,7 @@ export function createFacilityService(deps: FacilityServiceDeps) {
 
   return {
     evidenceOf: evidence.evidenceOf,
+    evidencePage: evidence.evidencePage,
     history: reads.history,
 
     async create(principal: Principal, body: CreateFacilityBody) {
@@ -187,8 +201,20 @@ export function createFacilityService(deps: FacilityServiceDeps) {
     },
 
     /** The facilities matching `where` (the policy's filter of what the caller may list), newest first. */
-    async list(where: { borrower?: string; plan?: { contains: string } } = {}) {
-      return db.prisma.facility.findMany({ where, orderBy: { appliedAt: "desc" } });
+    async list(where: FacilityWhere = {}) {
+      return db.prisma.facility.findMany({ where, orderBy: [{ appliedAt: "desc" }, { id: "desc" }] });
+    },
+
+    /** A page of `list`, of one borrower's facilities when `query.borrower` is set (an address, in any case). */
+    async page(where: FacilityWhere, query: PageQuery & { borrower?: string }) {
+      const narrowed = { AND: [where, query.borrower ? { borrower: storedAddress(query.borrower) } : {}] };
+      return pageOfTable(
+        query,
+        "id",
+        (page) =>
+          db.prisma.facility.findMany({ where: narrowed, orderBy: [{ appliedAt: "desc" }, { id: "desc" }], ...page }),
+        async (id) => (await db.prisma.facility.count({ where: { AND: [narrowed, { id }] } })) > 0,
+      );
     },
 
     row: reads.row,

@@ -41,17 +41,38 @@ export async function readPage<F extends string, T extends Record<F, string>, V>
   return { items: page.items.map(present), nextCursor: page.nextCursor };
 }
 
-/**
- * A page of a list built in memory (read from the chain or the catalog), in its order: the items after the one whose
- * key is the cursor. A cursor that names no item is refused, rather than answered with the first page again.
- */
+/** A cursor that names no item of the list is refused, rather than answered with the first page again. */
+function unknownCursor(cursor: string) {
+  return badRequest("invalid_cursor", `the cursor ${cursor} names no item of this list: start without one`);
+}
+
+/** A page of a list built in memory (read from the chain or the catalog), in its order: the items after the cursor's. */
 export function pageOfList<T>(all: readonly T[], query: PageQuery, key: (item: T) => string): Page<T> {
   let start = 0;
   if (query.cursor !== undefined) {
     const at = all.findIndex((item) => key(item) === query.cursor);
-    if (at < 0)
-      throw badRequest("invalid_cursor", `the cursor ${query.cursor} names no item of this list: start without one`);
+    if (at < 0) throw unknownCursor(query.cursor);
     start = at + 1;
   }
   return pageOfRows(all.slice(start), query, key);
+}
+
+/**
+ * A page of a table whose rows are keyed by `field`, read in the database: `read` runs the list's query with
+ * `pageArgs` (its orderBy ending with that key), `holds` tells whether the cursor is the key of a row of the list (its
+ * where clause and that key). A cursor of no row, or of a row outside the list, is refused as pageOfList refuses it:
+ * the database would answer it with an empty page, or with the rows after a stranger's position.
+ */
+export async function pageOfTable<F extends string, T extends Record<F, string>>(
+  query: PageQuery,
+  field: F,
+  read: (args: ReturnType<typeof pageArgs<F>>) => Promise<T[]>,
+  holds: (cursor: string) => Promise<boolean>,
+): Promise<Page<T>> {
+  const [rows, known] = await Promise.all([
+    read(pageArgs(query, field)),
+    query.cursor === undefined ? true : holds(query.cursor),
+  ]);
+  if (!known) throw unknownCursor(query.cursor!);
+  return pageOfRows(rows, query, (row) => row[field]);
 }

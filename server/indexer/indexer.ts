@@ -56,6 +56,21 @@ async function storeStep(tx: Tx, events: IndexedEvent[], blocks: Map<bigint, str
         "createdAt")
       VALUES ${values}`,
   );
+  // Each evidence id a payment consumed, keyed for the documents list (server/documents/parties.ts).
+  await insertRows(
+    tx,
+    events.flatMap((e) =>
+      e.name === "PaymentExecuted" && Array.isArray(e.args.evidenceIds)
+        ? e.args.evidenceIds.map(
+            (id) => Prisma.sql`(${String(id).toLowerCase()}, ${e.id}, ${BigInt(String(e.args.facilityId))},
+              ${Number(e.args.index)}, ${e.txHash}, ${e.blockNumber})`,
+          )
+        : [],
+    ),
+    (values) => Prisma.sql`
+      INSERT INTO "ConsumedEvidence" ("evidenceId", "eventId", "facilityId", "paymentIndex", "txHash", "blockNumber")
+      VALUES ${values}`,
+  );
   await insertRows(
     tx,
     [...blocks].map(([number, hash]) => Prisma.sql`(${number}, ${hash}, ${""})`),
@@ -261,6 +276,7 @@ export function createIndexer({
     const to = ancestor?.number ?? BigInt(startBlock) - 1n;
     await db.prisma.$transaction(async (tx) => {
       const { count } = await tx.chainEvent.deleteMany({ where: { blockNumber: { gt: to } } });
+      await tx.consumedEvidence.deleteMany({ where: { blockNumber: { gt: to } } });
       await tx.indexedBlock.deleteMany({ where: { number: { gt: to } } });
       if (ancestor) {
         await tx.checkpoint.update({

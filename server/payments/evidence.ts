@@ -1,8 +1,11 @@
 import type { Chain } from "../chain/chain";
-import { EVIDENCE_KINDS, evidenceIdOf, type EvidenceKind } from "../chain/evidence";
-import type { Database } from "../db/client";
+import { EVIDENCE_KINDS, type EvidenceKind } from "../chain/evidence";
+import type { PageQuery } from "../../domain/api/page";
+import type { Database, Prisma } from "../db/client";
 import type { EvidenceColumns } from "../documents/presenter";
+import { pageOfTable } from "../http/page";
 import { createEvidenceStatus } from "../verification/evidence-status";
+import { knownValues, rowIdHolds, rowMismatch, type KnownValues } from "./row-mismatch";
 
 /** The evidence a document row names, as the pre-flight and the reviews read it. */
 const identityOf = (d: EvidenceColumns) => ({
@@ -14,16 +17,9 @@ const identityOf = (d: EvidenceColumns) => ({
   saltedHash: d.saltedHash,
 });
 
-/** Whether a row's facility, kind, counterparty and salted hash give its evidence id (else the row was altered). */
-function rowIdHolds(d: EvidenceColumns) {
-  try {
-    return (
-      evidenceIdOf(d.facilityId, d.kind as EvidenceKind, d.counterparty, d.saltedHash) === d.evidenceId.toLowerCase()
-    );
-  } catch {
-    return false;
-  }
-}
+/** A facility's anchored documents, oldest first (the evidence id orders documents of the same instant). */
+const anchoredOf = (facilityId: bigint) => ({ facilityId, status: "ANCHORED" });
+const EVIDENCE_ORDER = [{ createdAt: "asc" as const }, { evidenceId: "asc" as const }];
 
 /** A facility's evidence as the chain records it, read for the payment pre-flight, the reviews and the API. */
 export function createEvidenceReads({ db, chain }: { db: Database; chain: Chain }) {
@@ -35,11 +31,38 @@ export function createEvidenceReads({ db, chain }: { db: Database; chain: Chain 
    * (server/verification/evidence-status.ts).
    */
   async function evidenceOf(facilityId: bigint) {
-    const documents = await db.prisma.document.findMany({
-      where: { facilityId, status: "ANCHORED" },
-      orderBy: { createdAt: "asc" },
-    });
+    return described(
+      facilityId,
+      await db.prisma.document.findMany({ where: anchoredOf(facilityId), orderBy: EVIDENCE_ORDER }),
+    );
+  }
+
+  /** A page of evidenceOf, in its order, read in the database: the chain is read for the page's evidence only. */
+  async function evidencePage(facilityId: bigint, query: PageQuery) {
+    const where = anchoredOf(facilityId);
+    const page = await pageOfTable(
+      query,
+      "evidenceId",
+      (args) => db.prisma.document.findMany({ where, orderBy: EVIDENCE_ORDER, ...args }),
+      async (evidenceId) => (await db.prisma.document.count({ where: { ...where, evidenceId } })) > 0,
+    );
+    return { items: await described(facilityId, page.items), nextCursor: page.nextCursor };
+  }
+
+  /** Documents of the facility with what the chain says of their evidence. */
+  async function described(facilityId: bigint, documents: Prisma.DocumentGetPayload<object>[]) {
     const statuses = await evidenceStatus.statusesOf(documents.map((d) => d.evidenceId));
+    // Rows that no longer give their evidence id; the chain is read for them only, to say which field changed.
+    const altered = new Set(documents.filter((d) => !rowIdHolds(d)).map((d) => d.id));
+    const known: KnownValues =
+      altered.size > 0
+        ? await knownValues(
+            db,
+            chain,
+            facilityId,
+            documents.filter((d) => altered.has(d.id)),
+          )
+        : { facilityIds: [], parties: [] };
     return documents.map((d) => {
       const { record, registered, batch, consumed, verified, verdicts } = statuses.get(d.evidenceId)!;
       const chainKind = EVIDENCE_KINDS[Number(record.kind)];
@@ -56,8 +79,8 @@ export function createEvidenceReads({ db, chain }: { db: Database; chain: Chain 
         mismatch:
           registered && (record.facilityId !== facilityId || chainKind !== d.kind)
             ? `the chain records it as ${chainKind} of facility ${record.facilityId}, not ${d.kind} of facility ${facilityId}`
-            : !rowIdHolds(d)
-              ? `its row's counterparty ${d.counterparty} is not the one its evidence id commits to`
+            : altered.has(d.id)
+              ? rowMismatch(d, known)
               : undefined,
         consumed,
         verified,
@@ -84,7 +107,7 @@ export function createEvidenceReads({ db, chain }: { db: Database; chain: Chain 
     }));
   }
 
-  return { evidenceOf, foreignEvidence };
+  return { evidenceOf, evidencePage, foreignEvidence };
 }
 
 export type EvidenceReads = ReturnType<typeof createEvidenceReads>;

@@ -5,11 +5,13 @@
  */
 import { JsonRpcProvider } from "ethers";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { freePort } from "../../scripts/bench/lib/system";
 import { deploy } from "../../scripts/deploy";
 import { startChainNode, type ChainNode } from "../../scripts/lib/chain-node";
-import { parseDeployConfig } from "../../scripts/lib/deploy-config";
+import { devWallet, parseDeployConfig } from "../../scripts/lib/deploy-config";
+import { createChain, type Chain } from "../../server/chain/chain";
 import type { Deployment } from "../../server/chain/deployment";
 import { issueKey } from "./processes";
 
@@ -61,4 +63,45 @@ export async function startLiveChain(
     REGISTRY_SEED_FILE: path.join(ROOT, "seed", "regulator-registry.json"),
   };
   return { chainNode, provider, deployment, bankPort, regulatorPort, bankEnv, regulatorEnv };
+}
+
+/** A chain node with the contracts deployed, for tests that compose a node in process (serveBankNode). */
+export interface DeployedChain {
+  /** a new temporary directory (the deployments file is there), removed by `stop` */
+  dir: string;
+  chainNode: ChainNode;
+  deployment: Deployment;
+  /** the chain as the bank node reaches it, with the bank's key */
+  chain: Chain;
+  stop(): Promise<void>;
+}
+
+/** A `hardhat node` on a free port with the contracts deployed by scripts/deploy.ts, in a directory named by `prefix`. */
+export async function startDeployedChain(prefix: string): Promise<DeployedChain> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `qfm-${prefix}-`));
+  let chainNode: ChainNode | undefined;
+  try {
+    chainNode = await startChainNode({ kind: "hardhat", port: await freePort() });
+    const deployment = await deploy(
+      parseDeployConfig({ RPC_URL: chainNode.url, DEPLOYMENTS_FILE: path.join(dir, "deployment.json") }),
+      () => undefined,
+    );
+    const chain = createChain({ deployment, signerKey: devWallet("bank").privateKey });
+    const node = chainNode;
+    return {
+      dir,
+      chainNode: node,
+      deployment,
+      chain,
+      async stop() {
+        chain.close();
+        await node.stop();
+        fs.rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    await chainNode?.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
 }

@@ -1171,14 +1171,14 @@ describe("security against the running system", function () {
         /**
          * The bank node's refusal of an altered row: registered evidence by its record on chain; a batched leaf no
          * payment registered has no record yet, and is refused because the row no longer gives the evidence id, which
-         * commits to the facility and kind.
+         * commits to the facility and kind: the refusal names the field changed and the value the leaf commits to.
          */
-        const refusalOf = async (document: Uploaded, byRecord: string) => {
+        const refusalOf = async (document: Uploaded, byRecord: string, byLeaf: string) => {
           if ((await registry.evidenceOf(document.evidenceId)).anchoredAt !== 0n) {
             return `document ${document.id}: ${byRecord}`;
           }
           expect(await leafOf(document.evidenceId), `${document.kind} ${document.id} batched`).to.not.equal(undefined);
-          return `document ${document.id}: its row's counterparty ${document.counterparty} is not the one its evidence id commits to`;
+          return `document ${document.id}: its row's ${byLeaf}`;
         };
         // Another facility's verified delivery note, moved to the facility whose payment 2 needs one.
         const move = (to: bigint) =>
@@ -1190,6 +1190,7 @@ describe("security against the running system", function () {
           await refusalOf(
             evidence.otherNote,
             `the chain records it as DELIVERY_NOTE of facility ${facility.other}, not DELIVERY_NOTE of facility ${facility.pay}`,
+            `facility ${facility.pay} is not the one its evidence id commits to (${facility.other})`,
           ),
         );
         move(facility.other);
@@ -1200,7 +1201,11 @@ describe("security against the running system", function () {
         const renamed = await officer.post(`/facilities/${facility.pay}/payments/2`, {});
         expect(renamed.status, JSON.stringify(renamed.body)).to.equal(409);
         expect(renamed.body.detail).to.include(
-          await refusalOf(relabelled, `the chain records it as INVOICE of facility ${facility.pay}, not DELIVERY_NOTE`),
+          await refusalOf(
+            relabelled,
+            `the chain records it as INVOICE of facility ${facility.pay}, not DELIVERY_NOTE`,
+            "kind DELIVERY_NOTE is not the one its evidence id commits to (INVOICE)",
+          ),
         );
         expect(await Promise.all([vendor, attacker].map(balanceOf))).to.deep.equal(before);
         expect((await registry.evidenceOf(evidence.otherNote.evidenceId)).consumed).to.equal(false);

@@ -1,6 +1,5 @@
 import { expect } from "chai";
 import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -13,7 +12,6 @@ import type { Deployment } from "../../scripts/lib/deployments";
 import { ROLES, type Role } from "../../server/auth/roles";
 import { createChain, type Chain } from "../../server/chain/chain";
 import type { Database } from "../../server/db/client";
-import { createApp } from "../../server/http/app";
 import {
   CATALOGUE,
   PRINCIPALS,
@@ -24,7 +22,7 @@ import {
   type NodeRole,
   type Route,
 } from "../helpers/authorizationMatrix";
-import { createNodeParts, type NodeParts } from "../helpers/nodeParts";
+import { createNodeParts, type NodeParts, serveNode } from "../helpers/nodeParts";
 import {
   TENANT_LISTS,
   TENANT_ROUTES,
@@ -72,19 +70,7 @@ describe("the authorization matrix", function () {
     chains.push(chain);
     const parts = await createNodeParts({ role, dir: path.join(dir, role), chain, logger, waitMs: WAIT_MS, bankNode });
     databases.push(parts.db);
-    const app = createApp({
-      title: `${role} node`,
-      description: "authorization matrix",
-      routes: parts.routes,
-      apiKeys: parts.apiKeys,
-      logger,
-      metrics: parts.metrics,
-      limits: { jsonBytes: 64 * 1024, uploadBytes: 1024 * 1024, requestsPerMinute: 100_000 },
-      ready: async () => ({}),
-    });
-    const server: Server = await new Promise((resolve) => {
-      const s = app.listen(0, "127.0.0.1", () => resolve(s));
-    });
+    const { server, url } = await serveNode(parts, logger);
     servers.push(server);
     const keys: MatrixKeys = { active: {} as Record<Role, string>, revoked: {} as Record<Role, string> };
     for (const keyRole of ROLES) {
@@ -103,7 +89,7 @@ describe("the authorization matrix", function () {
       expect(await parts.apiKeys.revoke(old.id)).to.equal(true);
       keys.revoked[keyRole] = old.key;
     }
-    nodes[role] = { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, parts, keys };
+    nodes[role] = { url, parts, keys };
   }
 
   before(async function () {

@@ -115,6 +115,25 @@ async function expectMirrorsChain(db: Database, chain: Chain, startBlock: number
       address: log.address.toLowerCase(),
     })),
   );
+  // Each evidence id a stored PaymentExecuted lists has its ConsumedEvidence row, and no other row is there.
+  const consumed = (await rows(db))
+    .filter((row) => row.name === "PaymentExecuted")
+    .flatMap((row) => {
+      const args = JSON.parse(row.args) as { facilityId: string; index: string; evidenceIds: string[] };
+      return args.evidenceIds.map((evidenceId) => ({
+        evidenceId: evidenceId.toLowerCase(),
+        eventId: row.id,
+        facilityId: BigInt(args.facilityId),
+        paymentIndex: Number(args.index),
+        txHash: row.txHash,
+        blockNumber: row.blockNumber,
+      }));
+    });
+  expect(
+    await db.prisma.consumedEvidence.findMany({ orderBy: [{ blockNumber: "asc" }, { evidenceId: "asc" }] }),
+  ).to.deep.equal(
+    consumed.sort((a, b) => Number(a.blockNumber - b.blockNumber) || (a.evidenceId < b.evidenceId ? -1 : 1)),
+  );
   const kept = [
     ...(await db.prisma.indexedBlock.findMany()),
     { number: checkpoint.blockNumber, hash: checkpoint.blockHash },
@@ -566,8 +585,22 @@ function behavesLikeAnIndexer(kind: ChainNodeKind, port: number, databaseProvide
         expect(replacing[2].blockHash).to.not.equal(dropped[2].blockHash);
         const reorgs = await counterValue(metrics, "qfm_indexer_reorgs_total");
         seen.length = 0;
+        // What a payment in a replaced block and one before the fork left: the first goes with its block.
+        const consumedAt = (blockNumber: number, n: number) => ({
+          evidenceId: id(`consumed ${n}`),
+          eventId: `${n}`,
+          facilityId: 1n,
+          paymentIndex: n,
+          txHash: id(`payment ${n}`),
+          blockNumber: BigInt(blockNumber),
+        });
+        await db.prisma.consumedEvidence.createMany({
+          data: [consumedAt(dropped[0].blockNumber - 1, 0), consumedAt(dropped[2].blockNumber, 1)],
+        });
 
         await follower.step();
+        expect((await db.prisma.consumedEvidence.findMany()).map((row) => row.eventId)).to.deep.equal(["0"]);
+        await db.prisma.consumedEvidence.deleteMany();
         expect(await db.prisma.chainEvent.count({ where: { txHash: { in: dropped.map((r) => r.hash) } } })).to.equal(0);
         expect(await db.prisma.chainEvent.count({ where: { txHash: { in: replacing.map((r) => r.hash) } } })).to.equal(
           4,

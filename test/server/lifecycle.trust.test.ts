@@ -26,7 +26,8 @@ import { UNFREEZE_TYPES, managerDomain } from "../../server/chain/typed-data";
 import type { Principal } from "../../server/auth/roles";
 import { AppError } from "../../server/errors";
 import type { RouteDef } from "../../server/http/route";
-import { Category, Kind, kindsMask } from "../helpers/constants";
+import { Category, Kind } from "../helpers/constants";
+import { createInvoiceFacility } from "../helpers/invoiceFacility";
 import { createNodeParts, type NodeParts } from "../helpers/nodeParts";
 import { signAttestation } from "../helpers/signatures";
 
@@ -104,30 +105,6 @@ describe("what the nodes act on", function () {
   /** The chain node's own (unlocked) account of a dev role: the node numbers its transactions. */
   const account = (index: number) => bankChain.provider.getSigner(index);
 
-  /** A facility paying a registered supplier against one invoice; its id. */
-  async function createFacility(payee: string): Promise<bigint> {
-    const manager = bankChain.manager.connect(await account(DEV_ACCOUNTS.bank));
-    const terms = {
-      borrower: devWallet("borrower").address,
-      creditLimit: 100_000n,
-      baseRateBps: 435,
-      qualityFloorBps: 3_000,
-      subsidyBps: 300,
-    };
-    const plan = [
-      {
-        payee,
-        amount: 100_000n,
-        category: Category.EQUIPMENT,
-        requiredKinds: kindsMask(Kind.INVOICE),
-        qualityPurpose: true,
-        paid: false,
-      },
-    ];
-    await (await manager.createFacility(terms, plan)).wait();
-    return bankChain.manager.facilityCount();
-  }
-
   before(async function () {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "qfm-trust-"));
     chainNode = await startChainNode({ kind: "hardhat", port: await freePort() });
@@ -140,10 +117,10 @@ describe("what the nodes act on", function () {
     chains.push(bankChain, regulatorChain);
     const payees = bankChain.payees.connect(await account(DEV_ACCOUNTS.bank));
     await (await payees.registerPayee(supplier, Category.EQUIPMENT, keccakText("licence"))).wait();
-    facility.reinspected = await createFacility(supplier);
-    facility.frozen = await createFacility(supplier);
-    facility.active = await createFacility(supplier);
-    facility.unrecorded = await createFacility(supplier);
+    facility.reinspected = await createInvoiceFacility(bankChain, [supplier]);
+    facility.frozen = await createInvoiceFacility(bankChain, [supplier]);
+    facility.active = await createInvoiceFacility(bankChain, [supplier]);
+    facility.unrecorded = await createInvoiceFacility(bankChain, [supplier]);
     const manager = bankChain.manager.connect(await account(DEV_ACCOUNTS.regulator));
     for (const id of [facility.reinspected, facility.frozen, facility.unrecorded])
       await (await manager.freeze(id, keccakText("failed spot check"))).wait();
@@ -480,7 +457,7 @@ describe("what the nodes act on", function () {
       const { evidenceIds, considered } = await parts.bank!.payments.readiness(facility.active, 0);
       expect(evidenceIds).to.deep.equal([]);
       expect(considered.find((c) => c.documentId === id)?.reason).to.equal(
-        `its row's counterparty ${other} is not the one its evidence id commits to`,
+        `its row's counterparty ${other} is not the one its evidence id commits to (${supplier})`,
       );
     });
 

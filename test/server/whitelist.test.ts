@@ -1,6 +1,5 @@
 import { expect } from "chai";
 import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -10,10 +9,9 @@ import { freePort } from "../../scripts/bench/lib/system";
 import { startChainNode, type ChainNode } from "../../scripts/lib/chain-node";
 import { devWallet, parseDeployConfig } from "../../scripts/lib/deploy-config";
 import { createChain, type Chain } from "../../server/chain/chain";
-import { createApp } from "../../server/http/app";
 import { createRegulatorWhiteList, sealWhiteList, whiteListDomain } from "../../server/whitelist/signatures";
 import { client } from "../helpers/processes";
-import { createNodeParts, type NodeParts } from "../helpers/nodeParts";
+import { createNodeParts, type NodeParts, serveNode } from "../helpers/nodeParts";
 
 const FIRM = {
   creditCode: "91330206MA2AAAAA1X",
@@ -47,21 +45,9 @@ describe("the regulator's quality white list", function () {
     const chain = createChain({ deployment, signerKey: devWallet(role).privateKey });
     chains.push(chain);
     const parts = await createNodeParts({ role, dir: path.join(dir, role), chain, logger, waitMs: 200, bankNode });
-    const app = createApp({
-      title: `${role} node`,
-      description: "white list",
-      routes: parts.routes,
-      apiKeys: parts.apiKeys,
-      logger,
-      metrics: parts.metrics,
-      limits: { jsonBytes: 256 * 1024, uploadBytes: 1024 * 1024, requestsPerMinute: 100_000 },
-      ready: async () => ({}),
-    });
-    const server: Server = await new Promise((resolve) => {
-      const s = app.listen(0, "127.0.0.1", () => resolve(s));
-    });
+    const { server, url } = await serveNode(parts, logger, 256 * 1024);
     servers.push(server);
-    nodes[role] = { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, parts, chain };
+    nodes[role] = { url, parts, chain };
   }
 
   const issue = async (role: "bank" | "regulator", keyRole: "bank_officer" | "regulator") =>

@@ -1443,6 +1443,17 @@ export interface components {
              * @description the chain's time of the anchor
              */
             anchoredAt: string;
+            /** @description a batched leaf no payment registered yet: its anchored batch, whose verdict bits decide it; null when registered or not proven in a batch */
+            batch: {
+                /** @description the batch's anchoring time on chain, seconds since 1970 */
+                anchoredAt: string;
+                /** @description the leaf's position in the batch: its verdict bit */
+                index: number;
+                /** @description the position-bound proof of the leaf to the root */
+                proof: string[];
+                /** @description 0x followed by 64 hex digits */
+                root: string;
+            } | null;
             consumed: boolean;
             /** @description the party the document is with: the payee, or the borrower */
             counterparty: string;

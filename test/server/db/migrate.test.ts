@@ -26,6 +26,7 @@ const TABLES = [
   "Borrower",
   "ChainEvent",
   "Checkpoint",
+  "ConsumedEvidence",
   "Document",
   "DocumentIntegrity",
   "EvidenceSeen",
