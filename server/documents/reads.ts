@@ -39,6 +39,23 @@ export function createDocumentReads({ db, store, chain }: { db: Database; store:
     return row;
   }
 
+  /**
+   * A document's stored bytes, re-hashed as they are read, or why they cannot be served: gone from the store, or no
+   * longer hashing to the document's content hash (then never served as if good).
+   */
+  async function storedContent(
+    row: DocumentRow,
+  ): Promise<
+    | { bytes: Buffer; actualHash: string }
+    | { error: "content_missing" }
+    | { error: "content_tampered"; storedHash: string }
+  > {
+    const stored = await store.read(row.contentHash);
+    if (!stored) return { error: "content_missing" };
+    if (!stored.intact) return { error: "content_tampered", storedHash: stored.actualHash };
+    return { bytes: stored.bytes, actualHash: stored.actualHash };
+  }
+
   return {
     get: load,
 
@@ -67,24 +84,31 @@ export function createDocumentReads({ db, store, chain }: { db: Database; store:
       return { items, nextCursor: rows.length > query.limit ? items[items.length - 1].id : null };
     },
 
+    /** The documents of `ids` that exist, in one query (in no particular order; at most a few hundred ids). */
+    many: (ids: string[]): Promise<DocumentRow[]> =>
+      db.prisma.document.findMany({ where: { id: { in: ids } }, include: withBatch }),
+
     /**
      * The stored bytes, re-hashed before they are served: bytes that no longer hash to the document's content hash
      * are never served as if good (410 content_tampered; the store's listeners mark it and withdraw the acceptance).
      */
     async content(id: string): Promise<{ row: DocumentRow; bytes: Buffer; actualHash: string }> {
       const row = await load(id);
-      const stored = await store.read(row.contentHash);
-      if (!stored) throw new AppError(410, "content_missing", `the bytes of document ${id} are no longer in the store`);
-      if (!stored.intact) {
-        throw new AppError(
-          410,
-          "content_tampered",
-          `the stored bytes of document ${id} no longer match its recorded hash: withheld, and the acceptance withdrawn`,
-          { extensions: { recordedHash: row.contentHash, storedHash: stored.actualHash } },
-        );
+      const stored = await storedContent(row);
+      if ("error" in stored) {
+        throw stored.error === "content_missing"
+          ? new AppError(410, "content_missing", `the bytes of document ${id} are no longer in the store`)
+          : new AppError(
+              410,
+              "content_tampered",
+              `the stored bytes of document ${id} no longer match its recorded hash: withheld, and the acceptance withdrawn`,
+              { extensions: { recordedHash: row.contentHash, storedHash: stored.storedHash } },
+            );
       }
-      return { row, bytes: stored.bytes, actualHash: stored.actualHash };
+      return { row, ...stored };
     },
+
+    storedContent,
 
     async proof(where: { id: string } | { evidenceId: string }): Promise<DocumentRow> {
       const row =

@@ -1,5 +1,6 @@
 import { z, type ZodType } from "zod";
 import type { Policy } from "../auth/policy";
+import { AppError } from "../errors";
 import type { Principal } from "../auth/roles";
 import { authorizedRoute } from "../auth/scoped-routes";
 import { defineRoute, FacilityId, Hex32, type HandlerResult, type ResponseSpec, type RouteDef } from "../http/route";
@@ -10,6 +11,8 @@ import {
   BULK_UPLOAD_MAX_FILES,
   BatchView,
   BulkUploadResult,
+  ContentsBody,
+  DocumentContents,
   DocumentIdParams,
   DocumentList,
   DocumentView,
@@ -55,6 +58,12 @@ const VerifyResult = z
 /** Bytes a bulk upload may carry in all (multipart overhead included). */
 const BULK_UPLOAD_MAX_BYTES = 64 * 1024 * 1024;
 
+/** Bytes of contents a bulk read (POST /documents/contents) puts in one answer; the rest are answered too_large. */
+export const CONTENTS_MAX_BYTES = 32 * 1024 * 1024;
+
+/** Who may read a document's bytes, one at a time or in bulk (then the policy decides per document). */
+const CONTENT_READERS = ["bank_officer", "regulator"] as const;
+
 /** An upload's answer: 201 with its documents, the same when it replays an earlier request under its Idempotency-Key. */
 const uploaded = ({ replayed }: Upload, body: unknown): HandlerResult => ({
   status: 201,
@@ -96,6 +105,57 @@ export function documentRoutes({
         : [await documents.byEvidenceId(named.evidenceId), `evidence ${named.evidenceId}`];
     await policy.document(principal, row.facilityId, notFoundAs);
     return row;
+  };
+  /**
+   * The facilities whose documents the policy lets the caller see, of `rows`: the check `visible` makes, asked once a
+   * facility, its 404 read as "not visible" (a document refused is then answered as one that does not exist).
+   */
+  const visibleFacilities = async (principal: Principal, rows: DocumentRow[]) => {
+    const seen = new Set<bigint>();
+    for (const facilityId of new Set(rows.map((row) => row.facilityId))) {
+      const allowed = await policy.document(principal, facilityId, "document").then(
+        () => true,
+        (error: unknown) => {
+          if (error instanceof AppError && error.status === 404) return false;
+          throw error;
+        },
+      );
+      if (allowed) seen.add(facilityId);
+    }
+    return seen;
+  };
+  /**
+   * The bytes of the documents of `ids`, in that order, read in one query: each as GET /documents/:id/content would
+   * answer it (its bytes re-hashed as read, or not_found, content_missing, content_tampered), until the page holds
+   * CONTENTS_MAX_BYTES; the caller's later visible documents are then too_large (to be read one at a time).
+   */
+  const contents = async (principal: Principal, ids: string[]): Promise<DocumentContents> => {
+    const rows = new Map((await documents.many(ids)).map((row) => [row.id, row]));
+    const seen = await visibleFacilities(principal, [...rows.values()]);
+    let bytesInPage = 0;
+    const items: DocumentContents["items"] = [];
+    for (const id of ids) {
+      const row = rows.get(id);
+      if (!row || !seen.has(row.facilityId)) items.push({ id, error: "not_found" });
+      else if (bytesInPage >= CONTENTS_MAX_BYTES) items.push({ id, error: "too_large" });
+      else {
+        const stored = await documents.storedContent(row);
+        if ("error" in stored) items.push({ id, ...stored });
+        else if (bytesInPage + stored.bytes.length > CONTENTS_MAX_BYTES) {
+          bytesInPage = CONTENTS_MAX_BYTES;
+          items.push({ id, error: "too_large" });
+        } else {
+          bytesInPage += stored.bytes.length;
+          items.push({
+            id,
+            contentHash: stored.actualHash,
+            mimeType: row.mimeType,
+            content: stored.bytes.toString("base64"),
+          });
+        }
+      }
+    }
+    return { items };
   };
   /**
    * A document's record and its Merkle proof, by one way of naming it (its id, or its evidence id); the caller's
@@ -224,7 +284,7 @@ export function documentRoutes({
       operationId: "getDocumentContent",
       summary: "Download a document's bytes",
       tags: ["documents"],
-      auth: ["bank_officer", "regulator"],
+      auth: [...CONTENT_READERS],
       params: DocumentIdParams,
       responses: {
         200: {
@@ -245,6 +305,25 @@ export function documentRoutes({
         res.setHeader("repr-digest", `sha-256=:${Buffer.from(actualHash.slice(2), "hex").toString("base64")}:`);
         res.status(200).end(bytes);
       },
+    }),
+    defineRoute({
+      method: "post",
+      path: "/documents/contents",
+      operationId: "getDocumentContents",
+      summary: "Download several documents' bytes",
+      tags: ["documents"],
+      auth: [...CONTENT_READERS],
+      body: ContentsBody,
+      responses: {
+        200: {
+          description:
+            "each document asked, in order: its bytes (base64, re-hashed as read), or why not as GET " +
+            `/documents/{id}/content would answer (a document the caller may not see is not_found); past ${CONTENTS_MAX_BYTES / 1024 / 1024} MiB ` +
+            "of bytes, too_large",
+          schema: DocumentContents,
+        },
+      },
+      handler: async ({ body, principal }) => ({ body: await contents(principal!, body.ids) }),
     }),
     byId.proof,
     byEvidenceId.record,

@@ -104,6 +104,49 @@ export type UploadHeaders = z.infer<typeof UploadHeaders>;
 export const DocumentIdParams = z.object({ id: z.uuid({ message: "must be a document id (UUID)" }) });
 export type DocumentIdParams = z.infer<typeof DocumentIdParams>;
 
+/** Documents a bulk read of contents (POST /documents/contents) names in one request. */
+export const CONTENTS_MAX_IDS = 256;
+
+export const ContentsBody = z.strictObject({
+  ids: z
+    .array(z.uuid({ message: "must be a document id (UUID)" }))
+    .min(1, { message: "must name at least one document" })
+    .max(CONTENTS_MAX_IDS, { message: `must name at most ${CONTENTS_MAX_IDS} documents` })
+    .meta({ description: `the documents whose bytes to read (1 to ${CONTENTS_MAX_IDS}), answered in this order` }),
+});
+export type ContentsBody = z.infer<typeof ContentsBody>;
+
+/** Why a bulk read gives no bytes for a document: the single read's 404 and 410s, or the page being full. */
+export const CONTENT_ERRORS = ["not_found", "content_missing", "content_tampered", "too_large"] as const;
+
+const ContentBytes = z
+  .object({
+    id: z.string(),
+    contentHash: Hex32.meta({ description: "sha256 of the bytes served, computed from them as they were read" }),
+    mimeType: z.string(),
+    content: z.string().meta({ description: "the stored bytes, base64" }),
+  })
+  .meta({ id: "ContentBytes" });
+
+const ContentRefused = z
+  .object({
+    id: z.string(),
+    error: z.enum(CONTENT_ERRORS).meta({
+      description:
+        "not_found: no such document (or one the caller may not see); content_missing, content_tampered: as GET " +
+        "/documents/{id}/content's 410; too_large: the page is full, read it alone with GET /documents/{id}/content",
+    }),
+    storedHash: Hex32.optional().meta({ description: "content_tampered: the sha256 of the bytes in the store" }),
+  })
+  .meta({ id: "ContentRefused" });
+
+export const DocumentContents = z
+  .object({
+    items: z.array(z.union([ContentBytes, ContentRefused])).meta({ description: "one per id asked, in that order" }),
+  })
+  .meta({ id: "DocumentContents" });
+export type DocumentContents = z.infer<typeof DocumentContents>;
+
 export const EvidenceIdParams = z.object({ evidenceId: Hex32 });
 export type EvidenceIdParams = z.infer<typeof EvidenceIdParams>;
 

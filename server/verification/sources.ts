@@ -1,4 +1,5 @@
 import type { EvidenceKind } from "../chain/evidence";
+import { CONTENTS_MAX_IDS, type DocumentContents } from "../documents/schema";
 import { createBankClient, type BankNodeConfig } from "../regulator/bank-client";
 
 /** One document as a verifier sees it before checking: what the bank claims, to be re-derived from the bytes. */
@@ -27,7 +28,15 @@ export interface DocumentSource {
   batch(root: string): Promise<CandidateEvidence[]>;
   evidence(evidenceId: string): Promise<CandidateEvidence | undefined>;
   content(documentId: string): Promise<Buffer | undefined>;
+  /**
+   * Several documents' bytes in few requests, each as `content` gives it (a withheld document as ContentTampered
+   * instead of thrown); a source that reads one document at a time has none.
+   */
+  contents?(documentIds: string[]): Promise<Map<string, Fetched>>;
 }
+
+/** A document's bytes as a source gives them: none when the bank has none to give, or withheld as tampered. */
+export type Fetched = Buffer | ContentTampered | undefined;
 
 /** The bank node withholds a document whose stored bytes no longer hash to its recorded hash (410 content_tampered). */
 export class ContentTampered extends Error {
@@ -36,6 +45,13 @@ export class ContentTampered extends Error {
     this.name = "ContentTampered";
   }
 }
+
+/** A source's `content` of one document, a document withheld as tampered given as a value. */
+export const fetchOne = (source: Pick<DocumentSource, "content">, documentId: string): Promise<Fetched> =>
+  source.content(documentId).catch((error: unknown) => {
+    if (error instanceof ContentTampered) return error;
+    throw error;
+  });
 
 /** A candidate as the bank node's JSON carries it (the facility id as a decimal string). */
 type BatchLeafJson = Omit<CandidateEvidence, "facilityId"> & { facilityId: string };
@@ -64,7 +80,26 @@ export function bankNodeSource({
       throw new Error(`bank node answered ${response.status} to GET ${path}: ${(await response.text()).slice(0, 300)}`);
     return response;
   }
-  return {
+  /** One POST /documents/contents; what it does not give (too_large, or left out) is read alone. */
+  async function page(documentIds: string[], into: Map<string, Fetched>): Promise<void> {
+    const path = "/documents/contents";
+    const response = await bank.request(path, { method: "POST", body: JSON.stringify({ ids: documentIds }) });
+    if (!response.ok)
+      throw new Error(
+        `bank node answered ${response.status} to POST ${path}: ${(await response.text()).slice(0, 300)}`,
+      );
+    const asked = new Set(documentIds);
+    for (const item of ((await response.json()) as DocumentContents).items) {
+      // Only the bytes are taken: the verifier hashes them itself; the bank's contentHash is not read.
+      if (!asked.has(item.id) || into.has(item.id)) continue;
+      if ("content" in item) into.set(item.id, Buffer.from(item.content, "base64"));
+      else if (item.error === "content_tampered") into.set(item.id, new ContentTampered(item.storedHash));
+      else if (item.error === "not_found" || item.error === "content_missing") into.set(item.id, undefined);
+    }
+    for (const documentId of documentIds)
+      if (!into.has(documentId)) into.set(documentId, await fetchOne(source, documentId));
+  }
+  const source: Required<DocumentSource> = {
     async batch(root) {
       const response = await get(`/batches/${root}`);
       if (!response) return [];
@@ -101,5 +136,13 @@ export function bankNodeSource({
       const response = await get(`/documents/${documentId}/content`);
       return response ? Buffer.from(await response.arrayBuffer()) : undefined;
     },
+    async contents(documentIds) {
+      const fetched = new Map<string, Fetched>();
+      const unique = [...new Set(documentIds)];
+      for (let from = 0; from < unique.length; from += CONTENTS_MAX_IDS)
+        await page(unique.slice(from, from + CONTENTS_MAX_IDS), fetched);
+      return fetched;
+    },
   };
+  return source;
 }

@@ -10,7 +10,7 @@ import type { Check, RecordCandidate, RecordCheck } from "./checks";
 import { BATCH_ATTEST } from "./batch-verdicts";
 import type { BatchLeafVerdict, Decisions } from "./decisions";
 import { ATTEST, REVOKE } from "./handlers";
-import { ContentTampered, type CandidateEvidence, type DocumentSource } from "./sources";
+import { ContentTampered, fetchOne, type CandidateEvidence, type DocumentSource, type Fetched } from "./sources";
 import { createUnresolvedAnchors, type AnchorRef, type UnresolvedAnchorOptions } from "./unresolved";
 import { inChunks } from "../db/chunks";
 
@@ -50,14 +50,7 @@ export function createVerifier({
   let busy = false;
 
   /** Integrity: the bytes, re-hashed here, give exactly the salted hash the chain committed to. */
-  async function integrity(
-    candidate: CandidateEvidence,
-    anchoredSaltedHash: string,
-  ): Promise<{ check: Check; contentHash: string | null }> {
-    const bytes = await source.content(candidate.documentId).catch((error: unknown) => {
-      if (error instanceof ContentTampered) return error;
-      throw error;
-    });
+  function integrityOf(candidate: CandidateEvidence, anchoredSaltedHash: string, bytes: Fetched): Decided {
     if (bytes instanceof ContentTampered) return { check: { ok: false, reason: bytes.message }, contentHash: null };
     if (!bytes) return { check: { ok: false, reason: "document not available from the bank node" }, contentHash: null };
     const contentHash = contentHashOf(bytes);
@@ -65,6 +58,32 @@ export function createVerifier({
     return saltedHash === anchoredSaltedHash.toLowerCase()
       ? { check: { ok: true }, contentHash }
       : { check: { ok: false, reason: "tampered: the document's bytes do not match the anchored hash" }, contentHash };
+  }
+
+  /** Integrity of one document, its bytes fetched alone. */
+  async function integrity(candidate: CandidateEvidence, anchoredSaltedHash: string): Promise<Decided> {
+    return integrityOf(candidate, anchoredSaltedHash, await fetchOne(source, candidate.documentId));
+  }
+
+  /**
+   * Integrity of a slice of candidates, each proven into `root` first (null for one the root does not prove); the
+   * bytes fetched in bulk when the source can, else one document at a time. A fetch that fails leaves its documents
+   * undecided (the error in their place).
+   */
+  async function integrityOfSlice(root: string, slice: CandidateEvidence[]): Promise<unknown[]> {
+    const proven = slice.map((c) => provesInto(root, c, c.proof));
+    if (!source.contents) {
+      return Promise.all(
+        slice.map((c, i) => (proven[i] ? integrity(c, c.saltedHash).catch((error: unknown) => error) : null)),
+      );
+    }
+    const fetched = await source
+      .contents(slice.filter((_, i) => proven[i]).map((c) => c.documentId))
+      .catch((error: unknown) => error);
+    return slice.map((c, i) => {
+      if (!proven[i]) return null;
+      return fetched instanceof Map ? integrityOf(c, c.saltedHash, fetched.get(c.documentId)) : fetched;
+    });
   }
 
   /** What the institution's record checks see of a document whose bytes hold. */
@@ -202,17 +221,7 @@ export function createVerifier({
     const checked: unknown[] = [];
     for (let from = 0; from < candidates.length; from += LOOKAHEAD) {
       // The bank's claimed leaf counts only if the root on chain proves it at its position; then it is what was anchored.
-      checked.push(
-        ...(await Promise.all(
-          candidates
-            .slice(from, from + LOOKAHEAD)
-            .map((c) =>
-              provesInto(root, c, c.proof)
-                ? integrity(c, c.saltedHash).catch((error: unknown) => error)
-                : Promise.resolve(null),
-            ),
-        )),
-      );
+      checked.push(...(await integrityOfSlice(root, candidates.slice(from, from + LOOKAHEAD))));
     }
     const proven: Array<{ candidate: CandidateEvidence; decided: Decided; leaf: Leaf }> = [];
     const unproven: Array<{ candidate: CandidateEvidence; decided: Decided }> = [];

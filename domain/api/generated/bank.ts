@@ -205,6 +205,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/documents/contents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Download several documents' bytes
+         * @description Roles: bank_officer, regulator.
+         */
+        post: operations["getDocumentContents"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/evidence/{evidenceId}": {
         parameters: {
             query?: never;
@@ -1313,6 +1333,24 @@ export interface components {
             /** @description 0x followed by 64 hex digits */
             txHash: string | null;
         };
+        ContentBytes: {
+            /** @description the stored bytes, base64 */
+            content: string;
+            /** @description sha256 of the bytes served, computed from them as they were read */
+            contentHash: string;
+            id: string;
+            mimeType: string;
+        };
+        ContentRefused: {
+            /**
+             * @description not_found: no such document (or one the caller may not see); content_missing, content_tampered: as GET /documents/{id}/content's 410; too_large: the page is full, read it alone with GET /documents/{id}/content
+             * @enum {string}
+             */
+            error: "not_found" | "content_missing" | "content_tampered" | "too_large";
+            id: string;
+            /** @description content_tampered: the sha256 of the bytes in the store */
+            storedHash?: string;
+        };
         CreatedFacility: {
             applicationId: string;
             /** @description fast track: the time from application to the first entrusted payment */
@@ -1410,6 +1448,10 @@ export interface components {
             /** @enum {string} */
             status: "QUEUED" | "BATCHED" | "ANCHORED";
             uploadedBy: string;
+        };
+        DocumentContents: {
+            /** @description one per id asked, in that order */
+            items: (components["schemas"]["ContentBytes"] | components["schemas"]["ContentRefused"])[];
         };
         EntrustedPayment: {
             /** @description an amount in fen (CNY minor unit) as a decimal string */
@@ -3248,6 +3290,81 @@ export interface operations {
             };
             /** @description idempotency_key_reused: the Idempotency-Key was sent with another upload */
             422: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate limit exceeded */
+            429: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getDocumentContents: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description the documents whose bytes to read (1 to 256), answered in this order */
+                    ids: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description each document asked, in order: its bytes (base64, re-hashed as read), or why not as GET /documents/{id}/content would answer (a document the caller may not see is not_found); past 32 MiB of bytes, too_large */
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DocumentContents"];
+                };
+            };
+            /** @description invalid input: the problem lists each offending field */
+            400: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description missing or unknown API key */
+            401: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the key's role may not call this; allowed: bank_officer, regulator */
+            403: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
