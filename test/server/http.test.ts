@@ -15,6 +15,7 @@ import { devWallet, parseDeployConfig } from "../../scripts/lib/deploy-config";
 import type { Deployment } from "../../scripts/lib/deployments";
 import { createApiKeys, type ApiKeys } from "../../server/auth/api-keys";
 import { createChain, type Chain } from "../../server/chain/chain";
+import { createDocumentStore } from "../../server/documents/storage";
 import { createDatabase, type Database } from "../../server/db/client";
 import { migrateDatabase } from "../../server/db/migrate";
 import { createApp, type AppOptions } from "../../server/http/app";
@@ -1049,6 +1050,157 @@ describe("the HTTP layer", function () {
         expect(rest.body.items).to.deep.equal(all.body.items.slice(1));
         expect(rest.body.nextCursor).to.equal(null);
       } else expect(first.body.nextCursor).to.equal(null);
+    });
+  });
+
+  describe("when several documents' bytes are read at once (POST /documents/contents)", function () {
+    let invoices = 0;
+    /** A new invoice's PDF uploaded to `facilityId` by the officer: its id and bytes. */
+    async function stored(facilityId: string, text = `bulk read ${randomUUID()}`) {
+      const bytes = pdf(text);
+      const reply = await upload(
+        { facilityId, kind: "INVOICE", metadata: JSON.stringify({ invoiceNumber: `INV-BULK-${++invoices}` }) },
+        { bytes, type: "application/pdf", name: "invoice.pdf" },
+      );
+      expect(reply.status, reply.text).to.equal(201);
+      return { id: reply.body.id as string, bytes, contentHash: reply.body.contentHash as string };
+    }
+    const contents = (ids: unknown, key = keys.regulator, at?: string) =>
+      send("/documents/contents", { method: "POST", key, json: { ids }, at });
+    const fileOf = (contentHash: string) => {
+      const hex = contentHash.slice(2);
+      return path.join(dir, "documents", hex.slice(0, 2), hex.slice(2, 4), hex);
+    };
+
+    it("answers each document in the order asked, with the bytes and their hash, an unknown one not_found", async function () {
+      const [a, b] = [await stored("1"), await stored("3")];
+      const unknown = randomUUID();
+      for (const key of [keys.regulator, keys.officer]) {
+        const reply = await contents([b.id, unknown, a.id], key);
+        expect(reply.status, reply.text).to.equal(200);
+        expect(reply.body.items).to.deep.equal([
+          { id: b.id, contentHash: sha256(b.bytes), mimeType: "application/pdf", content: b.bytes.toString("base64") },
+          { id: unknown, error: "not_found" },
+          { id: a.id, contentHash: sha256(a.bytes), mimeType: "application/pdf", content: a.bytes.toString("base64") },
+        ]);
+      }
+    });
+
+    it("answers a swapped file content_tampered with the stored hash, and a removed one content_missing, as the single read's 410s", async function () {
+      const [swapped, removed, intact] = [await stored("1"), await stored("1"), await stored("1")];
+      const forged = pdf("forged invoice");
+      fs.writeFileSync(fileOf(swapped.contentHash), forged);
+      fs.rmSync(fileOf(removed.contentHash));
+      const reply = await contents([swapped.id, removed.id, intact.id]);
+      expect(reply.status, reply.text).to.equal(200);
+      expect(reply.body.items).to.deep.equal([
+        { id: swapped.id, error: "content_tampered", storedHash: sha256(forged) },
+        { id: removed.id, error: "content_missing" },
+        {
+          id: intact.id,
+          contentHash: sha256(intact.bytes),
+          mimeType: "application/pdf",
+          content: intact.bytes.toString("base64"),
+        },
+      ]);
+      expectProblem(await send(`/documents/${swapped.id}/content`, { key: keys.regulator }), 410, "content_tampered");
+      expectProblem(await send(`/documents/${removed.id}/content`, { key: keys.regulator }), 410, "content_missing");
+    });
+
+    it("is refused to the keys the single read refuses (403), and asks the policy per document", async function () {
+      const own = await stored("1");
+      const foreign = await stored("3");
+      for (const key of [keys.borrower, keys.supplier]) {
+        expectProblem(await contents([own.id], key), 403, "forbidden");
+        expectProblem(await send(`/documents/${own.id}/content`, { key }), 403, "forbidden");
+      }
+      // Past the role check, each document is the policy's: a party's key would get its own facility's bytes and
+      // another tenant's document as one that does not exist (facility 3 is not the tests' parties').
+      const route = routes.find((r) => r.operationId === "getDocumentContents")!;
+      const stranger = { address: Wallet.createRandom().address, creditCode: "91330206MA2BBBBB2X" };
+      const ask = async (subject: Record<string, unknown>, role: "borrower" | "supplier", ids: string[]) =>
+        (
+          (await route.handler({
+            params: {},
+            query: {},
+            body: { ids },
+            headers: undefined,
+            principal: { keyId: "k", role, institution: "i", label: "l", subject: subject as never },
+          } as never)) as { body: { items: unknown[] } }
+        ).body.items;
+      const ownItem = {
+        id: own.id,
+        contentHash: sha256(own.bytes),
+        mimeType: "application/pdf",
+        content: own.bytes.toString("base64"),
+      };
+      const borrower = { kind: "borrower", address: PARTIES.borrower, creditCode: "91330206MA2AAAAA1X" };
+      const supplier = { kind: "payee", address: PARTIES.supplier };
+      for (const [subject, role] of [
+        [borrower, "borrower"],
+        [supplier, "supplier"],
+      ] as const) {
+        expect(await ask(subject, role, [foreign.id, own.id]), role).to.deep.equal([
+          { id: foreign.id, error: "not_found" },
+          ownItem,
+        ]);
+      }
+      for (const [subject, role] of [
+        [{ kind: "borrower", ...stranger }, "borrower"],
+        [{ kind: "payee", address: stranger.address }, "supplier"],
+      ] as const) {
+        expect(await ask(subject, role, [own.id, foreign.id]), `another ${role}`).to.deep.equal([
+          { id: own.id, error: "not_found" },
+          { id: foreign.id, error: "not_found" },
+        ]);
+      }
+    });
+
+    it("answers 400 to no ids, more than 256, or one that is not a document id", async function () {
+      // A JSON limit that takes 257 ids (this file's app takes 2 KiB).
+      const at = await listen({ limits: { ...LIMITS, jsonBytes: 64 * 1024 } });
+      expectValidationFailed(await contents([], keys.regulator, at), ["body.ids"]);
+      const many = Array.from({ length: 257 }, () => randomUUID());
+      expect(expectValidationFailed(await contents(many, keys.regulator, at), ["body.ids"]).detail).to.include(
+        "at most 256",
+      );
+      expectValidationFailed(await contents(["not-a-uuid"], keys.regulator, at), ["body.ids.0"]);
+      expectValidationFailed(await send("/documents/contents", { method: "POST", key: keys.regulator, json: {}, at }), [
+        "body.ids",
+      ]);
+      const all = await contents(many.slice(0, 256), keys.regulator, at);
+      expect(all.status, all.text).to.equal(200);
+      expect(all.body.items).to.deep.equal(many.slice(0, 256).map((id) => ({ id, error: "not_found" })));
+    });
+
+    it("stops adding bytes at 32 MiB a page: the later documents are too_large, an unknown one still not_found", async function () {
+      this.timeout(60_000);
+      const store = createDocumentStore({ dir: path.join(dir, "documents") });
+      /** A document whose stored bytes are `size` bytes (its row re-pointed at them). */
+      async function large(size: number) {
+        const document = await stored("1");
+        const bytes = Buffer.alloc(size, randomBytes(16).toString("hex"));
+        const contentHash = sha256(bytes);
+        await store.put(contentHash, bytes);
+        await db.prisma.document.update({ where: { id: document.id }, data: { contentHash, contentKey: contentHash } });
+        return { id: document.id, bytes, contentHash };
+      }
+      const [big1, big2] = [await large(20 * 1024 * 1024), await large(20 * 1024 * 1024)];
+      const [small1, small2] = [await stored("1"), await stored("1")];
+      const unknown = randomUUID();
+      const reply = await contents([big1.id, small1.id, big2.id, small2.id, unknown]);
+      expect(reply.status).to.equal(200);
+      const items = reply.body.items as Array<Record<string, string>>;
+      expect(items.map((item) => item.error ?? sha256(Buffer.from(item.content, "base64")))).to.deep.equal([
+        big1.contentHash,
+        small1.contentHash,
+        "too_large",
+        "too_large",
+        "not_found",
+      ]);
+      // Read alone, a document over the page's bound is served.
+      const alone = await send(`/documents/${big2.id}/content`, { key: keys.regulator });
+      expect([alone.status, sha256(alone.bytes)]).to.deep.equal([200, big2.contentHash]);
     });
   });
 
