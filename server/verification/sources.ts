@@ -64,7 +64,7 @@ export function bankNodeSource({
   ...node
 }: BankNodeConfig & {
   timeoutMs?: number;
-}): DocumentSource {
+}): Required<DocumentSource> {
   const bank = createBankClient({ ...node, timeoutMs });
   async function get(path: string): Promise<Response | undefined> {
     const response = await bank.request(path);

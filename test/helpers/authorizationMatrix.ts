@@ -70,6 +70,8 @@ const FIELD_SAMPLES: Record<string, () => unknown> = {
   salt: hex32,
   contentHash: hex32,
   counterparty: address,
+  // a bulk read of contents: a document id no one has (answered not_found)
+  ids: () => [randomUUID()],
   // the regulator's registry
   type: () => "LICENSED_SUPPLIER",
   reference: () => `REF-${randomUUID()}`,
