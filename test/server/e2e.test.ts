@@ -210,7 +210,25 @@ describe("bank and regulator nodes, end to end", function () {
     expect(rejection.reason).to.equal("patent filing CN209999999999.9 is not in the regulator's registry");
   });
 
+  /** How many POST /documents/contents the bank node answered 200: the regulator's bulk reads of bytes. */
+  async function bulkReads(): Promise<number> {
+    const text = await (
+      await fetch(`${bank.url}/metrics`, { headers: { authorization: `Bearer ${officerKey}` } })
+    ).text();
+    const line = text
+      .split("\n")
+      .find(
+        (l) =>
+          l.startsWith("qfm_http_request_duration_seconds_count{") &&
+          l.includes('method="POST"') &&
+          l.includes('route="/documents/contents"') &&
+          l.includes('status="200"'),
+      );
+    return line ? Number(line.split(" ").pop()) : 0;
+  }
+
   it("has both nodes reject a document whose bytes were swapped on disk as tampered", async function () {
+    const readsBefore = await bulkReads();
     const original = pdf("original delivery note");
     const note = await upload("DELIVERY_NOTE", { supplierLicence: "91330201MA2J4L7P2Q" }, "original delivery note");
     expect(note.contentHash).to.equal(sha256(original));
@@ -226,6 +244,12 @@ describe("bank and regulator nodes, end to end", function () {
     );
     expect(await verdicts(note.evidenceId)).to.deep.equal([Verdict.REJECT, Verdict.REJECT]);
     expect(await isVerified(note.evidenceId)).to.equal(false);
+    // The regulator read the batch's bytes in bulk (answered content_tampered), not one request a document.
+    expect(await bulkReads()).to.be.greaterThan(readsBefore);
+    const rejection = (await inspector.get("/verifications?verdict=REJECT")).body.items.find(
+      (item: { evidenceId: string }) => item.evidenceId === note.evidenceId,
+    );
+    expect(rejection.reason).to.match(/^tampered/);
 
     // The public check, against the chain: the original is anchored, the forgery is not.
     const publicClient = client(bank.url);
