@@ -26,6 +26,8 @@ export const UintString = z
         .max(Number.MAX_SAFE_INTEGER, {
           message: "is over 2^53 - 1, where a JSON number loses digits: send it as a string of decimal digits",
         })
+        // multipleOf compares with a float tolerance and lets a denormal such as 7e-323 through, which BigInt refuses.
+        .refine(Number.isInteger, { message: "must be a whole number" })
         .meta({ type: "integer", minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
     ],
     { message: "must be a non-negative integer: decimal digits in a string, or a JSON number" },

@@ -112,6 +112,7 @@ export function validBodiesOf(seeded: Seeded): Record<string, any> {
       documents: JSON.stringify([{ facilityId, kind: "INVOICE", metadata: invoiceMetadata }]),
       files: [FILE],
     },
+    getDocumentContents: { ids: [document.id] },
     verifyDocument: { salt: document.salt, facilityId, kind: "INVOICE", counterparty: payee, file: FILE },
     verifyByHash: {
       contentHash: hexlify(randomBytes(32)),
