@@ -5,7 +5,7 @@
  */
 export const PARAMETERS_PER_QUERY = 500;
 
-/** Runs `query` over `values` in slices of `size` and concatenates what each slice returns. */
+/** Runs `query` over `values` in slices of `size` (by default what one statement may bind) and concatenates the answers. */
 export async function inChunks<T, R>(
   values: readonly T[],
   query: (chunk: T[]) => Promise<R[]>,
@@ -15,4 +15,13 @@ export async function inChunks<T, R>(
   for (let from = 0; from < values.length; from += size)
     results.push(...(await query(values.slice(from, from + size))));
   return results;
+}
+
+/** Runs a write over `values` in slices of `size`, one after another. */
+export async function forEachChunk<T>(
+  values: readonly T[],
+  write: (chunk: T[]) => Promise<unknown>,
+  size = PARAMETERS_PER_QUERY,
+): Promise<void> {
+  for (let from = 0; from < values.length; from += size) await write(values.slice(from, from + size));
 }

@@ -3,7 +3,7 @@ import { chainNow, type Chain } from "../chain/chain";
 import { BATCH_ATTESTATION_TYPES } from "../chain/typed-data";
 import type { JobHandler } from "../outbox/outbox";
 import type { BatchAttestPayload, BatchLeafVerdict, Decisions } from "./decisions";
-import { inChunks } from "../db/chunks";
+import { forEachChunk } from "../db/chunks";
 
 export const BATCH_ATTEST = "BATCH_ATTEST";
 
@@ -85,14 +85,13 @@ export function batchAttestHandler({
       return chain.evidence.attestBatch.populateTransaction(request, signature);
     },
     async onConfirmed(tx, p, landed) {
-      await inChunks(
+      await forEachChunk(
         p.leaves.map((leaf) => leaf.evidenceId),
-        async (chunk) => [
-          await tx.verification.updateMany({
+        (chunk) =>
+          tx.verification.updateMany({
             where: { evidenceId: { in: chunk } },
             data: { submitted: true, txHash: landed.txHash },
           }),
-        ],
       );
     },
   };

@@ -71,31 +71,23 @@ export function bankReads(db: Database) {
     const addresses = [...new Set(wanted.payees)].filter((address) => !payees.has(address));
     const keys = [...new Set(wanted.businessKeys)].filter((key) => !holders.has(key));
     const [facilityRows, payeeRows, documentRows] = await Promise.all([
-      facilityIds.length === 0
-        ? []
-        : inChunks(facilityIds, (chunk) =>
-            db.prisma.facility.findMany({
-              where: { facilityId: { in: chunk } },
-              select: { facilityId: true, borrower: true, plan: true },
-            }),
-          ),
-      addresses.length === 0
-        ? []
-        : inChunks(addresses, (chunk) =>
-            db.prisma.payee.findMany({
-              where: { address: { in: chunk } },
-              select: { address: true, creditCode: true },
-            }),
-          ),
-      keys.length === 0
-        ? []
-        : inChunks(keys, (chunk) =>
-            db.prisma.document.findMany({
-              where: { businessKey: { in: chunk } },
-              select: { id: true, evidenceId: true, businessKey: true },
-              orderBy: { createdAt: "desc" },
-            }),
-          ),
+      // An empty list asks nothing (inChunks runs no query for it).
+      inChunks(facilityIds, (chunk) =>
+        db.prisma.facility.findMany({
+          where: { facilityId: { in: chunk } },
+          select: { facilityId: true, borrower: true, plan: true },
+        }),
+      ),
+      inChunks(addresses, (chunk) =>
+        db.prisma.payee.findMany({ where: { address: { in: chunk } }, select: { address: true, creditCode: true } }),
+      ),
+      inChunks(keys, (chunk) =>
+        db.prisma.document.findMany({
+          where: { businessKey: { in: chunk } },
+          select: { id: true, evidenceId: true, businessKey: true },
+          orderBy: { createdAt: "desc" },
+        }),
+      ),
     ]);
     for (const id of facilityIds) facilities.set(id, null);
     for (const { facilityId, ...row } of facilityRows) if (facilityId !== null) facilities.set(facilityId, row);

@@ -1,5 +1,6 @@
 import type { EvidenceKind } from "../chain/evidence";
 import { CONTENTS_MAX_IDS, type DocumentContents } from "../documents/schema";
+import { inChunks } from "../db/chunks";
 import { createBankClient, type BankNodeConfig } from "../regulator/bank-client";
 
 /** One document as a verifier sees it before checking: what the bank claims, to be re-derived from the bytes. */
@@ -81,7 +82,8 @@ export function bankNodeSource({
     return response;
   }
   /** One POST /documents/contents; what it does not give (too_large, or left out) is read alone. */
-  async function page(documentIds: string[], into: Map<string, Fetched>): Promise<void> {
+  async function page(documentIds: string[]): Promise<Array<[string, Fetched]>> {
+    const into = new Map<string, Fetched>();
     const path = "/documents/contents";
     const response = await bank.request(path, { method: "POST", body: JSON.stringify({ ids: documentIds }) });
     if (!response.ok)
@@ -98,6 +100,7 @@ export function bankNodeSource({
     }
     for (const documentId of documentIds)
       if (!into.has(documentId)) into.set(documentId, await fetchOne(source, documentId));
+    return [...into];
   }
   const source: Required<DocumentSource> = {
     async batch(root) {
@@ -137,11 +140,7 @@ export function bankNodeSource({
       return response ? Buffer.from(await response.arrayBuffer()) : undefined;
     },
     async contents(documentIds) {
-      const fetched = new Map<string, Fetched>();
-      const unique = [...new Set(documentIds)];
-      for (let from = 0; from < unique.length; from += CONTENTS_MAX_IDS)
-        await page(unique.slice(from, from + CONTENTS_MAX_IDS), fetched);
-      return fetched;
+      return new Map(await inChunks([...new Set(documentIds)], page, CONTENTS_MAX_IDS));
     },
   };
   return source;

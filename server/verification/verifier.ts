@@ -12,7 +12,7 @@ import type { BatchLeafVerdict, Decisions } from "./decisions";
 import { ATTEST, REVOKE } from "./handlers";
 import { ContentTampered, fetchOne, type CandidateEvidence, type DocumentSource, type Fetched } from "./sources";
 import { createUnresolvedAnchors, type AnchorRef, type UnresolvedAnchorOptions } from "./unresolved";
-import { inChunks } from "../db/chunks";
+import { forEachChunk, inChunks } from "../db/chunks";
 
 export { ATTEST, REGISTER_LEAF, REVOKE, reasonHashOf, verifierHandlers } from "./handlers";
 
@@ -147,9 +147,7 @@ export function createVerifier({
       );
       const own = new Set(existing.filter((row) => decisions.isOwn(row)).map((row) => row.evidenceId));
       const foreign = existing.filter((row) => !own.has(row.evidenceId)).map((row) => row.evidenceId);
-      await inChunks(foreign, async (chunk) => [
-        await tx.verification.deleteMany({ where: { evidenceId: { in: chunk } } }),
-      ]);
+      await forEachChunk(foreign, (chunk) => tx.verification.deleteMany({ where: { evidenceId: { in: chunk } } }));
       const rows = decided
         .filter((d) => !own.has(d.candidate.evidenceId))
         .map((d) => verdictRow(d.candidate, d.decided, d.leaf));
@@ -218,11 +216,8 @@ export function createVerifier({
       if (!done.has(c.evidenceId) && !byPosition.has(c.index)) byPosition.set(c.index, c);
     }
     const candidates = [...byPosition.values()];
-    const checked: unknown[] = [];
-    for (let from = 0; from < candidates.length; from += LOOKAHEAD) {
-      // The bank's claimed leaf counts only if the root on chain proves it at its position; then it is what was anchored.
-      checked.push(...(await integrityOfSlice(root, candidates.slice(from, from + LOOKAHEAD))));
-    }
+    // The bank's claimed leaf counts only if the root on chain proves it at its position; then it is what was anchored.
+    const checked = await inChunks(candidates, (slice) => integrityOfSlice(root, slice), LOOKAHEAD);
     const proven: Array<{ candidate: CandidateEvidence; decided: Decided; leaf: Leaf }> = [];
     const unproven: Array<{ candidate: CandidateEvidence; decided: Decided }> = [];
     let undecided: unknown;
